@@ -1,0 +1,27 @@
+"""Entry point of ``concgui``, ``python -m concgui`` and ``python main.py``.
+
+The engine-process dispatch comes before anything imports Qt, and
+``freeze_support()`` first of all, so a frozen app's worker processes never
+open a second window.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    multiprocessing.freeze_support()
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["engine"]:
+        from .engine.isolation import serve
+
+        return serve()
+    from .cli import main as cli_main
+
+    return cli_main(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,231 @@
+"""The ``concgui`` command line: run, compare, executors, gui.
+
+Options mirror the spec's fields (``--size-mb`` for ``size_mb`` ...), built
+from :data:`concgui.engine.spec.PARAMS`.  Exit codes: 0 done, 1 the run
+failed, 2 bad input (the message names the field).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from . import __version__
+from .engine import ExperimentSpec, RunResult, SpecError, list_executors, start
+from .engine.events import Event, RunFinished, TaskFinished, TaskStarted
+from .engine.exports import save_csv, save_result, save_results, save_trace
+from .engine.spec import PARAMS, parse_value
+from .engine.summary import explain
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def _add_spec_options(p: argparse.ArgumentParser, skip: tuple[str, ...] = ()) -> None:
+    for param in PARAMS.values():
+        if param.name in skip:
+            continue
+        flag = "--" + param.name.replace("_", "-")
+        unit = f" [{param.unit}]" if param.unit else ""
+        if param.kind is bool:
+            p.add_argument(flag, action="store_true", default=None, help=param.help)
+        else:
+            p.add_argument(flag, metavar=param.unit.upper() or "VALUE", help=f"{param.help}{unit} ({param.allowed()})")
+    p.add_argument("--inline", action="store_true", help="run in this process (same as --isolation inline)")
+
+
+def spec_from_args(args: argparse.Namespace, **overrides: Any) -> ExperimentSpec:
+    """Build a validated spec; raises SpecError naming the bad field."""
+    values: dict[str, Any] = {}
+    for name in PARAMS:
+        raw = getattr(args, name, None)
+        if raw is None:
+            continue
+        values[name] = raw if isinstance(raw, bool) else parse_value(name, raw)
+    if getattr(args, "inline", False):
+        values["isolation"] = "inline"
+    values.update(overrides)
+    return ExperimentSpec(**values)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="concgui", description="See concurrency and parallelism in Python, live.")
+    parser.add_argument("--version", action="version", version=f"ConcGUI {__version__}")
+    sub = parser.add_subparsers(dest="command")
+
+    run = sub.add_parser("run", help="run one experiment and print its summary")
+    _add_spec_options(run)
+    run.add_argument("--echo", action="store_true", help="print 'Task 0 started' ... live, as the seed notebook did")
+    run.add_argument("--json", metavar="PATH", help="write the result as JSON")
+    run.add_argument("--csv", metavar="PATH", help="write a row per task as CSV")
+    run.add_argument("--trace", metavar="PATH", help="write Chrome trace JSON (opens in Perfetto)")
+    run.add_argument("--png", metavar="PATH", help="write the report image (timeline, cores, summary)")
+
+    cmp = sub.add_parser("compare", help="run one workload over several executors")
+    _add_spec_options(cmp, skip=("executor",))
+    cmp.add_argument("--executors", required=True, metavar="A,B,C", help="executors to compare, the first is the baseline")
+    cmp.add_argument("--json", metavar="PATH", help='write {"runs": [result, ...]} as JSON')
+
+    sub.add_parser("executors", help="list every executor and whether it can run here")
+
+    gui = sub.add_parser("gui", help="open the window (the default)")
+    gui.add_argument("--preset", help="load this preset and run it")
+    gui.add_argument("--screenshot", metavar="PATH", help="with --preset: save a screenshot when the run ends, then exit")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command in (None, "gui"):
+        from .gui.app import run_app
+
+        return run_app(preset=getattr(args, "preset", None), screenshot=getattr(args, "screenshot", None))
+    try:
+        if args.command == "executors":
+            return _executors()
+        if args.command == "run":
+            return _run(args)
+        if args.command == "compare":
+            return _compare(args)
+    except SpecError as exc:
+        print(f"concgui: bad input: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except OSError as exc:
+        print(f"concgui: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    parser.error(f"unknown command {args.command}")
+    return EXIT_BAD_INPUT
+
+
+def _executors() -> int:
+    for row in list_executors():
+        state = "available" if row["available"] else f"unavailable: {row['reason']}"
+        print(f"{row['name']:18} {state:12}  {row['description']}")
+    return EXIT_OK
+
+
+def execute_interruptibly(spec: ExperimentSpec, on_events: Callable[[list[Event]], None] | None = None,
+                          baseline: RunResult | None = None) -> RunResult:
+    """Run in a helper thread so Ctrl+C cancels the run cleanly instead of tearing it down."""
+    run = start(spec, on_events, baseline)
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["result"] = run.execute()
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the calling thread
+            box["error"] = exc
+
+    t = threading.Thread(target=target, name="concgui-cli-run", daemon=True)
+    t.start()
+    try:
+        while t.is_alive():
+            t.join(0.1)
+    except KeyboardInterrupt:
+        print("\nconcgui: stopping...", file=sys.stderr)
+        run.cancel()
+        t.join()
+    if "error" in box:
+        raise box["error"]
+    return box["result"]
+
+
+class Echo:
+    """Prints the seed notebook's lines as events arrive."""
+
+    def __init__(self) -> None:
+        self.announced: set[int] = set()
+
+    def __call__(self, events: list[Event]) -> None:
+        for e in events:
+            if isinstance(e, TaskStarted):
+                self.announced.add(e.index)
+                print(f"Task {e.index} started", flush=True)
+            elif isinstance(e, TaskFinished):
+                if e.record.index not in self.announced:  # started and ended within one batch
+                    print(f"Task {e.record.index} started")
+                print(f"Task {e.record.index} {'finished' if e.record.status == 'ok' else e.record.status}", flush=True)
+            elif isinstance(e, RunFinished):
+                print("All tasks done")
+                print(f"Time to finish the tasks: {e.result.wall_seconds:.3f} seconds", flush=True)
+
+
+def _run(args: argparse.Namespace) -> int:
+    spec = spec_from_args(args)
+    result = execute_interruptibly(spec, Echo() if args.echo else None)
+    print(format_summary(result))
+    if args.json:
+        save_result(args.json, result)
+    if args.csv:
+        save_csv(args.csv, result)
+    if args.trace:
+        save_trace(args.trace, result)
+    if args.png:
+        from .gui.report import save_report_png
+
+        save_report_png(result, args.png)
+    return EXIT_OK if result.status == "ok" else EXIT_FAILED
+
+
+def _compare(args: argparse.Namespace) -> int:
+    names = [n.strip() for n in args.executors.split(",") if n.strip()]
+    if not names:
+        raise SpecError("executors", "is empty; give a comma-separated list such as sequential,threads")
+    specs = [spec_from_args(args, executor=n) for n in names]  # validates every one before any runs
+    results: list[RunResult] = []
+    for spec in specs:
+        results.append(execute_interruptibly(spec, baseline=results[0] if results else None))
+        if results[-1].status == "cancelled":
+            break
+    print(format_comparison(results))
+    if args.json:
+        save_results(args.json, results)
+    return EXIT_OK if all(r.status == "ok" for r in results) else EXIT_FAILED
+
+
+def _f(value: float | None, fmt: str = "{:.3f}") -> str:
+    return "—" if value is None else fmt.format(value)
+
+
+def format_summary(r: RunResult) -> str:
+    s, env, spec = r.summary, r.environment, r.spec
+    gil = "GIL on" if env.get("gil_enabled", True) else "GIL off"
+    where = "engine process" if spec.get("isolation") == "process" else "in process"
+    lines = [
+        f"{spec['workload']} × {spec['tasks']} on {spec['executor']} ({r.workers} workers, {where}, "
+        f"Python {env.get('python_version')}, {gil}, {env.get('cpu_count')} cores) — {r.status}",
+        f"  wall time          {_f(s['wall_seconds'])} s",
+        f"  start-up           {_f(s['startup_seconds'])} s",
+        f"  sum of task times  {_f(s['task_seconds'])} s",
+        f"  concurrency        {_f(s['concurrency'], '{:.2f}')}   tasks in flight on average",
+        f"  parallelism        {_f(s['parallelism'], '{:.2f}')}   cores kept busy on average",
+        f"  peak in flight     {s['peak_in_flight']}",
+        f"  mean CPU per core  {_f(s['mean_cpu_percent'], '{:.0f}')} %",
+        f"  dispatch overhead  {_f(s['dispatch_overhead_seconds'] * 1e6, '{:.1f}')} µs per task",
+    ]
+    if s.get("speedup") is not None:
+        lines.append(f"  speedup            {_f(s['speedup'], '{:.2f}')}x against {s['baseline']}")
+        lines.append(f"  efficiency         {_f(s['efficiency'], '{:.2f}')}")
+    if s["errors"] or s["cancelled"]:
+        lines.append(f"  errors {s['errors']}, cancelled {s['cancelled']}")
+        first = next((t for t in r.tasks if t.error), None)
+        if first:
+            lines.append(f"  first error (task {first.index}): {first.error['type']}: {first.error['message']}")
+    lines.append("Why: " + explain(r))
+    return "\n".join(lines)
+
+
+def format_comparison(results: list[RunResult]) -> str:
+    rows = [f"{'executor':18} {'wall s':>8} {'speedup':>8} {'effic.':>7} {'concur.':>8} {'parall.':>8} {'start-up s':>10}"]
+    for r in results:
+        s = r.summary
+        rows.append(
+            f"{r.spec['executor']:18} {s['wall_seconds']:8.3f} {_f(s['speedup'], '{:.2f}'):>8} "
+            f"{_f(s['efficiency'], '{:.2f}'):>7} {s['concurrency']:8.2f} {s['parallelism']:8.2f} "
+            f"{s['startup_seconds']:10.3f}"
+        )
+    return "\n".join(rows)

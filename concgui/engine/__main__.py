@@ -1,0 +1,10 @@
+"""``python -m concgui.engine``: the engine process (see :mod:`concgui.engine.isolation`)."""
+
+import multiprocessing
+import sys
+
+if __name__ == "__main__":
+    multiprocessing.freeze_support()
+    from concgui.engine.isolation import serve
+
+    sys.exit(serve())

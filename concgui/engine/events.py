@@ -1,0 +1,94 @@
+"""Live events a run emits, in the order a consumer sees them per task.
+
+Consumers (the command line, the window) receive lists of events, batched
+every few tens of milliseconds, so 100,000 tasks do not mean 200,000 calls.
+Every event turns into a JSON object and back, which is how the separate
+engine process streams them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Union
+
+from .records import CpuSample, RunResult, TaskRecord
+
+
+@dataclass(slots=True)
+class RunStarted:
+    spec: dict[str, Any]
+    environment: dict[str, Any]
+    tasks: int
+    workers: int
+
+
+@dataclass(slots=True)
+class StartupFinished:
+    """The pool is up; the work (and the wall clock) starts at ``t``."""
+
+    t: float
+
+
+@dataclass(slots=True)
+class TaskStarted:
+    index: int
+    worker: str
+    pid: int
+    thread_id: int
+    start: float
+
+
+@dataclass(slots=True)
+class TaskFinished:
+    record: TaskRecord
+
+
+@dataclass(slots=True)
+class CpuSampled:
+    sample: CpuSample
+
+
+@dataclass(slots=True)
+class RunFinished:
+    result: RunResult
+
+
+Event = Union[RunStarted, StartupFinished, TaskStarted, TaskFinished, CpuSampled, RunFinished]
+EventSink = Callable[[list[Event]], None]
+
+
+def event_to_json(e: Event) -> dict[str, Any]:
+    """A JSON-ready dict with a ``type`` key."""
+    if isinstance(e, TaskStarted):
+        return {"type": "task_started", "index": e.index, "worker": e.worker, "pid": e.pid,
+                "thread_id": e.thread_id, "start": e.start}
+    if isinstance(e, TaskFinished):
+        return {"type": "task_finished", "record": e.record.to_dict()}
+    if isinstance(e, CpuSampled):
+        return {"type": "cpu", "sample": e.sample.to_dict()}
+    if isinstance(e, StartupFinished):
+        return {"type": "startup_finished", "t": e.t}
+    if isinstance(e, RunStarted):
+        return {"type": "run_started", "spec": e.spec, "environment": e.environment,
+                "tasks": e.tasks, "workers": e.workers}
+    if isinstance(e, RunFinished):
+        return {"type": "run_finished", "result": e.result.to_dict()}
+    raise TypeError(f"not an event: {e!r}")
+
+
+def event_from_json(d: dict[str, Any]) -> Event:
+    kind = d.get("type")
+    if kind == "task_started":
+        return TaskStarted(d["index"], d["worker"], d["pid"], d["thread_id"], d["start"])
+    if kind == "task_finished":
+        return TaskFinished(TaskRecord.from_dict(d["record"]))
+    if kind == "cpu":
+        return CpuSampled(CpuSample.from_dict(d["sample"]))
+    if kind == "startup_finished":
+        return StartupFinished(d["t"])
+    if kind == "run_started":
+        return RunStarted(d["spec"], d["environment"], d["tasks"], d["workers"])
+    if kind == "run_finished":
+        return RunFinished(RunResult.from_dict(d["result"]))
+    raise ValueError(f"unknown event type {kind!r}")

@@ -1,0 +1,37 @@
+"""Every executor ConcGUI can run, by name, in the order people meet them."""
+
+from __future__ import annotations
+
+from .asyncio_loop import AsyncioLoop
+from .base import Executor
+from .interpreters import InterpreterPool
+from .processes import Processes, ProcessPool
+from .qt_pool import QtThreadPool
+from .sequential import Sequential
+from .threads import ThreadPool, Threads
+
+EXECUTORS: dict[str, Executor] = {
+    e.name: e
+    for e in (Sequential(), Threads(), ThreadPool(), ProcessPool(), Processes(), AsyncioLoop(),
+              QtThreadPool(), InterpreterPool())
+}
+
+
+def get_executor(name: str) -> Executor:
+    return EXECUTORS[name]
+
+
+def list_executors() -> list[dict]:
+    """Name, title, availability and reason of every executor; never raises."""
+    rows = []
+    for e in EXECUTORS.values():
+        try:
+            ok, reason = e.availability()
+        except Exception as exc:  # noqa: BLE001 - an odd platform must not hide the list
+            ok, reason = False, f"{type(exc).__name__}: {exc}"
+        rows.append({"name": e.name, "title": e.title, "available": ok, "reason": reason,
+                     "description": e.description})
+    return rows
+
+
+__all__ = ["EXECUTORS", "Executor", "get_executor", "list_executors"]

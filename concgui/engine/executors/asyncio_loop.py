@@ -1,0 +1,63 @@
+"""asyncio: coroutines on one event loop in one thread.
+
+``sleep`` awaits ``asyncio.sleep`` and overlaps; every other workload is
+blocking code that runs on the loop and holds it, which is the lesson,
+unless the spec offloads it with ``asyncio.to_thread``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from ..records import CANCELLED, OK
+from ..worker import begin, execute, finish
+from .base import Executor
+
+
+class AsyncioLoop(Executor):
+    name = "asyncio"
+    title = "asyncio"
+    description = "Coroutines on one event loop; at most 'workers' run at once (default: all)."
+
+    def workers_for(self, spec, cores=None) -> int:
+        return spec.workers or spec.tasks
+
+    def run(self, ctl) -> None:
+        asyncio.run(self._main(ctl))
+
+    async def _main(self, ctl) -> None:
+        ctx = ctl.worker_context()
+        limit = asyncio.Semaphore(ctl.workers)
+        sleeps = ctl.job.workload == "sleep"
+        offload = ctl.spec.offload
+
+        async def one(i: int, size: float) -> None:
+            async with limit:
+                if sleeps:
+                    begun = begin(ctx, i)
+                    try:
+                        await asyncio.sleep(size)
+                        finish(ctx, i, begun, OK, None)
+                    except asyncio.CancelledError:
+                        finish(ctx, i, begun, CANCELLED, None)
+                elif offload:
+                    await asyncio.to_thread(execute, ctx, i, size)
+                else:
+                    execute(ctx, i, size)
+                    await asyncio.sleep(0)  # let the loop breathe between blocking tasks
+
+        ctl.startup_done()
+        tasks = []
+        for i, size in enumerate(ctl.sizes):
+            ctl.mark_submitted(i)
+            tasks.append(asyncio.ensure_future(one(i, size)))
+        gathered = asyncio.gather(*tasks, return_exceptions=True)
+        while not gathered.done():
+            if ctl.cancel.is_set():
+                gathered.cancel()
+                break
+            await asyncio.wait([gathered], timeout=0.05)
+        try:
+            await gathered
+        except asyncio.CancelledError:
+            pass

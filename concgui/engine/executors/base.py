@@ -1,0 +1,49 @@
+"""What every executor is: a name, a default worker count, availability and ``run``."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from ..environment import cpu_count
+
+if TYPE_CHECKING:
+    from ..runner import RunControl
+    from ..spec import ExperimentSpec
+
+STOP_GRACE = 1.5  # seconds running tasks get to notice a cancel before they are abandoned
+
+
+class Executor:
+    """Base class; subclasses run every task of a :class:`RunControl` and return."""
+
+    name = ""
+    title = ""
+    description = ""
+    one_per_task = False  # one thread or process per task: workers == tasks
+
+    def availability(self) -> tuple[bool, str]:
+        """(True, "") when it can run here, else (False, the reason)."""
+        return True, ""
+
+    def default_workers(self, cores: int) -> int:
+        return cores
+
+    def workers_for(self, spec: ExperimentSpec, cores: int | None = None) -> int:
+        if self.one_per_task:
+            return spec.tasks
+        if spec.workers:
+            return spec.workers
+        return self.default_workers(cores or cpu_count())
+
+    def run(self, ctl: RunControl) -> None:
+        raise NotImplementedError
+
+
+def join_all(threads: Iterable[threading.Thread], timeout: float | None) -> None:
+    """Join threads, for at most ``timeout`` seconds in total; stragglers are abandoned."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    for t in threads:
+        t.join(None if deadline is None else max(0.0, deadline - time.monotonic()))

@@ -1,0 +1,151 @@
+"""Processes: ``ProcessPoolExecutor`` and one ``multiprocessing.Process`` per task.
+
+Every pool gets an explicit start method.  Workers report starts (and, one
+per task, finishes) through a multiprocessing queue, watch their parent so
+they never outlive it, and are terminated when a run is cancelled.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+import time
+from concurrent.futures import CancelledError, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from functools import partial
+
+from ..worker import init_process, process_main, run_in_process, warm_up
+from .base import STOP_GRACE, Executor
+
+WARM_UP_DELAY = 0.05
+
+
+def _context(ctl):
+    ctx = multiprocessing.get_context(ctl.spec.effective_start_method())
+    reports = ctx.Queue()
+    ctl.queues.append(reports)
+    cancel = ctx.Event()
+    threading.Thread(target=_forward_cancel, args=(ctl, cancel), daemon=True,
+                     name="concgui-cancel-forward").start()
+    init_args = (ctl.t0_ns, cancel, ctl.job, reports, os.getpid())
+    return ctx, cancel, init_args
+
+
+def _forward_cancel(ctl, cancel) -> None:
+    """Mirror the run's cancel flag into the processes' flag; ends with the run."""
+    while not ctl.all_done.is_set() and not ctl.stopped.is_set():
+        if ctl.cancel.wait(0.05):
+            cancel.set()
+            return
+
+
+class ProcessPool(Executor):
+    name = "process-pool"
+    title = "ProcessPoolExecutor"
+    description = "concurrent.futures.ProcessPoolExecutor: separate processes, each with its own GIL."
+
+    def run(self, ctl) -> None:
+        ctx, cancel, init_args = _context(ctl)
+        pool = ProcessPoolExecutor(ctl.workers, mp_context=ctx, initializer=init_process, initargs=init_args)
+        try:
+            # Start every worker before the clock of the work starts: start-up is reported apart.
+            for f in [pool.submit(warm_up, WARM_UP_DELAY) for _ in range(ctl.workers)]:
+                f.result()
+            ctl.startup_done()
+            if ctl.spec.chunk_size > 1:
+                self._map(ctl, pool)
+            else:
+                for i, size in enumerate(ctl.sizes):
+                    if i % 256 == 0 and ctl.cancel.is_set():
+                        break
+                    ctl.mark_submitted(i)
+                    pool.submit(run_in_process, i, size).add_done_callback(partial(_collect, ctl, i))
+            ctl.wait()
+        finally:
+            ctl.stopped.set()
+            finished = ctl.all_done.is_set()
+            if not finished:
+                cancel.set()
+            processes = list((getattr(pool, "_processes", None) or {}).values())
+            pool.shutdown(wait=False, cancel_futures=True)
+            _stop_processes(processes, STOP_GRACE if not finished else 5.0)
+        failed = [r for r in ctl.records if r.error and r.error.get("type") == "BrokenProcessPool"]
+        if failed:
+            raise RuntimeError(f"a worker process died; {len(failed)} task(s) were lost with it")
+
+    def _map(self, ctl, pool) -> None:
+        """Chunked submission; results come back in order on a helper thread."""
+        n = len(ctl.sizes)
+        for i in range(n):
+            ctl.mark_submitted(i)
+        results = pool.map(run_in_process, range(n), ctl.sizes, chunksize=ctl.spec.chunk_size)
+
+        def consume() -> None:
+            i = 0
+            try:
+                for rec in results:
+                    ctl.record_finished(rec)
+                    i += 1
+            except BaseException as exc:  # noqa: BLE001
+                for j in range(i, n):
+                    ctl.record_failed(j, exc)
+
+        threading.Thread(target=consume, name="concgui-map-results", daemon=True).start()
+
+
+def _collect(ctl, index: int, future) -> None:
+    try:
+        ctl.record_finished(future.result())
+    except CancelledError:
+        pass
+    except BrokenProcessPool as exc:
+        ctl.record_failed(index, exc)
+    except BaseException as exc:  # noqa: BLE001 - e.g. a result that cannot be pickled
+        ctl.record_failed(index, exc)
+
+
+def _stop_processes(processes, grace: float) -> None:
+    """Give processes ``grace`` seconds to end, then terminate, then kill; always reap."""
+    deadline = time.monotonic() + grace
+    for p in processes:
+        p.join(max(0.0, deadline - time.monotonic()))
+    for p in processes:
+        if p.is_alive():
+            p.terminate()
+    for p in processes:
+        p.join(1.0)
+        if p.is_alive():
+            p.kill()
+            p.join(1.0)
+
+
+class Processes(Executor):
+    name = "processes"
+    title = "Processes (one per task)"
+    description = "multiprocessing.Process per task: pays a process start for every task."
+    one_per_task = True
+
+    def run(self, ctl) -> None:
+        ctx, cancel, init_args = _context(ctl)
+        ctl.startup_done()
+        procs: dict[int, multiprocessing.process.BaseProcess] = {}
+        try:
+            for i, size in enumerate(ctl.sizes):
+                if ctl.cancel.is_set():
+                    break
+                p = ctx.Process(target=process_main, args=(init_args, i, size), name=f"concgui-task-{i}")
+                ctl.mark_submitted(i)
+                p.start()
+                procs[i] = p
+            while any(p.is_alive() for p in procs.values()) and not ctl.cancel.is_set():
+                time.sleep(0.02)
+        finally:
+            ctl.stopped.set()
+            if ctl.cancel.is_set():
+                cancel.set()
+            _stop_processes(list(procs.values()), STOP_GRACE if ctl.cancel.is_set() else 5.0)
+        # A process that died without reporting: its exit code is the task's error.
+        for i, p in procs.items():
+            if ctl.records[i].status in ("waiting", "running") and p.exitcode not in (0, None):
+                ctl.record_failed(i, RuntimeError(f"worker process exited with code {p.exitcode}"))

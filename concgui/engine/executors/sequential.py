@@ -1,0 +1,27 @@
+"""One task after another in the calling thread: the baseline of every comparison."""
+
+from __future__ import annotations
+
+from ..worker import execute
+from .base import Executor
+
+
+class Sequential(Executor):
+    name = "sequential"
+    title = "Sequential"
+    description = "A plain for-loop: one task after another, as in the seed notebook's first cell."
+
+    def default_workers(self, cores: int) -> int:
+        return 1
+
+    def workers_for(self, spec, cores=None) -> int:
+        return 1
+
+    def run(self, ctl) -> None:
+        ctx = ctl.worker_context()
+        ctl.startup_done()
+        for i, size in enumerate(ctl.sizes):
+            if ctl.cancel.is_set():
+                break
+            ctl.mark_submitted(i)
+            execute(ctx, i, size)

@@ -1,0 +1,191 @@
+"""Running an experiment in a separate engine process, and the JSON-lines protocol.
+
+Why: threads that compute in the window's own process steal the GIL from
+the UI (a 10 ms timer stretched to 111 ms here) and drawing steals it from
+the experiment.  The engine process is ``python -m concgui.engine`` (or the
+frozen app's executable with the argument ``engine``) and may be another
+interpreter, such as a free-threaded build.
+
+Protocol: the parent writes the spec as one JSON line on stdin, then may
+write ``cancel``; closing stdin (the parent died) also cancels.  The engine
+writes one JSON line per batch of events on its original stdout, which is
+kept for the protocol alone: fd 1 is pointed at stderr, so whatever tasks
+print cannot corrupt it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+from collections import deque
+from pathlib import Path
+
+from .events import EventSink, RunFinished, event_from_json, event_to_json
+from .records import RunResult
+from .runner import Run
+from .spec import ExperimentSpec, SpecError
+from .summary import summarize
+
+PACKAGE_ROOT = Path(__file__).resolve().parents[2]
+CANCEL_GRACE = 2.0
+
+
+def engine_command(python: str | None = None) -> list[str]:
+    """The command line that starts an engine process."""
+    if python:
+        return [python, "-m", "concgui.engine"]
+    if getattr(sys, "frozen", False):
+        return [sys.executable, "engine"]
+    return [sys.executable, "-m", "concgui.engine"]
+
+
+class EngineProcess:
+    """A run in a child engine process, with the same face as :class:`Run`."""
+
+    def __init__(self, spec: ExperimentSpec, on_events: EventSink | None = None,
+                 baseline: RunResult | None = None) -> None:
+        self.spec = spec
+        self.on_events = on_events
+        self.baseline = baseline
+        self.stderr_tail: deque[str] = deque(maxlen=40)
+        self._proc: subprocess.Popen | None = None
+        self._cancelled = threading.Event()
+        self._lock = threading.Lock()
+
+    def cancel(self) -> None:
+        """Ask the engine to stop; it is terminated if it has not ended within 2 s."""
+        self._cancelled.set()
+        with self._lock:
+            proc = self._proc
+        if proc is None or proc.poll() is not None:
+            return
+        try:
+            proc.stdin.write(b"cancel\n")
+            proc.stdin.flush()
+        except (OSError, ValueError):
+            pass
+        threading.Thread(target=self._enforce_cancel, args=(proc,), daemon=True).start()
+
+    def _enforce_cancel(self, proc: subprocess.Popen) -> None:
+        try:
+            proc.wait(CANCEL_GRACE)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+    def execute(self) -> RunResult:
+        env = dict(os.environ)
+        if self.spec.python:  # another interpreter finds this package by path
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PACKAGE_ROOT), env.get("PYTHONPATH")]))
+        env["PYTHONUNBUFFERED"] = "1"
+        try:
+            proc = subprocess.Popen(
+                engine_command(self.spec.python), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE, env=env,
+            )
+        except OSError as exc:
+            raise SpecError("python", f"cannot start {self.spec.python or sys.executable}: {exc}") from None
+        with self._lock:
+            self._proc = proc
+        stderr_reader = threading.Thread(target=self._read_stderr, args=(proc,), daemon=True)
+        stderr_reader.start()
+        try:
+            proc.stdin.write(json.dumps(self.spec.to_dict()).encode() + b"\n")
+            proc.stdin.flush()
+            if self._cancelled.is_set():
+                self.cancel()
+            result, problem = self._read_events(proc)
+        finally:
+            try:
+                proc.stdin.close()
+            except OSError:
+                pass
+            try:
+                proc.wait(5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            stderr_reader.join(2)
+        if problem and problem.get("type") == "spec_error":
+            raise SpecError(problem["field"], problem["message"].split(": ", 1)[-1])
+        if result is None:
+            detail = problem.get("message") if problem else f"exit code {proc.returncode}"
+            tail = "\n".join(self.stderr_tail)
+            raise RuntimeError(f"the engine process failed ({detail})" + (f"; its last output:\n{tail}" if tail else ""))
+        if self.baseline is not None:
+            result.summary = summarize(result, self.baseline)
+        return result
+
+    def _read_events(self, proc: subprocess.Popen) -> tuple[RunResult | None, dict | None]:
+        result, problem = None, None
+        for line in proc.stdout:
+            try:
+                msg = json.loads(line)
+                if "events" not in msg:
+                    problem = msg
+                    continue
+                events = [event_from_json(e) for e in msg["events"]]
+            except (ValueError, KeyError, TypeError) as exc:
+                self.stderr_tail.append(f"unreadable engine output ({exc}): {line[:200]!r}")
+                continue
+            for e in events:
+                if isinstance(e, RunFinished):
+                    result = e.result
+                    if self.baseline is not None:
+                        result.summary = summarize(result, self.baseline)
+            if self.on_events is not None:
+                self.on_events(events)
+        return result, problem
+
+    def _read_stderr(self, proc: subprocess.Popen) -> None:
+        for line in proc.stderr:
+            self.stderr_tail.append(line.decode(errors="replace").rstrip())
+
+
+def serve(stdin=None) -> int:
+    """The engine process: read a spec, run it, stream its events. Returns the exit code."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops us through stdin
+    out = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    os.dup2(2, 1)  # whatever tasks print goes to stderr, never into the protocol
+    sys.stdout = sys.stderr
+    stdin = stdin or sys.stdin.buffer
+    write_lock = threading.Lock()
+
+    def send(obj: dict) -> None:
+        with write_lock:
+            out.write(json.dumps(obj, separators=(",", ":")) + "\n")
+            out.flush()
+
+    try:
+        line = stdin.readline()
+        spec = ExperimentSpec.from_dict(json.loads(line))
+        run = Run(spec, lambda events: send({"events": [event_to_json(e) for e in events]}))
+        threading.Thread(target=_watch_stdin, args=(stdin, run), daemon=True, name="concgui-stdin").start()
+        run.execute()
+        return 0
+    except SpecError as exc:
+        send({"type": "spec_error", "field": exc.field, "message": str(exc)})
+        return 2
+    except (ValueError, TypeError) as exc:
+        send({"type": "spec_error", "field": "spec", "message": f"spec: {exc}"})
+        return 2
+    except BaseException as exc:  # noqa: BLE001 - reported to the parent, then exit 1
+        import traceback
+
+        send({"type": "engine_error", "message": f"{type(exc).__name__}: {exc}",
+              "traceback": traceback.format_exc()})
+        return 1
+    finally:
+        out.flush()
+
+
+def _watch_stdin(stdin, run: Run) -> None:
+    """``cancel`` or end of input (the parent is gone) stops the run."""
+    for line in stdin:
+        if line.strip() == b"cancel":
+            run.cancel()
+    run.cancel()

@@ -1,0 +1,132 @@
+"""What a run produced: one record per task, the CPU samples and the result.
+
+Times are seconds from the run's start, measured with ``perf_counter_ns``,
+which is system-wide on Linux and Windows, so records from worker processes
+line up with the parent's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+RESULT_VERSION = 1
+
+OK, ERROR, CANCELLED, RUNNING, WAITING = "ok", "error", "cancelled", "running", "waiting"
+
+
+@dataclass(slots=True)
+class TaskRecord:
+    """One task: where it ran, when, for how long and how it ended."""
+
+    index: int
+    worker: str = ""
+    pid: int = 0
+    thread_id: int = 0
+    submitted: float | None = None
+    start: float | None = None
+    end: float | None = None
+    cpu_seconds: float = 0.0
+    status: str = WAITING
+    error: dict[str, str] | None = None
+
+    @property
+    def duration(self) -> float:
+        if self.start is None or self.end is None:
+            return 0.0
+        return self.end - self.start
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "worker": self.worker,
+            "pid": self.pid,
+            "thread_id": self.thread_id,
+            "submitted": self.submitted,
+            "start": self.start,
+            "end": self.end,
+            "cpu_seconds": self.cpu_seconds,
+            "status": self.status,
+            "error": self.error,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> TaskRecord:
+        return cls(**{k: d.get(k, getattr(_DEFAULT, k)) for k in _FIELDS})
+
+
+_FIELDS = TaskRecord.__slots__
+_DEFAULT = TaskRecord(0)
+
+
+@dataclass(slots=True)
+class CpuSample:
+    """Per-core CPU percent at time ``t``, plus the run's process tree CPU."""
+
+    t: float
+    per_core: list[float]
+    tree_percent: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"t": self.t, "per_core": self.per_core, "tree_percent": self.tree_percent}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> CpuSample:
+        return cls(d["t"], list(d["per_core"]), d.get("tree_percent"))
+
+
+@dataclass
+class RunResult:
+    """Everything a finished (or failed, or cancelled) run measured."""
+
+    spec: dict[str, Any]
+    environment: dict[str, Any]
+    status: str = OK  # ok | cancelled | failed
+    error: str | None = None
+    started_at: float = 0.0  # epoch seconds, for people
+    startup_seconds: float = 0.0  # pool start-up, before the first task
+    wall_seconds: float = 0.0  # from the end of start-up to the last task's end
+    workers: int = 1
+    tasks: list[TaskRecord] = field(default_factory=list)
+    cpu_samples: list[CpuSample] = field(default_factory=list)
+    summary: dict[str, Any] = field(default_factory=dict)
+    version: int = RESULT_VERSION
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "spec": self.spec,
+            "environment": self.environment,
+            "status": self.status,
+            "error": self.error,
+            "started_at": self.started_at,
+            "startup_seconds": self.startup_seconds,
+            "wall_seconds": self.wall_seconds,
+            "workers": self.workers,
+            "summary": self.summary,
+            "tasks": [t.to_dict() for t in self.tasks],
+            "cpu_samples": [s.to_dict() for s in self.cpu_samples],
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> RunResult:
+        version = d.get("version")
+        if not isinstance(version, int) or version > RESULT_VERSION:
+            raise ValueError(
+                f"version: {version!r} is not a result format this ConcGUI reads "
+                f"(it reads up to {RESULT_VERSION})"
+            )
+        return cls(
+            spec=dict(d["spec"]),
+            environment=dict(d["environment"]),
+            status=d.get("status", OK),
+            error=d.get("error"),
+            started_at=d.get("started_at", 0.0),
+            startup_seconds=d.get("startup_seconds", 0.0),
+            wall_seconds=d["wall_seconds"],
+            workers=d.get("workers", 1),
+            summary=dict(d.get("summary", {})),
+            tasks=[TaskRecord.from_dict(t) for t in d["tasks"]],
+            cpu_samples=[CpuSample.from_dict(s) for s in d.get("cpu_samples", [])],
+            version=version,
+        )

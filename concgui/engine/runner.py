@@ -1,0 +1,300 @@
+"""Runs one experiment in this process and streams its events.
+
+The executor runs the tasks; every worker pushes plain tuples onto a sink;
+one pump thread drains the sinks every 25 ms, turns the tuples into records
+and hands the consumer one batch of events.  The numbers come from the
+records' own timestamps, never from when a consumer happened to look.
+"""
+
+from __future__ import annotations
+
+import queue
+import random
+import threading
+import time
+from collections import deque
+from typing import Any
+
+from . import calibration
+from .environment import environment
+from .events import (
+    CpuSampled,
+    Event,
+    EventSink,
+    RunFinished,
+    RunStarted,
+    StartupFinished,
+    TaskFinished,
+    TaskStarted,
+)
+from .executors import get_executor
+from .records import CANCELLED, ERROR, OK, RUNNING, WAITING, CpuSample, RunResult, TaskRecord
+from .sampler import CpuSampler
+from .spec import ExperimentSpec, SpecError
+from .summary import summarize
+from .worker import WorkerContext, describe_error, thread_context
+from .workloads import FunctionError, Job, resolve_function
+
+PUMP_INTERVAL = 0.025
+
+
+def task_sizes(spec: ExperimentSpec) -> list[float]:
+    """Each task's size (seconds or MB), spread by ``jitter`` reproducibly from ``seed``."""
+    base = spec.size_mb if spec.workload == "file-io" else spec.duration
+    if spec.jitter == 0:
+        return [base] * spec.tasks
+    rng = random.Random(spec.seed)
+    return [base * (1.0 + spec.jitter * (2.0 * rng.random() - 1.0)) for _ in range(spec.tasks)]
+
+
+def make_job(spec: ExperimentSpec) -> Job:
+    """Resolve everything a worker needs once, in the parent, so bad input fails early."""
+    if spec.workload == "custom":
+        try:
+            resolve_function(spec.function)
+        except FunctionError as exc:
+            raise SpecError("function", str(exc)) from None
+    f: dict[str, float] = {}
+    if spec.workload in ("cpu", "hash", "mixed"):
+        f = calibration.factors()
+    return Job(
+        workload=spec.workload,
+        function=spec.function,
+        cpu_fraction=spec.cpu_fraction,
+        cpu_iterations_per_second=f.get("cpu_iterations_per_second", 1.0),
+        hash_bytes_per_second=f.get("hash_bytes_per_second", 1.0),
+    )
+
+
+class RunControl:
+    """The parent's side of one run, handed to the executor."""
+
+    def __init__(self, spec: ExperimentSpec, job: Job, workers: int, on_events: EventSink | None) -> None:
+        self.spec = spec
+        self.job = job
+        self.workers = workers
+        self.sizes = task_sizes(spec)
+        self.cancel = threading.Event()
+        self.sink: deque = deque()  # ("f"|"s"|"c"|"w", payload) from this process
+        self.finishes: deque = deque()  # record tuples of tasks run in this process
+        self.running: dict[int, tuple] = {}  # thread ident -> start tuple of its current task
+        self.queues: list[Any] = []  # multiprocessing queues of ("s"|"f", tuple) reports
+        self.t0_ns = time.perf_counter_ns()
+        self.work_start: float | None = None
+        self.submitted: list[float | None] = [None] * spec.tasks
+        self.records = [TaskRecord(i) for i in range(spec.tasks)]
+        self.all_done = threading.Event()
+        self.stopped = threading.Event()  # the executor has returned
+        self._finished = 0
+        self._lanes: dict[tuple[int, int], str] = {}
+        self._lane_counts: dict[str, int] = {}
+        self._on_events = on_events
+        self._main_pid = 0
+        self._main_tid = threading.get_native_id()
+        if spec.tasks == 0:
+            self.all_done.set()
+
+    # --- used by executors -------------------------------------------------------
+    def now(self) -> float:
+        return (time.perf_counter_ns() - self.t0_ns) / 1e9
+
+    def worker_context(self) -> WorkerContext:
+        return thread_context(self.t0_ns, self.cancel, self.job, self.finishes, self.running)
+
+    def mark_submitted(self, index: int) -> None:
+        self.submitted[index] = (time.perf_counter_ns() - self.t0_ns) / 1e9
+
+    def startup_done(self) -> None:
+        """The workers are ready: the work, and its wall clock, start now."""
+        self.work_start = self.now()
+        self.sink.append(("w", self.work_start))
+
+    def record_finished(self, rec: tuple) -> None:
+        self.sink.append(("f", rec))
+
+    def record_failed(self, index: int, exc: BaseException) -> None:
+        """A task that ended without its own record (worker died, result unpicklable...)."""
+        self.sink.append(("f", (index, 0, 0, None, self.now(), 0.0, ERROR, describe_error(exc))))
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until every task finished or the run was cancelled; True if all finished."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not self.all_done.wait(0.05):
+            if self.cancel.is_set() or (deadline is not None and time.monotonic() > deadline):
+                return False
+        return True
+
+    # --- the pump ----------------------------------------------------------------
+    def drain(self) -> None:
+        """Turn everything the workers reported into records and one batch of events."""
+        items = []
+        for source, tag in ((self.sink, None), (self.finishes, "f")):
+            pop = source.popleft
+            try:
+                while True:
+                    items.append(pop() if tag is None else (tag, pop()))
+            except IndexError:
+                pass
+        for q in self.queues:
+            try:
+                while True:
+                    items.append(q.get_nowait())
+            except (queue.Empty, OSError, EOFError, ValueError):
+                pass
+        items.extend(("s", t) for t in self.running.copy().values())
+        if not items:
+            return
+        started: dict[int, TaskRecord] = {}
+        events: list[Event] = []
+        records = self.records
+        for kind, payload in items:
+            if kind == "f":
+                index, pid, tid, start, end, cpu, status, error = payload
+                r = records[index]
+                if r.status not in (WAITING, RUNNING):
+                    continue  # already final (e.g. cancelled before a late report)
+                r.pid, r.thread_id, r.start, r.end = pid or r.pid, tid or r.thread_id, start, end
+                r.cpu_seconds, r.status, r.error = cpu, status, error
+                r.submitted = self.submitted[index]
+                r.worker = self._lane(pid, tid) if pid else (r.worker or "lost worker")
+                started.pop(index, None)
+                events.append(TaskFinished(r))
+                self._finished += 1
+            elif kind == "s":
+                index, pid, tid, start = payload
+                r = records[index]
+                if r.status != WAITING:
+                    continue
+                r.pid, r.thread_id, r.start, r.status = pid, tid, start, RUNNING
+                r.submitted = self.submitted[index]
+                r.worker = self._lane(pid, tid)
+                started[index] = r
+            elif kind == "c":
+                events.append(CpuSampled(payload))
+            elif kind == "w":
+                events.append(StartupFinished(payload))
+        if started:
+            events[:0] = [TaskStarted(r.index, r.worker, r.pid, r.thread_id, r.start) for r in started.values()]
+        if self._finished >= len(records):
+            self.all_done.set()
+        if events and self._on_events is not None:
+            self._on_events(events)
+
+    def _lane(self, pid: int, tid: int) -> str:
+        key = (pid, tid)
+        label = self._lanes.get(key)
+        if label is None:
+            if pid != self._main_pid:
+                kind = "process"
+            elif tid == self._main_tid:
+                kind = "event loop" if self.spec.executor == "asyncio" else "main thread"
+            else:
+                kind = "thread"
+            n = self._lane_counts[kind] = self._lane_counts.get(kind, 0) + 1
+            if kind == "process":
+                label = f"process {n} (pid {pid})"
+            elif kind in ("main thread", "event loop"):
+                label = kind
+            else:
+                label = f"thread {n}"
+            self._lanes[key] = label
+        return label
+
+
+class Run:
+    """One experiment in this process: ``execute()`` blocks, ``cancel()`` may come from any thread."""
+
+    def __init__(self, spec: ExperimentSpec, on_events: EventSink | None = None,
+                 baseline: RunResult | None = None) -> None:
+        self.spec = spec
+        self.on_events = on_events
+        self.baseline = baseline
+        self._cancel = threading.Event()
+        self._control: RunControl | None = None
+
+    def cancel(self) -> None:
+        self._cancel.set()
+        if self._control is not None:
+            self._control.cancel.set()
+
+    def execute(self) -> RunResult:
+        import os
+
+        spec = self.spec
+        executor = get_executor(spec.executor)
+        ok, reason = executor.availability()
+        if not ok:
+            raise SpecError("executor", f"{spec.executor} is not available here: {reason}")
+        job = make_job(spec)
+        env = environment(spec)
+        workers = executor.workers_for(spec)
+        ctl = RunControl(spec, job, workers, self.on_events)
+        ctl._main_pid = os.getpid()
+        self._control = ctl
+        if self._cancel.is_set():
+            ctl.cancel.set()
+        started_at = time.time()
+        if self.on_events:
+            self.on_events([RunStarted(spec.to_dict(), env, spec.tasks, workers)])
+        sampler = CpuSampler(ctl.t0_ns, ctl.sink.append)
+        sampler.start()
+        stop_pump = threading.Event()
+
+        def pump() -> None:
+            while not stop_pump.wait(PUMP_INTERVAL):
+                ctl.drain()
+
+        pump_thread = threading.Thread(target=pump, name="concgui-pump", daemon=True)
+        pump_thread.start()
+        status, error = OK, None
+        try:
+            executor.run(ctl)
+        except Exception as exc:  # noqa: BLE001 - the run fails, the program does not
+            status, error = "failed", f"{type(exc).__name__}: {exc}"
+        finally:
+            end_time = ctl.now()
+            ctl.stopped.set()
+            sampler.stop()
+            stop_pump.set()
+            pump_thread.join()
+            ctl.drain()
+            for q in ctl.queues:
+                q.close()
+                q.cancel_join_thread()
+        if ctl.cancel.is_set() and status == OK:
+            status = "cancelled"
+        for r in ctl.records:
+            if r.status in (WAITING, RUNNING):
+                r.submitted = ctl.submitted[r.index]
+                if r.status == RUNNING:
+                    r.end = end_time
+                    r.error = {"type": "Abandoned", "message": "still running when the run ended",
+                               "traceback": ""}
+                r.status = CANCELLED
+        work_start = ctl.work_start if ctl.work_start is not None else 0.0
+        ends = [r.end for r in ctl.records if r.end is not None]
+        result = RunResult(
+            spec=spec.to_dict(),
+            environment=env,
+            status=status,
+            error=error,
+            started_at=started_at,
+            startup_seconds=work_start,
+            wall_seconds=max(0.0, (max(ends) if ends else end_time) - work_start),
+            workers=workers,
+            tasks=ctl.records,
+            cpu_samples=sampler.samples,
+        )
+        result.summary = summarize(result, self.baseline)
+        if self.on_events:
+            self.on_events([RunFinished(result)])
+        return result
+
+
+def run_inline(spec: ExperimentSpec, on_events: EventSink | None = None,
+               baseline: RunResult | None = None) -> RunResult:
+    """Run ``spec`` in this process and return its result."""
+    return Run(spec, on_events, baseline).execute()
+
+
+__all__ = ["Run", "RunControl", "run_inline", "task_sizes", "CpuSample"]

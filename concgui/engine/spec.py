@@ -1,0 +1,260 @@
+"""The experiment spec: one validated value that describes a run.
+
+Every parameter is declared once, in :data:`PARAMS`, with its name, type,
+range, unit and help text.  Validation, the command line and the window's
+form are all built from that table, so they cannot disagree.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Any
+
+WORKLOADS = ("sleep", "cpu", "hash", "file-io", "mixed", "noop", "custom")
+EXECUTORS = (
+    "sequential",
+    "threads",
+    "thread-pool",
+    "process-pool",
+    "processes",
+    "asyncio",
+    "qt-thread-pool",
+    "interpreter-pool",
+)
+START_METHODS = ("fork", "forkserver", "spawn")
+ISOLATIONS = ("process", "inline")
+MAX_TASKS = 1_000_000
+MAX_WORKERS = 1024
+
+
+class SpecError(ValueError):
+    """A spec field holds a value that is not allowed; the message names it."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Param:
+    """What a spec field is: its type, range, unit and help, for every front end."""
+
+    name: str
+    label: str
+    kind: type
+    help: str
+    unit: str = ""
+    minimum: float | None = None
+    maximum: float | None = None
+    choices: tuple[str, ...] = ()
+    optional: bool = False
+    #: workloads for which the field matters (empty: all of them)
+    workloads: tuple[str, ...] = ()
+    #: executors for which the field matters (empty: all of them)
+    executors: tuple[str, ...] = ()
+
+    def allowed(self) -> str:
+        """Describe the allowed values in words, for error messages."""
+        if self.choices:
+            return "one of " + ", ".join(self.choices)
+        if self.kind is bool:
+            return "true or false"
+        if self.kind is str:
+            return "text" + (" or empty for the default" if self.optional else "")
+        noun = "a whole number" if self.kind is int else "a number"
+        text = f"{noun} from {_fmt(self.minimum)} to {_fmt(self.maximum)}"
+        return text + (" or empty for the default" if self.optional else "")
+
+
+def _fmt(value: float) -> str:
+    return f"{value:g}" if isinstance(value, float) else f"{value:,}"
+
+
+_TIMED = ("sleep", "cpu", "hash", "mixed")
+_POOLS = ("thread-pool", "process-pool", "asyncio", "qt-thread-pool", "interpreter-pool")
+_PROCESS = ("process-pool", "processes")
+
+PARAMS: dict[str, Param] = {
+    p.name: p
+    for p in (
+        Param("workload", "Workload", str, "What each task does.", choices=WORKLOADS),
+        Param("executor", "Executor", str, "How the tasks are run.", choices=EXECUTORS),
+        Param("tasks", "Tasks", int, "How many tasks to run.", "tasks", 1, MAX_TASKS),
+        Param(
+            "workers", "Workers", int,
+            "How many workers run tasks at once. Empty: the executor's own default "
+            "(ThreadPoolExecutor: min(32, cores + 4); ProcessPoolExecutor: cores).",
+            "workers", 1, MAX_WORKERS, optional=True, executors=_POOLS,
+        ),
+        Param(
+            "duration", "Duration", float, "How long one task works or sleeps, in seconds.",
+            "s", 0.0, 3600.0, workloads=_TIMED,
+        ),
+        Param(
+            "size_mb", "Size", float, "Megabytes each task writes, fsyncs and reads back.",
+            "MB", 0.001, 4096.0, workloads=("file-io",),
+        ),
+        Param(
+            "cpu_fraction", "CPU fraction", float,
+            "Share of each task spent computing; the rest sleeps.",
+            "", 0.0, 1.0, workloads=("mixed",),
+        ),
+        Param(
+            "function", "Function", str,
+            "Your function, as module:function or path/to/file.py:function. "
+            "It is called with the task index if it takes one argument.",
+            workloads=("custom",),
+        ),
+        Param(
+            "jitter", "Jitter", float,
+            "Spread of task sizes: 0 makes all tasks equal, 1 lets them vary from 0 to 2x.",
+            "", 0.0, 1.0,
+        ),
+        Param("seed", "Seed", int, "Seed for the jitter, so a run can be repeated.", "", 0, 2**31 - 1),
+        Param(
+            "start_method", "Start method", str,
+            "How worker processes are started. Empty: forkserver on Linux, spawn elsewhere.",
+            choices=START_METHODS, optional=True, executors=_PROCESS,
+        ),
+        Param(
+            "chunk_size", "Chunk size", int,
+            "Tasks sent to a worker process in one message (ProcessPoolExecutor.map chunksize).",
+            "tasks", 1, 100_000, executors=("process-pool",),
+        ),
+        Param(
+            "offload", "Offload blocking work", bool,
+            "asyncio: run blocking workloads with asyncio.to_thread instead of on the loop.",
+            executors=("asyncio",),
+        ),
+        Param(
+            "isolation", "Runs in", str,
+            "process: a separate engine process (the window stays smooth, numbers are clean); "
+            "inline: inside the calling process.",
+            choices=ISOLATIONS,
+        ),
+        Param(
+            "python", "Python", str,
+            "Interpreter that runs the engine process (for example a free-threaded "
+            "python3.13t). Empty: this one.",
+            optional=True,
+        ),
+    )
+}
+
+
+@dataclass(frozen=True)
+class ExperimentSpec:
+    """One experiment: which workload, run how, how many times."""
+
+    workload: str = "sleep"
+    executor: str = "sequential"
+    tasks: int = 3
+    workers: int | None = None
+    duration: float = 2.0
+    size_mb: float = 4.0
+    cpu_fraction: float = 0.5
+    function: str = ""
+    jitter: float = 0.0
+    seed: int = 0
+    start_method: str | None = None
+    chunk_size: int = 1
+    offload: bool = False
+    isolation: str = "process"
+    python: str | None = None
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            _check(PARAMS[f.name], getattr(self, f.name))
+        if self.workload == "custom" and not self.function.strip():
+            raise SpecError("function", "is empty; give module:function or path/to/file.py:function")
+        if self.workload == "custom" and ":" not in self.function:
+            raise SpecError(
+                "function", f"{self.function!r} has no ':'; give module:function or file.py:function"
+            )
+        if self.start_method and sys.platform == "win32" and self.start_method != "spawn":
+            raise SpecError("start_method", f"{self.start_method!r} is not available on Windows; use spawn")
+
+    # --- conversions -------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ExperimentSpec:
+        """Build a spec from JSON data, naming any unknown field."""
+        if not isinstance(data, dict):
+            raise SpecError("spec", f"must be an object, not {type(data).__name__}")
+        unknown = sorted(set(data) - set(PARAMS))
+        if unknown:
+            raise SpecError(unknown[0], f"is not a spec field; allowed: {', '.join(PARAMS)}")
+        return cls(**data)
+
+    def with_(self, **changes: Any) -> ExperimentSpec:
+        return replace(self, **changes)
+
+    # --- derived values ----------------------------------------------------------
+    def effective_workers(self, cpu_count: int | None = None) -> int:
+        """Workers the executor really uses: the given number or its own default."""
+        from .executors import get_executor
+
+        return get_executor(self.executor).workers_for(self, cpu_count)
+
+    def effective_start_method(self) -> str:
+        if self.start_method:
+            return self.start_method
+        return "forkserver" if sys.platform.startswith("linux") else "spawn"
+
+    def relevant(self, name: str) -> bool:
+        """Whether a field matters for this spec's workload and executor."""
+        p = PARAMS[name]
+        return (not p.workloads or self.workload in p.workloads) and (
+            not p.executors or self.executor in p.executors
+        )
+
+
+def _check(p: Param, value: Any) -> None:
+    if value is None:
+        if p.optional:
+            return
+        raise SpecError(p.name, f"is missing; allowed: {p.allowed()}")
+    if p.kind is bool:
+        if not isinstance(value, bool):
+            raise SpecError(p.name, f"{value!r} is not allowed; allowed: {p.allowed()}")
+        return
+    if p.kind is str:
+        if not isinstance(value, str):
+            raise SpecError(p.name, f"{value!r} is not text")
+        if p.choices and value not in p.choices:
+            raise SpecError(p.name, f"{value!r} is not allowed; allowed: {p.allowed()}")
+        return
+    numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if not numeric or (p.kind is int and not float(value).is_integer()):
+        raise SpecError(p.name, f"{value!r} is not allowed; allowed: {p.allowed()}")
+    if math.isnan(value) or not (p.minimum <= value <= p.maximum):
+        raise SpecError(p.name, f"{value!r} is out of range; allowed: {p.allowed()}")
+
+
+def parse_value(name: str, text: str) -> Any:
+    """Turn text typed by a person (command line, form) into a field value."""
+    p = PARAMS[name]
+    text = text.strip()
+    if text == "" and p.optional:
+        return None
+    try:
+        if p.kind is bool:
+            if text.lower() in ("1", "true", "yes", "on"):
+                return True
+            if text.lower() in ("0", "false", "no", "off"):
+                return False
+            raise ValueError
+        if p.kind is int:
+            value = float(text.replace("_", ""))
+            if not value.is_integer():
+                raise ValueError
+            return int(value)
+        if p.kind is float:
+            return float(text)
+    except ValueError:
+        raise SpecError(name, f"{text!r} is not {p.allowed()}") from None
+    return text

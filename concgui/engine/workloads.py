@@ -1,0 +1,174 @@
+"""What one task does: the built-in workloads and the custom-function loader.
+
+This module runs inside workers (threads, processes, interpreters), so it
+imports only the standard library and keeps per-call work small.  Sizes are
+work amounts, not deadlines: a CPU task does a fixed number of iterations,
+so threads that take turns on the GIL really take longer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import importlib.util
+import inspect
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+CPU_CHUNK = 20_000  # iterations between two looks at the cancel flag
+HASH_BLOCK = 1 << 20  # hashlib releases the GIL for buffers over 2 KiB
+_buffer: bytes | None = None
+
+
+@dataclass(frozen=True)
+class Job:
+    """The per-run constants a worker needs; small and picklable."""
+
+    workload: str
+    function: str = ""
+    cpu_fraction: float = 0.5
+    cpu_iterations_per_second: float = 1.0
+    hash_bytes_per_second: float = 1.0
+
+
+class Cancelled(Exception):
+    """Raised inside a built-in workload when the run was stopped."""
+
+
+def spin(iterations: int, stop: Callable[[], bool]) -> None:
+    """Pure-Python arithmetic: holds the GIL the whole time."""
+    done = 0
+    while done < iterations:
+        n = min(CPU_CHUNK, iterations - done)
+        x = 0
+        for i in range(n):
+            x += i * i % 7
+        done += n
+        if stop():
+            raise Cancelled
+
+
+def hash_bytes(total: int, stop: Callable[[], bool]) -> None:
+    """sha256 over a 1 MiB buffer: C code that releases the GIL."""
+    global _buffer
+    if _buffer is None:
+        _buffer = os.urandom(HASH_BLOCK)
+    h = hashlib.sha256()
+    left = total
+    while left > 0:
+        h.update(_buffer if left >= HASH_BLOCK else _buffer[:left])
+        left -= HASH_BLOCK
+        if stop():
+            raise Cancelled
+
+
+def write_read(size_mb: float, stop: Callable[[], bool]) -> None:
+    """Write, fsync and read back a file in a private directory that is always removed."""
+    block = os.urandom(min(HASH_BLOCK, max(1, int(size_mb * 1e6))))
+    total = int(size_mb * 1e6)
+    with tempfile.TemporaryDirectory(prefix="concgui-io-") as d:
+        path = os.path.join(d, "data.bin")
+        with open(path, "wb") as f:
+            left = total
+            while left > 0:
+                left -= f.write(block[: min(left, len(block))])
+                if stop():
+                    raise Cancelled
+            f.flush()
+            os.fsync(f.fileno())
+        with open(path, "rb") as f:
+            while f.read(HASH_BLOCK):
+                if stop():
+                    raise Cancelled
+
+
+def perform(job: Job, index: int, size: float, stop: Callable[[], bool],
+            wait: Callable[[float], bool]) -> None:
+    """Run one task of ``job``; ``wait(seconds)`` sleeps and returns True if stopped."""
+    w = job.workload
+    if w == "sleep":
+        if wait(size):
+            raise Cancelled
+    elif w == "cpu":
+        spin(int(size * job.cpu_iterations_per_second), stop)
+    elif w == "hash":
+        hash_bytes(int(size * job.hash_bytes_per_second), stop)
+    elif w == "file-io":
+        write_read(size, stop)
+    elif w == "mixed":
+        spin(int(size * job.cpu_fraction * job.cpu_iterations_per_second), stop)
+        if wait(size * (1.0 - job.cpu_fraction)):
+            raise Cancelled
+    elif w == "noop":
+        pass
+    elif w == "custom":
+        fn, takes_index = resolve_function(job.function)
+        fn(index) if takes_index else fn()
+    else:
+        raise ValueError(f"workload: unknown {w!r}")
+
+
+# --- custom functions -----------------------------------------------------------
+_resolved: dict[str, tuple[Callable, bool]] = {}
+
+
+class FunctionError(ValueError):
+    """The custom function cannot be loaded; the message says why."""
+
+
+def resolve_function(ref: str) -> tuple[Callable, bool]:
+    """Load ``module:function`` or ``path/file.py:function``; cached per process.
+
+    Returns the callable and whether it takes the task index.
+    """
+    cached = _resolved.get(ref)
+    if cached is not None:
+        return cached
+    target, sep, name = ref.strip().rpartition(":")
+    if not sep or not target or not name:
+        raise FunctionError(f"{ref!r}: give module:function or path/to/file.py:function")
+    if target.endswith(".py") or os.sep in target or "/" in target:
+        path = Path(target).expanduser().resolve()
+        if not path.is_file():
+            raise FunctionError(f"{ref!r}: file {str(path)!r} does not exist")
+        mod_name = "concgui_custom_" + hashlib.sha1(str(path).encode()).hexdigest()[:12]
+        module = sys.modules.get(mod_name)
+        if module is None:
+            spec = importlib.util.spec_from_file_location(mod_name, path)
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[mod_name] = module  # lets pickle find functions defined there
+            try:
+                spec.loader.exec_module(module)
+            except BaseException as exc:
+                del sys.modules[mod_name]
+                raise FunctionError(f"{ref!r}: loading {path.name} raised {type(exc).__name__}: {exc}") from exc
+    else:
+        try:
+            module = importlib.import_module(target)
+        except ModuleNotFoundError as exc:
+            raise FunctionError(f"{ref!r}: no module named {exc.name!r}") from exc
+        except BaseException as exc:
+            raise FunctionError(f"{ref!r}: importing {target} raised {type(exc).__name__}: {exc}") from exc
+    fn = getattr(module, name, None)
+    if fn is None:
+        raise FunctionError(f"{ref!r}: {target} has no attribute {name!r}")
+    if not callable(fn):
+        raise FunctionError(f"{ref!r}: {name} is a {type(fn).__name__}, not a function")
+    _resolved[ref] = result = (fn, _takes_index(fn))
+    return result
+
+
+def _takes_index(fn: Callable) -> bool:
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    required = [p for p in positional if p.default is p.empty]
+    if len(required) > 1:
+        raise FunctionError(f"{fn.__name__} needs {len(required)} arguments; it may take at most one (the task index)")
+    return len(positional) >= 1 or any(p.kind == p.VAR_POSITIONAL for p in params)
