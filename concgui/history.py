@@ -1,0 +1,336 @@
+"""Run history in SQLite: every run a person made, reopenable in every view.
+
+Qt-free (standard library ``sqlite3``), so it is tested and used without a
+window.  One file in the user data directory, in WAL mode so a crash never
+leaves it half written.  A run is written in three steps so a long run is
+kept even if the app is killed: :meth:`HistoryStore.begin_run` writes its
+row before the first task, :meth:`~HistoryStore.add_tasks` appends finished
+tasks in batches, and :meth:`~HistoryStore.finish_run` closes it.
+:meth:`~HistoryStore.save` does all three in one transaction.
+
+Threads: a store holds one ``sqlite3`` connection, which refuses to be used
+from any thread but the one that made it.  The window makes and uses its
+store on the GUI thread only; a worker that wants history opens its own.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from .engine.paths import user_data_dir
+from .engine.records import RESULT_VERSION, CpuSample, RunResult, TaskRecord
+
+SCHEMA_VERSION = 1
+FILE_NAME = "history.sqlite3"
+RUNNING_STATUS = "running"  # the status of a run begun and not (yet) finished
+
+_SCHEMA = """
+CREATE TABLE runs (
+    id INTEGER PRIMARY KEY,
+    started_at REAL NOT NULL,
+    spec TEXT NOT NULL,              -- ExperimentSpec.to_dict() as JSON
+    environment TEXT NOT NULL,       -- environment() as JSON
+    workload TEXT,                   -- copied out of spec, so list_runs reads no JSON
+    executor TEXT,
+    task_count INTEGER NOT NULL DEFAULT 0,
+    status TEXT NOT NULL,
+    error TEXT,
+    pid INTEGER,
+    startup_seconds REAL NOT NULL DEFAULT 0,
+    wall_seconds REAL,
+    workers INTEGER,
+    speedup REAL,
+    summary TEXT,                    -- summarize() as JSON
+    version INTEGER NOT NULL,
+    finished INTEGER NOT NULL DEFAULT 0 CHECK (finished IN (0, 1))
+);
+CREATE INDEX runs_by_time ON runs (started_at);
+CREATE TABLE tasks (
+    run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    idx INTEGER NOT NULL,
+    worker TEXT NOT NULL,
+    pid INTEGER NOT NULL,
+    thread_id INTEGER NOT NULL,
+    submitted REAL,
+    start REAL,
+    "end" REAL,
+    cpu_seconds REAL NOT NULL,
+    status TEXT NOT NULL,
+    error TEXT,                      -- {"type", "message", "traceback"} as JSON, or NULL
+    PRIMARY KEY (run_id, idx)
+) WITHOUT ROWID;
+CREATE TABLE cpu_samples (
+    run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL,            -- order of the samples
+    t REAL NOT NULL,
+    per_core TEXT NOT NULL,          -- list of percents as JSON
+    tree_percent REAL,
+    PRIMARY KEY (run_id, seq)
+) WITHOUT ROWID;
+"""
+
+_TASK_INSERT = (
+    'INSERT OR REPLACE INTO tasks (run_id, idx, worker, pid, thread_id, submitted, start, "end", '
+    "cpu_seconds, status, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_TASK_SELECT = (
+    'SELECT idx, worker, pid, thread_id, submitted, start, "end", cpu_seconds, status, error '
+    "FROM tasks WHERE run_id = ? ORDER BY idx"
+)
+_INT64 = 1 << 63
+
+
+class HistoryError(RuntimeError):
+    """The history file cannot be used; the message says why and what to do."""
+
+
+class _NewerSchema(sqlite3.DatabaseError):
+    """The file has a schema version this ConcGUI does not know."""
+
+
+def default_path() -> Path:
+    return user_data_dir() / FILE_NAME
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
+def _to_int64(value: int) -> int:
+    """Thread ids are unsigned 64-bit on some platforms; SQLite stores signed ones."""
+    return value - (1 << 64) if value >= _INT64 else value
+
+
+def _from_int64(value: int) -> int:
+    return value + (1 << 64) if value < 0 else value
+
+
+def _task_row(run_id: int, t: TaskRecord) -> tuple:
+    return (run_id, t.index, t.worker, t.pid, _to_int64(t.thread_id), t.submitted, t.start, t.end,
+            t.cpu_seconds, t.status, None if t.error is None else _dumps(t.error))
+
+
+def _is_corruption(exc: sqlite3.DatabaseError) -> bool:
+    """Whether an error means the file is damaged (not, say, locked or read-only)."""
+    name = getattr(exc, "sqlite_errorname", "")
+    if name:
+        return name in ("SQLITE_NOTADB", "SQLITE_CORRUPT") or name.startswith("SQLITE_CORRUPT_")
+    text = str(exc).lower()
+    return "not a database" in text or "malformed" in text
+
+
+class HistoryStore:
+    """Past runs in one SQLite file; ``notice`` says when it had to start a new one."""
+
+    def __init__(self, path: str | os.PathLike | None = None) -> None:
+        self.path = Path(path) if path is not None else default_path()
+        #: a sentence for the window when the history file had to be replaced, else None
+        self.notice: str | None = None
+        self._depth = 0  # nesting of _transaction()
+        # rows written by add_tasks, per open run, so finish_run rewrites only what changed
+        self._written: dict[int, dict[int, tuple]] = {}
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._conn = self._open()
+        except sqlite3.DatabaseError as exc:
+            if not _is_corruption(exc) and not isinstance(exc, _NewerSchema):
+                raise HistoryError(f"cannot open the run history {self.path}: {exc}") from exc
+            kept = self._move_aside()
+            self.notice = (f"The run history {self.path.name} could not be read ({exc}); "
+                           f"it was kept as {kept.name} and a new, empty history was started.")
+            self._conn = self._open()
+
+    # --- opening -----------------------------------------------------------------
+    def _open(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, isolation_level=None)  # transactions are explicit
+        try:
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if str(mode).lower() != "wal" and str(self.path) != ":memory:":
+                raise HistoryError(f"cannot switch {self.path} to WAL mode (it is in {mode} mode)")
+            conn.execute("PRAGMA synchronous = NORMAL")  # safe in WAL mode; may lose only the last commit
+            conn.execute("PRAGMA foreign_keys = ON")
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise _NewerSchema(f"it was written by a newer ConcGUI (schema {version}, "
+                                   f"this one reads up to {SCHEMA_VERSION})")
+            if version == 0:
+                conn.execute("BEGIN IMMEDIATE")
+                for statement in filter(None, (s.strip() for s in _SCHEMA.split(";"))):
+                    conn.execute(statement)
+                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                conn.execute("COMMIT")
+            conn.execute("SELECT COUNT(*) FROM runs").fetchone()  # reads a page: finds damage early
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _move_aside(self) -> Path:
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        target = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
+        n = 1
+        while target.exists():
+            n += 1
+            target = self.path.with_name(f"{self.path.name}.corrupt-{stamp}-{n}")
+        os.replace(self.path, target)
+        for suffix in ("-wal", "-shm"):  # SQLite's side files belong to the damaged file
+            side = Path(str(self.path) + suffix)
+            if side.exists():
+                os.replace(side, Path(str(target) + suffix))
+        return target
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One transaction; nested uses join the outer one."""
+        if self._depth:
+            self._depth += 1
+            try:
+                yield self._conn
+            finally:
+                self._depth -= 1
+            return
+        self._conn.execute("BEGIN")
+        self._depth = 1
+        try:
+            yield self._conn
+        except BaseException:
+            self._depth = 0
+            self._conn.execute("ROLLBACK")
+            raise
+        self._depth = 0
+        self._conn.execute("COMMIT")
+
+    # --- writing -----------------------------------------------------------------
+    def begin_run(self, spec: dict[str, Any], environment: dict[str, Any], started_at: float,
+                  pid: int) -> int:
+        """Write a run's row before its first task; returns its id."""
+        with self._transaction() as c:
+            cur = c.execute(
+                "INSERT INTO runs (started_at, spec, environment, workload, executor, task_count, status, "
+                "pid, version, finished) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0)",
+                (started_at, _dumps(spec), _dumps(environment), spec.get("workload"), spec.get("executor"),
+                 int(spec.get("tasks") or 0), RUNNING_STATUS, pid, RESULT_VERSION),
+            )
+        run_id = int(cur.lastrowid)
+        self._written[run_id] = {}
+        return run_id
+
+    def add_tasks(self, run_id: int, records: Iterable[TaskRecord]) -> None:
+        """Append (or update) finished tasks of an open run, in one transaction."""
+        rows = [_task_row(run_id, t) for t in records]
+        with self._transaction() as c:
+            c.executemany(_TASK_INSERT, rows)
+        written = self._written.get(run_id)
+        if written is not None:
+            for row in rows:
+                written[row[1]] = row
+
+    def finish_run(self, run_id: int, result: RunResult) -> None:
+        """Close a run with its result: tasks not yet written (or changed), samples and numbers."""
+        written = self._written.pop(run_id, {})
+        rows = [_task_row(run_id, t) for t in result.tasks]
+        changed = [r for r in rows if written.get(r[1]) != r]
+        spec = result.spec
+        with self._transaction() as c:
+            if c.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone() is None:
+                raise KeyError(f"run {run_id} is not in the history")
+            c.executemany(_TASK_INSERT, changed)
+            stored = c.execute("SELECT COUNT(*) FROM tasks WHERE run_id = ?", (run_id,)).fetchone()[0]
+            if stored != len(rows):  # rows written earlier that the result does not have
+                keep = {r[1] for r in rows}
+                extra = [(run_id, i) for (i,) in c.execute("SELECT idx FROM tasks WHERE run_id = ?", (run_id,))
+                         if i not in keep]
+                c.executemany("DELETE FROM tasks WHERE run_id = ? AND idx = ?", extra)
+            c.execute("DELETE FROM cpu_samples WHERE run_id = ?", (run_id,))
+            c.executemany(
+                "INSERT INTO cpu_samples (run_id, seq, t, per_core, tree_percent) VALUES (?, ?, ?, ?, ?)",
+                [(run_id, k, s.t, _dumps(s.per_core), s.tree_percent) for k, s in enumerate(result.cpu_samples)],
+            )
+            c.execute(
+                "UPDATE runs SET started_at = ?, spec = ?, environment = ?, workload = ?, executor = ?, "
+                "task_count = ?, status = ?, error = ?, pid = COALESCE(?, pid), startup_seconds = ?, "
+                "wall_seconds = ?, workers = ?, speedup = ?, summary = ?, version = ?, finished = 1 "
+                "WHERE id = ?",
+                (result.started_at, _dumps(spec), _dumps(result.environment), spec.get("workload"),
+                 spec.get("executor"), len(result.tasks), result.status, result.error,
+                 result.environment.get("pid"), result.startup_seconds, result.wall_seconds, result.workers,
+                 result.summary.get("speedup"), _dumps(result.summary), result.version, run_id),
+            )
+
+    def save(self, result: RunResult) -> int:
+        """Save a whole run in one transaction; returns its id."""
+        with self._transaction():
+            run_id = self.begin_run(result.spec, result.environment, result.started_at,
+                                    result.environment.get("pid", 0))
+            self.finish_run(run_id, result)
+        return run_id
+
+    def delete(self, run_id: int) -> None:
+        """Remove a run with its tasks and samples (a missing id is not an error)."""
+        self._written.pop(run_id, None)
+        with self._transaction() as c:
+            c.execute("DELETE FROM runs WHERE id = ?", (run_id,))  # ON DELETE CASCADE does the rest
+
+    # --- reading -----------------------------------------------------------------
+    def list_runs(self) -> list[dict[str, Any]]:
+        """One small dict per run, newest first, without reading any task rows."""
+        cur = self._conn.execute(
+            "SELECT id, started_at, workload, executor, task_count, workers, wall_seconds, status, speedup, "
+            "finished FROM runs ORDER BY started_at DESC, id DESC"
+        )
+        keys = ("id", "started_at", "workload", "executor", "tasks", "workers", "wall_seconds", "status",
+                "speedup", "finished")
+        return [{**dict(zip(keys, row, strict=True)), "finished": bool(row[-1])} for row in cur]
+
+    def load(self, run_id: int) -> RunResult:
+        """The run exactly as saved (a run never finished comes back with status ``running``)."""
+        row = self._conn.execute(
+            "SELECT spec, environment, status, error, started_at, startup_seconds, wall_seconds, workers, "
+            "summary, version FROM runs WHERE id = ?", (run_id,)
+        ).fetchone()
+        if row is None:
+            raise KeyError(f"run {run_id} is not in the history")
+        spec, env, status, error, started_at, startup, wall, workers, summary, version = row
+        tasks = [
+            TaskRecord(i, w, pid, _from_int64(tid), sub, start, end, cpu, st, None if err is None else json.loads(err))
+            for i, w, pid, tid, sub, start, end, cpu, st, err in self._conn.execute(_TASK_SELECT, (run_id,))
+        ]
+        samples = [
+            CpuSample(t, json.loads(per_core), tree)
+            for t, per_core, tree in self._conn.execute(
+                "SELECT t, per_core, tree_percent FROM cpu_samples WHERE run_id = ? ORDER BY seq", (run_id,))
+        ]
+        return RunResult(
+            spec=json.loads(spec), environment=json.loads(env), status=status, error=error,
+            started_at=started_at, startup_seconds=startup,
+            wall_seconds=wall if wall is not None else 0.0,
+            workers=workers if workers is not None else 1,
+            tasks=tasks, cpu_samples=samples,
+            summary=json.loads(summary) if summary else {}, version=version,
+        )
+
+    def unfinished(self) -> list[int]:
+        """Ids of runs begun and never finished (the app was killed or crashed)."""
+        return [i for (i,) in self._conn.execute("SELECT id FROM runs WHERE finished = 0 ORDER BY id")]
+
+    def integrity_check(self) -> str:
+        """SQLite's own check of the file: ``"ok"`` when it is sound."""
+        return "\n".join(r[0] for r in self._conn.execute("PRAGMA integrity_check"))
+
+    def close(self) -> None:
+        """Close the connection (also checkpoints the WAL into the main file)."""
+        self._written.clear()
+        self._conn.close()
+
+    def __enter__(self) -> HistoryStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
