@@ -166,7 +166,10 @@ class ExperimentSpec:
 
     def __post_init__(self) -> None:
         for f in fields(self):
-            _check(PARAMS[f.name], getattr(self, f.name))
+            p, value = PARAMS[f.name], getattr(self, f.name)
+            _check(p, value)
+            if p.kind is int and isinstance(value, float):  # 3.0 from JSON: range() needs an int
+                object.__setattr__(self, f.name, int(value))
         if self.workload == "custom" and not self.function.strip():
             raise SpecError("function", "is empty; give module:function or path/to/file.py:function")
         if self.workload == "custom" and ":" not in self.function:
@@ -224,14 +227,15 @@ def _check(p: Param, value: Any) -> None:
         return
     if p.kind is str:
         if not isinstance(value, str):
-            raise SpecError(p.name, f"{value!r} is not text")
+            raise SpecError(p.name, f"{value!r} is not text; allowed: {p.allowed()}")
         if p.choices and value not in p.choices:
             raise SpecError(p.name, f"{value!r} is not allowed; allowed: {p.allowed()}")
         return
     numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
-    if not numeric or (p.kind is int and not float(value).is_integer()):
+    if not numeric or (p.kind is int and isinstance(value, float) and not value.is_integer()):
         raise SpecError(p.name, f"{value!r} is not allowed; allowed: {p.allowed()}")
-    if math.isnan(value) or not (p.minimum <= value <= p.maximum):
+    # no float() of an int here: 10**400 would raise OverflowError instead of SpecError
+    if (isinstance(value, float) and math.isnan(value)) or not (p.minimum <= value <= p.maximum):
         raise SpecError(p.name, f"{value!r} is out of range; allowed: {p.allowed()}")
 
 

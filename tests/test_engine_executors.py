@@ -1,0 +1,167 @@
+"""Every executor runs every workload, on real threads and real processes, and records where."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import os
+import threading
+
+import pytest
+
+from concgui.engine import ExperimentSpec, SpecError, list_executors, run
+from concgui.engine.spec import EXECUTORS, WORKLOADS
+
+DATA = os.path.join(os.path.dirname(__file__), "data")
+RUNNABLE = [e for e in EXECUTORS if e != "interpreter-pool"]
+PROCESS_EXECUTORS = {"process-pool", "processes"}
+THREAD_EXECUTORS = {"threads", "thread-pool", "qt-thread-pool"}
+HAS_INTERPRETERS = hasattr(concurrent.futures, "InterpreterPoolExecutor")
+
+
+def inline(**kw) -> ExperimentSpec:
+    kw.setdefault("isolation", "inline")
+    return ExperimentSpec(**kw)
+
+
+def small(executor: str, workload: str, tasks: int = 3) -> ExperimentSpec:
+    extra = {}
+    if workload == "custom":
+        extra["function"] = os.path.join(DATA, "custom_tasks.py") + ":record_index"
+    if executor in PROCESS_EXECUTORS:
+        extra["start_method"] = "fork"  # the quickest; every start method has its own test below
+    return inline(executor=executor, workload=workload, tasks=tasks, duration=0.05, size_mb=0.2,
+                  cpu_fraction=0.5, **extra)
+
+
+def test_every_executor_is_listed_and_interpreter_pool_says_why_it_cannot_run():
+    rows = {r["name"]: r for r in list_executors()}
+    assert list(rows) == list(EXECUTORS)
+    for name in RUNNABLE:
+        assert rows[name]["available"], (name, rows[name]["reason"])
+        assert rows[name]["title"] and rows[name]["description"]
+    pool = rows["interpreter-pool"]
+    if HAS_INTERPRETERS:
+        pytest.skip("this Python has InterpreterPoolExecutor")
+    assert pool["available"] is False
+    assert "3.14" in pool["reason"]
+
+
+def test_running_an_unavailable_executor_is_a_spec_error_before_anything_runs():
+    if HAS_INTERPRETERS:
+        pytest.skip("this Python has InterpreterPoolExecutor")
+    events = []
+    with pytest.raises(SpecError) as err:
+        run(inline(executor="interpreter-pool", workload="noop"), on_events=events.extend)
+    assert err.value.field == "executor"
+    assert "3.14" in str(err.value)
+    assert events == []
+
+
+@pytest.mark.parametrize("workload", WORKLOADS)
+@pytest.mark.parametrize("executor", RUNNABLE)
+def test_executor_runs_workload(executor, workload):
+    result = run(small(executor, workload))
+    me, my_thread = os.getpid(), threading.get_native_id()
+
+    assert result.status == "ok", result.error
+    assert result.error is None
+    assert [t.index for t in result.tasks] == [0, 1, 2]
+    for t in result.tasks:
+        assert t.status == "ok", t.error
+        assert t.error is None
+        assert t.pid > 0 and t.thread_id > 0
+        assert t.submitted is not None and t.start is not None and t.end is not None
+        assert t.submitted <= t.start + 0.01  # submitted before it started (clocks agree across processes)
+        assert t.start < t.end
+        assert t.worker
+    lanes = {t.worker for t in result.tasks}
+    pids = {t.pid for t in result.tasks}
+    tids = {(t.pid, t.thread_id) for t in result.tasks}
+    assert result.summary["tasks"] == 3 and result.summary["errors"] == 0
+    assert result.wall_seconds > 0
+
+    if executor in PROCESS_EXECUTORS:
+        assert me not in pids, "process executors must run tasks in other processes"
+        assert all(t.worker.startswith("process ") and f"pid {t.pid}" in t.worker for t in result.tasks)
+        if executor == "processes":
+            assert len(pids) == 3, "one process per task"
+    else:
+        assert pids == {me}
+    if executor in THREAD_EXECUTORS:
+        assert my_thread not in {t.thread_id for t in result.tasks}, "thread executors must use other threads"
+        assert all(t.worker.startswith("thread ") for t in result.tasks)
+        if executor == "threads":
+            assert len(tids) == 3, "one thread per task"
+    if executor == "sequential":
+        assert lanes == {"main thread"} and tids == {(me, my_thread)}
+        ordered = sorted(result.tasks, key=lambda t: t.start)
+        assert [t.index for t in ordered] == [0, 1, 2]
+        assert all(a.end <= b.start for a, b in zip(ordered, ordered[1:], strict=False)), "one task after another"
+    if executor == "asyncio":
+        assert lanes == {"event loop"} and tids == {(me, my_thread)}
+    # One label per (pid, thread), one (pid, thread) per label.
+    assert len(lanes) == len(tids)
+
+
+def test_asyncio_offload_runs_blocking_work_in_threads():
+    result = run(inline(executor="asyncio", workload="cpu", tasks=3, duration=0.05, offload=True))
+    assert result.status == "ok"
+    assert threading.get_native_id() not in {t.thread_id for t in result.tasks}
+    assert all(t.worker.startswith("thread ") for t in result.tasks)
+
+
+def test_workers_limit_how_many_run_at_once():
+    result = run(inline(executor="thread-pool", workers=2, workload="sleep", tasks=4, duration=0.1))
+    assert result.status == "ok" and result.workers == 2
+    assert len({t.worker for t in result.tasks}) <= 2
+    assert result.summary["peak_in_flight"] <= 2
+
+
+@pytest.mark.parametrize("method", ["fork", "forkserver", "spawn"])
+def test_process_pool_runs_under_every_start_method(method):
+    result = run(inline(executor="process-pool", workers=2, start_method=method, workload="sleep",
+                        tasks=2, duration=0.05))
+    assert result.status == "ok", result.error
+    assert [t.status for t in result.tasks] == ["ok", "ok"]
+    assert os.getpid() not in {t.pid for t in result.tasks}
+    assert result.environment["start_method"] == method
+    assert result.startup_seconds > 0, "pool start-up is recorded apart from the work"
+
+
+@pytest.mark.parametrize("method", ["forkserver", "spawn"])
+def test_processes_executor_runs_under_other_start_methods(method):
+    result = run(inline(executor="processes", start_method=method, workload="noop", tasks=2))
+    assert result.status == "ok", result.error
+    assert [t.status for t in result.tasks] == ["ok", "ok"]
+    assert len({t.pid for t in result.tasks} - {os.getpid()}) == 2
+
+
+# --- the lesson: concurrency is not parallelism ---------------------------------------------
+# Loose on purpose: these hold on a busy two-core machine. Exact figures are the benchmark's job.
+
+def test_sleeping_threads_overlap():
+    seq = run(inline(executor="sequential", workload="sleep", tasks=3, duration=0.3))
+    thr = run(inline(executor="threads", workload="sleep", tasks=3, duration=0.3), baseline=seq)
+    assert seq.summary["concurrency"] == pytest.approx(1.0, abs=0.1)
+    assert thr.wall_seconds < 0.6 * seq.wall_seconds
+    assert thr.summary["concurrency"] >= 2.5
+    assert thr.summary["peak_in_flight"] == 3
+    assert thr.summary["speedup"] > 1.6
+    assert thr.summary["baseline"] == "sequential"
+
+
+def test_cpu_bound_threads_are_concurrent_but_not_parallel():
+    result = run(inline(executor="threads", workload="cpu", tasks=4, duration=0.2))
+    s = result.summary
+    assert result.status == "ok"
+    assert s["concurrency"] > 1.5, s
+    assert s["parallelism"] < 1.4, s
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="needs two cores")
+def test_process_pool_computes_in_parallel():
+    result = run(inline(executor="process-pool", workers=2, start_method="fork", workload="cpu",
+                        tasks=4, duration=0.3))
+    assert result.status == "ok"
+    assert result.summary["parallelism"] > 1.2, result.summary
+    assert len({t.pid for t in result.tasks}) == 2
