@@ -32,7 +32,8 @@ def _add_spec_options(p: argparse.ArgumentParser, skip: tuple[str, ...] = ()) ->
         if param.kind is bool:
             p.add_argument(flag, action="store_true", default=None, help=param.help)
         else:
-            p.add_argument(flag, metavar=param.unit.upper() or "VALUE", help=f"{param.help}{unit} ({param.allowed()})")
+            p.add_argument(flag, metavar=param.unit.upper() or "VALUE",
+                           help=f"{param.help}{unit} ({param.allowed()})")
     p.add_argument("--inline", action="store_true", help="run in this process (same as --isolation inline)")
 
 
@@ -65,14 +66,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     cmp = sub.add_parser("compare", help="run one workload over several executors")
     _add_spec_options(cmp, skip=("executor",))
-    cmp.add_argument("--executors", required=True, metavar="A,B,C", help="executors to compare, the first is the baseline")
+    cmp.add_argument("--executors", required=True, metavar="A,B,C",
+                     help="executors to compare, the first is the baseline")
     cmp.add_argument("--json", metavar="PATH", help='write {"runs": [result, ...]} as JSON')
 
     sub.add_parser("executors", help="list every executor and whether it can run here")
 
     gui = sub.add_parser("gui", help="open the window (the default)")
     gui.add_argument("--preset", help="load this preset and run it")
-    gui.add_argument("--screenshot", metavar="PATH", help="with --preset: save a screenshot when the run ends, then exit")
+    gui.add_argument("--screenshot", metavar="PATH",
+                     help="with --preset: save a screenshot when the run ends, then exit")
     return parser
 
 
@@ -220,7 +223,8 @@ def format_summary(r: RunResult) -> str:
 
 
 def format_comparison(results: list[RunResult]) -> str:
-    rows = [f"{'executor':18} {'wall s':>8} {'speedup':>8} {'effic.':>7} {'concur.':>8} {'parall.':>8} {'start-up s':>10}"]
+    header = ("executor", "wall s", "speedup", "effic.", "concur.", "parall.", "start-up s")
+    rows = ["{:18} {:>8} {:>8} {:>7} {:>8} {:>8} {:>10}".format(*header)]
     for r in results:
         s = r.summary
         rows.append(

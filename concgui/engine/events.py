@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 
 from .records import CpuSample, RunResult, TaskRecord
 
@@ -54,7 +54,7 @@ class RunFinished:
     result: RunResult
 
 
-Event = Union[RunStarted, StartupFinished, TaskStarted, TaskFinished, CpuSampled, RunFinished]
+Event = RunStarted | StartupFinished | TaskStarted | TaskFinished | CpuSampled | RunFinished
 EventSink = Callable[[list[Event]], None]
 
 

@@ -107,13 +107,15 @@ class EngineProcess:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+            proc.stdout.close()
             stderr_reader.join(2)
         if problem and problem.get("type") == "spec_error":
             raise SpecError(problem["field"], problem["message"].split(": ", 1)[-1])
         if result is None:
             detail = problem.get("message") if problem else f"exit code {proc.returncode}"
             tail = "\n".join(self.stderr_tail)
-            raise RuntimeError(f"the engine process failed ({detail})" + (f"; its last output:\n{tail}" if tail else ""))
+            raise RuntimeError(f"the engine process failed ({detail})"
+                               + (f"; its last output:\n{tail}" if tail else ""))
         if self.baseline is not None:
             result.summary = summarize(result, self.baseline)
         return result
@@ -140,8 +142,11 @@ class EngineProcess:
         return result, problem
 
     def _read_stderr(self, proc: subprocess.Popen) -> None:
-        for line in proc.stderr:
-            self.stderr_tail.append(line.decode(errors="replace").rstrip())
+        try:
+            for line in proc.stderr:
+                self.stderr_tail.append(line.decode(errors="replace").rstrip())
+        finally:
+            proc.stderr.close()  # here, not in execute(): a leftover grandchild may hold it open
 
 
 def serve(stdin=None) -> int:

@@ -77,7 +77,7 @@ class RunControl:
         self.cancel = threading.Event()
         self.sink: deque = deque()  # ("f"|"s"|"c"|"w", payload) from this process
         self.finishes: deque = deque()  # record tuples of tasks run in this process
-        self.running: dict[int, tuple] = {}  # thread ident -> start tuple of its current task
+        self.running: dict[int, tuple] = {}  # thread id -> start tuple of its current task
         self.queues: list[Any] = []  # multiprocessing queues of ("s"|"f", tuple) reports
         self.t0_ns = time.perf_counter_ns()
         self.work_start: float | None = None
@@ -126,59 +126,79 @@ class RunControl:
 
     # --- the pump ----------------------------------------------------------------
     def drain(self) -> None:
-        """Turn everything the workers reported into records and one batch of events."""
+        """Turn everything the workers reported into records and one batch of events.
+
+        Only the pump thread calls this while a run goes (and the run thread
+        once more after the pump stopped), so records need no lock.
+        """
         items = []
-        for source, tag in ((self.sink, None), (self.finishes, "f")):
-            pop = source.popleft
-            try:
-                while True:
-                    items.append(pop() if tag is None else (tag, pop()))
-            except IndexError:
-                pass
+        pop = self.sink.popleft
+        try:
+            while True:
+                items.append(pop())
+        except IndexError:
+            pass
         for q in self.queues:
             try:
                 while True:
                     items.append(q.get_nowait())
             except (queue.Empty, OSError, EOFError, ValueError):
                 pass
-        items.extend(("s", t) for t in self.running.copy().values())
-        if not items:
-            return
         started: dict[int, TaskRecord] = {}
         events: list[Event] = []
-        records = self.records
+        finish = self._finish
+        pop = self.finishes.popleft
+        try:
+            while True:  # the hot loop: one record per task run in this process
+                r = finish(pop())
+                if r is not None:
+                    events.append(TaskFinished(r))
+        except IndexError:
+            pass
         for kind, payload in items:
             if kind == "f":
-                index, pid, tid, start, end, cpu, status, error = payload
-                r = records[index]
-                if r.status not in (WAITING, RUNNING):
-                    continue  # already final (e.g. cancelled before a late report)
-                r.pid, r.thread_id, r.start, r.end = pid or r.pid, tid or r.thread_id, start, end
-                r.cpu_seconds, r.status, r.error = cpu, status, error
-                r.submitted = self.submitted[index]
-                r.worker = self._lane(pid, tid) if pid else (r.worker or "lost worker")
-                started.pop(index, None)
-                events.append(TaskFinished(r))
-                self._finished += 1
+                r = finish(payload)
+                if r is not None:
+                    started.pop(r.index, None)
+                    events.append(TaskFinished(r))
             elif kind == "s":
-                index, pid, tid, start = payload
-                r = records[index]
-                if r.status != WAITING:
-                    continue
-                r.pid, r.thread_id, r.start, r.status = pid, tid, start, RUNNING
-                r.submitted = self.submitted[index]
-                r.worker = self._lane(pid, tid)
-                started[index] = r
+                self._start(payload, started)
             elif kind == "c":
                 events.append(CpuSampled(payload))
             elif kind == "w":
                 events.append(StartupFinished(payload))
+        for t in self.running.copy().values():
+            self._start(t, started)
         if started:
             events[:0] = [TaskStarted(r.index, r.worker, r.pid, r.thread_id, r.start) for r in started.values()]
-        if self._finished >= len(records):
+        if self._finished >= len(self.records):
             self.all_done.set()
         if events and self._on_events is not None:
             self._on_events(events)
+
+    def _finish(self, rec: tuple) -> TaskRecord | None:
+        """Make a finished task's record; None if the task was already final."""
+        index, pid, tid, start, end, cpu, status, error = rec
+        old = self.records[index]
+        if old.status != WAITING and old.status != RUNNING:
+            return None  # e.g. a late report from a worker that was written off
+        if pid:
+            worker = self._lanes.get((pid, tid)) or self._lane(pid, tid)
+        else:  # the task ended without its worker's report (the worker died)
+            worker, pid, tid = old.worker or "lost worker", old.pid, old.thread_id
+        r = self.records[index] = TaskRecord(index, worker, pid, tid, self.submitted[index], start, end, cpu,
+                                             status, error)
+        self._finished += 1
+        return r
+
+    def _start(self, t: tuple, started: dict[int, TaskRecord]) -> None:
+        index, pid, tid, start = t
+        r = self.records[index]
+        if r.status == WAITING:
+            r.pid, r.thread_id, r.start, r.status = pid, tid, start, RUNNING
+            r.submitted = self.submitted[index]
+            r.worker = self._lanes.get((pid, tid)) or self._lane(pid, tid)
+            started[index] = r
 
     def _lane(self, pid: int, tid: int) -> str:
         key = (pid, tid)

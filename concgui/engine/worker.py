@@ -24,66 +24,104 @@ RecordTuple = tuple
 
 
 class WorkerContext:
-    """How a worker reports to its run: a start sink, a finish sink and the cancel flag."""
+    """How a worker reports to its run.
 
-    __slots__ = ("t0_ns", "cancel", "started", "finished", "job")
+    ``started(thread_id, start_tuple)`` and ``finished(record_tuple)`` are
+    plain (ideally C-level) callables; ``work(index, size)`` is the workload,
+    bound once per run by :func:`bind_work`.
+    """
+
+    __slots__ = ("t0_ns", "cancel", "started", "finished", "job", "work")
 
     def __init__(self, t0_ns: int, cancel: Any, job: Job,
-                 started: Callable[[tuple], None], finished: Callable[[tuple], None]) -> None:
+                 started: Callable[[int, tuple], None], finished: Callable[[tuple], None]) -> None:
         self.t0_ns = t0_ns
         self.cancel = cancel  # threading.Event or multiprocessing.Event
         self.job = job
         self.started = started
         self.finished = finished
+        self.work = bind_work(job, cancel)
+
+
+def bind_work(job: Job, cancel: Any) -> Callable[[int, float], None]:
+    """The workload as one call; refuses to start once the run is cancelled."""
+    is_set, wait = cancel.is_set, cancel.wait
+    if job.workload == "noop":  # the dispatch-overhead probe: nothing but the cancel check
+
+        def work(index: int, size: float) -> None:
+            if is_set():
+                raise Cancelled
+    else:
+
+        def work(index: int, size: float) -> None:
+            if is_set():
+                raise Cancelled
+            perform(job, index, size, is_set, wait)
+
+    return work
 
 
 def execute(ctx: WorkerContext, index: int, size: float) -> RecordTuple:
-    """Run task ``index`` and return its record."""
-    begun = begin(ctx, index)
+    """Run task ``index`` and return its record.  The hot path: keep it lean.
+
+    A task's CPU time is read once, at its end, as the thread's CPU time since
+    the end of the previous task on the same thread in this run (or since this
+    task's start, for a thread's first task).  It therefore includes the pool's
+    few microseconds of hand-over work, and saves a system call per task.
+    """
+    th = _thread
+    t0 = ctx.t0_ns
+    if getattr(th, "run", None) != t0:  # first task of this run on this thread
+        th.run, th.native_id, th.cpu_mark = t0, threading.get_native_id(), thread_time()
+    tid = th.native_id
+    start = (perf_counter_ns() - t0) / 1e9
+    ctx.started(tid, (index, _pid, tid, start))
     status, error = OK, None
     try:
-        if ctx.cancel.is_set():
-            raise Cancelled
-        perform(ctx.job, index, size, ctx.cancel.is_set, ctx.cancel.wait)
+        ctx.work(index, size)
     except Cancelled:
         status = CANCELLED
     except BaseException as exc:  # noqa: BLE001 - a task's fault is data, not our crash
         status, error = ERROR, describe_error(exc)
-    return finish(ctx, index, begun, status, error)
-
-
-def begin(ctx: WorkerContext, index: int) -> tuple:
-    """Timestamp a task's start and report it; returns what ``finish`` needs."""
-    tid = getattr(_thread, "native_id", None) or _remember_native_id()
-    c0 = thread_time()
-    start = (perf_counter_ns() - ctx.t0_ns) / 1e9
-    ctx.started((index, _pid, tid, start))
-    return tid, start, c0
-
-
-def finish(ctx: WorkerContext, index: int, begun: tuple, status: str, error: dict | None) -> RecordTuple:
-    tid, start, c0 = begun
-    end = (perf_counter_ns() - ctx.t0_ns) / 1e9
-    rec = (index, _pid, tid, start, end, thread_time() - c0, status, error)
+    end = (perf_counter_ns() - t0) / 1e9
+    cpu = thread_time()
+    rec = (index, _pid, tid, start, end, cpu - th.cpu_mark, status, error)
+    th.cpu_mark = cpu
     ctx.finished(rec)
     return rec
 
 
-# The hot path avoids a system call per task for the pid and thread id.
+def begin(ctx: WorkerContext, index: int) -> tuple:
+    """The first half of :func:`execute`, for tasks that are coroutines (asyncio).
+
+    Overlapping coroutines share one thread, so each reads the CPU clock at
+    its own start and end (their CPU times may include each other's slices).
+    """
+    tid = threading.get_native_id()
+    start = (perf_counter_ns() - ctx.t0_ns) / 1e9
+    ctx.started(tid, (index, _pid, tid, start))
+    return tid, start, thread_time()
+
+
+def finish(ctx: WorkerContext, index: int, begun: tuple, status: str, error: dict | None) -> RecordTuple:
+    """The second half of :func:`execute`."""
+    tid, start, c0 = begun
+    rec = (index, _pid, tid, start, (perf_counter_ns() - ctx.t0_ns) / 1e9, thread_time() - c0, status, error)
+    ctx.finished(rec)
+    return rec
+
+
+# The hot path avoids system calls: the pid is cached (and refreshed after a
+# fork), the thread id and CPU mark live in a thread-local.
 perf_counter_ns, thread_time = time.perf_counter_ns, time.thread_time
 _pid = os.getpid()
 _thread = threading.local()
 
 
-def _remember_native_id() -> int:
-    _thread.native_id = threading.get_native_id()
-    return _thread.native_id
-
-
 def _after_fork() -> None:
     global _pid
     _pid = os.getpid()
-    _thread.native_id = threading.get_native_id()
+    _thread.run = None
 
 
 if hasattr(os, "register_at_fork"):
@@ -103,11 +141,10 @@ def thread_context(t0_ns: int, cancel: threading.Event, job: Job, sink: deque,
     """A context for workers in this process.
 
     Finishes go onto ``sink``.  A start only overwrites the thread's slot in
-    ``running``, which the pump reads every few tens of milliseconds: a task
+    ``running`` (keyed by thread id), which the pump reads every few tens of milliseconds: a task
     too short to be seen running costs nothing more than its finish.
     """
-    get_ident = threading.get_ident
-    return WorkerContext(t0_ns, cancel, job, lambda t: running.__setitem__(get_ident(), t), sink.append)
+    return WorkerContext(t0_ns, cancel, job, running.__setitem__, sink.append)
 
 
 # --- worker processes -----------------------------------------------------------------
@@ -124,7 +161,7 @@ def init_process(t0_ns: int, cancel: Any, job: Job, reports: Any, parent_pid: in
     global _process_ctx
     put = reports.put
     finished = (lambda r: put(("f", r))) if report_finish else _ignore
-    _process_ctx = WorkerContext(t0_ns, cancel, job, lambda t: put(("s", t)), finished)
+    _process_ctx = WorkerContext(t0_ns, cancel, job, lambda _tid, t: put(("s", t)), finished)
     watch_parent(parent_pid)
 
 
@@ -149,7 +186,7 @@ def warm_up(delay: float) -> int:
     return os.getpid()
 
 
-def _ignore(_: Any) -> None:
+def _ignore(*_: Any) -> None:
     pass
 
 
