@@ -1,0 +1,133 @@
+"""Runs experiments off the UI thread and hands their events to the window.
+
+The engine calls back from its own threads (the pump, or the reader of the
+engine process); those callbacks only append to a deque.  A 33 ms QTimer on
+the GUI thread drains it into the :class:`RunState` and emits one signal per
+tick, so views redraw at most 30 times a second and no Qt object is ever
+touched from a worker thread.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from ..engine import ExperimentSpec, RunResult, SpecError, start
+from ..engine.live import RunState
+
+REFRESH_MS = 33
+
+
+class RunController(QObject):
+    """Starts runs (one, or a comparison of several in a row), cancels them, reports them."""
+
+    run_started = Signal(object)  # RunState of the new run
+    updated = Signal(object, list)  # RunState, the events drained this tick
+    run_finished = Signal(object)  # RunResult
+    run_failed = Signal(str)  # message
+    sequence_finished = Signal(list)  # list[RunResult] of a comparison
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.state: RunState | None = None
+        self._inbox: deque = deque()
+        self._run = None
+        self._thread: threading.Thread | None = None
+        self._pending: list[ExperimentSpec] = []
+        self._sequence: list[RunResult] | None = None
+        self._baseline: RunResult | None = None
+        self._timer = QTimer(self)
+        self._timer.setInterval(REFRESH_MS)
+        self._timer.timeout.connect(self._drain)
+
+    # --- commands ----------------------------------------------------------------
+    def is_running(self) -> bool:
+        return self._thread is not None
+
+    def start(self, spec: ExperimentSpec, baseline: RunResult | None = None) -> None:
+        """Run one experiment; ``baseline`` (a sequential run) gives its speedup."""
+        if self.is_running():
+            raise RuntimeError("a run is already going")
+        self._pending, self._sequence = [], None
+        self._launch(spec, baseline)
+
+    def start_sequence(self, specs: list[ExperimentSpec]) -> None:
+        """Run several experiments one after another; the first is every other's baseline."""
+        if self.is_running():
+            raise RuntimeError("a run is already going")
+        if not specs:
+            return
+        self._pending, self._sequence = list(specs[1:]), []
+        self._launch(specs[0], None)
+
+    def cancel(self) -> None:
+        """Stop the current run and drop the rest of a comparison."""
+        self._pending = []
+        if self._run is not None:
+            self._run.cancel()
+
+    def shutdown(self, timeout: float = 2.5) -> None:
+        """Cancel and wait (bounded) for the run thread: used when the window closes."""
+        self.cancel()
+        if self._thread is not None:
+            self._thread.join(timeout)
+        self._timer.stop()
+
+    # --- internals ---------------------------------------------------------------
+    def _launch(self, spec: ExperimentSpec, baseline: RunResult | None) -> None:
+        self.state = RunState()
+        self._baseline = baseline
+        inbox = self._inbox
+        run = self._run = start(spec, lambda events: inbox.append(("events", events)), baseline)
+
+        def work() -> None:
+            try:
+                inbox.append(("done", run.execute()))
+            except SpecError as exc:
+                inbox.append(("failed", f"Bad input: {exc}"))
+            except Exception as exc:  # noqa: BLE001 - shown in the window, which stays usable
+                inbox.append(("failed", f"The run failed: {type(exc).__name__}: {exc}"))
+
+        self._thread = threading.Thread(target=work, name="concgui-gui-run", daemon=True)
+        self._thread.start()
+        self._timer.start()
+        self.run_started.emit(self.state)
+
+    def _drain(self) -> None:
+        batch: list = []
+        outcome = None
+        pop = self._inbox.popleft
+        while self._inbox:
+            kind, payload = pop()
+            if kind == "events":
+                batch.extend(payload)
+            else:
+                outcome = (kind, payload)
+                break
+        state = self.state
+        if batch and state is not None:
+            state.apply(batch)
+            self.updated.emit(state, batch)
+        if outcome is None:
+            return
+        self._thread.join()
+        self._thread = self._run = None
+        kind, payload = outcome
+        if kind == "failed":
+            self._timer.stop()
+            self._pending, self._sequence = [], None
+            self.run_failed.emit(payload)
+            return
+        result: RunResult = payload
+        self.run_finished.emit(result)
+        if self._sequence is not None:
+            self._sequence.append(result)
+            if self._pending and result.status == "ok":
+                self._launch(self._pending.pop(0), self._sequence[0])
+                return
+            sequence, self._sequence = self._sequence, None
+            self.sequence_finished.emit(sequence)
+        if not self.is_running():
+            self._timer.stop()

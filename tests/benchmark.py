@@ -1,0 +1,199 @@
+"""ConcGUI's benchmark: the figures the issues set goals for, measured side by side in one run.
+
+    .venv/bin/python tests/benchmark.py [--only engine,gui] [--quick] [--json PATH]
+
+Prints one JSON object per figure as it is measured ({"figure", "value",
+"unit", "goal", "pass", ...}) and a final summary object.  The machine is
+shared and noisy, so contrasts are measured in one run, interleaved and
+repeated, and compared as ratios.  Timing goals live here, not in the tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from concgui.engine import ExperimentSpec, RunResult, run  # noqa: E402
+
+FIGURES: list[dict] = []
+
+
+def report(figure: str, value: float, unit: str = "", goal: str = "", ok: bool | None = None, **extra) -> None:
+    row = {"figure": figure, "value": round(value, 4) if isinstance(value, float) else value, "unit": unit,
+           "goal": goal, "pass": ok, **extra}
+    FIGURES.append(row)
+    print(json.dumps(row), flush=True)
+
+
+def _run(**kw) -> RunResult:
+    return run(ExperimentSpec(**kw))
+
+
+# --- issue 2: the engine ------------------------------------------------------------
+def seed_table() -> None:
+    """The seed notebook: 3 × time.sleep(2) sequential 6.0 s, threads 2.0 s, thread-pool 2.0 s."""
+    for executor, expected in (("sequential", 6.0), ("threads", 2.0), ("thread-pool", 2.0)):
+        r = _run(workload="sleep", executor=executor, tasks=3, duration=2.0)
+        err = abs(r.wall_seconds - expected) / expected
+        report(f"seed_{executor}_wall", r.wall_seconds, "s", f"{expected} s within 2 %", err <= 0.02,
+               deviation_percent=round(100 * err, 2))
+
+
+def cpu_contrast(repeats: int) -> None:
+    """cpu 4 × 0.5 s on 2 workers: processes parallelise, threads take turns on the GIL."""
+    common = dict(workload="cpu", tasks=4, duration=0.5)
+    rows: dict[str, list[RunResult]] = {k: [] for k in ("sequential", "threads", "thread-pool", "process-pool")}
+    for _ in range(repeats):  # interleaved, so a noisy moment hits every executor alike
+        for executor in rows:
+            workers = 2 if executor in ("thread-pool", "process-pool") else None
+            rows[executor].append(_run(executor=executor, workers=workers, **common))
+    base = statistics.median(r.wall_seconds for r in rows["sequential"])
+
+    def med(executor: str, key: str) -> float:
+        return statistics.median(r.summary[key] for r in rows[executor])
+
+    for executor in ("threads", "thread-pool", "process-pool"):
+        wall = statistics.median(r.wall_seconds for r in rows[executor])
+        speedup, par, conc = base / wall, med(executor, "parallelism"), med(executor, "concurrency")
+        if executor == "process-pool":
+            report("cpu_process_pool_speedup", speedup, "x", ">= 1.8 (start-up excluded)", speedup >= 1.8,
+                   startup_seconds=round(med(executor, "startup_seconds"), 3))
+            report("cpu_process_pool_parallelism", par, "cores", ">= 1.8", par >= 1.8)
+        else:
+            key = executor.replace("-", "_")
+            report(f"cpu_{key}_speedup", speedup, "x", "<= 1.15", speedup <= 1.15)
+            report(f"cpu_{key}_parallelism", par, "cores", "<= 1.15", par <= 1.15)
+            # at most 2 tasks are in flight on 2 workers; the one-thread-per-task run has 4
+            goal = 1.9 if executor == "thread-pool" else 2.0
+            report(f"cpu_{key}_concurrency", conc, "tasks", f">= {goal}", conc >= goal)
+
+
+def hash_threads(repeats: int) -> None:
+    """hashlib releases the GIL: threads run it in parallel."""
+    seq, pool = [], []
+    for _ in range(repeats):
+        seq.append(_run(workload="hash", executor="sequential", tasks=4, duration=0.5).wall_seconds)
+        pool.append(_run(workload="hash", executor="thread-pool", tasks=4, duration=0.5, workers=2).wall_seconds)
+    speedup = statistics.median(seq) / statistics.median(pool)
+    report("hash_thread_pool_speedup", speedup, "x", ">= 1.7", speedup >= 1.7)
+
+
+def _noop() -> None:
+    pass
+
+
+def _bare_pool(n: int, workers: int) -> float:
+    t = time.perf_counter()
+    with ThreadPoolExecutor(workers) as pool:
+        for _ in range(n):
+            pool.submit(_noop)
+    return time.perf_counter() - t
+
+
+def _count_events(events: list, _seen: list = [0]) -> None:  # noqa: B006 - a cheap live consumer
+    _seen[0] += len(events)
+
+
+def noop_overhead(n: int, repeats: int) -> None:
+    """Per-task cost of recording + the live event stream against a bare ThreadPoolExecutor."""
+    from concgui.engine.executors import get_executor
+
+    spec = ExperimentSpec(workload="noop", executor="thread-pool", tasks=n, isolation="inline")
+    workers = get_executor("thread-pool").workers_for(spec)
+    bare, ours, isolated = [], [], []
+    for _ in range(repeats):
+        bare.append(_bare_pool(n, workers))
+        r = run(spec, _count_events)
+        ours.append(r.startup_seconds + r.wall_seconds)
+        isolated.append(run(spec.with_(isolation="process"), lambda events: None).wall_seconds)
+    b, o, i = statistics.median(bare), statistics.median(ours), statistics.median(isolated)
+    report("noop_bare_pool_us_per_task", 1e6 * b / n, "µs", "", None)
+    report("noop_recorded_us_per_task", 1e6 * o / n, "µs", "", None)
+    report("noop_overhead_ratio", o / b, "x", "<= 1.15", o / b <= 1.15,
+           note="inline run with an event consumer vs bare ThreadPoolExecutor, medians of interleaved repeats")
+    report("noop_engine_process_ratio", i / b, "x", "", None,
+           note="the same through the engine process, events streamed as JSON to this process")
+
+
+def memory_100k(n: int) -> None:
+    """100,000 tasks complete and stream; the engine process's peak memory."""
+    import psutil
+
+    me = psutil.Process()
+    peak = [0]
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.wait(0.05):
+            for child in me.children(recursive=True):
+                try:
+                    peak[0] = max(peak[0], child.memory_info().rss)
+                except psutil.Error:
+                    pass
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    count = [0]
+    r = run(ExperimentSpec(workload="noop", executor="thread-pool", tasks=n),
+            lambda events: count.__setitem__(0, count[0] + len(events)))
+    done.set()
+    watcher.join()
+    ok = r.status == "ok" and all(t.status == "ok" for t in r.tasks)
+    report("stream_100k_tasks_ok", int(ok), "", "all tasks ok", ok, events=count[0])
+    report("engine_peak_rss_100k", peak[0] / 2**20, "MB", "< 300 MB", peak[0] / 2**20 < 300)
+
+
+# --- issue 3: the window -----------------------------------------------------------
+def gui_figures(n: int) -> None:
+    """The window's figures, each measured in a fresh process on the offscreen platform."""
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(ROOT))
+    out = subprocess.run([sys.executable, str(ROOT / "tests" / "gui_benchmark.py"), str(n)], env=env,
+                         capture_output=True, text=True, timeout=900)
+    for line in out.stdout.splitlines():
+        if line.startswith("{"):
+            row = json.loads(line)
+            FIGURES.append(row)
+            print(line, flush=True)
+    if out.returncode:
+        report("gui_benchmark_exit_code", out.returncode, "", "0", False, stderr=out.stderr[-2000:])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", default="engine,gui", help="comma-separated sections: engine, gui")
+    parser.add_argument("--quick", action="store_true", help="fewer repeats and tasks (a smoke test)")
+    parser.add_argument("--json", metavar="PATH", help="also write every figure to this file")
+    args = parser.parse_args()
+    sections = set(args.only.split(","))
+    repeats, n = (1, 10_000) if args.quick else (3, 100_000)
+    started = time.perf_counter()
+    if "engine" in sections:
+        seed_table()
+        cpu_contrast(repeats)
+        hash_threads(repeats)
+        noop_overhead(n, repeats)
+        memory_100k(n)
+    if "gui" in sections:
+        gui_figures(n)
+    failed = [f["figure"] for f in FIGURES if f["pass"] is False]
+    summary = {"summary": True, "figures": len(FIGURES), "failed": failed,
+               "seconds": round(time.perf_counter() - started, 1), "cpu_count": os.cpu_count()}
+    print(json.dumps(summary), flush=True)
+    if args.json:
+        Path(args.json).write_text(json.dumps({"figures": FIGURES, "summary": summary}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
