@@ -2,37 +2,27 @@
 
 from __future__ import annotations
 
-import ctypes
 import json
 import sys
 import time
 
 import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
 
-# PySide6 6.12.0 on Python 3.11 drops a reference to None on every Qt call that returns None
-# (w.update(), app.processEvents(), ...); after a few thousand calls CPython aborts with
-# "none_dealloc: deallocating None". Python 3.12+ has an immortal None and is not affected.
-# Until the app's start-up does this itself, give None references enough for any test session.
-if sys.version_info < (3, 12):
-    ctypes.c_ssize_t.from_address(id(None)).value += 1 << 40
-
-from PySide6.QtCore import Qt  # noqa: E402
-from PySide6.QtWidgets import QMessageBox  # noqa: E402
-
-from concgui.engine import ExperimentSpec, run_inline  # noqa: E402
-from concgui.engine.events import RunStarted, TaskFinished, TaskStarted  # noqa: E402
-from concgui.engine.executors import get_executor, list_executors  # noqa: E402
-from concgui.engine.exports import save_result  # noqa: E402
-from concgui.engine.live import RunState  # noqa: E402
-from concgui.engine.records import CANCELLED, ERROR, OK, RunResult, TaskRecord  # noqa: E402
-from concgui.engine.spec import PARAMS  # noqa: E402
-from concgui.gui import presets as presets_mod  # noqa: E402
-from concgui.gui.presets import PresetError, get_preset, load_presets, resources_dir  # noqa: E402
-from concgui.gui.views.console import ConsolePane  # noqa: E402
-from concgui.gui.views.form import ExperimentForm  # noqa: E402
-from concgui.gui.views.history import HistoryView  # noqa: E402
-from concgui.gui.views.summary import SummaryPanel  # noqa: E402
-from concgui.history import HistoryStore  # noqa: E402
+from concgui.engine import ExperimentSpec, run_inline
+from concgui.engine.events import RunStarted, TaskFinished, TaskStarted
+from concgui.engine.executors import get_executor, list_executors
+from concgui.engine.live import RunState
+from concgui.engine.records import CANCELLED, ERROR, OK, RunResult, TaskRecord
+from concgui.engine.spec import PARAMS
+from concgui.gui import presets as presets_mod
+from concgui.gui.presets import PresetError, get_preset, load_presets, resources_dir
+from concgui.gui.views.console import ConsolePane
+from concgui.gui.views.form import ExperimentForm
+from concgui.gui.views.history import HistoryView
+from concgui.gui.views.summary import SummaryPanel
+from concgui.history import HistoryStore
 
 INLINE = {"isolation": "inline"}
 # The offscreen platform warns once per shown top-level window; that says nothing about our code.
@@ -378,5 +368,4 @@ def test_history_shows_a_notice_for_a_replaced_file(qtbot, tmp_path):
     assert view.table.model().index(0, 6).data() == "interrupted"
     view.set_active_run(run_id)
     assert view.table.model().index(0, 6).data() == "running"
-    save_result(tmp_path / "x.json", small_result())  # a finished run next to it
     store.close()
