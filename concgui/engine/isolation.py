@@ -92,8 +92,11 @@ class EngineProcess:
         stderr_reader = threading.Thread(target=self._read_stderr, args=(proc,), daemon=True)
         stderr_reader.start()
         try:
-            proc.stdin.write(json.dumps(self.spec.to_dict()).encode() + b"\n")
-            proc.stdin.flush()
+            try:
+                proc.stdin.write(json.dumps(self.spec.to_dict()).encode() + b"\n")
+                proc.stdin.flush()
+            except OSError:
+                pass  # it exited at once (not a Python that can run us): reported below with its stderr
             if self._cancelled.is_set():
                 self.cancel()
             result, problem = self._read_events(proc)
@@ -157,7 +160,14 @@ def serve(stdin=None) -> int:
     out = os.fdopen(os.dup(1), "w", encoding="utf-8")
     os.dup2(2, 1)  # whatever tasks print goes to stderr, never into the protocol
     sys.stdout = sys.stderr
-    stdin = stdin or sys.stdin.buffer
+    if stdin is None:
+        # The protocol reads its own copy of fd 0, and fd 0 becomes /dev/null.  Reading
+        # sys.stdin in _watch_stdin would hold its lock while blocked, and a worker forked
+        # meanwhile deadlocks closing sys.stdin (multiprocessing's _close_stdin).
+        stdin = os.fdopen(os.dup(0), "rb")
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)
+        os.close(devnull)
     write_lock = threading.Lock()
 
     def send(obj: dict) -> None:

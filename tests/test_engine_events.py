@@ -1,0 +1,149 @@
+"""Live events: batches in a sane order, delivered while the run goes, from threads and from processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+
+import psutil
+import pytest
+
+from concgui.engine import ExperimentSpec, RunFinished, RunStarted, TaskFinished, TaskStarted, run
+from concgui.engine.events import CpuSampled, StartupFinished, event_from_json, event_to_json
+
+
+class Recorder:
+    """An on_events consumer that keeps every batch and when it arrived."""
+
+    def __init__(self) -> None:
+        self.batches: list[list] = []
+        self.arrived: list[float] = []
+
+    def __call__(self, batch) -> None:
+        assert isinstance(batch, list), f"events come in lists, not {type(batch).__name__}"
+        assert batch, "no empty batches"
+        self.batches.append(list(batch))
+        self.arrived.append(time.monotonic())
+
+    @property
+    def events(self) -> list:
+        return [e for b in self.batches for e in b]
+
+
+def check_order(events: list, tasks: int) -> None:
+    """RunStarted first, RunFinished last, per task at most one start before exactly one finish."""
+    assert isinstance(events[0], RunStarted)
+    assert isinstance(events[-1], RunFinished)
+    assert sum(isinstance(e, RunStarted) for e in events) == 1
+    assert sum(isinstance(e, RunFinished) for e in events) == 1
+    assert events[0].tasks == tasks
+    started: dict[int, int] = {}
+    finished: dict[int, int] = {}
+    for pos, e in enumerate(events):
+        if isinstance(e, TaskStarted):
+            assert e.index not in started, f"task {e.index} started twice"
+            assert e.index not in finished, f"task {e.index} started after it finished"
+            started[e.index] = pos
+        elif isinstance(e, TaskFinished):
+            assert e.record.index not in finished, f"task {e.record.index} finished twice"
+            finished[e.record.index] = pos
+    assert sorted(finished) == list(range(tasks)), "every task has exactly one TaskFinished"
+    final = events[-1].result
+    for e in events:
+        if isinstance(e, TaskFinished):
+            assert e.record == final.tasks[e.record.index]
+
+
+@pytest.mark.parametrize(("executor", "extra"), [
+    ("sequential", {}),
+    ("threads", {}),
+    ("thread-pool", {"workers": 2}),
+    ("process-pool", {"workers": 2, "start_method": "fork"}),
+    ("processes", {"start_method": "fork"}),
+    ("asyncio", {}),
+    ("qt-thread-pool", {"workers": 2}),
+])
+def test_events_arrive_in_order_for_every_executor(executor, extra):
+    rec = Recorder()
+    result = run(ExperimentSpec(executor=executor, workload="sleep", tasks=4, duration=0.15,
+                                isolation="inline", **extra), on_events=rec)
+    check_order(rec.events, 4)
+    assert rec.events[-1].result is result
+    starts = [e for e in rec.events if isinstance(e, TaskStarted)]
+    assert starts, "tasks of 0.15 s are seen running before they finish"
+    for e in starts:
+        assert e.pid and e.thread_id and e.worker and e.start is not None
+    assert sum(isinstance(e, StartupFinished) for e in rec.events) == 1
+
+
+def test_events_of_many_short_tasks_come_in_few_batches():
+    rec = Recorder()
+    run(ExperimentSpec(executor="thread-pool", workers=4, workload="noop", tasks=3000, isolation="inline"),
+        on_events=rec)
+    check_order(rec.events, 3000)
+    assert len(rec.batches) < 300, f"{len(rec.batches)} calls for 3000 tasks: events are not batched"
+
+
+def test_events_are_delivered_live_not_at_the_end():
+    rec = Recorder()
+    t0 = time.monotonic()
+    run(ExperimentSpec(executor="sequential", workload="sleep", tasks=1, duration=0.5, isolation="inline"),
+        on_events=rec)
+    end = time.monotonic()
+    first_start = next(i for i, b in enumerate(rec.batches) if any(isinstance(e, TaskStarted) for e in b))
+    assert rec.arrived[first_start] - t0 < end - t0 - 0.2, "TaskStarted came only at the end"
+    cpu_batches = [i for i, b in enumerate(rec.batches) if any(isinstance(e, CpuSampled) for e in b)]
+    assert cpu_batches, "no CPU samples during a 0.5 s run"
+    assert rec.arrived[cpu_batches[0]] < end - 0.1, "CPU samples came only at the end"
+
+
+def test_cpu_samples_cover_every_core_and_match_the_result():
+    rec = Recorder()
+    result = run(ExperimentSpec(executor="sequential", workload="sleep", tasks=1, duration=0.5,
+                                isolation="inline"), on_events=rec)
+    samples = [e.sample for e in rec.events if isinstance(e, CpuSampled)]
+    assert len(samples) >= 2
+    assert samples == result.cpu_samples
+    for s in samples:
+        assert len(s.per_core) == psutil.cpu_count()
+        assert all(0.0 <= p <= 100.0 for p in s.per_core)
+        assert 0.0 <= s.t <= result.startup_seconds + result.wall_seconds + 0.5
+        assert s.tree_percent is not None and s.tree_percent >= 0.0
+    assert [s.t for s in samples] == sorted(s.t for s in samples)
+    assert result.summary["mean_cpu_percent"] is not None
+
+
+def test_worker_processes_report_their_starts_live():
+    rec = Recorder()
+    run(ExperimentSpec(executor="process-pool", workers=2, start_method="forkserver", workload="sleep", tasks=2,
+                       duration=0.4, isolation="inline"), on_events=rec)
+    starts = [e for e in rec.events if isinstance(e, TaskStarted)]
+    assert {e.index for e in starts} == {0, 1}
+    assert os.getpid() not in {e.pid for e in starts}
+
+
+def test_events_through_the_engine_process():
+    rec = Recorder()
+    result = run(ExperimentSpec(executor="thread-pool", workers=2, workload="sleep", tasks=4, duration=0.2,
+                                isolation="process"), on_events=rec)
+    check_order(rec.events, 4)
+    assert result.status == "ok"
+    assert rec.events[-1].result.to_dict() == result.to_dict()
+    assert any(isinstance(e, TaskStarted) for e in rec.events)
+    assert any(isinstance(e, CpuSampled) for e in rec.events)
+
+
+def test_every_event_survives_json():
+    rec = Recorder()
+    run(ExperimentSpec(executor="thread-pool", workers=2, workload="custom", tasks=3, isolation="inline",
+                       function=os.path.join(os.path.dirname(__file__), "data", "custom_tasks.py:fail_on_one")),
+        on_events=rec)
+    kinds = set()
+    for e in rec.events:
+        back = event_from_json(json.loads(json.dumps(event_to_json(e))))
+        assert back == e
+        kinds.add(type(e).__name__)
+    assert {"RunStarted", "StartupFinished", "TaskFinished", "RunFinished"} <= kinds
+    with pytest.raises(ValueError):
+        event_from_json({"type": "nonsense"})
