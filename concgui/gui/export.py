@@ -1,0 +1,166 @@
+"""Charts to PNG and SVG files, written atomically.
+
+Every writer renders to memory first, then writes a temporary file in the
+target folder and renames it over the target, so a failed export never
+leaves half an image behind (and never clobbers a good one).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import pyqtgraph as pg
+from pyqtgraph.exporters import ImageExporter, SVGExporter
+from PySide6 import QtCore, QtGui, QtWidgets
+
+DEFAULT_WIDTH = 1600
+SETTINGS_FOLDER_KEY = "export/folder"
+SETTINGS_WIDTH_KEY = "export/width"
+
+ExportTarget = pg.PlotWidget | pg.PlotItem | QtWidgets.QGraphicsItem
+
+
+def check_folder(path: str | os.PathLike) -> Path:
+    """The target's folder, or an OSError naming it when it is missing or read-only."""
+    folder = Path(path).expanduser().resolve().parent
+    if not folder.is_dir():
+        raise OSError(f"cannot save {Path(path).name}: the folder {str(folder)!r} does not exist")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise OSError(f"cannot save {Path(path).name}: the folder {str(folder)!r} is read-only")
+    return folder
+
+
+def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> None:
+    """Write ``data`` via a temporary file in the same folder and ``os.replace``."""
+    folder = check_folder(path)
+    target = folder / Path(path).name
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def image_to_png_bytes(image: QtGui.QImage) -> bytes:
+    """PNG bytes of a QImage (raises OSError if Qt cannot encode it)."""
+    buffer = QtCore.QBuffer()
+    buffer.open(QtCore.QIODevice.OpenModeFlag.WriteOnly)
+    if not image.save(buffer, "PNG"):
+        raise OSError("Qt could not encode the image as PNG")
+    return bytes(buffer.data())
+
+
+def save_image_png(image: QtGui.QImage, path: str | os.PathLike) -> None:
+    """Save a QImage as PNG, atomically."""
+    check_folder(path)  # fail before encoding a large image
+    write_bytes_atomic(path, image_to_png_bytes(image))
+
+
+def _plot_item(target: ExportTarget) -> QtWidgets.QGraphicsItem:
+    """The graphics item to export for a PlotWidget, PlotItem or any scene item."""
+    if isinstance(target, pg.PlotWidget):
+        return target.getPlotItem()
+    return target
+
+
+def render_image(target: ExportTarget, width: int = DEFAULT_WIDTH, antialias: bool = True) -> QtGui.QImage:
+    """Render a chart into a QImage exactly ``width`` pixels wide (height keeps the aspect)."""
+    if width < 1:
+        raise ValueError(f"width: {width} is not a positive number of pixels")
+    item = _plot_item(target)
+    exporter = ImageExporter(item)
+    exporter.parameters()["antialias"] = antialias
+    exporter.parameters()["width"] = int(width)  # the height follows the aspect ratio
+    image = exporter.export(toBytes=True)
+    if image.width() != width:  # never expected; keep the promise anyway
+        image = image.scaledToWidth(width, QtCore.Qt.TransformationMode.SmoothTransformation)
+    return image
+
+
+def export_widget_png(target: ExportTarget, path: str | os.PathLike, width: int = DEFAULT_WIDTH) -> None:
+    """Save a chart (PlotWidget or PlotItem) as a PNG exactly ``width`` pixels wide, atomically."""
+    check_folder(path)
+    save_image_png(render_image(target, width), path)
+
+
+def export_widget_svg(target: ExportTarget, path: str | os.PathLike) -> None:
+    """Save a chart (PlotWidget or PlotItem) as an SVG file, atomically."""
+    check_folder(path)
+    data = SVGExporter(_plot_item(target)).export(toBytes=True)
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    write_bytes_atomic(path, bytes(data))
+
+
+def export_to_path(target: ExportTarget, path: str | os.PathLike, width: int = DEFAULT_WIDTH) -> None:
+    """PNG or SVG by the file's extension (PNG when it has none of those)."""
+    if str(path).lower().endswith(".svg"):
+        export_widget_svg(target, path)
+    else:
+        export_widget_png(target, path, width)
+
+
+def export_dialog(widget: pg.PlotWidget, name: str = "chart") -> str | None:
+    """Ask where (and how wide) to save ``widget``, save it; returns the path or None.
+
+    The folder and width are remembered in QSettings (``export/folder``,
+    ``export/width``), shared with the main window's export menu.
+    """
+    settings = QtCore.QSettings()
+    folder = str(settings.value(SETTINGS_FOLDER_KEY, "") or QtCore.QDir.homePath())
+    path, chosen = QtWidgets.QFileDialog.getSaveFileName(
+        widget, "Export image", str(Path(folder) / f"{name}.png"),
+        "PNG image (*.png);;SVG vector image (*.svg)")
+    if not path:
+        return None
+    if chosen.startswith("SVG") and not path.lower().endswith(".svg"):
+        path += ".svg"
+    elif not chosen.startswith("SVG") and not path.lower().endswith((".png", ".svg")):
+        path += ".png"
+    width = DEFAULT_WIDTH
+    if not path.lower().endswith(".svg"):
+        last = int(settings.value(SETTINGS_WIDTH_KEY, DEFAULT_WIDTH) or DEFAULT_WIDTH)
+        width, ok = QtWidgets.QInputDialog.getInt(widget, "Image width", "Width of the PNG in pixels:",
+                                                  last, 200, 16000, 100)
+        if not ok:
+            return None
+        settings.setValue(SETTINGS_WIDTH_KEY, width)
+    try:
+        export_to_path(widget, path, width)
+    except (OSError, ValueError) as exc:
+        QtWidgets.QMessageBox.warning(widget, "Export failed", str(exc))
+        return None
+    settings.setValue(SETTINGS_FOLDER_KEY, str(Path(path).parent))
+    return path
+
+
+def install_export_menu(widget: pg.PlotWidget, name: str,
+                        handler: Callable[[pg.PlotWidget], object] | None = None) -> QtGui.QAction:
+    """Replace pyqtgraph's "Export..." (a dialog full of internals) with "Export image…".
+
+    The action calls ``widget.export_handler(widget)`` when the main window set
+    one, else :func:`export_dialog`.  It also hides the "Plot Options" menu
+    (log scales, FFT...), which means nothing for these charts.
+    """
+    action = QtGui.QAction("Export image…", widget)
+
+    def run() -> None:
+        custom = getattr(widget, "export_handler", None) or handler
+        if custom is not None:
+            custom(widget)
+        else:
+            export_dialog(widget, name)
+
+    action.triggered.connect(run)
+    widget.scene().contextMenu = [action]
+    widget.getPlotItem().setMenuEnabled(False, True)
+    return action

@@ -1,0 +1,176 @@
+"""Colours shared by every chart: task states, executor kinds, CPU cores, light or dark plots.
+
+The state and executor colours come from the Okabe-Ito palette, which stays
+distinguishable with the common forms of colour blindness, and all of them
+are mid-lightness so that they read on a white and on a near-black plot.
+Plot backgrounds follow the system's colour scheme (Qt >= 6.5) or, failing
+that, the lightness of the application palette.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import pyqtgraph as pg
+from PySide6 import QtCore, QtGui
+
+
+def pin_singletons() -> bool:
+    """Keep None, True and False alive under PySide6 6.12 on CPython < 3.12.
+
+    Measured here (PySide6 6.12.0, CPython 3.11.7): every void Qt call such as
+    ``QPen.setWidth`` returns ``None`` without taking a reference, and some
+    calls do the same with ``True``; a repaint of one chart drops about 40.
+    None starts with ~4,500 references, so a window that redraws for a few
+    seconds dies with "Fatal Python error: none_dealloc" (at exit, or mid-run).
+    CPython 3.12 made these objects immortal (PEP 683), which is what the
+    bindings assume; this gives them the same effectively endless count.
+    Returns True when it changed anything.
+    """
+    if sys.implementation.name != "cpython" or sys.version_info >= (3, 12) or hasattr(sys, "gettotalrefcount"):
+        return False  # immortal already, or a debug build with another object layout
+    import ctypes
+
+    changed = False
+    for obj in (None, True, False):
+        count = ctypes.c_ssize_t.from_address(id(obj))  # ob_refcnt is the first field
+        before = sys.getrefcount(obj)
+        if before < 1 << 40:
+            count.value += 1 << 40
+            changed = True
+    return changed
+
+
+pin_singletons()
+
+#: fill colour of a task bar in each state
+STATE_COLORS: dict[str, str] = {
+    "waiting": "#E69F00",  # orange: tasks in the queue, not started yet
+    "running": "#56B4E9",  # sky blue: on a worker right now
+    "ok": "#009E73",  # bluish green: finished normally
+    "error": "#D55E00",  # vermillion: raised an exception
+    "cancelled": "#8C8C8C",  # mid grey: stopped or never started
+}
+
+#: what the legend calls each state, in words a newcomer understands
+STATE_LABELS: dict[str, str] = {
+    "waiting": "waiting in queue",
+    "running": "running",
+    "ok": "finished",
+    "error": "raised an error",
+    "cancelled": "cancelled",
+}
+
+#: the pool's start-up period, shaded behind the bars
+STARTUP_COLOR = "#CC79A7"
+
+#: executor name -> kind, for the comparison chart's colours
+EXECUTOR_KINDS: dict[str, str] = {
+    "sequential": "sequential",
+    "threads": "threads",
+    "thread-pool": "threads",
+    "qt-thread-pool": "threads",
+    "process-pool": "processes",
+    "processes": "processes",
+    "interpreter-pool": "interpreters",
+    "asyncio": "asyncio",
+}
+
+KIND_COLORS: dict[str, str] = {
+    "sequential": "#8C8C8C",  # grey: the baseline
+    "threads": "#0072B2",  # blue: threads share one GIL
+    "processes": "#D55E00",  # vermillion: a GIL per process
+    "interpreters": "#CC79A7",  # reddish purple: a GIL per sub-interpreter
+    "asyncio": "#009E73",  # bluish green: one thread, cooperative
+}
+
+KIND_LABELS: dict[str, str] = {
+    "sequential": "one at a time",
+    "threads": "threads (one shared GIL)",
+    "processes": "processes (a GIL each)",
+    "interpreters": "sub-interpreters (a GIL each)",
+    "asyncio": "asyncio (one thread, one event loop)",
+}
+
+# Distinct hues for per-core lines; cycled when a machine has more cores.
+_CORE_PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#9E9AC8", "#8C6D31")
+
+_LIGHT = {"background": "#FFFFFF", "foreground": "#1F1F1F", "muted": "#6B6B6B", "grid": "#000000"}
+_DARK = {"background": "#1E1F22", "foreground": "#E6E6E6", "muted": "#A0A0A0", "grid": "#FFFFFF"}
+
+
+def executor_kind(executor: str | None) -> str:
+    """The kind an executor belongs to ("threads", "processes"...), for colours and legends."""
+    return EXECUTOR_KINDS.get(executor or "", "threads")
+
+
+def core_color(i: int) -> str:
+    """The colour of CPU core ``i``'s line."""
+    return _CORE_PALETTE[i % len(_CORE_PALETTE)]
+
+
+def is_dark(palette: QtGui.QPalette | None = None) -> bool:
+    """Whether the system (or the given palette) uses a dark colour scheme.
+
+    Asks ``QStyleHints.colorScheme()`` when no palette is given and the
+    platform knows; otherwise compares the window colour with its text.
+    """
+    app = QtGui.QGuiApplication.instance()
+    if palette is None:
+        if app is None:
+            return False
+        hints = QtGui.QGuiApplication.styleHints()
+        scheme = getattr(hints, "colorScheme", None)
+        if scheme is not None:
+            value = scheme()
+            if value == QtCore.Qt.ColorScheme.Dark:
+                return True
+            if value == QtCore.Qt.ColorScheme.Light:
+                return False
+        palette = QtGui.QGuiApplication.palette()
+    window = palette.color(QtGui.QPalette.ColorRole.Window)
+    text = palette.color(QtGui.QPalette.ColorRole.WindowText)
+    return window.lightness() < text.lightness()
+
+
+def plot_colors(dark: bool | None = None) -> dict[str, str]:
+    """Background, foreground, muted text and grid colours for a pyqtgraph plot.
+
+    ``dark=None`` follows the system; reports pass ``dark=False`` so that
+    printed images are always dark on white.
+    """
+    if dark is None:
+        dark = is_dark()
+    return dict(_DARK if dark else _LIGHT)
+
+
+def apply_plot_theme(widget: pg.PlotWidget, dark: bool | None = None) -> dict[str, str]:
+    """Paint a PlotWidget's background, axes and title in the scheme's colours; returns them."""
+    colors = plot_colors(dark)
+    widget.setBackground(colors["background"])
+    plot = widget.getPlotItem()
+    for name in ("left", "bottom", "right", "top"):
+        axis = plot.getAxis(name)
+        axis.setPen(pg.mkPen(colors["muted"]))
+        axis.setTextPen(pg.mkPen(colors["foreground"]))  # also colours the axis label
+    return colors
+
+
+def swatch(color: str, text: str, symbol: str = "■") -> str:
+    """HTML for one legend entry: a coloured square and its words."""
+    return f'<span style="color:{color}">{symbol}</span>&nbsp;{text}'
+
+
+def with_alpha(color: str, alpha: int) -> QtGui.QColor:
+    """``color`` with the given alpha (0-255)."""
+    c = QtGui.QColor(color)
+    c.setAlpha(alpha)
+    return c
+
+
+def mix(color: str, background: str, amount: float) -> QtGui.QColor:
+    """``color`` blended over ``background`` (amount 1: all colour, 0: all background)."""
+    a, b = QtGui.QColor(color), QtGui.QColor(background)
+    return QtGui.QColor(round(a.red() * amount + b.red() * (1 - amount)),
+                        round(a.green() * amount + b.green() * (1 - amount)),
+                        round(a.blue() * amount + b.blue() * (1 - amount)))

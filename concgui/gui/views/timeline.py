@@ -1,0 +1,963 @@
+"""The live task timeline: a row per worker, a bar per task, coloured by its state.
+
+It draws from a :class:`~concgui.engine.live.RunState` and nothing else, so a
+live run and a run reopened from history look the same.  Drawing stays cheap
+for 100,000 tasks because bars are never separate graphics items: each state
+colour is one ``BarGraphItem`` with a single pen and brush (pyqtgraph's
+``drawRects`` fast path), fed from numpy arrays.  During a run the finished
+bars go into chunks that are built once and never touched again, so each
+refresh only builds what changed: the new chunk, the running bars (which grow
+to "now") and the queue.
+
+Times are seconds since the run started (small numbers keep pyqtgraph's
+float32 paths exact).  The rows, top to bottom:
+
+* ``queue`` (when tasks had to wait): how many tasks have not started yet,
+  as an area that shrinks as workers pick them up;
+* one lane per worker, in the order the workers first ran a task.  A worker
+  running several tasks at once (asyncio's event loop) gets thin sub-rows,
+  one per overlapping task, like ``concgui.engine.exports.assign_tracks``.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from ...engine.live import STATES, RunState
+from ...engine.records import RunResult, TaskRecord
+from .. import theme
+from ..export import install_export_menu
+
+WAITING, RUNNING, OK, ERROR, CANCELLED = range(5)
+CODES: dict[str, int] = {s: i for i, s in enumerate(STATES)}
+FINAL_CODES = (OK, ERROR, CANCELLED)
+
+LANE_FILL = 0.8  # the share of a lane's height its bars fill; the rest separates lanes
+LANE_PAD = (1.0 - LANE_FILL) / 2
+MAX_TRACKS = 256  # sub-rows per lane at most; beyond, overlapping tasks share rows
+CHUNK = 4096  # finished bars per frozen chunk during a live run
+FOLLOW_WINDOW = 60.0  # while following a run longer than this, show its last 60 s
+MANY_LANES = 16  # beyond this many rows the mouse also zooms and pans vertically
+QUEUE_POINTS = 4000  # the queue area is drawn with at most this many steps
+HOVER_PIXELS = 4  # how near (in pixels) a tiny bar counts as hovered
+
+
+class _Bars(pg.BarGraphItem):
+    """A BarGraphItem whose shape is its bounding box.
+
+    The stock ``shape()`` adds every rectangle to a QPainterPath, which costs
+    seconds for 100,000 bars on the first click; hovering is done by the view
+    with numpy instead.
+    """
+
+    def __init__(self, **opts: Any) -> None:
+        super().__init__(**opts)
+        self.setAcceptHoverEvents(False)
+
+    def shape(self) -> QtGui.QPainterPath:
+        path = QtGui.QPainterPath()
+        path.addRect(self.boundingRect())
+        return path
+
+    n_tasks = 0  # tasks drawn (touching bars are merged, so rectangles may be fewer)
+
+    def count(self) -> int:
+        return self.n_tasks
+
+
+def fmt_seconds(s: float | None) -> str:
+    """A duration in the unit a person reads best (µs, ms or s)."""
+    if s is None or not math.isfinite(s):
+        return "—"
+    a = abs(s)
+    if a < 1e-3:
+        return f"{s * 1e6:.0f} µs"
+    if a < 1.0:
+        return f"{s * 1e3:.1f} ms"
+    return f"{s:.3f} s"
+
+
+def merge_touching(x0: np.ndarray, x1: np.ndarray, y0: np.ndarray, h: np.ndarray,
+                   gap: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Merge bars on the same row that overlap or are less than ``gap`` apart.
+
+    At a zoom where one pixel holds many tasks, their bars are one block of
+    colour anyway; drawing that block once instead of per task keeps a repaint
+    of 100,000 tasks at a few thousand rectangles.  Hovering still finds the
+    individual tasks, from the view's own arrays.
+    """
+    n = x0.size
+    if n < 2:
+        return x0, x1, y0, h
+    order = np.lexsort((x0, y0))
+    x0s, x1s, ys = x0[order], x1[order], y0[order]
+    row_start = np.empty(n, dtype=bool)
+    row_start[0] = True
+    row_start[1:] = ys[1:] != ys[:-1]
+    rank = np.cumsum(row_start) - 1
+    big = float(np.nanmax(x1s) - np.nanmin(x0s)) + 1.0 + gap
+    offset = (rank * big) - np.nanmin(x0s)
+    reach = np.maximum.accumulate(x1s + offset) - offset  # furthest end so far, per row
+    new_seg = row_start.copy()
+    new_seg[1:] |= x0s[1:] > reach[:-1] + gap
+    if new_seg.all():
+        return x0, x1, y0, h
+    starts = np.flatnonzero(new_seg)
+    ends = np.append(starts[1:], n) - 1
+    return x0s[starts], reach[ends], ys[starts], h[order][starts]
+
+
+def _next_pow2(n: int) -> int:
+    return 1 << max(0, (n - 1).bit_length())
+
+
+def assign_tracks_array(lane: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """Sub-row per task so that overlapping tasks in one lane never share one.
+
+    Same rule as ``engine.exports.assign_tracks`` (tasks by start, each on the
+    lowest-numbered free track), but O(n log n) and vectorised for the usual
+    lane where tasks never overlap.  ``end`` may be ``inf`` for running tasks;
+    tasks without a start or lane get -1.
+    """
+    track = np.full(lane.shape, -1, dtype=np.int32)
+    placed = (lane >= 0) & np.isfinite(start)
+    if not placed.any():
+        return track
+    idx = np.nonzero(placed)[0]
+    order = idx[np.lexsort((idx, start[idx], lane[idx]))]  # by lane, then start, then index
+    lanes_sorted = lane[order]
+    bounds = np.flatnonzero(np.diff(lanes_sorted)) + 1
+    for group in np.split(order, bounds):
+        s, e = start[group], end[group]
+        if len(group) == 1 or np.all(s[1:] >= np.maximum.accumulate(e[:-1])):
+            track[group] = 0
+            continue
+        busy: list[tuple[float, int]] = []
+        free: list[int] = []
+        n_tracks = 0
+        out = np.empty(len(group), dtype=np.int32)
+        for j, (sj, ej) in enumerate(zip(s.tolist(), e.tolist(), strict=True)):
+            while busy and busy[0][0] <= sj:
+                heapq.heappush(free, heapq.heappop(busy)[1])
+            if free:
+                k = heapq.heappop(free)
+            else:
+                k = n_tracks
+                n_tracks += 1
+            out[j] = k
+            heapq.heappush(busy, (ej, k))
+        track[group] = out
+    return track
+
+
+class _LaneTracks:
+    """Live sub-row bookkeeping for one lane (tasks placed as their events arrive)."""
+
+    __slots__ = ("busy", "free", "n", "cap")
+
+    def __init__(self) -> None:
+        self.busy: list[tuple[float, int]] = []  # (end, track) of finished tasks
+        self.free: list[tuple[int, float]] = []  # (track, end of its last task)
+        self.n = 0
+        self.cap = 1
+
+    def place(self, start: float, end: float) -> int:
+        """A track free at ``start`` (lowest first); ``end`` is inf while the task runs."""
+        while self.busy and self.busy[0][0] <= start:
+            e, k = heapq.heappop(self.busy)
+            heapq.heappush(self.free, (k, e))
+        if self.free and self.free[0][1] <= start:
+            k = heapq.heappop(self.free)[0]
+        else:  # nothing free (or events came out of order): a new track is always safe
+            k = self.n
+            self.n += 1
+        if math.isfinite(end):
+            heapq.heappush(self.busy, (end, k))
+        return k
+
+    def release(self, track: int, end: float) -> None:
+        heapq.heappush(self.busy, (end, track))
+
+
+class TimelineView(pg.PlotWidget):
+    """Live timeline of a run's tasks: ``set_state(state)``, then ``refresh()`` from a timer.
+
+    ``export_handler`` (optional) replaces the file dialog of the
+    "Export image…" context-menu entry; it receives this widget.
+    """
+
+    sigFollowChanged = QtCore.Signal(bool)
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None, dark: bool | None = None) -> None:
+        super().__init__(parent)
+        self.export_handler: Callable[[pg.PlotWidget], object] | None = None
+        self._dark = dark
+        self._state: RunState | None = None
+        self._tasks_ref: list[TaskRecord] | None = None
+        self._changes = -1
+        self._was_finished = False
+        self._follow = True
+        self._now = 0.0
+        self._lag = 0.0
+        self._max_time = 0.0
+        self._min_w = 0.0
+        self._last_queue_update = 0.0
+        self._reset_arrays(0)
+
+        plot = self.getPlotItem()
+        plot.setLabel("bottom", "seconds since run start")
+        self.getAxis("bottom").enableAutoSIPrefix(False)
+        plot.hideButtons()
+        plot.layout.setContentsMargins(4, 4, 12, 4)
+        vb = self.getViewBox()
+        vb.invertY(True)
+        vb.setMouseEnabled(x=True, y=False)
+        vb.setDefaultPadding(0.0)
+        self.getAxis("left").setStyle(tickLength=0)
+
+        self._startup = pg.LinearRegionItem((0.0, 0.0), movable=False, pen=pg.mkPen(None))
+        self._startup.setZValue(-20)
+        self._startup.hide()
+        self._startup_label = pg.TextItem("start-up", anchor=(0.5, 0.0))
+        self._startup_label.setZValue(-19)
+        self._queue = _Bars(x0=np.zeros(0), width=np.zeros(0), y0=np.zeros(0), height=np.zeros(0),
+                            pen=pg.mkPen(None), brush=theme.STATE_COLORS["waiting"])
+        self._queue.setZValue(-5)
+        self._queue.hide()
+        # pyqtgraph's own grid costs ~15 ms per repaint at 1600 x 900 (its QPicture replays
+        # slowly under the view's transform); one curve of vertical segments costs nothing
+        self._grid = pg.PlotCurveItem(connect="pairs", antialias=False)
+        self._grid.setZValue(-30)
+        self._now_line = pg.InfiniteLine(angle=90, movable=False)
+        self._now_line.setZValue(20)
+        self._now_line.hide()
+        self._now_label = pg.InfLineLabel(self._now_line, "now", position=0.02, anchors=[(0, 0), (0, 0)])
+        self._placeholder = pg.TextItem("Run an experiment: every task appears here as a bar\n"
+                                        "on the row of the worker that ran it.", anchor=(0.5, 0.5))
+        self._placeholder.setPos(0.5, 0.5)
+        self._running_item = self._new_bars(RUNNING)
+        self._sealed: dict[int, list[_Bars]] = {c: [] for c in FINAL_CODES}
+        self._active: dict[int, tuple[list[int], _Bars] | None] = dict.fromkeys(FINAL_CODES)
+        for item in (self._grid, self._startup, self._startup_label, self._queue, self._now_line,
+                     self._placeholder):
+            plot.addItem(item, ignoreBounds=True)
+
+        self._zoom_timer = QtCore.QTimer(self, singleShot=True, interval=120)
+        self._zoom_timer.timeout.connect(self._on_zoom_settled)
+        vb.sigXRangeChanged.connect(self._on_x_range_changed)
+        vb.sigYRangeChanged.connect(self._update_grid)
+        vb.sigRangeChangedManually.connect(self._on_manual_range)
+        self.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        self.scene().sigMouseClicked.connect(self._on_mouse_clicked)
+        vb.menu.viewAll.triggered.connect(lambda: self.set_follow(True))
+        self._export_action = install_export_menu(self, "timeline")
+        self.setToolTip("")
+        self._ready = True
+        self._apply_theme()
+        self._show_empty()
+
+    # --- public API ------------------------------------------------------------------
+    def set_state(self, state: RunState | None) -> None:
+        """Draw ``state`` (live or finished) from now on; None clears the view."""
+        self._state = state
+        self._tasks_ref = None
+        self._changes = -1
+        self._was_finished = False
+        self._follow = True
+        self._lag = 0.0
+        if state is None:
+            self._reset_arrays(0)
+            self._clear_items()
+            self._show_empty()
+            return
+        self.refresh()
+
+    def set_result(self, result: RunResult | None) -> None:
+        """Convenience: draw a finished result."""
+        self.set_state(None if result is None else RunState.from_result(result))
+
+    def state(self) -> RunState | None:
+        return self._state
+
+    def refresh(self) -> None:
+        """Bring the picture up to date; nearly free when nothing moved."""
+        state = self._state
+        if state is None:
+            return
+        finished = state.finished
+        if state.changes == self._changes and finished and self._was_finished:
+            return
+        moved = state.changes != self._changes
+        self._changes = state.changes
+        self._now = self._clock(state)
+        if state.tasks is not self._tasks_ref or len(state.tasks) != self._n:
+            self._full_sync()
+        elif moved:
+            self._incremental_sync()
+        self._now = self._clock(state)
+        if not finished:
+            self._update_running()
+            self._update_queue(force=moved)
+            self._now_line.setPos(self._now)
+        self._now_line.setVisible(not finished)
+        if finished and not self._was_finished:
+            self._was_finished = True
+        self._apply_follow()
+
+    def _clock(self, state: RunState) -> float:
+        """The run's "now" in its own time.
+
+        ``state.now()`` counts from when this process heard of the run, a few
+        tens of milliseconds after the engine's clock started; the lag is learnt
+        from the latest timestamps seen, so running bars never end before they
+        began and the "now" line never trails them.
+        """
+        if state.finished:
+            return max(state.now(), self._max_time)
+        t = state.now()
+        self._lag = max(self._lag, self._max_time - t)
+        return t + self._lag
+
+    def set_follow(self, on: bool) -> None:
+        """Keep the whole run (or its last minute) in view; turned off by zooming or panning."""
+        if on != self._follow:
+            self._follow = on
+            self.sigFollowChanged.emit(on)
+        if on:
+            self._apply_follow()
+
+    def following(self) -> bool:
+        return self._follow
+
+    def set_dark(self, dark: bool | None) -> None:
+        """Force a light (False) or dark (True) look, or follow the system (None)."""
+        self._dark = dark
+        self._apply_theme()
+
+    def bar_counts(self) -> dict[str, int]:
+        """Task bars drawn per state (for tests and the status bar)."""
+        out = dict.fromkeys(STATES, 0)
+        out["running"] = self._running_item.count() if self._running_item.isVisible() else 0
+        for code in FINAL_CODES:
+            n = sum(item.count() for item in self._sealed[code])
+            active = self._active[code]
+            if active is not None:
+                n += active[1].count()
+            out[STATES[code]] = n
+        out["waiting"] = self.waiting_now() if self._queue.isVisible() else 0
+        return out
+
+    def waiting_now(self) -> int:
+        """Tasks in the queue now: submitted, not started yet."""
+        return int(np.count_nonzero(self._status == WAITING))
+
+    def lane_labels(self) -> list[str]:
+        """The y-axis rows from top to bottom (the queue row first when shown)."""
+        return [label for _, label in self._ticks]
+
+    def graphics_item_count(self) -> int:
+        """How many graphics items draw the tasks (stays small for any number of tasks)."""
+        n = 1 + sum(len(v) for v in self._sealed.values())
+        return n + sum(1 for v in self._active.values() if v is not None)
+
+    def hover_text_at(self, x: float, y: float, tolerance: float | None = None) -> str | None:
+        """The tooltip for view coordinates (x seconds, y rows), or None over empty space."""
+        if self._state is None or self._n == 0:
+            return None
+        if tolerance is None:
+            tolerance = self.getViewBox().viewPixelSize()[0] * HOVER_PIXELS
+        if y < 0:
+            return self._queue_text(x) if self._queue.isVisible() and -1 < y < 0 else None
+        lane = int(math.floor(y))
+        if lane >= len(self._lanes):
+            return None
+        frac = y - lane
+        cap = self._lane_tracks[lane].cap
+        row_h = LANE_FILL / cap
+        slot = min(cap - 1, max(0, int((frac - LANE_PAD) // row_h)))
+        if frac < LANE_PAD * 0.5 or frac > 1 - LANE_PAD * 0.5:
+            return None
+        start, end = self._start, self._end_now()
+        m = (self._lane == lane) & (self._track % MAX_TRACKS == slot)
+        m &= (start <= x + tolerance) & (end >= x - tolerance)
+        hits = np.flatnonzero(m)
+        if hits.size == 0:
+            return None
+        dist = np.maximum(0.0, np.maximum(start[hits] - x, x - end[hits]))
+        best = hits[np.lexsort((-start[hits], dist))[0]]
+        return self._task_text(int(best))
+
+    def task_bar_center(self, index: int) -> tuple[float, float] | None:
+        """View coordinates of task ``index``'s bar middle (for tests and "show task")."""
+        if index >= self._n or self._lane[index] < 0 or not math.isfinite(self._start[index]):
+            return None
+        y0, h = self._rows(np.array([index]))
+        x0 = self._start[index]
+        x1 = self._end_now()[index]
+        return float((x0 + x1) / 2), float(y0[0] + h[0] / 2)
+
+    # --- data ------------------------------------------------------------------------
+    def _reset_arrays(self, n: int) -> None:
+        self._n = n
+        self._start = np.full(n, np.nan)
+        self._end = np.full(n, np.nan)
+        self._status = np.zeros(n, dtype=np.int8)
+        self._lane = np.full(n, -1, dtype=np.int32)
+        self._track = np.full(n, -1, dtype=np.int32)
+        self._ids = np.zeros(n, dtype=np.int64)
+        self._lanes: list[str] = []
+        self._lane_of: dict[str, int] = {}
+        self._lane_tracks: list[_LaneTracks] = []
+        self._ticks: list[tuple[float, str]] = []
+        self._queue_shown = False
+        self._queue_edges = np.zeros(2)
+        self._queue_levels = np.zeros(1)
+        self._queue_total = 1
+        self._work_start = 0.0
+
+    def _full_sync(self) -> None:
+        """Rebuild every array and item from the state (new run, reopened run, run end)."""
+        state = self._state
+        assert state is not None
+        tasks = state.tasks
+        n = len(tasks)
+        self._reset_arrays(n)
+        self._tasks_ref = tasks
+        if n:
+            self._start = np.array([t.start for t in tasks], dtype=float)
+            self._end = np.array([t.end for t in tasks], dtype=float)
+            self._status = np.array([CODES.get(t.status, WAITING) for t in tasks], dtype=np.int8)
+            self._ids = np.fromiter(map(id, tasks), dtype=np.int64, count=n)
+        self._sync_lanes()
+        if n:
+            lane_of = self._lane_of
+            self._lane = np.array([lane_of.get(t.worker, -1) for t in tasks], dtype=np.int32)
+            # finished records have an end; a running task keeps its track until it ends
+            ends = np.where(self._status == RUNNING, np.inf, self._end)
+            ends = np.where(np.isnan(ends), np.inf, ends)
+            self._track = assign_tracks_array(self._lane, self._start, ends)
+            self._rebuild_lane_tracks(ends)
+            finite = self._start[np.isfinite(self._start)]
+            ends_known = self._end[np.isfinite(self._end)]
+            self._max_time = max(float(finite.max()) if finite.size else 0.0,
+                                 float(ends_known.max()) if ends_known.size else 0.0)
+        else:
+            self._max_time = 0.0
+        self._lag = 0.0
+        self._now = self._clock(state)
+        self._work_start = float(state.work_start or 0.0)
+        self._rebuild_items()
+        self._update_queue(force=True)
+        self._update_startup()
+        self._update_legend()
+        self._placeholder.setVisible(False)
+
+    def _rebuild_lane_tracks(self, ends: np.ndarray) -> None:
+        """Per-lane live bookkeeping matching the tracks just assigned."""
+        for lane, lt in enumerate(self._lane_tracks):
+            m = self._lane == lane
+            tr = self._track[m]
+            if tr.size == 0:
+                continue
+            lt.n = int(tr.max()) + 1
+            lt.cap = min(_next_pow2(lt.n), MAX_TRACKS)
+            e = ends[m]
+            last_end = np.full(lt.n, -np.inf)
+            np.maximum.at(last_end, tr, e)
+            lt.busy = [(float(v), k) for k, v in enumerate(last_end) if math.isfinite(v)]
+            heapq.heapify(lt.busy)
+            lt.free = []
+
+    def _sync_lanes(self) -> bool:
+        """Add lanes the state learnt about; True when the y axis changed."""
+        state = self._state
+        labels = state.lanes if state is not None else []
+        if len(labels) == len(self._lanes):
+            return False
+        for label in labels[len(self._lanes):]:
+            self._lane_of[label] = len(self._lanes)
+            self._lanes.append(label)
+            self._lane_tracks.append(_LaneTracks())
+        return True
+
+    def _incremental_sync(self) -> None:
+        """Apply only the records that changed since the last refresh."""
+        state = self._state
+        assert state is not None
+        tasks = state.tasks
+        ids = np.fromiter(map(id, tasks), dtype=np.int64, count=self._n)
+        changed = np.flatnonzero(ids != self._ids)
+        self._ids = ids
+        lanes_changed = self._sync_lanes()
+        if self._work_start != float(state.work_start or 0.0):
+            self._work_start = float(state.work_start or 0.0)
+            self._update_startup()
+        if changed.size == 0:
+            if lanes_changed:
+                self._update_axes()
+            return
+        lane_of, start, end, status, lane, track = (self._lane_of, self._start, self._end, self._status,
+                                                    self._lane, self._track)
+        new_final: dict[int, list[int]] = {c: [] for c in FINAL_CODES}
+        to_place: list[tuple[float, int, float]] = []
+        for i in changed.tolist():
+            t = tasks[i]
+            code = CODES.get(t.status, WAITING)
+            status[i] = code
+            start[i] = np.nan if t.start is None else t.start
+            end[i] = np.nan if t.end is None else t.end
+            lane[i] = lane_of.get(t.worker, -1)
+            if t.start is None or lane[i] < 0:
+                continue
+            e = t.end if (code != RUNNING and t.end is not None) else math.inf
+            if track[i] < 0:
+                to_place.append((t.start, i, e))
+            elif math.isfinite(e):
+                self._lane_tracks[lane[i]].release(int(track[i]) % MAX_TRACKS, e)
+            if code in FINAL_CODES and t.end is not None:
+                new_final[code].append(i)
+            self._max_time = max(self._max_time, t.start, t.end or 0.0)
+        grew = False
+        for s, i, e in sorted(to_place):
+            lt = self._lane_tracks[lane[i]]
+            track[i] = lt.place(s, e)
+            if lt.n > lt.cap and lt.cap < MAX_TRACKS:
+                lt.cap = min(_next_pow2(lt.n), MAX_TRACKS)
+                grew = True
+        if grew:  # a lane got more sub-rows: every bar in it moves, so rebuild (rare: it doubles)
+            self._rebuild_items()
+        else:
+            for code, idx in new_final.items():
+                if idx:
+                    self._append_final(code, idx)
+        if lanes_changed or grew:
+            self._update_axes()
+        self._update_legend()
+
+    def _end_now(self) -> np.ndarray:
+        """End times with running tasks ending now (for drawing and hovering)."""
+        return np.where(self._status == RUNNING, np.maximum(self._now, self._start), self._end)
+
+    def _rows(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Top and height of the bars of tasks ``idx``."""
+        lanes = self._lane[idx]
+        caps = np.array([lt.cap for lt in self._lane_tracks] or [1], dtype=float)[lanes]
+        row_h = LANE_FILL / caps
+        slot = self._track[idx] % MAX_TRACKS
+        y0 = lanes + LANE_PAD + slot * row_h
+        return y0, row_h * np.where(caps > 1, 0.85, 1.0)
+
+    # --- items -----------------------------------------------------------------------
+    def _new_bars(self, code: int) -> _Bars:
+        item = _Bars(x0=np.zeros(0), width=np.zeros(0), y0=np.zeros(0), height=np.zeros(0),
+                     pen=pg.mkPen(None), brush=theme.STATE_COLORS[STATES[code]])
+        item.setZValue(10 if code == RUNNING else 0)
+        self.getPlotItem().addItem(item)
+        return item
+
+    def _set_bars(self, item: _Bars, idx: np.ndarray) -> None:
+        item.n_tasks = int(idx.size)
+        if idx.size == 0:
+            item.setOpts(x0=np.zeros(0), width=np.zeros(0), y0=np.zeros(0), height=np.zeros(0))
+            return
+        px = self._min_w
+        x0 = self._start[idx]
+        x1 = np.maximum(self._end_now()[idx], x0 + px)
+        # a one-pixel gap at the end of every bar wide enough to spare it, so that
+        # back-to-back tasks stay countable; narrower bars merge into blocks
+        x1 = np.where(x1 - x0 >= 4 * px, x1 - px, x1)
+        y0, h = self._rows(idx)
+        x0, x1, y0, h = merge_touching(x0, x1, y0, h, px * 0.5)
+        item.setOpts(x0=x0, width=x1 - x0, y0=y0, height=h)
+
+    def _drawable(self, code: int) -> np.ndarray:
+        m = (self._status == code) & np.isfinite(self._start) & (self._lane >= 0)
+        if code != RUNNING:
+            m &= np.isfinite(self._end)
+        return np.flatnonzero(m)
+
+    def _clear_items(self) -> None:
+        plot = self.getPlotItem()
+        for code in FINAL_CODES:
+            for item in self._sealed[code]:
+                plot.removeItem(item)
+            self._sealed[code] = []
+            active = self._active[code]
+            if active is not None:
+                plot.removeItem(active[1])
+            self._active[code] = None
+        self._set_bars(self._running_item, np.zeros(0, dtype=np.int64))
+
+    def _rebuild_items(self) -> None:
+        """One bar item per state holding every drawable task (the fast path)."""
+        self._clear_items()
+        self._min_w = self._pixel_width()
+        for code in FINAL_CODES:
+            idx = self._drawable(code)
+            if idx.size:
+                item = self._new_bars(code)
+                self._set_bars(item, idx)
+                self._sealed[code].append(item)
+        self._update_running()
+        self._update_axes()
+
+    def _append_final(self, code: int, idx: list[int]) -> None:
+        """Add newly finished tasks to the state's open chunk; a full chunk is frozen."""
+        active = self._active[code]
+        if active is None or len(active[0]) >= CHUNK:
+            if active is not None:
+                self._sealed[code].append(active[1])
+            active = ([], self._new_bars(code))
+            self._active[code] = active
+        active[0].extend(idx)
+        self._set_bars(active[1], np.array(active[0], dtype=np.int64))
+
+    def _update_running(self) -> None:
+        idx = self._drawable(RUNNING)
+        self._set_bars(self._running_item, idx)
+        self._running_item.setVisible(idx.size > 0)
+
+    def _pixel_width(self) -> float:
+        """One screen pixel in seconds: the narrowest a bar is drawn, so none vanishes."""
+        vb = self.getViewBox()
+        if vb.width() > 10:
+            return float(vb.viewPixelSize()[0])
+        return max(self._now, 1e-3) / 1500.0
+
+    def _update_grid(self, *_: Any) -> None:
+        """Faint vertical lines at the bottom axis's major ticks."""
+        vb = self.getViewBox()
+        (x0, x1), (y0, y1) = vb.viewRange()
+        if not (math.isfinite(x0) and math.isfinite(x1)) or x1 <= x0:
+            return
+        levels = self.getAxis("bottom").tickValues(x0, x1, max(vb.width(), 1.0))
+        if not levels:
+            return
+        xs = np.asarray(levels[0][1], dtype=float)
+        xs = xs[(xs >= x0) & (xs <= x1)]
+        top, bottom = min(y0, y1) - 1.0, max(y0, y1) + 1.0
+        self._grid.setData(np.repeat(xs, 2), np.tile([top, bottom], xs.size))
+
+    def _on_x_range_changed(self, *_: Any) -> None:
+        self._update_grid()
+        self._place_startup_label()
+        px = self._pixel_width()
+        if self._min_w > 0 and not (self._min_w / 1.6 < px < self._min_w * 1.6):
+            self._zoom_timer.start()
+
+    def _on_zoom_settled(self) -> None:
+        if self._state is not None and self._n:
+            self._rebuild_items()
+
+    def flush_pending(self) -> None:
+        """Run a pending zoom rebuild now (tests, benchmarks)."""
+        if self._zoom_timer.isActive():
+            self._zoom_timer.stop()
+            self._on_zoom_settled()
+
+    # --- queue, start-up, axes, legend -------------------------------------------------
+    def _update_queue(self, force: bool = False) -> None:
+        """The queue row: how many tasks had not started yet, over time."""
+        now = time.monotonic()
+        if not force and now - self._last_queue_update < 0.2:
+            self._extend_queue_to_now()
+            return
+        self._last_queue_update = now
+        state = self._state
+        n = self._n
+        if state is None or n == 0:
+            self._set_queue_visible(False)
+            return
+        ws = self._work_start
+        starts = np.sort(self._start[np.isfinite(self._start)])
+        before = int(np.searchsorted(starts, ws, side="left"))
+        starts = starts[before:]
+        end_x = self._now if not state.finished else max(self._max_time, ws)
+        levels = n - before - np.arange(starts.size + 1)
+        edges = np.concatenate(([ws], starts, [max(end_x, starts[-1] if starts.size else ws)]))
+        never = n - before - starts.size
+        longest = float(starts[-1] - ws) if starts.size else 0.0
+        if never and not state.finished:
+            longest = max(longest, end_x - ws)
+        span = max(end_x, 1e-9)
+        show = longest > max(0.005, 0.03 * span) or (never > 0 and state.finished and never == n)
+        self._set_queue_visible(show)
+        if not show:
+            return
+        if levels.size > QUEUE_POINTS:  # a monotone staircase: keep evenly spaced steps
+            keep = np.unique(np.linspace(0, levels.size - 1, QUEUE_POINTS).astype(int))
+            levels = levels[keep]
+            edges = np.concatenate((edges[keep], edges[-1:]))
+        self._queue_levels, self._queue_edges = levels, edges
+        self._queue_total = n
+        self._set_queue_bars()
+
+    def _extend_queue_to_now(self) -> None:
+        if self._queue.isVisible() and self._state is not None and not self._state.finished:
+            edges = self._queue_edges.copy()
+            edges[-1] = max(self._now, edges[-2])
+            self._queue_edges = edges
+            self._set_queue_bars()
+
+    def _set_queue_bars(self) -> None:
+        """The staircase as bars growing up from the queue row's floor.
+
+        Each step reaches a pixel into the next, lower one: the queue only
+        shrinks, so the outline is unchanged, and no seams show when an export
+        antialiases the edges.
+        """
+        edges, levels = self._queue_edges, self._queue_levels
+        height = LANE_FILL * levels / self._queue_total
+        width = np.diff(edges)
+        width[:-1] += self._pixel_width()
+        self._queue.setOpts(x0=edges[:-1], width=width, y0=-LANE_PAD - height, height=height)
+
+    def _set_queue_visible(self, show: bool) -> None:
+        self._queue.setVisible(show)
+        if show != self._queue_shown:
+            self._queue_shown = show
+            self._update_axes()
+
+    def _queue_text(self, x: float) -> str | None:
+        edges, levels = self._queue_edges, self._queue_levels
+        if x < edges[0] or x > edges[-1]:
+            return None
+        k = min(len(levels) - 1, max(0, int(np.searchsorted(edges, x, side="right")) - 1))
+        return (f"At {x:.3f} s, {int(levels[k])} of {self._queue_total} tasks were waiting in the queue\n"
+                "(submitted, not yet picked up by a worker).")
+
+    def _update_startup(self) -> None:
+        ws = self._work_start
+        span = max(self._now, ws, 1e-9)
+        show = ws > 0 and ws > 0.01 * span
+        self._startup.setRegion((0.0, ws))
+        self._startup.setVisible(show)
+        self._place_startup_label()
+
+    def _place_startup_label(self) -> None:
+        """"start-up" across the top of the shaded region, when the region is wide enough for it."""
+        label = self._startup_label
+        px = self._pixel_width()
+        room = self._work_start / px if px > 0 else 0.0
+        if not self._startup.isVisible() or room < label.boundingRect().width() + 8:
+            label.hide()  # the legend still names the shade
+            return
+        label.setPos(self._work_start / 2, self._y_extent()[0])
+        label.show()
+
+    def _update_axes(self) -> None:
+        ticks: list[tuple[float, str]] = []
+        if self._queue_shown:
+            ticks.append((-0.5, "queue"))
+        ticks += [(i + 0.5, label) for i, label in enumerate(self._lanes)]
+        self._ticks = ticks
+        axis = self.getAxis("left")
+        axis.setTicks([ticks, []])
+        font = axis.style.get("tickFont") or self.font()
+        widest = max((QtGui.QFontMetrics(font).horizontalAdvance(label) for _, label in ticks), default=20)
+        axis.setWidth(widest + 14)  # pyqtgraph only widens an axis after a paint that clipped labels
+        rows = len(self._lanes) + self._queue_shown
+        vb = self.getViewBox()
+        vb.setMouseEnabled(x=True, y=rows > MANY_LANES)
+        top, bottom = self._y_extent()
+        vb.setLimits(yMin=top - 0.5, yMax=bottom + 0.5)
+        if self._follow or rows <= MANY_LANES:
+            vb.setYRange(top, bottom, padding=0.0)
+
+    def _y_extent(self) -> tuple[float, float]:
+        return (-1.0 if self._queue_shown else 0.0), float(max(1, len(self._lanes)))
+
+    def _update_legend(self) -> None:
+        state = self._state
+        colors = theme.plot_colors(self._dark)
+        if state is None:
+            self.setTitle(f'<span style="color:{colors["foreground"]}">Tasks over time</span>', size="10pt")
+            return
+        counts = dict.fromkeys(STATES, 0)
+        for code, n in zip(*np.unique(self._status, return_counts=True), strict=True):
+            counts[STATES[int(code)]] = int(n)
+        parts = []
+        for name in STATES:
+            if name == "waiting" and self._queue_shown and state.finished and not counts[name]:
+                parts.append(theme.swatch(theme.STATE_COLORS[name], theme.STATE_LABELS[name]))
+            elif counts[name] or (name == "waiting" and self._queue_shown) or (name == "ok" and not state.finished):
+                parts.append(theme.swatch(theme.STATE_COLORS[name], f"{theme.STATE_LABELS[name]} ({counts[name]})"))
+        if self._startup.isVisible():
+            parts.append(theme.swatch(theme.STARTUP_COLOR, "pool start-up"))
+        spec = state.spec or {}
+        what = f'{spec.get("tasks", self._n)} × {spec.get("workload", "?")} on {spec.get("executor", "?")}'
+        self.setTitle(f'<span style="color:{colors["foreground"]}"><b>Tasks over time</b> · {what} · '
+                      f'one row per worker<br>{" &nbsp; ".join(parts)}</span>', size="10pt")
+
+    def _show_empty(self) -> None:
+        self._placeholder.setVisible(True)
+        self._queue.hide()
+        self._startup.hide()
+        self._startup_label.hide()
+        self._now_line.hide()
+        self.getAxis("left").setTicks([[], []])
+        self._ticks = []
+        vb = self.getViewBox()
+        vb.setLimits(yMin=None, yMax=None)
+        vb.setRange(xRange=(0, 1), yRange=(0, 1), padding=0.0)
+        self._update_legend()
+
+    def _apply_theme(self) -> None:
+        colors = theme.apply_plot_theme(self, self._dark)
+        fg = colors["foreground"]
+        self._now_line.setPen(pg.mkPen(fg, width=1.5, style=QtCore.Qt.PenStyle.DashLine))
+        self._now_label.setColor(fg)
+        dark = theme.is_dark() if self._dark is None else self._dark
+        self._startup.setBrush(theme.with_alpha(theme.STARTUP_COLOR, 90 if dark else 55))
+        self._startup_label.setColor(colors["muted"])
+        # a lighter tint of the waiting colour: the queue is a large area, the bars are the story
+        self._queue.setOpts(brush=theme.mix(theme.STATE_COLORS["waiting"], colors["background"], 0.75))
+        self._placeholder.setColor(colors["muted"])
+        self._grid.setPen(pg.mkPen(theme.with_alpha(colors["grid"], 40), width=1))
+        self._update_legend()
+
+    def changeEvent(self, event: QtCore.QEvent) -> None:
+        if "_ready" in self.__dict__ and event.type() in (QtCore.QEvent.Type.PaletteChange,
+                                                          QtCore.QEvent.Type.ApplicationPaletteChange):
+            self._apply_theme()
+        super().changeEvent(event)
+
+    # --- following, mouse ----------------------------------------------------------------
+    def _apply_follow(self) -> None:
+        if not self._follow or self._state is None or self._n == 0:
+            return
+        end = self._now if not self._state.finished else max(self._max_time, self._work_start)
+        end = max(end, 1e-3)
+        lo = 0.0
+        if not self._state.finished:
+            if end > FOLLOW_WINDOW:
+                lo = end - FOLLOW_WINDOW
+            end = end + 0.03 * (end - lo)  # room ahead of the "now" line
+        vb = self.getViewBox()
+        vb.setXRange(lo, end, padding=0.01)
+        top, bottom = self._y_extent()
+        vb.setYRange(top, bottom, padding=0.0)
+
+    def _on_manual_range(self, *_: Any) -> None:
+        self.set_follow(False)
+
+    def _on_mouse_clicked(self, ev: Any) -> None:
+        if ev.double() and ev.button() == QtCore.Qt.MouseButton.LeftButton:
+            self.set_follow(True)
+            ev.accept()
+
+    def _on_mouse_moved(self, scene_pos: QtCore.QPointF) -> None:
+        vb = self.getViewBox()
+        if self._state is None or not vb.sceneBoundingRect().contains(scene_pos):
+            QtWidgets.QToolTip.hideText()
+            return
+        p = vb.mapSceneToView(scene_pos)
+        text = self.hover_text_at(p.x(), p.y())
+        if text:
+            QtWidgets.QToolTip.showText(QtGui.QCursor.pos(), text, self)
+        else:
+            QtWidgets.QToolTip.hideText()
+
+    def _task_text(self, i: int) -> str:
+        assert self._state is not None
+        t = self._state.tasks[i]
+        label = theme.STATE_LABELS.get(t.status, t.status)
+        lines = [f"Task {t.index} · {label}",
+                 f"worker: {t.worker or '—'}   pid {t.pid or '—'} · thread id {t.thread_id or '—'}"]
+        if t.status == "running":
+            end = self._now
+            lines.append(f"start {t.start:.3f} s · running for {fmt_seconds(end - (t.start or 0.0))} so far")
+        else:
+            lines.append(f"start {t.start:.3f} s · end {t.end:.3f} s · duration {fmt_seconds(t.duration)}")
+            if t.duration > 0:
+                share = 100.0 * t.cpu_seconds / t.duration
+                lines.append(f"CPU time {fmt_seconds(t.cpu_seconds)} ({share:.0f} % of its duration"
+                             f"{': it mostly waited' if share < 20 else ''})")
+            else:
+                lines.append(f"CPU time {fmt_seconds(t.cpu_seconds)}")
+        if t.submitted is not None and t.start is not None:
+            lines.append(f"submitted {t.submitted:.3f} s · waited {fmt_seconds(t.start - t.submitted)} in the queue")
+        if t.error:
+            lines.append(f"{t.error.get('type', 'Error')}: {t.error.get('message', '')}")
+        return "\n".join(lines)
+
+
+# --- benchmark ------------------------------------------------------------------------------
+def synthetic_state(n_tasks: int = 100_000, workers: int = 8, seed: int = 1) -> RunState:
+    """A finished run of ``n_tasks`` back-to-back tasks on ``workers`` processes (for benchmarks)."""
+    rng = np.random.default_rng(seed)
+    durations = rng.exponential(1e-3, n_tasks) + 2e-5
+    lane = np.arange(n_tasks) % workers
+    starts = np.empty(n_tasks)
+    ends = np.empty(n_tasks)
+    clock = np.full(workers, 0.05)
+    for w in range(workers):  # vectorised per worker: its tasks run back to back
+        sel = lane == w
+        d = durations[sel] + 5e-5
+        e = clock[w] + np.cumsum(d)
+        starts[sel], ends[sel] = e - d + 5e-5, e
+    tasks = [TaskRecord(i, f"process {lane[i] + 1} (pid {1000 + lane[i]})", 1000 + int(lane[i]), 1,
+                        0.05, float(starts[i]), float(ends[i]), float(durations[i]) * 0.9,
+                        "error" if i % 997 == 0 else "ok", None)
+             for i in range(n_tasks)]
+    result = RunResult(spec={"workload": "noop", "executor": "process-pool", "tasks": n_tasks,
+                             "workers": workers},
+                       environment={}, startup_seconds=0.05, wall_seconds=float(ends.max()) - 0.05,
+                       workers=workers, tasks=tasks)
+    return RunState.from_result(result)
+
+
+def measure_repaint(n_tasks: int = 100_000, size: tuple[int, int] = (1600, 900), repeats: int = 9) -> dict:
+    """Build a timeline of ``n_tasks`` finished tasks offscreen and time its repaints (ms).
+
+    ``build_ms``: ``set_state`` (arrays, tracks, items) plus the first paint;
+    ``repaint_ms_*``: a full ``grab()`` of the widget (the scene, every bar);
+    ``viewport_repaint_ms_median``: a synchronous ``viewport().repaint()``.
+    """
+    from ..report import ensure_app
+
+    ensure_app()
+    state = synthetic_state(n_tasks)
+    view = TimelineView(dark=False)
+    view.setAttribute(QtCore.Qt.WidgetAttribute.WA_DontShowOnScreen, True)
+    view.resize(*size)
+    view.show()
+    QtWidgets.QApplication.processEvents()
+    t0 = time.perf_counter()
+    view.set_state(state)
+    view.flush_pending()
+    view.grab()
+    build_ms = (time.perf_counter() - t0) * 1e3
+    QtWidgets.QApplication.processEvents()
+    view.flush_pending()
+    grabs, repaints = [], []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        view.grab()
+        grabs.append((time.perf_counter() - t) * 1e3)
+        t = time.perf_counter()
+        view.viewport().repaint()
+        repaints.append((time.perf_counter() - t) * 1e3)
+    t = time.perf_counter()
+    view.refresh()
+    refresh_ms = (time.perf_counter() - t) * 1e3
+    t = time.perf_counter()
+    for k in range(100):
+        view.hover_text_at(view._max_time * k / 100, 3.5)
+    hover_ms = (time.perf_counter() - t) * 1e3 / 100
+    items = view.graphics_item_count()
+    view.close()
+    view.deleteLater()
+    QtWidgets.QApplication.processEvents()
+    return {"n_tasks": n_tasks, "size": list(size), "build_ms": round(build_ms, 1),
+            "repaint_ms_median": round(float(np.median(grabs)), 1), "repaint_ms_max": round(max(grabs), 1),
+            "viewport_repaint_ms_median": round(float(np.median(repaints)), 1),
+            "refresh_finished_ms": round(refresh_ms, 3), "hover_ms": round(hover_ms, 2), "bar_items": items}
