@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     except SpecError as exc:
         print(f"concgui: bad input: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except OSError as exc:
+    except (OSError, RuntimeError) as exc:  # RuntimeError: the engine process failed (it says why)
         print(f"concgui: {exc}", file=sys.stderr)
         return EXIT_FAILED
     parser.error(f"unknown command {args.command}")

@@ -1,0 +1,136 @@
+"""The ``concgui`` command line, run as people run it: a separate Python process."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from concgui import __version__
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def concgui(child_env, *args: str, cwd: Path = REPO, timeout: float = 60) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "concgui", *args], capture_output=True, text=True,
+                          env=child_env(), cwd=cwd, timeout=timeout)
+
+
+def test_version(child_env, tmp_path):
+    proc = concgui(child_env, "--version", cwd=tmp_path)
+    assert proc.returncode == 0
+    assert proc.stdout.strip() == f"ConcGUI {__version__}"
+
+
+def test_main_py_does_the_same(child_env):
+    proc = subprocess.run([sys.executable, "main.py", "--version"], capture_output=True, text=True,
+                          env=child_env(), cwd=REPO, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == f"ConcGUI {__version__}"
+
+
+def test_executors_lists_every_executor_with_its_availability(child_env):
+    from concgui.engine.spec import EXECUTORS
+
+    proc = concgui(child_env, "executors")
+    assert proc.returncode == 0, proc.stderr
+    lines = {line.split()[0]: line for line in proc.stdout.splitlines() if line.strip()}
+    assert set(EXECUTORS) <= set(lines)
+    if sys.version_info < (3, 14):
+        assert "unavailable" in lines["interpreter-pool"] and "3.14" in lines["interpreter-pool"]
+    assert "unavailable" not in lines["thread-pool"]
+
+
+def test_run_echo_prints_the_seed_notebooks_lines(child_env):
+    proc = concgui(child_env, "run", "--executor", "threads", "--workload", "sleep", "--tasks", "3",
+                   "--duration", "0.2", "--echo")
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout.splitlines()
+    for i in range(3):
+        assert f"Task {i} started" in out and f"Task {i} finished" in out
+        assert out.index(f"Task {i} started") < out.index(f"Task {i} finished")
+    assert "All tasks done" in out
+    assert max(out.index(f"Task {i} finished") for i in range(3)) < out.index("All tasks done")
+    assert any(line.startswith("Time to finish the tasks:") for line in out)
+    assert "concurrency" in proc.stdout and "parallelism" in proc.stdout
+
+
+def test_run_inline_prints_a_summary(child_env):
+    proc = concgui(child_env, "run", "--executor", "thread-pool", "--workload", "noop", "--tasks", "5", "--inline")
+    assert proc.returncode == 0, proc.stderr
+    assert "noop × 5 on thread-pool" in proc.stdout and "in process" in proc.stdout
+    assert "wall time" in proc.stdout
+
+
+@pytest.mark.parametrize(("args", "field"), [
+    (["--tasks", "0"], "tasks"),
+    (["--tasks", "-3"], "tasks"),
+    (["--workers", "abc"], "workers"),
+    (["--duration", "nan"], "duration"),
+    (["--jitter", "2"], "jitter"),
+    (["--executor", "nope"], "executor"),
+    (["--workload", "nope"], "workload"),
+    (["--start-method", "vfork"], "start_method"),
+    (["--chunk-size", "0"], "chunk_size"),
+    (["--workload", "custom"], "function"),
+    (["--workload", "custom", "--function", "nosuch:fn"], "function"),
+    (["--workload", "custom", "--function", "nosuch:fn", "--inline"], "function"),
+])
+def test_bad_input_exits_2_naming_the_field(child_env, args, field):
+    proc = concgui(child_env, "run", *args)
+    assert proc.returncode == 2, (proc.stdout, proc.stderr)
+    assert f"{field}:" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_compare_with_a_bad_executor_name_exits_2(child_env):
+    proc = concgui(child_env, "compare", "--executors", "sequential,nope", "--workload", "noop")
+    assert proc.returncode == 2
+    assert "executor:" in proc.stderr
+
+
+def test_a_failed_run_exits_1(child_env, tmp_path):
+    proc = concgui(child_env, "run", "--python", "/bin/false", "--workload", "noop")
+    assert proc.returncode == 1, (proc.stdout, proc.stderr)
+    assert "Traceback" not in proc.stderr
+
+
+def test_run_writes_json_csv_and_trace(child_env, tmp_path):
+    paths = {kind: tmp_path / f"out.{kind}" for kind in ("json", "csv", "trace")}
+    proc = concgui(child_env, "run", "--executor", "thread-pool", "--workers", "2", "--workload", "sleep",
+                   "--tasks", "3", "--duration", "0.05", "--json", str(paths["json"]), "--csv", str(paths["csv"]),
+                   "--trace", str(paths["trace"]))
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(paths["json"].read_text())
+    assert result["spec"]["executor"] == "thread-pool" and result["spec"]["workers"] == 2
+    assert [t["status"] for t in result["tasks"]] == ["ok"] * 3
+    assert result["environment"]["pid"] > 0
+    rows = paths["csv"].read_text().splitlines()
+    assert len(rows) == 4 and rows[0].startswith("index,worker,pid")
+    trace = json.loads(paths["trace"].read_text())
+    assert sum(e["ph"] == "X" for e in trace["traceEvents"]) == 3
+
+
+def test_run_to_a_missing_folder_fails_cleanly(child_env, tmp_path):
+    proc = concgui(child_env, "run", "--workload", "noop", "--inline", "--json", str(tmp_path / "no" / "r.json"))
+    assert proc.returncode == 1
+    assert "does not exist" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_compare_writes_runs_with_speedup_against_the_first(child_env, tmp_path):
+    path = tmp_path / "compare.json"
+    proc = concgui(child_env, "compare", "--executors", "sequential,threads", "--workload", "sleep", "--tasks", "3",
+                   "--duration", "0.2", "--json", str(path))
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(path.read_text())
+    assert list(data) == ["runs"]
+    first, second = data["runs"]
+    assert first["spec"]["executor"] == "sequential" and second["spec"]["executor"] == "threads"
+    assert first["summary"]["speedup"] is None
+    assert second["summary"]["baseline"] == "sequential"
+    assert second["summary"]["speedup"] == pytest.approx(first["wall_seconds"] / second["wall_seconds"])
+    assert second["summary"]["speedup"] > 1.5  # three 0.2 s sleeps: about 3
+    assert "sequential" in proc.stdout and "threads" in proc.stdout and "speedup" in proc.stdout

@@ -1,0 +1,183 @@
+"""Results on disk: JSON, CSV and Chrome trace round trips, and refusing files that are not run files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from concgui.engine import ExperimentSpec, RunResult, run
+from concgui.engine.exports import (
+    chrome_trace,
+    load_csv,
+    load_results,
+    save_csv,
+    save_result,
+    save_results,
+    save_trace,
+)
+from concgui.engine.records import RESULT_VERSION
+
+DATA = Path(__file__).resolve().parent / "data"
+CONTRACT = ("version", "spec", "environment", "wall_seconds", "summary", "tasks", "cpu_samples")
+TASK_FIELDS = ("index", "worker", "pid", "thread_id", "submitted", "start", "end", "cpu_seconds", "status", "error")
+
+
+@pytest.fixture(scope="module")
+def mixed_result() -> RunResult:
+    """A real run with an ok, an error and an ok task, in two threads, with CPU samples."""
+    return run(ExperimentSpec(executor="thread-pool", workers=2, workload="custom", tasks=3, isolation="inline",
+                              function=f"{DATA / 'custom_tasks.py'}:fail_on_one"))
+
+
+@pytest.fixture(scope="module")
+def sleep_result() -> RunResult:
+    return run(ExperimentSpec(executor="thread-pool", workers=2, workload="sleep", tasks=4, duration=0.3,
+                              isolation="inline"))
+
+
+def test_json_keeps_the_contract_fields(mixed_result, tmp_path):
+    path = tmp_path / "run.json"
+    save_result(path, mixed_result)
+    data = json.loads(path.read_text())
+    assert set(CONTRACT) <= set(data)
+    assert data["version"] == RESULT_VERSION
+    for key in ("python_version", "implementation", "gil_enabled", "cpu_count", "platform", "start_method"):
+        assert key in data["environment"]
+    for t in data["tasks"]:
+        assert set(TASK_FIELDS) <= set(t)
+    for s in data["cpu_samples"]:
+        assert {"t", "per_core"} <= set(s)
+
+
+def test_json_round_trip(mixed_result, sleep_result, tmp_path):
+    path = tmp_path / "run.json"
+    save_result(path, mixed_result)
+    [back] = load_results(path)
+    assert back.to_dict() == mixed_result.to_dict()
+    assert back.tasks[1].error["traceback"] == mixed_result.tasks[1].error["traceback"]
+    both = tmp_path / "compare.json"
+    save_results(both, [mixed_result, sleep_result])
+    assert list(json.loads(both.read_text())) == ["runs"]
+    assert [r.to_dict() for r in load_results(both)] == [mixed_result.to_dict(), sleep_result.to_dict()]
+
+
+def test_json_round_trip_of_a_cancelled_run(tmp_path):
+    from concgui.engine import start
+
+    r = start(ExperimentSpec(executor="thread-pool", workers=1, workload="sleep", tasks=3, duration=5,
+                             isolation="inline"))
+    r.cancel()
+    result = r.execute()
+    save_result(tmp_path / "c.json", result)
+    [back] = load_results(tmp_path / "c.json")
+    assert back.status == "cancelled" and back.to_dict() == result.to_dict()
+
+
+def test_csv_round_trip(mixed_result, tmp_path):
+    path = tmp_path / "tasks.csv"
+    save_csv(path, mixed_result)
+    back = load_csv(path)
+    assert len(back) == 3
+    for original, loaded in zip(mixed_result.tasks, back, strict=True):
+        expected = original.to_dict()
+        if expected["error"]:  # the CSV keeps the type and message, not the traceback
+            expected["error"] = {"type": expected["error"]["type"], "message": expected["error"]["message"]}
+        assert loaded.to_dict() == expected
+    header = path.read_text().splitlines()[0].split(",")
+    assert header[:4] == ["index", "worker", "pid", "thread_id"] and "duration" in header
+
+
+def test_chrome_trace(mixed_result, tmp_path):
+    path = tmp_path / "trace.json"
+    save_trace(path, mixed_result)
+    trace = json.loads(path.read_text())
+    events = trace["traceEvents"]
+    complete = [e for e in events if e["ph"] == "X"]
+    assert sorted(e["args"]["index"] for e in complete) == [0, 1, 2]
+    names = {e["tid"]: e["args"]["name"] for e in events if e["ph"] == "M" and e["name"] == "thread_name"}
+    assert {e["tid"] for e in complete} <= set(names), "every lane is named"
+    assert set(names.values()) == {t.worker for t in mixed_result.tasks}
+    by_index = {e["args"]["index"]: e for e in complete}
+    for t in mixed_result.tasks:
+        e = by_index[t.index]
+        assert e["ts"] == pytest.approx(t.start * 1e6)
+        assert e["dur"] == pytest.approx((t.end - t.start) * 1e6)
+        assert e["cat"] == t.status
+    assert by_index[1]["args"]["error"] == "task 1 went wrong on purpose"
+    assert any(e["ph"] == "M" and e["name"] == "process_name" for e in events)
+
+
+def test_chrome_trace_puts_overlapping_asyncio_tasks_on_their_own_tracks():
+    result = run(ExperimentSpec(executor="asyncio", workload="sleep", tasks=3, duration=0.2, isolation="inline"))
+    assert {t.worker for t in result.tasks} == {"event loop"}
+    complete = [e for e in chrome_trace(result)["traceEvents"] if e["ph"] == "X"]
+    assert len(complete) == 3
+    assert len({e["tid"] for e in complete}) == 3, "three overlapping tasks need three tracks"
+    by_tid: dict[int, list] = {}
+    for e in complete:
+        by_tid.setdefault(e["tid"], []).append(e)
+    for items in by_tid.values():  # nothing overlaps within one track
+        items.sort(key=lambda e: e["ts"])
+        assert all(a["ts"] + a["dur"] <= b["ts"] for a, b in zip(items, items[1:], strict=False))
+
+
+def test_chrome_trace_skips_tasks_that_never_ran():
+    from concgui.engine import start
+
+    r = start(ExperimentSpec(executor="sequential", workload="sleep", tasks=3, duration=5, isolation="inline"))
+    r.cancel()
+    result = r.execute()
+    assert [e for e in chrome_trace(result)["traceEvents"] if e["ph"] == "X"] == []
+
+
+# --- files that are not run files ---------------------------------------------------------------
+def _good(tmp_path, sleep_result) -> str:
+    path = tmp_path / "good.json"
+    save_result(path, sleep_result)
+    return path.read_text()
+
+
+@pytest.mark.parametrize("damage", ["truncated", "not json", "binary", "future version", "no version",
+                                    "text version", "list", "runs not a list", "missing tasks", "empty"])
+def test_load_results_refuses_what_is_not_a_run_file(tmp_path, sleep_result, damage):
+    text = _good(tmp_path, sleep_result)
+    data = json.loads(text)
+    path = tmp_path / "bad.json"
+    if damage == "truncated":
+        path.write_text(text[: len(text) // 2])
+    elif damage == "not json":
+        path.write_text("spec = {'workload': 'sleep'}\n")
+    elif damage == "binary":
+        path.write_bytes(b"\x89PNG\r\n\x1a\n\xff\xfe\x00")
+    elif damage == "future version":
+        path.write_text(json.dumps({**data, "version": RESULT_VERSION + 1}))
+    elif damage == "no version":
+        path.write_text(json.dumps({k: v for k, v in data.items() if k != "version"}))
+    elif damage == "text version":
+        path.write_text(json.dumps({**data, "version": "1"}))
+    elif damage == "list":
+        path.write_text("[1, 2, 3]")
+    elif damage == "runs not a list":
+        path.write_text(json.dumps({"runs": data}))
+    elif damage == "missing tasks":
+        path.write_text(json.dumps({k: v for k, v in data.items() if k != "tasks"}))
+    elif damage == "empty":
+        path.write_text("")
+    with pytest.raises(ValueError) as err:
+        load_results(path)
+    assert "bad.json" in str(err.value) or "version" in str(err.value)
+
+
+def test_a_failed_write_leaves_no_partial_file(tmp_path, sleep_result):
+    with pytest.raises(OSError):
+        save_result(tmp_path / "no such folder" / "run.json", sleep_result)
+    target = tmp_path / "run.json"
+    target.write_text("old")
+    bad = RunResult(spec={}, environment={})
+    bad.summary = {"x": object()}  # not JSON: the write fails halfway
+    with pytest.raises(TypeError):
+        save_result(target, bad)
+    assert target.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["run.json"], "no temporary file left behind"
