@@ -156,9 +156,9 @@ def apply_plot_theme(widget: pg.PlotWidget, dark: bool | None = None) -> dict[st
     return colors
 
 
-def swatch(color: str, text: str, symbol: str = "■") -> str:
+def swatch(color: str | QtGui.QColor, text: str, symbol: str = "■") -> str:
     """HTML for one legend entry: a coloured square and its words."""
-    return f'<span style="color:{color}">{symbol}</span>&nbsp;{text}'
+    return f'<span style="color:{QtGui.QColor(color).name()}">{symbol}</span>&nbsp;{text}'
 
 
 def with_alpha(color: str, alpha: int) -> QtGui.QColor:

@@ -468,7 +468,9 @@ class TimelineView(pg.PlotWidget):
             if tr.size == 0:
                 continue
             lt.n = int(tr.max()) + 1
-            lt.cap = min(_next_pow2(lt.n), MAX_TRACKS)
+            # a finished run fills its rows exactly; a live one doubles them as tasks overlap
+            finished = self._state is not None and self._state.finished
+            lt.cap = min(lt.n if finished else _next_pow2(lt.n), MAX_TRACKS)
             e = ends[m]
             last_end = np.full(lt.n, -np.inf)
             np.maximum.at(last_end, tr, e)
@@ -791,7 +793,7 @@ class TimelineView(pg.PlotWidget):
             elif counts[name] or (name == "waiting" and self._queue_shown) or (name == "ok" and not state.finished):
                 parts.append(theme.swatch(theme.STATE_COLORS[name], f"{theme.STATE_LABELS[name]} ({counts[name]})"))
         if self._startup.isVisible():
-            parts.append(theme.swatch(theme.STARTUP_COLOR, "pool start-up"))
+            parts.append(theme.swatch(theme.STARTUP_COLOR, "start-up"))
         spec = state.spec or {}
         what = f'{spec.get("tasks", self._n)} × {spec.get("workload", "?")} on {spec.get("executor", "?")}'
         self.setTitle(f'<span style="color:{colors["foreground"]}"><b>Tasks over time</b> · {what} · '

@@ -1,0 +1,317 @@
+"""CPU load per core: a thin line per core and a thick mean, always live.
+
+Between runs it shows the last 30 seconds of this machine, sampled here at
+10 Hz.  Given a run (live or reopened), it shows that run's own samples on the
+timeline's time axis, "seconds since run start", so the two charts line up:
+CPU-bound threads keep about one core busy, processes fill all of them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import psutil
+import pyqtgraph as pg
+from PySide6 import QtCore, QtWidgets
+
+from ...engine.live import RunState
+from .. import theme
+from ..export import install_export_menu
+
+SAMPLE_MS = 100  # 10 Hz
+WINDOW = 30.0  # seconds of history between runs
+
+
+class _TimeAxis(pg.AxisItem):
+    """A bottom axis that can label negative times as "seconds ago" (30, 20, 10, 0)."""
+
+    def __init__(self) -> None:
+        super().__init__("bottom")
+        self.ago = True
+        self.enableAutoSIPrefix(False)
+
+    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
+        strings = super().tickStrings(values, scale, spacing)
+        if not self.ago:
+            return strings
+        return [s[1:] if s.startswith(("-", "−")) else s for s in strings]
+
+
+class CpuTimesSampler:
+    """Per-core busy percent between two reads of ``psutil.cpu_times(percpu=True)``.
+
+    Same arithmetic as ``psutil.cpu_percent(percpu=True)``, but with its own
+    baseline: psutil keeps one process-wide "last call", which an in-app run's
+    own sampler thread would keep resetting, cutting both series into noise.
+    """
+
+    def __init__(self) -> None:
+        first = psutil.cpu_times(percpu=True)
+        fields = first[0]._fields
+        self._idle = [fields.index(f) for f in ("idle", "iowait") if f in fields]
+        self._guest = [fields.index(f) for f in ("guest", "guest_nice") if f in fields]  # counted in user
+        self._last = np.array(first, dtype=float)
+
+    @property
+    def cores(self) -> int:
+        return int(self._last.shape[0])
+
+    def sample(self) -> np.ndarray:
+        """Busy percent of every core since the previous call (0-100)."""
+        now = np.array(psutil.cpu_times(percpu=True), dtype=float)
+        if now.shape != self._last.shape:  # a core went on- or offline
+            self._last = now
+            return np.zeros(now.shape[0])
+        delta = np.maximum(now - self._last, 0.0)
+        self._last = now
+        total = delta.sum(axis=1) - delta[:, self._guest].sum(axis=1)
+        busy = total - delta[:, self._idle].sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            pct = np.where(total > 0, 100.0 * busy / total, 0.0)
+        return np.clip(pct, 0.0, 100.0)
+
+
+class CoreUsagePlot(pg.PlotWidget):
+    """Per-core CPU load: live rolling between runs, a run's samples when given a RunState.
+
+    ``export_handler`` (optional) replaces the file dialog of "Export image…".
+    """
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None, dark: bool | None = None,
+                 sample: bool = True) -> None:
+        self._axis = _TimeAxis()
+        super().__init__(parent, axisItems={"bottom": self._axis})
+        self.export_handler: Callable[[pg.PlotWidget], object] | None = None
+        self._dark = dark
+        self._state: RunState | None = None
+        self._samples_ref: list | None = None
+        self._n_seen = 0
+        self._run_t: list[float] = []
+        self._run_v: list[np.ndarray] = []
+        self._timeline: pg.PlotWidget | None = None
+        self._linked = False
+        self._sampler = CpuTimesSampler()  # primes the counters: the first delta is real
+        self._live: deque[tuple[float, np.ndarray]] = deque(maxlen=int(WINDOW * 1000 / SAMPLE_MS) + 20)
+        self._n_cores = self._sampler.cores
+
+        plot = self.getPlotItem()
+        plot.setLabel("left", "CPU busy", units="%")
+        self.getAxis("left").enableAutoSIPrefix(False)
+        self.getAxis("left").setTicks([[(v, str(v)) for v in (0, 25, 50, 75, 100)], []])
+        plot.hideButtons()
+        plot.setClipToView(True)
+        plot.setDownsampling(auto=True, mode="peak")
+        plot.layout.setContentsMargins(4, 4, 12, 4)
+        vb = self.getViewBox()
+        vb.setMouseEnabled(x=False, y=False)
+        vb.setYRange(0, 100, padding=0.02)
+        vb.setLimits(yMin=-5, yMax=105)
+        self._startup = pg.LinearRegionItem((0.0, 0.0), movable=False, pen=pg.mkPen(None))
+        self._startup.setZValue(-20)
+        self._startup.hide()
+        plot.addItem(self._startup, ignoreBounds=True)
+        self._empty = pg.TextItem("", anchor=(0.5, 0.5))
+        self._empty.setPos(0.5, 50)
+        self._empty.hide()
+        plot.addItem(self._empty, ignoreBounds=True)
+        self._core_curves = [plot.plot(antialias=True) for _ in range(self._n_cores)]
+        self._mean_curve = plot.plot(antialias=True)
+        self._mean_curve.setZValue(10)
+        vb.sigRangeChangedManually.connect(self._on_manual_range)
+        install_export_menu(self, "cpu-cores")
+        self._ready = True
+        self._apply_theme()
+        self._set_axis_mode()
+
+        self._timer = QtCore.QTimer(self)
+        self._timer.setInterval(SAMPLE_MS)
+        self._timer.timeout.connect(self._on_tick)
+        if sample:
+            self._timer.start()
+
+    # --- public API ------------------------------------------------------------------
+    def set_state(self, state: RunState | None) -> None:
+        """Show ``state``'s CPU samples (live or finished), or None for the rolling live view."""
+        self._state = state
+        self._samples_ref = None
+        self._n_seen = 0
+        self._run_t, self._run_v = [], []
+        self._set_axis_mode()
+        self.refresh()
+
+    def set_result(self, result: Any) -> None:
+        """Convenience: show a finished RunResult's samples."""
+        self.set_state(None if result is None else RunState.from_result(result))
+
+    def refresh(self) -> None:
+        """Redraw a run's samples when new ones arrived (the rolling view redraws itself)."""
+        state = self._state
+        if state is None:
+            return
+        samples = state.cpu_samples
+        if samples is not self._samples_ref or len(samples) < self._n_seen:
+            self._samples_ref = samples
+            self._n_seen = 0
+            self._run_t, self._run_v = [], []
+        if len(samples) == self._n_seen and self._run_t:
+            self._update_startup()
+            return
+        for s in samples[self._n_seen:]:
+            self._run_t.append(s.t)
+            self._run_v.append(np.asarray(s.per_core, dtype=float))
+        self._n_seen = len(samples)
+        self._draw_run()
+
+    def link_x(self, timeline: pg.PlotWidget | None) -> None:
+        """Share the x axis with the timeline while a run is shown (not in the rolling view)."""
+        self._timeline = timeline
+        self._set_axis_mode()
+
+    def stop(self) -> None:
+        """Stop sampling (call on close)."""
+        self._timer.stop()
+
+    def sampling(self) -> bool:
+        return self._timer.isActive()
+
+    def set_dark(self, dark: bool | None) -> None:
+        """Force a light (False) or dark (True) look, or follow the system (None)."""
+        self._dark = dark
+        self._apply_theme()
+
+    def live_samples(self) -> int:
+        """How many rolling samples are buffered (tests)."""
+        return len(self._live)
+
+    def curve_data(self) -> tuple[np.ndarray, np.ndarray]:
+        """The mean line's (x, y) as drawn (tests)."""
+        x, y = self._mean_curve.getData()
+        return (np.zeros(0), np.zeros(0)) if x is None else (x, y)
+
+    # --- drawing ---------------------------------------------------------------------
+    def _on_tick(self) -> None:
+        self._live.append((time.monotonic(), self._sampler.sample()))
+        if self._state is None:
+            self._draw_live()
+
+    def _draw_live(self) -> None:
+        if not self._live:
+            return
+        now = time.monotonic()
+        t = np.fromiter((s[0] - now for s in self._live), dtype=float, count=len(self._live))
+        values = np.vstack([s[1] for s in self._live])
+        self._set_curves(t, values)
+        self.getViewBox().setXRange(-WINDOW, 0.0, padding=0.0)
+
+    def _draw_run(self) -> None:
+        self._update_startup()
+        state = self._state
+        if not self._run_t:
+            self._set_curves(np.zeros(0), np.zeros((0, self._n_cores)))
+            end = max(state.now(), state.end_time()) if state is not None else 1.0
+            self._empty.setText("waiting for the first CPU sample…" if state is not None and not state.finished
+                                else "no CPU samples were recorded for this run")
+            self._empty.setPos(max(end, 1e-3) / 2, 50)
+            self._empty.show()
+            if not self._linked:
+                self.getViewBox().setXRange(0.0, max(end, 1e-3), padding=0.01)
+            return
+        self._empty.hide()
+        width = max(len(v) for v in self._run_v)
+        values = np.zeros((len(self._run_v), width))
+        for i, v in enumerate(self._run_v):
+            values[i, :len(v)] = v
+        self._set_curves(np.asarray(self._run_t), values)
+        if not self._linked:
+            end = max(self._run_t[-1], self._state.now() if self._state is not None else 0.0)
+            self.getViewBox().setXRange(0.0, max(end, 1e-3), padding=0.01)
+
+    def _set_curves(self, t: np.ndarray, values: np.ndarray) -> None:
+        cores = values.shape[1] if values.ndim == 2 else 0
+        if cores != len(self._core_curves):
+            self._resize_curves(cores)
+        # dots mark the samples when they are few (a short run, or a sampler starved of the GIL)
+        sparse = self._state is not None and len(t) < 40
+        for i, curve in enumerate(self._core_curves):
+            curve.setData(t, values[:, i], symbol="o" if sparse else None, symbolSize=4,
+                          symbolPen=None, symbolBrush=theme.core_color(i))
+        self._mean_curve.setData(t, values.mean(axis=1) if cores else np.zeros(len(t)),
+                                 symbol="o" if sparse else None, symbolSize=7, symbolPen=None,
+                                 symbolBrush=theme.plot_colors(self._dark)["foreground"])
+
+    def _resize_curves(self, cores: int) -> None:
+        plot = self.getPlotItem()
+        while len(self._core_curves) > cores:
+            plot.removeItem(self._core_curves.pop())
+        while len(self._core_curves) < cores:
+            self._core_curves.append(plot.plot(antialias=True))
+        self._n_cores = cores
+        self._apply_theme()
+
+    def _update_startup(self) -> None:
+        state = self._state
+        ws = float(state.work_start or 0.0) if state is not None else 0.0
+        show = state is not None and ws > 0
+        self._startup.setRegion((0.0, ws))
+        if show != self._startup.isVisible():
+            self._startup.setVisible(show)
+            self._update_title()
+
+    def _set_axis_mode(self) -> None:
+        """Rolling "seconds ago" without a run, the timeline's axis (and link) with one."""
+        vb = self.getViewBox()
+        run = self._state is not None
+        if not run:
+            self._empty.hide()
+        self._axis.ago = not run
+        self.getPlotItem().setLabel("bottom", "seconds since run start" if run else "seconds ago")
+        link = run and self._timeline is not None
+        if link != self._linked:
+            vb.setXLink(self._timeline.getViewBox() if link else None)
+            self._linked = link
+        vb.setMouseEnabled(x=run, y=False)
+        self._axis.picture = None
+        self._axis.update()
+        self._update_startup()
+        self._update_title()
+        if not run:
+            self._draw_live()
+
+    def _on_manual_range(self, *_: Any) -> None:
+        if self._linked and self._timeline is not None and hasattr(self._timeline, "set_follow"):
+            self._timeline.set_follow(False)  # a zoom here zooms the timeline: stop following there too
+
+    def _update_title(self) -> None:
+        colors = theme.plot_colors(self._dark)
+        n = len(self._core_curves)
+        where = "during this run" if self._state is not None else "of this machine, last 30 s"
+        legend = (theme.swatch(theme.core_color(0), f"one thin line per core ({n})", "━") + " &nbsp; "
+                  + theme.swatch(colors["foreground"], "mean of all cores", "▬"))
+        if self._state is not None and self._startup.isVisible():
+            legend += " &nbsp; " + theme.swatch(theme.STARTUP_COLOR, "start-up")
+        self.setTitle(f'<span style="color:{colors["foreground"]}"><b>CPU load per core</b> · {where}'
+                      f' &nbsp; {legend}</span>', size="10pt")
+
+    def _apply_theme(self) -> None:
+        colors = theme.apply_plot_theme(self, self._dark)
+        for i, curve in enumerate(self._core_curves):
+            curve.setPen(pg.mkPen(theme.with_alpha(theme.core_color(i), 200), width=1.2))
+        self._mean_curve.setPen(pg.mkPen(colors["foreground"], width=3))
+        dark = theme.is_dark() if self._dark is None else self._dark
+        self._startup.setBrush(theme.with_alpha(theme.STARTUP_COLOR, 90 if dark else 55))
+        self._empty.setColor(colors["muted"])
+        self._update_title()
+
+    def changeEvent(self, event: QtCore.QEvent) -> None:
+        if "_ready" in self.__dict__ and event.type() in (QtCore.QEvent.Type.PaletteChange,
+                                                          QtCore.QEvent.Type.ApplicationPaletteChange):
+            self._apply_theme()
+        super().changeEvent(event)
+
+    def closeEvent(self, event: Any) -> None:
+        self.stop()
+        super().closeEvent(event)
