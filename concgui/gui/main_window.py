@@ -1,0 +1,590 @@
+"""The main window: the experiment form, the live views, comparison, history and export.
+
+It owns no experiment logic: the form builds a spec, the RunController runs
+it off the UI thread, and the views redraw from one 30 Hz timer while a run
+goes.  Every finished run lands in the history database.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDockWidget,
+    QFileDialog,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QInputDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from .. import __version__
+from ..engine import ExperimentSpec, RunResult, SpecError, list_executors
+from ..engine.exports import load_results, save_csv, save_result, save_trace
+from ..engine.live import RunState
+from ..history import HistoryStore
+from . import export, report
+from .presets import load_presets
+from .run_controller import RunController
+from .views.compare_chart import CompareChart
+from .views.console import ConsolePane
+from .views.cores import CoreUsagePlot
+from .views.form import ExperimentForm
+from .views.history import HistoryView
+from .views.summary import SummaryPanel
+from .views.timeline import TimelineView
+
+VIEW_REFRESH_MS = 33
+BASELINE_KEYS = ("workload", "tasks", "duration", "size_mb", "cpu_fraction", "function", "jitter", "seed",
+                 "isolation", "python")
+
+
+def _baseline_key(spec: dict) -> tuple:
+    return tuple(spec.get(k) for k in BASELINE_KEYS)
+
+
+class MainWindow(QMainWindow):
+    """ConcGUI's window. ``history_path`` lets tests use their own database."""
+
+    def __init__(self, history_path: str | None = None) -> None:
+        super().__init__()
+        self.setWindowTitle("ConcGUI — concurrency and parallelism in Python, live")
+        self.settings = QSettings()
+        self.store = HistoryStore(history_path)
+        self.controller = RunController(self)
+        self.result: RunResult | None = None  # the run shown in the views
+        self.compare_results: list[RunResult] = []
+        self._baselines: dict[tuple, RunResult] = {}
+        self._screenshot: str | None = None
+        self._closing = False
+
+        self._build_views()
+        self._build_docks()
+        self._build_menus()
+        self._build_status_bar()
+        self._connect()
+        self._restore_settings()
+        self._view_timer = QTimer(self)
+        self._view_timer.setInterval(VIEW_REFRESH_MS)
+        self._view_timer.timeout.connect(self._refresh_views)
+        self._update_buttons()
+        if self.store.notice:
+            QTimer.singleShot(0, lambda: QMessageBox.warning(self, "History", self.store.notice))
+
+    # --- construction ------------------------------------------------------------
+    def _build_views(self) -> None:
+        self.timeline = TimelineView()
+        self.cores = CoreUsagePlot()
+        self.cores.link_x(self.timeline)
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(self.timeline)
+        splitter.addWidget(self.cores)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        self.setCentralWidget(splitter)
+
+        self.summary = SummaryPanel()
+        self.console = ConsolePane()
+        self.compare_chart = CompareChart()
+        self.compare_table = QTableWidget(0, 7)
+        self.compare_table.setHorizontalHeaderLabels(
+            ["executor", "workers", "wall s", "speedup", "efficiency", "concurrency", "parallelism"])
+        self.compare_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.compare_table.verticalHeader().setVisible(False)
+        self.compare_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        compare = QSplitter(Qt.Orientation.Vertical)
+        compare.addWidget(self.compare_chart)
+        compare.addWidget(self.compare_table)
+        compare.setStretchFactor(0, 3)
+        self.history = HistoryView(self.store)
+
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.summary, "Summary")
+        self.tabs.addTab(compare, "Compare")
+        self.tabs.addTab(self.console, "Console")
+        self.tabs.addTab(self.history, "History")
+
+    def _build_docks(self) -> None:
+        panel = QWidget()
+        layout = QVBoxLayout(panel)
+        self.preset_box = QComboBox()
+        self.preset_box.addItem("Presets…", None)
+        self.presets = {p.name: p for p in load_presets()}
+        for p in self.presets.values():
+            self.preset_box.addItem(p.title, p.name)
+            self.preset_box.setItemData(self.preset_box.count() - 1, p.description, Qt.ItemDataRole.ToolTipRole)
+        layout.addWidget(self.preset_box)
+        self.preset_note = QLabel()
+        self.preset_note.setWordWrap(True)
+        self.preset_note.setVisible(False)
+        layout.addWidget(self.preset_note)
+
+        self.form = ExperimentForm()
+        layout.addWidget(self.form)
+
+        buttons = QHBoxLayout()
+        self.run_button = QPushButton("Run")
+        self.run_button.setToolTip("Run the experiment (Ctrl+R)")
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setToolTip("Stop the run (Esc): queued tasks are dropped, running ones stopped")
+        buttons.addWidget(self.run_button)
+        buttons.addWidget(self.stop_button)
+        layout.addLayout(buttons)
+
+        group = QGroupBox("Compare executors")
+        grid = QGridLayout(group)
+        self.compare_checks: dict[str, QCheckBox] = {}
+        for n, row in enumerate(list_executors()):
+            box = QCheckBox(row["name"])
+            box.setEnabled(row["available"])
+            box.setToolTip(row["description"] if row["available"] else f"Unavailable: {row['reason']}")
+            box.setChecked(row["name"] in ("sequential", "threads", "thread-pool", "process-pool"))
+            self.compare_checks[row["name"]] = box
+            grid.addWidget(box, n // 2, n % 2)
+        self.compare_button = QPushButton("Compare")
+        self.compare_button.setToolTip("Run the same workload on every checked executor, one after another; "
+                                       "the first is the baseline")
+        grid.addWidget(self.compare_button, (len(self.compare_checks) + 1) // 2, 0, 1, 2)
+        layout.addWidget(group)
+        layout.addStretch(1)
+
+        scroll = QScrollArea()
+        scroll.setWidget(panel)
+        scroll.setWidgetResizable(True)
+        scroll.setMinimumWidth(330)
+        left = QDockWidget("Experiment", self)
+        left.setObjectName("experiment-dock")
+        left.setWidget(scroll)
+        left.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, left)
+
+        right = QDockWidget("Results", self)
+        right.setObjectName("results-dock")
+        right.setWidget(self.tabs)
+        right.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
+        right.setMinimumWidth(380)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, right)
+        self.resizeDocks([left, right], [340, 440], Qt.Orientation.Horizontal)
+
+    def _action(self, menu, text: str, slot, shortcut=None, tip: str = "") -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.setStatusTip(tip)
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        return action
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file = bar.addMenu("&File")
+        self._action(file, "&Open run file…", self.open_run_file, QKeySequence.StandardKey.Open)
+        self.save_action = self._action(file, "&Save run as JSON…", self.save_run_file, QKeySequence.StandardKey.Save)
+        file.addSeparator()
+        self.export_action = self._action(file, "&Export report image…", self.export_report, "Ctrl+E",
+                                          "Timeline, cores and summary in one PNG")
+        images = file.addMenu("Export chart")
+        for label, widget in (("Timeline", "timeline"), ("CPU cores", "cores"), ("Comparison", "compare_chart")):
+            self._action(images, f"{label} as PNG…", lambda _=False, w=widget: self.export_chart(w, "png"))
+            self._action(images, f"{label} as SVG…", lambda _=False, w=widget: self.export_chart(w, "svg"))
+        data = file.addMenu("Export data")
+        self._action(data, "Tasks as CSV…", lambda: self.export_data("csv"))
+        self._action(data, "Run as JSON…", lambda: self.export_data("json"))
+        self._action(data, "Chrome trace (Perfetto)…", lambda: self.export_data("trace"))
+        file.addSeparator()
+        self._action(file, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+
+        run = bar.addMenu("&Run")
+        self.run_action = self._action(run, "&Run", self.run_clicked, "Ctrl+R")
+        self.stop_action = self._action(run, "&Stop", self.stop_clicked, "Esc")
+        self.compare_action = self._action(run, "&Compare executors", self.compare_clicked, "Ctrl+Shift+R")
+
+        helpm = bar.addMenu("&Help")
+        self._action(helpm, "&About ConcGUI", self.show_about)
+
+    def _build_status_bar(self) -> None:
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(260)
+        self.progress.setFormat("%v / %m tasks")
+        self.eta_label = QLabel()
+        self.statusBar().addPermanentWidget(self.eta_label)
+        self.statusBar().addPermanentWidget(self.progress)
+        self.statusBar().showMessage("Ready. Pick a preset or set up an experiment, then press Run (Ctrl+R).")
+
+    def _connect(self) -> None:
+        self.run_button.clicked.connect(self.run_clicked)
+        self.stop_button.clicked.connect(self.stop_clicked)
+        self.compare_button.clicked.connect(self.compare_clicked)
+        self.form.validity_changed.connect(lambda _ok: self._update_buttons())
+        self.preset_box.activated.connect(self._preset_chosen)
+        c = self.controller
+        c.run_started.connect(self._on_run_started)
+        c.updated.connect(self._on_updated)
+        c.run_finished.connect(self._on_run_finished)
+        c.run_failed.connect(self._on_run_failed)
+        c.sequence_finished.connect(self._on_sequence_finished)
+        self.history.open_requested.connect(self.open_history_run)
+
+    # --- settings ----------------------------------------------------------------
+    def _restore_settings(self) -> None:
+        geometry = self.settings.value("window/geometry")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1500, 900)
+        state = self.settings.value("window/state")
+        if isinstance(state, QByteArray):
+            self.restoreState(state)
+        last = self.settings.value("experiment/last")
+        if isinstance(last, str):
+            try:
+                self.form.set_spec(ExperimentSpec.from_dict(json.loads(last)))
+            except (ValueError, TypeError):
+                pass  # an old or damaged setting: keep the defaults
+
+    def _save_settings(self) -> None:
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/state", self.saveState())
+        if self.form.is_valid():
+            self.settings.setValue("experiment/last", json.dumps(self.form.spec().to_dict()))
+
+    def _export_dir(self) -> str:
+        return str(self.settings.value("export/folder", str(Path.home())))
+
+    def _ask_path(self, title: str, name: str, filters: str) -> str | None:
+        path, _ = QFileDialog.getSaveFileName(self, title, str(Path(self._export_dir()) / name), filters)
+        if not path:
+            return None
+        self.settings.setValue("export/folder", str(Path(path).parent))
+        return path
+
+    # --- running -----------------------------------------------------------------
+    def _update_buttons(self) -> None:
+        running = self.controller.is_running()
+        valid = self.form.is_valid()
+        for w in (self.run_button, self.run_action):
+            w.setEnabled(valid and not running)
+        for w in (self.compare_button, self.compare_action):
+            w.setEnabled(valid and not running)
+        for w in (self.stop_button, self.stop_action):
+            w.setEnabled(running)
+        self.form.setEnabled(not running)
+        self.preset_box.setEnabled(not running)
+        if not valid:
+            self.statusBar().showMessage(f"Cannot run: {self.form.error()}")
+
+    def run_clicked(self) -> None:
+        if self.controller.is_running():
+            return
+        try:
+            spec = self.form.spec()
+        except SpecError as exc:
+            self.statusBar().showMessage(f"Cannot run: {exc}")
+            return
+        baseline = None if spec.executor == "sequential" else self._baselines.get(_baseline_key(spec.to_dict()))
+        self.controller.start(spec, baseline)
+
+    def compare_clicked(self) -> None:
+        if self.controller.is_running():
+            return
+        try:
+            spec = self.form.spec()
+        except SpecError as exc:
+            self.statusBar().showMessage(f"Cannot compare: {exc}")
+            return
+        names = [n for n, box in self.compare_checks.items() if box.isChecked() and box.isEnabled()]
+        if not names:
+            self.statusBar().showMessage("Cannot compare: check at least one executor")
+            return
+        specs = []
+        for name in names:
+            try:
+                specs.append(spec.with_(executor=name))
+            except SpecError as exc:
+                self.statusBar().showMessage(f"Cannot compare on {name}: {exc}")
+                return
+        self.run_sequence(specs)
+
+    def run_sequence(self, specs: list[ExperimentSpec]) -> None:
+        self.compare_results = []
+        self.controller.start_sequence(specs)
+
+    def stop_clicked(self) -> None:
+        if self.controller.is_running():
+            self.statusBar().showMessage("Stopping…")
+            self.controller.cancel()
+
+    def _on_run_started(self, state: RunState) -> None:
+        self.result = None
+        self.timeline.set_state(state)
+        self.cores.set_state(state)
+        self.summary.set_result(None)
+        self.console.clear()
+        spec = self.controller._run.spec if self.controller._run is not None else None
+        if spec is not None:
+            self.console.write(f"▶ {spec.workload} × {spec.tasks} on {spec.executor}")
+            self.statusBar().showMessage(f"Running {spec.workload} × {spec.tasks} on {spec.executor}…")
+        self.progress.setRange(0, max(1, spec.tasks if spec else 1))
+        self.progress.setValue(0)
+        self.eta_label.clear()
+        self._view_timer.start()
+        self._update_buttons()
+
+    def _on_updated(self, state: RunState, events: list) -> None:
+        self.console.on_events(events)
+
+    def _refresh_views(self) -> None:
+        state = self.controller.state
+        self.timeline.refresh()
+        self.cores.refresh()
+        if state is not None and state.total:
+            self.progress.setRange(0, state.total)
+            self.progress.setValue(state.done)
+            eta = state.eta()
+            self.eta_label.setText("" if eta is None else f"about {eta:.1f} s left")
+        if not self.controller.is_running():
+            self._view_timer.stop()
+
+    def _on_run_finished(self, result: RunResult) -> None:
+        self.result = result
+        try:
+            self.store.save(result)
+        except Exception as exc:  # noqa: BLE001 - the run stays on screen; say why it is not kept
+            self.statusBar().showMessage(f"Could not save the run to the history: {exc}")
+        self.history.refresh()
+        if result.spec.get("executor") == "sequential" and result.status == "ok":
+            self._baselines[_baseline_key(result.spec)] = result
+        self.summary.set_result(result)
+        self._refresh_views()
+        s = result.summary
+        speed = f", {s['speedup']:.2f}× against {s['baseline']}" if s.get("speedup") else ""
+        done = f"{result.spec['executor']}: {result.status} in {result.wall_seconds:.3f} s{speed}"
+        self.statusBar().showMessage(done)
+        self.eta_label.clear()
+        self._update_buttons()
+        if self._screenshot and not self.controller.is_running() and self.controller._sequence is None:
+            QTimer.singleShot(400, self._take_screenshot_and_quit)
+
+    def _on_run_failed(self, message: str) -> None:
+        self.console.write(message)
+        self.summary.set_result(None)
+        self.statusBar().showMessage(message)
+        self._update_buttons()
+        if self._screenshot:
+            QTimer.singleShot(200, lambda: self._take_screenshot_and_quit(exit_code=1))
+        elif not self._closing:
+            QMessageBox.warning(self, "Run failed", message)
+
+    def _on_sequence_finished(self, results: list[RunResult]) -> None:
+        self.compare_results = results
+        self.compare_chart.set_results(results)
+        self._fill_compare_table(results)
+        self.tabs.setCurrentIndex(1)
+        if self._screenshot:
+            QTimer.singleShot(400, self._take_screenshot_and_quit)
+
+    def _fill_compare_table(self, results: list[RunResult]) -> None:
+        self.compare_table.setRowCount(len(results))
+        for row, r in enumerate(results):
+            s = r.summary
+            cells = [r.spec["executor"], str(r.workers), f"{r.wall_seconds:.3f}",
+                     "—" if s.get("speedup") is None else f"{s['speedup']:.2f}×",
+                     "—" if s.get("efficiency") is None else f"{s['efficiency']:.2f}",
+                     f"{s['concurrency']:.2f}", f"{s['parallelism']:.2f}"]
+            for col, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if col:
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                self.compare_table.setItem(row, col, item)
+
+    # --- presets and screenshots -------------------------------------------------
+    def _preset_chosen(self, index: int) -> None:
+        name = self.preset_box.itemData(index)
+        if name:
+            self.load_preset(name)
+
+    def load_preset(self, name: str) -> list[ExperimentSpec]:
+        """Put a preset into the form (and the comparison checkboxes); returns its runnable specs."""
+        preset = self.presets.get(name)
+        if preset is None:
+            raise KeyError(f"preset: no preset named {name!r}; known: {', '.join(self.presets)}")
+        specs, skipped = preset.runnable()
+        self.form.set_spec(specs[0] if specs else preset.specs[0])
+        executors = {s.executor for s in specs}
+        for n, box in self.compare_checks.items():
+            box.setChecked(n in executors)
+        note = preset.description
+        if skipped:
+            note += " (Skipped here: " + "; ".join(f"{s.executor}: {why}" for s, why in skipped) + ")"
+        self.preset_note.setText(note)
+        self.preset_note.setVisible(True)
+        self.preset_box.setCurrentIndex(max(0, self.preset_box.findData(name)))
+        return specs
+
+    def run_preset(self, name: str, screenshot: str | None = None) -> None:
+        """Load a preset and run it (a comparison when it has several specs)."""
+        self._screenshot = screenshot
+        if screenshot:  # the same picture whatever size the window had last time
+            self.resize(1600, 1000)
+            self.resizeDocks([self.findChild(QDockWidget, "experiment-dock"),
+                              self.findChild(QDockWidget, "results-dock")], [340, 480], Qt.Orientation.Horizontal)
+        specs = self.load_preset(name)
+        if len(specs) > 1:
+            self.run_sequence(specs)
+        else:
+            self.controller.start(specs[0])
+
+    def _take_screenshot_and_quit(self, exit_code: int = 0) -> None:
+        if self._screenshot:
+            self.grab().save(self._screenshot)
+            self._screenshot = None
+        from PySide6.QtWidgets import QApplication
+
+        self.close()
+        QApplication.instance().exit(exit_code)
+
+    # --- history -----------------------------------------------------------------
+    def open_history_run(self, run_id: int) -> None:
+        try:
+            result = self.store.load(run_id)
+        except Exception as exc:  # noqa: BLE001 - a damaged row must not take the window down
+            QMessageBox.warning(self, "History", f"Could not open run {run_id}: {exc}")
+            return
+        self.show_result(result)
+
+    def show_result(self, result: RunResult) -> None:
+        """Show a finished run (from history or a file) in every view."""
+        if self.controller.is_running():
+            self.statusBar().showMessage("Stop the current run before opening another")
+            return
+        self.result = result
+        state = RunState.from_result(result)
+        self.timeline.set_state(state)
+        self.cores.set_state(state)
+        self.timeline.refresh()
+        self.cores.refresh()
+        self.summary.set_result(result)
+        self.console.show_result(result)
+        try:
+            self.form.set_spec(ExperimentSpec.from_dict(result.spec))
+        except (SpecError, TypeError):
+            pass  # a run made by another version: show it, keep the form as it is
+        self.progress.setRange(0, max(1, len(result.tasks)))
+        self.progress.setValue(state.done)
+        self.statusBar().showMessage(f"Showing run: {result.spec.get('workload')} on {result.spec.get('executor')}")
+
+    def open_run_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open run file", self._export_dir(), "ConcGUI runs (*.json)")
+        if not path:
+            return
+        try:
+            results = load_results(path)
+        except (OSError, ValueError) as exc:
+            QMessageBox.warning(self, "Open run file", str(exc))
+            return
+        for r in results:
+            self.store.save(r)
+        self.history.refresh()
+        if len(results) > 1:
+            self.compare_chart.set_results(results)
+            self._fill_compare_table(results)
+        self.show_result(results[-1])
+
+    def save_run_file(self) -> None:
+        self.export_data("json")
+
+    # --- export ------------------------------------------------------------------
+    def _need_result(self) -> RunResult | None:
+        if self.result is None:
+            QMessageBox.information(self, "Export", "Run an experiment or open one from the history first.")
+        return self.result
+
+    def _ask_width(self) -> int | None:
+        width, ok = QInputDialog.getInt(self, "Image width", "Width in pixels:", 1600, 200, 10000, 100)
+        return width if ok else None
+
+    def export_report(self) -> None:
+        result = self._need_result()
+        if result is None:
+            return
+        path = self._ask_path("Export report image", "concgui-report.png", "PNG images (*.png)")
+        width = self._ask_width() if path else None
+        if path and width:
+            self._guarded_write(lambda: report.save_report_png(result, path, width), path)
+
+    def export_chart(self, which: str, fmt: str) -> None:
+        widget = getattr(self, which)
+        path = self._ask_path(f"Export {which}", f"concgui-{which}.{fmt}", f"{fmt.upper()} (*.{fmt})")
+        if not path:
+            return
+        if fmt == "png":
+            width = self._ask_width()
+            if width:
+                self._guarded_write(lambda: export.export_widget_png(widget, path, width), path)
+        else:
+            self._guarded_write(lambda: export.export_widget_svg(widget, path), path)
+
+    def export_data(self, fmt: str) -> None:
+        result = self._need_result()
+        if result is None:
+            return
+        ext = {"csv": "csv", "json": "json", "trace": "trace.json"}[fmt]
+        path = self._ask_path("Export data", f"concgui-run.{ext}", "All files (*)")
+        if not path:
+            return
+        writer = {"csv": save_csv, "json": save_result, "trace": save_trace}[fmt]
+        self._guarded_write(lambda: writer(path, result), path)
+
+    def _guarded_write(self, write, path: str) -> None:
+        try:
+            write()
+        except OSError as exc:
+            QMessageBox.warning(self, "Export", f"Could not write {path}: {exc}")
+            return
+        self.statusBar().showMessage(f"Wrote {path}")
+
+    # --- about and closing -------------------------------------------------------
+    def show_about(self) -> None:
+        import numpy
+        import psutil
+        import pyqtgraph
+        import PySide6
+        from PySide6.QtCore import qVersion
+
+        QMessageBox.about(
+            self, "About ConcGUI",
+            f"<b>ConcGUI {__version__}</b><br>See, live, the difference between concurrency and parallelism "
+            f"in Python.<br><br>Python {platform.python_version()} ({platform.python_implementation()})<br>"
+            f"Qt {qVersion()}, PySide6 {PySide6.__version__}<br>pyqtgraph {pyqtgraph.__version__}, "
+            f"psutil {psutil.__version__}, numpy {numpy.__version__}<br>{platform.platform()}",
+        )
+
+    def closeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        """Stop a running experiment (bounded), save settings, release the database."""
+        self._closing = True
+        self._view_timer.stop()
+        self.controller.shutdown()
+        self.cores.stop()
+        self.form.shutdown()
+        self._save_settings()
+        self.store.close()
+        super().closeEvent(event)

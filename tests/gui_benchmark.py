@@ -1,0 +1,110 @@
+"""The window's benchmark figures (called by tests/benchmark.py in a fresh offscreen process).
+
+Prints one JSON object per figure: heartbeat gaps of the UI thread while an
+experiment runs, the timeline's repaint time for 100,000 tasks, time to the
+first shown window, and the GUI process's memory after a 100,000-task run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def report(figure: str, value: float, unit: str, goal: str, ok: bool | None, **extra) -> None:
+    print(json.dumps({"figure": figure, "value": round(value, 3), "unit": unit, "goal": goal, "pass": ok,
+                      **extra}), flush=True)
+
+
+def heartbeat_during(window, spec) -> list[float]:
+    """Gaps (ms) between ticks of a 10 ms QTimer while ``spec`` runs in ``window``."""
+    from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer
+
+    clock = QElapsedTimer()
+    ticks: list[int] = []
+    timer = QTimer()
+    timer.setInterval(10)
+    timer.timeout.connect(lambda: ticks.append(clock.nsecsElapsed()))
+    window.form.set_spec(spec)
+    clock.start()
+    timer.start()
+    loop = QEventLoop()
+    window.controller.run_finished.connect(loop.quit)
+    window.controller.run_failed.connect(loop.quit)
+    QTimer.singleShot(300_000, loop.quit)
+    window.run_clicked()
+    loop.exec()
+    timer.stop()
+    window.controller.run_finished.disconnect(loop.quit)
+    window.controller.run_failed.disconnect(loop.quit)
+    return [(b - a) / 1e6 for a, b in zip(ticks, ticks[1:], strict=False)]
+
+
+def gaps_figures(name: str, gaps: list[float]) -> None:
+    if not gaps:
+        report(f"ui_gap_max_{name}", float("nan"), "ms", "<= 50 ms", False)
+        return
+    p99 = statistics.quantiles(gaps, n=100)[98] if len(gaps) >= 100 else max(gaps)
+    report(f"ui_gap_max_{name}", max(gaps), "ms", "<= 50 ms", max(gaps) <= 50, ticks=len(gaps) + 1)
+    report(f"ui_gap_p99_{name}", p99, "ms", "<= 25 ms", p99 <= 25)
+
+
+def window_shown_seconds() -> float:
+    env = dict(os.environ, CONCGUI_REPORT_SHOWN="1", CONCGUI_DATA_DIR=tempfile.mkdtemp())
+    out = subprocess.run([sys.executable, str(ROOT / "main.py")], env=env, capture_output=True, text=True,
+                         timeout=60)
+    for line in out.stdout.splitlines():
+        if line.startswith("window-shown"):
+            return float(line.split()[1])
+    raise RuntimeError(f"no window-shown line: {out.stdout} {out.stderr[-1000:]}")
+
+
+def main() -> int:
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
+    os.environ.setdefault("CONCGUI_DATA_DIR", tempfile.mkdtemp())
+    import psutil
+    from PySide6.QtCore import QCoreApplication
+    from PySide6.QtWidgets import QApplication
+
+    QCoreApplication.setOrganizationName("ConcGUI-benchmark")
+    app = QApplication.instance() or QApplication([])
+    from concgui.engine import ExperimentSpec
+    from concgui.gui.main_window import MainWindow
+    from concgui.gui.views.timeline import measure_repaint
+
+    shown = [window_shown_seconds() for _ in range(3)]
+    report("window_shown_seconds", statistics.median(shown), "s", "<= 1.5 s", statistics.median(shown) <= 1.5,
+           runs=[round(s, 3) for s in shown])
+
+    rep = measure_repaint(n_tasks=n, size=(1600, 900))
+    report("timeline_repaint_ms_100k", rep["repaint_ms_median"], "ms", "<= 30 ms", rep["repaint_ms_median"] <= 30,
+           **{k: round(v, 2) for k, v in rep.items()})
+
+    window = MainWindow()
+    window.resize(1600, 1000)
+    window.show()
+    app.processEvents()
+    gaps_figures("cpu_threads", heartbeat_during(
+        window, ExperimentSpec(workload="cpu", executor="threads", tasks=4, duration=1.0)))
+    gaps_figures("noop_100k", heartbeat_during(
+        window, ExperimentSpec(workload="noop", executor="thread-pool", tasks=n)))
+    rss = psutil.Process().memory_info().rss / 2**20
+    report("gui_rss_after_100k_mb", rss, "MB", "< 400 MB", rss < 400)
+    inline = heartbeat_during(window, ExperimentSpec(workload="cpu", executor="threads", tasks=4, duration=1.0,
+                                                     isolation="inline"))
+    report("ui_gap_max_cpu_threads_inline", max(inline), "ms", "", None,
+           note="the same run inside the app's process: why the engine process is the default")
+    window.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
