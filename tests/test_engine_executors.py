@@ -158,10 +158,30 @@ def test_cpu_bound_threads_are_concurrent_but_not_parallel():
     assert s["parallelism"] < 1.4, s
 
 
+def foreign_load(result) -> float:
+    """Cores other programs kept busy during the work: all CPU use minus this run's process tree."""
+    samples = [s for s in result.cpu_samples if s.t >= result.startup_seconds and s.tree_percent is not None]
+    if not samples:
+        return 0.0
+    return sum(max(0.0, sum(s.per_core) - s.tree_percent) for s in samples) / len(samples) / 100
+
+
 @pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="needs two cores")
 def test_process_pool_computes_in_parallel():
-    result = run(inline(executor="process-pool", workers=2, start_method="fork", workload="cpu",
-                        tasks=4, duration=0.3))
-    assert result.status == "ok"
-    assert result.summary["parallelism"] > 1.2, result.summary
-    assert len({t.pid for t in result.tasks}) == 2
+    # One task per worker: no tail where one worker idles while the other finishes. Other programs
+    # (a second test run, a benchmark) can take a core away; such an attempt is repeated, and if the
+    # machine stays that busy the figure cannot be measured here. An undisturbed run must pass.
+    spec = inline(executor="process-pool", workers=2, start_method="fork", workload="cpu", tasks=2, duration=0.4)
+    seen = []
+    for _ in range(3):
+        result = run(spec)
+        assert result.status == "ok"
+        assert len({t.pid for t in result.tasks}) == 2
+        parallelism, load = result.summary["parallelism"], foreign_load(result)
+        seen.append((round(parallelism, 2), round(load, 2)))
+        if parallelism > 1.2:
+            return
+        if load < 0.3:
+            pytest.fail(f"process pool parallelism {parallelism:.2f} <= 1.2 on a quiet machine; "
+                        f"(parallelism, other load) per attempt: {seen}")
+    pytest.skip(f"other programs kept the cores busy in every attempt (parallelism, other load): {seen}")
