@@ -1,0 +1,184 @@
+"""The main window end to end: real runs (engine process and in-app), stop, compare, history, export.
+
+Offscreen for most tests; one test drives the real app under Xvfb.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+from PySide6.QtCore import QSettings
+from PySide6.QtGui import QImage
+
+from concgui.engine import ExperimentSpec
+from concgui.engine.events import TaskFinished, TaskStarted
+from concgui.gui import export, report
+from concgui.gui.main_window import MainWindow
+
+ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
+    w = MainWindow(history_path=str(tmp_path / "history.sqlite3"))
+    qtbot.addWidget(w)
+    w.show()
+    yield w
+    if w.isVisible():
+        w.close()
+
+
+def run_and_wait(qtbot, w: MainWindow, spec: ExperimentSpec, timeout_ms: int = 30_000):
+    w.form.set_spec(spec)
+    assert w.run_button.isEnabled(), w.form.error()
+    with qtbot.waitSignal(w.controller.run_finished, timeout=timeout_ms) as blocker:
+        w.run_button.click()
+    return blocker.args[0]
+
+
+def test_run_streams_live_events_into_the_views_and_history(qtbot, window):
+    seen: list[str] = []
+    kinds = (TaskStarted, TaskFinished)
+    window.controller.updated.connect(
+        lambda state, events: seen.extend(type(e).__name__ for e in events if isinstance(e, kinds)))
+    result = run_and_wait(qtbot, window, ExperimentSpec(workload="sleep", executor="thread-pool", tasks=4,
+                                                        duration=0.4, workers=2))
+    assert result.status == "ok"
+    assert result.environment["pid"] != os.getpid()  # the default runs in the engine process
+    assert "TaskStarted" in seen and seen.index("TaskStarted") < seen.index("TaskFinished")
+    assert window.timeline.bar_counts()["ok"] == 4
+    assert sorted(set(window.timeline.lane_labels()) - {"queue"}) == ["thread 1", "thread 2"]
+    assert window.progress.value() == 4
+    assert "Task 0 finished" in window.console.toPlainText()
+    assert "All tasks done" in window.console.toPlainText()
+    rows = window.store.list_runs()
+    assert len(rows) == 1 and rows[0]["executor"] == "thread-pool"
+    assert window.summary.value_text("wall_seconds") != "—"
+
+
+def test_invalid_input_cannot_be_run(qtbot, window):
+    window.form.set_spec(ExperimentSpec(workload="sleep"))
+    assert window.run_button.isEnabled()
+    combo = window.form.editor("workload")
+    combo.setCurrentIndex(combo.findData("custom"))  # as a person would: no function named yet
+    qtbot.waitUntil(lambda: not window.form.is_valid())
+    assert not window.run_button.isEnabled() and not window.run_action.isEnabled()
+    assert "function" in window.form.error()
+
+
+def test_stop_cancels_a_long_run_within_two_seconds(qtbot, window):
+    window.form.set_spec(ExperimentSpec(workload="sleep", executor="thread-pool", tasks=200, duration=5.0,
+                                        workers=2))
+    with qtbot.waitSignal(window.controller.updated, timeout=15_000):
+        window.run_button.click()
+    assert window.stop_button.isEnabled()
+    started = time.monotonic()
+    with qtbot.waitSignal(window.controller.run_finished, timeout=5_000) as blocker:
+        window.stop_button.click()
+    assert time.monotonic() - started < 2.0
+    result = blocker.args[0]
+    assert result.status == "cancelled"
+    assert result.summary["cancelled"] >= 198
+    assert window.run_button.isEnabled() and not window.stop_button.isEnabled()
+
+
+def test_compare_runs_every_checked_executor_against_the_first(qtbot, window):
+    window.form.set_spec(ExperimentSpec(workload="sleep", tasks=3, duration=0.2, isolation="inline"))
+    for name, box in window.compare_checks.items():
+        box.setChecked(name in ("sequential", "threads"))
+    with qtbot.waitSignal(window.controller.sequence_finished, timeout=30_000) as blocker:
+        window.compare_button.click()
+    results = blocker.args[0]
+    assert [r.spec["executor"] for r in results] == ["sequential", "threads"]
+    assert window.compare_table.rowCount() == 2
+    assert window.compare_table.item(1, 3).text().endswith("×")
+    assert results[1].summary["speedup"] > 1.5  # three 0.2 s sleeps overlap in threads
+    assert len(window.store.list_runs()) == 2
+
+
+def test_a_past_run_reopens_into_every_view(qtbot, window):
+    first = run_and_wait(qtbot, window, ExperimentSpec(workload="sleep", executor="threads", tasks=3,
+                                                       duration=0.1, isolation="inline"))
+    run_and_wait(qtbot, window, ExperimentSpec(workload="noop", executor="sequential", tasks=5,
+                                               isolation="inline"))
+    first_id = min(r["id"] for r in window.store.list_runs())
+    window.open_history_run(first_id)
+    assert window.result.to_dict() == first.to_dict()
+    assert sorted(set(window.timeline.lane_labels()) - {"queue"}) == ["thread 1", "thread 2", "thread 3"]
+    assert window.form.spec().executor == "threads"
+    assert "Task 2 finished" in window.console.toPlainText()
+    assert window.summary.value_text("wall_seconds") != "—"
+
+
+def _not_blank(path: Path, width: int) -> None:
+    image = QImage(str(path))
+    assert image.width() == width
+    colors = {image.pixel(x, y) for x in range(0, width, 37) for y in range(0, image.height(), 23)}
+    assert len(colors) > 3
+
+
+def test_png_export_of_charts_and_report(qtbot, window, tmp_path):
+    result = run_and_wait(qtbot, window, ExperimentSpec(workload="sleep", executor="thread-pool", tasks=3,
+                                                        duration=0.1, workers=2, isolation="inline"))
+    export.export_widget_png(window.timeline, tmp_path / "timeline.png", 1600)
+    _not_blank(tmp_path / "timeline.png", 1600)
+    export.export_widget_png(window.cores, tmp_path / "cores.png", 900)
+    _not_blank(tmp_path / "cores.png", 900)
+    report.save_report_png(result, tmp_path / "report.png", 1200)
+    _not_blank(tmp_path / "report.png", 1200)
+    with pytest.raises(OSError, match="missing"):
+        export.export_widget_png(window.timeline, tmp_path / "missing" / "x.png", 800)
+
+
+def test_closing_during_a_run_stops_it_and_leaves_no_process(qtbot, window):
+    window.form.set_spec(ExperimentSpec(workload="sleep", executor="process-pool", tasks=50, duration=5.0,
+                                        workers=2))
+    with qtbot.waitSignal(window.controller.updated, timeout=15_000):
+        window.run_button.click()
+    started = time.monotonic()
+    window.close()
+    assert time.monotonic() - started < 3.0
+    deadline = time.monotonic() + 3
+    while psutil.Process().children(recursive=True) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    leftover = [p for p in psutil.Process().children(recursive=True) if "forkserver" not in " ".join(p.cmdline())]
+    assert leftover == []
+
+
+def _start_xvfb():
+    read, write = os.pipe()
+    proc = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0", "1600x1000x24", "-nolisten", "tcp"],
+                            pass_fds=(write,), stderr=subprocess.DEVNULL)
+    os.close(write)
+    with os.fdopen(read) as f:
+        display = f.readline().strip()
+    return proc, f":{display}"
+
+
+@pytest.mark.skipif(shutil.which("Xvfb") is None, reason="Xvfb is not installed (the test command installs it)")
+def test_the_real_app_runs_a_preset_on_an_x_server_and_saves_a_screenshot(tmp_path):
+    xvfb, display = _start_xvfb()
+    try:
+        env = dict(os.environ, DISPLAY=display, QT_QPA_PLATFORM="xcb", CONCGUI_DATA_DIR=str(tmp_path),
+                   XDG_CONFIG_HOME=str(tmp_path / "config"))
+        shot = tmp_path / "window.png"
+        out = subprocess.run([sys.executable, str(ROOT / "main.py"), "gui", "--preset", "asyncio-vs-threads-io",
+                              "--screenshot", str(shot)], env=env, capture_output=True, text=True, timeout=120)
+        assert out.returncode == 0, out.stderr[-3000:]
+        image = QImage(str(shot))
+        assert image.width() >= 1000 and image.height() >= 600
+        colors = {image.pixel(x, y) for x in range(0, image.width(), 41) for y in range(0, image.height(), 29)}
+        assert len(colors) > 10
+    finally:
+        xvfb.terminate()
+        xvfb.wait(5)
