@@ -109,6 +109,29 @@ def test_cancel_cpu_work_in_a_process_pool_stops_cooperatively():
     assert all(t.status == "cancelled" for t in result.tasks)
 
 
+@pytest.mark.parametrize(("executor", "extra"), [
+    ("process-pool", {"workers": 2, "start_method": "fork", "chunk_size": 4}),
+    ("asyncio", {"workload": "cpu", "offload": True, "tasks": 4}),
+    ("thread-pool", {"workers": 2, "workload": "hash", "tasks": 4}),
+    ("threads", {"workload": "mixed", "cpu_fraction": 0.5, "tasks": 3}),
+], ids=["process-pool-chunks", "asyncio-offload-cpu", "thread-pool-hash", "threads-mixed"])
+def test_cancel_other_workloads_and_chunks(executor, extra):
+    result, took, _ = cancel_while_running(long_run(executor, **extra))
+    assert took < CANCEL_LIMIT, f"cancel took {took:.2f} s"
+    assert result.status == "cancelled"
+    assert all(t.status == "cancelled" for t in result.tasks)
+
+
+def test_cancel_file_io_removes_its_files(tmp_path, monkeypatch):
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    result, took, _ = cancel_while_running(long_run("threads", workload="file-io", size_mb=4000, tasks=2))
+    assert took < CANCEL_LIMIT
+    assert result.status == "cancelled"
+    assert list(tmp_path.iterdir()) == [], "the private temp dir is removed on cancel too"
+
+
 def test_cancel_through_the_engine_process():
     result, took, events = cancel_while_running(long_run("thread-pool", workers=2, isolation="process"))
     assert took < CANCEL_LIMIT, f"cancel took {took:.2f} s"

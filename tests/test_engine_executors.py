@@ -117,6 +117,68 @@ def test_workers_limit_how_many_run_at_once():
     assert result.summary["peak_in_flight"] <= 2
 
 
+def test_asyncio_workers_limit_how_many_coroutines_run_at_once():
+    result = run(inline(executor="asyncio", workers=2, workload="sleep", tasks=5, duration=0.1))
+    assert result.status == "ok"
+    assert result.summary["peak_in_flight"] == 2
+
+
+def test_process_pool_with_chunks_runs_every_task():
+    result = run(inline(executor="process-pool", workers=2, chunk_size=2, start_method="fork", workload="sleep",
+                        tasks=5, duration=0.05))
+    assert result.status == "ok", result.error
+    assert [t.status for t in result.tasks] == ["ok"] * 5
+    assert all(t.worker.startswith("process ") and t.start < t.end for t in result.tasks)
+    assert os.getpid() not in {t.pid for t in result.tasks}
+
+
+def test_summary_figures_agree_with_the_records():
+    base = run(inline(executor="sequential", workload="sleep", tasks=4, duration=0.1))
+    result = run(inline(executor="thread-pool", workers=2, workload="sleep", tasks=4, duration=0.1), baseline=base)
+    s, tasks = result.summary, result.tasks
+    task_sum = sum(t.end - t.start for t in tasks)
+    assert s["task_seconds"] == pytest.approx(task_sum)
+    assert s["cpu_seconds"] == pytest.approx(sum(t.cpu_seconds for t in tasks))
+    assert s["concurrency"] == pytest.approx(task_sum / result.wall_seconds)
+    assert s["parallelism"] == pytest.approx(s["cpu_seconds"] / result.wall_seconds)
+    assert s["wall_seconds"] == result.wall_seconds == pytest.approx(max(t.end for t in tasks) - result.startup_seconds)
+    assert s["speedup"] == pytest.approx(base.wall_seconds / result.wall_seconds)
+    assert s["efficiency"] == pytest.approx(s["speedup"] / 2)
+    assert s["peak_in_flight"] == 2 and s["workers"] == 2 and s["tasks"] == 4
+    assert s["errors"] == 0 and s["cancelled"] == 0
+    assert s["dispatch_overhead_seconds"] >= 0
+    assert all(0 <= t.cpu_seconds < t.end - t.start for t in tasks), "sleeping takes next to no CPU"
+
+
+def test_file_io_leaves_no_files_behind(tmp_path, monkeypatch):
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    for executor in ("sequential", "thread-pool", "process-pool"):
+        result = run(small(executor, "file-io"))
+        assert result.status == "ok"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_task_that_kills_its_process_is_an_error_of_that_task():
+    fn = os.path.join(DATA, "custom_tasks.py") + ":die_on_one"
+    result = run(inline(executor="processes", start_method="fork", workload="custom", function=fn, tasks=3))
+    assert [t.status for t in result.tasks] == ["ok", "error", "ok"]
+    assert "exited with code 5" in result.tasks[1].error["message"]
+    assert result.status == "ok"
+
+
+def test_a_worker_that_dies_fails_a_process_pool_run_clearly():
+    fn = os.path.join(DATA, "custom_tasks.py") + ":die_on_one"
+    result = run(inline(executor="process-pool", workers=2, start_method="fork", workload="custom", function=fn,
+                        tasks=3))
+    assert result.status == "failed"
+    assert "worker process died" in result.error
+    assert result.tasks[1].status == "error"
+    assert result.tasks[1].error["type"] == "BrokenProcessPool"
+    assert all(t.status in ("ok", "error", "cancelled") for t in result.tasks)
+
+
 @pytest.mark.parametrize("method", ["fork", "forkserver", "spawn"])
 def test_process_pool_runs_under_every_start_method(method):
     result = run(inline(executor="process-pool", workers=2, start_method=method, workload="sleep",

@@ -67,3 +67,9 @@ def no_qt_loaded(index):
     loaded = sorted(m for m in sys.modules if m.split(".")[0] in QT_NAMES)
     if loaded:
         raise RuntimeError(f"Qt modules loaded in pid {os.getpid()}: {loaded}")
+
+
+def die_on_one(index):
+    """Task 1 kills the process it runs in, as a crash in C code would."""
+    if index == 1:
+        os._exit(5)
