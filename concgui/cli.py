@@ -71,6 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
     cmp.add_argument("--json", metavar="PATH", help='write {"runs": [result, ...]} as JSON')
 
     sub.add_parser("executors", help="list every executor and whether it can run here")
+    sub.add_parser("self-test", add_help=False,
+                   help="check every executor, start method and the report on this machine (see self-test --help)")
 
     gui = sub.add_parser("gui", help="open the window (the default)")
     gui.add_argument("--preset", help="load this preset and run it")
@@ -81,6 +83,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["self-test"]:  # its options are its own (concgui/selftest.py)
+        from .selftest import main as selftest_main
+
+        return selftest_main(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command in (None, "gui"):
