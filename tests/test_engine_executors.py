@@ -188,6 +188,9 @@ def test_process_pool_runs_under_every_start_method(method):
     assert os.getpid() not in {t.pid for t in result.tasks}
     assert result.environment["start_method"] == method
     assert result.startup_seconds > 0, "pool start-up is recorded apart from the work"
+    for t in result.tasks:  # a worker's clock reads on the parent's time line
+        assert result.startup_seconds - 0.01 <= t.submitted <= t.start + 0.01
+        assert t.end - t.start == pytest.approx(0.05, abs=0.04)
 
 
 @pytest.mark.parametrize("method", ["forkserver", "spawn"])

@@ -89,6 +89,22 @@ def test_csv_round_trip(mixed_result, tmp_path):
     assert header[:4] == ["index", "worker", "pid", "thread_id"] and "duration" in header
 
 
+def test_csv_quotes_awkward_text(tmp_path):
+    from concgui.engine import TaskRecord
+
+    nasty = 'a, "quoted"\nsecond line; ünïcode ✓'
+    result = RunResult(spec={"workload": "custom", "executor": "threads"}, environment={}, tasks=[
+        TaskRecord(0, 'thread "1", odd', 10, 11, 0.0, 0.1, 0.2, 0.05, "error",
+                   {"type": "ValueError", "message": nasty}),
+        TaskRecord(1, "thread 2", 10, 12, 0.0, None, None, 0.0, "cancelled", None),
+    ])
+    save_csv(tmp_path / "t.csv", result)
+    back = load_csv(tmp_path / "t.csv")
+    assert back[0].error == {"type": "ValueError", "message": nasty}
+    assert back[0].worker == 'thread "1", odd'
+    assert back[1].to_dict() == result.tasks[1].to_dict()
+
+
 def test_chrome_trace(mixed_result, tmp_path):
     path = tmp_path / "trace.json"
     save_trace(path, mixed_result)
