@@ -90,8 +90,9 @@ def test_queued_tasks_never_start_after_a_cancel():
     assert len(queued) >= 18 and all(t.status == "cancelled" for t in queued)
 
 
-def test_cancel_before_execute_runs_nothing():
-    run = engine.start(long_run("thread-pool", workers=2))
+@pytest.mark.parametrize("isolation", ["inline", "process"])
+def test_cancel_before_execute_runs_nothing(isolation):
+    run = engine.start(long_run("thread-pool", workers=2, isolation=isolation))
     run.cancel()
     t = time.monotonic()
     result = run.execute()
