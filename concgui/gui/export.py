@@ -13,8 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pyqtgraph as pg
-from pyqtgraph.exporters import ImageExporter, SVGExporter
-from PySide6 import QtCore, QtGui, QtWidgets
+from pyqtgraph.exporters import ImageExporter
+from PySide6 import QtCore, QtGui, QtSvg, QtWidgets
 
 DEFAULT_WIDTH = 1600
 SETTINGS_FOLDER_KEY = "export/folder"
@@ -92,13 +92,42 @@ def export_widget_png(target: ExportTarget, path: str | os.PathLike, width: int 
     save_image_png(render_image(target, width), path)
 
 
+def render_svg(target: ExportTarget, title: str = "ConcGUI chart") -> bytes:
+    """A chart as SVG bytes, painted by Qt's own SVG generator.
+
+    pyqtgraph 0.14's SVGExporter cannot parse the paths Qt 6.12 writes
+    ("not enough values to unpack", even for an empty plot), so the scene is
+    rendered straight into a QSvgGenerator instead.
+    """
+    item = _plot_item(target)
+    scene = item.scene()
+    source = item.sceneBoundingRect()
+    size = source.size().toSize()
+    buffer = QtCore.QBuffer()
+    buffer.open(QtCore.QIODevice.OpenModeFlag.WriteOnly)
+    generator = QtSvg.QSvgGenerator()
+    generator.setOutputDevice(buffer)
+    generator.setSize(size)
+    generator.setViewBox(QtCore.QRect(0, 0, size.width(), size.height()))
+    views = scene.views()
+    # the axes replay QPictures recorded at the screen's DPI; another DPI would rescale them
+    generator.setResolution(views[0].logicalDpiX() if views else 96)
+    generator.setTitle(title)
+    generator.setDescription("Exported by ConcGUI")
+    painter = QtGui.QPainter(generator)
+    try:
+        if views:
+            painter.fillRect(QtCore.QRectF(0, 0, size.width(), size.height()), views[0].backgroundBrush())
+        scene.render(painter, QtCore.QRectF(0, 0, size.width(), size.height()), source)
+    finally:
+        painter.end()
+    return bytes(buffer.data())
+
+
 def export_widget_svg(target: ExportTarget, path: str | os.PathLike) -> None:
     """Save a chart (PlotWidget or PlotItem) as an SVG file, atomically."""
     check_folder(path)
-    data = SVGExporter(_plot_item(target)).export(toBytes=True)
-    if isinstance(data, str):
-        data = data.encode("utf-8")
-    write_bytes_atomic(path, bytes(data))
+    write_bytes_atomic(path, render_svg(target))
 
 
 def export_to_path(target: ExportTarget, path: str | os.PathLike, width: int = DEFAULT_WIDTH) -> None:

@@ -105,7 +105,7 @@ class CompareChart(pg.PlotWidget):
         n = len(results)
         if n == 0:
             for bars in (self._startup_bars, self._work_bars):
-                bars.setOpts(x=[], height=[], brushes=None, brush="#999999")
+                bars.setOpts(x=np.zeros(0), y0=np.zeros(0), height=np.zeros(0), brushes=None, brush="#999999")
             self._ideal.setData([], [])
             self.getAxis("bottom").setTicks([[], []])
             self._update_title()

@@ -41,6 +41,15 @@ class _TimeAxis(pg.AxisItem):
         return [s[1:] if s.startswith(("-", "−")) else s for s in strings]
 
 
+def _run_end(state: RunState | None) -> float:
+    """Where a run's time axis ends, without scanning its records (``RunState.now()`` does when finished)."""
+    if state is None:
+        return 1.0
+    if state.result is not None:
+        return float(state.result.startup_seconds + state.result.wall_seconds)
+    return state.now()
+
+
 class CpuTimesSampler:
     """Per-core busy percent between two reads of ``psutil.cpu_times(percpu=True)``.
 
@@ -195,7 +204,7 @@ class CoreUsagePlot(pg.PlotWidget):
     # --- drawing ---------------------------------------------------------------------
     def _on_tick(self) -> None:
         self._live.append((time.monotonic(), self._sampler.sample()))
-        if self._state is None:
+        if self._state is None and self.plotItem is not None:  # None once closed
             self._draw_live()
 
     def _draw_live(self) -> None:
@@ -212,7 +221,7 @@ class CoreUsagePlot(pg.PlotWidget):
         state = self._state
         if not self._run_t:
             self._set_curves(np.zeros(0), np.zeros((0, self._n_cores)))
-            end = max(state.now(), state.end_time()) if state is not None else 1.0
+            end = _run_end(state)
             self._empty.setText("waiting for the first CPU sample…" if state is not None and not state.finished
                                 else "no CPU samples were recorded for this run")
             self._empty.setPos(max(end, 1e-3) / 2, 50)
@@ -227,7 +236,7 @@ class CoreUsagePlot(pg.PlotWidget):
             values[i, :len(v)] = v
         self._set_curves(np.asarray(self._run_t), values)
         if not self._linked:
-            end = max(self._run_t[-1], self._state.now() if self._state is not None else 0.0)
+            end = max(self._run_t[-1], _run_end(self._state))
             self.getViewBox().setXRange(0.0, max(end, 1e-3), padding=0.01)
 
     def _set_curves(self, t: np.ndarray, values: np.ndarray) -> None:

@@ -25,6 +25,8 @@ import heapq
 import math
 import time
 from collections.abc import Callable
+from itertools import repeat
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -39,9 +41,11 @@ from ..export import install_export_menu
 WAITING, RUNNING, OK, ERROR, CANCELLED = range(5)
 CODES: dict[str, int] = {s: i for i, s in enumerate(STATES)}
 FINAL_CODES = (OK, ERROR, CANCELLED)
+_START, _END, _STATUS, _WORKER = (attrgetter(f) for f in ("start", "end", "status", "worker"))
 
 LANE_FILL = 0.8  # the share of a lane's height its bars fill; the rest separates lanes
 LANE_PAD = (1.0 - LANE_FILL) / 2
+MAX_STRAGGLERS = 256  # unfinished tasks tracked apart so that the change scan skips finished ones
 MAX_TRACKS = 256  # sub-rows per lane at most; beyond, overlapping tasks share rows
 CHUNK = 4096  # finished bars per frozen chunk during a live run
 FOLLOW_WINDOW = 60.0  # while following a run longer than this, show its last 60 s
@@ -161,13 +165,17 @@ def assign_tracks_array(lane: np.ndarray, start: np.ndarray, end: np.ndarray) ->
 class _LaneTracks:
     """Live sub-row bookkeeping for one lane (tasks placed as their events arrive)."""
 
-    __slots__ = ("busy", "free", "n", "cap")
+    __slots__ = ("busy", "free", "ends", "cap")
 
     def __init__(self) -> None:
         self.busy: list[tuple[float, int]] = []  # (end, track) of finished tasks
         self.free: list[tuple[int, float]] = []  # (track, end of its last task)
-        self.n = 0
+        self.ends: list[float] = []  # end of each track's latest task (inf while it runs)
         self.cap = 1
+
+    @property
+    def n(self) -> int:
+        return len(self.ends)
 
     def place(self, start: float, end: float) -> int:
         """A track free at ``start`` (lowest first); ``end`` is inf while the task runs."""
@@ -176,14 +184,34 @@ class _LaneTracks:
             heapq.heappush(self.free, (k, e))
         if self.free and self.free[0][1] <= start:
             k = heapq.heappop(self.free)[0]
+            self.ends[k] = end
         else:  # nothing free (or events came out of order): a new track is always safe
-            k = self.n
-            self.n += 1
+            k = len(self.ends)
+            self.ends.append(end)
         if math.isfinite(end):
             heapq.heappush(self.busy, (end, k))
         return k
 
+    def place_sorted(self, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+        """Tracks for a batch of tasks sorted by start.
+
+        The usual lane (a pool worker) runs one task after another: then the
+        whole batch goes on track 0 without a Python loop.
+        """
+        if len(self.ends) <= 1 and (not self.ends or self.ends[0] <= starts[0]):
+            if starts.size == 1 or np.all(starts[1:] >= np.maximum.accumulate(ends[:-1])):
+                last = float(ends[-1])  # ends grow along a sequence of non-overlapping tasks
+                self.ends = [last]
+                self.busy = [(last, 0)] if math.isfinite(last) else []
+                self.free = []
+                return np.zeros(starts.size, dtype=np.int32)
+        return np.array([self.place(s, e) for s, e in zip(starts.tolist(), ends.tolist(), strict=True)],
+                        dtype=np.int32)
+
     def release(self, track: int, end: float) -> None:
+        """A task that ran on ``track`` ended at ``end``."""
+        if track < len(self.ends):
+            self.ends[track] = end
         heapq.heappush(self.busy, (end, track))
 
 
@@ -233,8 +261,10 @@ class TimelineView(pg.PlotWidget):
         self._queue.setZValue(-5)
         self._queue.hide()
         # pyqtgraph's own grid costs ~15 ms per repaint at 1600 x 900 (its QPicture replays
-        # slowly under the view's transform); one curve of vertical segments costs nothing
-        self._grid = pg.PlotCurveItem(connect="pairs", antialias=False)
+        # slowly under the view's transform); one-pixel-wide bars cost nothing, and unlike a
+        # curve they come out right in SVG exports too
+        self._grid = _Bars(x0=np.zeros(0), width=np.zeros(0), y0=np.zeros(0), height=np.zeros(0),
+                           pen=pg.mkPen(None), brush="#DDDDDD")
         self._grid.setZValue(-30)
         self._now_line = pg.InfiniteLine(angle=90, movable=False)
         self._now_line.setZValue(20)
@@ -245,7 +275,7 @@ class TimelineView(pg.PlotWidget):
         self._placeholder.setPos(0.5, 0.5)
         self._running_item = self._new_bars(RUNNING)
         self._sealed: dict[int, list[_Bars]] = {c: [] for c in FINAL_CODES}
-        self._active: dict[int, tuple[list[int], _Bars] | None] = dict.fromkeys(FINAL_CODES)
+        self._active: dict[int, tuple[list[np.ndarray], _Bars] | None] = dict.fromkeys(FINAL_CODES)
         for item in (self._grid, self._startup, self._startup_label, self._queue, self._now_line,
                      self._placeholder):
             plot.addItem(item, ignoreBounds=True)
@@ -254,6 +284,8 @@ class TimelineView(pg.PlotWidget):
         self._zoom_timer.timeout.connect(self._on_zoom_settled)
         vb.sigXRangeChanged.connect(self._on_x_range_changed)
         vb.sigYRangeChanged.connect(self._update_grid)
+        vb.sigYRangeChanged.connect(self._apply_ticks)
+        vb.sigResized.connect(self._apply_ticks)
         vb.sigRangeChangedManually.connect(self._on_manual_range)
         self.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self.scene().sigMouseClicked.connect(self._on_mouse_clicked)
@@ -299,13 +331,14 @@ class TimelineView(pg.PlotWidget):
         self._changes = state.changes
         self._now = self._clock(state)
         if state.tasks is not self._tasks_ref or len(state.tasks) != self._n:
-            self._full_sync()
+            if not (finished and self._finish_sync()):
+                self._full_sync()
         elif moved:
             self._incremental_sync()
         self._now = self._clock(state)
         if not finished:
             self._update_running()
-            self._update_queue(force=moved)
+            self._update_queue()  # at most 5 times a second: it sorts every start
             self._now_line.setPos(self._now)
         self._now_line.setVisible(not finished)
         if finished and not self._was_finished:
@@ -320,8 +353,8 @@ class TimelineView(pg.PlotWidget):
         from the latest timestamps seen, so running bars never end before they
         began and the "now" line never trails them.
         """
-        if state.finished:
-            return max(state.now(), self._max_time)
+        if state.finished:  # state.now() would scan every record for the last end
+            return max(self._max_time, float(state.work_start or 0.0))
         t = state.now()
         self._lag = max(self._lag, self._max_time - t)
         return t + self._lag
@@ -412,11 +445,14 @@ class TimelineView(pg.PlotWidget):
         self._status = np.zeros(n, dtype=np.int8)
         self._lane = np.full(n, -1, dtype=np.int32)
         self._track = np.full(n, -1, dtype=np.int32)
-        self._ids = np.zeros(n, dtype=np.int64)
+        self._ids = np.zeros(n, dtype=np.int64)  # id() of each record when last seen
+        self._lo = 0  # every task before this one is final, except the stragglers
+        self._stragglers = np.zeros(0, dtype=np.int64)
         self._lanes: list[str] = []
         self._lane_of: dict[str, int] = {}
         self._lane_tracks: list[_LaneTracks] = []
         self._ticks: list[tuple[float, str]] = []
+        self._tick_stride = 0
         self._queue_shown = False
         self._queue_edges = np.zeros(2)
         self._queue_levels = np.zeros(1)
@@ -431,15 +467,17 @@ class TimelineView(pg.PlotWidget):
         n = len(tasks)
         self._reset_arrays(n)
         self._tasks_ref = tasks
-        if n:
-            self._start = np.array([t.start for t in tasks], dtype=float)
-            self._end = np.array([t.end for t in tasks], dtype=float)
-            self._status = np.array([CODES.get(t.status, WAITING) for t in tasks], dtype=np.int8)
+        workers: tuple[str, ...] = ()
+        if n:  # C-level passes over the records (attrgetter), no Python loop
+            self._start = np.array(list(map(_START, tasks)), dtype=float)  # None -> nan
+            self._end = np.array(list(map(_END, tasks)), dtype=float)
+            self._status = np.fromiter(map(CODES.get, map(_STATUS, tasks), repeat(WAITING)), dtype=np.int8, count=n)
+            workers = tuple(map(_WORKER, tasks))
             self._ids = np.fromiter(map(id, tasks), dtype=np.int64, count=n)
+            self._advance_scan_start()
         self._sync_lanes()
         if n:
-            lane_of = self._lane_of
-            self._lane = np.array([lane_of.get(t.worker, -1) for t in tasks], dtype=np.int32)
+            self._lane = np.fromiter(map(self._lane_of.get, workers, repeat(-1)), dtype=np.int32, count=n)
             # finished records have an end; a running task keeps its track until it ends
             ends = np.where(self._status == RUNNING, np.inf, self._end)
             ends = np.where(np.isnan(ends), np.inf, ends)
@@ -467,13 +505,14 @@ class TimelineView(pg.PlotWidget):
             tr = self._track[m]
             if tr.size == 0:
                 continue
-            lt.n = int(tr.max()) + 1
+            n_tracks = int(tr.max()) + 1
             # a finished run fills its rows exactly; a live one doubles them as tasks overlap
             finished = self._state is not None and self._state.finished
-            lt.cap = min(lt.n if finished else _next_pow2(lt.n), MAX_TRACKS)
+            lt.cap = min(n_tracks if finished else _next_pow2(n_tracks), MAX_TRACKS)
             e = ends[m]
-            last_end = np.full(lt.n, -np.inf)
+            last_end = np.full(n_tracks, -np.inf)
             np.maximum.at(last_end, tr, e)
+            lt.ends = last_end.tolist()
             lt.busy = [(float(v), k) for k, v in enumerate(last_end) if math.isfinite(v)]
             heapq.heapify(lt.busy)
             lt.free = []
@@ -491,58 +530,143 @@ class TimelineView(pg.PlotWidget):
         return True
 
     def _incremental_sync(self) -> None:
-        """Apply only the records that changed since the last refresh."""
+        """Apply only the records that changed since the last refresh.
+
+        Only tasks not yet final are compared (RunState replaces a record
+        when its task starts or ends and never touches a final one), so the
+        scan shrinks as the run progresses; the changed records are then
+        handled as arrays, a lane at a time.
+        """
         state = self._state
         assert state is not None
         tasks = state.tasks
-        ids = np.fromiter(map(id, tasks), dtype=np.int64, count=self._n)
-        changed = np.flatnonzero(ids != self._ids)
-        self._ids = ids
         lanes_changed = self._sync_lanes()
         if self._work_start != float(state.work_start or 0.0):
             self._work_start = float(state.work_start or 0.0)
             self._update_startup()
+        changed = self._changed_indices(tasks)
         if changed.size == 0:
             if lanes_changed:
                 self._update_axes()
             return
-        lane_of, start, end, status, lane, track = (self._lane_of, self._start, self._end, self._status,
-                                                    self._lane, self._track)
-        new_final: dict[int, list[int]] = {c: [] for c in FINAL_CODES}
-        to_place: list[tuple[float, int, float]] = []
-        for i in changed.tolist():
-            t = tasks[i]
-            code = CODES.get(t.status, WAITING)
-            status[i] = code
-            start[i] = np.nan if t.start is None else t.start
-            end[i] = np.nan if t.end is None else t.end
-            lane[i] = lane_of.get(t.worker, -1)
-            if t.start is None or lane[i] < 0:
-                continue
-            e = t.end if (code != RUNNING and t.end is not None) else math.inf
-            if track[i] < 0:
-                to_place.append((t.start, i, e))
-            elif math.isfinite(e):
-                self._lane_tracks[lane[i]].release(int(track[i]) % MAX_TRACKS, e)
-            if code in FINAL_CODES and t.end is not None:
-                new_final[code].append(i)
-            self._max_time = max(self._max_time, t.start, t.end or 0.0)
+        recs = [tasks[i] for i in changed.tolist()]
+        self._apply_changes(changed, *self._columns(recs), lanes_changed)
+
+    def _columns(self, recs: list[TaskRecord]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Status codes, starts, ends and lane numbers of records, read in C-level passes."""
+        n = len(recs)
+        codes = np.fromiter(map(CODES.get, map(_STATUS, recs), repeat(WAITING)), dtype=np.int8, count=n)
+        st = np.array(list(map(_START, recs)), dtype=float)  # None -> nan
+        en = np.array(list(map(_END, recs)), dtype=float)
+        ln = np.fromiter(map(self._lane_of.get, map(_WORKER, recs), repeat(-1)), dtype=np.int32, count=n)
+        return codes, st, en, ln
+
+    def _apply_changes(self, changed: np.ndarray, codes: np.ndarray, st: np.ndarray, en: np.ndarray,
+                       ln: np.ndarray, lanes_changed: bool = False) -> None:
+        """Update the arrays for tasks ``changed`` and draw what is new: placed, running or finished."""
+        self._status[changed], self._start[changed], self._end[changed], self._lane[changed] = codes, st, en, ln
+        self._advance_scan_start()
+        known = np.concatenate([v[np.isfinite(v)] for v in (st, en)] + [np.zeros(1)])
+        self._max_time = max(self._max_time, float(known.max()))
+
+        placeable = np.isfinite(st) & (ln >= 0)
+        ends = np.where((codes != RUNNING) & np.isfinite(en), en, np.inf)
+        old_track = self._track[changed]
+        for j in np.flatnonzero(placeable & (old_track >= 0) & np.isfinite(ends)).tolist():
+            self._lane_tracks[ln[j]].release(int(old_track[j]), float(ends[j]))  # a running task ended
+        need = np.flatnonzero(placeable & (old_track < 0))
         grew = False
-        for s, i, e in sorted(to_place):
-            lt = self._lane_tracks[lane[i]]
-            track[i] = lt.place(s, e)
-            if lt.n > lt.cap and lt.cap < MAX_TRACKS:
-                lt.cap = min(_next_pow2(lt.n), MAX_TRACKS)
-                grew = True
+        if need.size:
+            order = need[np.lexsort((st[need], ln[need]))]
+            bounds = np.flatnonzero(np.diff(ln[order])) + 1
+            for group in np.split(order, bounds):
+                lt = self._lane_tracks[ln[group[0]]]
+                self._track[changed[group]] = lt.place_sorted(st[group], ends[group])
+                if lt.n > lt.cap and lt.cap < MAX_TRACKS:
+                    lt.cap = min(_next_pow2(lt.n), MAX_TRACKS)
+                    grew = True
         if grew:  # a lane got more sub-rows: every bar in it moves, so rebuild (rare: it doubles)
             self._rebuild_items()
         else:
-            for code, idx in new_final.items():
-                if idx:
+            drawable = placeable & np.isfinite(en)
+            for code in FINAL_CODES:
+                idx = changed[drawable & (codes == code)]
+                if idx.size:
                     self._append_final(code, idx)
         if lanes_changed or grew:
             self._update_axes()
         self._update_legend()
+
+    def _finish_sync(self) -> bool:
+        """The run ended and its records came back as a new list: apply only what differs.
+
+        Rebuilding 100,000 bars at the end of a run would freeze the window
+        for a tenth of a second; the final records almost always match what
+        the live events drew.  False when a full rebuild is needed instead.
+        """
+        state = self._state
+        assert state is not None
+        tasks = state.tasks
+        n = self._n
+        if self._tasks_ref is None or len(tasks) != n or n == 0:
+            return False
+        self._sync_lanes()
+        codes, st, en, ln = self._columns(tasks)
+
+        def same(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+            return (a == b) | (np.isnan(a) & np.isnan(b))
+
+        diff = ~(same(st, self._start) & same(en, self._end) & (codes == self._status) & (ln == self._lane))
+        changed = np.flatnonzero(diff)
+        if changed.size > n // 10 or np.isin(self._status[changed], FINAL_CODES).any():
+            return False  # a final bar would move: draw everything afresh
+        self._tasks_ref = tasks
+        self._ids = np.fromiter(map(id, tasks), dtype=np.int64, count=n)
+        if changed.size:
+            self._apply_changes(changed, codes[changed], st[changed], en[changed], ln[changed])
+        self._work_start = float(state.work_start or 0.0)
+        refit = False
+        for lt in self._lane_tracks:  # a finished run fills its rows exactly
+            if lt.n and lt.cap != min(lt.n, MAX_TRACKS):
+                lt.cap = min(lt.n, MAX_TRACKS)
+                refit = True
+        if refit:
+            self._rebuild_items()
+        else:
+            self._update_running()
+        self._update_queue(force=True)
+        self._update_startup()
+        self._update_axes()
+        self._update_legend()
+        return True
+
+    def _changed_indices(self, tasks: list[TaskRecord]) -> np.ndarray:
+        """Indices whose record object was replaced since the last look.
+
+        RunState replaces a record when its task starts or ends and never
+        touches a final one, so only the tail from the first unfinished task
+        (plus a few stragglers before it) is compared, as one list slice.
+        """
+        lo = self._lo
+        tail = np.fromiter(map(id, tasks[lo:]), dtype=np.int64, count=self._n - lo)
+        changed = np.flatnonzero(tail != self._ids[lo:]) + lo
+        self._ids[lo:] = tail
+        if self._stragglers.size:
+            strag = self._stragglers
+            ids = np.fromiter(map(id, map(tasks.__getitem__, strag.tolist())), dtype=np.int64, count=strag.size)
+            moved = ids != self._ids[strag]
+            self._ids[strag] = ids
+            changed = np.concatenate([strag[moved], changed])
+        return changed
+
+    def _advance_scan_start(self) -> None:
+        """Move the scan's start past finished tasks; keep up to 256 unfinished ones as stragglers."""
+        status = self._status
+        strag = self._stragglers[status[self._stragglers] < OK]
+        open_tail = np.flatnonzero(status[self._lo:] < OK) + self._lo
+        take = min(max(0, MAX_STRAGGLERS - strag.size), open_tail.size)
+        self._lo = int(open_tail[take]) if take < open_tail.size else self._n
+        self._stragglers = np.concatenate([strag, open_tail[:take]])
 
     def _end_now(self) -> np.ndarray:
         """End times with running tasks ending now (for drawing and hovering)."""
@@ -572,7 +696,8 @@ class TimelineView(pg.PlotWidget):
             return
         px = self._min_w
         x0 = self._start[idx]
-        x1 = np.maximum(self._end_now()[idx], x0 + px)
+        x1 = np.where(self._status[idx] == RUNNING, np.maximum(self._now, x0), self._end[idx])
+        x1 = np.maximum(x1, x0 + px)
         # a one-pixel gap at the end of every bar wide enough to spare it, so that
         # back-to-back tasks stay countable; narrower bars merge into blocks
         x1 = np.where(x1 - x0 >= 4 * px, x1 - px, x1)
@@ -611,19 +736,22 @@ class TimelineView(pg.PlotWidget):
         self._update_running()
         self._update_axes()
 
-    def _append_final(self, code: int, idx: list[int]) -> None:
+    def _append_final(self, code: int, idx: np.ndarray) -> None:
         """Add newly finished tasks to the state's open chunk; a full chunk is frozen."""
         active = self._active[code]
-        if active is None or len(active[0]) >= CHUNK:
+        if active is None or sum(a.size for a in active[0]) >= CHUNK:
             if active is not None:
                 self._sealed[code].append(active[1])
             active = ([], self._new_bars(code))
             self._active[code] = active
-        active[0].extend(idx)
-        self._set_bars(active[1], np.array(active[0], dtype=np.int64))
+        active[0].append(np.asarray(idx, dtype=np.int64))
+        self._set_bars(active[1], np.concatenate(active[0]))
 
     def _update_running(self) -> None:
-        idx = self._drawable(RUNNING)
+        lo = self._lo
+        tail = np.flatnonzero(self._status[lo:] == RUNNING) + lo
+        idx = np.concatenate([self._stragglers[self._status[self._stragglers] == RUNNING], tail])
+        idx = idx[np.isfinite(self._start[idx]) & (self._lane[idx] >= 0)]
         self._set_bars(self._running_item, idx)
         self._running_item.setVisible(idx.size > 0)
 
@@ -645,8 +773,10 @@ class TimelineView(pg.PlotWidget):
             return
         xs = np.asarray(levels[0][1], dtype=float)
         xs = xs[(xs >= x0) & (xs <= x1)]
-        top, bottom = min(y0, y1) - 1.0, max(y0, y1) + 1.0
-        self._grid.setData(np.repeat(xs, 2), np.tile([top, bottom], xs.size))
+        top, bottom = min(y0, y1), max(y0, y1)
+        px = (x1 - x0) / max(vb.width(), 1.0)
+        self._grid.setOpts(x0=xs - px / 2, width=np.full(xs.size, px), y0=np.full(xs.size, top),
+                           height=np.full(xs.size, bottom - top))
 
     def _on_x_range_changed(self, *_: Any) -> None:
         self._update_grid()
@@ -656,8 +786,12 @@ class TimelineView(pg.PlotWidget):
             self._zoom_timer.start()
 
     def _on_zoom_settled(self) -> None:
-        if self._state is not None and self._n:
+        if self.plotItem is not None and self._state is not None and self._n:  # None once closed
             self._rebuild_items()
+
+    def closeEvent(self, event: QtGui.QCloseEvent) -> None:
+        self._zoom_timer.stop()
+        super().closeEvent(event)
 
     def flush_pending(self) -> None:
         """Run a pending zoom rebuild now (tests, benchmarks)."""
@@ -761,8 +895,8 @@ class TimelineView(pg.PlotWidget):
             ticks.append((-0.5, "queue"))
         ticks += [(i + 0.5, label) for i, label in enumerate(self._lanes)]
         self._ticks = ticks
+        self._tick_stride = 0
         axis = self.getAxis("left")
-        axis.setTicks([ticks, []])
         font = axis.style.get("tickFont") or self.font()
         widest = max((QtGui.QFontMetrics(font).horizontalAdvance(label) for _, label in ticks), default=20)
         axis.setWidth(widest + 14)  # pyqtgraph only widens an axis after a paint that clipped labels
@@ -773,6 +907,24 @@ class TimelineView(pg.PlotWidget):
         vb.setLimits(yMin=top - 0.5, yMax=bottom + 0.5)
         if self._follow or rows <= MANY_LANES:
             vb.setYRange(top, bottom, padding=0.0)
+        self._apply_ticks()
+
+    def _apply_ticks(self, *_: Any) -> None:
+        """Lane labels on the y axis, every k-th one when the lanes are thinner than a line of text."""
+        axis = self.getAxis("left")
+        vb = self.getViewBox()
+        _, (y0, y1) = vb.viewRange()
+        lane_px = vb.height() / max(abs(y1 - y0), 1e-9) if vb.height() > 0 else 100.0
+        font = axis.style.get("tickFont") or self.font()
+        stride = max(1, math.ceil((QtGui.QFontMetrics(font).height() + 2) / max(lane_px, 1e-3)))
+        if stride == self._tick_stride:
+            return
+        self._tick_stride = stride
+        lanes = [(y, label) for y, label in self._ticks if y > 0]
+        queue = [(y, label) for y, label in self._ticks if y < 0]
+        first = stride - 1 if queue and stride > 1 else 0  # keep clear of the "queue" label
+        shown = queue + lanes[first::stride]
+        axis.setTicks([shown, []])
 
     def _y_extent(self) -> tuple[float, float]:
         return (-1.0 if self._queue_shown else 0.0), float(max(1, len(self._lanes)))
@@ -781,11 +933,10 @@ class TimelineView(pg.PlotWidget):
         state = self._state
         colors = theme.plot_colors(self._dark)
         if state is None:
-            self.setTitle(f'<span style="color:{colors["foreground"]}">Tasks over time</span>', size="10pt")
+            self._set_title(f'<span style="color:{colors["foreground"]}">Tasks over time</span>')
             return
-        counts = dict.fromkeys(STATES, 0)
-        for code, n in zip(*np.unique(self._status, return_counts=True), strict=True):
-            counts[STATES[int(code)]] = int(n)
+        per_code = np.bincount(self._status, minlength=len(STATES)) if self._n else np.zeros(len(STATES), int)
+        counts = {name: int(per_code[k]) for k, name in enumerate(STATES)}
         parts = []
         for name in STATES:
             if name == "waiting" and self._queue_shown and state.finished and not counts[name]:
@@ -796,8 +947,13 @@ class TimelineView(pg.PlotWidget):
             parts.append(theme.swatch(theme.STARTUP_COLOR, "start-up"))
         spec = state.spec or {}
         what = f'{spec.get("tasks", self._n)} × {spec.get("workload", "?")} on {spec.get("executor", "?")}'
-        self.setTitle(f'<span style="color:{colors["foreground"]}"><b>Tasks over time</b> · {what} · '
-                      f'one row per worker<br>{" &nbsp; ".join(parts)}</span>', size="10pt")
+        self._set_title(f'<span style="color:{colors["foreground"]}"><b>Tasks over time</b> · {what} · '
+                        f'one row per worker<br>{" &nbsp; ".join(parts)}</span>')
+
+    def _set_title(self, html: str) -> None:
+        if html != getattr(self, "_title_html", None):  # re-laying out rich text costs ~1 ms
+            self._title_html = html
+            self.setTitle(html, size="10pt")
 
     def _show_empty(self) -> None:
         self._placeholder.setVisible(True)
@@ -818,12 +974,12 @@ class TimelineView(pg.PlotWidget):
         self._now_line.setPen(pg.mkPen(fg, width=1.5, style=QtCore.Qt.PenStyle.DashLine))
         self._now_label.setColor(fg)
         dark = theme.is_dark() if self._dark is None else self._dark
-        self._startup.setBrush(theme.with_alpha(theme.STARTUP_COLOR, 90 if dark else 55))
+        self._startup.setBrush(theme.with_alpha(theme.STARTUP_COLOR, 60 if dark else 55))
         self._startup_label.setColor(colors["muted"])
         # a lighter tint of the waiting colour: the queue is a large area, the bars are the story
         self._queue.setOpts(brush=theme.mix(theme.STATE_COLORS["waiting"], colors["background"], 0.75))
         self._placeholder.setColor(colors["muted"])
-        self._grid.setPen(pg.mkPen(theme.with_alpha(colors["grid"], 40), width=1))
+        self._grid.setOpts(brush=theme.mix(colors["grid"], colors["background"], 0.13))
         self._update_legend()
 
     def changeEvent(self, event: QtCore.QEvent) -> None:

@@ -1,0 +1,359 @@
+"""The charts: timeline, CPU cores, comparison, image export and the one-image report.
+
+Every test draws real runs (small and fast) on the offscreen platform and
+checks what a person would see: a row per worker, a bar per task in its
+state's colour, tooltips, PNGs of the chosen width that are not blank.
+"""
+
+from __future__ import annotations
+
+import collections
+import os
+import random
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6 import QtGui  # noqa: E402
+
+from concgui.engine import ExperimentSpec, run_inline  # noqa: E402
+from concgui.engine.exports import assign_tracks  # noqa: E402
+from concgui.engine.live import RunState  # noqa: E402
+from concgui.engine.records import TaskRecord  # noqa: E402
+from concgui.engine.summary import summarize  # noqa: E402
+from concgui.gui import export, theme  # noqa: E402
+from concgui.gui.report import render_report, save_report_png  # noqa: E402
+from concgui.gui.views.compare_chart import CompareChart  # noqa: E402
+from concgui.gui.views.cores import CoreUsagePlot  # noqa: E402
+from concgui.gui.views.timeline import TimelineView, assign_tracks_array, measure_repaint  # noqa: E402
+
+SMALL = ExperimentSpec(workload="sleep", executor="thread-pool", tasks=6, duration=0.05, workers=2,
+                       isolation="inline")
+
+
+@pytest.fixture(scope="module")
+def small_result():
+    """One real 6-task thread-pool run, shared by the tests that only read it."""
+    return run_inline(SMALL)
+
+
+@pytest.fixture
+def timeline(qtbot):
+    view = TimelineView(dark=False)
+    qtbot.addWidget(view)
+    view.resize(800, 400)
+    view.show()
+    return view
+
+
+def image_stats(image: QtGui.QImage) -> tuple[int, float]:
+    """(distinct colours, pixel variance) of an image: a blank one has 1 and 0."""
+    image = image.convertToFormat(QtGui.QImage.Format.Format_RGB32)
+    data = np.frombuffer(bytes(image.constBits()), dtype=np.uint32)[: image.width() * image.height()]
+    return int(np.unique(data).size), float(np.var(data.astype(np.float64)))
+
+
+# --- timeline ---------------------------------------------------------------------------
+def test_timeline_draws_one_lane_per_worker_and_a_bar_per_task(timeline, small_result):
+    state = RunState.from_result(small_result)
+    timeline.set_state(state)
+    workers = sorted({t.worker for t in small_result.tasks})
+    assert len(workers) == 2
+    lanes = [label for label in timeline.lane_labels() if label != "queue"]
+    assert lanes == state.lanes and sorted(lanes) == workers
+    counts = timeline.bar_counts()
+    expected = state.counts()
+    for s in ("ok", "error", "cancelled", "running"):
+        assert counts[s] == expected[s], s
+    assert counts["ok"] == 6
+    assert timeline.graphics_item_count() <= 5  # a few items, never one per task
+    # four tasks waited for a free worker: the queue row is shown above the lanes
+    assert timeline.lane_labels()[0] == "queue"
+
+
+def test_timeline_hover_names_the_task_and_its_worker(timeline, small_result):
+    timeline.set_state(RunState.from_result(small_result))
+    task = small_result.tasks[3]
+    x, y = timeline.task_bar_center(3)
+    text = timeline.hover_text_at(x, y)
+    assert text is not None
+    assert "Task 3" in text and task.worker in text and str(task.pid) in text
+    assert "duration" in text and "CPU time" in text
+    # between lanes and after the run there is nothing to explain
+    assert timeline.hover_text_at(x, float(len(timeline.lane_labels()) + 5)) is None
+    assert timeline.hover_text_at(small_result.wall_seconds * 10, y) is None
+
+
+def test_timeline_hover_shows_an_error(timeline):
+    tasks = [TaskRecord(0, "thread 1", 10, 11, 0.0, 0.0, 0.5, 0.4, "ok"),
+             TaskRecord(1, "thread 1", 10, 11, 0.0, 0.5, 0.7, 0.1, "error",
+                        {"type": "ValueError", "message": "bad input", "traceback": ""})]
+    from concgui.engine.records import RunResult
+
+    result = RunResult(spec={"workload": "custom", "executor": "thread-pool", "tasks": 2}, environment={},
+                       wall_seconds=0.7, workers=1, tasks=tasks)
+    timeline.set_state(RunState.from_result(result))
+    assert timeline.bar_counts()["error"] == 1
+    text = timeline.hover_text_at(*timeline.task_bar_center(1))
+    assert "ValueError: bad input" in text and "Task 1" in text
+
+
+def test_timeline_updates_live_running_bars_before_finished_ones(timeline, qtbot):
+    spec = ExperimentSpec(workload="sleep", executor="thread-pool", tasks=6, duration=0.12, workers=2,
+                          isolation="inline")
+    inbox: collections.deque = collections.deque()
+    state = RunState()
+    timeline.set_state(state)
+    worker = threading.Thread(target=run_inline, args=(spec, inbox.extend), name="test-run")
+    worker.start()
+    seen = []
+    try:
+        deadline = time.monotonic() + 10
+        while (worker.is_alive() or inbox) and time.monotonic() < deadline:
+            events = []
+            while inbox:
+                events.append(inbox.popleft())
+            if events:
+                state.apply(events)
+            timeline.refresh()
+            seen.append(timeline.bar_counts())
+            qtbot.wait(15)
+    finally:
+        worker.join(10)
+    timeline.refresh()
+    first_running = next(i for i, c in enumerate(seen) if c["running"] > 0)
+    first_ok = next(i for i, c in enumerate(seen) if c["ok"] > 0)
+    assert first_running < first_ok
+    assert any(c["waiting"] > 0 for c in seen)  # tasks queued for the two workers
+    assert state.finished
+    final = timeline.bar_counts()
+    assert final["ok"] == 6 and final["running"] == 0
+    assert [label for label in timeline.lane_labels() if label != "queue"] == state.lanes
+
+
+def test_timeline_refresh_is_free_when_nothing_moved(timeline, small_result):
+    state = RunState.from_result(small_result)
+    timeline.set_state(state)
+    t = time.perf_counter()
+    for _ in range(200):
+        timeline.refresh()
+    assert (time.perf_counter() - t) / 200 < 0.001
+
+
+def test_timeline_stops_following_on_zoom_and_comes_back(timeline, small_result):
+    timeline.set_state(RunState.from_result(small_result))
+    assert timeline.following()
+    vb = timeline.getViewBox()
+    vb.sigRangeChangedManually.emit([True, False])  # what a wheel zoom or drag emits
+    assert not timeline.following()
+    timeline.set_follow(True)
+    (x0, x1), _ = vb.viewRange()
+    assert x0 <= 0.01 and x1 >= max(t.end for t in small_result.tasks)
+
+
+def test_timeline_sub_rows_for_overlapping_tasks(timeline):
+    spec = ExperimentSpec(workload="sleep", executor="asyncio", tasks=5, duration=0.05, isolation="inline")
+    result = run_inline(spec)
+    timeline.set_state(RunState.from_result(result))
+    assert timeline.lane_labels() == ["event loop"]
+    centers = [timeline.task_bar_center(i) for i in range(5)]
+    assert len({round(y, 6) for _, y in centers}) == 5  # overlapping tasks get their own rows
+    for i, (x, y) in enumerate(centers):
+        assert f"Task {i} " in timeline.hover_text_at(x, y)
+
+
+def test_track_assignment_matches_the_engine():
+    rng = random.Random(4)
+    tasks = []
+    for i in range(400):
+        start = rng.random() * 10
+        tasks.append(TaskRecord(i, f"w{rng.randrange(3)}", 1, 1, 0.0, start, start + rng.random(), 0.0, "ok"))
+    lanes = {w: k for k, w in enumerate(sorted({t.worker for t in tasks}))}
+    got = assign_tracks_array(np.array([lanes[t.worker] for t in tasks]), np.array([t.start for t in tasks]),
+                              np.array([t.end for t in tasks]))
+    expected = assign_tracks(tasks)
+    assert [int(v) for v in got] == [expected[i] for i in range(len(tasks))]
+
+
+def test_timeline_of_100k_tasks_stays_a_few_items_and_repaints_fast():
+    figures = measure_repaint(n_tasks=100_000, size=(1600, 900), repeats=5)
+    assert figures["bar_items"] <= 5
+    assert figures["repaint_ms_median"] < 100  # the goal is 30 ms; a loose bound for busy CI machines
+    assert figures["hover_ms"] < 20
+
+
+def test_timeline_clears(timeline, small_result):
+    timeline.set_state(RunState.from_result(small_result))
+    timeline.set_state(None)
+    assert timeline.lane_labels() == [] and timeline.bar_counts()["ok"] == 0
+
+
+# --- export -----------------------------------------------------------------------------
+@pytest.mark.parametrize("width", [800, 1600])
+def test_png_export_has_the_chosen_width_and_is_not_blank(timeline, small_result, tmp_path, width):
+    timeline.set_state(RunState.from_result(small_result))
+    path = tmp_path / f"timeline-{width}.png"
+    export.export_widget_png(timeline, path, width=width)
+    image = QtGui.QImage(str(path))
+    assert image.width() == width
+    colours, variance = image_stats(image)
+    assert colours > 2 and variance > 0
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]  # no temporary file left
+
+
+def test_svg_export(timeline, small_result, tmp_path):
+    timeline.set_state(RunState.from_result(small_result))
+    path = tmp_path / "timeline.svg"
+    export.export_widget_svg(timeline, path)
+    text = path.read_text(encoding="utf-8")
+    assert "<svg" in text[:2000] and text.rstrip().endswith("</svg>")
+    assert theme.STATE_COLORS["ok"].lower() in text.lower()  # the bars are in it
+
+
+def test_export_to_a_missing_folder_names_it_and_leaves_nothing(timeline, tmp_path):
+    missing = tmp_path / "no" / "such"
+    with pytest.raises(OSError, match=str(missing).replace("\\", "\\\\")):
+        export.export_widget_png(timeline, missing / "x.png")
+    with pytest.raises(OSError, match="does not exist"):
+        export.export_widget_svg(timeline, missing / "x.svg")
+    assert not (tmp_path / "no").exists()
+
+
+def test_failed_export_leaves_no_partial_file(timeline, tmp_path, monkeypatch):
+    target = tmp_path / "chart.png"
+    target.write_bytes(b"the previous good image")
+
+    def broken(image):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(export, "image_to_png_bytes", broken)
+    with pytest.raises(OSError, match="disk full"):
+        export.export_widget_png(timeline, target)
+    assert target.read_bytes() == b"the previous good image"
+    assert [p.name for p in tmp_path.iterdir()] == ["chart.png"]
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root may write to read-only folders")
+def test_export_to_a_read_only_folder_says_so(timeline, tmp_path):
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(0o500)
+    try:
+        with pytest.raises(OSError, match="read-only"):
+            export.export_widget_png(timeline, folder / "x.png")
+    finally:
+        folder.chmod(0o700)
+
+
+# --- report -----------------------------------------------------------------------------
+def test_report_png_of_a_real_run(small_result, tmp_path, qapp):
+    path = tmp_path / "report.png"
+    save_report_png(small_result, path)
+    image = QtGui.QImage(str(path))
+    assert image.width() == 1600 and image.height() > 800
+    colours, variance = image_stats(image)
+    assert colours > 10 and variance > 0
+    # the state colours of the bars are in the picture
+    assert image_has_color(image, theme.STATE_COLORS["ok"])
+
+
+def test_report_width_is_honoured(small_result, qapp):
+    assert render_report(small_result, width=900).width() == 900
+    with pytest.raises(ValueError):
+        render_report(small_result, width=100)
+
+
+def test_report_to_a_missing_folder(small_result, tmp_path, qapp):
+    with pytest.raises(OSError, match="does not exist"):
+        save_report_png(small_result, tmp_path / "missing" / "r.png")
+
+
+def image_has_color(image: QtGui.QImage, color: str) -> bool:
+    image = image.convertToFormat(QtGui.QImage.Format.Format_RGB32)
+    data = np.frombuffer(bytes(image.constBits()), dtype=np.uint32)
+    return bool(np.any((data & 0xFFFFFF) == (QtGui.QColor(color).rgb() & 0xFFFFFF)))
+
+
+# --- comparison -------------------------------------------------------------------------
+def test_compare_chart_draws_a_bar_per_result(qtbot):
+    results = []
+    for ex in ("sequential", "thread-pool", "asyncio"):
+        r = run_inline(ExperimentSpec(workload="sleep", executor=ex, tasks=3, duration=0.03, isolation="inline"))
+        if results:
+            r.summary = summarize(r, results[0])
+        results.append(r)
+    chart = CompareChart(dark=False)
+    qtbot.addWidget(chart)
+    chart.resize(700, 400)
+    chart.show()
+    chart.set_results(results)
+    assert chart.bar_count() == 3
+    labels = chart.label_texts()
+    assert labels[0].endswith("baseline") and all(" s · " in t for t in labels)
+    assert "×" in labels[1]  # threads overlap sleeps: a speed-up over sequential
+    assert "ideal" in chart.bar_text(1)
+    ticks = chart.getAxis("bottom")._tickLevels[0]
+    assert [t[1].split("\n")[0] for t in ticks] == ["sequential", "thread-pool", "asyncio"]
+    image = export.render_image(chart, 800)
+    assert image.width() == 800 and image_stats(image)[0] > 2
+    chart.set_results([])
+    assert chart.bar_count() == 0
+
+
+# --- CPU cores --------------------------------------------------------------------------
+def test_cores_plot_samples_live_and_shows_a_runs_samples(qtbot, small_result, timeline):
+    plot = CoreUsagePlot(dark=False)
+    qtbot.addWidget(plot)
+    plot.resize(700, 250)
+    plot.show()
+    assert plot.sampling()
+    qtbot.waitUntil(lambda: plot.live_samples() >= 3, timeout=3000)
+    x, y = plot.curve_data()
+    assert len(x) >= 3 and np.all(x <= 0) and np.all((y >= 0) & (y <= 100))  # "seconds ago"
+
+    state = RunState.from_result(small_result)
+    timeline.set_state(state)
+    plot.link_x(timeline)
+    plot.set_state(state)
+    x, _ = plot.curve_data()
+    assert len(x) == len(small_result.cpu_samples)
+    assert plot.getPlotItem().getAxis("bottom").labelText == "seconds since run start"
+    assert plot.getViewBox().linkedView(0) is timeline.getViewBox()  # one x axis for both during a run
+    timeline.getViewBox().setXRange(0.0, 0.05, padding=0)
+    (x0, x1), _ = plot.getViewBox().viewRange()
+    assert abs((x1 - x0) - 0.05) < 0.01  # (pyqtgraph aligns linked views by their screen position)
+    plot.set_state(None)
+    assert plot.getPlotItem().getAxis("bottom").labelText == "seconds ago"
+    plot.stop()
+    assert not plot.sampling()
+
+
+# --- theme ------------------------------------------------------------------------------
+def test_state_colours_are_distinct_and_labelled(qapp):
+    assert set(theme.STATE_COLORS) == {"waiting", "running", "ok", "error", "cancelled"}
+    assert set(theme.STATE_LABELS) == set(theme.STATE_COLORS)
+    assert len({c.lower() for c in theme.STATE_COLORS.values()}) == 5
+    for color in theme.STATE_COLORS.values():  # mid lightness: readable on white and near-black
+        assert 60 <= QtGui.QColor(color).lightness() <= 200
+
+
+def test_is_dark_follows_the_palette(qapp):
+    dark = QtGui.QPalette()
+    dark.setColor(QtGui.QPalette.ColorRole.Window, QtGui.QColor("#202020"))
+    dark.setColor(QtGui.QPalette.ColorRole.WindowText, QtGui.QColor("#f0f0f0"))
+    light = QtGui.QPalette()
+    light.setColor(QtGui.QPalette.ColorRole.Window, QtGui.QColor("#f0f0f0"))
+    light.setColor(QtGui.QPalette.ColorRole.WindowText, QtGui.QColor("#101010"))
+    assert theme.is_dark(dark) and not theme.is_dark(light)
+    assert theme.plot_colors(True)["background"] != theme.plot_colors(False)["background"]
+
+
+def test_exports_leave_the_folder_clean(timeline, tmp_path):
+    export.export_to_path(timeline, tmp_path / "a.svg")
+    export.export_to_path(timeline, tmp_path / "b.png", width=640)
+    assert sorted(p.name for p in Path(tmp_path).iterdir()) == ["a.svg", "b.png"]
