@@ -19,7 +19,7 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6 import QtGui  # noqa: E402
+from PySide6 import QtCore, QtGui, QtWidgets  # noqa: E402
 
 from concgui.engine import ExperimentSpec, run_inline  # noqa: E402
 from concgui.engine.exports import assign_tracks  # noqa: E402
@@ -357,3 +357,28 @@ def test_exports_leave_the_folder_clean(timeline, tmp_path):
     export.export_to_path(timeline, tmp_path / "a.svg")
     export.export_to_path(timeline, tmp_path / "b.png", width=640)
     assert sorted(p.name for p in Path(tmp_path).iterdir()) == ["a.svg", "b.png"]
+
+
+@pytest.mark.qt_log_ignore("This plugin does not support raise")  # the offscreen platform's tooltip window
+def test_hovering_with_the_mouse_shows_the_tooltip(timeline, small_result, qtbot):
+    timeline.set_state(RunState.from_result(small_result))
+    qtbot.waitExposed(timeline)
+    x, y = timeline.task_bar_center(0)
+    scene_pos = timeline.getViewBox().mapViewToScene(QtCore.QPointF(x, y))
+    qtbot.mouseMove(timeline.viewport(), timeline.mapFromScene(scene_pos))
+    qtbot.waitUntil(lambda: "Task 0 " in QtWidgets.QToolTip.text(), timeout=2000)
+    QtWidgets.QToolTip.hideText()
+
+
+def test_right_click_menu_offers_export_image(timeline, small_result, tmp_path):
+    timeline.set_state(RunState.from_result(small_result))
+    actions = timeline.scene().contextMenu
+    assert [a.text() for a in actions] == ["Export image…"]  # pyqtgraph's "Export..." dialog is replaced
+    assert timeline.getPlotItem().getContextMenus(None) is None  # "Plot Options" (log scale, FFT) hidden
+    exported = []
+    timeline.export_handler = exported.append
+    actions[0].trigger()
+    assert exported == [timeline]
+    for chart in (CompareChart(), CoreUsagePlot(sample=False)):
+        assert [a.text() for a in chart.scene().contextMenu] == ["Export image…"]
+        chart.close()
