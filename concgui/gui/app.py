@@ -69,6 +69,7 @@ def run_app(preset: str | None = None, screenshot: str | None = None, history_pa
 
     window = MainWindow(history_path)
     window.show()
+    _close_on_sigterm(window)
     if os.environ.get("CONCGUI_REPORT_SHOWN"):  # the benchmark's start-up probe
         QTimer.singleShot(0, lambda: _report_shown(app))
     if preset:
@@ -81,6 +82,20 @@ def run_app(preset: str | None = None, screenshot: str | None = None, history_pa
 
         QTimer.singleShot(0, start)
     return app.exec()
+
+
+def _close_on_sigterm(window) -> None:
+    """SIGTERM closes the window as a click would: the run stops, nothing is left behind."""
+    import signal
+
+    from PySide6.QtCore import QTimer
+
+    if not hasattr(signal, "SIGTERM"):
+        return
+    signal.signal(signal.SIGTERM, lambda *_: QTimer.singleShot(0, window.close))
+    wake = QTimer(window)  # Python handles signals only when it runs: give it a moment regularly
+    wake.timeout.connect(lambda: None)
+    wake.start(200)
 
 
 def _report_shown(app) -> None:

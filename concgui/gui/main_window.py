@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import platform
+import time
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
@@ -38,7 +39,8 @@ from PySide6.QtWidgets import (
 )
 
 from .. import __version__
-from ..engine import ExperimentSpec, RunResult, SpecError, list_executors
+from ..engine import ExperimentSpec, RunResult, SpecError, TaskRecord, list_executors
+from ..engine.events import TaskFinished
 from ..engine.exports import load_results, save_csv, save_result, save_trace
 from ..engine.live import RunState
 from ..history import HistoryStore
@@ -54,6 +56,7 @@ from .views.summary import SummaryPanel
 from .views.timeline import TimelineView
 
 VIEW_REFRESH_MS = 33
+HISTORY_FLUSH_SECONDS = 0.25  # a killed app loses at most this much of a run's finished tasks
 BASELINE_KEYS = ("workload", "tasks", "duration", "size_mb", "cpu_fraction", "function", "jitter", "seed",
                  "isolation", "python")
 
@@ -76,6 +79,9 @@ class MainWindow(QMainWindow):
         self._baselines: dict[tuple, RunResult] = {}
         self._screenshot: str | None = None
         self._closing = False
+        self._history_id: int | None = None  # the running run's row, written before its first task
+        self._unsaved: list[TaskRecord] = []
+        self._last_flush = 0.0
 
         self._build_views()
         self._build_docks()
@@ -89,6 +95,11 @@ class MainWindow(QMainWindow):
         self._update_buttons()
         if self.store.notice:
             QTimer.singleShot(0, lambda: QMessageBox.warning(self, "History", self.store.notice))
+        interrupted = self.store.unfinished()
+        if interrupted:
+            self.statusBar().showMessage(
+                f"{len(interrupted)} run(s) were interrupted when ConcGUI last ended; the tasks they finished "
+                "are in the History tab, marked 'interrupted'.")
 
     # --- construction ------------------------------------------------------------
     def _build_views(self) -> None:
@@ -351,6 +362,26 @@ class MainWindow(QMainWindow):
 
     def _on_updated(self, state: RunState, events: list) -> None:
         self.console.on_events(events)
+        if self._history_id is None and state.spec:
+            self._history_id = self._history_write(
+                self.store.begin_run, state.spec, state.environment, time.time(), state.environment.get("pid", 0))
+        self._unsaved.extend(e.record for e in events if isinstance(e, TaskFinished))
+
+    def _flush_history(self, force: bool = False) -> None:
+        """Write finished tasks in batches, so a crash loses at most the last quarter second."""
+        now = time.monotonic()
+        if self._history_id is None or not self._unsaved or (not force and now - self._last_flush
+                                                              < HISTORY_FLUSH_SECONDS):
+            return
+        batch, self._unsaved, self._last_flush = self._unsaved, [], now
+        self._history_write(self.store.add_tasks, self._history_id, batch)
+
+    def _history_write(self, write, *args):
+        try:
+            return write(*args)
+        except Exception as exc:  # noqa: BLE001 - the run goes on and stays on screen; say why it is not kept
+            self.statusBar().showMessage(f"Could not write to the history: {exc}")
+            return None
 
     def _refresh_views(self) -> None:
         state = self.controller.state
@@ -361,15 +392,17 @@ class MainWindow(QMainWindow):
             self.progress.setValue(state.done)
             eta = state.eta()
             self.eta_label.setText("" if eta is None else f"about {eta:.1f} s left")
+        self._flush_history()
         if not self.controller.is_running():
             self._view_timer.stop()
 
     def _on_run_finished(self, result: RunResult) -> None:
         self.result = result
-        try:
-            self.store.save(result)
-        except Exception as exc:  # noqa: BLE001 - the run stays on screen; say why it is not kept
-            self.statusBar().showMessage(f"Could not save the run to the history: {exc}")
+        run_id, self._history_id, self._unsaved = self._history_id, None, []
+        if run_id is None:
+            self._history_write(self.store.save, result)
+        else:
+            self._history_write(self.store.finish_run, run_id, result)
         self.history.refresh()
         if result.spec.get("executor") == "sequential" and result.status == "ok":
             self._baselines[_baseline_key(result.spec)] = result
@@ -385,6 +418,9 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(400, self._take_screenshot_and_quit)
 
     def _on_run_failed(self, message: str) -> None:
+        self._flush_history(force=True)  # what finished is kept; the run shows as interrupted
+        self._history_id = None
+        self.history.refresh()
         self.console.write(message)
         self.summary.set_result(None)
         self.statusBar().showMessage(message)
