@@ -150,11 +150,6 @@ def test_every_event_survives_json():
         event_from_json({"type": "nonsense"})
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "runner.RunControl.drain turns the thread-local finishes deque into TaskFinished events before it "
-    "looks at the sink that holds the ('w', t) start-up marker, and prepends TaskStarted events to the "
-    "batch: when start-up and the first tasks fall into one 25 ms pump batch, StartupFinished arrives "
-    "after tasks that started and finished"))
 def test_startup_finished_comes_before_any_task_event():
     for _ in range(3):  # one batch holds both almost always; three runs make it certain
         rec = Recorder()
@@ -164,10 +159,6 @@ def test_startup_finished_comes_before_any_task_event():
         assert names.index("StartupFinished") < first_task, names[:5]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "runner.Run.execute's pump thread calls on_events with no guard: a consumer that raises kills the "
-    "pump, nothing drains the sinks any more, all_done is never set and ctl.wait() blocks for ever "
-    "(an inline run hangs; the exception only escapes as an unhandled thread exception)"))
 def test_a_consumer_that_raises_does_not_hang_the_run():
     import concgui.engine as engine
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import queue
 import random
+import sys
 import threading
 import time
 from collections import deque
@@ -89,6 +90,7 @@ class RunControl:
         self._lanes: dict[tuple[int, int], str] = {}
         self._lane_counts: dict[str, int] = {}
         self._on_events = on_events
+        self.consumer_error: str | None = None
         self._main_pid = 0
         self._main_tid = threading.get_native_id()
         if spec.tasks == 0:
@@ -145,6 +147,7 @@ class RunControl:
             except (queue.Empty, OSError, EOFError, ValueError):
                 pass
         started: dict[int, TaskRecord] = {}
+        head: list[Event] = [StartupFinished(p) for kind, p in items if kind == "w"]  # before any task event
         events: list[Event] = []
         finish = self._finish
         pop = self.finishes.popleft
@@ -165,16 +168,24 @@ class RunControl:
                 self._start(payload, started)
             elif kind == "c":
                 events.append(CpuSampled(payload))
-            elif kind == "w":
-                events.append(StartupFinished(payload))
         for t in self.running.copy().values():
             self._start(t, started)
-        if started:
-            events[:0] = [TaskStarted(r.index, r.worker, r.pid, r.thread_id, r.start) for r in started.values()]
+        if started or head:
+            events[:0] = head + [TaskStarted(r.index, r.worker, r.pid, r.thread_id, r.start)
+                                 for r in started.values()]
         if self._finished >= len(self.records):
             self.all_done.set()
         if events and self._on_events is not None:
+            self.deliver(events)
+
+    def deliver(self, events: list[Event]) -> None:
+        """Hand a batch to the consumer; a consumer that raises is cut off, never the run."""
+        try:
             self._on_events(events)
+        except Exception as exc:  # noqa: BLE001 - the consumer's bug must not stop the measurement
+            self._on_events = None
+            self.consumer_error = f"the live event consumer failed and was disconnected: {type(exc).__name__}: {exc}"
+            print(f"concgui: {self.consumer_error}", file=sys.stderr)
 
     def _finish(self, rec: tuple) -> TaskRecord | None:
         """Make a finished task's record; None if the task was already final."""
@@ -182,7 +193,9 @@ class RunControl:
         old = self.records[index]
         if old.status != WAITING and old.status != RUNNING:
             return None  # e.g. a late report from a worker that was written off
-        if pid:
+        if start is None:  # dropped by a cancel before it began: no lane, no times
+            worker = ""
+        elif pid:
             worker = self._lanes.get((pid, tid)) or self._lane(pid, tid)
         else:  # the task ended without its worker's report (the worker died)
             worker, pid, tid = old.worker or "lost worker", old.pid, old.thread_id
@@ -255,7 +268,7 @@ class Run:
             ctl.cancel.set()
         started_at = time.time()
         if self.on_events:
-            self.on_events([RunStarted(spec.to_dict(), env, spec.tasks, workers)])
+            ctl.deliver([RunStarted(spec.to_dict(), env, spec.tasks, workers)])
         sampler = CpuSampler(ctl.t0_ns, ctl.sink.append)
         sampler.start()
         stop_pump = threading.Event()
@@ -305,9 +318,11 @@ class Run:
             tasks=ctl.records,
             cpu_samples=sampler.samples,
         )
+        if ctl.consumer_error:
+            result.error = ctl.consumer_error
         result.summary = summarize(result, self.baseline)
-        if self.on_events:
-            self.on_events([RunFinished(result)])
+        if ctl._on_events is not None:
+            ctl.deliver([RunFinished(result)])
         return result
 
 

@@ -46,16 +46,13 @@ class WorkerContext:
 def bind_work(job: Job, cancel: Any) -> Callable[[int, float], None]:
     """The workload as one call; refuses to start once the run is cancelled."""
     is_set, wait = cancel.is_set, cancel.wait
-    if job.workload == "noop":  # the dispatch-overhead probe: nothing but the cancel check
+    if job.workload == "noop":  # the dispatch-overhead probe: nothing at all
 
         def work(index: int, size: float) -> None:
-            if is_set():
-                raise Cancelled
+            pass
     else:
 
         def work(index: int, size: float) -> None:
-            if is_set():
-                raise Cancelled
             perform(job, index, size, is_set, wait)
 
     return work
@@ -71,6 +68,10 @@ def execute(ctx: WorkerContext, index: int, size: float) -> RecordTuple:
     """
     th = _thread
     t0 = ctx.t0_ns
+    if ctx.cancel.is_set():  # dropped before it began: no start, no lane
+        rec = (index, _pid, 0, None, None, 0.0, CANCELLED, None)
+        ctx.finished(rec)
+        return rec
     if getattr(th, "run", None) != t0:  # first task of this run on this thread
         th.run, th.native_id, th.cpu_mark = t0, threading.get_native_id(), thread_time()
     tid = th.native_id
