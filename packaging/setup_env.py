@@ -6,7 +6,7 @@ Usage (standard library only, any python3 >= 3.10):
 
 Set-up: missing Debian packages are installed with apt when we are root (or have
 password-less sudo), ``.venv`` is created when missing or broken, and
-``pip install -e '.[dev]'`` runs only when pyproject.toml changed since the last install.
+``pip install -e '.[dev,package]'`` runs only when pyproject.toml changed since the last install.
 """
 
 from __future__ import annotations
@@ -31,6 +31,9 @@ APP_PACKAGES = (
     "libx11-xcb1 libglib2.0-0"
 ).split()
 TEST_PACKAGES = ("xvfb", "xauth")
+# For tests/test_packaging.py (installers); best effort: without them those tests skip or check less.
+PACKAGING_TOOLS = ("desktop-file-utils", "appstream", "nsis", "xdotool", "binutils")
+EXTRAS = "dev,package"  # package: PyInstaller, for the installer tests
 EXIT_MISSING_PACKAGES = 3
 
 
@@ -146,12 +149,12 @@ def ensure_venv() -> None:
         say(f"creating {VENV}")
         subprocess.run([sys.executable, "-m", "venv", "--clear", str(VENV)], check=True)
         subprocess.run([*pip, "install", "--upgrade", "pip"], check=True)
-    digest = file_sha256(ROOT / "pyproject.toml")
+    digest = f"{file_sha256(ROOT / 'pyproject.toml')} [{EXTRAS}]"
     if STAMP.exists() and STAMP.read_text().strip() == digest:
         say(".venv is up to date")
         return
-    say("installing concgui and its dependencies into .venv (pip install -e '.[dev]')")
-    subprocess.run([*pip, "install", "-e", ".[dev]"], cwd=ROOT, check=True)
+    say(f"installing concgui and its dependencies into .venv (pip install -e '.[{EXTRAS}]')")
+    subprocess.run([*pip, "install", "-e", f".[{EXTRAS}]"], cwd=ROOT, check=True)
     STAMP.write_text(digest + "\n")
 
 
@@ -170,6 +173,10 @@ def main(argv: list[str]) -> int:
         print(install_hint(missing), flush=True)
         if mode == "test" or "python3-venv" in missing:
             return EXIT_MISSING_PACKAGES
+    if mode == "test":
+        tools_missing = ensure_system_packages(list(PACKAGING_TOOLS))
+        if tools_missing:
+            say(f"installer tests will check less without: {' '.join(tools_missing)}")
     try:
         ensure_venv()
     except subprocess.CalledProcessError as error:
