@@ -174,3 +174,55 @@ def mix(color: str, background: str, amount: float) -> QtGui.QColor:
     return QtGui.QColor(round(a.red() * amount + b.red() * (1 - amount)),
                         round(a.green() * amount + b.green() * (1 - amount)),
                         round(a.blue() * amount + b.blue() * (1 - amount)))
+
+
+TITLE_POINTS = 10.0
+
+
+def fit_title(width: float, head: list[tuple[str, str]], legend: list[tuple[str, str]],
+              color: str) -> str:
+    """Title HTML whose lines fit ``width`` pixels: the head's parts joined by " · ", then the legend.
+
+    Each part is (html, plain text); parts are packed greedily into lines.
+    pyqtgraph sizes a plot at least as wide as its title, so a title wider
+    than its panel would push the chart out of view; this keeps it inside.
+    """
+    font = QtGui.QFont(QtGui.QGuiApplication.font())
+    font.setPointSizeF(TITLE_POINTS)
+    bold = QtGui.QFont(font)
+    bold.setBold(True)
+    normal, strong = QtGui.QFontMetrics(font), QtGui.QFontMetrics(bold)
+    room = max(120.0, width)
+
+    def pack(parts: list[tuple[str, str]], sep_html: str, sep_plain: str, first_bold: bool) -> list[str]:
+        lines: list[str] = []
+        line_html, line_w = "", 0.0
+        for k, (html, plain) in enumerate(parts):
+            w = (strong if first_bold and k == 0 else normal).horizontalAdvance(plain) * 1.05
+            sep_w = normal.horizontalAdvance(sep_plain)
+            if line_html and line_w + sep_w + w > room:
+                lines.append(line_html)
+                line_html, line_w = html, w
+            else:
+                line_html = f"{line_html}{sep_html}{html}" if line_html else html
+                line_w += (sep_w if line_w else 0.0) + w
+        if line_html:
+            lines.append(line_html)
+        return lines
+
+    lines = pack(head, " · ", " · ", True) + pack(legend, " &nbsp; ", "   ", False)
+    return f'<span style="color:{color}">{"<br>".join(lines)}</span>'
+
+
+def set_title(widget: pg.PlotWidget, html: str) -> None:
+    """Set a (possibly multi-line) plot title and give it the height it needs.
+
+    pyqtgraph fixes the title row at 30 px, which clips a second line.
+    """
+    plot = widget.getPlotItem()
+    plot.setTitle(html, size=f"{TITLE_POINTS:g}pt")
+    label = plot.titleLabel
+    height = max(30.0, label.item.boundingRect().height() + 2)
+    label.setMaximumHeight(height)
+    label.setMinimumHeight(height)
+    plot.layout.setRowFixedHeight(0, height)

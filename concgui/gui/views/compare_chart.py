@@ -27,6 +27,22 @@ def ideal_wall(baseline: RunResult, result: RunResult) -> float:
     return baseline.wall_seconds / max(1, min(result.workers or 1, tasks))
 
 
+def seconds_text(s: float) -> str:
+    """"2.00 s", or "4.8 ms" below a tenth of a second (where "0.00 s" would hide the number)."""
+    return f"{s:.2f} s" if s >= 0.1 else f"{s * 1e3:.1f} ms"
+
+
+def speedup_text(baseline: float, wall: float) -> str:
+    """"3.0×" when faster than the baseline, "12× slower" when not (clearer than "0.08×")."""
+    if wall <= 0 or baseline <= 0:
+        return "—"
+    ratio = baseline / wall
+    if ratio >= 0.95:
+        return f"{ratio:.1f}×" if ratio < 100 else f"{ratio:.0f}×"
+    slower = 1.0 / ratio
+    return f"{slower:.1f}× slower" if slower < 10 else f"{slower:.0f}× slower"
+
+
 class CompareChart(pg.PlotWidget):
     """Bar chart of wall time per executor; ``set_results(results)`` with the baseline first."""
 
@@ -86,7 +102,7 @@ class CompareChart(pg.PlotWidget):
             lines.append(f"start-up {r.startup_seconds:.3f} s (starting the pool)")
         if i and r.wall_seconds > 0:
             ideal = ideal_wall(base, r)
-            lines.append(f"speed-up {base.wall_seconds / r.wall_seconds:.2f}× over {base.spec.get('executor')}; "
+            lines.append(f"{speedup_text(base.wall_seconds, r.wall_seconds)} against {base.spec.get('executor')}; "
                          f"ideal {ideal:.3f} s ({base.wall_seconds / ideal:.1f}×)")
         s = r.summary or {}
         if s.get("parallelism") is not None:
@@ -122,30 +138,64 @@ class CompareChart(pg.PlotWidget):
         ideal = np.array([startup[i] + ideal_wall(base, r) for i, r in enumerate(results)])
         self._ideal.setData(np.repeat(x, 2) + np.tile([-0.44, 0.44], n), np.repeat(ideal, 2))
         top = np.maximum(startup + wall, ideal)
+        slot = self._slot_pixels(n)
+        label_font = QtGui.QFont(self.font())
+        label_font.setPointSizeF(9.0)
+        texts = []
         for i, r in enumerate(results):
-            if i == 0:
-                speed = "baseline"
-            elif r.wall_seconds > 0:
-                speed = f"{base.wall_seconds / r.wall_seconds:.1f}×"
-            else:
-                speed = "—"
-            html = f'<div style="text-align:center"><b>{r.wall_seconds:.2f} s</b> · {speed}'
+            speed = "baseline" if i == 0 else speedup_text(base.wall_seconds, r.wall_seconds)
+            wall_text = seconds_text(r.wall_seconds)
+            lines = [(f"<b>{wall_text}</b>", wall_text)]
+            lines.append((speed, speed))
             if startup[i] > max(0.01, 0.05 * r.wall_seconds):
-                html += f'<br><span style="color:{colors["muted"]}">+ {startup[i]:.2f} s start-up</span>'
-            html += "</div>"
-            label = pg.TextItem(html=f'<span style="color:{colors["foreground"]}">{html}</span>',
-                                anchor=(0.5, 1.0))
+                text = f"+ {seconds_text(startup[i])} start-up"
+                lines.append((f'<span style="color:{colors["muted"]}">{text}</span>', text))
+            texts.append(lines)
+        widest = max(QtGui.QFontMetrics(label_font).horizontalAdvance(plain) for lines in texts for _, plain in lines)
+        points = max(6.5, min(9.0, 9.0 * (slot - 6) / max(widest, 1)))
+        for i, lines in enumerate(texts):
+            body = "<br>".join(html for html, _ in lines)
+            label = pg.TextItem(html=f'<div style="text-align:center; color:{colors["foreground"]}; '
+                                     f'font-size:{points:.1f}pt">{body}</div>', anchor=(0.5, 1.0))
+            label.textItem.setTextWidth(label.textItem.boundingRect().width())  # lets the lines centre
             label.setPos(x[i], top[i])
             plot.addItem(label)
             self._labels.append(label)
-        ticks = [(float(i), f"{r.spec.get('executor', '?')}\n{r.workers} worker{'s' if r.workers != 1 else ''}")
-                 for i, r in enumerate(results)]
-        self.getAxis("bottom").setTicks([ticks, []])
-        self.getAxis("bottom").setHeight(QtGui.QFontMetrics(self.font()).height() * 2 + 14)
+        self._set_ticks(results, slot)
         vb = self.getViewBox()
         vb.setXRange(-0.6, n - 0.4, padding=0.0)
-        vb.setYRange(0.0, float(top.max()) * 1.28 or 1.0, padding=0.0)
+        headroom = 1.22 + 0.1 * max(len(lines) for lines in texts)  # room for the labels above the bars
+        vb.setYRange(0.0, float(top.max()) * headroom or 1.0, padding=0.0)
         self._update_title()
+
+    def _slot_pixels(self, n: int) -> float:
+        """Screen width of one bar's slot (an estimate before the first layout)."""
+        vb = self.getViewBox()
+        width = vb.width() if vb.width() > 10 else self.width() - 90.0
+        return max(20.0, width / max(n, 1))
+
+    def _set_ticks(self, results: list[RunResult], slot: float) -> None:
+        """Executor names under the bars: split at hyphens and set smaller when the bars are narrow."""
+        axis = self.getAxis("bottom")
+        font = QtGui.QFont(self.font())
+        labels = [[r.spec.get("executor", "?"), f"{r.workers} worker{'s' if r.workers != 1 else ''}"]
+                  for r in results]
+
+        def widest(rows: list[list[str]], f: QtGui.QFont) -> int:
+            metrics = QtGui.QFontMetrics(f)
+            return max((metrics.horizontalAdvance(line) for row in rows for line in row), default=0)
+
+        if widest(labels, font) > slot - 6:  # "process-pool" -> "process-" / "pool"
+            labels = [[part + "-" for part in row[0].split("-")[:-1]] + [row[0].split("-")[-1], row[1]]
+                      for row in labels]
+        size = font.pointSizeF()
+        while size > 6.5 and widest(labels, font) > slot - 4:
+            size -= 0.5
+            font.setPointSizeF(size)
+        axis.setStyle(tickFont=font)
+        axis.setTicks([[(float(i), "\n".join(row)) for i, row in enumerate(labels)], []])
+        lines = max((len(row) for row in labels), default=1)
+        axis.setHeight(QtGui.QFontMetrics(font).height() * lines + 12)
 
     def _update_title(self) -> None:
         colors = theme.plot_colors(self._dark)
@@ -154,16 +204,32 @@ class CompareChart(pg.PlotWidget):
             k = theme.executor_kind(r.spec.get("executor"))
             if k not in kinds:
                 kinds.append(k)
-        parts = [theme.swatch(theme.KIND_COLORS[k], theme.KIND_LABELS[k]) for k in kinds]
+        legend = [(theme.swatch(theme.KIND_COLORS[k], theme.KIND_LABELS[k]), "■ " + theme.KIND_LABELS[k])
+                  for k in kinds]
         if self._results:
-            parts.append(theme.swatch(colors["foreground"], "ideal: baseline ÷ workers", "╌"))
+            legend.append((theme.swatch(colors["foreground"], "ideal: baseline ÷ workers", "╌"),
+                           "╌ ideal: baseline ÷ workers"))
             if any(r.startup_seconds > 0.01 for r in self._results):
-                parts.append(theme.swatch(theme.mix("#0072B2", colors["background"], 0.4), "lighter: pool start-up"))
-        workload = self._results[0].spec.get("workload", "") if self._results else ""
-        tasks = self._results[0].spec.get("tasks", "") if self._results else ""
-        what = f" · {tasks} × {workload}" if workload else ""
-        self.setTitle(f'<span style="color:{colors["foreground"]}"><b>Wall time per executor (lower is better)</b>'
-                      f'{what}<br>{" &nbsp; ".join(parts)}</span>', size="10pt")
+                legend.append((theme.swatch(theme.mix("#0072B2", colors["background"], 0.4), "lighter: start-up"),
+                               "■ lighter: start-up"))
+        head = [("<b>Wall time per executor (lower is better)</b>", "Wall time per executor (lower is better)")]
+        if self._results:
+            spec = self._results[0].spec
+            what = f"{spec.get('tasks', '')} × {spec.get('workload', '')}"
+            head.append((what, what))
+        html = theme.fit_title(self.width() - 40.0, head, legend, colors["foreground"])
+        if html != getattr(self, "_title_html", None):
+            self._title_html = html
+            theme.set_title(self, html)
+
+    def _alive(self) -> bool:
+        """Built and not closed (pyqtgraph's close() drops the plot, then Qt still sends events)."""
+        return "_ready" in self.__dict__ and self.plotItem is not None and not getattr(self, "closed", False)
+
+    def resizeEvent(self, event: QtGui.QResizeEvent) -> None:
+        if self._alive() and event.oldSize().width() != event.size().width():
+            self._draw()  # labels and tick names adapt to the room per bar
+        super().resizeEvent(event)  # after the title shrank: the layout then fits the new width
 
     def _apply_theme(self) -> None:
         colors = theme.apply_plot_theme(self, self._dark)
@@ -171,7 +237,7 @@ class CompareChart(pg.PlotWidget):
         self._draw()
 
     def changeEvent(self, event: QtCore.QEvent) -> None:
-        if "_ready" in self.__dict__ and event.type() in (QtCore.QEvent.Type.PaletteChange,
+        if self._alive() and event.type() in (QtCore.QEvent.Type.PaletteChange,
                                                           QtCore.QEvent.Type.ApplicationPaletteChange):
             self._apply_theme()
         super().changeEvent(event)

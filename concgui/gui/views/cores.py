@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import psutil
 import pyqtgraph as pg
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from ...engine.live import RunState
 from .. import theme
@@ -176,9 +176,31 @@ class CoreUsagePlot(pg.PlotWidget):
         self._draw_run()
 
     def link_x(self, timeline: pg.PlotWidget | None) -> None:
-        """Share the x axis with the timeline while a run is shown (not in the rolling view)."""
+        """Share the x axis with the timeline while a run is shown (not in the rolling view).
+
+        Both left axes get the same width, so one time sits at one x in both
+        charts and their ranges match exactly.
+        """
+        if self._timeline is not None and hasattr(self._timeline, "sigLeftAxisWidthChanged"):
+            try:
+                self._timeline.sigLeftAxisWidthChanged.disconnect(self._match_left_axis)
+            except (RuntimeError, TypeError):
+                pass
         self._timeline = timeline
+        if timeline is not None and hasattr(timeline, "set_left_axis_min"):
+            timeline.sigLeftAxisWidthChanged.connect(self._match_left_axis)
+            timeline.set_left_axis_min(self._natural_left_width())
+            self._match_left_axis(timeline.left_axis_width())
         self._set_axis_mode()
+
+    def _natural_left_width(self) -> float:
+        """What this chart's left axis needs: the rotated "CPU busy (%)" label and "100"."""
+        metrics = QtGui.QFontMetrics(self.font())
+        return float(metrics.height() + metrics.horizontalAdvance("100") + 24)
+
+    def _match_left_axis(self, width: float) -> None:
+        if self._alive():
+            self.getAxis("left").setWidth(max(width, self._natural_left_width()))
 
     def stop(self) -> None:
         """Stop sampling (call on close)."""
@@ -297,13 +319,26 @@ class CoreUsagePlot(pg.PlotWidget):
     def _update_title(self) -> None:
         colors = theme.plot_colors(self._dark)
         n = len(self._core_curves)
-        where = "during this run" if self._state is not None else "of this machine, last 30 s"
-        legend = (theme.swatch(theme.core_color(0), f"one thin line per core ({n})", "━") + " &nbsp; "
-                  + theme.swatch(colors["foreground"], "mean of all cores", "▬"))
+        where = "during this run" if self._state is not None else "this machine, last 30 s"
+        legend = [(theme.swatch(theme.core_color(0), f"one thin line per core ({n})", "━"),
+                   f"━ one thin line per core ({n})"),
+                  (theme.swatch(colors["foreground"], "mean of all cores", "▬"), "▬ mean of all cores")]
         if self._state is not None and self._startup.isVisible():
-            legend += " &nbsp; " + theme.swatch(theme.STARTUP_COLOR, "start-up")
-        self.setTitle(f'<span style="color:{colors["foreground"]}"><b>CPU load per core</b> · {where}'
-                      f' &nbsp; {legend}</span>', size="10pt")
+            legend.append((theme.swatch(theme.STARTUP_COLOR, "start-up"), "■ start-up"))
+        head = [("<b>CPU load per core</b>", "CPU load per core"), (where, where)]
+        html = theme.fit_title(self.width() - 40.0, head, legend, colors["foreground"])
+        if html != getattr(self, "_title_html", None):
+            self._title_html = html
+            theme.set_title(self, html)
+
+    def _alive(self) -> bool:
+        """Built and not closed (pyqtgraph's close() drops the plot, then Qt still sends events)."""
+        return "_ready" in self.__dict__ and self.plotItem is not None and not getattr(self, "closed", False)
+
+    def resizeEvent(self, event: Any) -> None:
+        if self._alive() and event.oldSize().width() != event.size().width():
+            self._update_title()
+        super().resizeEvent(event)  # after the title shrank: the layout then fits the new width
 
     def _apply_theme(self) -> None:
         colors = theme.apply_plot_theme(self, self._dark)
@@ -316,7 +351,7 @@ class CoreUsagePlot(pg.PlotWidget):
         self._update_title()
 
     def changeEvent(self, event: QtCore.QEvent) -> None:
-        if "_ready" in self.__dict__ and event.type() in (QtCore.QEvent.Type.PaletteChange,
+        if self._alive() and event.type() in (QtCore.QEvent.Type.PaletteChange,
                                                           QtCore.QEvent.Type.ApplicationPaletteChange):
             self._apply_theme()
         super().changeEvent(event)

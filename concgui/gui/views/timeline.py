@@ -223,6 +223,8 @@ class TimelineView(pg.PlotWidget):
     """
 
     sigFollowChanged = QtCore.Signal(bool)
+    #: the left axis got a new width (px); a chart stacked below matches it so times line up
+    sigLeftAxisWidthChanged = QtCore.Signal(float)
 
     def __init__(self, parent: QtWidgets.QWidget | None = None, dark: bool | None = None) -> None:
         super().__init__(parent)
@@ -237,6 +239,7 @@ class TimelineView(pg.PlotWidget):
         self._lag = 0.0
         self._max_time = 0.0
         self._min_w = 0.0
+        self._left_axis_min = 0.0
         self._last_queue_update = 0.0
         self._reset_arrays(0)
 
@@ -374,6 +377,14 @@ class TimelineView(pg.PlotWidget):
         """Force a light (False) or dark (True) look, or follow the system (None)."""
         self._dark = dark
         self._apply_theme()
+
+    def set_left_axis_min(self, width: float) -> None:
+        """Keep the left axis at least ``width`` px wide (the chart below needs as much)."""
+        self._left_axis_min = width
+        self._update_axes()
+
+    def left_axis_width(self) -> float:
+        return float(self.getAxis("left").width())
 
     def bar_counts(self) -> dict[str, int]:
         """Task bars drawn per state (for tests and the status bar)."""
@@ -899,7 +910,10 @@ class TimelineView(pg.PlotWidget):
         axis = self.getAxis("left")
         font = axis.style.get("tickFont") or self.font()
         widest = max((QtGui.QFontMetrics(font).horizontalAdvance(label) for _, label in ticks), default=20)
-        axis.setWidth(widest + 14)  # pyqtgraph only widens an axis after a paint that clipped labels
+        width = float(max(widest + 14, self._left_axis_min))
+        if width != axis.width():
+            axis.setWidth(width)  # pyqtgraph only widens an axis after a paint that clipped labels
+            self.sigLeftAxisWidthChanged.emit(width)
         rows = len(self._lanes) + self._queue_shown
         vb = self.getViewBox()
         vb.setMouseEnabled(x=True, y=rows > MANY_LANES)
@@ -933,27 +947,45 @@ class TimelineView(pg.PlotWidget):
         state = self._state
         colors = theme.plot_colors(self._dark)
         if state is None:
-            self._set_title(f'<span style="color:{colors["foreground"]}">Tasks over time</span>')
+            self._set_title(theme.fit_title(self._title_width(), [("<b>Tasks over time</b>", "Tasks over time")],
+                                            [], colors["foreground"]))
             return
         per_code = np.bincount(self._status, minlength=len(STATES)) if self._n else np.zeros(len(STATES), int)
         counts = {name: int(per_code[k]) for k, name in enumerate(STATES)}
-        parts = []
+        parts: list[tuple[str, str]] = []
         for name in STATES:
+            label = theme.STATE_LABELS[name]
             if name == "waiting" and self._queue_shown and state.finished and not counts[name]:
-                parts.append(theme.swatch(theme.STATE_COLORS[name], theme.STATE_LABELS[name]))
+                text = label
             elif counts[name] or (name == "waiting" and self._queue_shown) or (name == "ok" and not state.finished):
-                parts.append(theme.swatch(theme.STATE_COLORS[name], f"{theme.STATE_LABELS[name]} ({counts[name]})"))
+                text = f"{label} ({counts[name]})"
+            else:
+                continue
+            parts.append((theme.swatch(theme.STATE_COLORS[name], text), "■ " + text))
         if self._startup.isVisible():
-            parts.append(theme.swatch(theme.STARTUP_COLOR, "start-up"))
+            parts.append((theme.swatch(theme.STARTUP_COLOR, "start-up"), "■ start-up"))
         spec = state.spec or {}
         what = f'{spec.get("tasks", self._n)} × {spec.get("workload", "?")} on {spec.get("executor", "?")}'
-        self._set_title(f'<span style="color:{colors["foreground"]}"><b>Tasks over time</b> · {what} · '
-                        f'one row per worker<br>{" &nbsp; ".join(parts)}</span>')
+        head = [("<b>Tasks over time</b>", "Tasks over time"), (what, what),
+                ("one row per worker", "one row per worker")]
+        self._set_title(theme.fit_title(self._title_width(), head, parts, colors["foreground"]))
+
+    def _title_width(self) -> float:
+        return self.width() - 40.0
+
+    def _alive(self) -> bool:
+        """Built and not closed (pyqtgraph's close() drops the plot, then Qt still sends events)."""
+        return "_ready" in self.__dict__ and self.plotItem is not None and not getattr(self, "closed", False)
+
+    def resizeEvent(self, event: QtGui.QResizeEvent) -> None:
+        if self._alive() and event.oldSize().width() != event.size().width():
+            self._update_legend()
+        super().resizeEvent(event)  # after the title shrank: the layout then fits the new width
 
     def _set_title(self, html: str) -> None:
         if html != getattr(self, "_title_html", None):  # re-laying out rich text costs ~1 ms
             self._title_html = html
-            self.setTitle(html, size="10pt")
+            theme.set_title(self, html)
 
     def _show_empty(self) -> None:
         self._placeholder.setVisible(True)
@@ -983,7 +1015,7 @@ class TimelineView(pg.PlotWidget):
         self._update_legend()
 
     def changeEvent(self, event: QtCore.QEvent) -> None:
-        if "_ready" in self.__dict__ and event.type() in (QtCore.QEvent.Type.PaletteChange,
+        if self._alive() and event.type() in (QtCore.QEvent.Type.PaletteChange,
                                                           QtCore.QEvent.Type.ApplicationPaletteChange):
             self._apply_theme()
         super().changeEvent(event)
