@@ -89,7 +89,7 @@ def summary_cells(result: RunResult) -> list[tuple[str, str, str]]:
         return "—" if v is None else f"{v:.3f} s" if v < 10 else f"{v:.1f} s"
 
     cells = [
-        ("Wall time", sec(s.get("wall_seconds")), "work only, without start-up"),
+        ("Wall time", sec(s.get("wall_seconds")), "without start-up"),
         ("Sum of task times", sec(s.get("task_seconds")), "one worker alone"),
         ("Concurrency", f"{s.get('concurrency', 0.0):.2f}", "avg. tasks in flight"),
         ("Parallelism", f"{s.get('parallelism', 0.0):.2f}", "avg. cores computing"),

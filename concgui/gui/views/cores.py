@@ -23,6 +23,7 @@ from .. import theme
 from ..export import install_export_menu
 
 SAMPLE_MS = 100  # 10 Hz
+TREE_COLOR = "#D55E00"  # vermillion, dashed: this run's own processes
 WINDOW = 30.0  # seconds of history between runs
 
 
@@ -101,6 +102,7 @@ class CoreUsagePlot(pg.PlotWidget):
         self._n_seen = 0
         self._run_t: list[float] = []
         self._run_v: list[np.ndarray] = []
+        self._run_tree: list[float] = []  # the run's own processes, percent of one core
         self._timeline: pg.PlotWidget | None = None
         self._linked = False
         self._sampler = CpuTimesSampler()  # primes the counters: the first delta is real
@@ -130,6 +132,10 @@ class CoreUsagePlot(pg.PlotWidget):
         self._core_curves = [plot.plot(antialias=True) for _ in range(self._n_cores)]
         self._mean_curve = plot.plot(antialias=True)
         self._mean_curve.setZValue(10)
+        # the run's own process tree, as a share of all cores: unlike the machine-wide lines it
+        # ignores whatever else the computer is doing, so threads show ~1 core even on a busy machine
+        self._tree_curve = plot.plot(antialias=True)
+        self._tree_curve.setZValue(11)
         vb.sigRangeChangedManually.connect(self._on_manual_range)
         install_export_menu(self, "cpu-cores")
         self._ready = True
@@ -148,7 +154,7 @@ class CoreUsagePlot(pg.PlotWidget):
         self._state = state
         self._samples_ref = None
         self._n_seen = 0
-        self._run_t, self._run_v = [], []
+        self._run_t, self._run_v, self._run_tree = [], [], []
         self._set_axis_mode()
         self.refresh()
 
@@ -165,13 +171,14 @@ class CoreUsagePlot(pg.PlotWidget):
         if samples is not self._samples_ref or len(samples) < self._n_seen:
             self._samples_ref = samples
             self._n_seen = 0
-            self._run_t, self._run_v = [], []
+            self._run_t, self._run_v, self._run_tree = [], [], []
         if len(samples) == self._n_seen and self._run_t:
             self._update_startup()
             return
         for s in samples[self._n_seen:]:
             self._run_t.append(s.t)
             self._run_v.append(np.asarray(s.per_core, dtype=float))
+            self._run_tree.append(np.nan if s.tree_percent is None else float(s.tree_percent))
         self._n_seen = len(samples)
         self._draw_run()
 
@@ -243,6 +250,7 @@ class CoreUsagePlot(pg.PlotWidget):
         state = self._state
         if not self._run_t:
             self._set_curves(np.zeros(0), np.zeros((0, self._n_cores)))
+            self._tree_curve.hide()
             end = _run_end(state)
             self._empty.setText("waiting for the first CPU sample…" if state is not None and not state.finished
                                 else "no CPU samples were recorded for this run")
@@ -256,7 +264,16 @@ class CoreUsagePlot(pg.PlotWidget):
         values = np.zeros((len(self._run_v), width))
         for i, v in enumerate(self._run_v):
             values[i, :len(v)] = v
-        self._set_curves(np.asarray(self._run_t), values)
+        t = np.asarray(self._run_t)
+        self._set_curves(t, values)
+        cores = float(self._state.environment.get("cpu_count") or width) if self._state is not None else width
+        tree = np.asarray(self._run_tree) / max(cores, 1.0)
+        if np.isfinite(tree).any():
+            self._tree_curve.setData(t, np.clip(tree, 0.0, 100.0), connect="finite")
+            self._tree_curve.show()
+        else:
+            self._tree_curve.hide()
+        self._update_title()
         if not self._linked:
             end = max(self._run_t[-1], _run_end(self._state))
             self.getViewBox().setXRange(0.0, max(end, 1e-3), padding=0.01)
@@ -286,7 +303,7 @@ class CoreUsagePlot(pg.PlotWidget):
     def _update_startup(self) -> None:
         state = self._state
         ws = float(state.work_start or 0.0) if state is not None else 0.0
-        show = state is not None and ws > 0
+        show = state is not None and ws > 0.01 * max(_run_end(state), 1e-9)  # as the timeline shades it
         self._startup.setRegion((0.0, ws))
         if show != self._startup.isVisible():
             self._startup.setVisible(show)
@@ -298,6 +315,7 @@ class CoreUsagePlot(pg.PlotWidget):
         run = self._state is not None
         if not run:
             self._empty.hide()
+            self._tree_curve.hide()
         self._axis.ago = not run
         self.getPlotItem().setLabel("bottom", "seconds since run start" if run else "seconds ago")
         link = run and self._timeline is not None
@@ -323,6 +341,8 @@ class CoreUsagePlot(pg.PlotWidget):
         legend = [(theme.swatch(theme.core_color(0), f"one thin line per core ({n})", "━"),
                    f"━ one thin line per core ({n})"),
                   (theme.swatch(colors["foreground"], "mean of all cores", "▬"), "▬ mean of all cores")]
+        if self._state is not None and self._tree_curve.isVisible():
+            legend.append((theme.swatch(TREE_COLOR, "this run's processes", "╍"), "╍ this run's processes"))
         if self._state is not None and self._startup.isVisible():
             legend.append((theme.swatch(theme.STARTUP_COLOR, "start-up"), "■ start-up"))
         head = [("<b>CPU load per core</b>", "CPU load per core"), (where, where)]
@@ -345,6 +365,7 @@ class CoreUsagePlot(pg.PlotWidget):
         for i, curve in enumerate(self._core_curves):
             curve.setPen(pg.mkPen(theme.with_alpha(theme.core_color(i), 200), width=1.2))
         self._mean_curve.setPen(pg.mkPen(colors["foreground"], width=3))
+        self._tree_curve.setPen(pg.mkPen(TREE_COLOR, width=2.5, style=QtCore.Qt.PenStyle.DashLine))
         dark = theme.is_dark() if self._dark is None else self._dark
         self._startup.setBrush(theme.with_alpha(theme.STARTUP_COLOR, 90 if dark else 55))
         self._empty.setColor(colors["muted"])
