@@ -184,3 +184,7 @@ def test_a_consumer_that_raises_does_not_hang_the_run():
         r.cancel()
         t.join(5)
     assert not hung, "the run hung after its consumer raised"
+    [result] = outcome
+    assert not isinstance(result, BaseException), result
+    assert result.status == "ok", "the consumer is cut off, never the measurement"
+    assert [t.status for t in result.tasks] == ["ok"] * 3
