@@ -100,8 +100,17 @@ class RunControl:
     def now(self) -> float:
         return (time.perf_counter_ns() - self.t0_ns) / 1e9
 
-    def worker_context(self) -> WorkerContext:
-        return thread_context(self.t0_ns, self.cancel, self.job, self.finishes, self.running)
+    def worker_context(self, overlapping: bool = False) -> WorkerContext:
+        """A context for workers in this process.
+
+        ``overlapping``: several tasks share a thread (coroutines), so each start
+        is queued as an event instead of taking the thread's one running slot.
+        """
+        ctx = thread_context(self.t0_ns, self.cancel, self.job, self.finishes, self.running)
+        if overlapping:
+            append = self.sink.append
+            ctx.started = lambda _tid, t: append(("s", t))
+        return ctx
 
     def mark_submitted(self, index: int) -> None:
         self.submitted[index] = (time.perf_counter_ns() - self.t0_ns) / 1e9

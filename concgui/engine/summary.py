@@ -78,7 +78,10 @@ def explain(result: RunResult) -> str:
     elif wl in ("cpu", "mixed", "custom") and gil and conc > 1.3 * max(par, 0.01):
         text += ("Pure-Python threads take turns on the GIL: many tasks are in flight "
                  "but only about one core computes, so CPU-bound threads do not speed up.")
-    elif ex == "asyncio" and wl != "sleep" and not spec.get("offload"):
+    elif ex == "asyncio" and wl == "sleep":
+        text += ("asyncio.sleep hands control back to the event loop, so one thread waits on all "
+                 "the coroutines at once: concurrency without threads.")
+    elif ex == "asyncio" and not spec.get("offload"):
         text += ("Blocking work runs on the event loop itself, so coroutines cannot overlap; "
                  "asyncio helps only when tasks await (asyncio.sleep, sockets) or are offloaded.")
     elif wl in RELEASES_GIL:

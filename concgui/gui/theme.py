@@ -9,39 +9,8 @@ that, the lightness of the application palette.
 
 from __future__ import annotations
 
-import sys
-
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui
-
-
-def pin_singletons() -> bool:
-    """Keep None, True and False alive under PySide6 6.12 on CPython < 3.12.
-
-    Measured here (PySide6 6.12.0, CPython 3.11.7): every void Qt call such as
-    ``QPen.setWidth`` returns ``None`` without taking a reference, and some
-    calls do the same with ``True``; a repaint of one chart drops about 40.
-    None starts with ~4,500 references, so a window that redraws for a few
-    seconds dies with "Fatal Python error: none_dealloc" (at exit, or mid-run).
-    CPython 3.12 made these objects immortal (PEP 683), which is what the
-    bindings assume; this gives them the same effectively endless count.
-    Returns True when it changed anything.
-    """
-    if sys.implementation.name != "cpython" or sys.version_info >= (3, 12) or hasattr(sys, "gettotalrefcount"):
-        return False  # immortal already, or a debug build with another object layout
-    import ctypes
-
-    changed = False
-    for obj in (None, True, False):
-        count = ctypes.c_ssize_t.from_address(id(obj))  # ob_refcnt is the first field
-        before = sys.getrefcount(obj)
-        if before < 1 << 40:
-            count.value += 1 << 40
-            changed = True
-    return changed
-
-
-pin_singletons()
 
 #: fill colour of a task bar in each state
 STATE_COLORS: dict[str, str] = {

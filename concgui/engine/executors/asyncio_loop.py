@@ -26,7 +26,7 @@ class AsyncioLoop(Executor):
         asyncio.run(self._main(ctl))
 
     async def _main(self, ctl) -> None:
-        ctx = ctl.worker_context()
+        ctx = ctl.worker_context(overlapping=True)
         limit = asyncio.Semaphore(ctl.workers)
         sleeps = ctl.job.workload == "sleep"
         offload = ctl.spec.offload
