@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import struct
 import subprocess
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -48,6 +49,48 @@ def elf_files(root: Path) -> list[Path]:
     return found
 
 
+def needed_libraries(path: Path) -> list[str]:
+    """The DT_NEEDED entries of an ELF file: the libraries it links to directly (not transitively)."""
+    data = path.read_bytes()
+    if data[:4] != ELF_MAGIC:
+        return []
+    is64, little = data[4] == 2, data[5] == 1
+    e = "<" if little else ">"
+    if is64:
+        phoff, = struct.unpack_from(e + "Q", data, 0x20)
+        phentsize, phnum = struct.unpack_from(e + "HH", data, 0x36)
+    else:
+        phoff, = struct.unpack_from(e + "I", data, 0x1C)
+        phentsize, phnum = struct.unpack_from(e + "HH", data, 0x2A)
+    loads, dynamic = [], None
+    for i in range(phnum):
+        at = phoff + i * phentsize
+        if is64:
+            p_type, _flags, offset, vaddr, _paddr, filesz = struct.unpack_from(e + "IIQQQQ", data, at)
+        else:
+            p_type, offset, vaddr, _paddr, filesz = struct.unpack_from(e + "IIIII", data, at)
+        if p_type == 1:  # PT_LOAD
+            loads.append((vaddr, offset, filesz))
+        elif p_type == 2:  # PT_DYNAMIC
+            dynamic = (offset, filesz)
+    if dynamic is None:
+        return []
+    entry = struct.Struct(e + ("qQ" if is64 else "iI"))
+    needed, strtab = [], None
+    for at in range(dynamic[0], dynamic[0] + dynamic[1], entry.size):
+        tag, value = entry.unpack_from(data, at)
+        if tag == 0:  # DT_NULL
+            break
+        if tag == 1:  # DT_NEEDED: an offset into the string table
+            needed.append(value)
+        elif tag == 5:  # DT_STRTAB: an address, mapped to a file offset below
+            strtab = next((value - vaddr + offset for vaddr, offset, size in loads
+                           if vaddr <= value < vaddr + size), None)
+    if strtab is None:
+        return []
+    return [data[strtab + n:data.index(b"\0", strtab + n)].decode() for n in needed]
+
+
 def library_dirs(root: Path) -> list[Path]:
     """Folders of the bundle that hold shared libraries (the bootloader puts _internal on the path)."""
     internal = root / "_internal"
@@ -77,7 +120,11 @@ def _ldd(path: Path, env: dict[str, str]) -> tuple[Path, str]:
 
 
 def scan(root: Path, files: Iterable[Path] | None = None) -> tuple[dict[str, list[str]], dict[str, str]]:
-    """ldd over the bundle: {missing soname: [files needing it]}, {soname: system path} outside it."""
+    """ldd over the bundle: {missing soname: [files needing it]}, {soname: system path} outside it.
+
+    The system libraries are those a bundled file links to directly (ldd also lists
+    the libraries of those libraries, which their own packages take care of).
+    """
     if shutil.which("ldd") is None:
         raise BundleError("ldd is not available: cannot check the bundle's libraries")
     root = root.resolve()
@@ -91,8 +138,9 @@ def scan(root: Path, files: Iterable[Path] | None = None) -> tuple[dict[str, lis
             not_found, resolved = parse_ldd(output)
             for name in not_found:
                 missing.setdefault(name, []).append(str(path.relative_to(root)))
+            direct = set(needed_libraries(path))
             for name, where in resolved.items():
-                if root not in Path(where).resolve().parents:
+                if name in direct and root not in Path(where).resolve().parents:
                     system[name] = where
     return missing, system
 
@@ -169,3 +217,20 @@ def derive_depends(system_libraries: dict[str, str]) -> list[str]:
     for name in sorted(names):
         depends.append(f"{name} (>= {glibc})" if name == "libc6" and glibc else name)
     return depends
+
+
+def strip_python_libraries(root: Path) -> list[Path]:
+    """Strip debug symbols from the bundle's copies of Python's own libraries (libpython, lib-dynload).
+
+    Wheels ship stripped libraries, and strip breaks auditwheel-patched ones
+    (numpy's OpenBLAS), so nothing else is touched.  Returns the files
+    stripped (none when ``strip`` is not installed).
+    """
+    if shutil.which("strip") is None:
+        return []
+    internal = root / "_internal"
+    candidates = [p for p in internal.glob("libpython*.so*") if p.is_file() and not p.is_symlink()]
+    candidates += sorted(internal.glob("python3*/lib-dynload/*.so"))
+    for path in candidates:
+        subprocess.run(["strip", "--strip-debug", str(path)], check=True)
+    return candidates

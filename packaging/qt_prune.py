@@ -45,7 +45,7 @@ EXCLUDED_MODULES = (
     "PyQt5", "PyQt6", "PySide2", "pyqtgraph.opengl", "pyqtgraph.examples", "OpenGL", "pyqtgraph.jupyter",
     "matplotlib", "scipy", "pandas", "h5py", "cupy", "numba", "colorcet", "IPython", "jupyter_rfb",
     # standard library parts a desktop app does not use
-    "tkinter", "_tkinter", "idlelib", "lib2to3", "pydoc_data", "test", "turtledemo",
+    "tkinter", "_tkinter", "idlelib", "lib2to3", "pydoc_data", "test", "turtledemo", "readline", "curses",
 )
 
 #: Plugin folders kept, and within some of them the plugins kept (by stem).
