@@ -165,7 +165,7 @@ def test_a_task_that_kills_its_process_is_an_error_of_that_task():
     result = run(inline(executor="processes", start_method="fork", workload="custom", function=fn, tasks=3))
     assert [t.status for t in result.tasks] == ["ok", "error", "ok"]
     assert "exited with code 5" in result.tasks[1].error["message"]
-    assert result.status == "ok"
+    assert result.status == "failed" and "exited with code 5" in result.error  # a dead worker fails the run
 
 
 def test_a_worker_that_dies_fails_a_process_pool_run_clearly():

@@ -16,7 +16,7 @@ from .spec import PARAMS, ExperimentSpec, SpecError
 __all__ = [
     "PARAMS", "CpuSample", "Event", "ExperimentSpec", "Run", "RunFinished", "RunResult", "RunStarted",
     "SpecError", "TaskFinished", "TaskRecord", "TaskStarted", "get_executor", "list_executors",
-    "run_inline",
+    "run", "run_inline", "start",
 ]
 
 

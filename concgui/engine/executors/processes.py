@@ -72,7 +72,11 @@ class ProcessPool(Executor):
             _stop_processes(processes, STOP_GRACE if not finished else 5.0)
         failed = [r for r in ctl.records if r.error and r.error.get("type") == "BrokenProcessPool"]
         if failed:
-            raise RuntimeError(f"a worker process died; {len(failed)} task(s) were lost with it")
+            codes = {p.exitcode for p in processes if p.exitcode not in (0, None)}
+            codes = codes - {-15} or codes  # the pool terminates the others once one died
+            deaths = sorted(_exit_text(c) for c in codes)
+            raise RuntimeError(f"a worker process died ({', '.join(deaths) or 'exit status unknown'}); "
+                               f"{len(failed)} task(s) were lost with it")
 
     def _map(self, ctl, pool) -> None:
         """Chunked submission; results come back in order on a helper thread."""
@@ -103,6 +107,18 @@ def _collect(ctl, index: int, future) -> None:
         ctl.record_failed(index, exc)
     except BaseException as exc:  # noqa: BLE001 - e.g. a result that cannot be pickled
         ctl.record_failed(index, exc)
+
+
+def _exit_text(code: int) -> str:
+    """'killed by signal 9 (SIGKILL)' or 'exited with code 3'."""
+    if code < 0:
+        import signal
+
+        try:
+            return f"killed by signal {-code} ({signal.Signals(-code).name})"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exited with code {code}"
 
 
 def _stop_processes(processes, grace: float) -> None:
@@ -145,7 +161,17 @@ class Processes(Executor):
             if ctl.cancel.is_set():
                 cancel.set()
             _stop_processes(list(procs.values()), STOP_GRACE if ctl.cancel.is_set() else 5.0)
-        # A process that died without reporting: its exit code is the task's error.
-        for i, p in procs.items():
-            if ctl.records[i].status in ("waiting", "running") and p.exitcode not in (0, None):
-                ctl.record_failed(i, RuntimeError(f"worker process exited with code {p.exitcode}"))
+        # A process that ended without reporting: its exit code is the task's error.  Reports that
+        # are still in the queue reach the records within a pump interval or two; wait for them first.
+        exited = [i for i, p in procs.items() if p.exitcode is not None]
+        deadline = time.monotonic() + 0.5
+        while time.monotonic() < deadline and any(ctl.records[i].status in ("waiting", "running") for i in exited):
+            time.sleep(0.02)
+        deaths = []
+        for i in exited:
+            if ctl.records[i].status in ("waiting", "running") and not ctl.cancel.is_set():
+                why = _exit_text(procs[i].exitcode)
+                ctl.record_failed(i, RuntimeError(f"worker process {why} without reporting its task"))
+                deaths.append(f"task {i}: {why}")
+        if deaths:
+            raise RuntimeError(f"{len(deaths)} worker process(es) died: {'; '.join(deaths[:5])}")
