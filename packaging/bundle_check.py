@@ -163,13 +163,27 @@ def check_libraries(root: Path) -> dict[str, str]:
     if missing:
         lines = [f"  {name}  (needed by {', '.join(sorted(users)[:3])}{' ...' if len(users) > 3 else ''})"
                  for name, users in sorted(missing.items())]
-        hint = " ".join(sorted({guess_debian_package(n) for n in missing}))
+        system = sorted(n for n in missing if not re.match(r"lib(Qt\d|pyside|shiboken)", n))
+        hints = []
+        if system:
+            packages = " ".join(sorted({guess_debian_package(n) for n in system}))
+            hints.append(f"install {', '.join(system)} (on Debian/Ubuntu probably: sudo apt-get install {packages})")
+        if len(system) < len(missing):
+            hints.append("Qt/PySide6 libraries are missing from the bundle: reinstall PySide6-Essentials, "
+                         "or keep them in packaging/qt_prune.py")
         raise BundleError(
             "the bundle needs libraries that are not installed on this build machine, so it would fail "
-            "at start-up:\n" + "\n".join(lines)
-            + f"\ninstall them (on Debian/Ubuntu probably: sudo apt-get install {hint}) and build again"
+            "at start-up:\n" + "\n".join(lines) + "\n" + "; ".join(hints) + ", then build again"
         )
     return system
+
+
+def verify_or_exit(root: Path) -> None:
+    """:func:`check_libraries` for the spec: a clear message and a non-zero exit of PyInstaller."""
+    try:
+        check_libraries(root)
+    except BundleError as exc:
+        raise SystemExit(f"\nERROR: {root.name} was collected but could not start on any machine: {exc}\n") from None
 
 
 def dpkg_packages(paths: Iterable[str]) -> dict[str, str]:
