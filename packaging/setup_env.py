@@ -32,7 +32,7 @@ APP_PACKAGES = (
 ).split()
 TEST_PACKAGES = ("xvfb", "xauth")
 # For tests/test_packaging.py (installers); best effort: without them those tests skip or check less.
-PACKAGING_TOOLS = ("desktop-file-utils", "appstream", "nsis", "xdotool", "binutils")
+PACKAGING_TOOLS = ("desktop-file-utils", "appstream", "nsis", "xdotool", "binutils", "squashfs-tools")
 EXTRAS = "dev,package"  # package: PyInstaller, for the installer tests
 EXIT_MISSING_PACKAGES = 3
 

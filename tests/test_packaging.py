@@ -345,3 +345,20 @@ def test_figures_are_recorded(built):
     assert figures["deb_mb"] < DEB_LIMIT_MB
     if figures["window_seconds"] is not None:
         assert figures["windows_shown"] == 1
+
+
+@pytest.mark.skipif(not (shutil.which("mksquashfs") and shutil.which("unsquashfs")),
+                    reason="needs squashfs-tools")
+def test_appimage_is_the_runtime_followed_by_a_squashfs_of_the_appdir(tmp_path):
+    build_linux = pytest.importorskip("build_linux")
+    appdir = tmp_path / "Tiny.AppDir"
+    appdir.mkdir()
+    (appdir / "AppRun").write_text("#!/bin/sh\necho hi\n")
+    runtime = tmp_path / "runtime"
+    runtime.write_bytes(b"\x7fELF" + bytes(4092))  # stands in for AppImage/type2-runtime's file
+    image = build_linux.build_appimage(appdir, tmp_path, META, runtime, "x86_64", tmp_path)
+    data = image.read_bytes()
+    assert data.startswith(runtime.read_bytes()) and os.access(image, os.X_OK)
+    assert data[4096:4100] == b"hsqs"  # squashfs magic right after the runtime
+    listing = subprocess.run(["unsquashfs", "-o", "4096", "-l", str(image)], capture_output=True, text=True)
+    assert "squashfs-root/AppRun" in listing.stdout, listing.stdout + listing.stderr
