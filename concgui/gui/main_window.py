@@ -118,8 +118,15 @@ class MainWindow(QMainWindow):
         self.compare_chart = CompareChart()
         self.compare_table = QTableWidget(0, 7)
         self.compare_table.setHorizontalHeaderLabels(
-            ["executor", "workers", "wall s", "speedup", "efficiency", "concurrency", "parallelism"])
-        self.compare_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+            ["executor", "workers", "wall s", "speedup", "effic.", "concur.", "parall."])
+        tips = ["", "", "wall time of the work, start-up excluded", "baseline wall ÷ this wall",
+                "speedup ÷ workers", "concurrency: tasks in flight on average (sum of task times ÷ wall)",
+                "parallelism: cores busy on average (task CPU seconds ÷ wall)"]
+        for col, tip in enumerate(tips):
+            self.compare_table.horizontalHeaderItem(col).setToolTip(tip)
+        header = self.compare_table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.compare_table.verticalHeader().setVisible(False)
         self.compare_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         compare = QSplitter(Qt.Orientation.Vertical)
@@ -181,7 +188,8 @@ class MainWindow(QMainWindow):
         scroll = QScrollArea()
         scroll.setWidget(panel)
         scroll.setWidgetResizable(True)
-        scroll.setMinimumWidth(330)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setMinimumWidth(panel.sizeHint().width() + scroll.verticalScrollBar().sizeHint().width() + 4)
         left = QDockWidget("Experiment", self)
         left.setObjectName("experiment-dock")
         left.setWidget(scroll)
@@ -482,7 +490,7 @@ class MainWindow(QMainWindow):
         if screenshot:  # the same picture whatever size the window had last time
             self.resize(1600, 1000)
             self.resizeDocks([self.findChild(QDockWidget, "experiment-dock"),
-                              self.findChild(QDockWidget, "results-dock")], [340, 480], Qt.Orientation.Horizontal)
+                              self.findChild(QDockWidget, "results-dock")], [360, 480], Qt.Orientation.Horizontal)
         specs = self.load_preset(name)
         if len(specs) > 1:
             self.run_sequence(specs)

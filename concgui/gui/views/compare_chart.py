@@ -22,9 +22,14 @@ from ..export import install_export_menu
 
 
 def ideal_wall(baseline: RunResult, result: RunResult) -> float:
-    """The baseline's wall time shared perfectly by ``result``'s workers."""
+    """The baseline's work shared perfectly by ``result``'s workers.
+
+    With a sequential baseline that is its wall time ÷ workers; a baseline that
+    itself ran on several workers is first scaled back to one.
+    """
     tasks = len(result.tasks) or int(result.spec.get("tasks", 1) or 1)
-    return baseline.wall_seconds / max(1, min(result.workers or 1, tasks))
+    base_workers = max(1, min(baseline.workers or 1, len(baseline.tasks) or tasks))
+    return baseline.wall_seconds * base_workers / max(1, min(result.workers or 1, tasks))
 
 
 def seconds_text(s: float) -> str:
