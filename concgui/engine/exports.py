@@ -22,14 +22,14 @@ CSV_COLUMNS = ("index", "worker", "pid", "thread_id", "submitted", "start", "end
                "cpu_seconds", "status", "error_type", "error_message")
 
 
-def write_atomic(path: str | os.PathLike, write: Callable[[io.TextIOBase], None]) -> None:
-    """Write a text file via a temporary file and ``os.replace``; no partial file on failure."""
+def write_atomic(path: str | os.PathLike, write: Callable[[io.IOBase], None], binary: bool = False) -> None:
+    """Write a file via a temporary file and ``os.replace``; no partial file on failure."""
     path = Path(path)
     if not path.parent.is_dir():
         raise OSError(f"folder {str(path.parent)!r} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+        with (os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8", newline="")) as f:
             write(f)
         os.replace(tmp, path)
     except BaseException:

@@ -8,13 +8,14 @@ leaves half an image behind (and never clobbers a good one).
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 import pyqtgraph as pg
 from pyqtgraph.exporters import ImageExporter
 from PySide6 import QtCore, QtGui, QtSvg, QtWidgets
+
+from ..engine.exports import write_atomic
 
 DEFAULT_WIDTH = 1600
 SETTINGS_FOLDER_KEY = "export/folder"
@@ -36,18 +37,7 @@ def check_folder(path: str | os.PathLike) -> Path:
 def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> None:
     """Write ``data`` via a temporary file in the same folder and ``os.replace``."""
     folder = check_folder(path)
-    target = folder / Path(path).name
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    write_atomic(folder / Path(path).name, lambda f: f.write(data), binary=True)
 
 
 def image_to_png_bytes(image: QtGui.QImage) -> bytes:

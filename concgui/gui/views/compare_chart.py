@@ -19,6 +19,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from ...engine.records import RunResult
 from .. import theme
 from ..export import install_export_menu
+from .chart import ThemedPlot
 
 
 def ideal_wall(baseline: RunResult, result: RunResult) -> float:
@@ -48,7 +49,7 @@ def speedup_text(baseline: float, wall: float) -> str:
     return f"{slower:.1f}× slower" if slower < 10 else f"{slower:.0f}× slower"
 
 
-class CompareChart(pg.PlotWidget):
+class CompareChart(ThemedPlot):
     """Bar chart of wall time per executor; ``set_results(results)`` with the baseline first."""
 
     def __init__(self, parent: QtWidgets.QWidget | None = None, dark: bool | None = None) -> None:
@@ -223,29 +224,15 @@ class CompareChart(pg.PlotWidget):
             what = f"{spec.get('tasks', '')} × {spec.get('workload', '')}"
             head.append((what, what))
         html = theme.fit_title(self.width() - 40.0, head, legend, colors["foreground"])
-        if html != getattr(self, "_title_html", None):
-            self._title_html = html
-            theme.set_title(self, html)
+        self._set_title(html)
 
-    def _alive(self) -> bool:
-        """Built and not closed (pyqtgraph's close() drops the plot, then Qt still sends events)."""
-        return "_ready" in self.__dict__ and self.plotItem is not None and not getattr(self, "closed", False)
-
-    def resizeEvent(self, event: QtGui.QResizeEvent) -> None:
-        if self._alive() and event.oldSize().width() != event.size().width():
-            self._draw()  # labels and tick names adapt to the room per bar
-        super().resizeEvent(event)  # after the title shrank: the layout then fits the new width
+    def _on_width_changed(self) -> None:
+        self._draw()
 
     def _apply_theme(self) -> None:
         colors = theme.apply_plot_theme(self, self._dark)
         self._ideal.setPen(pg.mkPen(colors["foreground"], width=2.5, style=QtCore.Qt.PenStyle.DashLine))
         self._draw()
-
-    def changeEvent(self, event: QtCore.QEvent) -> None:
-        if self._alive() and event.type() in (QtCore.QEvent.Type.PaletteChange,
-                                                          QtCore.QEvent.Type.ApplicationPaletteChange):
-            self._apply_theme()
-        super().changeEvent(event)
 
     def _on_mouse_moved(self, scene_pos: QtCore.QPointF) -> None:
         vb = self.getViewBox()

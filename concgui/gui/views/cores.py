@@ -21,6 +21,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from ...engine.live import RunState
 from .. import theme
 from ..export import install_export_menu
+from .chart import ThemedPlot
 
 SAMPLE_MS = 100  # 10 Hz
 TREE_COLOR = "#D55E00"  # vermillion, dashed: this run's own processes
@@ -85,7 +86,7 @@ class CpuTimesSampler:
         return np.clip(pct, 0.0, 100.0)
 
 
-class CoreUsagePlot(pg.PlotWidget):
+class CoreUsagePlot(ThemedPlot):
     """Per-core CPU load: live rolling between runs, a run's samples when given a RunState.
 
     ``export_handler`` (optional) replaces the file dialog of "Export image…".
@@ -347,18 +348,10 @@ class CoreUsagePlot(pg.PlotWidget):
             legend.append((theme.swatch(theme.STARTUP_COLOR, "start-up"), "■ start-up"))
         head = [("<b>CPU load per core</b>", "CPU load per core"), (where, where)]
         html = theme.fit_title(self.width() - 40.0, head, legend, colors["foreground"])
-        if html != getattr(self, "_title_html", None):
-            self._title_html = html
-            theme.set_title(self, html)
+        self._set_title(html)
 
-    def _alive(self) -> bool:
-        """Built and not closed (pyqtgraph's close() drops the plot, then Qt still sends events)."""
-        return "_ready" in self.__dict__ and self.plotItem is not None and not getattr(self, "closed", False)
-
-    def resizeEvent(self, event: Any) -> None:
-        if self._alive() and event.oldSize().width() != event.size().width():
-            self._update_title()
-        super().resizeEvent(event)  # after the title shrank: the layout then fits the new width
+    def _on_width_changed(self) -> None:
+        self._update_title()
 
     def _apply_theme(self) -> None:
         colors = theme.apply_plot_theme(self, self._dark)
@@ -370,12 +363,6 @@ class CoreUsagePlot(pg.PlotWidget):
         self._startup.setBrush(theme.with_alpha(theme.STARTUP_COLOR, 90 if dark else 55))
         self._empty.setColor(colors["muted"])
         self._update_title()
-
-    def changeEvent(self, event: QtCore.QEvent) -> None:
-        if self._alive() and event.type() in (QtCore.QEvent.Type.PaletteChange,
-                                                          QtCore.QEvent.Type.ApplicationPaletteChange):
-            self._apply_theme()
-        super().changeEvent(event)
 
     def closeEvent(self, event: Any) -> None:
         self.stop()

@@ -37,6 +37,7 @@ from ...engine.live import STATES, RunState
 from ...engine.records import RunResult, TaskRecord
 from .. import theme
 from ..export import install_export_menu
+from .chart import ThemedPlot
 
 WAITING, RUNNING, OK, ERROR, CANCELLED = range(5)
 CODES: dict[str, int] = {s: i for i, s in enumerate(STATES)}
@@ -215,7 +216,7 @@ class _LaneTracks:
         heapq.heappush(self.busy, (end, track))
 
 
-class TimelineView(pg.PlotWidget):
+class TimelineView(ThemedPlot):
     """Live timeline of a run's tasks: ``set_state(state)``, then ``refresh()`` from a timer.
 
     ``export_handler`` (optional) replaces the file dialog of the
@@ -973,19 +974,8 @@ class TimelineView(pg.PlotWidget):
     def _title_width(self) -> float:
         return self.width() - 40.0
 
-    def _alive(self) -> bool:
-        """Built and not closed (pyqtgraph's close() drops the plot, then Qt still sends events)."""
-        return "_ready" in self.__dict__ and self.plotItem is not None and not getattr(self, "closed", False)
-
-    def resizeEvent(self, event: QtGui.QResizeEvent) -> None:
-        if self._alive() and event.oldSize().width() != event.size().width():
-            self._update_legend()
-        super().resizeEvent(event)  # after the title shrank: the layout then fits the new width
-
-    def _set_title(self, html: str) -> None:
-        if html != getattr(self, "_title_html", None):  # re-laying out rich text costs ~1 ms
-            self._title_html = html
-            theme.set_title(self, html)
+    def _on_width_changed(self) -> None:
+        self._update_legend()
 
     def _show_empty(self) -> None:
         self._placeholder.setVisible(True)
@@ -1013,12 +1003,6 @@ class TimelineView(pg.PlotWidget):
         self._placeholder.setColor(colors["muted"])
         self._grid.setOpts(brush=theme.mix(colors["grid"], colors["background"], 0.13))
         self._update_legend()
-
-    def changeEvent(self, event: QtCore.QEvent) -> None:
-        if self._alive() and event.type() in (QtCore.QEvent.Type.PaletteChange,
-                                                          QtCore.QEvent.Type.ApplicationPaletteChange):
-            self._apply_theme()
-        super().changeEvent(event)
 
     # --- following, mouse ----------------------------------------------------------------
     def _apply_follow(self) -> None:

@@ -1,0 +1,43 @@
+"""What every ConcGUI chart shares: a title that fits its width, and the system theme followed live."""
+
+from __future__ import annotations
+
+import pyqtgraph as pg
+from PySide6 import QtCore, QtGui
+
+from .. import theme
+
+
+class ThemedPlot(pg.PlotWidget):
+    """Base of the timeline, cores and comparison charts.
+
+    A subclass sets ``self._ready = True`` at the end of its ``__init__`` and
+    overrides ``_on_width_changed`` (re-fit titles and labels) and
+    ``_apply_theme`` (re-colour after a palette change).
+    """
+
+    def _alive(self) -> bool:
+        """Built and not closed (pyqtgraph's close() drops the plot, then Qt still sends events)."""
+        return "_ready" in self.__dict__ and self.plotItem is not None and not getattr(self, "closed", False)
+
+    def _set_title(self, html: str) -> None:
+        if html != getattr(self, "_title_html", None):  # re-laying out rich text costs ~1 ms
+            self._title_html = html
+            theme.set_title(self, html)
+
+    def _on_width_changed(self) -> None:
+        pass
+
+    def _apply_theme(self) -> None:
+        pass
+
+    def resizeEvent(self, event: QtGui.QResizeEvent) -> None:  # noqa: N802 - Qt's name
+        if self._alive() and event.oldSize().width() != event.size().width():
+            self._on_width_changed()
+        super().resizeEvent(event)  # after the title shrank: the layout then fits the new width
+
+    def changeEvent(self, event: QtCore.QEvent) -> None:  # noqa: N802 - Qt's name
+        if self._alive() and event.type() in (QtCore.QEvent.Type.PaletteChange,
+                                              QtCore.QEvent.Type.ApplicationPaletteChange):
+            self._apply_theme()
+        super().changeEvent(event)
