@@ -64,7 +64,7 @@ def event_to_json(e: Event) -> dict[str, Any]:
         return {"type": "task_started", "index": e.index, "worker": e.worker, "pid": e.pid,
                 "thread_id": e.thread_id, "start": e.start}
     if isinstance(e, TaskFinished):
-        return {"type": "task_finished", "record": e.record.to_dict()}
+        return {"type": "task_finished", "record": e.record.to_row()}
     if isinstance(e, CpuSampled):
         return {"type": "cpu", "sample": e.sample.to_dict()}
     if isinstance(e, StartupFinished):
@@ -82,7 +82,8 @@ def event_from_json(d: dict[str, Any]) -> Event:
     if kind == "task_started":
         return TaskStarted(d["index"], d["worker"], d["pid"], d["thread_id"], d["start"])
     if kind == "task_finished":
-        return TaskFinished(TaskRecord.from_dict(d["record"]))
+        r = d["record"]
+        return TaskFinished(TaskRecord(*r) if isinstance(r, list) else TaskRecord.from_dict(r))
     if kind == "cpu":
         return CpuSampled(CpuSample.from_dict(d["sample"]))
     if kind == "startup_finished":

@@ -23,8 +23,8 @@ import threading
 from collections import deque
 from pathlib import Path
 
-from .events import EventSink, RunFinished, event_from_json, event_to_json
-from .records import RunResult
+from .events import Event, EventSink, RunFinished, TaskFinished, event_from_json, event_to_json
+from .records import CANCELLED, RunResult, TaskRecord
 from .runner import Run
 from .spec import ExperimentSpec, SpecError
 from .summary import summarize
@@ -125,6 +125,7 @@ class EngineProcess:
 
     def _read_events(self, proc: subprocess.Popen) -> tuple[RunResult | None, dict | None]:
         result, problem = None, None
+        records: dict[int, TaskRecord] = {}  # every task's final record, from its TaskFinished
         for line in proc.stdout:
             try:
                 msg = json.loads(line)
@@ -136,8 +137,13 @@ class EngineProcess:
                 self.stderr_tail.append(f"unreadable engine output ({exc}): {line[:200]!r}")
                 continue
             for e in events:
-                if isinstance(e, RunFinished):
+                if isinstance(e, TaskFinished):
+                    records[e.record.index] = e.record
+                elif isinstance(e, RunFinished):
                     result = e.result
+                    # the engine does not send 100,000 records twice: they came one by one
+                    result.tasks = [records.get(i) or TaskRecord(i, status=CANCELLED)
+                                    for i in range(int(result.spec.get("tasks", 0)))]
                     if self.baseline is not None:
                         result.summary = summarize(result, self.baseline)
             if self.on_events is not None:
@@ -178,7 +184,7 @@ def serve(stdin=None) -> int:
     try:
         line = stdin.readline()
         spec = ExperimentSpec.from_dict(json.loads(line))
-        run = Run(spec, lambda events: send({"events": [event_to_json(e) for e in events]}))
+        run = Run(spec, lambda events: send({"events": [_encode(e) for e in events]}))
         threading.Thread(target=_watch_stdin, args=(stdin, run), daemon=True, name="concgui-stdin").start()
         run.execute()
         return 0
@@ -196,6 +202,13 @@ def serve(stdin=None) -> int:
         return 1
     finally:
         out.flush()
+
+
+def _encode(e: Event) -> dict:
+    """An event for the stream; a finished run travels without its task records (sent already)."""
+    if isinstance(e, RunFinished):
+        return {"type": "run_finished", "result": e.result.to_dict(tasks=False)}
+    return event_to_json(e)
 
 
 def _watch_stdin(stdin, run: Run) -> None:

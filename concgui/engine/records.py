@@ -54,6 +54,11 @@ class TaskRecord:
     def from_dict(cls, d: dict[str, Any]) -> TaskRecord:
         return cls(**{k: d.get(k, getattr(_DEFAULT, k)) for k in _FIELDS})
 
+    def to_row(self) -> list:
+        """The fields in declaration order: the compact form the live stream uses."""
+        return [self.index, self.worker, self.pid, self.thread_id, self.submitted, self.start, self.end,
+                self.cpu_seconds, self.status, self.error]
+
 
 _FIELDS = TaskRecord.__slots__
 _DEFAULT = TaskRecord(0)
@@ -92,7 +97,8 @@ class RunResult:
     summary: dict[str, Any] = field(default_factory=dict)
     version: int = RESULT_VERSION
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, tasks: bool = True) -> dict[str, Any]:
+        """The JSON result; ``tasks=False`` leaves the (possibly 100,000) task records out."""
         return {
             "version": self.version,
             "spec": self.spec,
@@ -104,7 +110,7 @@ class RunResult:
             "wall_seconds": self.wall_seconds,
             "workers": self.workers,
             "summary": self.summary,
-            "tasks": [t.to_dict() for t in self.tasks],
+            "tasks": [t.to_dict() for t in self.tasks] if tasks else [],
             "cpu_samples": [s.to_dict() for s in self.cpu_samples],
         }
 

@@ -305,6 +305,7 @@ class Run:
                 q.cancel_join_thread()
         if ctl.cancel.is_set() and status == OK:
             status = "cancelled"
+        ended_late = []  # every task gets one TaskFinished, those the run's end settled too
         for r in ctl.records:
             if r.status in (WAITING, RUNNING):
                 r.submitted = ctl.submitted[r.index]
@@ -313,6 +314,9 @@ class Run:
                     r.error = {"type": "Abandoned", "message": "still running when the run ended",
                                "traceback": ""}
                 r.status = CANCELLED
+                ended_late.append(TaskFinished(r))
+        if ended_late and ctl._on_events is not None:
+            ctl.deliver(ended_late)
         work_start = ctl.work_start if ctl.work_start is not None else 0.0
         ends = [r.end for r in ctl.records if r.end is not None]
         result = RunResult(
