@@ -44,8 +44,9 @@ class ProjectMeta:
 
     @property
     def windows_version(self) -> str:
-        """Four numeric fields for Windows' VIProductVersion: 0.1.0 -> 0.1.0.0."""
-        numbers = [int(n) for n in re.findall(r"\d+", self.version.split("+")[0])[:4]]
+        """Four numeric fields for Windows' VIProductVersion: 0.1.0 -> 0.1.0.0 (pre-release tags dropped)."""
+        release = re.match(r"\d+(\.\d+)*", self.version)
+        numbers = [int(n) for n in (release.group(0) if release else "0").split(".")[:4]]
         return ".".join(str(n) for n in (numbers + [0, 0, 0, 0])[:4])
 
 

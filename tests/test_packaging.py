@@ -63,7 +63,7 @@ def test_meta_versions_and_icons():
     for kind in ("16", "48", "256", "ico", "icns"):
         assert META.icon_file(kind).is_file(), kind
     meta = project_meta.ProjectMeta(**{**META.__dict__, "version": "1.2.0rc1"})
-    assert meta.deb_version == "1.2.0~rc1" and meta.windows_version == "1.2.0.1"
+    assert meta.deb_version == "1.2.0~rc1" and meta.windows_version == "1.2.0.0"
 
 
 def test_icon_pngs_have_their_sizes():
