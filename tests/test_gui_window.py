@@ -61,8 +61,9 @@ def test_run_streams_live_events_into_the_views_and_history(qtbot, window):
     assert window.progress.value() == 4
     assert "Task 0 finished" in window.console.toPlainText()
     assert "All tasks done" in window.console.toPlainText()
-    rows = window.store.list_runs()
-    assert len(rows) == 1 and rows[0]["executor"] == "thread-pool"
+    qtbot.waitUntil(lambda: len(window.store.list_runs()) == 1)  # written by the history writer thread
+    assert window.store.list_runs()[0]["executor"] == "thread-pool"
+    qtbot.waitUntil(lambda: bool(window.history.model_row(window.store.list_runs()[0]["id"])))  # the list refreshed
     assert window.summary.value_text("wall_seconds") != "—"
 
 
@@ -103,7 +104,7 @@ def test_compare_runs_every_checked_executor_against_the_first(qtbot, window):
     assert window.compare_table.rowCount() == 2
     assert window.compare_table.item(1, 3).text().endswith("×")
     assert results[1].summary["speedup"] > 1.5  # three 0.2 s sleeps overlap in threads
-    assert len(window.store.list_runs()) == 2
+    qtbot.waitUntil(lambda: len(window.store.list_runs()) == 2)
 
 
 def test_a_past_run_reopens_into_every_view(qtbot, window):
@@ -111,6 +112,7 @@ def test_a_past_run_reopens_into_every_view(qtbot, window):
                                                        duration=0.1, isolation="inline"))
     run_and_wait(qtbot, window, ExperimentSpec(workload="noop", executor="sequential", tasks=5,
                                                isolation="inline"))
+    qtbot.waitUntil(lambda: len(window.store.list_runs()) == 2)
     first_id = min(r["id"] for r in window.store.list_runs())
     window.open_history_run(first_id)
     assert window.result.to_dict() == first.to_dict()

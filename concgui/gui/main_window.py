@@ -45,6 +45,7 @@ from ..engine.exports import load_results, save_csv, save_result, save_trace
 from ..engine.live import RunState
 from ..history import HistoryStore
 from . import export, report
+from .history_writer import HistoryWriter
 from .presets import load_presets
 from .run_controller import RunController
 from .views.compare_chart import CompareChart
@@ -72,14 +73,16 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.setWindowTitle("ConcGUI — concurrency and parallelism in Python, live")
         self.settings = QSettings()
-        self.store = HistoryStore(history_path)
+        self.store = HistoryStore(history_path)  # reads, deletes, opened files: on the GUI thread
+        self.writer = HistoryWriter(self.store.path)  # runs as they go: on the writer's thread
         self.controller = RunController(self)
         self.result: RunResult | None = None  # the run shown in the views
         self.compare_results: list[RunResult] = []
         self._baselines: dict[tuple, RunResult] = {}
         self._screenshot: str | None = None
         self._closing = False
-        self._history_id: int | None = None  # the running run's row, written before its first task
+        self._history_token: int | None = None  # the running run, once its row is queued for writing
+        self._tokens = 0
         self._unsaved: list[TaskRecord] = []
         self._last_flush = 0.0
 
@@ -92,6 +95,10 @@ class MainWindow(QMainWindow):
         self._view_timer = QTimer(self)
         self._view_timer.setInterval(VIEW_REFRESH_MS)
         self._view_timer.timeout.connect(self._refresh_views)
+        self._writer_timer = QTimer(self)
+        self._writer_timer.setInterval(100)
+        self._writer_timer.timeout.connect(self._on_history_written)
+        self._writer_timer.start()
         self._update_buttons()
         if self.store.notice:
             QTimer.singleShot(0, lambda: QMessageBox.warning(self, "History", self.store.notice))
@@ -370,26 +377,33 @@ class MainWindow(QMainWindow):
 
     def _on_updated(self, state: RunState, events: list) -> None:
         self.console.on_events(events)
-        if self._history_id is None and state.spec:
-            self._history_id = self._history_write(
-                self.store.begin_run, state.spec, state.environment, time.time(), state.environment.get("pid", 0))
+        if self._history_token is None and state.spec:
+            self._tokens += 1
+            self._history_token = self._tokens
+            self.writer.begin(self._tokens, state.spec, state.environment, time.time(),
+                              state.environment.get("pid", 0))
         self._unsaved.extend(e.record for e in events if isinstance(e, TaskFinished))
 
     def _flush_history(self, force: bool = False) -> None:
-        """Write finished tasks in batches, so a crash loses at most the last quarter second."""
+        """Queue finished tasks in batches, so a crash loses at most the last quarter second."""
         now = time.monotonic()
-        if self._history_id is None or not self._unsaved or (not force and now - self._last_flush
-                                                              < HISTORY_FLUSH_SECONDS):
+        if self._history_token is None or not self._unsaved or (
+                not force and now - self._last_flush < HISTORY_FLUSH_SECONDS):
             return
         batch, self._unsaved, self._last_flush = self._unsaved, [], now
-        self._history_write(self.store.add_tasks, self._history_id, batch)
+        self.writer.add(self._history_token, batch)
 
-    def _history_write(self, write, *args):
-        try:
-            return write(*args)
-        except Exception as exc:  # noqa: BLE001 - the run goes on and stays on screen; say why it is not kept
-            self.statusBar().showMessage(f"Could not write to the history: {exc}")
-            return None
+    def _on_history_written(self) -> None:
+        """Take the writer's reports: refresh the list, or say why a run is not kept."""
+        refresh = False
+        while self.writer.outcomes:
+            kind, _token, detail = self.writer.outcomes.popleft()
+            if kind == "saved":
+                refresh = True
+            else:
+                self.statusBar().showMessage(f"Could not write to the history: {detail}")
+        if refresh:
+            self.history.refresh()
 
     def _refresh_views(self) -> None:
         state = self.controller.state
@@ -406,12 +420,12 @@ class MainWindow(QMainWindow):
 
     def _on_run_finished(self, result: RunResult) -> None:
         self.result = result
-        run_id, self._history_id, self._unsaved = self._history_id, None, []
-        if run_id is None:
-            self._history_write(self.store.save, result)
-        else:
-            self._history_write(self.store.finish_run, run_id, result)
-        self.history.refresh()
+        self._flush_history(force=True)
+        token, self._history_token = self._history_token, None
+        if token is None:
+            self._tokens += 1
+            token = self._tokens
+        self.writer.finish(token, result)
         if result.spec.get("executor") == "sequential" and result.status == "ok":
             self._baselines[_baseline_key(result.spec)] = result
         self.summary.set_result(result)
@@ -427,8 +441,7 @@ class MainWindow(QMainWindow):
 
     def _on_run_failed(self, message: str) -> None:
         self._flush_history(force=True)  # what finished is kept; the run shows as interrupted
-        self._history_id = None
-        self.history.refresh()
+        self._history_token = None
         self.console.write(message)
         self.summary.set_result(None)
         self.statusBar().showMessage(message)
@@ -630,5 +643,8 @@ class MainWindow(QMainWindow):
         self.cores.stop()
         self.form.shutdown()
         self._save_settings()
+        self._flush_history(force=True)
+        self.writer.close()  # bounded: a stuck disk must not keep the app from closing
+        self._writer_timer.stop()
         self.store.close()
         super().closeEvent(event)
