@@ -43,9 +43,9 @@ class CpuSampler:
         if self._thread is not None:
             self._thread.join()
 
-    def _tree_cpu(self, me) -> float:
+    def _tree_cpu(self, me, children: list) -> float:
         total = sum(me.cpu_times()[:2])
-        for child in me.children(recursive=True):
+        for child in children:
             try:
                 total += sum(child.cpu_times()[:2])
             except psutil.Error:
@@ -53,11 +53,19 @@ class CpuSampler:
         return total
 
     def _loop(self) -> None:
+        """Sample; few system calls per sample, because each one gives up the GIL, and CPU-bound
+        threads in this process make every re-acquisition wait (the child list is refreshed once
+        a second, not every sample)."""
         me = psutil.Process(os.getpid())
-        last_cpu, last_t = self._tree_cpu(me), time.perf_counter()
+        children = me.children(recursive=True)
+        listed = time.perf_counter()
+        last_cpu, last_t = self._tree_cpu(me, children), listed
         while not self._stop.wait(self.interval):
             per_core = psutil.cpu_percent(percpu=True)
-            cpu, t = self._tree_cpu(me), time.perf_counter()
+            t = time.perf_counter()
+            if t - listed >= 1.0:
+                children, listed = me.children(recursive=True), t
+            cpu = self._tree_cpu(me, children)
             tree = max(0.0, 100.0 * (cpu - last_cpu) / max(t - last_t, 1e-6))
             last_cpu, last_t = cpu, t
             sample = CpuSample((time.perf_counter_ns() - self.t0_ns) / 1e9, per_core, round(tree, 1))
