@@ -169,9 +169,34 @@ def gui_figures(n: int) -> None:
         report("gui_benchmark_exit_code", out.returncode, "", "0", False, stderr=out.stderr[-2000:])
 
 
+# --- issue 4: the installers ----------------------------------------------------------
+def packaging_figures(build: bool) -> None:
+    """Bundle and .deb sizes, build time and the frozen app's time to window (from build_linux.py)."""
+    path = ROOT / "build" / "packaging-figures.json"
+    if build:
+        out = subprocess.run([sys.executable, str(ROOT / "packaging" / "build_linux.py"), "--formats", "deb"],
+                             capture_output=True, text=True, timeout=1800)
+        if out.returncode:
+            report("packaging_build_exit_code", out.returncode, "", "0", False, stderr=out.stderr[-2000:])
+            return
+    if not path.exists():
+        report("packaging_figures", 0, "", "run packaging/build_linux.py first", False)
+        return
+    fig = json.loads(path.read_text())
+    report("bundle_mb", fig.get("bundle_mb", float("nan")), "MB", "", None)
+    report("deb_mb", fig.get("deb_mb", float("nan")), "MB", "< 80 MB", fig.get("deb_mb", 1e9) < 80)
+    report("build_seconds", fig.get("build_seconds", float("nan")), "s", "", None)
+    window = fig.get("window_seconds")
+    if window is not None:
+        report("frozen_window_seconds", window, "s", "<= 2 s", window <= 2.0)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", default="engine,gui", help="comma-separated sections: engine, gui")
+    parser.add_argument("--only", default="engine,gui,packaging",
+                        help="comma-separated sections: engine, gui, packaging")
+    parser.add_argument("--no-build", action="store_true",
+                        help="packaging: report the last build's figures instead of building again")
     parser.add_argument("--quick", action="store_true", help="fewer repeats and tasks (a smoke test)")
     parser.add_argument("--json", metavar="PATH", help="also write every figure to this file")
     args = parser.parse_args()
@@ -186,6 +211,8 @@ def main() -> int:
         memory_100k(n)
     if "gui" in sections:
         gui_figures(n)
+    if "packaging" in sections:
+        packaging_figures(build=not args.no_build)
     failed = [f["figure"] for f in FIGURES if f["pass"] is False]
     summary = {"summary": True, "figures": len(FIGURES), "failed": failed,
                "seconds": round(time.perf_counter() - started, 1), "cpu_count": os.cpu_count()}
