@@ -24,6 +24,7 @@ from collections import deque
 from pathlib import Path
 
 from .events import Event, EventSink, RunFinished, TaskFinished, event_from_json, event_to_json
+from .executors.processes import describe_exit
 from .records import CANCELLED, RunResult, TaskRecord
 from .runner import Run
 from .spec import ExperimentSpec, SpecError
@@ -31,6 +32,9 @@ from .summary import summarize
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 CANCEL_GRACE = 2.0
+#: seconds past a run's timeout after which the parent kills an engine that has not ended by itself
+#: (the engine ends the run at its timeout; this only guards against an engine that is stuck)
+TIMEOUT_SLACK = 15.0
 
 
 def engine_command(python: str | None = None) -> list[str]:
@@ -54,6 +58,7 @@ class EngineProcess:
         self._proc: subprocess.Popen | None = None
         self._cancelled = threading.Event()
         self._lock = threading.Lock()
+        self._killed_stuck = False
 
     def cancel(self) -> None:
         """Ask the engine to stop; it is terminated if it has not ended within 2 s."""
@@ -89,8 +94,14 @@ class EngineProcess:
             raise SpecError("python", f"cannot start {self.spec.python or sys.executable}: {exc}") from None
         with self._lock:
             self._proc = proc
-        stderr_reader = threading.Thread(target=self._read_stderr, args=(proc,), daemon=True)
+        stderr_reader = threading.Thread(target=self._read_stderr, args=(proc,), daemon=True,
+                                         name="concgui-engine-stderr")
         stderr_reader.start()
+        killer = None
+        if self.spec.timeout:
+            killer = threading.Timer(self.spec.timeout + TIMEOUT_SLACK, self._kill_stuck, args=(proc,))
+            killer.name, killer.daemon = "concgui-engine-timeout", True
+            killer.start()
         try:
             try:
                 proc.stdin.write(json.dumps(self.spec.to_dict()).encode() + b"\n")
@@ -112,16 +123,30 @@ class EngineProcess:
                 proc.wait()
             proc.stdout.close()
             stderr_reader.join(2)
+            if killer is not None:
+                killer.cancel()
         if problem and problem.get("type") == "spec_error":
-            raise SpecError(problem["field"], problem["message"].split(": ", 1)[-1])
+            field = str(problem.get("field") or "spec")
+            raise SpecError(field, str(problem.get("message", "")).split(": ", 1)[-1])
         if result is None:
-            detail = problem.get("message") if problem else f"exit code {proc.returncode}"
+            if self._killed_stuck:
+                detail = (f"it was still running {TIMEOUT_SLACK:g} s after the run's {self.spec.timeout:g} s "
+                          "timeout and was killed")
+            elif problem and problem.get("message"):
+                detail = str(problem["message"])
+            else:
+                detail = describe_exit(proc.returncode)
             tail = "\n".join(self.stderr_tail)
             raise RuntimeError(f"the engine process failed ({detail})"
-                               + (f"; its last output:\n{tail}" if tail else ""))
+                               + (f"; its last output:\n{tail}" if tail else "; it printed nothing"))
         if self.baseline is not None:
             result.summary = summarize(result, self.baseline)
         return result
+
+    def _kill_stuck(self, proc: subprocess.Popen) -> None:
+        if proc.poll() is None:
+            self._killed_stuck = True
+            proc.kill()
 
     def _read_events(self, proc: subprocess.Popen) -> tuple[RunResult | None, dict | None]:
         result, problem = None, None
@@ -129,6 +154,8 @@ class EngineProcess:
         for line in proc.stdout:
             try:
                 msg = json.loads(line)
+                if not isinstance(msg, dict):
+                    raise TypeError(f"a JSON {type(msg).__name__}, not an object")
                 if "events" not in msg:
                     problem = msg
                     continue
@@ -163,6 +190,7 @@ def serve(stdin=None) -> int:
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops us through stdin
+    own_process = stdin is None  # a real engine process, not a test calling serve() in-process
     out = os.fdopen(os.dup(1), "w", encoding="utf-8")
     os.dup2(2, 1)  # whatever tasks print goes to stderr, never into the protocol
     sys.stdout = sys.stderr
@@ -185,8 +213,14 @@ def serve(stdin=None) -> int:
         line = stdin.readline()
         spec = ExperimentSpec.from_dict(json.loads(line))
         run = Run(spec, lambda events: send({"events": [_encode(e) for e in events]}))
+        run.fork_safe_consumer = True  # send() writes to a file of its own, never to sys.stdout
         threading.Thread(target=_watch_stdin, args=(stdin, run), daemon=True, name="concgui-stdin").start()
-        run.execute()
+        if own_process:
+            threading.Thread(target=_exit_if_abandoned, args=(run, out, write_lock), daemon=True,
+                             name="concgui-exit-guard").start()
+        result = run.execute()
+        if own_process and any(t.error and t.error.get("type") == "Abandoned" for t in result.tasks):
+            _exit_now(out, write_lock)  # threads that cannot be stopped must not keep this process alive
         return 0
     except SpecError as exc:
         send({"type": "spec_error", "field": exc.field, "message": str(exc)})
@@ -209,6 +243,21 @@ def _encode(e: Event) -> dict:
     if isinstance(e, RunFinished):
         return {"type": "run_finished", "result": e.result.to_dict(tasks=False)}
     return event_to_json(e)
+
+
+def _exit_if_abandoned(run: Run, out, write_lock: threading.Lock) -> None:
+    """End the engine once a run was finished without its executor (its calling thread is stuck)."""
+    run.result_ready.wait()
+    if run.abandoned:
+        _exit_now(out, write_lock)
+
+
+def _exit_now(out, write_lock: threading.Lock) -> None:
+    """Flush the protocol and leave at once: abandoned threads would block a normal exit forever."""
+    with write_lock:
+        out.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def _watch_stdin(stdin, run: Run) -> None:

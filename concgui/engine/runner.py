@@ -29,14 +29,22 @@ from .events import (
     TaskStarted,
 )
 from .executors import get_executor
+from .executors.base import STOP_GRACE
+from .executors.processes import PROCESS_EXECUTORS, choose_start_method
 from .records import CANCELLED, ERROR, OK, RUNNING, WAITING, CpuSample, RunResult, TaskRecord
 from .sampler import CpuSampler
 from .spec import ExperimentSpec, SpecError
 from .summary import summarize
 from .worker import WorkerContext, describe_error, thread_context
-from .workloads import FunctionError, Job, resolve_function
+from .workloads import FunctionError, Job, load_function
 
 PUMP_INTERVAL = 0.025
+IMPORT_TIMEOUT = 10.0  # seconds a custom function's module may take to import in the parent
+#: seconds after a cancel (or timeout) before a run whose executor has not returned is finished
+#: without it: its tasks run on the calling thread (sequential, asyncio), which cannot be interrupted
+ABANDON_AFTER = STOP_GRACE + 0.5
+#: the same for executors that stop their workers themselves (bounded), as a last resort
+ABANDON_AFTER_POOLS = STOP_GRACE + 8.0
 
 
 def task_sizes(spec: ExperimentSpec) -> list[float]:
@@ -49,10 +57,14 @@ def task_sizes(spec: ExperimentSpec) -> list[float]:
 
 
 def make_job(spec: ExperimentSpec) -> Job:
-    """Resolve everything a worker needs once, in the parent, so bad input fails early."""
+    """Resolve everything a worker needs once, in the parent, so bad input fails early.
+
+    A custom function's module is imported within :data:`IMPORT_TIMEOUT` seconds or refused:
+    an import that waits forever must not hang the run before it starts.
+    """
     if spec.workload == "custom":
         try:
-            resolve_function(spec.function)
+            load_function(spec.function, IMPORT_TIMEOUT)
         except FunctionError as exc:
             raise SpecError("function", str(exc)) from None
     f: dict[str, float] = {}
@@ -91,6 +103,9 @@ class RunControl:
         self._lane_counts: dict[str, int] = {}
         self._on_events = on_events
         self.consumer_error: str | None = None
+        self.start_method = spec.effective_start_method()  # may be switched: see choose_start_method
+        self.worker_environ: dict[str, str] | None = None  # given to workers when fork was switched
+        self.timed_out = False
         self._main_pid = 0
         self._main_tid = threading.get_native_id()
         if spec.tasks == 0:
@@ -244,15 +259,30 @@ class RunControl:
 
 
 class Run:
-    """One experiment in this process: ``execute()`` blocks, ``cancel()`` may come from any thread."""
+    """One experiment in this process: ``execute()`` blocks, ``cancel()`` may come from any thread.
+
+    A run ends when its executor returns.  If it has not returned soon after a cancel or the
+    timeout (a task that ignores the cancel holds the calling thread: sequential, asyncio), the
+    pump finishes the run without it: the task is reported abandoned, the consumer gets
+    ``RunFinished`` and :attr:`abandoned` is True; ``execute()`` returns that same result if the
+    task ever lets it.
+    """
+
+    #: whether the event consumer is ConcGUI's own stream writer, which holds no lock a forked
+    #: child needs (the engine process sets it); any other consumer is code we do not know
+    fork_safe_consumer = False
 
     def __init__(self, spec: ExperimentSpec, on_events: EventSink | None = None,
                  baseline: RunResult | None = None) -> None:
         self.spec = spec
         self.on_events = on_events
         self.baseline = baseline
+        self.abandoned = False
+        self.result_ready = threading.Event()
         self._cancel = threading.Event()
         self._control: RunControl | None = None
+        self._lock = threading.Lock()
+        self._result: RunResult | None = None
 
     def cancel(self) -> None:
         self._cancel.set()
@@ -272,6 +302,12 @@ class Run:
         workers = executor.workers_for(spec)
         ctl = RunControl(spec, job, workers, self.on_events)
         ctl._main_pid = os.getpid()
+        if spec.executor in PROCESS_EXECUTORS:
+            ctl.start_method, note = choose_start_method(
+                spec, foreign_consumer=self.on_events is not None and not self.fork_safe_consumer)
+            if note:
+                env["start_method"], env["start_method_note"] = ctl.start_method, note
+                ctl.worker_environ = dict(os.environ)  # what a forked worker would have seen
         self._control = ctl
         if self._cancel.is_set():
             ctl.cancel.set()
@@ -281,62 +317,103 @@ class Run:
         sampler = CpuSampler(ctl.t0_ns, ctl.sink.append)
         sampler.start()
         stop_pump = threading.Event()
+        deadline = time.monotonic() + spec.timeout if spec.timeout else None
+        patience = ABANDON_AFTER if executor.on_calling_thread else ABANDON_AFTER_POOLS
 
         def pump() -> None:
+            cancelled_at = None
             while not stop_pump.wait(PUMP_INTERVAL):
                 ctl.drain()
+                if deadline is not None and not ctl.timed_out and time.monotonic() > deadline:
+                    ctl.timed_out = True
+                    ctl.cancel.set()
+                if ctl.cancel.is_set():
+                    cancelled_at = cancelled_at or time.monotonic()
+                    if time.monotonic() - cancelled_at > patience and not ctl.stopped.is_set():
+                        self.abandoned = True  # before RunFinished reaches the consumer
+                        self._conclude(ctl, sampler, env, started_at, "cancelled", None, ctl.now())
+                        return
 
         pump_thread = threading.Thread(target=pump, name="concgui-pump", daemon=True)
         pump_thread.start()
         status, error = OK, None
         try:
-            executor.run(ctl)
-        except Exception as exc:  # noqa: BLE001 - the run fails, the program does not
-            status, error = "failed", f"{type(exc).__name__}: {exc}"
+            try:
+                executor.run(ctl)
+            except Exception as exc:  # noqa: BLE001 - the run fails, the program does not
+                status, error = "failed", f"{type(exc).__name__}: {exc}"
+            finally:
+                end_time = ctl.now()
+                ctl.stopped.set()
+                stop_pump.set()
+                pump_thread.join()
+            return self._conclude(ctl, sampler, env, started_at, status, error, end_time)
         finally:
-            end_time = ctl.now()
-            ctl.stopped.set()
             sampler.stop()
-            stop_pump.set()
-            pump_thread.join()
-            ctl.drain()
             for q in ctl.queues:
                 q.close()
                 q.cancel_join_thread()
-        if ctl.cancel.is_set() and status == OK:
-            status = "cancelled"
-        ended_late = []  # every task gets one TaskFinished, those the run's end settled too
-        for r in ctl.records:
-            if r.status in (WAITING, RUNNING):
-                r.submitted = ctl.submitted[r.index]
-                if r.status == RUNNING:
-                    r.end = end_time
-                    r.error = {"type": "Abandoned", "message": "still running when the run ended",
-                               "traceback": ""}
-                r.status = CANCELLED
-                ended_late.append(TaskFinished(r))
-        if ended_late and ctl._on_events is not None:
-            ctl.deliver(ended_late)
-        work_start = ctl.work_start if ctl.work_start is not None else 0.0
-        ends = [r.end for r in ctl.records if r.end is not None]
-        result = RunResult(
-            spec=spec.to_dict(),
-            environment=env,
-            status=status,
-            error=error,
-            started_at=started_at,
-            startup_seconds=work_start,
-            wall_seconds=max(0.0, (max(ends) if ends else end_time) - work_start),
-            workers=workers,
-            tasks=ctl.records,
-            cpu_samples=sampler.samples,
-        )
-        if ctl.consumer_error:
-            result.error = ctl.consumer_error
-        result.summary = summarize(result, self.baseline)
-        if ctl._on_events is not None:
-            ctl.deliver([RunFinished(result)])
-        return result
+
+    def _conclude(self, ctl: RunControl, sampler: CpuSampler, env: dict, started_at: float, status: str,
+                  error: str | None, end_time: float) -> RunResult:
+        """Settle every record and build the result, once (the executor's thread or the pump)."""
+        with self._lock:
+            if self._result is not None:
+                return self._result
+            sampler.stop()
+            ctl.drain()
+            spec = self.spec
+            if ctl.cancel.is_set() and status == OK:
+                status = "cancelled"
+            ended_late = []  # every task gets one TaskFinished, those the run's end settled too
+            stopped = abandoned = 0
+            for r in ctl.records:
+                if r.status in (WAITING, RUNNING):
+                    r.submitted = ctl.submitted[r.index]
+                    if r.status == RUNNING:
+                        r.end = end_time
+                        if r.pid and r.pid != ctl._main_pid:
+                            stopped += 1
+                            r.error = {"type": "Stopped", "message": "still running when the run ended; "
+                                       "its worker process was stopped", "traceback": ""}
+                        else:
+                            abandoned += 1
+                            r.error = {"type": "Abandoned", "message": "still running when the run ended; "
+                                       "a Python thread cannot be killed, so it was left to finish on its own "
+                                       "and its outcome is ignored", "traceback": ""}
+                    r.status = CANCELLED
+                    ended_late.append(TaskFinished(r))
+            if ctl.timed_out:
+                status = "failed"
+                error = (f"timed out: the run passed its {spec.timeout:g} s timeout"
+                         + (f"; {stopped} running task(s) had their worker process stopped" if stopped else "")
+                         + (f"; {abandoned} thread task(s) could not be stopped and were abandoned"
+                            if abandoned else "")
+                         + (f" ({error})" if error else ""))
+            if ended_late and ctl._on_events is not None:
+                ctl.deliver(ended_late)
+            work_start = ctl.work_start if ctl.work_start is not None else 0.0
+            ends = [r.end for r in ctl.records if r.end is not None]
+            result = RunResult(
+                spec=spec.to_dict(),
+                environment=env,
+                status=status,
+                error=error,
+                started_at=started_at,
+                startup_seconds=work_start,
+                wall_seconds=max(0.0, (max(ends) if ends else end_time) - work_start),
+                workers=ctl.workers,
+                tasks=ctl.records,
+                cpu_samples=sampler.samples,
+            )
+            if ctl.consumer_error:
+                result.error = ctl.consumer_error
+            result.summary = summarize(result, self.baseline)
+            self._result = result
+            if ctl._on_events is not None:
+                ctl.deliver([RunFinished(result)])
+            self.result_ready.set()
+            return result
 
 
 def run_inline(spec: ExperimentSpec, on_events: EventSink | None = None,

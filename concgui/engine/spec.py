@@ -27,6 +27,9 @@ START_METHODS = ("fork", "forkserver", "spawn")
 ISOLATIONS = ("process", "inline")
 MAX_TASKS = 1_000_000
 MAX_WORKERS = 1024
+MAX_TIMEOUT = 86_400.0  # a day
+#: ProcessPoolExecutor on Windows waits on its workers' handles with WaitForMultipleObjects (63 at most)
+WINDOWS_MAX_PROCESS_WORKERS = 61
 
 
 class SpecError(ValueError):
@@ -129,6 +132,12 @@ PARAMS: dict[str, Param] = {
             executors=("asyncio",),
         ),
         Param(
+            "timeout", "Timeout", float,
+            "End the run when it has taken this long, in seconds (0: no limit). Worker processes are "
+            "killed; a thread task that does not stop cannot be killed and is reported as abandoned.",
+            "s", 0.0, MAX_TIMEOUT,
+        ),
+        Param(
             "isolation", "Runs in", str,
             "process: a separate engine process (the window stays smooth, numbers are clean); "
             "inline: inside the calling process.",
@@ -161,6 +170,7 @@ class ExperimentSpec:
     start_method: str | None = None
     chunk_size: int = 1
     offload: bool = False
+    timeout: float = 0.0
     isolation: str = "process"
     python: str | None = None
 
@@ -176,8 +186,7 @@ class ExperimentSpec:
             raise SpecError(
                 "function", f"{self.function!r} has no ':'; give module:function or file.py:function"
             )
-        if self.start_method and sys.platform == "win32" and self.start_method != "spawn":
-            raise SpecError("start_method", f"{self.start_method!r} is not available on Windows; use spawn")
+        check_platform(self)
 
     # --- conversions -------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -214,6 +223,16 @@ class ExperimentSpec:
         return (not p.workloads or self.workload in p.workloads) and (
             not p.executors or self.executor in p.executors
         )
+
+
+def check_platform(spec: ExperimentSpec, platform: str = sys.platform) -> None:
+    """Refuse what ``platform`` cannot do, naming the field (``platform`` as in ``sys.platform``)."""
+    if platform == "win32":
+        if spec.start_method and spec.start_method != "spawn":
+            raise SpecError("start_method", f"{spec.start_method!r} is not available on Windows; use spawn")
+        if spec.executor == "process-pool" and spec.workers and spec.workers > WINDOWS_MAX_PROCESS_WORKERS:
+            raise SpecError("workers", f"{spec.workers} is over the limit of a process pool on Windows; "
+                                       f"allowed: 1 to {WINDOWS_MAX_PROCESS_WORKERS}")
 
 
 def _check(p: Param, value: Any) -> None:

@@ -130,11 +130,19 @@ if hasattr(os, "register_at_fork"):
 
 
 def describe_error(exc: BaseException) -> dict[str, str]:
-    return {
-        "type": type(exc).__name__,
-        "message": str(exc),
-        "traceback": "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)),
-    }
+    """A task's exception as plain text: it must cross processes and JSON, whatever it holds.
+
+    Never raises: an exception whose ``__str__`` itself raises still gets a record.
+    """
+    try:
+        message = str(exc)
+    except BaseException as inner:  # noqa: BLE001 - a broken __str__ must not lose the task
+        message = f"<the exception's message could not be made: {type(inner).__name__}>"
+    try:
+        text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    except BaseException:  # noqa: BLE001
+        text = "".join(traceback.format_tb(exc.__traceback__)) + f"{type(exc).__name__}: {message}\n"
+    return {"type": type(exc).__name__, "message": message, "traceback": text}
 
 
 def thread_context(t0_ns: int, cancel: threading.Event, job: Job, sink: deque,
@@ -153,13 +161,18 @@ _process_ctx: WorkerContext | None = None
 
 
 def init_process(t0_ns: int, cancel: Any, job: Job, reports: Any, parent_pid: int,
-                 report_finish: bool = False) -> None:
+                 environ: dict[str, str] | None = None, report_finish: bool = False) -> None:
     """Process initializer: remember the context; exit if the parent goes away.
 
     Starts (and, for one process per task, finishes) go to the ``reports``
     queue as ``("s", tuple)`` / ``("f", tuple)``; a pool returns finishes as results.
+    ``environ``: the parent's environment, for workers started another way than the
+    fork that was asked for (see ``choose_start_method``), so tasks see what fork shows.
     """
     global _process_ctx
+    if environ is not None:
+        os.environ.clear()
+        os.environ.update(environ)
     put = reports.put
     finished = (lambda r: put(("f", r))) if report_finish else _ignore
     _process_ctx = WorkerContext(t0_ns, cancel, job, lambda _tid, t: put(("s", t)), finished)

@@ -15,6 +15,7 @@ import inspect
 import os
 import sys
 import tempfile
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -160,6 +161,43 @@ def resolve_function(ref: str) -> tuple[Callable, bool]:
         raise FunctionError(f"{ref!r}: {name} is a {type(fn).__name__}, not a function")
     _resolved[ref] = result = (fn, _takes_index(fn))
     return result
+
+
+_importing: dict[str, threading.Thread] = {}  # imports that did not finish in time, by reference
+
+
+def load_function(ref: str, timeout: float) -> tuple[Callable, bool]:
+    """:func:`resolve_function`, given up after ``timeout`` seconds (a module may wait forever on import).
+
+    The import runs in a daemon thread; one that does not finish is left behind (a thread
+    cannot be stopped) and the same reference is refused at once while it still runs.
+    """
+    cached = _resolved.get(ref)
+    if cached is not None:
+        return cached
+    hung = _importing.get(ref)
+    if hung is not None and hung.is_alive():
+        raise FunctionError(f"{ref!r}: its import is still running from an earlier attempt "
+                            f"(it did not finish within {timeout:g} s)")
+    box: dict[str, object] = {}
+
+    def target() -> None:
+        try:
+            box["value"] = resolve_function(ref)
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller
+            box["error"] = exc
+
+    thread = threading.Thread(target=target, name="concgui-import", daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if thread.is_alive():
+        _importing[ref] = thread
+        raise FunctionError(f"{ref!r}: importing it did not finish within {timeout:g} s "
+                            "(does the module wait for something when it is imported?)")
+    _importing.pop(ref, None)
+    if "error" in box:
+        raise box["error"]  # type: ignore[misc]
+    return box["value"]  # type: ignore[return-value]
 
 
 def _takes_index(fn: Callable) -> bool:

@@ -18,6 +18,7 @@ class AsyncioLoop(Executor):
     name = "asyncio"
     title = "asyncio"
     description = "Coroutines on one event loop; at most 'workers' run at once (default: all)."
+    on_calling_thread = True
 
     def workers_for(self, spec, cores=None) -> int:
         return spec.workers or spec.tasks

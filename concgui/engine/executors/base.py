@@ -23,6 +23,7 @@ class Executor:
     title = ""
     description = ""
     one_per_task = False  # one thread or process per task: workers == tasks
+    on_calling_thread = False  # tasks run on the thread that called Run.execute (it cannot be interrupted)
 
     def availability(self) -> tuple[bool, str]:
         """(True, "") when it can run here, else (False, the reason)."""

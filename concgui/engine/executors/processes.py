@@ -9,26 +9,90 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 import threading
 import time
 from concurrent.futures import CancelledError, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from functools import partial
 
+from ..spec import WINDOWS_MAX_PROCESS_WORKERS
 from ..worker import init_process, process_main, run_in_process, warm_up
 from .base import STOP_GRACE, Executor
 
+PROCESS_EXECUTORS = ("process-pool", "processes")
 WARM_UP_DELAY = 0.05
+STARTUP_TIMEOUT = 60.0  # seconds a pool's worker processes get to start before the run fails
+
+
+# --- fork and threads ---------------------------------------------------------------------
+def foreign_threads() -> list[str]:
+    """Threads of this process that ConcGUI did not start, by name.
+
+    ConcGUI's own helpers (named ``concgui-...``), the calling thread and the main thread
+    do not count; every other Python thread does, and so does every thread Python did not
+    start at all (Qt's, a BLAS library's), found in the operating system's list.
+    """
+    me, main = threading.current_thread(), threading.main_thread()
+    names, known = [], set()
+    for t in threading.enumerate():
+        known.add(t.native_id)
+        if t is not me and t is not main and not t.name.startswith("concgui-"):
+            names.append(t.name)
+    task_dir = "/proc/self/task"
+    if os.path.isdir(task_dir):
+        for tid in os.listdir(task_dir):
+            if int(tid) not in known:
+                try:
+                    with open(f"{task_dir}/{tid}/comm", encoding="utf-8", errors="replace") as f:
+                        comm = f.read().strip()
+                except OSError:
+                    continue  # it ended meanwhile
+                names.append(f"{comm!r} (not a Python thread)")
+    else:
+        try:
+            import psutil
+
+            extra = psutil.Process().num_threads() - len(known)
+        except Exception:  # noqa: BLE001 - without psutil only Python threads are seen
+            extra = 0
+        names += ["a thread Python did not start"] * max(0, extra)
+    return names
+
+
+def choose_start_method(spec, foreign_consumer: bool = False) -> tuple[str, str]:
+    """The start method to use for ``spec`` here, and why it differs from the asked one ("" if not).
+
+    ``fork`` copies the whole process, including every lock another thread holds at that
+    instant; a child that needs one (to flush ``sys.stdout``, say) waits forever.  ConcGUI's
+    own helper threads never hold such a lock, so fork is used where they are the only
+    threads (the engine process).  Anywhere else (the window, with Qt's threads; a test runner;
+    an event consumer that prints, running on the pump thread) forkserver is used instead, and
+    its workers get this process's environment, as forked ones would have.
+    """
+    method = spec.effective_start_method()
+    if method != "fork":
+        return method, ""
+    reasons = foreign_threads()
+    if foreign_consumer:
+        reasons.append("the run's event consumer, called on ConcGUI's pump thread")
+    if not reasons:
+        return method, ""
+    other = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+    shown = ", ".join(reasons[:4]) + (f" and {len(reasons) - 4} more" if len(reasons) > 4 else "")
+    return other, (f"fork was asked for, but this process runs code ConcGUI did not start ({shown}); a forked "
+                   f"worker could deadlock on a lock held there at the fork, so {other} was used. The engine "
+                   "process (isolation 'process') runs only ConcGUI's own threads and uses fork as asked.")
 
 
 def _context(ctl):
-    ctx = multiprocessing.get_context(ctl.spec.effective_start_method())
+    ctx = multiprocessing.get_context(ctl.start_method)
     reports = ctx.Queue()
     ctl.queues.append(reports)
     cancel = ctx.Event()
     threading.Thread(target=_forward_cancel, args=(ctl, cancel), daemon=True,
                      name="concgui-cancel-forward").start()
-    init_args = (ctl.t0_ns, cancel, ctl.job, reports, os.getpid())
+    init_args = (ctl.t0_ns, cancel, ctl.job, reports, os.getpid(), ctl.worker_environ)
     return ctx, cancel, init_args
 
 
@@ -45,13 +109,16 @@ class ProcessPool(Executor):
     title = "ProcessPoolExecutor"
     description = "concurrent.futures.ProcessPoolExecutor: separate processes, each with its own GIL."
 
+    def default_workers(self, cores: int) -> int:
+        return min(cores, WINDOWS_MAX_PROCESS_WORKERS) if sys.platform == "win32" else cores
+
     def run(self, ctl) -> None:
         ctx, cancel, init_args = _context(ctl)
         pool = ProcessPoolExecutor(ctl.workers, mp_context=ctx, initializer=init_process, initargs=init_args)
         try:
             # Start every worker before the clock of the work starts: start-up is reported apart.
-            for f in [pool.submit(warm_up, WARM_UP_DELAY) for _ in range(ctl.workers)]:
-                f.result()
+            if not _started(ctl, [pool.submit(warm_up, WARM_UP_DELAY) for _ in range(ctl.workers)]):
+                return  # cancelled (or timed out) while the workers started
             ctl.startup_done()
             if ctl.spec.chunk_size > 1:
                 self._map(ctl, pool)
@@ -74,7 +141,7 @@ class ProcessPool(Executor):
         if failed:
             codes = {p.exitcode for p in processes if p.exitcode not in (0, None)}
             codes = codes - {-15} or codes  # the pool terminates the others once one died
-            deaths = sorted(_exit_text(c) for c in codes)
+            deaths = sorted(describe_exit(c) for c in codes)
             raise RuntimeError(f"a worker process died ({', '.join(deaths) or 'exit status unknown'}); "
                                f"{len(failed)} task(s) were lost with it")
 
@@ -98,6 +165,27 @@ class ProcessPool(Executor):
         threading.Thread(target=consume, name="concgui-map-results", daemon=True).start()
 
 
+def _started(ctl, futures) -> bool:
+    """Wait for the warm-up tasks; False if the run was cancelled meanwhile.
+
+    Bounded: workers that never start (a child stuck at birth) fail the run after
+    :data:`STARTUP_TIMEOUT` seconds instead of hanging it.
+    """
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    for f in futures:
+        while True:
+            try:
+                f.result(timeout=0.05)
+                break
+            except TimeoutError:
+                if ctl.cancel.is_set():
+                    return False
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"the worker processes did not start within {STARTUP_TIMEOUT:g} s "
+                                       f"(start method {ctl.start_method})") from None
+    return True
+
+
 def _collect(ctl, index: int, future) -> None:
     try:
         ctl.record_finished(future.result())
@@ -109,7 +197,7 @@ def _collect(ctl, index: int, future) -> None:
         ctl.record_failed(index, exc)
 
 
-def _exit_text(code: int) -> str:
+def describe_exit(code: int) -> str:
     """'killed by signal 9 (SIGKILL)' or 'exited with code 3'."""
     if code < 0:
         import signal
@@ -170,7 +258,7 @@ class Processes(Executor):
         deaths = []
         for i in exited:
             if ctl.records[i].status in ("waiting", "running") and not ctl.cancel.is_set():
-                why = _exit_text(procs[i].exitcode)
+                why = describe_exit(procs[i].exitcode)
                 ctl.record_failed(i, RuntimeError(f"worker process {why} without reporting its task"))
                 deaths.append(f"task {i}: {why}")
         if deaths:

@@ -10,6 +10,7 @@ class Sequential(Executor):
     name = "sequential"
     title = "Sequential"
     description = "A plain for-loop: one task after another, as in the seed notebook's first cell."
+    on_calling_thread = True
 
     def default_workers(self, cores: int) -> int:
         return 1
