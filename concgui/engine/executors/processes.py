@@ -192,6 +192,8 @@ def _collect(ctl, index: int, future) -> None:
     except CancelledError:
         pass
     except BrokenProcessPool as exc:
+        if ctl.cancel.is_set() and ctl.stopped.is_set():
+            return  # we terminated its worker to stop the run: the run's end reports it as stopped
         ctl.record_failed(index, exc)
     except BaseException as exc:  # noqa: BLE001 - e.g. a result that cannot be pickled
         ctl.record_failed(index, exc)

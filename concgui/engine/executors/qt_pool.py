@@ -45,4 +45,8 @@ class QtThreadPool(Executor):
             ctl.wait()
         finally:
             pool.clear()  # drops queued runnables at once
-            pool.waitForDone(-1 if ctl.all_done.is_set() else int(STOP_GRACE * 1000))
+            if not pool.waitForDone(-1 if ctl.all_done.is_set() else int(STOP_GRACE * 1000)):
+                _abandoned.append(pool)  # its destructor would wait for a stuck task forever
+
+
+_abandoned: list = []  # pools whose tasks would not stop: kept, so deleting them does not block
