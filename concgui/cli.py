@@ -15,7 +15,8 @@ from typing import Any
 
 from . import __version__
 from .engine import ExperimentSpec, RunResult, SpecError, list_executors, start
-from .engine.events import Event, RunFinished, TaskFinished, TaskStarted
+from .engine.echo import EchoLines
+from .engine.events import Event
 from .engine.exports import save_csv, save_result, save_results, save_trace
 from .engine.spec import PARAMS, parse_value
 from .engine.summary import explain
@@ -147,20 +148,11 @@ class Echo:
     """Prints the seed notebook's lines as events arrive."""
 
     def __init__(self) -> None:
-        self.announced: set[int] = set()
+        self._lines = EchoLines()
 
     def __call__(self, events: list[Event]) -> None:
-        for e in events:
-            if isinstance(e, TaskStarted):
-                self.announced.add(e.index)
-                print(f"Task {e.index} started", flush=True)
-            elif isinstance(e, TaskFinished):
-                if e.record.index not in self.announced:  # started and ended within one batch
-                    print(f"Task {e.record.index} started")
-                print(f"Task {e.record.index} {'finished' if e.record.status == 'ok' else e.record.status}", flush=True)
-            elif isinstance(e, RunFinished):
-                print("All tasks done")
-                print(f"Time to finish the tasks: {e.result.wall_seconds:.3f} seconds", flush=True)
+        for line in self._lines.lines(events):
+            print(line, flush=True)
 
 
 def _run(args: argparse.Namespace) -> int:

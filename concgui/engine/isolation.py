@@ -139,8 +139,6 @@ class EngineProcess:
             tail = "\n".join(self.stderr_tail)
             raise RuntimeError(f"the engine process failed ({detail})"
                                + (f"; its last output:\n{tail}" if tail else "; it printed nothing"))
-        if self.baseline is not None:
-            result.summary = summarize(result, self.baseline)
         return result
 
     def _kill_stuck(self, proc: subprocess.Popen) -> None:
@@ -174,7 +172,11 @@ class EngineProcess:
                     if self.baseline is not None:
                         result.summary = summarize(result, self.baseline)
             if self.on_events is not None:
-                self.on_events(events)
+                try:
+                    self.on_events(events)
+                except Exception as exc:  # noqa: BLE001 - as in-process runs: cut the consumer off, keep measuring
+                    self.on_events = None
+                    self.stderr_tail.append(f"the live event consumer failed and was disconnected: {exc!r}")
         return result, problem
 
     def _read_stderr(self, proc: subprocess.Popen) -> None:

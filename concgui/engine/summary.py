@@ -71,11 +71,16 @@ def explain(result: RunResult) -> str:
     if ex == "sequential":
         return ("One task at a time: the wall time is the sum of the task times "
                 f"({s['task_seconds']:.2f} s). Every other executor is measured against this.")
+    speedup = s.get("speedup")
     text = f"On average {conc:.1f} tasks were in flight and {par:.1f} cores were busy. "
-    if ex in ("process-pool", "processes"):
+    if ex in ("process-pool", "processes") and par > 1.2:
         text += (f"Each process has its own interpreter and GIL, so CPU work runs truly in parallel, "
                  f"up to the {cores} cores of this machine; starting the pool took {s['startup_seconds']:.2f} s.")
-    elif wl in ("cpu", "mixed", "custom") and gil and conc > 1.3 * max(par, 0.01):
+    elif ex in ("process-pool", "processes"):
+        text += ("The processes overlapped their waiting, which threads do as well and more cheaply; "
+                 "separate processes pay off when the work needs several cores.")
+    elif (wl in ("cpu", "mixed", "custom") and gil and conc > 1.3 * max(par, 0.01) and par < 1.3
+          and (speedup is None or speedup < 1.3)):
         text += ("Pure-Python threads take turns on the GIL: many tasks are in flight "
                  "but only about one core computes, so CPU-bound threads do not speed up.")
     elif ex == "asyncio" and wl == "sleep":
@@ -84,9 +89,9 @@ def explain(result: RunResult) -> str:
     elif ex == "asyncio" and not spec.get("offload"):
         text += ("Blocking work runs on the event loop itself, so coroutines cannot overlap; "
                  "asyncio helps only when tasks await (asyncio.sleep, sockets) or are offloaded.")
-    elif wl in RELEASES_GIL:
-        text += (f"{'time.sleep' if wl == 'sleep' else 'hashlib' if wl == 'hash' else 'File I/O'} "
-                 "releases the GIL, so while one task waits or runs C code the others proceed: "
+    elif wl in RELEASES_GIL or wl == "mixed":
+        what = {"sleep": "Sleeping", "hash": "hashlib", "file-io": "File I/O", "mixed": "The sleeping part"}[wl]
+        text += (f"{what} releases the GIL, so while one task waits or runs C code the others proceed: "
                  "tasks overlap even in threads.")
     elif not gil:
         text += "This interpreter runs without the GIL, so threads can compute in parallel."

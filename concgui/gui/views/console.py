@@ -12,36 +12,14 @@ from __future__ import annotations
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import QPlainTextEdit, QWidget
 
+from ...engine.echo import EchoLines
 from ...engine.events import Event, RunFinished, RunStarted, StartupFinished, TaskFinished, TaskStarted
-from ...engine.records import CANCELLED, ERROR, RunResult, TaskRecord
+from ...engine.records import RunResult
 
 MAX_LINES = 5000
 #: lines one batch may add; beyond this (over ~15,000 lines a second at 30 batches a second)
 #: nobody can read them, and at ~8 µs a line Qt's layout would cost the window its smoothness
 MAX_BATCH_LINES = 500
-
-
-def finished_line(record: TaskRecord) -> str:
-    """How the notebook would report a task's end."""
-    if record.status == ERROR:
-        err = record.error or {}
-        lines = (err.get("message") or "").strip().splitlines()
-        kind = err.get("type") or "Error"
-        return f"Task {record.index} error: {kind}: {lines[0]}" if lines else f"Task {record.index} error: {kind}"
-    if record.status == CANCELLED:
-        return f"Task {record.index} cancelled"
-    return f"Task {record.index} finished"
-
-
-def run_end_lines(result: RunResult) -> list[str]:
-    """The closing lines: 'All tasks done' and the total time (or why the run stopped)."""
-    if result.status == "ok":
-        head = "All tasks done"
-    elif result.status == "cancelled":
-        head = "Run cancelled"
-    else:
-        head = f"Run failed: {result.error}" if result.error else "Run failed"
-    return [head, f"Time to finish the tasks: {result.wall_seconds:.3f} seconds"]
 
 
 class ConsolePane(QPlainTextEdit):
@@ -58,35 +36,11 @@ class ConsolePane(QPlainTextEdit):
         self.setMaximumBlockCount(max_lines)
         self.setPlaceholderText("Task lines appear here while a run is going, as the seed notebook prints them.")
         self._max_batch = max(2, min(max_lines, max_batch_lines))
-        self._running: set[int] = set()  # tasks whose 'started' line is out and 'finished' is not
+        self._echo = EchoLines()
 
     def on_events(self, events: list[Event]) -> None:
         """Append the lines for one batch of events with a single append."""
-        lines: list[str] = []
-        for e in events:
-            if isinstance(e, TaskStarted):
-                if e.index not in self._running:
-                    self._running.add(e.index)
-                    lines.append(f"Task {e.index} started")
-            elif isinstance(e, TaskFinished):
-                r = e.record
-                if r.index in self._running:
-                    self._running.discard(r.index)
-                elif r.start is not None:  # too short to be seen running: its start is still news
-                    lines.append(f"Task {r.index} started")
-                lines.append(finished_line(r))
-            elif isinstance(e, RunStarted):
-                self._running.clear()
-                spec = e.spec
-                lines.append(f"— {spec.get('workload')} × {e.tasks} on {spec.get('executor')}, "
-                             f"{e.workers} worker{'s' if e.workers != 1 else ''} —")
-            elif isinstance(e, StartupFinished):
-                if e.t >= 0.01:
-                    lines.append(f"(start-up took {e.t:.3f} seconds)")
-            elif isinstance(e, RunFinished):
-                self._running.clear()
-                lines.extend(run_end_lines(e.result))
-        self._append(lines)
+        self._append(self._echo.lines(events))
 
     def write(self, text: str) -> None:
         """A status line of the window's own (e.g. 'Stopping…')."""
@@ -94,7 +48,7 @@ class ConsolePane(QPlainTextEdit):
 
     def clear(self) -> None:
         super().clear()
-        self._running.clear()
+        self._echo.reset()
 
     def show_result(self, result: RunResult) -> None:
         """The lines a finished (e.g. reopened) run would have printed, in start order."""

@@ -41,8 +41,8 @@ def _num(fmt: str) -> Callable[[Any], str]:
 # key in summarize()'s dict, label, how to show it, what it means
 ROWS: tuple[tuple[str, str, Callable[[Any], str], str], ...] = (
     ("wall_seconds", "Wall time", format_seconds,
-     "From the first task's start to the last task's end, as a clock on the wall sees it "
-     "(pool start-up not included)."),
+     "From the moment the workers were ready to the last task's end, as a clock on the wall sees it "
+     "(a process pool's start-up is not included; see Start-up)."),
     ("task_seconds", "Sum of task times", format_seconds,
      "Every task's own duration, added up: what one worker alone would need."),
     ("concurrency", "Concurrency", _num("{:.2f} in flight"),
@@ -53,15 +53,18 @@ ROWS: tuple[tuple[str, str, Callable[[Any], str], str], ...] = (
     ("speedup", "Speedup", _num("{:.2f}×"),
      "Baseline wall time / this wall time. Compare runs the baseline (sequential) first."),
     ("efficiency", "Efficiency", lambda v: "—" if v is None else f"{v * 100:.0f} %",
-     "Speedup / workers: 100 % means every worker was as useful as the baseline's one."),
+     "Speedup / workers (counting no more workers than tasks): 100 % means every worker was as "
+     "useful as the baseline's one."),
     ("peak_in_flight", "Peak in flight", _num("{:,} tasks"),
      "The most tasks that were running at the same moment."),
     ("mean_cpu_percent", "Mean CPU", _num("{:.0f} %"),
      "Mean use of all cores during the run, from psutil samples (the whole machine)."),
     ("startup_seconds", "Start-up", format_seconds,
-     "Time before the first task could start: creating the pool, threads or processes."),
+     "Time spent starting a process pool's workers before the work began (threads and one-per-task "
+     "processes start inside the wall time)."),
     ("dispatch_overhead_seconds", "Overhead per task", format_seconds,
-     "(Wall − task time / workers) / tasks: what handing out one task cost beyond its work."),
+     "(Wall − task time / workers) / tasks: an estimate of what handing out one task cost beyond its "
+     "work (0 when tasks themselves include the waiting, e.g. for the GIL)."),
     ("errors", "Errors", _num("{:,}"), "Tasks that raised an exception."),
     ("cancelled", "Cancelled", _num("{:,}"), "Tasks stopped or never started because the run was stopped."),
 )
