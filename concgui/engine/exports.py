@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .records import RunResult, TaskRecord
+from .records import RESULT_VERSION, RunResult, TaskRecord
 
 MAX_RUN_FILE_BYTES = 512 * 1024 * 1024
 CSV_COLUMNS = ("index", "worker", "pid", "thread_id", "submitted", "start", "end", "duration",
@@ -56,24 +56,84 @@ def save_results(path: str | os.PathLike, results: list[RunResult]) -> None:
 def load_results(path: str | os.PathLike) -> list[RunResult]:
     """Read a run file (one result, or ``{"runs": [...]}``); a clear ValueError if it is not one.
 
-    Only JSON is read: opening a file never executes code.
+    Every message starts with the file's name.  Only JSON is read, and every field is checked
+    for its type before anything draws it: opening a file never executes code (its spec may
+    name a function or an interpreter; they run only when the person runs the experiment).
     """
     path = Path(path)
+    name = path.name
     size = path.stat().st_size
     if size > MAX_RUN_FILE_BYTES:
-        raise ValueError(f"{path.name} is {size / 1e6:.0f} MB; run files over "
+        raise ValueError(f"{name} is {size / 1e6:,.0f} MB; run files over "
                          f"{MAX_RUN_FILE_BYTES // 2**20} MB are refused")
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValueError(f"{path.name} is not a ConcGUI run file (not valid JSON: {exc})") from None
+        data = json.loads(path.read_bytes().decode("utf-8"), parse_constant=_no_constant)
+    except (UnicodeDecodeError, ValueError) as exc:  # JSONDecodeError is a ValueError
+        raise ValueError(f"{name} is not a ConcGUI run file (not valid JSON: {exc})") from None
+    except RecursionError:
+        raise ValueError(f"{name} is not a ConcGUI run file (nested too deeply)") from None
     items = data.get("runs") if isinstance(data, dict) and "runs" in data else [data]
     if not isinstance(items, list):
-        raise ValueError(f"{path.name}: 'runs' must be a list")
-    try:
-        return [RunResult.from_dict(d) for d in items]
-    except (KeyError, TypeError, AttributeError) as exc:
-        raise ValueError(f"{path.name} is not a ConcGUI run file (missing or wrong field {exc})") from None
+        raise ValueError(f"{name}: 'runs' must be a list")
+    if not items:
+        raise ValueError(f"{name} holds no runs")
+    results = []
+    for n, d in enumerate(items):
+        where = name if len(items) == 1 else f"{name}, run {n + 1}"
+        try:
+            _check_result(d)
+            results.append(RunResult.from_dict(d))
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise ValueError(f"{where} is not a ConcGUI run file (missing or wrong field {exc})") from None
+        except ValueError as exc:
+            raise ValueError(f"{where}: {exc}") from None
+    return results
+
+
+def _no_constant(word: str) -> float:
+    raise ValueError(f"{word} is not a number a run file may hold")
+
+
+_NUMBER = (int, float)
+_OPTIONAL_NUMBER = (int, float, type(None))
+_TASK_TYPES = {"index": int, "worker": str, "pid": int, "thread_id": int, "submitted": _OPTIONAL_NUMBER,
+               "start": _OPTIONAL_NUMBER, "end": _OPTIONAL_NUMBER, "cpu_seconds": _NUMBER, "status": str,
+               "error": (dict, type(None))}
+_STATUSES = ("ok", "error", "cancelled", "running", "waiting")
+
+
+def _check_result(d: Any) -> None:
+    """Refuse (ValueError naming the field) what the views could not draw."""
+    if not isinstance(d, dict):
+        raise ValueError(f"a run must be a JSON object, not {type(d).__name__}")
+    version = d.get("version")
+    if not isinstance(version, int) or isinstance(version, bool) or version > RESULT_VERSION:
+        raise ValueError(f"version: {version!r} is not a result format this ConcGUI reads "
+                         f"(it reads up to {RESULT_VERSION})")
+    for key, kind in (("spec", dict), ("environment", dict), ("tasks", list), ("wall_seconds", _NUMBER)):
+        if key not in d:
+            raise ValueError(f"{key}: missing")
+        if not isinstance(d[key], kind) or isinstance(d[key], bool):
+            raise ValueError(f"{key}: {type(d[key]).__name__} is not allowed")
+    for key in ("startup_seconds", "started_at"):
+        if not isinstance(d.get(key, 0.0), _NUMBER):
+            raise ValueError(f"{key}: {d[key]!r} is not a number")
+    if not isinstance(d.get("summary", {}), dict) or not isinstance(d.get("cpu_samples", []), list):
+        raise ValueError("summary or cpu_samples: wrong type")
+    for i, t in enumerate(d["tasks"]):
+        if not isinstance(t, dict):
+            raise ValueError(f"tasks[{i}]: must be an object")
+        for key, kind in _TASK_TYPES.items():
+            if key in t and (not isinstance(t[key], kind) or isinstance(t[key], bool)):
+                raise ValueError(f"tasks[{i}].{key}: {t[key]!r} is not allowed")
+        if t.get("index", i) != i:
+            raise ValueError(f"tasks[{i}].index: {t.get('index')!r}, expected {i}")
+        if t.get("status", "ok") not in _STATUSES:
+            raise ValueError(f"tasks[{i}].status: {t['status']!r} is not one of {', '.join(_STATUSES)}")
+    for i, c in enumerate(d.get("cpu_samples", [])):
+        if not (isinstance(c, dict) and isinstance(c.get("t"), _NUMBER) and isinstance(c.get("per_core"), list)
+                and all(isinstance(v, _NUMBER) for v in c["per_core"])):
+            raise ValueError(f"cpu_samples[{i}]: needs a time t and a per_core list of numbers")
 
 
 def save_csv(path: str | os.PathLike, result: RunResult) -> None:

@@ -48,8 +48,10 @@ from ...engine.spec import PARAMS, ExperimentSpec, Param, SpecError
 GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("What each task does", ("workload", "tasks", "duration", "size_mb", "cpu_fraction", "function", "jitter")),
     ("How it runs", ("executor", "workers", "chunk_size", "start_method", "offload")),
-    ("Advanced", ("seed", "isolation", "python")),
+    ("Advanced", ("seed", "timeout", "isolation", "python")),
 )
+#: what a number field's minimum means, shown instead of the number
+MINIMUM_TEXT = {"timeout": "none"}
 
 #: what each workload does, for its tooltip and the line under the picker
 WORKLOAD_TEXT = {
@@ -310,6 +312,8 @@ class ExperimentForm(QWidget):
             spin.setRange(p.minimum, p.maximum)
             spin.setSingleStep(0.05 if small else 0.1 if p.unit == "s" else 1.0)
             spin.setSuffix(_unit_suffix(p))
+            if p.name in MINIMUM_TEXT:
+                spin.setSpecialValueText(MINIMUM_TEXT[p.name])
             field = _FloatField(p, spin)
         elif p.name == "python":
             field = self._make_python(p)
@@ -436,8 +440,12 @@ class ExperimentForm(QWidget):
         spec = self._build()
         return spec
 
-    def set_spec(self, spec: ExperimentSpec) -> None:
-        """Show ``spec`` in every field (an unavailable executor is shown, marked invalid)."""
+    def set_spec(self, spec: ExperimentSpec, probe: bool = True) -> None:
+        """Show ``spec`` in every field (an unavailable executor is shown, marked invalid).
+
+        ``probe=False`` for a spec read from a file: its interpreter is not started (opening a
+        file never runs code) until the person presses Enter in that field or runs the experiment.
+        """
         self._updating = True
         try:
             for f in self.fields.values():
@@ -448,8 +456,12 @@ class ExperimentForm(QWidget):
             for f in self.fields.values():
                 f.editor.blockSignals(False)
             self._updating = False
-        if spec.python:
+        if spec.python and probe:
             self._probe_python(spec.python)
+        elif spec.python:
+            self._stop_probe()
+            self._probed, self._probe_for = None, ""
+            self._python_info.setText("Press Enter to check this interpreter.")
         else:
             self._stop_probe()
             self._probed, self._probe_for = None, ""
