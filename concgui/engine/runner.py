@@ -182,14 +182,15 @@ class RunControl:
                     events.append(TaskFinished(r))
         except IndexError:
             pass
+        for kind, payload in items:  # starts first: a failure report must not hide a start in this batch
+            if kind == "s":
+                self._start(payload, started)
         for kind, payload in items:
             if kind == "f":
                 r = finish(payload)
                 if r is not None:
                     started.pop(r.index, None)
                     events.append(TaskFinished(r))
-            elif kind == "s":
-                self._start(payload, started)
             elif kind == "c":
                 events.append(CpuSampled(payload))
         for t in self.running.copy().values():
@@ -217,12 +218,12 @@ class RunControl:
         old = self.records[index]
         if old.status != WAITING and old.status != RUNNING:
             return None  # e.g. a late report from a worker that was written off
-        if start is None:  # dropped by a cancel before it began: no lane, no times
+        if not pid:  # ended without its worker's report (the worker died): keep what its start told
+            worker, pid, tid, start = old.worker or "lost worker", old.pid, old.thread_id, old.start
+        elif start is None:  # dropped by a cancel before it began: no lane, no times
             worker = ""
-        elif pid:
+        else:
             worker = self._lanes.get((pid, tid)) or self._lane(pid, tid)
-        else:  # the task ended without its worker's report (the worker died)
-            worker, pid, tid = old.worker or "lost worker", old.pid, old.thread_id
         r = self.records[index] = TaskRecord(index, worker, pid, tid, self.submitted[index], start, end, cpu,
                                              status, error)
         self._finished += 1

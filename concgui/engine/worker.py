@@ -93,21 +93,23 @@ def execute(ctx: WorkerContext, index: int, size: float) -> RecordTuple:
 
 
 def begin(ctx: WorkerContext, index: int) -> tuple:
-    """The first half of :func:`execute`, for tasks that are coroutines (asyncio).
-
-    Overlapping coroutines share one thread, so each reads the CPU clock at
-    its own start and end (their CPU times may include each other's slices).
-    """
+    """The first half of :func:`execute`, for tasks that are coroutines (asyncio)."""
     tid = threading.get_native_id()
     start = (perf_counter_ns() - ctx.t0_ns) / 1e9
     ctx.started(tid, (index, _pid, tid, start))
-    return tid, start, thread_time()
+    return tid, start
 
 
-def finish(ctx: WorkerContext, index: int, begun: tuple, status: str, error: dict | None) -> RecordTuple:
-    """The second half of :func:`execute`."""
-    tid, start, c0 = begun
-    rec = (index, _pid, tid, start, (perf_counter_ns() - ctx.t0_ns) / 1e9, thread_time() - c0, status, error)
+def finish(ctx: WorkerContext, index: int, begun: tuple, status: str, error: dict | None,
+           cpu: float) -> RecordTuple:
+    """The second half of :func:`execute`; ``cpu`` is the coroutine's own CPU time.
+
+    Coroutines share their thread, so the caller adds up the CPU of its own
+    steps: the thread's clock over the task's whole life would count the
+    other coroutines' work too.
+    """
+    tid, start = begun
+    rec = (index, _pid, tid, start, (perf_counter_ns() - ctx.t0_ns) / 1e9, cpu, status, error)
     ctx.finished(rec)
     return rec
 

@@ -8,6 +8,7 @@ unless the spec offloads it with ``asyncio.to_thread``.
 from __future__ import annotations
 
 import asyncio
+from time import thread_time
 
 from ..records import CANCELLED, OK
 from ..worker import begin, execute, finish
@@ -35,12 +36,16 @@ class AsyncioLoop(Executor):
         async def one(i: int, size: float) -> None:
             async with limit:
                 if sleeps:
+                    c0 = thread_time()
                     begun = begin(ctx, i)
+                    cpu = thread_time() - c0  # this coroutine's own steps, before and after its await
+                    status = OK
                     try:
                         await asyncio.sleep(size)
-                        finish(ctx, i, begun, OK, None)
                     except asyncio.CancelledError:
-                        finish(ctx, i, begun, CANCELLED, None)
+                        status = CANCELLED
+                    c1 = thread_time()
+                    finish(ctx, i, begun, status, None, cpu + thread_time() - c1)
                 elif offload:
                     await asyncio.to_thread(execute, ctx, i, size)
                 else:
