@@ -92,6 +92,11 @@ class EngineProcess:
             )
         except OSError as exc:
             raise SpecError("python", f"cannot start {self.spec.python or sys.executable}: {exc}") from None
+        try:  # the spec goes first: cancel() can only write "cancel" once _proc is published
+            proc.stdin.write(json.dumps(self.spec.to_dict()).encode() + b"\n")
+            proc.stdin.flush()
+        except OSError:
+            pass  # it exited at once (not a Python that can run us): reported below with its stderr
         with self._lock:
             self._proc = proc
         stderr_reader = threading.Thread(target=self._read_stderr, args=(proc,), daemon=True,
@@ -103,11 +108,6 @@ class EngineProcess:
             killer.name, killer.daemon = "concgui-engine-timeout", True
             killer.start()
         try:
-            try:
-                proc.stdin.write(json.dumps(self.spec.to_dict()).encode() + b"\n")
-                proc.stdin.flush()
-            except OSError:
-                pass  # it exited at once (not a Python that can run us): reported below with its stderr
             if self._cancelled.is_set():
                 self.cancel()
             result, problem = self._read_events(proc)
