@@ -18,6 +18,7 @@ from .engine import ExperimentSpec, RunResult, SpecError, list_executors, start
 from .engine.echo import EchoLines
 from .engine.events import Event
 from .engine.exports import save_csv, save_result, save_results, save_trace
+from .engine.metrics import METRICS
 from .engine.spec import PARAMS, parse_value
 from .engine.summary import explain
 
@@ -199,23 +200,14 @@ def format_summary(r: RunResult) -> str:
     lines = [
         f"{spec['workload']} × {spec['tasks']} on {spec['executor']} ({r.workers} workers, {where}, "
         f"Python {env.get('python_version')}, {gil}, {env.get('cpu_count')} cores) — {r.status}",
-        f"  wall time          {_f(s['wall_seconds'])} s",
-        f"  start-up           {_f(s['startup_seconds'])} s",
-        f"  sum of task times  {_f(s['task_seconds'])} s",
-        f"  concurrency        {_f(s['concurrency'], '{:.2f}')}   tasks in flight on average",
-        f"  parallelism        {_f(s['parallelism'], '{:.2f}')}   cores kept busy on average",
-        f"  peak in flight     {s['peak_in_flight']}",
-        f"  mean CPU per core  {_f(s['mean_cpu_percent'], '{:.0f}')} %",
-        f"  dispatch overhead  {_f(s['dispatch_overhead_seconds'] * 1e6, '{:.1f}')} µs per task",
     ]
-    if s.get("speedup") is not None:
-        lines.append(f"  speedup            {_f(s['speedup'], '{:.2f}')}x against {s['baseline']}")
-        lines.append(f"  efficiency         {_f(s['efficiency'], '{:.2f}')}")
-    if s["errors"] or s["cancelled"]:
-        lines.append(f"  errors {s['errors']}, cancelled {s['cancelled']}")
-        first = next((t for t in r.tasks if t.error), None)
-        if first:
-            lines.append(f"  first error (task {first.index}): {first.error['type']}: {first.error['message']}")
+    for m in METRICS:
+        if m.key in ("speedup", "efficiency") and s.get(m.key) is None:
+            continue
+        lines.append(f"  {m.label:18} {m.text(s):22} {m.hint}")
+    first = next((t for t in r.tasks if t.error), None)
+    if first:
+        lines.append(f"  first error (task {first.index}): {first.error['type']}: {first.error['message']}")
     lines.append("Why: " + explain(r))
     return "\n".join(lines)
 

@@ -18,6 +18,7 @@ import sys
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from ..engine.live import RunState
+from ..engine.metrics import METRICS
 from ..engine.records import RunResult
 from ..engine.summary import explain, summarize
 from . import theme
@@ -82,26 +83,11 @@ def subtitle_text(result: RunResult) -> str:
 
 
 def summary_cells(result: RunResult) -> list[tuple[str, str, str]]:
-    """(label, value, hint) for each number of the summary."""
+    """(label, value, hint) for each number of the summary the report shows."""
     s = result.summary
-
-    def sec(v: float | None) -> str:
-        return "—" if v is None else f"{v:.3f} s" if v < 10 else f"{v:.1f} s"
-
-    cells = [
-        ("Wall time", sec(s.get("wall_seconds")), "without start-up"),
-        ("Sum of task times", sec(s.get("task_seconds")), "one worker alone"),
-        ("Concurrency", f"{s.get('concurrency', 0.0):.2f}", "avg. tasks in flight"),
-        ("Parallelism", f"{s.get('parallelism', 0.0):.2f}", "avg. cores computing"),
-    ]
-    if s.get("speedup") is not None:
-        cells.append(("Speed-up", f"{s['speedup']:.2f}×", f"vs {s.get('baseline') or 'baseline'}"))
-    if s.get("efficiency") is not None:
-        cells.append(("Efficiency", f"{s['efficiency']:.0%}", "speed-up ÷ workers"))
-    mean = s.get("mean_cpu_percent")
-    cells.append(("Mean CPU", "—" if mean is None else f"{mean:.0f} %", "all cores, machine-wide"))
-    cells.append(("Start-up", sec(s.get("startup_seconds")), "starting the pool"))
-    return cells
+    return [(m.label, m.show(s.get(m.key)), f"vs {s['baseline']}" if m.key == "speedup" and s.get("baseline")
+             else m.hint) for m in METRICS if m.in_report and (s.get(m.key) is not None or m.key not in
+                                                                  ("speedup", "efficiency"))]
 
 
 def _font(px: float, bold: bool = False) -> QtGui.QFont:

@@ -27,8 +27,8 @@ from PySide6.QtWidgets import (
 )
 
 from ...engine.exports import load_results, save_result, save_results
+from ...engine.metrics import format_seconds
 from ...history import RUNNING_STATUS, HistoryStore
-from .summary import format_seconds
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1  # the raw value a column sorts by
 RUN_ID_ROLE = Qt.ItemDataRole.UserRole

@@ -8,66 +8,19 @@ by side, with one or two plain sentences (:func:`explain`) saying why.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QVBoxLayout, QWidget
 
 from ...engine.live import RunState
+from ...engine.metrics import METRICS, format_seconds
 from ...engine.records import RunResult
 from ...engine.summary import explain, summarize
 
 PLACEHOLDER = "Run an experiment (Ctrl+R) or open one from the history to see its numbers here."
 
 
-def format_seconds(value: float | None) -> str:
-    """Seconds in the unit that reads best: 2.002 s, 13.4 ms, 9.1 µs."""
-    if value is None:
-        return "—"
-    if value == 0:
-        return "0 s"
-    if abs(value) >= 1:
-        return f"{value:.3f} s"
-    if abs(value) >= 1e-3:
-        return f"{value * 1e3:.1f} ms"
-    return f"{value * 1e6:.1f} µs"
-
-
-def _num(fmt: str) -> Callable[[Any], str]:
-    return lambda v: "—" if v is None else fmt.format(v)
-
-
-# key in summarize()'s dict, label, how to show it, what it means
-ROWS: tuple[tuple[str, str, Callable[[Any], str], str], ...] = (
-    ("wall_seconds", "Wall time", format_seconds,
-     "From the moment the workers were ready to the last task's end, as a clock on the wall sees it "
-     "(a process pool's start-up is not included; see Start-up)."),
-    ("task_seconds", "Sum of task times", format_seconds,
-     "Every task's own duration, added up: what one worker alone would need."),
-    ("concurrency", "Concurrency", _num("{:.2f} in flight"),
-     "Sum of task times / wall time: how many tasks were in flight (started, not finished) on average."),
-    ("parallelism", "Parallelism", _num("{:.2f} cores"),
-     "CPU seconds of the tasks / wall time: how many cores were busy computing on average. "
-     "Below concurrency means tasks waited (for I/O, or for the GIL)."),
-    ("speedup", "Speedup", _num("{:.2f}×"),
-     "Baseline wall time / this wall time. Compare runs the baseline (sequential) first."),
-    ("efficiency", "Efficiency", lambda v: "—" if v is None else f"{v * 100:.0f} %",
-     "Speedup / workers (counting no more workers than tasks): 100 % means every worker was as "
-     "useful as the baseline's one."),
-    ("peak_in_flight", "Peak in flight", _num("{:,} tasks"),
-     "The most tasks that were running at the same moment."),
-    ("mean_cpu_percent", "Mean CPU", _num("{:.0f} %"),
-     "Mean use of all cores during the run, from psutil samples (the whole machine)."),
-    ("startup_seconds", "Start-up", format_seconds,
-     "Time spent starting a process pool's workers before the work began (threads and one-per-task "
-     "processes start inside the wall time)."),
-    ("dispatch_overhead_seconds", "Overhead per task", format_seconds,
-     "(Wall − task time / workers) / tasks: an estimate of what handing out one task cost beyond its "
-     "work (0 when tasks themselves include the waiting, e.g. for the GIL)."),
-    ("errors", "Errors", _num("{:,}"), "Tasks that raised an exception."),
-    ("cancelled", "Cancelled", _num("{:,}"), "Tasks stopped or never started because the run was stopped."),
-)
+#: kept for callers that import it from here
+ROWS = METRICS
 
 
 class SummaryPanel(QWidget):
@@ -92,18 +45,18 @@ class SummaryPanel(QWidget):
         grid.setHorizontalSpacing(10)
         grid.setVerticalSpacing(2)
         self._values: dict[str, QLabel] = {}
-        half = (len(ROWS) + 1) // 2
-        for i, (key, label, _fmt, tip) in enumerate(ROWS):
+        half = (len(METRICS) + 1) // 2
+        for i, m in enumerate(METRICS):
             row, col = i % half, (i // half) * 2
-            name = QLabel(label + ":", self._grid_frame)
-            name.setToolTip(tip)
+            name = QLabel(m.label + ":", self._grid_frame)
+            name.setToolTip(m.help)
             value = QLabel("—", self._grid_frame)
-            value.setObjectName(f"summary_{key}")
-            value.setToolTip(tip)
+            value.setObjectName(f"summary_{m.key}")
+            value.setToolTip(m.help)
             value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             grid.addWidget(name, row, col)
             grid.addWidget(value, row, col + 1)
-            self._values[key] = value
+            self._values[m.key] = value
         grid.setColumnStretch(1, 1)
         grid.setColumnStretch(3, 1)
         outer.addWidget(self._grid_frame)
@@ -129,11 +82,8 @@ class SummaryPanel(QWidget):
         spec = result.spec
         self._title.setText(f"{spec.get('workload')} × {len(result.tasks):,} on {spec.get('executor')}, "
                             f"{result.workers} worker{'s' if result.workers != 1 else ''} — {result.status}")
-        for key, _label, fmt, _tip in ROWS:
-            text = fmt(s.get(key))
-            if key == "speedup" and s.get("speedup") is not None and s.get("baseline"):
-                text += f" vs {s['baseline']}"
-            self._values[key].setText(text)
+        for m in METRICS:
+            self._values[m.key].setText(m.text(s))
         self._grid_frame.setVisible(True)
         try:
             self._explanation.setText(explain(result))
