@@ -39,6 +39,9 @@ from .worker import WorkerContext, describe_error, thread_context
 from .workloads import FunctionError, Job, load_function
 
 PUMP_INTERVAL = 0.025
+#: tasks settled by the run's end (20,000 dropped by a Stop, say) reach the consumer in batches of this
+#: size, so no single batch (or JSON line from the engine process) takes a window long to take in
+LATE_BATCH = 500
 IMPORT_TIMEOUT = 10.0  # seconds a custom function's module may take to import in the parent
 #: seconds after a cancel (or timeout) before a run whose executor has not returned is finished
 #: without it: its tasks run on the calling thread (sequential, asyncio), which cannot be interrupted
@@ -391,8 +394,9 @@ class Run:
                          + (f"; {abandoned} thread task(s) could not be stopped and were abandoned"
                             if abandoned else "")
                          + (f" ({error})" if error else ""))
-            if ended_late and ctl._on_events is not None:
-                ctl.deliver(ended_late)
+            for k in range(0, len(ended_late), LATE_BATCH):  # small batches: a consumer stays responsive
+                if ctl._on_events is not None:
+                    ctl.deliver(ended_late[k:k + LATE_BATCH])
             work_start = ctl.work_start if ctl.work_start is not None else 0.0
             ends = [r.end for r in ctl.records if r.end is not None]
             result = RunResult(

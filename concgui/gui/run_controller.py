@@ -10,14 +10,18 @@ touched from a worker thread.
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from ..engine import ExperimentSpec, RunResult, SpecError, start
+from ..engine import ExperimentSpec, RunFinished, RunResult, SpecError, start
 from ..engine.live import RunState
 
 REFRESH_MS = 33
+#: seconds of event handling per tick: a flood of events (20,000 tasks cancelled at once) is spread
+#: over several ticks, so the window keeps answering; what is left waits for the next tick
+TICK_BUDGET = 0.015
 
 
 class RunController(QObject):
@@ -80,15 +84,28 @@ class RunController(QObject):
         self.state = RunState()
         self._baseline = baseline
         inbox = self._inbox
-        run = self._run = start(spec, lambda events: inbox.append(("events", events)), baseline)
+        ended = threading.Lock()  # one outcome per run, whoever comes first
+
+        def outcome(kind: str, payload) -> None:
+            if ended.acquire(blocking=False):
+                inbox.append((kind, payload))
+
+        def on_events(events: list) -> None:
+            inbox.append(("events", events))
+            if getattr(run, "abandoned", False):  # finished without its stuck executor: done now
+                for e in events:
+                    if isinstance(e, RunFinished):
+                        outcome("done", e.result)
+
+        run = self._run = start(spec, on_events, baseline)
 
         def work() -> None:
             try:
-                inbox.append(("done", run.execute()))
+                outcome("done", run.execute())
             except SpecError as exc:
-                inbox.append(("failed", f"Bad input: {exc}"))
+                outcome("failed", f"Bad input: {exc}")
             except Exception as exc:  # noqa: BLE001 - shown in the window, which stays usable
-                inbox.append(("failed", f"The run failed: {type(exc).__name__}: {exc}"))
+                outcome("failed", f"The run failed: {type(exc).__name__}: {exc}")
 
         self._thread = threading.Thread(target=work, name="concgui-gui-run", daemon=True)
         self._thread.start()
@@ -99,20 +116,25 @@ class RunController(QObject):
         batch: list = []
         outcome = None
         pop = self._inbox.popleft
+        deadline = time.perf_counter() + TICK_BUDGET
         while self._inbox:
             kind, payload = pop()
             if kind == "events":
                 batch.extend(payload)
+                state = self.state
+                if state is not None:
+                    state.apply(payload)
+                if time.perf_counter() > deadline:
+                    break
             else:
                 outcome = (kind, payload)
                 break
         state = self.state
         if batch and state is not None:
-            state.apply(batch)
             self.updated.emit(state, batch)
         if outcome is None:
             return
-        self._thread.join()
+        self._thread.join(1.0)  # at once, unless the run was finished without its executor (abandoned)
         self._thread = self._run = None
         kind, payload = outcome
         if kind == "failed":
