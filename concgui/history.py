@@ -29,6 +29,8 @@ from .engine.records import RESULT_VERSION, CpuSample, RunResult, TaskRecord
 
 SCHEMA_VERSION = 1
 FILE_NAME = "history.sqlite3"
+#: seconds a write waits for another writer (a second ConcGUI) to let go of the file before it gives up
+BUSY_TIMEOUT = 5.0
 RUNNING_STATUS = "running"  # the status of a run begun and not (yet) finished
 
 _SCHEMA = """
@@ -117,6 +119,24 @@ def _task_row(run_id: int, t: TaskRecord) -> tuple:
             t.cpu_seconds, t.status, None if t.error is None else _dumps(t.error))
 
 
+def explain(exc: sqlite3.Error, path: Path, busy_timeout: float) -> str:
+    """What a SQLite error means for a person, naming the file."""
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    text = str(exc).lower()
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "locked" in text:
+        return (f"the run history {path} is locked by another program (another ConcGUI?) and stayed "
+                f"locked for {busy_timeout:g} s")
+    if name.startswith("SQLITE_READONLY") or "readonly" in text or "read-only" in text:
+        return f"the run history {path} is read-only (its file or folder cannot be written)"
+    if name == "SQLITE_FULL" or "disk is full" in text or "database or disk is full" in text:
+        return f"the disk holding the run history {path} is full"
+    if name.startswith("SQLITE_CANTOPEN") or "unable to open" in text:
+        return f"the run history {path} cannot be opened ({exc})"
+    if name.startswith("SQLITE_IOERR") or "disk i/o error" in text:
+        return f"the run history {path} could not be written: a disk error ({exc})"
+    return f"the run history {path} failed: {exc}"
+
+
 def _is_corruption(exc: sqlite3.DatabaseError) -> bool:
     """Whether an error means the file is damaged (not, say, locked or read-only)."""
     name = getattr(exc, "sqlite_errorname", "")
@@ -129,19 +149,24 @@ def _is_corruption(exc: sqlite3.DatabaseError) -> bool:
 class HistoryStore:
     """Past runs in one SQLite file; ``notice`` says when it had to start a new one."""
 
-    def __init__(self, path: str | os.PathLike | None = None) -> None:
+    def __init__(self, path: str | os.PathLike | None = None, busy_timeout: float = BUSY_TIMEOUT) -> None:
         self.path = Path(path) if path is not None else default_path()
+        #: seconds a write waits for another writer; the window's reads use a short one, its writer a long one
+        self.busy_timeout = busy_timeout
         #: a sentence for the window when the history file had to be replaced, else None
         self.notice: str | None = None
         self._depth = 0  # nesting of _transaction()
         # rows written by add_tasks, per open run, so finish_run rewrites only what changed
         self._written: dict[int, dict[int, tuple]] = {}
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise HistoryError(f"cannot create the folder of the run history {self.path}: {exc}") from exc
         try:
             self._conn = self._open()
         except sqlite3.DatabaseError as exc:
             if not _is_corruption(exc) and not isinstance(exc, _NewerSchema):
-                raise HistoryError(f"cannot open the run history {self.path}: {exc}") from exc
+                raise HistoryError(f"cannot open: {explain(exc, self.path, busy_timeout)}") from exc
             kept = self._move_aside()
             self.notice = (f"The run history {self.path.name} could not be read ({exc}); "
                            f"it was kept as {kept.name} and a new, empty history was started.")
@@ -149,7 +174,8 @@ class HistoryStore:
 
     # --- opening -----------------------------------------------------------------
     def _open(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, isolation_level=None)  # transactions are explicit
+        # transactions are explicit; timeout: SQLite retries a locked write for this long
+        conn = sqlite3.connect(self.path, isolation_level=None, timeout=self.busy_timeout)
         try:
             mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
             if str(mode).lower() != "wal" and str(self.path) != ":memory:":
@@ -196,16 +222,26 @@ class HistoryStore:
             finally:
                 self._depth -= 1
             return
-        self._conn.execute("BEGIN")
-        self._depth = 1
         try:
-            yield self._conn
-        except BaseException:
+            self._conn.execute("BEGIN")
+            self._depth = 1
+            try:
+                yield self._conn
+            except BaseException:
+                self._depth = 0
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
+                raise
             self._depth = 0
-            self._conn.execute("ROLLBACK")
-            raise
-        self._depth = 0
-        self._conn.execute("COMMIT")
+            self._conn.execute("COMMIT")
+        except sqlite3.OperationalError as exc:  # locked, read-only, full, I/O: say which, naming the file
+            self._depth = 0
+            if self._conn.in_transaction:
+                try:
+                    self._conn.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass
+            raise HistoryError(explain(exc, self.path, self.busy_timeout)) from exc
 
     # --- writing -----------------------------------------------------------------
     def begin_run(self, spec: dict[str, Any], environment: dict[str, Any], started_at: float,
