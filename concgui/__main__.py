@@ -18,6 +18,10 @@ def main(argv: list[str] | None = None) -> int:
         from .engine.isolation import serve
 
         return serve()
+    if argv[:1] == ["sampler"]:  # the CPU sampler process of a run (see concgui.engine.sampler)
+        from .engine.sampler import main as sampler_main
+
+        return sampler_main(argv[1:])
     from .cli import main as cli_main
 
     return cli_main(argv)
