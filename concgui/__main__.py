@@ -18,8 +18,8 @@ def main(argv: list[str] | None = None) -> int:
         from .engine.isolation import serve
 
         return serve()
-    if argv[:1] == ["sampler"]:  # the CPU sampler process of a run (see concgui.engine.sampler)
-        from .engine.sampler import main as sampler_main
+    if argv[:1] == ["sampler"]:  # the CPU sampler process of a run (see concgui.engine.cpu_probe)
+        from .engine.cpu_probe import main as sampler_main
 
         return sampler_main(argv[1:])
     from .cli import main as cli_main

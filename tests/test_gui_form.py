@@ -269,7 +269,7 @@ def test_summary_shows_the_numbers_of_a_real_result(qtbot):
     result = run_inline(spec.with_(executor="thread-pool"), baseline=base)
     panel.set_result(result)
     assert panel.value_text("wall_seconds") == f"{result.wall_seconds * 1e3:.1f} ms"
-    assert panel.value_text("concurrency") == f"{result.summary['concurrency']:.2f} in flight"
+    assert panel.value_text("concurrency") == f"{result.summary['concurrency']:.2f} tasks"
     assert panel.value_text("speedup").endswith("× vs sequential")
     assert panel.value_text("efficiency").endswith("%")
     assert panel.value_text("errors") == "0"

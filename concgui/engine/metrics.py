@@ -53,7 +53,7 @@ METRICS: tuple[Metric, ...] = (
            "(a process pool's start-up is not included; see Start-up)."),
     Metric("task_seconds", "Sum of task times", format_seconds, "one worker alone",
            "Every task's own duration, added up: what one worker alone would need."),
-    Metric("concurrency", "Concurrency", _num("{:.2f} in flight"), "avg. tasks in flight",
+    Metric("concurrency", "Concurrency", _num("{:.2f} tasks"), "avg. tasks in flight",
            "Sum of task times / wall time: how many tasks were in flight (started, not finished) on average."),
     Metric("parallelism", "Parallelism", _num("{:.2f} cores"), "avg. cores computing",
            "CPU seconds of the tasks / wall time: how many cores were busy computing on average. "

@@ -16,7 +16,6 @@ import os
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable
 
 from .records import CpuSample
@@ -30,9 +29,10 @@ INTERVAL = 0.1
 
 
 def sampler_command() -> list[str]:
+    """The probe runs as a plain script: importing the engine package would delay the first sample."""
     if getattr(sys, "frozen", False):
         return [sys.executable, "sampler"]
-    return [sys.executable, "-m", "concgui.engine.sampler"]
+    return [sys.executable, "-I", os.path.join(os.path.dirname(os.path.abspath(__file__)), "cpu_probe.py")]
 
 
 class CpuSampler:
@@ -49,12 +49,10 @@ class CpuSampler:
     def start(self) -> None:
         if psutil is None:
             return
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-            filter(None, [os.path.dirname(os.path.dirname(os.path.dirname(__file__))), os.environ.get("PYTHONPATH")])))
         try:
             self._proc = subprocess.Popen(
                 [*sampler_command(), str(os.getpid()), str(self.t0_ns), str(self.interval)],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         except OSError:
             return  # no samples, nothing else lost
         self._reader = threading.Thread(target=self._read, name="concgui-cpu-sampler", daemon=True)
@@ -83,56 +81,3 @@ class CpuSampler:
             proc.wait()
         self._reader.join(2)
         proc.stdout.close()
-
-
-def _tree_cpu(root, children: list) -> float:
-    total = 0.0
-    for p in [root, *children]:
-        try:
-            total += sum(p.cpu_times()[:2])
-        except psutil.Error:
-            pass
-    return total
-
-
-def sample_forever(pid: int, t0_ns: int, interval: float, out=None) -> None:
-    """The sampler process: a JSON line ``[t, per_core, tree_percent]`` every ``interval`` s
-    until stdin closes.  The tree is ``pid`` and its descendants (this process excluded)."""
-    out = out or sys.stdout
-    stop = threading.Event()
-    threading.Thread(target=lambda: (sys.stdin.read(), stop.set()), daemon=True).start()
-    root = psutil.Process(pid)
-    me = os.getpid()
-
-    def children() -> list:
-        try:
-            return [c for c in root.children(recursive=True) if c.pid != me]
-        except psutil.Error:
-            return []
-
-    psutil.cpu_percent(percpu=True)  # the first call only primes the counters
-    kids, listed = children(), time.perf_counter()
-    last_cpu, last_t = _tree_cpu(root, kids), listed
-    while not stop.wait(interval):
-        per_core = psutil.cpu_percent(percpu=True)
-        t = time.perf_counter()
-        if t - listed >= 0.5:
-            kids, listed = children(), t
-        cpu = _tree_cpu(root, kids)
-        tree = max(0.0, 100.0 * (cpu - last_cpu) / max(t - last_t, 1e-6))
-        last_cpu, last_t = cpu, t
-        out.write(json.dumps([(time.perf_counter_ns() - t0_ns) / 1e9, per_core, round(tree, 1)]) + "\n")
-        out.flush()
-
-
-def main(argv: list[str]) -> int:
-    pid, t0_ns, interval = int(argv[0]), int(argv[1]), float(argv[2])
-    try:
-        sample_forever(pid, t0_ns, interval)
-    except (BrokenPipeError, KeyboardInterrupt):
-        pass
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
