@@ -80,6 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     gui.add_argument("--preset", help="load this preset and run it")
     gui.add_argument("--screenshot", metavar="PATH",
                      help="with --preset: save a screenshot when the run ends, then exit")
+    gui.add_argument("--spec", metavar="PATH", help="load this JSON spec (an object of spec fields) and run it")
     return parser
 
 
@@ -94,7 +95,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command in (None, "gui"):
         from .gui.app import run_app
 
-        return run_app(preset=getattr(args, "preset", None), screenshot=getattr(args, "screenshot", None))
+        return run_app(preset=getattr(args, "preset", None), screenshot=getattr(args, "screenshot", None),
+                       spec_file=getattr(args, "spec", None))
     try:
         if args.command == "executors":
             return _executors()

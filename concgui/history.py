@@ -149,10 +149,11 @@ def _is_corruption(exc: sqlite3.DatabaseError) -> bool:
 class HistoryStore:
     """Past runs in one SQLite file; ``notice`` says when it had to start a new one."""
 
-    def __init__(self, path: str | os.PathLike | None = None, busy_timeout: float = BUSY_TIMEOUT) -> None:
+    def __init__(self, path: str | os.PathLike | None = None, busy_timeout: float | None = None) -> None:
         self.path = Path(path) if path is not None else default_path()
-        #: seconds a write waits for another writer; the window's reads use a short one, its writer a long one
-        self.busy_timeout = busy_timeout
+        #: seconds a write waits for another writer (default BUSY_TIMEOUT); the window's own connection
+        #: uses a short one, its writer thread the default
+        self.busy_timeout = busy_timeout = BUSY_TIMEOUT if busy_timeout is None else busy_timeout
         #: a sentence for the window when the history file had to be replaced, else None
         self.notice: str | None = None
         self._depth = 0  # nesting of _transaction()

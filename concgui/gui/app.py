@@ -14,6 +14,9 @@ log = logging.getLogger("concgui")
 
 
 def _setup_logging() -> None:
+    for old in [h for h in log.handlers if getattr(h, "concgui", False)]:  # one log file, the current one
+        log.removeHandler(old)
+        old.close()
     try:
         folder = user_data_dir()
         folder.mkdir(parents=True, exist_ok=True)
@@ -21,32 +24,86 @@ def _setup_logging() -> None:
     except OSError:
         handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    handler.concgui = True
     log.addHandler(handler)
     log.setLevel(logging.INFO)
 
 
-def _install_error_hooks() -> None:
-    """Log unhandled exceptions from any thread and show the first one; never abort."""
-    shown = threading.Event()
+def install_error_reporting() -> None:
+    """Log to user_data_dir()/concgui.log, and report unhandled exceptions from any thread there.
 
-    def report(exc_type, exc, tb) -> None:
-        text = "".join(traceback.format_exception(exc_type, exc, tb))
-        log.error("unhandled exception\n%s", text)
-        print(text, file=sys.stderr)
-        if shown.is_set() or threading.current_thread() is not threading.main_thread():
+    An exception in a Qt slot, a timer, a plot update or a helper thread is logged with its
+    traceback and shown once, in a box that does not block the window; the app never aborts.
+    """
+    _setup_logging()
+    _install_error_hooks()
+
+
+class _Reporter:
+    """Shows the first unhandled error in a non-modal box, on the GUI thread whoever raised it."""
+
+    def __init__(self) -> None:
+        from PySide6.QtCore import QObject, Signal
+
+        class Bridge(QObject):
+            report = Signal(str)
+
+        self.bridge = Bridge()  # lives in the GUI thread: a signal emitted elsewhere is queued to it
+        self.bridge.report.connect(self._show)
+        self.box = None
+        self.shown = threading.Event()
+
+    def __call__(self, exc_type, exc, tb) -> None:
+        try:
+            text = "".join(traceback.format_exception(exc_type, exc, tb))
+        except Exception:  # noqa: BLE001 - the report itself must not fail
+            text = f"{exc_type.__name__}: (no traceback)"
+        log.error("unhandled exception in thread %s\n%s", threading.current_thread().name, text)
+        print(text, file=sys.stderr, flush=True)
+        if self.shown.is_set():
             return
-        shown.set()
+        self.shown.set()
+        try:
+            summary = f"{exc_type.__name__}: {exc}"
+        except Exception:  # noqa: BLE001
+            summary = exc_type.__name__
+        try:
+            self.bridge.report.emit(summary)
+        except RuntimeError:  # the app is shutting down and the bridge is gone
+            pass
+
+    def _show(self, summary: str) -> None:
+        from PySide6.QtCore import Qt
         from PySide6.QtWidgets import QMessageBox
 
-        QMessageBox.critical(None, "ConcGUI: unexpected error",
-                             f"{exc_type.__name__}: {exc}\n\nDetails are in {user_data_dir() / 'concgui.log'}.")
+        self.box = QMessageBox(QMessageBox.Icon.Critical, "ConcGUI: unexpected error",
+                               f"{summary}\n\nConcGUI keeps running. Details are in {log_path()}; "
+                               "later errors are only written there.")
+        self.box.setWindowModality(Qt.WindowModality.NonModal)
+        self.box.show()
 
-    sys.excepthook = report
-    threading.excepthook = lambda args: report(args.exc_type, args.exc_value, args.exc_traceback)
+
+_reporter: _Reporter | None = None
 
 
-def run_app(preset: str | None = None, screenshot: str | None = None, history_path: str | None = None) -> int:
-    """Open the main window; with ``preset`` run it; with ``screenshot`` save the window when done and exit."""
+def log_path():
+    return user_data_dir() / "concgui.log"
+
+
+def _install_error_hooks() -> None:
+    """Log unhandled exceptions from any thread and show the first one; never abort."""
+    global _reporter
+    if _reporter is None:
+        _reporter = _Reporter()
+    reporter = _reporter
+    sys.excepthook = reporter
+    threading.excepthook = lambda args: reporter(args.exc_type, args.exc_value, args.exc_traceback)
+
+
+def run_app(preset: str | None = None, screenshot: str | None = None, history_path: str | None = None,
+            spec_file: str | None = None) -> int:
+    """Open the main window; with ``preset`` (or ``spec_file``, a JSON spec) run it; with ``screenshot``
+    save the window when done and exit."""
     if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY") and sys.platform.startswith("linux"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtCore import QCoreApplication, Qt, QTimer
@@ -57,8 +114,7 @@ def run_app(preset: str | None = None, screenshot: str | None = None, history_pa
     QCoreApplication.setOrganizationName("ConcGUI")
     QCoreApplication.setApplicationName("ConcGUI")
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    _setup_logging()
-    _install_error_hooks()
+    install_error_reporting()
     import pyqtgraph as pg
 
     from .theme import plot_colors
@@ -81,6 +137,23 @@ def run_app(preset: str | None = None, screenshot: str | None = None, history_pa
                 app.exit(2)
 
         QTimer.singleShot(0, start)
+    elif spec_file:
+        def start_spec() -> None:
+            import json
+
+            from ..engine import ExperimentSpec
+
+            try:
+                with open(spec_file, encoding="utf-8") as f:
+                    spec = ExperimentSpec.from_dict(json.load(f))
+            except (OSError, ValueError, TypeError) as exc:  # SpecError is a ValueError
+                print(f"concgui: bad input: {spec_file}: {exc}", file=sys.stderr)
+                app.exit(2)
+                return
+            window.form.set_spec(spec, probe=False)
+            window.controller.start(spec)
+
+        QTimer.singleShot(0, start_spec)
     return app.exec()
 
 

@@ -11,18 +11,23 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from collections import deque
 from pathlib import Path
 
 from ..engine import RunResult, TaskRecord
-from ..history import HistoryStore
+from ..history import HistoryError, HistoryStore
+
+ADD_CHUNK = 1000  # task rows per transaction when a big batch arrives (20,000 tasks cancelled at once)
 
 
 class HistoryWriter:
     """The one writer of running and finished runs; tokens name runs until their row exists."""
 
     def __init__(self, path: str | Path) -> None:
-        self.outcomes: deque = deque()  # ("saved", token, run_id) or ("error", token, message)
+        #: ("saved", token, run_id), ("error", token, message), or ("unsaved", token, message) for a run
+        #: whose finish could not be written
+        self.outcomes: deque = deque()
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._loop, args=(path,), name="concgui-history-writer", daemon=True)
         self._thread.start()
@@ -48,8 +53,14 @@ class HistoryWriter:
         try:
             store = HistoryStore(path)
         except Exception as exc:  # noqa: BLE001 - reported to the window, which keeps its results
-            self.outcomes.append(("error", 0, f"cannot open the history: {exc}"))
-            return
+            message = f"cannot open the history: {exc}"
+            self.outcomes.append(("error", 0, message))
+            while True:  # every run finished from now on is reported unsaved, so the window keeps it
+                kind, token, _payload = self._queue.get()
+                if kind == "stop":
+                    return
+                if kind == "finish":
+                    self.outcomes.append(("unsaved", token, message))
         ids: dict[int, int] = {}
         try:
             while True:
@@ -60,7 +71,10 @@ class HistoryWriter:
                     if kind == "begin":
                         ids[token] = store.begin_run(*payload)
                     elif kind == "add" and token in ids:
-                        store.add_tasks(ids[token], payload)
+                        for k in range(0, len(payload), ADD_CHUNK):  # paced: the window's thread needs the GIL
+                            store.add_tasks(ids[token], payload[k:k + ADD_CHUNK])
+                            if len(payload) > ADD_CHUNK:
+                                time.sleep(0.001)
                     elif kind == "finish":
                         run_id = ids.pop(token, None)
                         if run_id is None:
@@ -69,6 +83,8 @@ class HistoryWriter:
                             store.finish_run(run_id, payload)
                         self.outcomes.append(("saved", token, run_id))
                 except Exception as exc:  # noqa: BLE001 - reported; the run stays on screen
-                    self.outcomes.append(("error", token, f"{type(exc).__name__}: {exc}"))
+                    message = str(exc) if isinstance(exc, HistoryError) else f"{type(exc).__name__}: {exc}"
+                    # a run that could not be closed is "unsaved": the window keeps it and offers to save it
+                    self.outcomes.append(("unsaved" if kind == "finish" else "error", token, message))
         finally:
             store.close()

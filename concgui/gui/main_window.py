@@ -7,8 +7,12 @@ goes.  Every finished run lands in the history database.
 
 from __future__ import annotations
 
+import gc
 import json
+import logging
 import platform
+import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -43,7 +47,10 @@ from ..engine import ExperimentSpec, RunResult, SpecError, TaskRecord, list_exec
 from ..engine.events import TaskFinished
 from ..engine.exports import load_results, save_csv, save_result, save_trace
 from ..engine.live import RunState
-from ..history import HistoryStore
+from ..engine.paths import user_data_dir
+from ..engine.records import CANCELLED, RUNNING, WAITING
+from ..engine.summary import summarize
+from ..history import FILE_NAME, HistoryError, HistoryStore
 from . import export, report
 from .history_writer import HistoryWriter
 from .presets import load_presets
@@ -58,6 +65,11 @@ from .views.timeline import TimelineView
 
 VIEW_REFRESH_MS = 33
 HISTORY_FLUSH_SECONDS = 0.25  # a killed app loses at most this much of a run's finished tasks
+#: seconds the window's own history connection waits for another writer: it must never freeze the window
+GUI_BUSY_TIMEOUT = 0.25
+SWITCH_INTERVAL = 0.001  # seconds: how long another thread may keep the GIL from the window's thread
+UNSAVED_FOLDER = "unsaved-runs"  # under the data dir: finished runs the history could not take, at close
+log = logging.getLogger("concgui")
 BASELINE_KEYS = ("workload", "tasks", "duration", "size_mb", "cpu_fraction", "function", "jitter", "seed",
                  "isolation", "python")
 
@@ -66,15 +78,69 @@ def _baseline_key(spec: dict) -> tuple:
     return tuple(spec.get(k) for k in BASELINE_KEYS)
 
 
+def open_history(path: str | None) -> tuple[HistoryStore, str | None]:
+    """The run history, or a temporary one (then in memory) when it cannot be used; and why."""
+    try:
+        return HistoryStore(path, busy_timeout=GUI_BUSY_TIMEOUT), None
+    except HistoryError as exc:
+        reason = str(exc)
+    log.warning("history unusable: %s", reason)
+    try:
+        temporary = Path(tempfile.mkdtemp(prefix="concgui-history-")) / FILE_NAME
+        store = HistoryStore(temporary, busy_timeout=GUI_BUSY_TIMEOUT)
+        where = f"a temporary history ({temporary}), which is not kept"
+    except (OSError, HistoryError):
+        store, where = HistoryStore(":memory:"), "memory only"
+    return store, (f"The run history cannot be used: {reason}. This session's runs go to {where}; "
+                   "save the ones you want to keep as JSON (File ▸ Save run as JSON).")
+
+
+class _NoWriter:
+    """Stands in for the history writer when the history lives in memory: every run stays unsaved."""
+
+    def __init__(self) -> None:
+        from collections import deque
+
+        self.outcomes: deque = deque()
+
+    def begin(self, *_args) -> None:
+        pass
+
+    def add(self, *_args) -> None:
+        pass
+
+    def finish(self, token: int, _result: RunResult) -> None:
+        self.outcomes.append(("unsaved", token, "the run history is not available in this session"))
+
+    def close(self, timeout: float = 0.0) -> bool:
+        return True
+
+
 class MainWindow(QMainWindow):
     """ConcGUI's window. ``history_path`` lets tests use their own database."""
 
     def __init__(self, history_path: str | None = None) -> None:
         super().__init__()
+        # Other Python threads of this process (the engine's reader, the history writer, inline runs) hold
+        # the GIL up to the switch interval each time this thread asks for it, and drawing asks often:
+        # at the default 5 ms a flood of events stretched the window's pauses past 100 ms.
+        sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL))
         self.setWindowTitle("ConcGUI — concurrency and parallelism in Python, live")
         self.settings = QSettings()
-        self.store = HistoryStore(history_path)  # reads, deletes, opened files: on the GUI thread
-        self.writer = HistoryWriter(self.store.path)  # runs as they go: on the writer's thread
+        # reads, deletes, opened files: on the GUI thread, waiting at most GUI_BUSY_TIMEOUT for a lock
+        self.store, problem = open_history(history_path)
+        if problem:
+            self.store.notice = problem + (f" {self.store.notice}" if self.store.notice else "")
+        # runs as they go: on the writer's thread, which may wait for a lock without freezing the window
+        in_memory = str(self.store.path) == ":memory:"
+        self.writer = _NoWriter() if in_memory else HistoryWriter(self.store.path)
+        #: finished runs the history could not take: kept here, offered for saving, written to files at close
+        self.unsaved_results: list[RunResult] = []
+        self.problem_box: QMessageBox | None = None  # the last problem shown (never modal)
+        self._finishing: dict[int, RunResult] = {}  # token -> run queued for the history, not yet written
+        self._run_started_at = 0.0
+        self._tick = 0  # view refreshes while a run goes (see _refresh_views)
+        self._last_refresh_cost = 0.0  # seconds the last refresh of both charts took
         self.controller = RunController(self)
         self.result: RunResult | None = None  # the run shown in the views
         self.compare_results: list[RunResult] = []
@@ -101,7 +167,7 @@ class MainWindow(QMainWindow):
         self._writer_timer.start()
         self._update_buttons()
         if self.store.notice:
-            QTimer.singleShot(0, lambda: QMessageBox.warning(self, "History", self.store.notice))
+            QTimer.singleShot(0, lambda: self.show_problem("History", self.store.notice))
         interrupted = self.store.unfinished()
         if interrupted:
             self.statusBar().showMessage(
@@ -223,7 +289,7 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         bar = self.menuBar()
         file = bar.addMenu("&File")
-        self._action(file, "&Open run file…", self.open_run_file, QKeySequence.StandardKey.Open)
+        self._action(file, "&Open run file…", lambda: self.open_run_file(), QKeySequence.StandardKey.Open)
         self.save_action = self._action(file, "&Save run as JSON…", self.save_run_file, QKeySequence.StandardKey.Save)
         file.addSeparator()
         self.export_action = self._action(file, "&Export report image…", self.export_report, "Ctrl+E",
@@ -360,6 +426,9 @@ class MainWindow(QMainWindow):
             self.controller.cancel()
 
     def _on_run_started(self, state: RunState) -> None:
+        # What exists now lives long (Qt, plots, past results): keep it out of the collector's full passes,
+        # which otherwise walk every object while 20,000 new task records arrive (a 60-240 ms pause).
+        gc.freeze()
         self.result = None
         self.timeline.set_state(state)
         self.cores.set_state(state)
@@ -380,7 +449,8 @@ class MainWindow(QMainWindow):
         if self._history_token is None and state.spec:
             self._tokens += 1
             self._history_token = self._tokens
-            self.writer.begin(self._tokens, state.spec, state.environment, time.time(),
+            self._run_started_at = time.time()
+            self.writer.begin(self._tokens, state.spec, state.environment, self._run_started_at,
                               state.environment.get("pid", 0))
         self._unsaved.extend(e.record for e in events if isinstance(e, TaskFinished))
 
@@ -393,22 +463,64 @@ class MainWindow(QMainWindow):
         batch, self._unsaved, self._last_flush = self._unsaved, [], now
         self.writer.add(self._history_token, batch)
 
-    def _on_history_written(self) -> None:
-        """Take the writer's reports: refresh the list, or say why a run is not kept."""
+    def _finish_history(self, token: int | None, result: RunResult) -> None:
+        """Queue a run's end for the history; kept here until the writer says it is written."""
+        if token is None:
+            self._tokens += 1
+            token = self._tokens
+        self._finishing[token] = result
+        self.writer.finish(token, result)
+
+    def _on_history_written(self, quiet: bool = False) -> None:
+        """Take the writer's reports: refresh the list, or keep a run it could not write and say so."""
         refresh = False
         while self.writer.outcomes:
-            kind, _token, detail = self.writer.outcomes.popleft()
+            kind, token, detail = self.writer.outcomes.popleft()
             if kind == "saved":
+                self._finishing.pop(token, None)
                 refresh = True
-            else:
+            elif kind == "unsaved":
+                result = self._finishing.pop(token, None)
+                if result is not None:
+                    self.unsaved_results.append(result)
+                    log.warning("a finished run was not written to the history: %s", detail)
+                    if not quiet:
+                        self.show_problem(
+                            "Run not saved to the history",
+                            f"This run could not be written to the history: {detail}.\n\nIt is not lost: it "
+                            "is still on screen, and you can save it as JSON now. If you do not, it is "
+                            f"written to {user_data_dir() / UNSAVED_FOLDER} when ConcGUI closes.",
+                            offer_save=result)
+            elif not quiet:
                 self.statusBar().showMessage(f"Could not write to the history: {detail}")
         if refresh:
-            self.history.refresh()
+            try:
+                self.history.refresh()
+            except Exception as exc:  # noqa: BLE001 - a history that cannot be read must not stop the window
+                self.statusBar().showMessage(f"Could not read the history: {exc}")
 
     def _refresh_views(self) -> None:
+        """Redraw the live views, keeping each turn of the event loop short so the window answers.
+
+        While a run goes: no redraw right after a long drain of events (the next tick does it), and
+        while a flood of events is applied or redraws are slow, one chart per tick (each repaint is
+        a slice of the loop's time; a drain and two repaints in one turn were the longest pauses).
+        """
+        running = self.controller.is_running()
+        if running:
+            ended, took = self.controller.last_drain
+            if took > 0.008 and time.perf_counter() - ended < 0.005:
+                return
         state = self.controller.state
-        self.timeline.refresh()
-        self.cores.refresh()
+        began = time.perf_counter()
+        if running and (self.controller.backlog() > 0 or self._last_refresh_cost > 0.015):
+            self._tick += 1
+            (self.timeline if self._tick % 2 else self.cores).refresh()
+            self._last_refresh_cost = 2 * (time.perf_counter() - began)
+        else:
+            self.timeline.refresh()
+            self.cores.refresh()
+            self._last_refresh_cost = time.perf_counter() - began
         if state is not None and state.total:
             self.progress.setRange(0, state.total)
             self.progress.setValue(state.done)
@@ -422,10 +534,7 @@ class MainWindow(QMainWindow):
         self.result = result
         self._flush_history(force=True)
         token, self._history_token = self._history_token, None
-        if token is None:
-            self._tokens += 1
-            token = self._tokens
-        self.writer.finish(token, result)
+        self._finish_history(token, result)
         if result.spec.get("executor") == "sequential" and result.status == "ok":
             self._baselines[_baseline_key(result.spec)] = result
         self.summary.set_result(result)
@@ -440,16 +549,95 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(400, self._take_screenshot_and_quit)
 
     def _on_run_failed(self, message: str) -> None:
-        self._flush_history(force=True)  # what finished is kept; the run shows as interrupted
-        self._history_token = None
+        self._flush_history(force=True)
+        token, self._history_token = self._history_token, None
+        partial = self._partial_result(self.controller.state, message)
+        if partial is not None:  # it had started: keep what it did, closed as failed, in view and history
+            self.result = partial
+            self._finish_history(token, partial)
+            self.summary.set_result(partial)
+            self._refresh_views()
+        else:
+            self.summary.set_result(None)
         self.console.write(message)
-        self.summary.set_result(None)
-        self.statusBar().showMessage(message)
+        self.statusBar().showMessage(message.splitlines()[0])
         self._update_buttons()
         if self._screenshot:
             QTimer.singleShot(200, lambda: self._take_screenshot_and_quit(exit_code=1))
         elif not self._closing:
-            QMessageBox.warning(self, "Run failed", message)
+            self.show_problem("Run failed", message)
+
+    def _partial_result(self, state: RunState | None, message: str) -> RunResult | None:
+        """What a run that failed midway (its engine crashed, say) had done, as a failed result."""
+        if state is None or not state.spec or state.result is not None:
+            return None
+        now = state.now()
+        tasks = []
+        for t in state.tasks:
+            if t.status in (WAITING, RUNNING):
+                running = t.status == RUNNING
+                t = TaskRecord(t.index, t.worker, t.pid, t.thread_id, t.submitted, t.start,
+                               now if running else None, t.cpu_seconds, CANCELLED,
+                               {"type": "Lost", "message": "still running when the run failed", "traceback": ""}
+                               if running else None)
+            tasks.append(t)
+        work_start = state.work_start or 0.0
+        ends = [t.end for t in tasks if t.end is not None]
+        result = RunResult(spec=state.spec, environment=state.environment, status="failed", error=message,
+                           started_at=self._run_started_at or time.time(), startup_seconds=work_start,
+                           wall_seconds=max(0.0, (max(ends) if ends else work_start) - work_start),
+                           workers=state.workers, tasks=tasks, cpu_samples=list(state.cpu_samples))
+        result.summary = summarize(result)
+        return result
+
+    def show_problem(self, title: str, text: str, offer_save: RunResult | None = None) -> QMessageBox:
+        """Say what went wrong without blocking: a modal box would freeze the live views behind it."""
+        if self.problem_box is not None:
+            self.problem_box.close()
+            self.problem_box.deleteLater()
+        box = self.problem_box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok,
+                                             self)
+        box.setWindowModality(Qt.WindowModality.NonModal)
+        if offer_save is not None:
+            save = box.addButton("Save as JSON…", QMessageBox.ButtonRole.ActionRole)
+            save.clicked.connect(lambda: self.save_unsaved(offer_save))
+        box.show()
+        return box
+
+    def save_unsaved(self, result: RunResult, path: str | None = None) -> bool:
+        """Save a run the history could not take to a JSON file (asked for when ``path`` is None)."""
+        path = path or self._ask_path("Save run as JSON", "concgui-run.json", "ConcGUI runs (*.json)")
+        if not path:
+            return False
+        try:
+            save_result(path, result)
+        except OSError as exc:
+            self.show_problem("Save run", f"Could not write {path}: {exc}", offer_save=result)
+            return False
+        if result in self.unsaved_results:
+            self.unsaved_results.remove(result)
+        self.statusBar().showMessage(f"Wrote {path}")
+        return True
+
+    def _keep_unsaved_at_close(self) -> list[Path]:
+        """Write every run the history did not take to a JSON file, so closing never loses one."""
+        runs = self.unsaved_results + list(self._finishing.values())
+        written: list[Path] = []
+        for n, result in enumerate(runs):
+            name = f"run-{time.strftime('%Y%m%d-%H%M%S', time.localtime(result.started_at))}-{n + 1}.json"
+            for folder in (user_data_dir() / UNSAVED_FOLDER, Path(tempfile.gettempdir()) / "concgui-unsaved-runs"):
+                try:
+                    folder.mkdir(parents=True, exist_ok=True)
+                    save_result(folder / name, result)
+                except OSError as exc:
+                    log.error("could not keep an unsaved run in %s: %s", folder, exc)
+                    continue
+                written.append(folder / name)
+                log.warning("a run the history could not take was written to %s", folder / name)
+                print(f"concgui: a run the history could not take was written to {folder / name}", flush=True)
+                break
+        self.unsaved_results, self._finishing = [], {}
+        return written
 
     def _on_sequence_finished(self, results: list[RunResult]) -> None:
         self.compare_results = results
@@ -524,7 +712,7 @@ class MainWindow(QMainWindow):
         try:
             result = self.store.load(run_id)
         except Exception as exc:  # noqa: BLE001 - a damaged row must not take the window down
-            QMessageBox.warning(self, "History", f"Could not open run {run_id}: {exc}")
+            self.show_problem("History", f"Could not open run {run_id}: {exc}")
             return
         self.show_result(result)
 
@@ -541,30 +729,38 @@ class MainWindow(QMainWindow):
         self.cores.refresh()
         self.summary.set_result(result)
         self.console.show_result(result)
-        try:
-            self.form.set_spec(ExperimentSpec.from_dict(result.spec))
+        try:  # no probe: a run file's interpreter runs only when the person runs the experiment
+            self.form.set_spec(ExperimentSpec.from_dict(result.spec), probe=False)
         except (SpecError, TypeError):
             pass  # a run made by another version: show it, keep the form as it is
         self.progress.setRange(0, max(1, len(result.tasks)))
         self.progress.setValue(state.done)
         self.statusBar().showMessage(f"Showing run: {result.spec.get('workload')} on {result.spec.get('executor')}")
 
-    def open_run_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open run file", self._export_dir(), "ConcGUI runs (*.json)")
+    def open_run_file(self, path: str | None = None) -> list[RunResult]:
+        """Open a run file (asked for when ``path`` is None): only JSON is read, nothing is run."""
+        if path is None:
+            path, _ = QFileDialog.getOpenFileName(self, "Open run file", self._export_dir(),
+                                                  "ConcGUI runs (*.json)")
         if not path:
-            return
+            return []
         try:
             results = load_results(path)
         except (OSError, ValueError) as exc:
-            QMessageBox.warning(self, "Open run file", str(exc))
-            return
-        for r in results:
-            self.store.save(r)
-        self.history.refresh()
+            name = Path(path).name
+            self.show_problem("Open run file", str(exc) if name in str(exc) else f"{name}: {exc}")
+            return []
+        try:
+            for r in results:
+                self.store.save(r)
+            self.history.refresh()
+        except (HistoryError, OSError) as exc:
+            self.statusBar().showMessage(f"Shown, but not added to the history: {exc}")
         if len(results) > 1:
             self.compare_chart.set_results(results)
             self._fill_compare_table(results)
         self.show_result(results[-1])
+        return results
 
     def save_run_file(self) -> None:
         self.export_data("json")
@@ -615,7 +811,7 @@ class MainWindow(QMainWindow):
         try:
             write()
         except OSError as exc:
-            QMessageBox.warning(self, "Export", f"Could not write {path}: {exc}")
+            self.show_problem("Export", f"Could not write {path}: {exc}\nNothing was written there.")
             return
         self.statusBar().showMessage(f"Wrote {path}")
 
@@ -646,5 +842,9 @@ class MainWindow(QMainWindow):
         self._flush_history(force=True)
         self.writer.close()  # bounded: a stuck disk must not keep the app from closing
         self._writer_timer.stop()
+        self._on_history_written(quiet=True)
+        self._keep_unsaved_at_close()
+        if self.problem_box is not None:
+            self.problem_box.close()
         self.store.close()
         super().closeEvent(event)

@@ -73,9 +73,8 @@ def choose_start_method(spec, foreign_consumer: bool = False) -> tuple[str, str]
     method = spec.effective_start_method()
     if method != "fork":
         return method, ""
-    reasons = foreign_threads()
-    if foreign_consumer:
-        reasons.append("the run's event consumer, called on ConcGUI's pump thread")
+    reasons = ["the run's event consumer, called on ConcGUI's pump thread"] if foreign_consumer else []
+    reasons += foreign_threads()
     if not reasons:
         return method, ""
     other = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"

@@ -513,7 +513,7 @@ class TimelineView(ThemedPlot):
     def _rebuild_lane_tracks(self, ends: np.ndarray) -> None:
         """Per-lane live bookkeeping matching the tracks just assigned."""
         for lane, lt in enumerate(self._lane_tracks):
-            m = self._lane == lane
+            m = (self._lane == lane) & (self._track >= 0)  # a task with a lane but no start has no track
             tr = self._track[m]
             if tr.size == 0:
                 continue
