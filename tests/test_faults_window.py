@@ -287,6 +287,7 @@ def test_row7_stop_with_20000_queued_tasks_is_quick_and_the_window_keeps_answeri
     for _ in range(2):
         gap, took, result, where = stop_a_flood(qtbot, window, executor)
         attempts.append(f"{gap:.0f} ms ({where})")
+        print(f"row 7, {executor}: longest pause {gap:.0f} ms, stop in {took:.2f} s ({where})")
         assert took < 2.0, f"the stop took {took:.2f} s"
         assert result.status == "cancelled"
         assert result.summary["cancelled"] >= 19_990

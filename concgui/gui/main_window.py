@@ -168,6 +168,11 @@ class MainWindow(QMainWindow):
         self._update_buttons()
         if self.store.notice:
             QTimer.singleShot(0, lambda: self.show_problem("History", self.store.notice))
+        # What exists now lives as long as the app (modules, Qt, the views): keep it out of the garbage
+        # collector's full passes, which otherwise walk every object while 20,000 task records arrive
+        # (60-240 ms pauses mid-run). Only this once: objects frozen later would include the garbage of
+        # past runs (process pools hold pipes), which then could never be collected.
+        gc.freeze()
         interrupted = self.store.unfinished()
         if interrupted:
             self.statusBar().showMessage(
@@ -426,9 +431,6 @@ class MainWindow(QMainWindow):
             self.controller.cancel()
 
     def _on_run_started(self, state: RunState) -> None:
-        # What exists now lives long (Qt, plots, past results): keep it out of the collector's full passes,
-        # which otherwise walk every object while 20,000 new task records arrive (a 60-240 ms pause).
-        gc.freeze()
         self.result = None
         self.timeline.set_state(state)
         self.cores.set_state(state)
