@@ -17,6 +17,7 @@ import textwrap
 import time
 from pathlib import Path
 
+import faults_support
 import psutil
 import pytest
 from PySide6.QtCore import QSettings, QTimer
@@ -35,6 +36,7 @@ DATA = Path(__file__).resolve().parent / "data"
 FAULTS = str(DATA / "fault_tasks.py")
 CUSTOM = str(DATA / "custom_tasks.py")
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
+small_disk, read_only_disk = faults_support.small_disk, faults_support.read_only_disk  # fixtures
 
 
 # --- fixtures --------------------------------------------------------------------------------
@@ -144,54 +146,6 @@ class Heartbeat:
         if marks:
             text += "; " + ", ".join(f"{k} at {at(v)}" for k, v in marks.items())
         return text
-
-
-def mount_tmpfs(folder: Path, size: str) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    out = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0777", "tmpfs", str(folder)],
-                         capture_output=True, text=True)
-    if out.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here to make a real full or read-only disk: {out.stderr.strip()}")
-
-
-@pytest.fixture
-def small_disk(tmp_path):
-    """A real 256 KB file system: ``fill()`` makes it full."""
-    folder = tmp_path / "disk"
-    mount_tmpfs(folder, "256k")
-
-    class Disk:
-        path = folder
-
-        @staticmethod
-        def fill() -> None:
-            try:
-                with open(folder / "filler", "wb") as f:
-                    while True:
-                        f.write(b"\0" * 4096)
-                        f.flush()
-            except OSError:
-                pass  # full
-
-    yield Disk
-    subprocess.run(["umount", "-l", str(folder)], check=False)
-
-
-@pytest.fixture
-def read_only_disk(tmp_path):
-    """A real read-only file system; ``seal()`` makes it read-only after files were put in it."""
-    folder = tmp_path / "ro"
-    mount_tmpfs(folder, "4m")
-
-    class Disk:
-        path = folder
-
-        @staticmethod
-        def seal() -> None:
-            subprocess.run(["mount", "-o", "remount,ro", str(folder)], check=True)
-
-    yield Disk
-    subprocess.run(["umount", "-l", str(folder)], check=False)
 
 
 # --- row 1: a task raises -----------------------------------------------------------------------
@@ -629,7 +583,7 @@ def test_row13_a_full_disk_keeps_the_run_on_screen_and_in_a_file_at_close(qtbot,
     w.close()
     kept = list((data_dir / UNSAVED_FOLDER).glob("*.json"))
     assert len(kept) == 1 and len(load_results(kept[0])[0].tasks) == 2000
-    (small_disk.path / "filler").unlink()
+    small_disk.free()
     sound(db)
 
 

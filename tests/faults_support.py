@@ -1,0 +1,69 @@
+"""Real full and read-only file systems for the fault tests: a tmpfs mounted in the test's folder.
+
+Mounting needs root (or CAP_SYS_ADMIN); where it is refused, the tests that need it are skipped
+with the reason.  Nothing is simulated: writes fail with the kernel's own ENOSPC and EROFS.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+
+def mount_tmpfs(folder: Path, size: str) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    out = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0777", "tmpfs", str(folder)],
+                         capture_output=True, text=True)
+    if out.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here to make a real full or read-only disk: {out.stderr.strip()}")
+
+
+def unmount(folder: Path) -> None:
+    subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
+class SmallDisk:
+    """A 256 KB file system; :meth:`fill` makes it full."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def fill(self) -> None:
+        try:
+            with open(self.path / "filler", "wb") as f:
+                while True:
+                    f.write(b"\0" * 4096)
+                    f.flush()
+        except OSError:
+            pass  # full
+
+    def free(self) -> None:
+        (self.path / "filler").unlink(missing_ok=True)
+
+
+class ReadOnlyDisk:
+    """A file system that :meth:`seal` makes read-only once files were put in it."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def seal(self) -> None:
+        subprocess.run(["mount", "-o", "remount,ro", str(self.path)], check=True)
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    folder = tmp_path / "disk"
+    mount_tmpfs(folder, "256k")
+    yield SmallDisk(folder)
+    unmount(folder)
+
+
+@pytest.fixture
+def read_only_disk(tmp_path):
+    folder = tmp_path / "ro"
+    mount_tmpfs(folder, "4m")
+    yield ReadOnlyDisk(folder)
+    unmount(folder)

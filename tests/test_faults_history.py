@@ -1,0 +1,166 @@
+"""Row 13 and persistence, without a window: the history locked by a second instance, on a read-only or
+full disk, corrupt, and a run cut off by SIGKILL.  Real SQLite files on real file systems.
+
+Every test ends with ``PRAGMA integrity_check`` on the file it touched.
+"""
+
+from __future__ import annotations
+
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+
+import faults_support
+import pytest
+
+from concgui.engine import ExperimentSpec, RunResult
+from concgui.engine.records import TaskRecord
+from concgui.history import FILE_NAME, HistoryError, HistoryStore
+
+small_disk, read_only_disk = faults_support.small_disk, faults_support.read_only_disk  # fixtures
+
+
+def result(n: int = 10) -> RunResult:
+    tasks = [TaskRecord(i, "thread 1", 1, 2, 0.0, i * 0.01, i * 0.01 + 0.005, 0.001, "ok") for i in range(n)]
+    return RunResult(spec=ExperimentSpec(tasks=n).to_dict(), environment={"pid": 1}, wall_seconds=n * 0.01,
+                     tasks=tasks)
+
+
+def sound(path) -> None:
+    conn = sqlite3.connect(path)
+    try:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    finally:
+        conn.close()
+
+
+def test_a_write_waits_for_a_second_instance_then_names_the_lock(tmp_path):
+    path = tmp_path / FILE_NAME
+    other = HistoryStore(path)
+    mine = HistoryStore(path, busy_timeout=0.4)
+    other._conn.execute("BEGIN IMMEDIATE")  # a second ConcGUI in the middle of a write
+    try:
+        t0 = time.monotonic()
+        with pytest.raises(HistoryError) as err:
+            mine.save(result())
+        waited = time.monotonic() - t0
+        assert 0.35 < waited < 2.0, "it retried for the busy timeout, then gave up"
+        assert "locked by another program" in str(err.value) and str(path) in str(err.value)
+        assert mine.list_runs() == [], "reads go on meanwhile (WAL), and nothing was half written"
+    finally:
+        other._conn.execute("ROLLBACK")
+    assert mine.save(result()) > 0, "once the lock is gone, writing works again"
+    mine.close()
+    other.close()
+    sound(path)
+
+
+def test_a_lock_released_within_the_busy_timeout_only_delays_the_write(tmp_path):
+    path = tmp_path / FILE_NAME
+    HistoryStore(path).close()
+    locked = threading.Event()
+
+    def second_instance() -> None:  # holds a write transaction for half a second
+        other = HistoryStore(path)
+        other._conn.execute("BEGIN IMMEDIATE")
+        locked.set()
+        time.sleep(0.5)
+        other._conn.execute("COMMIT")
+        other.close()
+
+    holder = threading.Thread(target=second_instance, name="test-second-instance")
+    holder.start()
+    locked.wait(5)
+    mine = HistoryStore(path, busy_timeout=5.0)
+    t0 = time.monotonic()
+    try:
+        run_id = mine.save(result())
+    finally:
+        holder.join()
+    assert 0.3 < time.monotonic() - t0 < 3.0
+    assert mine.load(run_id).to_dict() == result().to_dict()
+    mine.close()
+    sound(path)
+
+
+def test_a_read_only_disk_is_named_when_the_history_is_opened(read_only_disk):
+    path = read_only_disk.path / FILE_NAME
+    with HistoryStore(path) as store:
+        store.save(result())
+    read_only_disk.seal()
+    with pytest.raises(HistoryError) as err:
+        HistoryStore(path)
+    assert str(path) in str(err.value)
+    assert "cannot be opened" in str(err.value) or "read-only" in str(err.value)
+    sound(f"file:{path}?mode=ro&immutable=1")
+
+
+def test_a_full_disk_fails_the_write_cleanly_and_the_store_recovers(small_disk):
+    path = small_disk.path / FILE_NAME
+    store = HistoryStore(path)
+    store.save(result(5))
+    small_disk.fill()
+    with pytest.raises(HistoryError, match="is full"):
+        store.save(result(5000))
+    assert len(store.list_runs()) == 1, "the failed run left nothing half written"
+    small_disk.free()
+    store.save(result(50))
+    assert len(store.list_runs()) == 2
+    store.close()
+    sound(path)
+
+
+def test_a_corrupt_history_is_moved_aside_and_the_new_one_is_sound(tmp_path):
+    path = tmp_path / FILE_NAME
+    with HistoryStore(path) as store:
+        store.save(result())
+    data = bytearray(path.read_bytes())
+    data[100:4096] = b"\xff" * (4096 - 100)  # the header survives, the schema page does not
+    path.write_bytes(bytes(data))
+    with HistoryStore(path) as store:
+        assert store.notice and "could not be read" in store.notice
+        store.save(result())
+        assert len(store.list_runs()) == 1
+    sound(path)
+
+
+KILLED_WRITER = textwrap.dedent("""\
+    import sys, time
+    from concgui.engine import ExperimentSpec
+    from concgui.engine.records import TaskRecord
+    from concgui.history import HistoryStore
+
+    store = HistoryStore(sys.argv[1])
+    run_id = store.begin_run(ExperimentSpec(tasks=100000).to_dict(), {"pid": 1}, time.time(), 1)
+    n = 0
+    while True:  # batches of finished tasks every 50 ms, as the window writes them, until killed
+        store.add_tasks(run_id, [TaskRecord(i, "thread 1", 1, 2, 0.0, 0.0, 0.1, 0.0, "ok")
+                                 for i in range(n, n + 500)])
+        n += 500
+        print(n, flush=True)
+        time.sleep(0.05)
+    """)
+
+
+def test_sigkill_in_the_middle_of_writes_loses_at_most_the_last_batch(tmp_path, child_env):
+    path = tmp_path / FILE_NAME
+    proc = subprocess.Popen([sys.executable, "-c", KILLED_WRITER, str(path)], stdout=subprocess.PIPE, text=True,
+                            env=child_env())
+    written = 0
+    for line in proc.stdout:
+        written = int(line)
+        if written >= 5000:
+            break
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    proc.stdout.close()
+    sound(path)
+    with HistoryStore(path) as store:
+        (run_id,) = store.unfinished()
+        kept = store.load(run_id).tasks
+    assert len(kept) >= written, "every batch reported written survived the kill"
+    assert [t.index for t in kept] == list(range(len(kept)))
