@@ -169,6 +169,20 @@ def gui_figures(n: int) -> None:
         report("gui_benchmark_exit_code", out.returncode, "", "0", False, stderr=out.stderr[-2000:])
 
 
+# --- issue 5: faults ------------------------------------------------------------------
+def fault_figures() -> None:
+    """The fault table: each case made to happen, passed or not, and its time to recover (fresh process)."""
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(ROOT))
+    out = subprocess.run([sys.executable, str(ROOT / "tests" / "fault_benchmark.py")], env=env,
+                         capture_output=True, text=True, timeout=600)
+    for line in out.stdout.splitlines():
+        if line.startswith("{"):
+            FIGURES.append(json.loads(line))
+            print(line, flush=True)
+    if out.returncode:
+        report("fault_benchmark_exit_code", out.returncode, "", "0", False, stderr=out.stderr[-2000:])
+
+
 # --- issue 4: the installers ----------------------------------------------------------
 def packaging_figures(build: bool) -> None:
     """Bundle and .deb sizes, build time and the frozen app's time to window (from build_linux.py)."""
@@ -193,8 +207,8 @@ def packaging_figures(build: bool) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", default="engine,gui,packaging",
-                        help="comma-separated sections: engine, gui, packaging")
+    parser.add_argument("--only", default="engine,gui,faults,packaging",
+                        help="comma-separated sections: engine, gui, faults, packaging")
     parser.add_argument("--no-build", action="store_true",
                         help="packaging: report the last build's figures instead of building again")
     parser.add_argument("--quick", action="store_true", help="fewer repeats and tasks (a smoke test)")
@@ -211,6 +225,8 @@ def main() -> int:
         memory_100k(n)
     if "gui" in sections:
         gui_figures(n)
+    if "faults" in sections:
+        fault_figures()
     if "packaging" in sections:
         packaging_figures(build=not args.no_build)
     failed = [f["figure"] for f in FIGURES if f["pass"] is False]

@@ -1,0 +1,396 @@
+"""The fault table of the benchmark (called by tests/benchmark.py in a fresh process).
+
+Each case of the faults issue is made to happen for real, once, and reported as one JSON figure:
+``{"figure": "fault_<case>", "value": <seconds to recover>, "unit": "s", "goal": ..., "pass": ...}``,
+where recovering means: the fault was reported as it must be and the next run works.  The tests
+(tests/test_faults_*.py) prove the same cases in more detail; this table is their figures.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+DATA = ROOT / "tests" / "data"
+FAULTS, CUSTOM = f"{DATA / 'fault_tasks.py'}", f"{DATA / 'custom_tasks.py'}"
+
+from concgui.engine import ExperimentSpec, RunResult, SpecError, TaskStarted, run, start  # noqa: E402
+
+
+def report(case: str, seconds: float, goal: str, ok: bool, **extra) -> None:
+    print(json.dumps({"figure": f"fault_{case}", "value": round(seconds, 3), "unit": "s",
+                      "goal": goal, "pass": bool(ok), **extra}), flush=True)
+
+
+def case(name: str, goal: str) -> Callable:
+    """Run the decorated check; it returns (ok, detail) or (ok, detail, seconds from the fault to recovery);
+    without the seconds, the figure is the whole check's time (fault made, reported, next run done)."""
+
+    def wrap(check: Callable[[], tuple]) -> Callable[[], None]:
+        def go() -> None:
+            t0 = time.perf_counter()
+            try:
+                ok, detail, *seconds = check()
+            except Exception as exc:  # noqa: BLE001 - a case that blows up is a failed case
+                ok, detail, seconds = False, f"{type(exc).__name__}: {exc}", []
+            report(name, seconds[0] if seconds else time.perf_counter() - t0, goal, ok, detail=detail[:300])
+
+        go.__name__ = name
+        return go
+
+    return wrap
+
+
+def inline(function: str, executor: str = "thread-pool", **kw) -> ExperimentSpec:
+    kw.setdefault("tasks", 3)
+    if executor in ("process-pool", "processes"):
+        kw.setdefault("start_method", "forkserver")
+    if executor in ("thread-pool", "process-pool"):
+        kw.setdefault("workers", 2)
+    return ExperimentSpec(workload="custom", function=function, executor=executor, isolation="inline", **kw)
+
+
+def next_run_ok() -> bool:
+    return run(ExperimentSpec(workload="sleep", executor="process-pool", workers=2, tasks=2, duration=0.01,
+                              start_method="forkserver", isolation="inline")).status == "ok"
+
+
+@case("task_raises", "the task is an error with its traceback; the others finish")
+def task_raises() -> tuple[bool, str]:
+    r = run(inline(f"{CUSTOM}:fail_on_one"))
+    return r.status == "ok" and [t.status for t in r.tasks] == ["ok", "error", "ok"], r.tasks[1].error["message"]
+
+
+@case("worker_dies", "the run fails naming the exit code; the next run works")
+def worker_dies() -> tuple[bool, str]:
+    r = run(inline(f"{CUSTOM}:die_on_one", "process-pool"))
+    return r.status == "failed" and "exited with code 5" in (r.error or "") and next_run_ok(), r.error or ""
+
+
+@case("worker_segfault", "the run fails naming SIGSEGV; the next run works")
+def worker_segfault() -> tuple[bool, str]:
+    r = run(inline(f"{FAULTS}:segfault_on_one", "process-pool"))
+    return r.status == "failed" and "SIGSEGV" in (r.error or "") and next_run_ok(), r.error or ""
+
+
+@case("worker_sigkill", "the run fails naming SIGKILL; the next run works")
+def worker_sigkill() -> tuple[bool, str]:
+    started, victims = threading.Event(), []
+
+    def on_events(events):
+        for e in events:
+            if isinstance(e, TaskStarted) and not victims:
+                victims.append(e.pid)
+                started.set()
+
+    r = start(inline(f"{FAULTS}:announce_and_sleep", "process-pool", tasks=4), on_events)
+    threading.Thread(target=lambda: started.wait(30) and os.kill(victims[0], signal.SIGKILL), daemon=True).start()
+    result = r.execute()
+    return result.status == "failed" and "SIGKILL" in (result.error or "") and next_run_ok(), result.error or ""
+
+
+@case("sys_exit_in_task", "the task is an error, not the program's exit")
+def sys_exit_in_task() -> tuple[bool, str]:
+    r = run(inline(f"{CUSTOM}:exit_on_one", "processes"))
+    return r.status == "ok" and r.tasks[1].error["type"] == "SystemExit", str(r.tasks[1].error)
+
+
+@case("unpicklable_exception", "the task is an error naming its type")
+def unpicklable_exception() -> tuple[bool, str]:
+    r = run(inline(f"{FAULTS}:raise_unpicklable", "process-pool", tasks=2))
+    return r.status == "ok" and all(t.error["type"] == "UnpicklableError" for t in r.tasks), r.tasks[0].error["message"]
+
+
+@case("bad_function", "refused before anything starts, naming the field")
+def bad_function() -> tuple[bool, str]:
+    try:
+        run(inline("concgui_no_such_module_xyz:f"))
+    except SpecError as exc:
+        return exc.field == "function", str(exc)
+    return False, "it ran"
+
+
+@case("import_hangs", "given up after the stated import timeout (1 s here, 10 s by default)")
+def import_hangs() -> tuple[bool, str]:
+    from concgui.engine import runner
+
+    folder = Path(tempfile.mkdtemp())
+    (folder / "hangs_on_import.py").write_text("import time\ntime.sleep(3)\n\ndef f():\n    pass\n")
+    saved, runner.IMPORT_TIMEOUT = runner.IMPORT_TIMEOUT, 1.0
+    try:
+        run(inline(f"{folder / 'hangs_on_import.py'}:f"))
+    except SpecError as exc:
+        return "did not finish within 1 s" in str(exc), str(exc)
+    finally:
+        runner.IMPORT_TIMEOUT = saved
+    return False, "it ran"
+
+
+@case("timeout_stuck_thread", "the run ends at its 0.5 s timeout; the stuck thread is reported abandoned")
+def timeout_stuck_thread() -> tuple[bool, str]:
+    out = Path(tempfile.mkdtemp())
+    os.environ["CONCGUI_TEST_OUT"] = str(out)
+    try:
+        r = run(inline(f"{FAULTS}:block_on_one", tasks=4, timeout=0.5))
+    finally:
+        (out / "release").write_text("go")
+    ok = r.status == "failed" and r.error.startswith("timed out") and r.tasks[1].error["type"] == "Abandoned"
+    return ok, r.error or ""
+
+
+@case("timeout_stuck_process", "the run ends at its 0.5 s timeout; the worker processes are killed")
+def timeout_stuck_process() -> tuple[bool, str]:
+    out = Path(tempfile.mkdtemp())
+    os.environ["CONCGUI_TEST_OUT"] = str(out)
+    try:
+        r = run(inline(f"{FAULTS}:block", "process-pool", tasks=4, timeout=0.5))
+    finally:
+        (out / "release").write_text("go")
+    return r.status == "failed" and "worker process stopped" in (r.error or ""), r.error or ""
+
+
+def _stop_flood(executor: str) -> tuple[bool, str]:
+    first = threading.Event()
+    r = start(ExperimentSpec(workload="sleep", executor=executor, tasks=20_000, duration=1.0, workers=4),
+              lambda events: any(isinstance(e, TaskStarted) for e in events) and first.set())
+    box: dict = {}
+    worker = threading.Thread(target=lambda: box.setdefault("r", r.execute()))
+    worker.start()
+    first.wait(30)
+    t0 = time.perf_counter()
+    r.cancel()
+    worker.join(10)
+    took = time.perf_counter() - t0
+    result = box.get("r")
+    ok = result is not None and result.status == "cancelled" and took < 2.0
+    return ok, f"{result.summary['cancelled'] if result else '?'} cancelled", took
+
+
+@case("stop_20000_thread_pool", "queued tasks dropped at once, stopped within 2 s (engine process)")
+def stop_20000_thread_pool() -> tuple[bool, str]:
+    return _stop_flood("thread-pool")
+
+
+@case("stop_20000_process_pool", "queued tasks dropped at once, stopped within 2 s (engine process)")
+def stop_20000_process_pool() -> tuple[bool, str]:
+    return _stop_flood("process-pool")
+
+
+@case("engine_killed", "the run fails naming SIGKILL and the engine's last output; the next run works")
+def engine_killed() -> tuple[bool, str]:
+    got = threading.Event()
+    pids: list[int] = []
+
+    def on_events(events):
+        for e in events:
+            if type(e).__name__ == "RunStarted" and not pids:
+                pids.append(e.environment["pid"])
+                got.set()
+
+    r = start(ExperimentSpec(workload="sleep", executor="thread-pool", tasks=10, duration=5.0, workers=2), on_events)
+    killed = []
+    threading.Thread(target=lambda: got.wait(30) and (killed.append(time.perf_counter()),
+                                                      os.kill(pids[0], signal.SIGKILL)), daemon=True).start()
+    try:
+        r.execute()
+    except RuntimeError as exc:
+        ok = "killed by signal 9 (SIGKILL)" in str(exc)
+        ok = ok and run(ExperimentSpec(workload="noop", tasks=2)).status == "ok"
+        return ok, str(exc)[:200], time.perf_counter() - killed[0]
+    return False, "no error"
+
+
+@case("bad_run_files", "truncated, not JSON, future version, 1.5 GB: refused naming the file")
+def bad_run_files() -> tuple[bool, str]:
+    from concgui.engine.exports import MAX_RUN_FILE_BYTES, load_results
+
+    folder = Path(tempfile.mkdtemp())
+    good = json.dumps(RunResult(spec=ExperimentSpec().to_dict(), environment={}, wall_seconds=1.0).to_dict())
+    files = {"truncated.json": good[: len(good) // 2], "code.json": "import os\n",
+             "future.json": json.dumps({**json.loads(good), "version": 99})}
+    for name, text in files.items():
+        (folder / name).write_text(text)
+    with open(folder / "huge.json", "wb") as f:
+        f.truncate(MAX_RUN_FILE_BYTES + 2**30)
+    refused = []
+    for path in sorted(folder.iterdir()):
+        try:
+            load_results(path)
+        except ValueError as exc:
+            refused.append(str(exc).startswith(path.name))
+    return refused == [True] * 4, f"{sum(refused)} of 4 refused naming the file"
+
+
+@case("history_locked", "waits the busy timeout (0.5 s here), then names the lock; nothing half written")
+def history_locked() -> tuple[bool, str]:
+    from concgui.history import HistoryError, HistoryStore
+
+    path = Path(tempfile.mkdtemp()) / "history.sqlite3"
+    other, mine = HistoryStore(path), HistoryStore(path, busy_timeout=0.5)
+    other._conn.execute("BEGIN IMMEDIATE")
+    try:
+        mine.save(RunResult(spec=ExperimentSpec().to_dict(), environment={}, wall_seconds=1.0))
+        return False, "it wrote"
+    except HistoryError as exc:
+        other._conn.execute("ROLLBACK")
+        ok = "locked" in str(exc) and mine.list_runs() == [] and mine.integrity_check() == "ok"
+        return ok, str(exc)
+    finally:
+        mine.close()
+        other.close()
+
+
+@case("history_corrupt", "moved aside, a new history started, with a notice")
+def history_corrupt() -> tuple[bool, str]:
+    from concgui.history import HistoryStore
+
+    path = Path(tempfile.mkdtemp()) / "history.sqlite3"
+    path.write_bytes(b"SQLite format 3\x00" + b"\xde\xad" * 5000)
+    with HistoryStore(path) as store:
+        ok = bool(store.notice) and store.integrity_check() == "ok"
+        return ok, store.notice or ""
+
+
+@case("export_missing_folder", "a clear message naming the folder, no partial file")
+def export_missing_folder() -> tuple[bool, str]:
+    from concgui.engine.exports import save_result
+
+    folder = Path(tempfile.mkdtemp()) / "no" / "such"
+    try:
+        save_result(folder / "run.json", RunResult(spec={}, environment={}, wall_seconds=1.0))
+    except OSError as exc:
+        return str(folder) in str(exc) and not folder.parent.exists(), str(exc)
+    return False, "it wrote"
+
+
+@case("fork_beside_threads", "fork is switched to forkserver with the reason recorded")
+def fork_beside_threads() -> tuple[bool, str]:
+    stop = threading.Event()
+    stranger = threading.Thread(target=stop.wait, name="someone-elses-thread")
+    stranger.start()
+    try:
+        r = run(ExperimentSpec(workload="sleep", executor="process-pool", workers=2, tasks=2, duration=0.01,
+                               start_method="fork", isolation="inline"))
+    finally:
+        stop.set()
+        stranger.join()
+    note = r.environment.get("start_method_note", "")
+    return r.status == "ok" and r.environment["start_method"] == "forkserver" and "deadlock" in note, note
+
+
+def _descendants(pid: int) -> set[int]:
+    import psutil
+
+    try:
+        return {p.pid for p in psutil.Process(pid).children(recursive=True)}
+    except psutil.Error:
+        return set()
+
+
+def _alive(pids: set[int]) -> set[int]:
+    import psutil
+
+    out = set()
+    for pid in pids:
+        try:
+            if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
+                out.add(pid)
+        except psutil.Error:
+            pass
+    return out
+
+
+def _app(folder: Path, spec: dict) -> tuple[subprocess.Popen, Path]:
+    (folder / "spec.json").write_text(json.dumps(spec))
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", CONCGUI_DATA_DIR=str(folder / "data"),
+               XDG_CONFIG_HOME=str(folder / "config"), PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen([sys.executable, str(ROOT / "main.py"), "gui", "--spec", str(folder / "spec.json")],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    db = folder / "data" / "history.sqlite3"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+            n = conn.execute("SELECT COUNT(*) FROM tasks").fetchone()[0]
+            conn.close()
+            if n >= 2 and len(_descendants(proc.pid)) >= 3:
+                break
+        except sqlite3.Error:
+            pass
+        time.sleep(0.05)
+    return proc, db
+
+
+SPEC = {"workload": "sleep", "executor": "process-pool", "workers": 2, "tasks": 40, "duration": 0.2,
+        "start_method": "forkserver"}
+
+
+@case("app_sigterm", "the app exits within 3 s with code 0 and leaves no process")
+def app_sigterm() -> tuple[bool, str]:
+    proc, _db = _app(Path(tempfile.mkdtemp()), SPEC)
+    kids = _descendants(proc.pid)
+    t0 = time.perf_counter()
+    proc.send_signal(signal.SIGTERM)
+    try:
+        _out, err = proc.communicate(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        return False, "did not exit"
+    took = time.perf_counter() - t0
+    time.sleep(0.5)
+    left = _alive(kids)
+    ok = proc.returncode == 0 and not left and "already deleted" not in err and took < 3.0
+    return ok, f"exit code {proc.returncode}, processes left: {sorted(left)}", took
+
+
+@case("app_sigkill", "every engine and worker process exits by itself within 5 s; the run shows interrupted")
+def app_sigkill() -> tuple[bool, str]:
+    from concgui.history import HistoryStore
+
+    proc, db = _app(Path(tempfile.mkdtemp()), SPEC)
+    kids = _descendants(proc.pid)
+    t0 = time.perf_counter()
+    proc.kill()
+    proc.communicate()
+    deadline = time.monotonic() + 5
+    while _alive(kids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    took = time.perf_counter() - t0
+    left = _alive(kids)
+    for pid in left:
+        os.kill(pid, signal.SIGKILL)
+    with HistoryStore(db) as store:
+        unfinished = store.unfinished()
+        kept = len(store.load(unfinished[0]).tasks) if unfinished else 0
+        sound = store.integrity_check() == "ok"
+    return (not left and len(unfinished) == 1 and kept > 0 and sound,
+            f"processes left: {sorted(left)}; the interrupted run kept {kept} finished tasks", took)
+
+
+CASES = [task_raises, worker_dies, worker_segfault, worker_sigkill, sys_exit_in_task, unpicklable_exception,
+         bad_function, import_hangs, timeout_stuck_thread, timeout_stuck_process, stop_20000_thread_pool,
+         stop_20000_process_pool, engine_killed, bad_run_files, history_locked, history_corrupt,
+         export_missing_folder, fork_beside_threads, app_sigterm, app_sigkill]
+
+
+def main() -> int:
+    os.environ.setdefault("CONCGUI_DATA_DIR", tempfile.mkdtemp(prefix="concgui-faults-"))
+    os.environ["CONCGUI_TEST_OUT"] = tempfile.mkdtemp(prefix="concgui-fault-tasks-")  # where fault tasks write
+    for check in CASES:
+        check()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
