@@ -168,6 +168,16 @@ def test_row2_a_dead_worker_fails_the_run_and_the_next_one_runs(qtbot, window):
     assert again.status == "ok"
 
 
+# --- row 3: sys.exit and KeyboardInterrupt inside a task, in the window's own process ----------------
+@pytest.mark.parametrize("function", ["exit_on_one", "interrupt_on_one"])
+def test_row3_exit_or_interrupt_in_an_inline_task_is_that_tasks_error_not_the_apps(qtbot, window, custom_out,
+                                                                                    function):
+    result = run_and_wait(qtbot, window, ExperimentSpec(workload="custom", function=f"{CUSTOM}:{function}",
+                                                        executor="sequential", tasks=3, isolation="inline"))
+    assert [t.status for t in result.tasks] == ["ok", "error", "ok"]
+    assert window.isVisible() and window.run_button.isEnabled()
+
+
 # --- row 5: an import that hangs --------------------------------------------------------------------
 def test_row5_a_hanging_import_is_refused_and_the_window_says_so(qtbot, window, tmp_path, custom_out, monkeypatch):
     name = f"concgui_test_hangs_window_{time.monotonic_ns()}"
