@@ -22,6 +22,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))  # faults_support
 DATA = ROOT / "tests" / "data"
 FAULTS, CUSTOM = f"{DATA / 'fault_tasks.py'}", f"{DATA / 'custom_tasks.py'}"
 
@@ -290,25 +291,15 @@ def fork_beside_threads() -> tuple[bool, str]:
 
 
 def _descendants(pid: int) -> set[int]:
-    import psutil
+    from faults_support import descendants
 
-    try:
-        return {p.pid for p in psutil.Process(pid).children(recursive=True)}
-    except psutil.Error:
-        return set()
+    return descendants(pid)
 
 
 def _alive(pids: set[int]) -> set[int]:
-    import psutil
+    from faults_support import alive
 
-    out = set()
-    for pid in pids:
-        try:
-            if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
-                out.add(pid)
-        except psutil.Error:
-            pass
-    return out
+    return alive(pids)
 
 
 def _app(folder: Path, spec: dict) -> tuple[subprocess.Popen, Path]:

@@ -7,8 +7,10 @@ with the reason.  Nothing is simulated: writes fail with the kernel's own ENOSPC
 from __future__ import annotations
 
 import subprocess
+import textwrap
 from pathlib import Path
 
+import psutil
 import pytest
 
 
@@ -67,3 +69,36 @@ def read_only_disk(tmp_path):
     mount_tmpfs(folder, "4m")
     yield ReadOnlyDisk(folder)
     unmount(folder)
+
+
+def descendants(pid: int) -> set[int]:
+    """Pids of every process below ``pid``."""
+    try:
+        return {p.pid for p in psutil.Process(pid).children(recursive=True)}
+    except psutil.Error:
+        return set()
+
+
+def alive(pids: set[int]) -> set[int]:
+    """Those of ``pids`` still running (zombies count as gone)."""
+    out = set()
+    for pid in pids:
+        try:
+            if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
+                out.add(pid)
+        except psutil.Error:
+            pass
+    return out
+
+
+def write_hanging_module(folder: Path, name: str, release: Path) -> None:
+    """A module whose import blocks until ``release`` exists (at most 30 s); it defines ``f``."""
+    (folder / f"{name}.py").write_text(textwrap.dedent(f"""\
+        import os, time
+        deadline = time.monotonic() + 30
+        while not os.path.exists({str(release)!r}) and time.monotonic() < deadline:
+            time.sleep(0.02)
+
+        def f():
+            pass
+        """))

@@ -18,6 +18,7 @@ import threading
 import time
 from pathlib import Path
 
+import faults_support
 import psutil
 import pytest
 
@@ -143,15 +144,7 @@ def test_row4_an_exception_that_cannot_travel_still_names_itself(executor, funct
 # --- row 5: a custom function whose import hangs -----------------------------------------------
 def test_row5_an_import_that_hangs_is_given_up_after_the_stated_timeout(tmp_path, custom_out, monkeypatch):
     name = f"concgui_test_hangs_{os.getpid()}_{time.monotonic_ns()}"
-    (tmp_path / f"{name}.py").write_text(textwrap.dedent(f"""\
-        import os, time
-        deadline = time.monotonic() + 30
-        while not os.path.exists({str(custom_out / "release")!r}) and time.monotonic() < deadline:
-            time.sleep(0.02)
-
-        def f():
-            pass
-        """))
+    faults_support.write_hanging_module(tmp_path, name, custom_out / "release")
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.setattr(runner, "IMPORT_TIMEOUT", 0.5)
     events: list = []

@@ -13,7 +13,6 @@ import sqlite3
 import stat
 import subprocess
 import sys
-import textwrap
 import time
 from pathlib import Path
 
@@ -181,15 +180,7 @@ def test_row3_exit_or_interrupt_in_an_inline_task_is_that_tasks_error_not_the_ap
 # --- row 5: an import that hangs --------------------------------------------------------------------
 def test_row5_a_hanging_import_is_refused_and_the_window_says_so(qtbot, window, tmp_path, custom_out, monkeypatch):
     name = f"concgui_test_hangs_window_{time.monotonic_ns()}"
-    (tmp_path / f"{name}.py").write_text(textwrap.dedent(f"""\
-        import os, time
-        deadline = time.monotonic() + 30
-        while not os.path.exists({str(custom_out / "release")!r}) and time.monotonic() < deadline:
-            time.sleep(0.02)
-
-        def f():
-            pass
-        """))
+    faults_support.write_hanging_module(tmp_path, name, custom_out / "release")
     monkeypatch.setattr(engine_runner, "IMPORT_TIMEOUT", 0.5)
     beat = Heartbeat()
     message = fail_and_wait(qtbot, window, ExperimentSpec(workload="custom", function=f"{tmp_path / name}.py:f",
@@ -262,22 +253,7 @@ def test_row7_stop_with_20000_queued_tasks_is_quick_and_the_window_keeps_answeri
 
 
 # --- row 8: SIGTERM during a run ----------------------------------------------------------------------
-def _descendants(pid: int) -> set[int]:
-    try:
-        return {p.pid for p in psutil.Process(pid).children(recursive=True)}
-    except psutil.NoSuchProcess:
-        return set()
-
-
-def _alive(pids: set[int]) -> set[int]:
-    out = set()
-    for pid in pids:
-        try:
-            if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
-                out.add(pid)
-        except psutil.NoSuchProcess:
-            pass
-    return out
+_descendants, _alive = faults_support.descendants, faults_support.alive
 
 
 def _history_has_run(db: Path) -> bool:
