@@ -1,4 +1,4 @@
-"""The ``concgui`` command line: run, compare, executors, gui.
+"""The ``concgui`` command line: run, compare, sweep, executors, gui.
 
 Options mirror the spec's fields (``--size-mb`` for ``size_mb`` ...), built
 from :data:`concgui.engine.spec.PARAMS`.  Exit codes: 0 done, 1 the run
@@ -72,6 +72,23 @@ def build_parser() -> argparse.ArgumentParser:
                      help="executors to compare, the first is the baseline")
     cmp.add_argument("--json", metavar="PATH", help='write {"runs": [result, ...]} as JSON')
 
+    sw = sub.add_parser("sweep", help="a scaling study: one workload with 1, 2, 4, ... workers on each executor",
+                        description="Run one workload with workers = 1, 2, 4, ... up to --max-workers on each "
+                                    "executor, each point --repeats times (interleaved). Speedup = median wall "
+                                    "at 1 worker of the same executor / wall; the serial fraction is Amdahl's "
+                                    "law fitted over 1 < workers <= cores.")
+    _add_spec_options(sw, skip=("executor", "workers"))
+    sw.add_argument("--executor", "--executors", action="append", dest="executors", metavar="NAME",
+                    help="executor to sweep (repeat it, or give a comma list; default process-pool); only "
+                         "executors whose worker count is settable")
+    sw.add_argument("--max-workers", metavar="N", help="most workers (default: twice the cores)")
+    sw.add_argument("--repeats", metavar="N", default="3", help="runs per point (default 3)")
+    sw.add_argument("--csv", metavar="PATH", help="write a row per run, with the derived numbers, as CSV")
+    sw.add_argument("--json", metavar="PATH", help="write the sweep (plan, points, derived numbers) as JSON")
+    sw.add_argument("--png", metavar="PATH", help="write the speedup and efficiency charts as one PNG")
+    sw.add_argument("--svg", metavar="PATH", help="write the speedup and efficiency charts as one SVG")
+    sw.add_argument("--width", metavar="PX", default="1600", help="width of the PNG in pixels (default 1600)")
+
     sub.add_parser("executors", help="list every executor and whether it can run here")
     sub.add_parser("self-test", add_help=False,
                    help="check every executor, start method and the report on this machine (see self-test --help)")
@@ -104,6 +121,8 @@ def main(argv: list[str] | None = None) -> int:
             return _run(args)
         if args.command == "compare":
             return _compare(args)
+        if args.command == "sweep":
+            return _sweep(args)
     except SpecError as exc:
         print(f"concgui: bad input: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -189,6 +208,103 @@ def _compare(args: argparse.Namespace) -> int:
     if args.json:
         save_results(args.json, results)
     return EXIT_OK if all(r.status == "ok" for r in results) else EXIT_FAILED
+
+
+def _whole(name: str, text: str) -> int:
+    """A whole number typed on the command line, or a SpecError naming ``name``."""
+    try:
+        value = float(text.replace("_", ""))
+        if value.is_integer():
+            return int(value)
+    except ValueError:
+        pass
+    raise SpecError(name, f"{text!r} is not a whole number")
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from .engine.environment import cpu_count
+    from .engine.sweep import plan_sweep, run_sweep
+
+    base = spec_from_args(args)
+    names = [n.strip() for item in (args.executors or ["process-pool"]) for n in item.split(",")]
+    max_workers = _whole("max_workers", args.max_workers) if args.max_workers else 2 * cpu_count()
+    repeats = _whole("repeats", args.repeats)
+    width = _whole("width", args.width)
+    if not 200 <= width <= 10_000:
+        raise SpecError("width", f"{width} is not allowed; allowed: a whole number from 200 to 10,000")
+    names, counts, plan = plan_sweep(base, names, max_workers, repeats)  # bad input stops here, before any run
+    print(f"sweep: {base.workload} × {base.tasks} tasks on {', '.join(names)}; workers "
+          f"{', '.join(map(str, counts))}; {repeats} repeat(s); {cpu_count()} cores; {len(plan)} runs", flush=True)
+    if base.tasks < max_workers:
+        print(f"note: {base.tasks} tasks keep at most {base.tasks} workers busy", flush=True)
+
+    def on_point(p, sweep) -> None:
+        wall = "—" if p.wall_seconds is None else f"{p.wall_seconds:.3f} s"
+        tail = f"  {p.error.splitlines()[0]}" if p.error and p.status != "ok" else ""
+        print(f"[{len(sweep.points):>3}/{sweep.planned}] {p.executor:16} {p.workers:>4} workers  repeat "
+              f"{p.repeat + 1}  wall {wall:>9}  {p.status}{tail}", flush=True)
+
+    cancel = threading.Event()
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["sweep"] = run_sweep(base, names, max_workers, repeats, on_point=on_point, cancel=cancel)
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the calling thread
+            box["error"] = exc
+
+    t = threading.Thread(target=target, name="concgui-cli-sweep", daemon=True)
+    t.start()
+    try:
+        while t.is_alive():
+            t.join(0.1)
+    except KeyboardInterrupt:
+        print("\nconcgui: stopping the sweep...", file=sys.stderr)
+        cancel.set()
+        t.join()
+    if "error" in box:
+        raise box["error"]
+    sweep = box["sweep"]
+    print(format_sweep(sweep))
+    _write_sweep_files(args, sweep, width)
+    complete = len(sweep.points) == sweep.planned
+    return EXIT_OK if complete and not sweep.failed() else EXIT_FAILED
+
+
+def _write_sweep_files(args: argparse.Namespace, sweep, width: int) -> None:
+    from .engine.sweep import save_sweep_csv, save_sweep_json
+
+    if args.csv:
+        save_sweep_csv(args.csv, sweep)
+    if args.json:
+        save_sweep_json(args.json, sweep)
+    if args.png or args.svg:
+        from .gui.views.scaling import save_sweep_png, save_sweep_svg
+
+        if args.png:
+            save_sweep_png(sweep, args.png, width)
+        if args.svg:
+            save_sweep_svg(sweep, args.svg)
+
+
+def format_sweep(sweep) -> str:
+    """The sweep's table: a row per executor and worker count, with the executor's serial fraction."""
+    header = ("executor", "workers", "runs", "median wall s", "speedup", "effic.", "serial frac.")
+    rows = ["{:16} {:>7} {:>5} {:>13} {:>8} {:>7} {:>12}".format(*header)]
+    for e in sweep.executors:
+        s = sweep.serial_fraction(e)
+        for r in sweep.stats(e):
+            rows.append(f"{e:16} {r.workers:7} {r.runs:5} {r.median_wall:13.3f} {_f(r.speedup, '{:.2f}×'):>8} "
+                        f"{_f(r.efficiency, '{:.0%}'):>7} {_f(s, '{:.3f}'):>12}")
+    rows.append(f"speedup = median wall at 1 worker of the same executor ÷ wall; serial fraction: Amdahl fitted "
+                f"over 1 < workers ≤ {sweep.cores} cores")
+    failed = sweep.failed()
+    if failed:
+        rows.append(f"{len(failed)} run(s) not ok; first: {failed[0].executor} × {failed[0].workers}: "
+                    f"{failed[0].status} {failed[0].error or ''}".rstrip())
+    if len(sweep.points) < sweep.planned:
+        rows.append(f"stopped after {len(sweep.points)} of {sweep.planned} runs")
+    return "\n".join(rows)
 
 
 def _f(value: float | None, fmt: str = "{:.3f}") -> str:

@@ -134,3 +134,46 @@ def test_compare_writes_runs_with_speedup_against_the_first(child_env, tmp_path)
     assert second["summary"]["speedup"] == pytest.approx(first["wall_seconds"] / second["wall_seconds"])
     assert second["summary"]["speedup"] > 1.5  # three 0.2 s sleeps: about 3
     assert "sequential" in proc.stdout and "threads" in proc.stdout and "speedup" in proc.stdout
+
+
+# --- concgui sweep ------------------------------------------------------------------------
+def test_sweep_prints_each_point_and_a_table_and_writes_every_file(child_env, tmp_path):
+    from PySide6.QtGui import QImage
+
+    from concgui.engine.sweep import CSV_COLUMNS, load_sweep_json
+
+    files = {ext: tmp_path / f"sweep.{ext}" for ext in ("csv", "json", "png", "svg")}
+    proc = concgui(child_env, "sweep", "--workload", "sleep", "--tasks", "4", "--duration", "0.1", "--inline",
+                   "--executor", "thread-pool", "--executor", "process-pool", "--max-workers", "4",
+                   "--repeats", "1", "--width", "900", *(a for ext, p in files.items() for a in (f"--{ext}", str(p))))
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert sum(line.startswith("[") and "ok" in line for line in lines) == 6  # one line per point, as it ran
+    table = [line.split() for line in lines if line.startswith(("thread-pool ", "process-pool "))]
+    assert [(row[0], row[1]) for row in table] == [("thread-pool", "1"), ("thread-pool", "2"), ("thread-pool", "4"),
+                                                   ("process-pool", "1"), ("process-pool", "2"),
+                                                   ("process-pool", "4")]
+    assert float(table[2][4].rstrip("×")) > 2.5  # 4 sleeps on 4 threads: about 4
+    sweep = load_sweep_json(files["json"])
+    assert sweep.worker_counts == [1, 2, 4] and sweep.executors == ["thread-pool", "process-pool"]
+    assert len(sweep.points) == 6 and sweep.serial_fraction("thread-pool") < 0.2
+    header = files["csv"].read_text().splitlines()[0]
+    assert tuple(header.split(",")) == CSV_COLUMNS
+    image = QImage(str(files["png"]))
+    assert image.width() == 900 and image.height() > 600
+    assert files["svg"].read_bytes().lstrip().startswith(b"<?xml") and b"<svg" in files["svg"].read_bytes()
+
+
+@pytest.mark.parametrize(("args", "field"), [
+    (["--max-workers", "0"], "max_workers"),
+    (["--max-workers", "two"], "max_workers"),
+    (["--repeats", "101"], "repeats"),
+    (["--executor", "sequential"], "executors"),
+    (["--executor", "nope"], "executors"),
+    (["--tasks", "-1"], "tasks"),
+])
+def test_sweep_bad_input_exits_2_naming_the_field(child_env, tmp_path, args, field):
+    proc = concgui(child_env, "sweep", "--workload", "noop", "--inline", "--json", str(tmp_path / "s.json"), *args)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert f"bad input: {field}:" in proc.stderr
+    assert not (tmp_path / "s.json").exists()  # nothing ran, nothing written

@@ -1,0 +1,344 @@
+"""A scaling study ("sweep"): one workload run with 1, 2, 4, … workers on each chosen executor.
+
+Every point is a real run through the engine's normal path (:func:`concgui.engine.start`),
+repeated ``repeats`` times. The points run interleaved — for each repeat, for each worker
+count, for each executor — so a burst of machine noise hits every series alike.
+
+Numbers (strong scaling: the same work shared by more workers):
+
+* *wall* is the run's wall time, pool start-up excluded (as everywhere in ConcGUI);
+* *speedup* at n workers = median wall at 1 worker of the **same** executor ÷ wall at n,
+  computed for every repeat; the median and the min..max spread are reported;
+* *efficiency* = median speedup ÷ n;
+* the *serial fraction* s is Amdahl's law, S(n) = 1 / (s + (1 − s) / n), fitted by least
+  squares through the origin of 1/S − 1/n = s·(1 − 1/n) over the points with 1 < n ≤ cores,
+  clamped to [0, 1]. Beyond the core count the limit is the hardware, not the code's serial
+  part, so those points are left out of the fit (``None`` when no point is left).
+
+Only successful runs count; a run that failed, was cancelled or had a task raise is kept as a
+point with that status and its error, and the sweep goes on.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import statistics
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .environment import cpu_count
+from .exports import save_json, write_atomic
+from .records import ERROR
+from .spec import EXECUTORS, MAX_WORKERS, ExperimentSpec, SpecError
+
+SWEEP_FORMAT = "concgui-sweep"
+SWEEP_VERSION = 1
+MAX_REPEATS = 100
+CSV_COLUMNS = ("executor", "workers", "repeat", "status", "wall_seconds", "startup_seconds", "speedup",
+               "median_wall_seconds", "speedup_median", "speedup_min", "speedup_max", "efficiency",
+               "serial_fraction", "cores", "error")
+
+
+def worker_counts(max_workers: int) -> list[int]:
+    """1, 2, 4, … up to ``max_workers``, plus ``max_workers`` itself when it is not a power of two."""
+    _check_int("max_workers", max_workers, 1, MAX_WORKERS)
+    counts, n = [], 1
+    while n <= max_workers:
+        counts.append(n)
+        n *= 2
+    if counts[-1] != max_workers:
+        counts.append(max_workers)
+    return counts
+
+
+def _check_int(name: str, value: Any, low: int, high: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise SpecError(name, f"{value!r} is not allowed; allowed: a whole number from {low} to {high:,}")
+
+
+def sweepable(base: ExperimentSpec, executor: str) -> bool:
+    """Whether ``executor`` takes a worker count (``spec.relevant('workers')``), so it can be swept."""
+    return base.with_(executor=executor, workers=None).relevant("workers")
+
+
+def check_executors(base: ExperimentSpec, executors: list[str]) -> list[str]:
+    """The executors, without repeats, or a SpecError naming ``executors`` and what is allowed."""
+    from .executors import get_executor
+
+    names = list(dict.fromkeys(n.strip() for n in executors if n.strip()))
+    allowed = [n for n in EXECUTORS if sweepable(base, n)]
+    if not names:
+        raise SpecError("executors", f"is empty; allowed: one or more of {', '.join(allowed)}")
+    unknown = [n for n in names if n not in EXECUTORS]
+    if unknown:
+        raise SpecError("executors", f"{', '.join(map(repr, unknown))} unknown; allowed: {', '.join(allowed)}")
+    fixed = [n for n in names if not sweepable(base, n)]
+    if fixed:
+        raise SpecError("executors", f"{', '.join(fixed)} cannot be swept: the number of workers is not "
+                                     f"settable there (one at a time, or one per task); allowed: "
+                                     f"{', '.join(allowed)}")
+    for n in names:
+        try:
+            ok, reason = get_executor(n).availability()
+        except Exception as exc:  # noqa: BLE001 - an odd platform is a reason, not a crash
+            ok, reason = False, f"{type(exc).__name__}: {exc}"
+        if not ok:
+            raise SpecError("executors", f"{n} is not available here: {reason}")
+    return names
+
+
+@dataclass(frozen=True)
+class PlannedPoint:
+    """One run of the sweep, in the order it runs."""
+
+    repeat: int
+    workers: int
+    executor: str
+    spec: ExperimentSpec
+
+
+def plan_sweep(base: ExperimentSpec, executors: list[str], max_workers: int,
+               repeats: int) -> tuple[list[str], list[int], list[PlannedPoint]]:
+    """Validate and order the runs: (executors, worker counts, points). Raises SpecError naming the field."""
+    counts = worker_counts(max_workers)
+    _check_int("repeats", repeats, 1, MAX_REPEATS)
+    names = check_executors(base, executors)
+    points = [PlannedPoint(r, n, e, base.with_(executor=e, workers=n))  # validates each spec, too
+              for r in range(repeats) for n in counts for e in names]
+    return names, counts, points
+
+
+@dataclass
+class SweepPoint:
+    """What one run of the sweep measured."""
+
+    executor: str
+    workers: int
+    repeat: int
+    wall_seconds: float | None
+    startup_seconds: float | None
+    status: str  # "ok"; "error" (a task raised), "failed" (the run did) or "cancelled"
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class SweepStat:
+    """The repeats of one (executor, workers), summed up; speedups against 1 worker of the same executor."""
+
+    executor: str
+    workers: int
+    runs: int  # successful repeats
+    median_wall: float
+    min_wall: float
+    max_wall: float
+    speedup: float | None  # median
+    speedup_min: float | None
+    speedup_max: float | None
+    efficiency: float | None  # median speedup ÷ workers
+
+
+def fit_serial_fraction(speedups: dict[int, float], cores: int) -> float | None:
+    """Amdahl's serial fraction from {workers: speedup}, fitted over 1 < n ≤ cores; None with no such point."""
+    xs, ys = [], []
+    for n, s in speedups.items():
+        if 1 < n <= cores and s and s > 0:
+            xs.append(1.0 - 1.0 / n)
+            ys.append(1.0 / s - 1.0 / n)
+    if not xs:
+        return None
+    fit = sum(x * y for x, y in zip(xs, ys, strict=True)) / sum(x * x for x in xs)
+    return min(1.0, max(0.0, fit))
+
+
+def amdahl_speedup(serial_fraction: float, workers: float) -> float:
+    """S(n) = 1 / (s + (1 − s) / n)."""
+    return 1.0 / (serial_fraction + (1.0 - serial_fraction) / workers)
+
+
+@dataclass
+class SweepResult:
+    """A sweep's plan and every point measured so far; the statistics are derived from the points."""
+
+    spec: dict[str, Any]
+    executors: list[str]
+    worker_counts: list[int]
+    repeats: int
+    cores: int = field(default_factory=cpu_count)
+    started_at: float = field(default_factory=time.time)
+    points: list[SweepPoint] = field(default_factory=list)
+
+    @property
+    def planned(self) -> int:
+        return self.repeats * len(self.worker_counts) * len(self.executors)
+
+    def ok_walls(self, executor: str, workers: int) -> list[float]:
+        return [p.wall_seconds for p in self.points if p.executor == executor and p.workers == workers
+                and p.status == "ok" and p.wall_seconds is not None and p.wall_seconds > 0]
+
+    def base_wall(self, executor: str) -> float | None:
+        """Median wall at 1 worker of ``executor``: every speedup of that executor is against it."""
+        walls = self.ok_walls(executor, 1)
+        return statistics.median(walls) if walls else None
+
+    def stats(self, executor: str) -> list[SweepStat]:
+        """One row per worker count with at least one successful run, in worker order."""
+        base = self.base_wall(executor)
+        rows = []
+        for n in self.worker_counts:
+            walls = self.ok_walls(executor, n)
+            if not walls:
+                continue
+            speedups = [base / w for w in walls] if base else []
+            median = statistics.median(speedups) if speedups else None
+            rows.append(SweepStat(executor, n, len(walls), statistics.median(walls), min(walls), max(walls),
+                                  median, min(speedups) if speedups else None,
+                                  max(speedups) if speedups else None, None if median is None else median / n))
+        return rows
+
+    def all_stats(self) -> list[SweepStat]:
+        return [row for e in self.executors for row in self.stats(e)]
+
+    def serial_fraction(self, executor: str) -> float | None:
+        """Amdahl's serial fraction of ``executor`` (see the module's docstring), or None."""
+        return fit_serial_fraction({r.workers: r.speedup for r in self.stats(executor) if r.speedup}, self.cores)
+
+    def failed(self) -> list[SweepPoint]:
+        return [p for p in self.points if p.status != "ok"]
+
+    # --- files -------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form: the plan and the points, plus the derived numbers for other readers."""
+        return {
+            "format": SWEEP_FORMAT, "version": SWEEP_VERSION, "spec": self.spec, "executors": self.executors,
+            "worker_counts": self.worker_counts, "repeats": self.repeats, "cores": self.cores,
+            "started_at": self.started_at, "points": [asdict(p) for p in self.points],
+            "stats": [asdict(s) for s in self.all_stats()],
+            "serial_fractions": {e: self.serial_fraction(e) for e in self.executors},
+        }
+
+    @classmethod
+    def from_dict(cls, d: Any) -> SweepResult:
+        """Read :meth:`to_dict`'s form back (the derived numbers are recomputed); ValueError naming the field."""
+        if not isinstance(d, dict) or d.get("format") != SWEEP_FORMAT:
+            raise ValueError(f"format: not a ConcGUI sweep (expected {SWEEP_FORMAT!r})")
+        version = d.get("version")
+        if not isinstance(version, int) or isinstance(version, bool) or not 1 <= version <= SWEEP_VERSION:
+            raise ValueError(f"version: {version!r} is not a sweep format this ConcGUI reads (up to {SWEEP_VERSION})")
+        try:
+            points = [SweepPoint(str(p["executor"]), int(p["workers"]), int(p["repeat"]),
+                                 _opt_float(p.get("wall_seconds")), _opt_float(p.get("startup_seconds")),
+                                 str(p["status"]), p.get("error")) for p in d["points"]]
+            return cls(spec=dict(d["spec"]), executors=[str(e) for e in d["executors"]],
+                       worker_counts=[int(n) for n in d["worker_counts"]], repeats=int(d["repeats"]),
+                       cores=int(d["cores"]), started_at=float(d.get("started_at", 0.0)), points=points)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"not a ConcGUI sweep (missing or wrong field {exc})") from None
+
+    def csv_rows(self) -> list[list[Any]]:
+        """One row per run (:data:`CSV_COLUMNS`), with its (executor, workers) statistics repeated on it."""
+        stats = {(s.executor, s.workers): s for s in self.all_stats()}
+        fits = {e: self.serial_fraction(e) for e in self.executors}
+        rows = []
+        for p in self.points:
+            s = stats.get((p.executor, p.workers))
+            base = self.base_wall(p.executor)
+            speedup = base / p.wall_seconds if base and p.status == "ok" and p.wall_seconds else None
+            rows.append([p.executor, p.workers, p.repeat, p.status, p.wall_seconds, p.startup_seconds, speedup,
+                         s and s.median_wall, s and s.speedup, s and s.speedup_min, s and s.speedup_max,
+                         s and s.efficiency, fits.get(p.executor), self.cores, p.error or ""])
+        return rows
+
+
+def _opt_float(v: Any) -> float | None:
+    return None if v is None else float(v)
+
+
+def save_sweep_json(path: str | os.PathLike, sweep: SweepResult) -> None:
+    save_json(path, sweep.to_dict())
+
+
+def load_sweep_json(path: str | os.PathLike) -> SweepResult:
+    """A sweep back from its JSON file; ValueError starting with the file's name if it is not one."""
+    name = Path(path).name
+    try:
+        return SweepResult.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
+    except ValueError as exc:
+        raise ValueError(f"{name}: {exc}") from None
+
+
+def save_sweep_csv(path: str | os.PathLike, sweep: SweepResult) -> None:
+    """One row per run with the derived columns (see :meth:`SweepResult.csv_rows`); empty cells for none."""
+    def write(f) -> None:
+        w = csv.writer(f)
+        w.writerow(CSV_COLUMNS)
+        w.writerows([["" if v is None else v for v in row] for row in sweep.csv_rows()])
+
+    write_atomic(path, write)
+
+
+def point_from(planned: PlannedPoint, result: Any = None, error: str | None = None) -> SweepPoint:
+    """A sweep point from a run's result, or from the error that kept it from finishing."""
+    if result is None:
+        return SweepPoint(planned.executor, planned.workers, planned.repeat, None, None, "failed", error)
+    status, error = result.status, result.error
+    failed = [t for t in result.tasks if t.status == ERROR]
+    if status == "ok" and failed:  # the time of tasks that raised says nothing about scaling
+        status = ERROR
+        error = f"{len(failed)} task(s) raised; first: {failed[0].error['type']}: {failed[0].error['message']}"
+    return SweepPoint(planned.executor, planned.workers, planned.repeat, result.wall_seconds,
+                      result.startup_seconds, status, error)
+
+
+def run_sweep(base: ExperimentSpec, executors: list[str], max_workers: int, repeats: int, *,
+              on_point: Callable[[SweepPoint, SweepResult], None] | None = None,
+              cancel: threading.Event | None = None,
+              start: Callable[[ExperimentSpec], Any] | None = None) -> SweepResult:
+    """Run the whole sweep (blocks) and return it; bad input raises SpecError before anything runs.
+
+    ``start(spec)`` makes a run object with ``execute()`` and ``cancel()`` (default
+    :func:`concgui.engine.start`, which honours the spec's isolation). ``on_point`` is called after
+    every run, on this thread. Setting ``cancel`` stops the current run and skips the rest.
+    """
+    if start is None:
+        from . import start
+    names, counts, plan = plan_sweep(base, executors, max_workers, repeats)
+    sweep = SweepResult(base.to_dict(), names, counts, repeats)
+    cancel = cancel or threading.Event()
+    for planned in plan:
+        if cancel.is_set():
+            break
+        point = _run_point(planned, start, cancel)
+        sweep.points.append(point)
+        if on_point is not None:
+            on_point(point, sweep)
+    return sweep
+
+
+def _run_point(planned: PlannedPoint, start: Callable[[ExperimentSpec], Any], cancel: threading.Event) -> SweepPoint:
+    done = threading.Event()
+    try:
+        run = start(planned.spec)
+    except (SpecError, OSError, RuntimeError) as exc:
+        return point_from(planned, error=f"{type(exc).__name__}: {exc}")
+
+    def watch() -> None:  # a Stop reaches the running run, not only the next point
+        while not done.wait(0.05):
+            if cancel.is_set():
+                run.cancel()
+                return
+
+    watcher = threading.Thread(target=watch, name="concgui-sweep-cancel", daemon=True)
+    watcher.start()
+    try:
+        return point_from(planned, run.execute())
+    except (SpecError, OSError, RuntimeError) as exc:  # refused or the engine failed: a failed point
+        return point_from(planned, error=f"{type(exc).__name__}: {exc}")
+    finally:
+        done.set()
+        watcher.join()

@@ -1,0 +1,451 @@
+"""The scaling study's view: speedup and efficiency versus workers, a table, and the sweep dialog.
+
+The speedup chart draws, per executor, the median speedup of the repeats (markers, joined),
+the min..max spread as error bars and the fitted Amdahl curve (dotted); a dashed line is the
+ideal (speedup = workers) and a vertical line marks the machine's cores. The efficiency chart
+draws speedup ÷ workers in per cent against a dashed 100 % line. Both are ThemedPlots, so
+they follow the theme and export like every other chart; ``render_sweep_image`` and
+``render_sweep_svg`` draw both without a window (``concgui sweep --png/--svg``).
+"""
+
+from __future__ import annotations
+
+import html
+import os
+from collections.abc import Callable
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore, QtGui, QtSvg, QtWidgets
+
+from ...engine.environment import cpu_count
+from ...engine.executors import list_executors
+from ...engine.spec import MAX_WORKERS, ExperimentSpec
+from ...engine.sweep import MAX_REPEATS, SweepResult, SweepStat, amdahl_speedup, sweepable
+from .. import theme
+from ..export import check_folder, install_export_menu, render_image, save_image_png, write_bytes_atomic
+from .chart import ThemedPlot
+
+LOGICAL_WIDTH = 900  # the width charts are laid out at for files; images scale that up
+CHART_HEIGHT = 430
+
+
+def series_colors(executors: list[str]) -> dict[str, str]:
+    """A colour per executor: its kind's colour (as in Compare), another when two share a kind."""
+    out: dict[str, str] = {}
+    spare = iter(c for c in ("#E69F00", "#56B4E9", "#009E73", "#CC79A7", "#8C6D31", "#9E9AC8")
+                 if c not in theme.KIND_COLORS.values())
+    for e in executors:
+        color = theme.KIND_COLORS[theme.executor_kind(e)]
+        out[e] = next(spare, "#555555") if color in out.values() else color
+    return out
+
+
+def fraction_text(s: float | None) -> str:
+    return "—" if s is None else f"{s:.2f}"
+
+
+def workload_text(spec: dict) -> str:
+    """"cpu × 8 tasks of 0.25 s": what every point ran."""
+    text = f"{spec.get('workload', '?')} × {spec.get('tasks', '?')} tasks"
+    if spec.get("workload") in ("sleep", "cpu", "hash", "mixed"):
+        text += f" of {spec.get('duration', 0):g} s"
+    return text
+
+
+class _ScalingChart(ThemedPlot):
+    """What both charts share: one series per executor over the worker counts, the cores line, the title."""
+
+    title = ""
+    reference_label = ""
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None, dark: bool | None = None) -> None:
+        super().__init__(parent)
+        self.export_handler: Callable[[pg.PlotWidget], object] | None = None
+        self._dark = dark
+        self._sweep: SweepResult | None = None
+        self._items: list[QtWidgets.QGraphicsItem] = []
+        self.series: dict[str, tuple[list[int], list[float]]] = {}  # executor -> (workers, values) drawn
+        plot = self.getPlotItem()
+        plot.hideButtons()
+        plot.setLabel("bottom", "workers")
+        plot.layout.setContentsMargins(4, 4, 16, 4)
+        vb = self.getViewBox()
+        vb.setMouseEnabled(x=False, y=False)
+        self._reference = pg.PlotCurveItem()
+        self._cores_line = pg.InfiniteLine(angle=90, movable=False, label="",
+                                           labelOpts={"position": 0.04, "anchors": [(-0.05, 1), (-0.05, 1)]})
+        self._placeholder = pg.TextItem("Start a scaling study (Run ▸ Scaling study…): the same workload\n"
+                                        "with 1, 2, 4, … workers; each point appears here as it finishes.",
+                                        anchor=(0.5, 0.5))
+        for item in (self._reference, self._cores_line, self._placeholder):
+            plot.addItem(item, ignoreBounds=item is not self._reference)
+        install_export_menu(self, self.title.split()[0].lower() or "scaling")
+        self._ready = True
+        self._apply_theme()
+
+    def set_sweep(self, sweep: SweepResult | None) -> None:
+        """Draw ``sweep`` (call again as points arrive)."""
+        self._sweep = sweep
+        self._draw()
+
+    def set_dark(self, dark: bool | None) -> None:
+        self._dark = dark
+        self._apply_theme()
+
+    # --- what a subclass says --------------------------------------------------------
+    def _values(self, row: SweepStat) -> tuple[float, float, float] | None:
+        """(median, low, high) of a row, or None when it has no value."""
+        raise NotImplementedError
+
+    def _reference_line(self, xmax: float) -> tuple[list[float], list[float]]:
+        raise NotImplementedError
+
+    def _extra(self, sweep: SweepResult, executor: str, color: str, xmax: float) -> None:
+        """Anything more a series draws (the Amdahl curve)."""
+
+    def _legend(self, sweep: SweepResult, executor: str) -> str:
+        return executor
+
+    # --- drawing ---------------------------------------------------------------------
+    def _add(self, item: QtWidgets.QGraphicsItem) -> None:
+        self.getPlotItem().addItem(item)
+        self._items.append(item)
+
+    def _draw(self) -> None:
+        plot = self.getPlotItem()
+        for item in self._items:
+            plot.removeItem(item)
+        self._items, self.series = [], {}
+        colors = theme.plot_colors(self._dark)
+        sweep = self._sweep
+        self._placeholder.setVisible(sweep is None or not sweep.points)
+        if sweep is None:
+            self._reference.setData([], [])
+            self._cores_line.hide()
+            self.getViewBox().setRange(xRange=(0, 4), yRange=(0, 4), padding=0.0)
+            self._placeholder.setPos(2, 2)
+            self._update_title([])
+            return
+        xmax = float(max(sweep.worker_counts))
+        top = 0.0
+        legend = []
+        for executor, color in series_colors(sweep.executors).items():
+            rows = [(r.workers, v) for r in sweep.stats(executor) if (v := self._values(r)) is not None]
+            legend.append((theme.swatch(color, self._legend(sweep, executor), "●"),
+                           "● " + self._legend(sweep, executor)))
+            if not rows:
+                continue
+            x = np.array([n for n, _ in rows], dtype=float)
+            mid, low, high = (np.array([v[k] for _, v in rows]) for k in range(3))
+            self.series[executor] = ([n for n, _ in rows], list(mid))
+            top = max(top, float(high.max()))
+            self._add(pg.ErrorBarItem(x=x, y=mid, top=high - mid, bottom=mid - low, beam=0.025 * xmax,
+                                      pen=pg.mkPen(color, width=1.5)))
+            self._add(pg.PlotDataItem(x, mid, pen=pg.mkPen(color, width=2.5), symbol="o", symbolSize=9,
+                                      symbolBrush=color, symbolPen=pg.mkPen(colors["background"], width=1),
+                                      antialias=True))
+            self._extra(sweep, executor, color, xmax)
+        rx, ry = self._reference_line(xmax)
+        self._reference.setData(rx, ry)
+        top = max(top, max(ry))
+        self._cores_line.setPos(sweep.cores)
+        self._cores_line.label.setFormat(f"{sweep.cores} cores")
+        self._cores_line.setVisible(sweep.cores <= xmax)
+        self._placeholder.setPos(xmax / 2, top / 2)
+        self.getViewBox().setRange(xRange=(0, xmax * 1.04), yRange=(0, top * 1.08), padding=0.0)
+        ticks = sweep.worker_counts if len(sweep.worker_counts) <= 12 else None
+        self.getAxis("bottom").setTicks(None if ticks is None else [[(float(n), str(n)) for n in ticks], []])
+        self._update_title(legend)
+
+    def _update_title(self, series: list[tuple[str, str]]) -> None:
+        colors = theme.plot_colors(self._dark)
+        sweep = self._sweep
+        head = [(f"<b>{self.title}</b>", self.title)]
+        legend = list(series)
+        if sweep is not None:
+            what = workload_text(sweep.spec)
+            runs = f"median of {sweep.repeats} run{'s' if sweep.repeats != 1 else ''}, bars: min–max"
+            head += [(what, what), (runs, runs)]
+            if len(sweep.points) < sweep.planned:
+                done = f"{len(sweep.points)} of {sweep.planned} runs done"
+                head.append((f'<span style="color:{colors["muted"]}">{done}</span>', done))
+            legend.append((theme.swatch(colors["foreground"], self.reference_label, "╌"), "╌ " + self.reference_label))
+            cores = f"{sweep.cores} cores" + ("" if sweep.cores <= max(sweep.worker_counts) else " (off the chart)")
+            legend.append((theme.swatch(colors["muted"], cores, "│"), "│ " + cores))
+        self._set_title(theme.fit_title(self.width() - 40.0, head, legend, colors["foreground"]))
+
+    def _on_width_changed(self) -> None:
+        self._draw()
+
+    def _apply_theme(self) -> None:
+        colors = theme.apply_plot_theme(self, self._dark)
+        self.getPlotItem().showGrid(x=True, y=True, alpha=0.12)
+        self._reference.setPen(pg.mkPen(colors["foreground"], width=1.5, style=QtCore.Qt.PenStyle.DashLine))
+        self._cores_line.setPen(pg.mkPen(colors["muted"], width=1.5))
+        self._cores_line.label.setColor(colors["muted"])
+        self._placeholder.setColor(colors["muted"])
+        self._draw()
+
+
+class SpeedupChart(_ScalingChart):
+    """Speedup against 1 worker of the same executor, per worker count, with the ideal and Amdahl's fit."""
+
+    title = "Speedup vs workers (higher is better)"
+    reference_label = "ideal: speedup = workers"
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None, dark: bool | None = None) -> None:
+        super().__init__(parent, dark)
+        self.getPlotItem().setLabel("left", "speedup (× the wall time at 1 worker)")
+
+    def _values(self, row: SweepStat) -> tuple[float, float, float] | None:
+        if row.speedup is None:
+            return None
+        return row.speedup, row.speedup_min, row.speedup_max
+
+    def _reference_line(self, xmax: float) -> tuple[list[float], list[float]]:
+        return [1.0, xmax], [1.0, xmax]
+
+    def _extra(self, sweep: SweepResult, executor: str, color: str, xmax: float) -> None:
+        s = sweep.serial_fraction(executor)
+        if s is None:
+            return
+        n = np.linspace(1.0, xmax, 200)
+        self._add(pg.PlotDataItem(n, [amdahl_speedup(s, v) for v in n],
+                                  pen=pg.mkPen(color, width=1.5, style=QtCore.Qt.PenStyle.DotLine)))
+
+    def _legend(self, sweep: SweepResult, executor: str) -> str:
+        return f"{executor}: serial fraction s={fraction_text(sweep.serial_fraction(executor))}"
+
+    def _update_title(self, series: list[tuple[str, str]]) -> None:
+        if self._sweep is not None and series:
+            colors = theme.plot_colors(self._dark)
+            fit = f"Amdahl fit over 1 < workers ≤ {self._sweep.cores} cores"
+            series = series + [(theme.swatch(colors["foreground"], html.escape(fit), "┈"), "┈ " + fit)]
+        super()._update_title(series)
+
+
+class EfficiencyChart(_ScalingChart):
+    """Efficiency = median speedup ÷ workers, in per cent, with the 100 % line."""
+
+    title = "Efficiency vs workers (100 % = every worker fully used)"
+    reference_label = "100 %"
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None, dark: bool | None = None) -> None:
+        super().__init__(parent, dark)
+        self.getPlotItem().setLabel("left", "efficiency: speedup ÷ workers", units="%")
+        self.getAxis("left").enableAutoSIPrefix(False)
+
+    def _values(self, row: SweepStat) -> tuple[float, float, float] | None:
+        if row.speedup is None:
+            return None
+        k = 100.0 / row.workers
+        return row.speedup * k, row.speedup_min * k, row.speedup_max * k
+
+    def _reference_line(self, xmax: float) -> tuple[list[float], list[float]]:
+        return [0.0, xmax * 1.04], [100.0, 100.0]
+
+
+TABLE_COLUMNS = ("executor", "workers", "runs", "median wall s", "min–max s", "speedup", "efficiency",
+                 "serial fraction")
+
+
+class ScalingView(QtWidgets.QWidget):
+    """The Scaling tab: progress line, speedup chart, efficiency chart and a table of the numbers."""
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.status = QtWidgets.QLabel("No scaling study yet: Run ▸ Scaling study… runs the form's experiment "
+                                       "with 1, 2, 4, … workers.")
+        self.status.setWordWrap(True)
+        self.speedup_chart = SpeedupChart()
+        self.efficiency_chart = EfficiencyChart()
+        self.table = QtWidgets.QTableWidget(0, len(TABLE_COLUMNS))
+        self.table.setHorizontalHeaderLabels(TABLE_COLUMNS)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QtWidgets.QTableWidget.EditTrigger.NoEditTriggers)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(0, QtWidgets.QHeaderView.ResizeMode.Stretch)
+        splitter = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
+        for w, stretch in ((self.speedup_chart, 3), (self.efficiency_chart, 2), (self.table, 1)):
+            splitter.addWidget(w)
+            splitter.setStretchFactor(splitter.count() - 1, stretch)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addWidget(self.status)
+        layout.addWidget(splitter, 1)
+        self.sweep: SweepResult | None = None
+
+    def set_sweep(self, sweep: SweepResult | None, running: bool = False) -> None:
+        self.sweep = sweep
+        self.speedup_chart.set_sweep(sweep)
+        self.efficiency_chart.set_sweep(sweep)
+        self._fill_table(sweep)
+        if sweep is None:
+            return
+        failed = len(sweep.failed())
+        state = "running" if running else ("done" if len(sweep.points) == sweep.planned else "stopped")
+        self.status.setText(
+            f"Scaling study {state}: {len(sweep.points)} of {sweep.planned} runs "
+            f"({', '.join(sweep.executors)}; workers {', '.join(map(str, sweep.worker_counts))}; "
+            f"{sweep.repeats} repeat{'s' if sweep.repeats != 1 else ''})"
+            + (f" · {failed} not ok" if failed else "")
+            + ". Speedup = median wall at 1 worker of the same executor ÷ wall.")
+
+    def _fill_table(self, sweep: SweepResult | None) -> None:
+        rows = [] if sweep is None else sweep.all_stats()
+        self.table.setRowCount(len(rows))
+        fits = {} if sweep is None else {e: sweep.serial_fraction(e) for e in sweep.executors}
+        for i, r in enumerate(rows):
+            cells = [r.executor, str(r.workers), str(r.runs), f"{r.median_wall:.3f}",
+                     f"{r.min_wall:.3f}–{r.max_wall:.3f}",
+                     "—" if r.speedup is None else f"{r.speedup:.2f}×",
+                     "—" if r.efficiency is None else f"{r.efficiency * 100:.0f} %",
+                     fraction_text(fits.get(r.executor))]
+            for col, text in enumerate(cells):
+                item = QtWidgets.QTableWidgetItem(text)
+                if col:
+                    item.setTextAlignment(QtCore.Qt.AlignmentFlag.AlignRight | QtCore.Qt.AlignmentFlag.AlignVCenter)
+                self.table.setItem(i, col, item)
+
+
+class SweepDialog(QtWidgets.QDialog):
+    """Asks which executors, how many workers at most and how many repeats."""
+
+    def __init__(self, base: ExperimentSpec, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Scaling study")
+        form = QtWidgets.QFormLayout(self)
+        intro = QtWidgets.QLabel(f"Runs {workload_text(base.to_dict())} with 1, 2, 4, … workers up to the "
+                                 "maximum, on each executor checked, each point repeated. This machine has "
+                                 f"{cpu_count()} cores.")
+        intro.setWordWrap(True)
+        form.addRow(intro)
+        self.max_workers = QtWidgets.QSpinBox()
+        self.max_workers.setRange(1, MAX_WORKERS)
+        self.max_workers.setValue(min(MAX_WORKERS, 2 * cpu_count()))
+        self.max_workers.setToolTip("Workers go 1, 2, 4, … up to this (and this number itself)")
+        form.addRow("Max workers", self.max_workers)
+        self.repeats = QtWidgets.QSpinBox()
+        self.repeats.setRange(1, MAX_REPEATS)
+        self.repeats.setValue(3)
+        self.repeats.setToolTip("Runs per point: the chart shows their median and min–max")
+        form.addRow("Repeats", self.repeats)
+        self.checks: dict[str, QtWidgets.QCheckBox] = {}
+        box = QtWidgets.QGroupBox("Executors")
+        grid = QtWidgets.QGridLayout(box)
+        for row in list_executors():
+            name = row["name"]
+            if not sweepable(base, name):
+                continue
+            check = QtWidgets.QCheckBox(name)
+            check.setEnabled(row["available"])
+            check.setToolTip(row["description"] if row["available"] else f"Unavailable: {row['reason']}")
+            check.setChecked(row["available"] and name in (base.executor, "process-pool"))
+            grid.addWidget(check, len(self.checks) // 2, len(self.checks) % 2)
+            self.checks[name] = check
+        form.addRow(box)
+        note = QtWidgets.QLabel("Sequential, threads and processes are not offered: their number of workers "
+                                "is fixed (one, or one per task).")
+        note.setWordWrap(True)
+        form.addRow(note)
+        buttons = QtWidgets.QDialogButtonBox(QtWidgets.QDialogButtonBox.StandardButton.Ok
+                                             | QtWidgets.QDialogButtonBox.StandardButton.Cancel)
+        buttons.button(QtWidgets.QDialogButtonBox.StandardButton.Ok).setText("Run")
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    def choice(self) -> tuple[list[str], int, int]:
+        """(executors, max workers, repeats) as chosen."""
+        names = [n for n, c in self.checks.items() if c.isChecked() and c.isEnabled()]
+        return names, self.max_workers.value(), self.repeats.value()
+
+
+# --- files without a window ----------------------------------------------------------------
+def _charts(sweep: SweepResult) -> tuple[SpeedupChart, EfficiencyChart]:
+    """Both charts, light, laid out offscreen at :data:`LOGICAL_WIDTH` (close them when done)."""
+    from ..report import ensure_app
+
+    ensure_app()
+    charts = (SpeedupChart(dark=False), EfficiencyChart(dark=False))
+    for c in charts:
+        c.setAttribute(QtCore.Qt.WidgetAttribute.WA_DontShowOnScreen, True)
+        c.resize(LOGICAL_WIDTH, CHART_HEIGHT)
+        c.set_sweep(sweep)
+        c.show()
+    QtWidgets.QApplication.processEvents()
+    for c in charts:
+        c.set_sweep(sweep)  # again at the laid-out width: the title fits it
+    QtWidgets.QApplication.processEvents()
+    return charts
+
+
+def _close(charts: tuple[ThemedPlot, ...]) -> None:
+    for c in charts:
+        c.close()
+        c.deleteLater()
+    QtWidgets.QApplication.sendPostedEvents(None, QtCore.QEvent.Type.DeferredDelete)
+
+
+def render_sweep_image(sweep: SweepResult, width: int = 1600) -> QtGui.QImage:
+    """The speedup chart above the efficiency chart, on white, exactly ``width`` pixels wide."""
+    charts = _charts(sweep)
+    try:
+        images = [render_image(c, width) for c in charts]
+    finally:
+        _close(charts)
+    image = QtGui.QImage(width, sum(i.height() for i in images), QtGui.QImage.Format.Format_ARGB32)
+    image.fill(QtGui.QColor(theme.plot_colors(False)["background"]))
+    painter = QtGui.QPainter(image)
+    try:
+        y = 0
+        for i in images:
+            painter.drawImage(0, y, i)
+            y += i.height()
+    finally:
+        painter.end()
+    return image
+
+
+def render_sweep_svg(sweep: SweepResult) -> bytes:
+    """Both charts, one above the other, as one SVG painted by Qt's SVG generator."""
+    charts = _charts(sweep)
+    try:
+        sources = [c.getPlotItem().sceneBoundingRect() for c in charts]
+        width = max(r.width() for r in sources)
+        height = sum(r.height() for r in sources)
+        buffer = QtCore.QBuffer()
+        buffer.open(QtCore.QIODevice.OpenModeFlag.WriteOnly)
+        generator = QtSvg.QSvgGenerator()
+        generator.setOutputDevice(buffer)
+        generator.setSize(QtCore.QSize(round(width), round(height)))
+        generator.setViewBox(QtCore.QRect(0, 0, round(width), round(height)))
+        generator.setResolution(charts[0].logicalDpiX())  # the axes replay pictures recorded at this DPI
+        generator.setTitle("ConcGUI scaling study")
+        generator.setDescription("Exported by ConcGUI")
+        painter = QtGui.QPainter(generator)
+        try:
+            painter.fillRect(QtCore.QRectF(0, 0, width, height), QtGui.QColor(theme.plot_colors(False)["background"]))
+            y = 0.0
+            for c, source in zip(charts, sources, strict=True):
+                c.scene().render(painter, QtCore.QRectF(0, y, source.width(), source.height()), source)
+                y += source.height()
+        finally:
+            painter.end()
+        return bytes(buffer.data())
+    finally:
+        _close(charts)
+
+
+def save_sweep_png(sweep: SweepResult, path: str | os.PathLike, width: int = 1600) -> None:
+    """Write both charts as one PNG ``width`` pixels wide, atomically; no window needed."""
+    check_folder(path)
+    save_image_png(render_sweep_image(sweep, width), path)
+
+
+def save_sweep_svg(sweep: SweepResult, path: str | os.PathLike) -> None:
+    """Write both charts as one SVG, atomically; no window needed."""
+    check_folder(path)
+    write_bytes_atomic(path, render_sweep_svg(sweep))

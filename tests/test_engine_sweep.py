@@ -1,0 +1,208 @@
+"""The scaling study in the engine: worker counts, validation, the Amdahl fit, real sweeps, files."""
+
+from __future__ import annotations
+
+import csv
+import json
+import threading
+import time
+
+import pytest
+
+from concgui.engine import ExperimentSpec, SpecError, start
+from concgui.engine.spec import EXECUTORS, MAX_WORKERS
+from concgui.engine.sweep import (
+    CSV_COLUMNS,
+    SweepPoint,
+    SweepResult,
+    amdahl_speedup,
+    fit_serial_fraction,
+    load_sweep_json,
+    plan_sweep,
+    run_sweep,
+    save_sweep_csv,
+    save_sweep_json,
+    worker_counts,
+)
+
+SLEEP = ExperimentSpec(workload="sleep", tasks=4, duration=0.1, isolation="inline")
+
+
+def test_worker_counts_are_powers_of_two_up_to_the_maximum_and_the_maximum():
+    assert worker_counts(1) == [1]
+    assert worker_counts(4) == [1, 2, 4]
+    assert worker_counts(6) == [1, 2, 4, 6]
+    assert worker_counts(MAX_WORKERS) == [2**k for k in range(11)]
+
+
+@pytest.mark.parametrize(("executors", "max_workers", "repeats", "field", "words"), [
+    (["thread-pool"], 0, 1, "max_workers", "from 1 to 1,024"),
+    (["thread-pool"], MAX_WORKERS + 1, 1, "max_workers", "from 1 to 1,024"),
+    (["thread-pool"], 2.5, 1, "max_workers", "whole number"),
+    (["thread-pool"], True, 1, "max_workers", "whole number"),
+    (["thread-pool"], 4, 0, "repeats", "from 1 to 100"),
+    (["thread-pool"], 4, 101, "repeats", "from 1 to 100"),
+    ([], 4, 1, "executors", "is empty; allowed: one or more of thread-pool, process-pool"),
+    (["bogus"], 4, 1, "executors", "'bogus' unknown; allowed: thread-pool"),
+    (["thread-pool", "sequential", "threads"], 4, 1, "executors", "sequential, threads cannot be swept"),
+    (["processes"], 4, 1, "executors", "not settable"),
+])
+def test_bad_input_names_the_field_and_what_is_allowed(executors, max_workers, repeats, field, words):
+    with pytest.raises(SpecError) as info:
+        plan_sweep(SLEEP, executors, max_workers, repeats)
+    assert info.value.field == field
+    assert words in str(info.value)
+
+
+def test_an_unavailable_executor_is_refused_with_its_reason():
+    from concgui.engine import list_executors
+
+    unavailable = [row for row in list_executors() if not row["available"] and row["name"] in EXECUTORS]
+    if not unavailable:
+        pytest.skip("every executor is available here")
+    row = unavailable[0]
+    with pytest.raises(SpecError, match=f"executors: {row['name']} is not available here") as info:
+        plan_sweep(SLEEP, [row["name"]], 2, 1)
+    assert row["reason"] in str(info.value)
+
+
+def test_the_plan_interleaves_repeats_counts_and_executors():
+    names, counts, plan = plan_sweep(SLEEP, ["thread-pool", "process-pool", "thread-pool"], 3, 2)
+    assert names == ["thread-pool", "process-pool"] and counts == [1, 2, 3]
+    assert [(p.repeat, p.workers, p.executor) for p in plan[:4]] == [
+        (0, 1, "thread-pool"), (0, 1, "process-pool"), (0, 2, "thread-pool"), (0, 2, "process-pool")]
+    assert len(plan) == 12 and plan[-1].repeat == 1
+    assert all(p.spec.workers == p.workers and p.spec.executor == p.executor and p.spec.tasks == 4 for p in plan)
+
+
+@pytest.mark.parametrize("s", [0.0, 0.03, 0.25, 1.0])
+def test_the_amdahl_fit_recovers_a_known_serial_fraction(s):
+    speedups = {n: amdahl_speedup(s, n) for n in (1, 2, 4, 8)}
+    assert fit_serial_fraction(speedups, cores=8) == pytest.approx(s, abs=1e-12)
+
+
+def test_the_fit_leaves_out_points_beyond_the_cores_and_is_none_without_any():
+    exact = {n: amdahl_speedup(0.1, n) for n in (1, 2, 4)}
+    flat = {**exact, 8: 3.1, 16: 3.1}  # past 4 cores the limit is the hardware, not the code
+    assert fit_serial_fraction(flat, cores=4) == pytest.approx(0.1)
+    assert fit_serial_fraction(flat, cores=16) > 0.15  # had they counted, s would be wrong
+    assert fit_serial_fraction({1: 1.0, 2: 1.9}, cores=1) is None
+    assert fit_serial_fraction({1: 1.0}, cores=8) is None
+    assert fit_serial_fraction({1: 1.0, 2: 0.5}, cores=2) == 1.0  # slower than one worker: clamped
+    assert fit_serial_fraction({1: 1.0, 2: 2.2}, cores=2) == 0.0  # superlinear: clamped
+
+
+def synthetic(walls: dict[tuple[str, int], list[float]], cores: int = 2) -> SweepResult:
+    executors = list(dict.fromkeys(e for e, _ in walls))
+    counts = sorted({n for _, n in walls})
+    sweep = SweepResult({"workload": "cpu", "tasks": 8}, executors, counts, 3, cores=cores)
+    for (e, n), values in walls.items():
+        sweep.points += [SweepPoint(e, n, r, w, 0.1, "ok") for r, w in enumerate(values)]
+    return sweep
+
+
+def test_speedup_is_against_one_worker_of_the_same_executor_with_median_and_spread():
+    sweep = synthetic({("process-pool", 1): [2.0, 2.2, 1.8], ("process-pool", 2): [1.0, 1.25, 1.1],
+                       ("thread-pool", 1): [4.0, 4.0, 4.0], ("thread-pool", 2): [4.0, 4.0, 4.0]})
+    sweep.points.append(SweepPoint("process-pool", 2, 3, None, None, "failed", "RuntimeError: boom"))
+    rows = {(r.executor, r.workers): r for r in sweep.all_stats()}
+    two = rows[("process-pool", 2)]
+    assert two.runs == 3 and two.median_wall == 1.1
+    assert two.speedup == pytest.approx(2.0 / 1.1)
+    assert (two.speedup_min, two.speedup_max) == (pytest.approx(2.0 / 1.25), pytest.approx(2.0))
+    assert two.efficiency == pytest.approx(2.0 / 1.1 / 2)
+    assert rows[("thread-pool", 2)].speedup == 1.0  # its own 1-worker wall, not process-pool's
+    assert sweep.serial_fraction("process-pool") == pytest.approx(2 / (2.0 / 1.1) - 1)
+    assert sweep.serial_fraction("thread-pool") == 1.0
+    assert [p.error for p in sweep.failed()] == ["RuntimeError: boom"]
+
+
+def test_a_real_sleep_sweep_speeds_up_with_workers_on_threads_and_processes(tmp_path):
+    seen = []
+    sweep = run_sweep(SLEEP, ["thread-pool", "process-pool"], 4, 1,
+                      on_point=lambda p, s: seen.append((p.executor, p.workers, len(s.points))))
+    assert seen == [("thread-pool", 1, 1), ("process-pool", 1, 2), ("thread-pool", 2, 3),
+                    ("process-pool", 2, 4), ("thread-pool", 4, 5), ("process-pool", 4, 6)]
+    assert all(p.status == "ok" and p.wall_seconds > 0 for p in sweep.points)
+    for e in ("thread-pool", "process-pool"):
+        speedup = {r.workers: r.speedup for r in sweep.stats(e)}
+        assert speedup[1] == 1.0 and speedup[1] < speedup[2] < speedup[4], (e, speedup)
+        assert speedup[4] > 2.5, (e, speedup)
+        assert sweep.stats(e)[-1].efficiency > 0.6
+    assert sweep.points[1].startup_seconds > 0  # a process pool starts up, outside the wall
+    assert sweep.cores >= 1 and sweep.spec["workload"] == "sleep"
+
+
+def test_a_failed_run_is_a_failed_point_and_the_sweep_goes_on(tmp_path):
+    bad = tmp_path / "tasks.py"
+    bad.write_text("def work(i):\n    raise ValueError('nope')\n")
+    spec = ExperimentSpec(workload="custom", function=f"{bad}:work", tasks=2, isolation="inline")
+    calls = []
+
+    def flaky(s: ExperimentSpec):
+        calls.append(s.workers)
+        if s.workers == 2:
+            raise RuntimeError("the engine process died")
+        return start(s)
+
+    sweep = run_sweep(spec, ["thread-pool"], 4, 1, start=flaky)
+    assert calls == [1, 2, 4]
+    assert [p.status for p in sweep.points] == ["error", "failed", "error"]
+    assert sweep.points[0].error == "2 task(s) raised; first: ValueError: nope"
+    assert sweep.points[1].error == "RuntimeError: the engine process died"
+    assert sweep.stats("thread-pool") == [] and sweep.serial_fraction("thread-pool") is None
+
+
+def test_cancel_stops_the_running_point_and_skips_the_rest():
+    cancel = threading.Event()
+    long = ExperimentSpec(workload="sleep", tasks=2, duration=30.0, isolation="inline")
+    threading.Timer(0.5, cancel.set).start()
+    began = time.monotonic()
+    sweep = run_sweep(long, ["thread-pool"], 4, 3, cancel=cancel)
+    assert time.monotonic() - began < 5
+    assert [p.status for p in sweep.points] == ["cancelled"]
+    assert len(sweep.points) < sweep.planned == 9
+
+
+def test_json_round_trip_and_csv_columns(tmp_path):
+    sweep = synthetic({("process-pool", 1): [2.0, 2.1, 1.9], ("process-pool", 2): [1.05, 1.0, 1.1],
+                       ("process-pool", 4): [1.0, 1.02, 0.98]})
+    sweep.points.append(SweepPoint("process-pool", 4, 3, None, None, "failed", "boom"))
+    save_sweep_json(tmp_path / "s.json", sweep)
+    data = json.loads((tmp_path / "s.json").read_text())
+    assert data["format"] == "concgui-sweep" and data["version"] == 1
+    assert data["serial_fractions"]["process-pool"] == pytest.approx(sweep.serial_fraction("process-pool"))
+    back = load_sweep_json(tmp_path / "s.json")
+    assert back == sweep and back.all_stats() == sweep.all_stats()
+
+    save_sweep_csv(tmp_path / "s.csv", sweep)
+    with open(tmp_path / "s.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert tuple(rows[0]) == CSV_COLUMNS
+    assert len(rows) == len(sweep.points) == 10
+    two = [r for r in rows if r["workers"] == "2"]
+    assert float(two[0]["speedup"]) == pytest.approx(2.0 / 1.05)
+    assert float(two[0]["speedup_median"]) == pytest.approx(2.0 / 1.05)
+    assert float(two[0]["efficiency"]) == pytest.approx(2.0 / 1.05 / 2)
+    assert float(two[0]["serial_fraction"]) == pytest.approx(sweep.serial_fraction("process-pool"))
+    assert rows[-1]["status"] == "failed" and rows[-1]["wall_seconds"] == "" and rows[-1]["error"] == "boom"
+
+    (tmp_path / "bad.json").write_text(json.dumps({**data, "version": 99}))
+    with pytest.raises(ValueError, match="bad.json: version: 99"):
+        load_sweep_json(tmp_path / "bad.json")
+    (tmp_path / "run.json").write_text(json.dumps({"runs": []}))
+    with pytest.raises(ValueError, match="run.json: format: not a ConcGUI sweep"):
+        load_sweep_json(tmp_path / "run.json")
+
+
+def test_the_sweep_engine_imports_no_qt(child_env):
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom concgui.engine import ExperimentSpec\nfrom concgui.engine.sweep import run_sweep\n"
+            "s = run_sweep(ExperimentSpec(workload='noop', tasks=2, isolation='inline'), ['thread-pool'], 2, 1)\n"
+            "print(len(s.points), sorted(m for m in sys.modules if m.split('.')[0] in "
+            "('PySide6', 'pyqtgraph', 'shiboken6')))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=child_env(), timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["2", "[]"]
