@@ -1,4 +1,4 @@
-"""The main window: the experiment form, the live views, comparison, history and export.
+"""The main window: the experiment form, the live views, comparison, scaling study, history and export.
 
 It owns no experiment logic: the form builds a spec, the RunController runs
 it off the UI thread, and the views redraw from one 30 Hz timer while a run
@@ -50,6 +50,7 @@ from ..engine.live import RunState
 from ..engine.paths import user_data_dir
 from ..engine.records import CANCELLED, RUNNING, WAITING
 from ..engine.summary import summarize
+from ..engine.sweep import PlannedPoint, SweepResult, plan_sweep, point_from, save_sweep_csv, save_sweep_json
 from ..history import FILE_NAME, HistoryError, HistoryStore
 from . import export, report
 from .history_writer import HistoryWriter
@@ -60,6 +61,7 @@ from .views.console import ConsolePane
 from .views.cores import CoreUsagePlot
 from .views.form import ExperimentForm
 from .views.history import HistoryView
+from .views.scaling import ScalingView, SweepDialog
 from .views.summary import SummaryPanel
 from .views.timeline import TimelineView
 
@@ -151,6 +153,9 @@ class MainWindow(QMainWindow):
         self._tokens = 0
         self._unsaved: list[TaskRecord] = []
         self._last_flush = 0.0
+        self.sweep: SweepResult | None = None  # the scaling study shown (running or done)
+        self._sweep_plan: list[PlannedPoint] = []  # its runs still to start
+        self._sweep_point: PlannedPoint | None = None  # its run going now
 
         self._build_views()
         self._build_docks()
@@ -211,11 +216,16 @@ class MainWindow(QMainWindow):
         compare.addWidget(self.compare_chart)
         compare.addWidget(self.compare_table)
         compare.setStretchFactor(0, 3)
+        self._compare_tab = compare
         self.history = HistoryView(self.store)
+        self.scaling = ScalingView()
+        self.speedup_chart = self.scaling.speedup_chart
+        self.efficiency_chart = self.scaling.efficiency_chart
 
         self.tabs = QTabWidget()
         self.tabs.addTab(self.summary, "Summary")
         self.tabs.addTab(compare, "Compare")
+        self.tabs.addTab(self.scaling, "Scaling")
         self.tabs.addTab(self.console, "Console")
         self.tabs.addTab(self.history, "History")
 
@@ -261,6 +271,10 @@ class MainWindow(QMainWindow):
                                        "the first is the baseline")
         grid.addWidget(self.compare_button, (len(self.compare_checks) + 1) // 2, 0, 1, 2)
         layout.addWidget(group)
+        self.sweep_button = QPushButton("Scaling study…")
+        self.sweep_button.setToolTip("Run this experiment with 1, 2, 4, … workers on the executors you choose, "
+                                     "each point repeated: speedup and efficiency versus workers")
+        layout.addWidget(self.sweep_button)
         layout.addStretch(1)
 
         scroll = QScrollArea()
@@ -300,13 +314,16 @@ class MainWindow(QMainWindow):
         self.export_action = self._action(file, "&Export report image…", self.export_report, "Ctrl+E",
                                           "Timeline, cores and summary in one PNG")
         images = file.addMenu("Export chart")
-        for label, widget in (("Timeline", "timeline"), ("CPU cores", "cores"), ("Comparison", "compare_chart")):
+        for label, widget in (("Timeline", "timeline"), ("CPU cores", "cores"), ("Comparison", "compare_chart"),
+                              ("Scaling: speedup", "speedup_chart"), ("Scaling: efficiency", "efficiency_chart")):
             self._action(images, f"{label} as PNG…", lambda _=False, w=widget: self.export_chart(w, "png"))
             self._action(images, f"{label} as SVG…", lambda _=False, w=widget: self.export_chart(w, "svg"))
         data = file.addMenu("Export data")
         self._action(data, "Tasks as CSV…", lambda: self.export_data("csv"))
         self._action(data, "Run as JSON…", lambda: self.export_data("json"))
         self._action(data, "Chrome trace (Perfetto)…", lambda: self.export_data("trace"))
+        self._action(data, "Scaling study as CSV…", lambda: self.export_sweep("csv"))
+        self._action(data, "Scaling study as JSON…", lambda: self.export_sweep("json"))
         file.addSeparator()
         self._action(file, "&Quit", self.close, QKeySequence.StandardKey.Quit)
 
@@ -314,6 +331,8 @@ class MainWindow(QMainWindow):
         self.run_action = self._action(run, "&Run", self.run_clicked, "Ctrl+R")
         self.stop_action = self._action(run, "&Stop", self.stop_clicked, "Esc")
         self.compare_action = self._action(run, "&Compare executors", self.compare_clicked, "Ctrl+Shift+R")
+        self.sweep_action = self._action(run, "Scaling &study…", self.sweep_clicked, "Ctrl+Shift+S",
+                                         "The experiment with 1, 2, 4, … workers: speedup and efficiency")
 
         helpm = bar.addMenu("&Help")
         self._action(helpm, "&About ConcGUI", self.show_about)
@@ -331,6 +350,7 @@ class MainWindow(QMainWindow):
         self.run_button.clicked.connect(self.run_clicked)
         self.stop_button.clicked.connect(self.stop_clicked)
         self.compare_button.clicked.connect(self.compare_clicked)
+        self.sweep_button.clicked.connect(self.sweep_clicked)
         self.form.validity_changed.connect(lambda _ok: self._update_buttons())
         self.preset_box.activated.connect(self._preset_chosen)
         c = self.controller
@@ -339,6 +359,8 @@ class MainWindow(QMainWindow):
         c.run_finished.connect(self._on_run_finished)
         c.run_failed.connect(self._on_run_failed)
         c.sequence_finished.connect(self._on_sequence_finished)
+        c.run_finished.connect(self._on_sweep_run_finished)  # after _on_run_finished: it starts the next run
+        c.run_failed.connect(self._on_sweep_run_failed)
         self.history.open_requested.connect(self.open_history_run)
 
     # --- settings ----------------------------------------------------------------
@@ -376,11 +398,11 @@ class MainWindow(QMainWindow):
 
     # --- running -----------------------------------------------------------------
     def _update_buttons(self) -> None:
-        running = self.controller.is_running()
+        running = self.controller.is_running() or self._sweep_point is not None
         valid = self.form.is_valid()
         for w in (self.run_button, self.run_action):
             w.setEnabled(valid and not running)
-        for w in (self.compare_button, self.compare_action):
+        for w in (self.compare_button, self.compare_action, self.sweep_button, self.sweep_action):
             w.setEnabled(valid and not running)
         for w in (self.stop_button, self.stop_action):
             w.setEnabled(running)
@@ -426,6 +448,7 @@ class MainWindow(QMainWindow):
         self.controller.start_sequence(specs)
 
     def stop_clicked(self) -> None:
+        self._sweep_plan = []  # a scaling study ends with the run going now
         if self.controller.is_running():
             self.statusBar().showMessage("Stopping…")
             self.controller.cancel()
@@ -566,7 +589,7 @@ class MainWindow(QMainWindow):
         self._update_buttons()
         if self._screenshot:
             QTimer.singleShot(200, lambda: self._take_screenshot_and_quit(exit_code=1))
-        elif not self._closing:
+        elif not self._closing and self._sweep_point is None:  # a scaling study keeps it as a failed point
             self.show_problem("Run failed", message)
 
     def _partial_result(self, state: RunState | None, message: str) -> RunResult | None:
@@ -645,7 +668,7 @@ class MainWindow(QMainWindow):
         self.compare_results = results
         self.compare_chart.set_results(results)
         self._fill_compare_table(results)
-        self.tabs.setCurrentIndex(1)
+        self.tabs.setCurrentWidget(self._compare_tab)
         if self._screenshot:
             QTimer.singleShot(400, self._take_screenshot_and_quit)
 
@@ -662,6 +685,83 @@ class MainWindow(QMainWindow):
                 if col:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.compare_table.setItem(row, col, item)
+
+    # --- scaling study ------------------------------------------------------------
+    def sweep_clicked(self) -> None:
+        """Ask for executors, max workers and repeats, then start the scaling study."""
+        if self.controller.is_running() or self._sweep_point is not None:
+            return
+        try:
+            spec = self.form.spec()
+        except SpecError as exc:
+            self.statusBar().showMessage(f"Cannot start a scaling study: {exc}")
+            return
+        dialog = SweepDialog(spec, self)
+        if dialog.exec():
+            self.start_sweep(*dialog.choice())
+
+    def start_sweep(self, executors: list[str], max_workers: int, repeats: int) -> bool:
+        """Run the form's experiment with 1, 2, 4, … workers on each executor, one run after another.
+
+        Each run goes through the RunController like any other (off the UI thread, live in the
+        timeline, into the history); the Scaling tab redraws as each one ends. Returns False,
+        saying why in the status bar, when the input is refused.
+        """
+        if self.controller.is_running() or self._sweep_point is not None:
+            return False
+        try:
+            names, counts, plan = plan_sweep(self.form.spec(), executors, max_workers, repeats)
+        except SpecError as exc:
+            self.statusBar().showMessage(f"Cannot start a scaling study: {exc}")
+            return False
+        self.sweep = SweepResult(self.form.spec().to_dict(), names, counts, repeats)
+        self._sweep_plan = plan
+        self.scaling.set_sweep(self.sweep, running=True)
+        self.tabs.setCurrentWidget(self.scaling)
+        self._next_sweep_point()
+        return True
+
+    def _next_sweep_point(self) -> None:
+        if not self._sweep_plan or self._closing:
+            self._sweep_point = None
+            if self.sweep is not None:
+                self.scaling.set_sweep(self.sweep)
+                done = len(self.sweep.points)
+                self.statusBar().showMessage(
+                    f"Scaling study {'done' if done == self.sweep.planned else 'stopped'}: {done} of "
+                    f"{self.sweep.planned} runs" + (f", {len(self.sweep.failed())} not ok" if self.sweep.failed()
+                                                    else ""))
+            self._update_buttons()
+            return
+        self._sweep_point = point = self._sweep_plan.pop(0)
+        self.controller.start(point.spec)
+        self.statusBar().showMessage(f"Scaling study: run {len(self.sweep.points) + 1} of {self.sweep.planned} "
+                                     f"({point.executor}, {point.workers} workers, repeat {point.repeat + 1})…")
+
+    def _on_sweep_run_finished(self, result: RunResult) -> None:
+        if self._sweep_point is None or self.sweep is None:
+            return
+        self.sweep.points.append(point_from(self._sweep_point, result))
+        self.scaling.set_sweep(self.sweep, running=bool(self._sweep_plan))
+        self._next_sweep_point()
+
+    def _on_sweep_run_failed(self, message: str) -> None:
+        if self._sweep_point is None or self.sweep is None:
+            return
+        self.sweep.points.append(point_from(self._sweep_point, error=message))
+        self.scaling.set_sweep(self.sweep, running=bool(self._sweep_plan))
+        self._next_sweep_point()
+
+    def export_sweep(self, fmt: str, path: str | None = None) -> None:
+        """Write the scaling study's data as CSV (a row per run) or JSON (asked where when ``path`` is None)."""
+        sweep = self.sweep
+        if sweep is None or not sweep.points:
+            QMessageBox.information(self, "Export", "Run a scaling study first (Run ▸ Scaling study…).")
+            return
+        path = path or self._ask_path("Export scaling study", f"concgui-scaling.{fmt}", f"{fmt.upper()} (*.{fmt})")
+        if path:
+            writer = save_sweep_csv if fmt == "csv" else save_sweep_json
+            self._guarded_write(lambda: writer(path, sweep), path)
 
     # --- presets and screenshots -------------------------------------------------
     def _preset_chosen(self, index: int) -> None:
@@ -836,6 +936,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt's name
         """Stop a running experiment (bounded), save settings, release the database."""
         self._closing = True
+        self._sweep_plan = []
         self._view_timer.stop()
         self.controller.shutdown()
         self.cores.stop()

@@ -1,0 +1,173 @@
+"""The scaling study in the window: real sweeps run point by point, the charts, Stop and the exports."""
+
+from __future__ import annotations
+
+import csv
+import os
+import time
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6.QtCore import QSettings  # noqa: E402
+from PySide6.QtGui import QImage  # noqa: E402
+
+from concgui.engine import ExperimentSpec  # noqa: E402
+from concgui.engine.sweep import CSV_COLUMNS, SweepPoint, SweepResult, amdahl_speedup, load_sweep_json  # noqa: E402
+from concgui.gui import export, theme  # noqa: E402
+from concgui.gui.main_window import MainWindow  # noqa: E402
+from concgui.gui.views.scaling import EfficiencyChart, SpeedupChart, render_sweep_image  # noqa: E402
+
+pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
+SLEEP = ExperimentSpec(workload="sleep", tasks=4, duration=0.1, isolation="inline")
+BLUE, VERMILLION = theme.KIND_COLORS["threads"], theme.KIND_COLORS["processes"]
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
+    w = MainWindow(history_path=str(tmp_path / "history.sqlite3"))
+    qtbot.addWidget(w)
+    w.resize(1400, 900)
+    w.show()
+    yield w
+    if w.isVisible():
+        w.close()
+
+
+def color_pixels(image: QImage, color: str, tolerance: int = 40) -> int:
+    """How many pixels are close to ``color``: a series that was not drawn has none."""
+    image = image.convertToFormat(QImage.Format.Format_RGB32)
+    data = np.frombuffer(bytes(image.constBits()), dtype=np.uint8)[: image.width() * image.height() * 4]
+    bgr = data.reshape(-1, 4)[:, :3].astype(int)
+    q = theme.QtGui.QColor(color)
+    target = np.array([q.blue(), q.green(), q.red()])
+    return int((np.abs(bgr - target).max(axis=1) < tolerance).sum())
+
+
+def synthetic(s: float = 0.05, cores: int = 2) -> SweepResult:
+    """process-pool scaling by Amdahl with serial fraction ``s`` up to the cores, flat beyond; threads flat."""
+    sweep = SweepResult({"workload": "cpu", "tasks": 8, "duration": 0.25}, ["thread-pool", "process-pool"],
+                        [1, 2, 4], 3, cores=cores)
+    for r, k in enumerate((1.0, 1.03, 0.98)):
+        for n in (1, 2, 4):
+            sweep.points.append(SweepPoint("thread-pool", n, r, 2.0 * k, 0.0, "ok"))
+            sweep.points.append(SweepPoint("process-pool", n, r, 2.0 / amdahl_speedup(s, min(n, cores)) * k, 0.2,
+                                           "ok"))
+    return sweep
+
+
+def test_the_charts_draw_medians_ideal_cores_and_the_serial_fraction(qtbot):
+    speedup, efficiency = SpeedupChart(dark=False), EfficiencyChart(dark=False)
+    for chart in (speedup, efficiency):
+        qtbot.addWidget(chart)
+        chart.resize(900, 450)
+        chart.show()
+        chart.set_sweep(synthetic(0.05))
+    workers, values = speedup.series["process-pool"]
+    assert workers == [1, 2, 4]
+    assert values == pytest.approx([1.0, amdahl_speedup(0.05, 2), amdahl_speedup(0.05, 2)])
+    assert efficiency.series["process-pool"][1] == pytest.approx([100.0, 50 * amdahl_speedup(0.05, 2),
+                                                                   25 * amdahl_speedup(0.05, 2)])
+    assert speedup.series["thread-pool"][1] == pytest.approx([1.0, 1.0, 1.0])
+    title = speedup.getPlotItem().titleLabel.text
+    assert "process-pool: serial fraction s=0.05" in title and "thread-pool: serial fraction s=1.00" in title
+    assert "2 cores" in title and "ideal" in title and "median of 3 runs" in title
+    assert speedup._cores_line.isVisible() and speedup._cores_line.value() == 2
+    assert list(speedup._reference.getData()[1]) == [1.0, 4.0]  # the ideal: speedup = workers
+    assert list(efficiency._reference.getData()[1]) == [100.0, 100.0]
+    assert "speedup" in speedup.getAxis("left").labelText and speedup.getAxis("bottom").labelText == "workers"
+    image = export.render_image(speedup, 1000)
+    assert image.width() == 1000
+    assert color_pixels(image, VERMILLION) > 300 and color_pixels(image, BLUE) > 300
+    speedup.set_sweep(None)
+    assert speedup.series == {}
+
+
+def test_both_charts_render_into_one_image_without_a_window():
+    image = render_sweep_image(synthetic(), 800)
+    assert image.width() == 800 and image.height() > 700
+    assert color_pixels(image, VERMILLION) > 300 and color_pixels(image, BLUE) > 300
+
+
+def test_a_sweep_runs_from_the_window_point_by_point_and_exports(qtbot, window, tmp_path):
+    window.form.set_spec(SLEEP)
+    seen: list[int] = []
+    window.controller.run_finished.connect(lambda _r: seen.append(len(window.speedup_chart.series.get(
+        "thread-pool", ([], []))[0])))
+    heartbeat: list[float] = []
+    window.controller.run_started.connect(lambda _s: heartbeat.append(time.perf_counter()))
+    assert window.sweep_button.isEnabled() and window.sweep_action.isEnabled()
+    assert window.start_sweep(["thread-pool", "process-pool"], 4, 1)
+    assert window.tabs.currentWidget() is window.scaling
+    assert not window.run_button.isEnabled() and window.stop_button.isEnabled()
+    assert not window.sweep_button.isEnabled()
+    qtbot.waitUntil(lambda: window._sweep_point is None, timeout=60_000)
+    sweep = window.sweep
+    assert [(p.executor, p.workers) for p in sweep.points] == [
+        ("thread-pool", 1), ("process-pool", 1), ("thread-pool", 2), ("process-pool", 2), ("thread-pool", 4),
+        ("process-pool", 4)]
+    assert all(p.status == "ok" for p in sweep.points)
+    assert seen == [1, 1, 2, 2, 3, 3]  # the chart took each point as it came
+    assert len(heartbeat) == 6
+    workers, speedups = window.speedup_chart.series["thread-pool"]
+    assert workers == [1, 2, 4] and speedups[0] == 1.0 and speedups[2] > 2.5
+    assert window.efficiency_chart.series["process-pool"][0] == [1, 2, 4]
+    assert window.scaling.table.rowCount() == 6
+    assert "done: 6 of 6 runs" in window.scaling.status.text()
+    assert window.run_button.isEnabled() and window.sweep_button.isEnabled()
+    qtbot.waitUntil(lambda: len(window.store.list_runs()) == 6)  # every point is a real run in the history
+
+    export.export_widget_png(window.speedup_chart, tmp_path / "speedup.png", 1200)
+    image = QImage(str(tmp_path / "speedup.png"))
+    assert image.width() == 1200
+    assert color_pixels(image, VERMILLION) > 300 and color_pixels(image, BLUE) > 300
+    export.export_widget_png(window.efficiency_chart, tmp_path / "efficiency.png", 700)
+    assert QImage(str(tmp_path / "efficiency.png")).width() == 700
+    export.export_widget_svg(window.speedup_chart, tmp_path / "speedup.svg")
+    svg = (tmp_path / "speedup.svg").read_text()
+    assert "<svg" in svg and "serial fraction" in svg
+    window.export_sweep("csv", str(tmp_path / "sweep.csv"))
+    window.export_sweep("json", str(tmp_path / "sweep.json"))
+    with open(tmp_path / "sweep.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert tuple(rows[0]) == CSV_COLUMNS and len(rows) == 6
+    assert load_sweep_json(tmp_path / "sweep.json") == sweep
+
+
+def test_stop_ends_a_sweep_and_keeps_what_it_measured(qtbot, window):
+    window.form.set_spec(ExperimentSpec(workload="sleep", tasks=2, duration=20.0, isolation="inline"))
+    with qtbot.waitSignal(window.controller.run_started, timeout=10_000):
+        assert window.start_sweep(["thread-pool"], 8, 3)
+    time.sleep(0.2)
+    began = time.monotonic()
+    window.stop_button.click()
+    qtbot.waitUntil(lambda: window._sweep_point is None, timeout=10_000)
+    assert time.monotonic() - began < 5
+    assert [p.status for p in window.sweep.points] == ["cancelled"]
+    assert "stopped: 1 of 12 runs" in window.scaling.status.text()
+    assert not window.controller.is_running() and window.sweep_button.isEnabled()
+
+
+def test_failed_points_are_kept_and_the_sweep_goes_on_without_a_box(qtbot, window, tmp_path):
+    bad = tmp_path / "bad_tasks.py"
+    bad.write_text("def work(i):\n    raise ValueError('nope')\n")
+    window.form.set_spec(ExperimentSpec(workload="custom", function=f"{bad}:work", tasks=2, isolation="inline"))
+    assert window.start_sweep(["thread-pool"], 2, 1)
+    qtbot.waitUntil(lambda: window._sweep_point is None, timeout=30_000)
+    assert [(p.workers, p.status) for p in window.sweep.points] == [(1, "error"), (2, "error")]
+    assert "ValueError: nope" in window.sweep.points[0].error
+    assert window.speedup_chart.series == {} and "2 not ok" in window.scaling.status.text()
+    assert window.problem_box is None
+
+
+def test_bad_sweep_input_is_refused_naming_the_field(qtbot, window):
+    window.form.set_spec(SLEEP)
+    assert not window.start_sweep(["sequential"], 4, 1)
+    assert "executors: sequential cannot be swept" in window.statusBar().currentMessage()
+    assert not window.start_sweep(["thread-pool"], 4, 0)
+    assert "repeats" in window.statusBar().currentMessage()
+    assert window.sweep is None and not window.controller.is_running()
