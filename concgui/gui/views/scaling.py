@@ -57,6 +57,7 @@ class _ScalingChart(ThemedPlot):
     """What both charts share: one series per executor over the worker counts, the cores line, the title."""
 
     title = ""
+    subtitle = ""
     reference_label = ""
 
     def __init__(self, parent: QtWidgets.QWidget | None = None, dark: bool | None = None) -> None:
@@ -161,7 +162,7 @@ class _ScalingChart(ThemedPlot):
     def _update_title(self, series: list[tuple[str, str]]) -> None:
         colors = theme.plot_colors(self._dark)
         sweep = self._sweep
-        head = [(f"<b>{self.title}</b>", self.title)]
+        head = [(f"<b>{self.title}</b>", self.title), (self.subtitle, self.subtitle)]
         legend = list(series)
         if sweep is not None:
             what = workload_text(sweep.spec)
@@ -191,7 +192,8 @@ class _ScalingChart(ThemedPlot):
 class SpeedupChart(_ScalingChart):
     """Speedup against 1 worker of the same executor, per worker count, with the ideal and Amdahl's fit."""
 
-    title = "Speedup vs workers (higher is better)"
+    title = "Speedup vs workers"
+    subtitle = "higher is better"
     reference_label = "ideal: speedup = workers"
 
     def __init__(self, parent: QtWidgets.QWidget | None = None, dark: bool | None = None) -> None:
@@ -228,7 +230,8 @@ class SpeedupChart(_ScalingChart):
 class EfficiencyChart(_ScalingChart):
     """Efficiency = median speedup ÷ workers, in per cent, with the 100 % line."""
 
-    title = "Efficiency vs workers (100 % = every worker fully used)"
+    title = "Efficiency vs workers"
+    subtitle = "100 % = every worker fully used"
     reference_label = "100 %"
 
     def __init__(self, parent: QtWidgets.QWidget | None = None, dark: bool | None = None) -> None:
@@ -262,6 +265,7 @@ class ScalingView(QtWidgets.QWidget):
         self.efficiency_chart = EfficiencyChart()
         self.table = QtWidgets.QTableWidget(0, len(TABLE_COLUMNS))
         self.table.setHorizontalHeaderLabels(TABLE_COLUMNS)
+        self.table.setMinimumHeight(110)  # a few rows stay readable in a narrow dock
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QtWidgets.QTableWidget.EditTrigger.NoEditTriggers)
         header = self.table.horizontalHeader()
