@@ -206,3 +206,17 @@ def test_the_sweep_engine_imports_no_qt(child_env):
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=child_env(), timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == ["2", "[]"]
+
+
+def test_every_executor_whose_workers_are_settable_sweeps_here():
+    from concgui.engine import list_executors
+    from concgui.engine.sweep import sweepable
+
+    names = [row["name"] for row in list_executors() if row["available"] and sweepable(SLEEP, row["name"])]
+    assert {"thread-pool", "process-pool"} <= set(names)  # and dask, asyncio ... wherever they run
+    spec = SLEEP.with_(tasks=2, duration=0.05)
+    sweep = run_sweep(spec, names, 2, 1)
+    assert [(p.executor, p.workers) for p in sweep.points] == [(e, n) for n in (1, 2) for e in names]
+    assert [p.status for p in sweep.points] == ["ok"] * len(names) * 2, sweep.failed()
+    for e in names:
+        assert sweep.stats(e)[-1].speedup > 1.3, (e, sweep.stats(e))
