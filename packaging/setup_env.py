@@ -6,7 +6,7 @@ Usage (standard library only, any python3 >= 3.10):
 
 Set-up: missing Debian packages are installed with apt when we are root (or have
 password-less sudo), ``.venv`` is created when missing or broken, and
-``pip install -e '.[dev,package]'`` runs only when pyproject.toml changed since the last install.
+``pip install -e '.[dev,package,dask]'`` runs only when pyproject.toml changed since the last install.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ APP_PACKAGES = (
 TEST_PACKAGES = ("xvfb", "xauth")
 # For tests/test_packaging.py (installers); best effort: without them those tests skip or check less.
 PACKAGING_TOOLS = ("desktop-file-utils", "appstream", "nsis", "xdotool", "binutils", "squashfs-tools")
-EXTRAS = "dev,package"  # package: PyInstaller, for the installer tests
+EXTRAS = "dev,package,dask"  # package: PyInstaller, for the installer tests; dask: the Dask executor
 EXIT_MISSING_PACKAGES = 3
 
 

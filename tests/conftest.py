@@ -71,8 +71,13 @@ def _multiprocessing_singletons() -> set[int]:
     return {p for p in pids if p}
 
 
+#: threads a library keeps for the life of the process by design: distributed's offload pool
+PROCESS_LIFETIME_THREADS = ("Dask-Offload",)
+
+
 def _new_threads(before: set[threading.Thread]) -> list[threading.Thread]:
-    return [t for t in threading.enumerate() if t not in before and t.is_alive()]
+    return [t for t in threading.enumerate()
+            if t not in before and t.is_alive() and not t.name.startswith(PROCESS_LIFETIME_THREADS)]
 
 
 def _new_processes(me: psutil.Process, before: set[int]) -> list[psutil.Process]:

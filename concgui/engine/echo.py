@@ -35,6 +35,21 @@ def run_end_lines(result: RunResult) -> list[str]:
     return [head, f"Time to finish the tasks: {result.wall_seconds:.3f} seconds"]
 
 
+def cluster_lines(dask: dict | None) -> list[str]:
+    """What a Dask run found: the scheduler, each worker and the clock correction applied to it."""
+    if not dask:
+        return []
+    workers = dask.get("workers", [])
+    out = [f"Dask: {dask.get('scheduler')}, {len(workers)} worker{'s' if len(workers) != 1 else ''}"
+           + (f", dashboard {dask['dashboard']}" if dask.get("dashboard") else "")]
+    for w in workers:
+        clock = ("same clock as this process, no correction" if w.get("same_clock") else
+                 f"clock offset {w['clock_offset_ms']:+.3f} ms ± {w['clock_uncertainty_ms']:.3f} ms, corrected")
+        out.append(f"  {w['address']}: {w['host']} pid {w['pid']}, {w['nthreads']} thread"
+                   f"{'s' if w['nthreads'] != 1 else ''}; {clock}")
+    return out
+
+
 class EchoLines:
     """Turns batches of events into the lines the notebook would have printed."""
 
@@ -64,6 +79,7 @@ class EchoLines:
                 out.append(f"— {spec.get('workload')} × {e.tasks} on {spec.get('executor')}, "
                            f"{e.workers} worker{'s' if e.workers != 1 else ''} —")
             elif isinstance(e, StartupFinished):
+                out.extend(cluster_lines((e.detail or {}).get("dask")))
                 if e.t >= 0.01:
                     out.append(f"(start-up took {e.t:.3f} seconds)")
             elif isinstance(e, RunFinished):

@@ -25,9 +25,13 @@ class RunStarted:
 
 @dataclass(slots=True)
 class StartupFinished:
-    """The pool is up; the work (and the wall clock) starts at ``t``."""
+    """The pool is up; the work (and the wall clock) starts at ``t``.
+
+    ``detail``: what the start-up found, e.g. ``{"workers": 4, "dask": {...}}`` for a Dask cluster.
+    """
 
     t: float
+    detail: dict[str, Any] | None = None
 
 
 @dataclass(slots=True)
@@ -68,7 +72,7 @@ def event_to_json(e: Event) -> dict[str, Any]:
     if isinstance(e, CpuSampled):
         return {"type": "cpu", "sample": e.sample.to_dict()}
     if isinstance(e, StartupFinished):
-        return {"type": "startup_finished", "t": e.t}
+        return {"type": "startup_finished", "t": e.t, "detail": e.detail}
     if isinstance(e, RunStarted):
         return {"type": "run_started", "spec": e.spec, "environment": e.environment,
                 "tasks": e.tasks, "workers": e.workers}
@@ -87,7 +91,7 @@ def event_from_json(d: dict[str, Any]) -> Event:
     if kind == "cpu":
         return CpuSampled(CpuSample.from_dict(d["sample"]))
     if kind == "startup_finished":
-        return StartupFinished(d["t"])
+        return StartupFinished(d["t"], d.get("detail"))
     if kind == "run_started":
         return RunStarted(d["spec"], d["environment"], d["tasks"], d["workers"])
     if kind == "run_finished":

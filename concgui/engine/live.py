@@ -55,6 +55,7 @@ class RunState:
                 self.cpu_samples.append(e.sample)
             elif isinstance(e, StartupFinished):
                 self.work_start = e.t
+                self.workers = (e.detail or {}).get("workers", self.workers)
             elif isinstance(e, RunStarted):
                 self.__init__()
                 self.spec, self.environment = e.spec, e.environment

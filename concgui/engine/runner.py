@@ -102,6 +102,8 @@ class RunControl:
         self.all_done = threading.Event()
         self.stopped = threading.Event()  # the executor has returned
         self._finished = 0
+        self.environment: dict[str, Any] = {}  # stored with the result; an executor may add what it found
+        self.process_names: dict[int, str] = {}  # pid -> lane name, for workers an executor knows more about
         self._lanes: dict[tuple[int, int], str] = {}
         self._lane_counts: dict[str, int] = {}
         self._on_events = on_events
@@ -133,10 +135,13 @@ class RunControl:
     def mark_submitted(self, index: int) -> None:
         self.submitted[index] = (time.perf_counter_ns() - self.t0_ns) / 1e9
 
-    def startup_done(self) -> None:
-        """The workers are ready: the work, and its wall clock, start now."""
+    def startup_done(self, detail: dict[str, Any] | None = None) -> None:
+        """The workers are ready: the work, and its wall clock, start now.
+
+        ``detail``: what the start-up found (a cluster's workers, say), passed on with the event.
+        """
         self.work_start = self.now()
-        self.sink.append(("w", self.work_start))
+        self.sink.append(("w", (self.work_start, detail)))
 
     def record_finished(self, rec: tuple) -> None:
         self.sink.append(("f", rec))
@@ -174,7 +179,7 @@ class RunControl:
             except (queue.Empty, OSError, EOFError, ValueError):
                 pass
         started: dict[int, TaskRecord] = {}
-        head: list[Event] = [StartupFinished(p) for kind, p in items if kind == "w"]  # before any task event
+        head: list[Event] = [StartupFinished(*p) for kind, p in items if kind == "w"]  # before any task event
         events: list[Event] = []
         finish = self._finish
         pop = self.finishes.popleft
@@ -245,7 +250,9 @@ class RunControl:
         key = (pid, tid)
         label = self._lanes.get(key)
         if label is None:
-            if pid != self._main_pid:
+            if pid in self.process_names:
+                kind = self.process_names[pid]
+            elif pid != self._main_pid:
                 kind = "process"
             elif tid == self._main_tid:
                 kind = "event loop" if self.spec.executor == "asyncio" else "main thread"
@@ -254,6 +261,8 @@ class RunControl:
             n = self._lane_counts[kind] = self._lane_counts.get(kind, 0) + 1
             if kind == "process":
                 label = f"process {n} (pid {pid})"
+            elif pid in self.process_names:
+                label = f"{kind} · thread {n}"
             elif kind in ("main thread", "event loop"):
                 label = kind
             else:
@@ -301,11 +310,13 @@ class Run:
         ok, reason = executor.availability()
         if not ok:
             raise SpecError("executor", f"{spec.executor} is not available here: {reason}")
+        executor.check(spec)
         job = make_job(spec)
         env = environment(spec)
         workers = executor.workers_for(spec)
         ctl = RunControl(spec, job, workers, self.on_events)
         ctl._main_pid = os.getpid()
+        ctl.environment = env
         if spec.executor in PROCESS_EXECUTORS:
             ctl.start_method, note = choose_start_method(
                 spec, foreign_consumer=self.on_events is not None and not self.fork_safe_consumer)

@@ -8,6 +8,7 @@ form are all built from that table, so they cannot disagree.
 from __future__ import annotations
 
 import math
+import re
 import sys
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
@@ -22,6 +23,7 @@ EXECUTORS = (
     "asyncio",
     "qt-thread-pool",
     "interpreter-pool",
+    "dask",
 )
 START_METHODS = ("fork", "forkserver", "spawn")
 ISOLATIONS = ("process", "inline")
@@ -76,7 +78,10 @@ def _fmt(value: float) -> str:
 
 
 _TIMED = ("sleep", "cpu", "hash", "mixed")
-_POOLS = ("thread-pool", "process-pool", "asyncio", "qt-thread-pool", "interpreter-pool")
+_POOLS = ("thread-pool", "process-pool", "asyncio", "qt-thread-pool", "interpreter-pool", "dask")
+_DASK = ("dask",)
+#: a Dask scheduler's address: tcp:// or tls://, a host and a port
+SCHEDULER_ADDRESS = re.compile(r"^(tcp|tls)://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):(\d{1,5})$")
 _PROCESS = ("process-pool", "processes")
 
 PARAMS: dict[str, Param] = {
@@ -88,7 +93,9 @@ PARAMS: dict[str, Param] = {
         Param(
             "workers", "Workers", int,
             "How many workers run tasks at once. Empty: the executor's own default "
-            "(ThreadPoolExecutor: min(32, cores + 4); ProcessPoolExecutor: cores).",
+            "(ThreadPoolExecutor: min(32, cores + 4); ProcessPoolExecutor: cores). Dask: worker "
+            "processes, each with 'Threads per worker' threads (with a scheduler address: how many "
+            "of its workers to use; empty: all).",
             "workers", 1, MAX_WORKERS, optional=True, executors=_POOLS,
         ),
         Param(
@@ -132,6 +139,28 @@ PARAMS: dict[str, Param] = {
             executors=("asyncio",),
         ),
         Param(
+            "threads_per_worker", "Threads per worker", int,
+            "Dask: threads in each worker process of the embedded LocalCluster (a scheduler's "
+            "workers keep their own).", "threads", 1, 256, executors=_DASK,
+        ),
+        Param(
+            "scheduler", "Scheduler", str,
+            "Dask: the address of a running scheduler, tcp://host:8786 or tls://host:8786. "
+            "Empty: a LocalCluster on this machine (loopback only) is started for the run.",
+            optional=True, executors=_DASK,
+        ),
+        Param("tls_ca", "TLS CA file", str, "Dask, tls:// only: the CA certificate file (PEM).",
+              optional=True, executors=_DASK),
+        Param("tls_cert", "TLS certificate", str, "Dask, tls:// only: this client's certificate file (PEM).",
+              optional=True, executors=_DASK),
+        Param("tls_key", "TLS key", str, "Dask, tls:// only: this client's private key file (PEM).",
+              optional=True, executors=_DASK),
+        Param(
+            "dashboard", "Dashboard", bool,
+            "Dask: open the LocalCluster's dashboard on port 8787 (off: no dashboard port is opened).",
+            executors=_DASK,
+        ),
+        Param(
             "timeout", "Timeout", float,
             "End the run when it has taken this long, in seconds (0: no limit). Worker processes are "
             "killed; a thread task that does not stop cannot be killed and is reported as abandoned.",
@@ -170,6 +199,12 @@ class ExperimentSpec:
     start_method: str | None = None
     chunk_size: int = 1
     offload: bool = False
+    threads_per_worker: int = 1
+    scheduler: str | None = None
+    tls_ca: str | None = None
+    tls_cert: str | None = None
+    tls_key: str | None = None
+    dashboard: bool = False
     timeout: float = 0.0
     isolation: str = "process"
     python: str | None = None
@@ -186,6 +221,7 @@ class ExperimentSpec:
             raise SpecError(
                 "function", f"{self.function!r} has no ':'; give module:function or file.py:function"
             )
+        check_dask(self)
         check_platform(self)
 
     # --- conversions -------------------------------------------------------------
@@ -223,6 +259,26 @@ class ExperimentSpec:
         return (not p.workloads or self.workload in p.workloads) and (
             not p.executors or self.executor in p.executors
         )
+
+
+TLS_FILES = ("tls_ca", "tls_cert", "tls_key")
+
+
+def check_dask(spec: ExperimentSpec) -> None:
+    """A scheduler address is tcp:// or tls://host:port; tls:// needs all three files, tcp:// none."""
+    address = (spec.scheduler or "").strip()
+    if address and not SCHEDULER_ADDRESS.match(address):
+        raise SpecError("scheduler", f"{address!r} is not a scheduler address; allowed: tcp://host:port or "
+                                     "tls://host:port, or empty for a LocalCluster on this machine")
+    if address and not 0 < int(address.rsplit(":", 1)[1]) < 65536:
+        raise SpecError("scheduler", f"{address!r} has a port out of range; allowed: 1 to 65535")
+    tls = address.startswith("tls://")
+    for name in TLS_FILES:
+        given = bool((getattr(spec, name) or "").strip())
+        if tls and not given:
+            raise SpecError(name, "is missing; a tls:// scheduler needs the CA, certificate and key files")
+        if given and not tls:
+            raise SpecError(name, "is only used with a tls:// scheduler address; leave it empty")
 
 
 def check_platform(spec: ExperimentSpec, platform: str = sys.platform) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .asyncio_loop import AsyncioLoop
 from .base import Executor
+from .dask_cluster import DaskCluster
 from .interpreters import InterpreterPool
 from .processes import Processes, ProcessPool
 from .qt_pool import QtThreadPool
@@ -13,7 +14,7 @@ from .threads import ThreadPool, Threads
 EXECUTORS: dict[str, Executor] = {
     e.name: e
     for e in (Sequential(), Threads(), ThreadPool(), ProcessPool(), Processes(), AsyncioLoop(),
-              QtThreadPool(), InterpreterPool())
+              QtThreadPool(), InterpreterPool(), DaskCluster())
 }
 
 

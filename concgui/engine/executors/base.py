@@ -29,6 +29,9 @@ class Executor:
         """(True, "") when it can run here, else (False, the reason)."""
         return True, ""
 
+    def check(self, spec: ExperimentSpec) -> None:
+        """Refuse, with a :class:`SpecError`, what only this machine can tell is wrong (files, say)."""
+
     def default_workers(self, cores: int) -> int:
         return cores
 
