@@ -161,7 +161,9 @@ def test_sweep_prints_each_point_and_a_table_and_writes_every_file(child_env, tm
     assert tuple(header.split(",")) == CSV_COLUMNS
     image = QImage(str(files["png"]))
     assert image.width() == 900 and image.height() > 600
-    assert files["svg"].read_bytes().lstrip().startswith(b"<?xml") and b"<svg" in files["svg"].read_bytes()
+    svg = files["svg"].read_bytes()
+    assert svg.lstrip().startswith(b"<?xml") and b"<svg" in svg and b"serial fraction" in svg
+    assert b"<image" not in svg  # both charts as shapes, markers included
 
 
 @pytest.mark.parametrize(("args", "field"), [

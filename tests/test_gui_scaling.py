@@ -130,6 +130,7 @@ def test_a_sweep_runs_from_the_window_point_by_point_and_exports(qtbot, window, 
     export.export_widget_svg(window.speedup_chart, tmp_path / "speedup.svg")
     svg = (tmp_path / "speedup.svg").read_text()
     assert "<svg" in svg and "serial fraction" in svg
+    assert "<image" not in svg  # markers drawn as shapes, not as fragments of pyqtgraph's pixmap cache
     window.export_sweep("csv", str(tmp_path / "sweep.csv"))
     window.export_sweep("json", str(tmp_path / "sweep.json"))
     with open(tmp_path / "sweep.csv", newline="") as f:

@@ -7,6 +7,7 @@ leaves half an image behind (and never clobbers a good one).
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -82,6 +83,23 @@ def export_widget_png(target: ExportTarget, path: str | os.PathLike, width: int 
     save_image_png(render_image(target, width), path)
 
 
+@contextlib.contextmanager
+def export_mode(*scenes: QtWidgets.QGraphicsScene):
+    """Tell pyqtgraph's items they are being exported while the block paints them.
+
+    Otherwise scatter symbols are painted as fragments of a cached pixmap, which an
+    SVG renders as garbled images instead of circles.
+    """
+    items = [i for scene in scenes for i in scene.items() if hasattr(i, "setExportMode")]
+    for i in items:
+        i.setExportMode(True, {"antialias": True})
+    try:
+        yield
+    finally:
+        for i in items:
+            i.setExportMode(False)
+
+
 def render_svg(target: ExportTarget, title: str = "ConcGUI chart") -> bytes:
     """A chart as SVG bytes, painted by Qt's own SVG generator.
 
@@ -108,7 +126,8 @@ def render_svg(target: ExportTarget, title: str = "ConcGUI chart") -> bytes:
     try:
         if views:
             painter.fillRect(QtCore.QRectF(0, 0, size.width(), size.height()), views[0].backgroundBrush())
-        scene.render(painter, QtCore.QRectF(0, 0, size.width(), size.height()), source)
+        with export_mode(scene):
+            scene.render(painter, QtCore.QRectF(0, 0, size.width(), size.height()), source)
     finally:
         painter.end()
     return bytes(buffer.data())

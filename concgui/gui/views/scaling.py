@@ -23,7 +23,7 @@ from ...engine.executors import list_executors
 from ...engine.spec import MAX_WORKERS, ExperimentSpec
 from ...engine.sweep import MAX_REPEATS, SweepResult, SweepStat, amdahl_speedup, sweepable
 from .. import theme
-from ..export import check_folder, install_export_menu, render_image, save_image_png, write_bytes_atomic
+from ..export import check_folder, export_mode, install_export_menu, render_image, save_image_png, write_bytes_atomic
 from .chart import ThemedPlot
 
 LOGICAL_WIDTH = 900  # the width charts are laid out at for files; images scale that up
@@ -433,9 +433,10 @@ def render_sweep_svg(sweep: SweepResult) -> bytes:
         try:
             painter.fillRect(QtCore.QRectF(0, 0, width, height), QtGui.QColor(theme.plot_colors(False)["background"]))
             y = 0.0
-            for c, source in zip(charts, sources, strict=True):
-                c.scene().render(painter, QtCore.QRectF(0, y, source.width(), source.height()), source)
-                y += source.height()
+            with export_mode(*(c.scene() for c in charts)):
+                for c, source in zip(charts, sources, strict=True):
+                    c.scene().render(painter, QtCore.QRectF(0, y, source.width(), source.height()), source)
+                    y += source.height()
         finally:
             painter.end()
         return bytes(buffer.data())
