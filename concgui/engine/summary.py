@@ -73,10 +73,15 @@ def explain(result: RunResult) -> str:
                 f"({s['task_seconds']:.2f} s). Every other executor is measured against this.")
     speedup = s.get("speedup")
     text = f"On average {conc:.1f} tasks were in flight and {par:.1f} cores were busy. "
-    if ex in ("process-pool", "processes") and par > 1.2:
+    if ex == "dask":
+        text += cluster_sentence(result.environment.get("dask") or {}, s["startup_seconds"]) + " "
+    if ex == "dask" and par > 1.2:
+        text += ("Each worker process has its own interpreter and GIL, so CPU work runs truly in parallel, "
+                 "up to the cores of the machines the workers run on.")
+    elif ex in ("process-pool", "processes") and par > 1.2:
         text += (f"Each process has its own interpreter and GIL, so CPU work runs truly in parallel, "
                  f"up to the {cores} cores of this machine; starting the pool took {s['startup_seconds']:.2f} s.")
-    elif ex in ("process-pool", "processes"):
+    elif ex in ("process-pool", "processes", "dask") and wl not in RELEASES_GIL:
         text += ("The processes overlapped their waiting, which threads do as well and more cheaply; "
                  "separate processes pay off when the work needs several cores.")
     elif (wl in ("cpu", "mixed", "custom") and gil and conc > 1.3 * max(par, 0.01) and par < 1.3
@@ -96,3 +101,18 @@ def explain(result: RunResult) -> str:
     elif not gil:
         text += "This interpreter runs without the GIL, so threads can compute in parallel."
     return text.strip()
+
+
+def cluster_sentence(dask: dict[str, Any], startup: float) -> str:
+    """Where a Dask run ran and how its clocks were lined up, in a sentence."""
+    workers = dask.get("workers", [])
+    threads = sum(w.get("nthreads", 1) for w in workers)
+    hosts = sorted({w.get("host", "?") for w in workers})
+    text = (f"The tasks ran on {len(workers)} Dask worker process{'es' if len(workers) != 1 else ''} "
+            f"({threads} threads) on {', '.join(hosts)}; connecting and preparing them took {startup:.2f} s. ")
+    moved = [w for w in workers if not w.get("same_clock")]
+    if not moved:
+        return text + "Every worker shares this machine's clock, so no clock correction was needed."
+    shown = ", ".join(f"{w['host']} {w['clock_offset_ms']:+.2f} ms (± {w['clock_uncertainty_ms']:.2f})"
+                      for w in moved[:3])
+    return text + f"Clock offsets measured at the start and corrected: {shown}."

@@ -42,14 +42,17 @@ from PySide6.QtWidgets import (
 from ...engine.environment import free_threaded_build, gil_enabled
 from ...engine.executors import get_executor, list_executors
 from ...engine.isolation import PACKAGE_ROOT
-from ...engine.spec import PARAMS, ExperimentSpec, Param, SpecError
+from ...engine.spec import PARAMS, TLS_FILES, ExperimentSpec, Param, SpecError
 
 #: which group each field sits in; a field missing here lands in the last group
 GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("What each task does", ("workload", "tasks", "duration", "size_mb", "cpu_fraction", "function", "jitter")),
-    ("How it runs", ("executor", "workers", "chunk_size", "start_method", "offload")),
+    ("How it runs", ("executor", "workers", "threads_per_worker", "chunk_size", "start_method", "offload",
+                     "scheduler", "tls_ca", "tls_cert", "tls_key", "dashboard")),
     ("Advanced", ("seed", "timeout", "isolation", "python")),
 )
+#: the grey hint in an empty text field
+TEXT_PLACEHOLDER = {"scheduler": "empty: a LocalCluster here · tcp://host:8786"}
 #: what a number field's minimum means, shown instead of the number
 MINIMUM_TEXT = {"timeout": "none"}
 
@@ -317,8 +320,15 @@ class ExperimentForm(QWidget):
             field = _FloatField(p, spin)
         elif p.name == "python":
             field = self._make_python(p)
-        else:
+        elif p.name == "function":
             field = self._make_function(p)
+        elif p.name in TLS_FILES:
+            field = self._make_file(p)
+        else:
+            edit = QLineEdit(self)
+            edit.setPlaceholderText(TEXT_PLACEHOLDER.get(p.name, ""))
+            edit.setClearButtonEnabled(True)
+            field = _TextField(p, edit)
         field.editor.setObjectName(f"field_{p.name}")
         field.editor.setToolTip(self._tooltip(p))
         field.editor.setAccessibleName(p.label)
@@ -369,6 +379,30 @@ class ExperimentForm(QWidget):
         browse.setObjectName("browse_function")
         browse.setToolTip("Choose a .py file; its function is filled in")
         browse.clicked.connect(self._browse_function)
+        lay.addWidget(edit, 1)
+        lay.addWidget(browse)
+        return _TextField(p, edit, row)
+
+    def _make_file(self, p: Param) -> _TextField:
+        """A path with a Browse… button (the TLS files of a Dask scheduler)."""
+        row = QWidget(self)
+        lay = QHBoxLayout(row)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(4)
+        edit = QLineEdit(row)
+        edit.setPlaceholderText("PEM file")
+        edit.setClearButtonEnabled(True)
+        browse = QPushButton("Browse…", row)
+        browse.setObjectName(f"browse_{p.name}")
+        browse.setToolTip(f"Choose the {p.label}")
+
+        def choose() -> None:
+            path, _ = QFileDialog.getOpenFileName(self, f"Choose the {p.label}", edit.text() or str(Path.home()),
+                                                  "PEM files (*.pem *.crt *.key);;All files (*)")
+            if path:
+                edit.setText(path)
+
+        browse.clicked.connect(choose)
         lay.addWidget(edit, 1)
         lay.addWidget(browse)
         return _TextField(p, edit, row)
