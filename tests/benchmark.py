@@ -1,6 +1,6 @@
 """ConcGUI's benchmark: the figures the issues set goals for, measured side by side in one run.
 
-    .venv/bin/python tests/benchmark.py [--only engine,gui] [--quick] [--json PATH]
+    .venv/bin/python tests/benchmark.py [--only engine,gui,faults,scaling,packaging] [--quick] [--json PATH]
 
 Prints one JSON object per figure as it is measured ({"figure", "value",
 "unit", "goal", "pass", ...}) and a final summary object.  The machine is
@@ -23,6 +23,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
 
 from concgui.engine import ExperimentSpec, RunResult, run  # noqa: E402
 
@@ -183,6 +184,16 @@ def fault_figures() -> None:
         report("fault_benchmark_exit_code", out.returncode, "", "0", False, stderr=out.stderr[-2000:])
 
 
+# --- issue 6: Dask and scaling studies ------------------------------------------------
+def dask_and_sweep_figures(repeats: int, quick: bool) -> None:
+    """Dask's per-task overhead, LocalCluster start-up and 2 × 2 concurrency; the cpu process-pool sweep."""
+    from dask_benchmark import dask_figures
+    from sweep_benchmark import sweep_figures
+
+    dask_figures(report, repeats=repeats, noop_tasks=500 if quick else 2000)
+    sweep_figures(report, repeats=repeats)
+
+
 # --- issue 4: the installers ----------------------------------------------------------
 def packaging_figures(build: bool) -> None:
     """Bundle and .deb sizes, build time and the frozen app's time to window (from build_linux.py)."""
@@ -207,8 +218,8 @@ def packaging_figures(build: bool) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", default="engine,gui,faults,packaging",
-                        help="comma-separated sections: engine, gui, faults, packaging")
+    parser.add_argument("--only", default="engine,gui,faults,scaling,packaging",
+                        help="comma-separated sections: engine, gui, faults, scaling (Dask, sweeps), packaging")
     parser.add_argument("--no-build", action="store_true",
                         help="packaging: report the last build's figures instead of building again")
     parser.add_argument("--quick", action="store_true", help="fewer repeats and tasks (a smoke test)")
@@ -227,6 +238,8 @@ def main() -> int:
         gui_figures(n)
     if "faults" in sections:
         fault_figures()
+    if "scaling" in sections:
+        dask_and_sweep_figures(repeats, args.quick)
     if "packaging" in sections:
         packaging_figures(build=not args.no_build)
     failed = [f["figure"] for f in FIGURES if f["pass"] is False]
