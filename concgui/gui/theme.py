@@ -43,6 +43,7 @@ EXECUTOR_KINDS: dict[str, str] = {
     "processes": "processes",
     "interpreter-pool": "interpreters",
     "asyncio": "asyncio",
+    "dask": "cluster",
 }
 
 KIND_COLORS: dict[str, str] = {
@@ -51,6 +52,7 @@ KIND_COLORS: dict[str, str] = {
     "processes": "#D55E00",  # vermillion: a GIL per process
     "interpreters": "#CC79A7",  # reddish purple: a GIL per sub-interpreter
     "asyncio": "#009E73",  # bluish green: one thread, cooperative
+    "cluster": "#E69F00",  # orange: worker processes behind a scheduler
 }
 
 KIND_LABELS: dict[str, str] = {
@@ -59,6 +61,7 @@ KIND_LABELS: dict[str, str] = {
     "processes": "processes (a GIL each)",
     "interpreters": "sub-interpreters (a GIL each)",
     "asyncio": "asyncio (one thread, one event loop)",
+    "cluster": "Dask cluster (a GIL per worker process)",
 }
 
 # Distinct hues for per-core lines; cycled when a machine has more cores.
