@@ -131,17 +131,19 @@ class _ScalingChart(ThemedPlot):
         xmax = float(max(sweep.worker_counts))
         top = 0.0
         legend = []
-        for executor, color in series_colors(sweep.executors).items():
+        colors_by_executor = series_colors(sweep.executors)
+        for k, (executor, color) in enumerate(colors_by_executor.items()):
             rows = [(r.workers, v) for r in sweep.stats(executor) if (v := self._values(r)) is not None]
             legend.append((theme.swatch(color, self._legend(sweep, executor), "●"),
                            "● " + self._legend(sweep, executor)))
             if not rows:
                 continue
-            x = np.array([n for n, _ in rows], dtype=float)
+            # side by side, so the spreads of two executors at one worker count do not hide each other
+            x = np.array([n for n, _ in rows], dtype=float) + 0.02 * xmax * (k - (len(colors_by_executor) - 1) / 2)
             mid, low, high = (np.array([v[k] for _, v in rows]) for k in range(3))
             self.series[executor] = ([n for n, _ in rows], list(mid))
             top = max(top, float(high.max()))
-            self._add(pg.ErrorBarItem(x=x, y=mid, top=high - mid, bottom=mid - low, beam=0.025 * xmax,
+            self._add(pg.ErrorBarItem(x=x, y=mid, top=high - mid, bottom=mid - low, beam=0.02 * xmax,
                                       pen=pg.mkPen(color, width=1.5)))
             self._add(pg.PlotDataItem(x, mid, pen=pg.mkPen(color, width=2.5), symbol="o", symbolSize=9,
                                       symbolBrush=color, symbolPen=pg.mkPen(colors["background"], width=1),
