@@ -125,6 +125,9 @@ def verify(spec: ExperimentSpec, result: RunResult) -> str:
             return f"{len(pids)} worker processes, more than the {spec.workers} workers asked for"
         if result.spec.get("start_method") != spec.start_method:
             return f"ran with start method {result.spec.get('start_method')!r}"
+    elif spec.executor == "dask":
+        if os.getpid() in pids:
+            return "a task ran in this process, not in a Dask worker process"
     elif spec.isolation == "inline" and not in_this_process:
         return f"tasks ran in processes {sorted(pids)}, not in this one"
     if spec.isolation == "process" and in_this_process:
