@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -33,7 +34,10 @@ def sweep_figures(report: Callable[..., None], repeats: int = 3) -> None:
     spell ran up to 1.8× slower (3.85 s against 2.17 s for the same 1-worker point).
     """
     run(SPEC.with_(executor="process-pool", workers=2, tasks=4))
+    load_before = os.getloadavg()[0]
     sweep = run_sweep(SPEC, ["process-pool", "thread-pool"], 4, repeats)
+    # the machine is shared: other work running meanwhile shows here (2 cores: above ~1.5 is not only us)
+    load = {"load_average_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)]}
     failed = sweep.failed()
     if failed:
         report("sweep_failed_points", len(failed), "runs", "0", False,
@@ -50,13 +54,13 @@ def sweep_figures(report: Callable[..., None], repeats: int = 3) -> None:
             report(f"sweep_cpu_{key}_speedup_{n}_workers", r.speedup, "×", goal,
                    r.speedup >= GOAL_SPEEDUP_2 if goal else None,
                    spread=[round(r.speedup_min, 3), round(r.speedup_max, 3)], efficiency=round(r.efficiency, 3),
-                   median_wall_s=round(r.median_wall, 3), runs=r.runs)
+                   median_wall_s=round(r.median_wall, 3), runs=r.runs, **load)
         s = sweep.serial_fraction(executor)
         goal = f"< {GOAL_SERIAL}" if executor == "process-pool" else ""
         report(f"sweep_cpu_{key}_serial_fraction", -1.0 if s is None else s, "", goal,
                (s is not None and s < GOAL_SERIAL) if goal else None, cores=sweep.cores,
                fitted_over=f"1 < workers ≤ {sweep.cores}",
-               walls_1_worker_s=round(sweep.base_wall(executor) or 0.0, 3))
+               walls_1_worker_s=round(sweep.base_wall(executor) or 0.0, 3), **load)
 
 
 def main() -> int:
