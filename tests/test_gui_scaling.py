@@ -11,6 +11,7 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from PySide6 import QtCore, QtWidgets  # noqa: E402
 from PySide6.QtCore import QSettings  # noqa: E402
 from PySide6.QtGui import QImage  # noqa: E402
 
@@ -20,7 +21,7 @@ from concgui.gui import export, theme  # noqa: E402
 from concgui.gui.main_window import MainWindow  # noqa: E402
 from concgui.gui.views.scaling import EfficiencyChart, SpeedupChart, render_sweep_image  # noqa: E402
 
-pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
+pytestmark = pytest.mark.qt_log_ignore("This plugin does not support (propagateSizeHints|raise)")
 SLEEP = ExperimentSpec(workload="sleep", tasks=4, duration=0.1, isolation="inline")
 BLUE, VERMILLION = theme.KIND_COLORS["threads"], theme.KIND_COLORS["processes"]
 
@@ -83,8 +84,12 @@ def test_the_charts_draw_medians_ideal_cores_and_the_serial_fraction(qtbot):
     image = export.render_image(speedup, 1000)
     assert image.width() == 1000
     assert color_pixels(image, VERMILLION) > 300 and color_pixels(image, BLUE) > 300
+    x, y, row = next(d for d in speedup._drawn if d[2].executor == "process-pool" and d[2].workers == 2)
+    assert f"speedup {amdahl_speedup(0.05, 2):.2f}×" in speedup.point_text(row)
+    speedup.scene().sigMouseMoved.emit(speedup.getViewBox().mapViewToScene(QtCore.QPointF(x, y)))
+    assert QtWidgets.QToolTip.isVisible() and "process-pool · 2 workers" in QtWidgets.QToolTip.text()
     speedup.set_sweep(None)
-    assert speedup.series == {}
+    assert speedup.series == {} and speedup._drawn == []
 
 
 def test_both_charts_render_into_one_image_without_a_window():

@@ -82,6 +82,8 @@ class _ScalingChart(ThemedPlot):
         for item in (self._reference, self._cores_line, self._placeholder):
             plot.addItem(item, ignoreBounds=item is not self._reference)
         install_export_menu(self, self.title.split()[0].lower() or "scaling")
+        self.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        self._drawn: list[tuple[float, float, SweepStat]] = []  # (x, y) of each marker drawn, and its row
         self._ready = True
         self._apply_theme()
 
@@ -117,7 +119,7 @@ class _ScalingChart(ThemedPlot):
         plot = self.getPlotItem()
         for item in self._items:
             plot.removeItem(item)
-        self._items, self.series = [], {}
+        self._items, self.series, self._drawn = [], {}, []
         colors = theme.plot_colors(self._dark)
         sweep = self._sweep
         self._placeholder.setVisible(sweep is None or not sweep.points)
@@ -142,6 +144,8 @@ class _ScalingChart(ThemedPlot):
             x = np.array([n for n, _ in rows], dtype=float) + 0.02 * xmax * (k - (len(colors_by_executor) - 1) / 2)
             mid, low, high = (np.array([v[k] for _, v in rows]) for k in range(3))
             self.series[executor] = ([n for n, _ in rows], list(mid))
+            stats = {r.workers: r for r in sweep.stats(executor)}
+            self._drawn += [(float(xi), float(yi), stats[n]) for xi, yi, (n, _) in zip(x, mid, rows, strict=True)]
             top = max(top, float(high.max()))
             self._add(pg.ErrorBarItem(x=x, y=mid, top=high - mid, bottom=mid - low, beam=0.02 * xmax,
                                       pen=pg.mkPen(color, width=1.5)))
@@ -160,6 +164,31 @@ class _ScalingChart(ThemedPlot):
         ticks = sweep.worker_counts if len(sweep.worker_counts) <= 12 else None
         self.getAxis("bottom").setTicks(None if ticks is None else [[(float(n), str(n)) for n in ticks], []])
         self._update_title(legend)
+
+    def point_text(self, row: SweepStat) -> str:
+        """The tooltip of one marker: what it is and the numbers behind it."""
+        lines = [f"{row.executor} · {row.workers} worker{'s' if row.workers != 1 else ''}",
+                 f"median wall {row.median_wall:.3f} s (min {row.min_wall:.3f}, max {row.max_wall:.3f}; "
+                 f"{row.runs} run{'s' if row.runs != 1 else ''})"]
+        if row.speedup is not None:
+            lines.append(f"speedup {row.speedup:.2f}× ({row.speedup_min:.2f}–{row.speedup_max:.2f}) against "
+                         "1 worker of the same executor")
+            lines.append(f"efficiency {row.efficiency * 100:.0f} % (speedup ÷ workers)")
+        return "\n".join(lines)
+
+    def _on_mouse_moved(self, scene_pos: QtCore.QPointF) -> None:
+        vb = self.getViewBox()
+        near = None
+        if self._drawn and vb.sceneBoundingRect().contains(scene_pos):
+            for x, y, row in self._drawn:  # within 8 pixels of a marker
+                p = vb.mapViewToScene(QtCore.QPointF(x, y))
+                if abs(p.x() - scene_pos.x()) <= 8 and abs(p.y() - scene_pos.y()) <= 8:
+                    near = row
+                    break
+        if near is None:
+            QtWidgets.QToolTip.hideText()
+        else:
+            QtWidgets.QToolTip.showText(QtGui.QCursor.pos(), self.point_text(near), self)
 
     def _update_title(self, series: list[tuple[str, str]]) -> None:
         colors = theme.plot_colors(self._dark)
