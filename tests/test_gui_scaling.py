@@ -78,6 +78,11 @@ def test_the_charts_draw_medians_ideal_cores_and_the_serial_fraction(qtbot):
     assert "process-pool: serial fraction s=0.05" in title and "thread-pool: serial fraction s=1.00" in title
     assert "2 cores" in title and "ideal" in title and "median of 3 runs" in title
     assert speedup._cores_line.isVisible() and speedup._cores_line.value() == 2
+    assert speedup._cores_line.label.toPlainText() == "2 cores"
+    hidden = SpeedupChart(dark=False)  # as in the window, before the Scaling tab is first shown
+    qtbot.addWidget(hidden)
+    hidden.set_sweep(synthetic(cores=4))
+    assert hidden._cores_line.label.toPlainText() == "4 cores"
     assert list(speedup._reference.getData()[1]) == [1.0, 4.0]  # the ideal: speedup = workers
     assert list(efficiency._reference.getData()[1]) == [100.0, 100.0]
     assert "speedup" in speedup.getAxis("left").labelText and speedup.getAxis("bottom").labelText == "workers"

@@ -157,7 +157,8 @@ class _ScalingChart(ThemedPlot):
         self._reference.setData(rx, ry)
         top = max(top, max(ry))
         self._cores_line.setPos(sweep.cores)
-        self._cores_line.label.setFormat(f"{sweep.cores} cores")
+        self._cores_line.label.format = f"{sweep.cores} cores"
+        self._cores_line.label.setText(f"{sweep.cores} cores")  # setFormat alone skips a hidden chart
         self._cores_line.setVisible(sweep.cores <= xmax)
         self._placeholder.setPos(xmax / 2, top / 2)
         self.getViewBox().setRange(xRange=(0, xmax * 1.04), yRange=(0, top * 1.08), padding=0.0)
