@@ -45,14 +45,15 @@ def free_port() -> int:
 class DaskProcesses:
     """``dask scheduler`` and ``dask worker`` as child processes, each in its own process group."""
 
-    def __init__(self, scheme: str = "tcp", tls: list[str] | None = None, nworkers: int = 2, nthreads: int = 2):
+    def __init__(self, scheme: str = "tcp", tls: list[str] | None = None, nworkers: int = 2, nthreads: int = 2,
+                 worker_prefix: tuple[str, ...] = ()):
         port = free_port()
         self.address = f"{scheme}://127.0.0.1:{port}"
         tls = tls or []
         quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "cwd": ROOT, "start_new_session": True}
         self.procs = [subprocess.Popen([DASK, "scheduler", "--host", "127.0.0.1", "--port", str(port),
                                         "--no-dashboard", "--protocol", scheme, *tls], **quiet)]
-        self.procs.append(subprocess.Popen([DASK, "worker", self.address, "--nworkers", str(nworkers),
+        self.procs.append(subprocess.Popen([*worker_prefix, DASK, "worker", self.address, "--nworkers", str(nworkers),
                                             "--nthreads", str(nthreads), "--host", "127.0.0.1",
                                             "--no-dashboard", *tls], **quiet))
         self.nworkers = nworkers
@@ -198,14 +199,47 @@ def test_a_subset_of_the_workers_can_be_asked_for_and_too_many_are_refused(sched
 def test_clock_offsets_are_measured_against_a_real_worker(scheduler):
     from distributed import Client
 
-    from concgui.engine.executors.dask_cluster import measure_offset
+    from concgui.engine.executors.dask_cluster import measure_offsets
 
     with Client(scheduler, set_as_default=False) as client:
-        address = sorted(client.scheduler_info(n_workers=-1)["workers"])[0]
-        offset, uncertainty = measure_offset(client, address)
-    # the same machine: the true offset is 0, and the estimate is within its stated error
-    assert 0 < uncertainty < 50e6
-    assert abs(offset) <= uncertainty + 1e6
+        addresses = sorted(client.scheduler_info(n_workers=-1)["workers"])
+        clocks = measure_offsets(client, addresses)
+    assert set(clocks) == set(addresses)
+    for offset, uncertainty in clocks.values():
+        # the same machine: the true offset is 0, and the estimate is within its stated error
+        assert 0 < uncertainty < 50e6
+        assert abs(offset) <= uncertainty + 1e6
+
+
+def _time_namespaces() -> bool:
+    probe = subprocess.run(["unshare", "--time", "--monotonic", "1000", "--fork", sys.executable, "-c", "pass"],
+                           capture_output=True)
+    return probe.returncode == 0
+
+
+def test_a_worker_whose_clock_is_1000_s_ahead_is_corrected_onto_the_run_time_line():
+    """A real worker in a Linux time namespace: its monotonic clock reads 1000 s ahead of ours."""
+    if not shutil.which("unshare") or not _time_namespaces():
+        pytest.skip("needs unshare --time (Linux time namespaces, root)")
+    ahead = ("unshare", "--time", "--monotonic", "1000", "--fork")
+    cluster = DaskProcesses(nworkers=1, nthreads=2, worker_prefix=ahead)
+    try:
+        cluster.wait_for_workers()
+        events = []
+        result = run(dask(workload="sleep", tasks=6, duration=0.2, scheduler=cluster.address), events.extend)
+    finally:
+        cluster.stop()
+    assert result.status == "ok", result.error
+    (worker,) = result.environment["dask"]["workers"]
+    assert not worker["same_clock"]
+    assert worker["clock_offset_ms"] == pytest.approx(1_000_000, abs=worker["clock_uncertainty_ms"] + 1)
+    end = result.startup_seconds + result.wall_seconds
+    for t in result.tasks:  # uncorrected, every time would be 1000 s off
+        assert result.startup_seconds - 0.05 <= t.start < t.end <= end + 1e-6
+        assert t.end - t.start == pytest.approx(0.2, abs=0.15)
+    lines = EchoLines().lines(events)
+    shown = re.compile(r"clock offset \+(999999\.9|1000000\.0)\d* ms ± [\d.]+ ms, corrected")
+    assert any(shown.search(line) for line in lines), lines
 
 
 def test_stop_drops_queued_tasks_at_once_and_stops_running_ones(scheduler):
@@ -282,6 +316,25 @@ def test_the_default_is_a_local_cluster_with_its_start_up_recorded_apart_and_clo
     assert workers_seen == {w["pid"] for w in info["workers"]} and len(workers_seen) == 2
     left = {p.pid for p in me.children(recursive=True)} - before
     assert not (left & workers_seen), "the cluster started for the run is closed with it"
+
+
+def test_the_dashboard_opens_on_loopback_only_when_asked():
+    from concgui.engine.events import StartupFinished
+
+    answers = []
+
+    def on_events(events):  # while the cluster runs: is its dashboard port answering?
+        for e in events:
+            if isinstance(e, StartupFinished):
+                link = e.detail["dask"]["dashboard"]
+                host, port = link.split("//")[1].split("/")[0].split(":")
+                with socket.create_connection((host, int(port)), timeout=5):
+                    answers.append(link)
+
+    result = run(dask(workload="sleep", tasks=2, duration=0.1, workers=1, dashboard=True), on_events)
+    assert result.status == "ok", result.error
+    assert answers == [result.environment["dask"]["dashboard"]]
+    assert answers[0].startswith("http://127.0.0.1:8787/")
 
 
 def test_a_worker_killed_mid_run_is_reported_like_a_dead_worker_process(custom_out):

@@ -32,7 +32,8 @@ from ..spec import TLS_FILES, SpecError
 from .base import STOP_GRACE, Executor
 
 CONNECT_TIMEOUT = 10.0  # seconds to reach a scheduler
-CLOCK_PROBES = 5  # round trips per host whose clock is not ours; the shortest one is kept
+CLOCK_PROBES = 5  # round trips to every worker's clock; the shortest one is kept
+SAME_CLOCK_SLACK_NS = 1_000_000  # a worker of this machine whose measured offset is within its error + 1 ms
 SUBMIT_BATCH = 2000  # tasks per Client.map call: Stop is looked at between batches
 WATCH_INTERVAL = 0.25  # seconds between two looks at the scheduler's list of workers
 DASHBOARD_ADDRESS = "127.0.0.1:8787"  # asked for: on loopback, at its usual port
@@ -178,12 +179,8 @@ class _Session:
                                         "dashboard": self.dashboard_link()}
 
     def dashboard_link(self) -> str | None:
-        if self.cluster is not None and not self.spec.dashboard:
-            return None
-        try:
-            return self.client.dashboard_link
-        except Exception:  # noqa: BLE001 - a scheduler without a dashboard
-            return None
+        """The dashboard of the cluster this run started, when asked for (a scheduler's own is its business)."""
+        return self.cluster.dashboard_link if self.cluster is not None and self.spec.dashboard else None
 
     def prepare(self) -> None:
         """Choose the workers, measure their clocks, set each one up for the run."""
@@ -202,10 +199,14 @@ class _Session:
                                            f"{len(addresses)} worker(s); allowed: 1 to {len(addresses)}")
             addresses = addresses[: spec.workers]
         here = dask_worker.identify()
+        clocks = measure_offsets(self.client, addresses)
         for address in addresses:
-            info = found[address]
-            same = bool(here["boot_id"]) and (info["host"], info["boot_id"]) == (here["host"], here["boot_id"])
-            offset, uncertainty = (0, 0) if same else measure_offset(self.client, address)
+            info, (offset, uncertainty) = found[address], clocks[address]
+            # This machine's clock, unless a time namespace moved it: then the measurement shows it.
+            same = (bool(here["boot_id"]) and (info["host"], info["boot_id"]) == (here["host"], here["boot_id"])
+                    and abs(offset) <= uncertainty + SAME_CLOCK_SLACK_NS)
+            if same:
+                offset = 0
             self.workers[address] = {**info, "address": address, "same_clock": same,
                                      "clock_offset_ms": offset / 1e6, "clock_uncertainty_ms": uncertainty / 1e6}
         ctl.workers = sum(w["nthreads"] for w in self.workers.values())
@@ -313,18 +314,19 @@ def _connect(address: str, security: Any):
     return ClosingClient(address, security=security, timeout=CONNECT_TIMEOUT, set_as_default=False)
 
 
-def measure_offset(client, address: str, probes: int = CLOCK_PROBES) -> tuple[int, int]:
-    """The worker's ``perf_counter_ns`` minus ours, and the uncertainty, both in nanoseconds.
+def measure_offsets(client, addresses: list[str], probes: int = CLOCK_PROBES) -> dict[str, tuple[int, int]]:
+    """Each worker's ``perf_counter_ns`` minus ours, and its uncertainty, both in nanoseconds.
 
-    NTP's way: ask for the worker's clock ``probes`` times and keep the answer of the
-    shortest round trip, assuming it was read halfway through it; the error is at most
-    half that round trip.
+    NTP's way: ask every worker for its clock ``probes`` times and keep, per worker, the answer
+    of the shortest round trip, assuming it was read halfway through; the error is at most half
+    that round trip.
     """
-    best: tuple[int, int] | None = None
+    best: dict[str, tuple[int, int]] = {}
     for _ in range(probes):
         sent = time.perf_counter_ns()
-        theirs = client.run(dask_worker.clock, workers=[address])[address]
+        theirs = client.run(dask_worker.clock, workers=addresses)
         back = time.perf_counter_ns()
-        if best is None or back - sent < best[1]:
-            best = (theirs - (sent + back) // 2, back - sent)
-    return best[0], best[1] // 2
+        for address, clock in theirs.items():
+            if address not in best or back - sent < best[address][1]:
+                best[address] = (clock - (sent + back) // 2, back - sent)
+    return {a: (offset, trip // 2) for a, (offset, trip) in best.items()}
