@@ -13,8 +13,11 @@ import argparse
 import json
 import os
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
+
+import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -34,10 +37,9 @@ def sweep_figures(report: Callable[..., None], repeats: int = 3) -> None:
     spell ran up to 1.8× slower (3.85 s against 2.17 s for the same 1-worker point).
     """
     run(SPEC.with_(executor="process-pool", workers=2, tasks=4))
-    load_before = os.getloadavg()[0]
+    before = _cpu_clock()
     sweep = run_sweep(SPEC, ["process-pool", "thread-pool"], 4, repeats)
-    # the machine is shared: other work running meanwhile shows here (2 cores: above ~1.5 is not only us)
-    load = {"load_average_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)]}
+    load = _others(before, _cpu_clock())
     failed = sweep.failed()
     if failed:
         report("sweep_failed_points", len(failed), "runs", "0", False,
@@ -61,6 +63,22 @@ def sweep_figures(report: Callable[..., None], repeats: int = 3) -> None:
                (s is not None and s < GOAL_SERIAL) if goal else None, cores=sweep.cores,
                fitted_over=f"1 < workers ≤ {sweep.cores}",
                walls_1_worker_s=round(sweep.base_wall(executor) or 0.0, 3), **load)
+
+
+def _cpu_clock() -> tuple[float, float, float, float]:
+    """(wall, machine busy CPU s, steal s, CPU s of this process and its reaped descendants)."""
+    t = psutil.cpu_times()
+    busy = sum(getattr(t, k, 0.0) for k in ("user", "nice", "system", "irq", "softirq"))
+    mine = os.times()
+    return time.monotonic(), busy, getattr(t, "steal", 0.0), mine.user + mine.system + mine.children_user + \
+        mine.children_system
+
+
+def _others(a: tuple[float, ...], b: tuple[float, ...]) -> dict[str, float]:
+    """The shared machine's noise during the sweep: cores kept busy by other programs, and by the host (steal)."""
+    wall = b[0] - a[0]
+    return {"other_programs_cores": round(max(0.0, (b[1] - a[1]) - (b[3] - a[3])) / wall, 2),
+            "steal_cores": round((b[2] - a[2]) / wall, 2)}
 
 
 def main() -> int:
