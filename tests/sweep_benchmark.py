@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -37,9 +37,9 @@ def sweep_figures(report: Callable[..., None], repeats: int = 3) -> None:
     spell ran up to 1.8× slower (3.85 s against 2.17 s for the same 1-worker point).
     """
     run(SPEC.with_(executor="process-pool", workers=2, tasks=4))
-    before = _cpu_clock()
-    sweep = run_sweep(SPEC, ["process-pool", "thread-pool"], 4, repeats)
-    load = _others(before, _cpu_clock())
+    with _Noise() as noise:
+        sweep = run_sweep(SPEC, ["process-pool", "thread-pool"], 4, repeats)
+    load = noise.figures
     failed = sweep.failed()
     if failed:
         report("sweep_failed_points", len(failed), "runs", "0", False,
@@ -65,20 +65,45 @@ def sweep_figures(report: Callable[..., None], repeats: int = 3) -> None:
                walls_1_worker_s=round(sweep.base_wall(executor) or 0.0, 3), **load)
 
 
-def _cpu_clock() -> tuple[float, float, float, float]:
-    """(wall, machine busy CPU s, steal s, CPU s of this process and its reaped descendants)."""
-    t = psutil.cpu_times()
-    busy = sum(getattr(t, k, 0.0) for k in ("user", "nice", "system", "irq", "softirq"))
-    mine = os.times()
-    return time.monotonic(), busy, getattr(t, "steal", 0.0), mine.user + mine.system + mine.children_user + \
-        mine.children_system
+class _Noise:
+    """Cores other programs (and the host, as steal) kept busy while the block ran: the shared machine's noise.
 
+    Our own CPU is this process plus every descendant, sampled every 0.1 s (pool workers are
+    children of a forkserver, so the kernel's accounting of reaped children misses them).
+    """
 
-def _others(a: tuple[float, ...], b: tuple[float, ...]) -> dict[str, float]:
-    """The shared machine's noise during the sweep: cores kept busy by other programs, and by the host (steal)."""
-    wall = b[0] - a[0]
-    return {"other_programs_cores": round(max(0.0, (b[1] - a[1]) - (b[3] - a[3])) / wall, 2),
-            "steal_cores": round((b[2] - a[2]) / wall, 2)}
+    def __enter__(self) -> _Noise:
+        self._seen: dict[tuple[int, float], float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._start = (time.monotonic(), psutil.cpu_times(), self._own())
+        self._thread.start()
+        return self
+
+    def _own(self) -> float:
+        t = psutil.Process().cpu_times()
+        return t.user + t.system
+
+    def _sample(self) -> None:
+        me = psutil.Process()
+        while not self._stop.wait(0.1):
+            for p in me.children(recursive=True):
+                try:
+                    with p.oneshot():
+                        t = p.cpu_times()
+                        self._seen[(p.pid, p.create_time())] = t.user + t.system
+                except psutil.Error:
+                    pass
+
+    def __exit__(self, *_exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        wall0, cpu0, own0 = self._start
+        wall, cpu = time.monotonic() - wall0, psutil.cpu_times()
+        busy = sum(getattr(cpu, k, 0.0) - getattr(cpu0, k, 0.0) for k in ("user", "nice", "system", "irq", "softirq"))
+        own = self._own() - own0 + sum(self._seen.values())
+        self.figures = {"other_programs_cores": round(max(0.0, busy - own) / wall, 2),
+                        "steal_cores": round((getattr(cpu, "steal", 0.0) - getattr(cpu0, "steal", 0.0)) / wall, 2)}
 
 
 def main() -> int:
