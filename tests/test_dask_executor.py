@@ -52,7 +52,9 @@ class DaskProcesses:
         tls = tls or []
         quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "cwd": ROOT, "start_new_session": True}
         self.procs = [subprocess.Popen([DASK, "scheduler", "--host", "127.0.0.1", "--port", str(port),
-                                        "--no-dashboard", "--protocol", scheme, *tls], **quiet)]
+                                        # its HTTP server listens even without the dashboard: not on 8787
+                                        "--no-dashboard", "--dashboard-address", "127.0.0.1:0",
+                                        "--protocol", scheme, *tls], **quiet)]
         self.procs.append(subprocess.Popen([*worker_prefix, DASK, "worker", self.address, "--nworkers", str(nworkers),
                                             "--nthreads", str(nthreads), "--host", "127.0.0.1",
                                             "--no-dashboard", *tls], **quiet))

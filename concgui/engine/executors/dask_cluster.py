@@ -76,17 +76,14 @@ class DaskCluster(Executor):
             if ctl.cancel.is_set():
                 return
             session.prepare()
-            futures: dict[str, int] = {}  # future key -> task index
             submitted = threading.Event()
             ac = as_completed(loop=session.client.loop, with_results=True, raise_errors=False)
-            threading.Thread(target=_collect, args=(ctl, ac, futures, submitted), daemon=True,
+            threading.Thread(target=_collect, args=(ctl, ac, session.index_of, submitted), daemon=True,
                              name="concgui-dask-results").start()
             for lo in range(0, len(ctl.sizes), SUBMIT_BATCH):
                 if ctl.cancel.is_set():
                     break
-                batch = session.submit(lo, min(len(ctl.sizes), lo + SUBMIT_BATCH))
-                futures.update((f.key, i) for i, f in batch)
-                ac.update([f for _, f in batch])
+                ac.update(session.submit(lo, min(len(ctl.sizes), lo + SUBMIT_BATCH)))
             submitted.set()
             while not ctl.all_done.wait(WATCH_INTERVAL) and not ctl.cancel.is_set():
                 session.watch_workers()
@@ -102,10 +99,10 @@ class DaskCluster(Executor):
 def _quiet_logs() -> None:
     """distributed logs its lifecycle, and every fault a run reports itself, on stderr: keep it quiet."""
     for name in ("distributed", "distributed.nanny", "distributed.scheduler", "distributed.worker"):
-        logging.getLogger(name).setLevel(logging.ERROR)
+        logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
-def _collect(ctl, ac, futures: dict[str, int], submitted: threading.Event) -> None:
+def _collect(ctl, ac, index_of: dict[str, int], submitted: threading.Event) -> None:
     """Hand every finished task's record to the run, as futures complete (runs on its own thread).
 
     A future that erred (its worker died: KilledWorker) fails its task; one cancelled by a Stop is
@@ -117,7 +114,7 @@ def _collect(ctl, ac, futures: dict[str, int], submitted: threading.Event) -> No
                 if future.status == "finished":
                     ctl.record_finished(result)
                 elif future.status == "error":  # ``result`` is (type, exception, traceback)
-                    ctl.record_failed(futures[future.key], result[1])
+                    ctl.record_failed(index_of[future.key], result[1])
         if (submitted.is_set() and ac.is_empty()) or ctl.stopped.is_set():
             return
         time.sleep(0.01)
@@ -135,6 +132,7 @@ class _Session:
         self.cluster: Any = None
         self.workers: dict[str, dict[str, Any]] = {}  # address -> identity, clock offset
         self.futures: dict[int, Any] = {}  # task index -> future
+        self.index_of: dict[str, int] = {}  # future key -> task index
         self.gone: set[str] = set()
         self.lost: list[str] = []
 
@@ -225,16 +223,17 @@ class _Session:
         ctl.startup_done({"dask": ctl.environment["dask"], "workers": ctl.workers})
 
     # --- the work ---------------------------------------------------------------------------
-    def submit(self, lo: int, hi: int) -> list[tuple[int, Any]]:
+    def submit(self, lo: int, hi: int) -> list[Any]:
         """Tasks ``lo``..``hi - 1`` as futures, on this run's workers only (pure=False: none merged)."""
         for i in range(lo, hi):
             self.ctl.mark_submitted(i)
         futures = self.client.map(dask_worker.run_task, range(lo, hi), self.ctl.sizes[lo:hi],
                                   run_id=self.run_id, pure=False, workers=list(self.workers),
                                   allow_other_workers=False)
-        batch = list(zip(range(lo, hi), futures, strict=True))
-        self.futures.update(batch)
-        return batch
+        for i, f in zip(range(lo, hi), futures, strict=True):
+            self.futures[i] = f
+            self.index_of[f.key] = i
+        return futures
 
     def watch_workers(self) -> None:
         """A worker that left the cluster: its running tasks are errors and are not run again."""
