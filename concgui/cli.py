@@ -297,7 +297,7 @@ def format_sweep(sweep) -> str:
             rows.append(f"{e:16} {r.workers:7} {r.runs:5} {r.median_wall:13.3f} {_f(r.speedup, '{:.2f}×'):>8} "
                         f"{_f(r.efficiency, '{:.0%}'):>7} {_f(s, '{:.3f}'):>12}")
     rows.append(f"speedup = median wall at 1 worker of the same executor ÷ wall; serial fraction: Amdahl fitted "
-                f"over 1 < workers ≤ {sweep.cores} cores")
+                f"over {sweep.fit_range_text()}")
     failed = sweep.failed()
     if failed:
         rows.append(f"{len(failed)} run(s) not ok; first: {failed[0].executor} × {failed[0].workers}: "

@@ -172,6 +172,7 @@ def test_sweep_prints_each_point_and_a_table_and_writes_every_file(child_env, tm
     (["--repeats", "101"], "repeats"),
     (["--executor", "sequential"], "executors"),
     (["--executor", "nope"], "executors"),
+    (["--executor", "dask", "--threads-per-worker", "2"], "threads_per_worker"),
     (["--tasks", "-1"], "tasks"),
 ])
 def test_sweep_bad_input_exits_2_naming_the_field(child_env, tmp_path, args, field):

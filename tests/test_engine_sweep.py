@@ -130,6 +130,7 @@ def test_a_real_sleep_sweep_speeds_up_with_workers_on_threads_and_processes(tmp_
         assert speedup[4] > 2.5, (e, speedup)
         assert sweep.stats(e)[-1].efficiency > 0.6
     assert sweep.points[1].startup_seconds > 0  # a process pool starts up, outside the wall
+    assert [p.threads for p in sweep.points] == [1, 1, 2, 2, 4, 4]  # the runs' real worker threads
     assert sweep.cores >= 1 and sweep.spec["workload"] == "sleep"
 
 
@@ -220,3 +221,40 @@ def test_every_executor_whose_workers_are_settable_sweeps_here():
     assert [p.status for p in sweep.points] == ["ok"] * len(names) * 2, sweep.failed()
     for e in names:
         assert sweep.stats(e)[-1].speedup > 1.3, (e, sweep.stats(e))
+
+
+def test_dask_sweeps_worker_processes_of_one_thread_and_refuses_more():
+    spec = SLEEP.with_(threads_per_worker=2)
+    with pytest.raises(SpecError, match="threads_per_worker: is 2; a scaling study varies the worker processes; "
+                                        "set threads per worker to 1") as info:
+        plan_sweep(spec, ["thread-pool", "dask"], 4, 1)
+    assert info.value.field == "threads_per_worker"
+    assert len(plan_sweep(spec, ["thread-pool"], 4, 1)[2]) == 3  # only Dask has threads per worker
+    # a scheduler's workers keep their own threads: nothing to refuse (each point records the real ones)
+    remote = spec.with_(scheduler="tcp://127.0.0.1:8786")
+    assert [p.executor for p in plan_sweep(remote, ["dask"], 2, 1)[2]] == ["dask", "dask"]
+
+
+def test_a_dask_cluster_sweep_claims_none_of_this_machines_cores():
+    walls = {1: 8.0, 2: 4.0, 4: 2.1, 8: 1.2}  # on a cluster with more cores than this machine
+    sweep = SweepResult({"workload": "cpu", "tasks": 8, "scheduler": "tcp://cluster:8786"}, ["dask", "thread-pool"],
+                        [1, 2, 4, 8], 1, cores=2)
+    for n, w in walls.items():
+        sweep.points += [SweepPoint("dask", n, 0, w, 0.5, "ok", threads=n),
+                         SweepPoint("thread-pool", n, 0, w, 0.0, "ok")]
+    assert sweep.cores_of("dask") is None and sweep.cores_of("thread-pool") == 2
+    assert sweep.local_executors() == ["thread-pool"]
+    speedups = {n: 8.0 / w for n, w in walls.items()}
+    assert sweep.serial_fraction("dask") == pytest.approx(fit_serial_fraction(speedups, cores=None))
+    assert sweep.serial_fraction("dask") != pytest.approx(fit_serial_fraction(speedups, cores=2))
+    assert sweep.serial_fraction("thread-pool") == pytest.approx(fit_serial_fraction(speedups, cores=2))
+    assert "dask on its scheduler: workers > 1 (the Dask cluster's cores are not known here)" in sweep.fit_range_text()
+    alone = SweepResult(sweep.spec, ["dask"], [1, 2], 1, cores=2)
+    assert alone.local_executors() == [] and alone.fit_range_text().startswith("workers > 1")
+    rows = {(r[0], r[1]): dict(zip(CSV_COLUMNS, r, strict=True)) for r in sweep.csv_rows()}
+    assert rows[("dask", 8)]["cores"] is None and rows[("thread-pool", 8)]["cores"] == 2
+    assert rows[("dask", 8)]["threads"] == 8
+    assert sweep.to_dict()["fit_cores"] == {"dask": None, "thread-pool": 2}
+    # a local sweep: the same 2 cores for every executor, as before
+    local = SweepResult({"workload": "cpu", "tasks": 8}, ["dask"], [1, 2], 1, cores=2)
+    assert local.cores_of("dask") == 2 and local.fit_range_text() == "1 < workers ≤ 2 cores"

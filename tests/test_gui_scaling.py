@@ -97,6 +97,26 @@ def test_the_charts_draw_medians_ideal_cores_and_the_serial_fraction(qtbot):
     assert speedup.series == {} and speedup._drawn == []
 
 
+def test_a_dask_cluster_sweep_shows_no_cores_line_of_this_machine(qtbot):
+    cluster = synthetic(0.05)
+    cluster.spec["scheduler"] = "tcp://cluster:8786"
+    cluster.executors = ["dask"]
+    for p in cluster.points:
+        p.executor = "dask"
+    chart = SpeedupChart(dark=False)
+    qtbot.addWidget(chart)
+    chart.resize(900, 450)
+    chart.show()
+    chart.set_sweep(cluster)
+    title = chart.getPlotItem().titleLabel.text
+    assert not chart._cores_line.isVisible() and "cores │" not in title and "2 cores" not in title
+    assert "Amdahl fit over workers &gt; 1 (the Dask cluster&#x27;s cores are not known here)" in title
+    cluster.executors = ["dask", "thread-pool"]  # with a local executor: its cores, said to be this machine's
+    cluster.points.append(SweepPoint("thread-pool", 1, 0, 1.0, 0.0, "ok"))
+    chart.set_sweep(cluster)
+    assert chart._cores_line.isVisible() and chart._cores_line.label.toPlainText() == "2 cores here"
+
+
 def test_both_charts_render_into_one_image_without_a_window():
     image = render_sweep_image(synthetic(), 800)
     assert image.width() == 800 and image.height() > 700

@@ -15,6 +15,14 @@ Numbers (strong scaling: the same work shared by more workers):
   clamped to [0, 1]. Beyond the core count the limit is the hardware, not the code's serial
   part, so those points are left out of the fit (``None`` when no point is left).
 
+The cores are this machine's, except for Dask with a scheduler address: its workers are another
+cluster's, whose cores a sweep does not learn (every run names its number of workers, so each
+sees only the workers it used). There :meth:`SweepResult.cores_of` is None: no cores line, and
+the fit takes every point with more than one worker. On Dask a "worker" is a worker process;
+its LocalCluster's ``threads_per_worker`` must be 1 so that workers are threads, as in the
+other pools (a cluster's workers keep their own threads: each point records the run's real
+worker threads as ``threads``).
+
 Only successful runs count; a run that failed, was cancelled or had a task raise is kept as a
 point with that status and its error, and the sweep goes on.
 """
@@ -40,7 +48,7 @@ from .spec import EXECUTORS, MAX_WORKERS, ExperimentSpec, SpecError
 SWEEP_FORMAT = "concgui-sweep"
 SWEEP_VERSION = 1
 MAX_REPEATS = 100
-CSV_COLUMNS = ("executor", "workers", "repeat", "status", "wall_seconds", "startup_seconds", "speedup",
+CSV_COLUMNS = ("executor", "workers", "threads", "repeat", "status", "wall_seconds", "startup_seconds", "speedup",
                "median_wall_seconds", "speedup_median", "speedup_min", "speedup_max", "efficiency",
                "serial_fraction", "cores", "error")
 
@@ -109,6 +117,10 @@ def plan_sweep(base: ExperimentSpec, executors: list[str], max_workers: int,
     counts = worker_counts(max_workers)
     _check_int("repeats", repeats, 1, MAX_REPEATS)
     names = check_executors(base, executors)
+    if "dask" in names and not base.scheduler and base.threads_per_worker != 1:
+        raise SpecError("threads_per_worker", f"is {base.threads_per_worker}; a scaling study varies the worker "
+                                              "processes; set threads per worker to 1 so that each Dask worker is "
+                                              "one thread, as in the other pools")
     points = [PlannedPoint(r, n, e, base.with_(executor=e, workers=n))  # validates each spec, too
               for r in range(repeats) for n in counts for e in names]
     return names, counts, points
@@ -125,6 +137,7 @@ class SweepPoint:
     startup_seconds: float | None
     status: str  # "ok"; "error" (a task raised), "failed" (the run did) or "cancelled"
     error: str | None = None
+    threads: int | None = None  # the run's real worker threads (RunResult.workers): a Dask cluster's may differ
 
 
 @dataclass(frozen=True)
@@ -143,11 +156,12 @@ class SweepStat:
     efficiency: float | None  # median speedup ÷ workers
 
 
-def fit_serial_fraction(speedups: dict[int, float], cores: int) -> float | None:
-    """Amdahl's serial fraction from {workers: speedup}, fitted over 1 < n ≤ cores; None with no such point."""
+def fit_serial_fraction(speedups: dict[int, float], cores: int | None) -> float | None:
+    """Amdahl's serial fraction from {workers: speedup}, fitted over 1 < n ≤ cores (every n > 1 when the
+    cores are not known); None with no such point."""
     xs, ys = [], []
     for n, s in speedups.items():
-        if 1 < n <= cores and s and s > 0:
+        if 1 < n <= (cores or n) and s and s > 0:
             xs.append(1.0 - 1.0 / n)
             ys.append(1.0 / s - 1.0 / n)
     if not xs:
@@ -181,6 +195,22 @@ class SweepResult:
         return [p.wall_seconds for p in self.points if p.executor == executor and p.workers == workers
                 and p.status == "ok" and p.wall_seconds is not None and p.wall_seconds > 0]
 
+    def cores_of(self, executor: str) -> int | None:
+        """The cores ``executor``'s workers ran on: this machine's, or None for a Dask scheduler's cluster."""
+        return None if executor == "dask" and self.spec.get("scheduler") else self.cores
+
+    def local_executors(self) -> list[str]:
+        """The executors whose workers ran on this machine (where the cores line means something)."""
+        return [e for e in self.executors if self.cores_of(e) is not None]
+
+    def fit_range_text(self) -> str:
+        """Which points Amdahl's fit took, in words: "1 < workers ≤ 2 cores", or more for a cluster."""
+        local = f"1 < workers ≤ {self.cores} cores"
+        if len(self.local_executors()) == len(self.executors):
+            return local
+        cluster = "workers > 1 (the Dask cluster's cores are not known here)"
+        return f"{local}; dask on its scheduler: {cluster}" if self.local_executors() else cluster
+
     def base_wall(self, executor: str) -> float | None:
         """Median wall at 1 worker of ``executor``: every speedup of that executor is against it."""
         walls = self.ok_walls(executor, 1)
@@ -206,7 +236,8 @@ class SweepResult:
 
     def serial_fraction(self, executor: str) -> float | None:
         """Amdahl's serial fraction of ``executor`` (see the module's docstring), or None."""
-        return fit_serial_fraction({r.workers: r.speedup for r in self.stats(executor) if r.speedup}, self.cores)
+        return fit_serial_fraction({r.workers: r.speedup for r in self.stats(executor) if r.speedup},
+                                   self.cores_of(executor))
 
     def failed(self) -> list[SweepPoint]:
         return [p for p in self.points if p.status != "ok"]
@@ -220,6 +251,7 @@ class SweepResult:
             "started_at": self.started_at, "points": [asdict(p) for p in self.points],
             "stats": [asdict(s) for s in self.all_stats()],
             "serial_fractions": {e: self.serial_fraction(e) for e in self.executors},
+            "fit_cores": {e: self.cores_of(e) for e in self.executors},  # None: every point > 1 worker
         }
 
     @classmethod
@@ -233,7 +265,8 @@ class SweepResult:
         try:
             points = [SweepPoint(str(p["executor"]), int(p["workers"]), int(p["repeat"]),
                                  _opt_float(p.get("wall_seconds")), _opt_float(p.get("startup_seconds")),
-                                 str(p["status"]), p.get("error")) for p in d["points"]]
+                                 str(p["status"]), p.get("error"), _opt_int(p.get("threads")))
+                      for p in d["points"]]
             return cls(spec=dict(d["spec"]), executors=[str(e) for e in d["executors"]],
                        worker_counts=[int(n) for n in d["worker_counts"]], repeats=int(d["repeats"]),
                        cores=int(d["cores"]), started_at=float(d.get("started_at", 0.0)), points=points)
@@ -249,14 +282,19 @@ class SweepResult:
             s = stats.get((p.executor, p.workers))
             base = self.base_wall(p.executor)
             speedup = base / p.wall_seconds if base and p.status == "ok" and p.wall_seconds else None
-            rows.append([p.executor, p.workers, p.repeat, p.status, p.wall_seconds, p.startup_seconds, speedup,
+            rows.append([p.executor, p.workers, p.threads, p.repeat, p.status, p.wall_seconds, p.startup_seconds,
+                         speedup,
                          s and s.median_wall, s and s.speedup, s and s.speedup_min, s and s.speedup_max,
-                         s and s.efficiency, fits.get(p.executor), self.cores, p.error or ""])
+                         s and s.efficiency, fits.get(p.executor), self.cores_of(p.executor), p.error or ""])
         return rows
 
 
 def _opt_float(v: Any) -> float | None:
     return None if v is None else float(v)
+
+
+def _opt_int(v: Any) -> int | None:
+    return None if v is None else int(v)
 
 
 def save_sweep_json(path: str | os.PathLike, sweep: SweepResult) -> None:
@@ -292,7 +330,7 @@ def point_from(planned: PlannedPoint, result: Any = None, error: str | None = No
         status = ERROR
         error = f"{len(failed)} task(s) raised; first: {failed[0].error['type']}: {failed[0].error['message']}"
     return SweepPoint(planned.executor, planned.workers, planned.repeat, result.wall_seconds,
-                      result.startup_seconds, status, error)
+                      result.startup_seconds, status, error, result.workers)
 
 
 def run_sweep(base: ExperimentSpec, executors: list[str], max_workers: int, repeats: int, *,

@@ -2,7 +2,8 @@
 
 The speedup chart draws, per executor, the median speedup of the repeats (markers, joined),
 the min..max spread as error bars and the fitted Amdahl curve (dotted); a dashed line is the
-ideal (speedup = workers) and a vertical line marks the machine's cores. The efficiency chart
+ideal (speedup = workers) and a vertical line marks this machine's cores (none when only a Dask
+scheduler's cluster, whose cores are not known, was swept). The efficiency chart
 draws speedup ÷ workers in per cent against a dashed 100 % line. Both are ThemedPlots, so
 they follow the theme and export like every other chart; ``render_sweep_image`` and
 ``render_sweep_svg`` draw both without a window (``concgui sweep --png/--svg``).
@@ -51,6 +52,12 @@ def workload_text(spec: dict) -> str:
     if spec.get("workload") in ("sleep", "cpu", "hash", "mixed"):
         text += f" of {spec.get('duration', 0):g} s"
     return text
+
+
+def _cores_text(sweep: SweepResult) -> str:
+    """The cores line's label: this machine's cores, said so when a cluster was swept as well."""
+    here = len(sweep.local_executors()) < len(sweep.executors)
+    return f"{sweep.cores} cores" + (" here" if here else "")
 
 
 class _ScalingChart(ThemedPlot):
@@ -156,10 +163,11 @@ class _ScalingChart(ThemedPlot):
         rx, ry = self._reference_line(xmax)
         self._reference.setData(rx, ry)
         top = max(top, max(ry))
+        cores = _cores_text(sweep)
         self._cores_line.setPos(sweep.cores)
-        self._cores_line.label.format = f"{sweep.cores} cores"
-        self._cores_line.label.setText(f"{sweep.cores} cores")  # setFormat alone skips a hidden chart
-        self._cores_line.setVisible(sweep.cores <= xmax)
+        self._cores_line.label.format = cores
+        self._cores_line.label.setText(cores)  # setFormat alone skips a hidden chart
+        self._cores_line.setVisible(bool(sweep.local_executors()) and sweep.cores <= xmax)
         self._placeholder.setPos(xmax / 2, top / 2)
         self.getViewBox().setRange(xRange=(0, xmax * 1.04), yRange=(0, top * 1.08), padding=0.0)
         ticks = sweep.worker_counts if len(sweep.worker_counts) <= 12 else None
@@ -204,8 +212,9 @@ class _ScalingChart(ThemedPlot):
                 done = f"{len(sweep.points)} of {sweep.planned} runs done"
                 head.append((f'<span style="color:{colors["muted"]}">{done}</span>', done))
             legend.append((theme.swatch(colors["foreground"], self.reference_label, "╌"), "╌ " + self.reference_label))
-            cores = f"{sweep.cores} cores" + ("" if sweep.cores <= max(sweep.worker_counts) else " (off the chart)")
-            legend.append((theme.swatch(colors["muted"], cores, "│"), "│ " + cores))
+            if sweep.local_executors():
+                cores = _cores_text(sweep) + ("" if sweep.cores <= max(sweep.worker_counts) else " (off the chart)")
+                legend.append((theme.swatch(colors["muted"], cores, "│"), "│ " + cores))
         self._set_title(theme.fit_title(self.width() - 40.0, head, legend, colors["foreground"]))
 
     def _on_width_changed(self) -> None:
@@ -254,7 +263,7 @@ class SpeedupChart(_ScalingChart):
     def _update_title(self, series: list[tuple[str, str]]) -> None:
         if self._sweep is not None and series:
             colors = theme.plot_colors(self._dark)
-            fit = f"Amdahl fit over 1 < workers ≤ {self._sweep.cores} cores"
+            fit = f"Amdahl fit over {self._sweep.fit_range_text()}"
             series = series + [(theme.swatch(colors["foreground"], html.escape(fit), "┈"), "┈ " + fit)]
         super()._update_title(series)
 
