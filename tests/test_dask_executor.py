@@ -213,15 +213,9 @@ def test_clock_offsets_are_measured_against_a_real_worker(scheduler):
         assert abs(offset) <= uncertainty + 1e6
 
 
-def _time_namespaces() -> bool:
-    probe = subprocess.run(["unshare", "--time", "--monotonic", "1000", "--fork", sys.executable, "-c", "pass"],
-                           capture_output=True)
-    return probe.returncode == 0
-
-
 def test_a_worker_whose_clock_is_1000_s_ahead_is_corrected_onto_the_run_time_line():
     """A real worker in a Linux time namespace: its monotonic clock reads 1000 s ahead of ours."""
-    if not shutil.which("unshare") or not _time_namespaces():
+    if not _unshare_works("--time", "--monotonic", "1000"):
         pytest.skip("needs unshare --time (Linux time namespaces, root)")
     ahead = ("unshare", "--time", "--monotonic", "1000", "--fork")
     cluster = DaskProcesses(nworkers=1, nthreads=2, worker_prefix=ahead)
@@ -261,6 +255,64 @@ def test_stop_drops_queued_tasks_at_once_and_stops_running_ones(scheduler):
     assert all(t.status == "cancelled" for t in result.tasks)
     assert cancelled_at - result.startup_seconds < 2.0, "the running sleeps saw the cancel flag"
     assert run(dask(workload="noop", tasks=4, scheduler=scheduler)).status == "ok", "the cluster is still fine"
+
+
+def _unshare_works(*flags: str) -> bool:
+    if not shutil.which("unshare"):
+        return False
+    probe = subprocess.run(["unshare", *flags, "--fork", sys.executable, "-c", "pass"], capture_output=True)
+    return probe.returncode == 0
+
+
+def test_workers_on_two_hosts_with_the_same_pid_keep_their_own_lanes():
+    """Two real workers, each in its own pid namespace (as in two containers): both have the same pid."""
+    if not _unshare_works("--pid", "--mount-proc"):
+        pytest.skip("needs unshare --pid (Linux pid namespaces, root)")
+    cluster = DaskProcesses(nworkers=1, nthreads=1, worker_prefix=("unshare", "--pid", "--mount-proc", "--fork"))
+    second = subprocess.Popen(["unshare", "--pid", "--mount-proc", "--fork", DASK, "worker", cluster.address,
+                               "--nworkers", "1", "--nthreads", "1", "--host", "127.0.0.1", "--no-dashboard"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT, start_new_session=True)
+    cluster.procs.append(second)
+    cluster.nworkers = 2
+    try:
+        cluster.wait_for_workers()
+        result = run(dask(workload="sleep", tasks=8, duration=0.2, scheduler=cluster.address))
+    finally:
+        cluster.stop()
+    assert result.status == "ok", result.error
+    found = result.environment["dask"]["workers"]
+    assert len({w["pid"] for w in found}) == 1, "the test needs two workers that share a pid"
+    lanes = {t.worker for t in result.tasks}
+    assert len(lanes) == 2 and len({t.pid for t in result.tasks}) == 2, lanes
+    pid = found[0]["pid"]
+    assert {lane.split(" at ")[1] for lane in lanes} == {w["address"].split("://")[1] + " · thread 1" for w in found}
+    assert all(f" pid {pid} at " in lane for lane in lanes), "each lane names its worker: host, pid and address"
+    assert result.summary["peak_in_flight"] == 2
+
+
+def test_a_scheduler_lost_mid_run_fails_the_run_saying_so_and_leaves_nothing_behind():
+    cluster = DaskProcesses(nworkers=1, nthreads=2)
+    started = threading.Event()
+
+    def on_events(events):
+        if any(isinstance(e, TaskStarted) for e in events):
+            started.set()
+
+    try:
+        cluster.wait_for_workers()
+        r = engine.start(dask(workload="sleep", tasks=20, duration=3.0, scheduler=cluster.address), on_events)
+        killer = threading.Thread(target=lambda: started.wait(30) and os.killpg(cluster.procs[0].pid, signal.SIGKILL),
+                                  name="test-killer")
+        killer.start()
+        t0 = time.monotonic()
+        result = r.execute()
+        killer.join()
+    finally:
+        cluster.stop()
+    assert time.monotonic() - t0 < 15
+    assert result.status == "failed"
+    assert f"the Dask scheduler at {cluster.address} was lost mid-run" in result.error, result.error
+    assert all(t.status != "ok" for t in result.tasks)
 
 
 def test_an_unreachable_scheduler_fails_the_run_saying_so():

@@ -31,10 +31,15 @@ IMPORT_TIMEOUT = 10.0
 class _WorkerRun:
     """One run's state in this worker process."""
 
-    def __init__(self, t0_ns: int, job: Job, topic: str, worker: Any) -> None:
+    def __init__(self, t0_ns: int, pid: int, job: Job, topic: str, worker: Any) -> None:
         self.cancel = threading.Event()
         self.running: dict[int, tuple] = {}  # thread id -> start tuple of its current task
-        self.ctx = WorkerContext(t0_ns, self.cancel, job, self.running.__setitem__, _ignore)
+        self.pid = pid  # what its records give as their pid: the real one, or an alias the parent chose
+        started = self.running.__setitem__
+        if pid != os.getpid():
+            def started(tid: int, t: tuple) -> None:
+                self.running[tid] = (t[0], pid, *t[2:])
+        self.ctx = WorkerContext(t0_ns, self.cancel, job, started, _ignore)
         self.done = threading.Event()
         self._topic, self._worker = topic, worker
         threading.Thread(target=self._publish, name="concgui-dask-starts", daemon=True).start()
@@ -76,10 +81,12 @@ def clock() -> int:
     return time.perf_counter_ns()
 
 
-def start_run(run_id: str, t0_by_address: dict[str, int], job: Job, topic: str,
+def start_run(run_id: str, t0_by_address: dict[str, int], pid_by_address: dict[str, int], job: Job, topic: str,
               parent_pid: int | None, dask_worker: Any = None) -> str:
     """Prepare this worker for ``run_id``; "" when ready, else why it cannot run the tasks.
 
+    ``t0_by_address``: the run's clock origin in each worker's clock; ``pid_by_address``: the pid
+    each worker's records give (an alias where two hosts' workers share a pid).
     ``parent_pid``: the process that started this worker (an embedded LocalCluster); the
     worker exits soon after it dies, so no worker outlives the app.
     """
@@ -88,7 +95,8 @@ def start_run(run_id: str, t0_by_address: dict[str, int], job: Job, topic: str,
             load_function(job.function, IMPORT_TIMEOUT)
         except Exception as exc:  # noqa: BLE001 - reported to the parent, which names the field
             return str(exc)
-    _runs[run_id] = _WorkerRun(t0_by_address[dask_worker.address], job, topic, dask_worker)
+    address = dask_worker.address
+    _runs[run_id] = _WorkerRun(t0_by_address[address], pid_by_address[address], job, topic, dask_worker)
     if parent_pid:
         watch_parent(parent_pid)
     return ""
@@ -99,7 +107,8 @@ def run_task(index: int, size: float, run_id: str) -> tuple:
     state = _runs.get(run_id)
     if state is None:
         raise RuntimeError(f"this Dask worker ({os.getpid()}) was not prepared for run {run_id}")
-    return execute(state.ctx, index, size)
+    rec = execute(state.ctx, index, size)
+    return rec if rec[1] == state.pid else (rec[0], state.pid, *rec[2:])
 
 
 def cancel_run(run_id: str) -> None:

@@ -215,6 +215,8 @@ class ExperimentSpec:
             _check(p, value)
             if p.kind is int and isinstance(value, float):  # 3.0 from JSON: range() needs an int
                 object.__setattr__(self, f.name, int(value))
+            if f.name in DASK_TEXT and value is not None:  # " tls://..." must not pass as no scheduler
+                object.__setattr__(self, f.name, value.strip() or None)
         if self.workload == "custom" and not self.function.strip():
             raise SpecError("function", "is empty; give module:function or path/to/file.py:function")
         if self.workload == "custom" and ":" not in self.function:
@@ -262,11 +264,12 @@ class ExperimentSpec:
 
 
 TLS_FILES = ("tls_ca", "tls_cert", "tls_key")
+DASK_TEXT = ("scheduler", *TLS_FILES)
 
 
 def check_dask(spec: ExperimentSpec) -> None:
     """A scheduler address is tcp:// or tls://host:port; tls:// needs all three files, tcp:// none."""
-    address = (spec.scheduler or "").strip()
+    address = spec.scheduler or ""
     if address and not SCHEDULER_ADDRESS.match(address):
         raise SpecError("scheduler", f"{address!r} is not a scheduler address; allowed: tcp://host:port or "
                                      "tls://host:port, or empty for a LocalCluster on this machine")
@@ -274,7 +277,7 @@ def check_dask(spec: ExperimentSpec) -> None:
         raise SpecError("scheduler", f"{address!r} has a port out of range; allowed: 1 to 65535")
     tls = address.startswith("tls://")
     for name in TLS_FILES:
-        given = bool((getattr(spec, name) or "").strip())
+        given = bool(getattr(spec, name))
         if tls and not given:
             raise SpecError(name, "is missing; a tls:// scheduler needs the CA, certificate and key files")
         if given and not tls:

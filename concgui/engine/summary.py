@@ -81,7 +81,7 @@ def explain(result: RunResult) -> str:
     elif ex in ("process-pool", "processes") and par > 1.2:
         text += (f"Each process has its own interpreter and GIL, so CPU work runs truly in parallel, "
                  f"up to the {cores} cores of this machine; starting the pool took {s['startup_seconds']:.2f} s.")
-    elif ex in ("process-pool", "processes", "dask") and wl not in RELEASES_GIL:
+    elif ex in ("process-pool", "processes", "dask"):
         text += ("The processes overlapped their waiting, which threads do as well and more cheaply; "
                  "separate processes pay off when the work needs several cores.")
     elif (wl in ("cpu", "mixed", "custom") and gil and conc > 1.3 * max(par, 0.01) and par < 1.3

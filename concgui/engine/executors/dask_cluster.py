@@ -33,6 +33,7 @@ from .base import STOP_GRACE, Executor
 
 CONNECT_TIMEOUT = 10.0  # seconds to reach a scheduler
 CLOCK_PROBES = 5  # round trips to every worker's clock; the shortest one is kept
+PID_ALIAS_BASE = 10_000_000  # above every real pid (Linux allows at most 4,194,304)
 SAME_CLOCK_SLACK_NS = 1_000_000  # a worker of this machine whose measured offset is within its error + 1 ms
 SUBMIT_BATCH = 2000  # tasks per Client.map call: Stop is looked at between batches
 WATCH_INTERVAL = 0.25  # seconds between two looks at the scheduler's list of workers
@@ -98,7 +99,8 @@ class DaskCluster(Executor):
 
 def _quiet_logs() -> None:
     """distributed logs its lifecycle, and every fault a run reports itself, on stderr: keep it quiet."""
-    for name in ("distributed", "distributed.nanny", "distributed.scheduler", "distributed.worker"):
+    for name in ("distributed", "distributed.client", "distributed.nanny", "distributed.scheduler",
+                 "distributed.worker"):
         logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
@@ -109,15 +111,16 @@ def _collect(ctl, ac, index_of: dict[str, int], submitted: threading.Event) -> N
     left to the run's end, which settles every task that did not report.
     """
     while True:
-        for batch in ac.batches():
-            for future, result in batch:
-                if future.status == "finished":
-                    ctl.record_finished(result)
-                elif future.status == "error":  # ``result`` is (type, exception, traceback)
-                    ctl.record_failed(index_of[future.key], result[1])
+        batch = ac.next_batch(block=False)
+        for future, result in batch:
+            if future.status == "finished":
+                ctl.record_finished(result)
+            elif future.status == "error":  # ``result`` is (type, exception, traceback)
+                ctl.record_failed(index_of[future.key], result[1])
         if (submitted.is_set() and ac.is_empty()) or ctl.stopped.is_set():
             return
-        time.sleep(0.01)
+        if not batch:
+            time.sleep(0.01)
 
 
 class _Session:
@@ -208,13 +211,20 @@ class _Session:
             self.workers[address] = {**info, "address": address, "same_clock": same,
                                      "clock_offset_ms": offset / 1e6, "clock_uncertainty_ms": uncertainty / 1e6}
         ctl.workers = sum(w["nthreads"] for w in self.workers.values())
-        for w in self.workers.values():
-            ctl.process_names[w["pid"]] = f"{w['host']} pid {w['pid']}"
+        # Two hosts (containers, say) may run workers with the same pid: such workers report an
+        # alias in their records' pid field (above any real pid), so their lanes stay apart.
+        pids = [w["pid"] for w in self.workers.values()]
+        for k, w in enumerate(self.workers.values()):
+            shared = pids.count(w["pid"]) > 1
+            w["record_pid"] = PID_ALIAS_BASE + k if shared else w["pid"]
+            where = f" at {w['address'].split('://')[-1]}" if shared else ""
+            ctl.process_names[w["record_pid"]] = f"{w['host']} pid {w['pid']}{where}"
         sink = ctl.sink.append
         self.client.subscribe_topic(self.topic, lambda event: [sink(("s", tuple(t))) for t in event[1]])
         t0s = {a: ctl.t0_ns + round(w["clock_offset_ms"] * 1e6) for a, w in self.workers.items()}
         watch = os.getpid() if self.cluster is not None else None
-        refused = self.client.run(dask_worker.start_run, self.run_id, t0s, ctl.job, self.topic, watch,
+        aliases = {a: w["record_pid"] for a, w in self.workers.items()}
+        refused = self.client.run(dask_worker.start_run, self.run_id, t0s, aliases, ctl.job, self.topic, watch,
                                   workers=list(self.workers))
         for address, why in refused.items():
             if why:
@@ -235,16 +245,30 @@ class _Session:
             self.index_of[f.key] = i
         return futures
 
+    def connected(self) -> bool:
+        return self.client is not None and self.client.status == "running"
+
     def watch_workers(self) -> None:
-        """A worker that left the cluster: its running tasks are errors and are not run again."""
+        """A worker that left the cluster: its running tasks are errors and are not run again.
+
+        A scheduler that went away takes every worker of the run with it.
+        """
+        if self.gone >= set(self.workers):
+            return
         try:
-            present = set(self.client.scheduler_info(n_workers=-1)["workers"])
-        except Exception:  # noqa: BLE001 - the scheduler itself is gone: every worker is
-            present = set()
+            present = set(self.client.scheduler_info(n_workers=-1)["workers"]) if self.connected() else None
+        except Exception:  # noqa: BLE001 - the connection broke while asking
+            present = None
+        if present is None:
+            self.lost.append(f"the Dask scheduler at {self.ctl.environment['dask']['scheduler']} was lost "
+                             "mid-run; the tasks still out are marked cancelled")
+            self.gone = set(self.workers)
+            self.ctl.cancel.set()
+            return
         for address in sorted(set(self.workers) - present - self.gone):
             self.gone.add(address)
             w = self.workers[address]
-            held = [r.index for r in self.ctl.records if r.status == RUNNING and r.pid == w["pid"]]
+            held = [r.index for r in self.ctl.records if r.status == RUNNING and r.pid == w["record_pid"]]
             self.client.cancel([self.futures[i] for i in held if i in self.futures])
             where = f"the Dask worker {address} ({w['host']}, pid {w['pid']})"
             for i in held:
@@ -263,14 +287,16 @@ class _Session:
         ctl = self.ctl
         if ctl.all_done.is_set():
             return
-        self.client.run(dask_worker.cancel_run, self.run_id, workers=list(set(self.workers) - self.gone),
-                        on_error="ignore")
-        queued = [f for i, f in self.futures.items() if ctl.records[i].status not in (RUNNING, CANCELLED)]
-        self.client.cancel(queued, force=True)
-        deadline = time.monotonic() + STOP_GRACE
-        while time.monotonic() < deadline and any(r.status == RUNNING for r in ctl.records):
-            time.sleep(0.05)
-        self.client.cancel(list(self.futures.values()), force=True)
+        if self.connected():
+            self.client.run(dask_worker.cancel_run, self.run_id, workers=list(set(self.workers) - self.gone),
+                            on_error="ignore")
+            queued = [f for i, f in self.futures.items() if ctl.records[i].status not in (RUNNING, CANCELLED)]
+            self.client.cancel(queued, force=True)
+            deadline = time.monotonic() + STOP_GRACE
+            while time.monotonic() < deadline and any(r.status == RUNNING for r in ctl.records):
+                time.sleep(0.05)
+        if self.connected():
+            self.client.cancel(list(self.futures.values()), force=True)
         if self.cluster is None:  # their worker processes are not ours to stop: say so
             for r in ctl.records:
                 if r.status == RUNNING:
@@ -281,19 +307,18 @@ class _Session:
 
     def close(self) -> None:
         """Forget the run on the workers, close the client and the cluster it started."""
-        if self.client is None:
-            if self.cluster is not None:
-                self.cluster.close()
-            return
         try:
-            if self.workers:
-                self.client.run(dask_worker.end_run, self.run_id, workers=list(set(self.workers) - self.gone),
-                                on_error="ignore")
-            self.client.unsubscribe_topic(self.topic)
+            if self.connected():
+                if self.workers:
+                    self.client.run(dask_worker.end_run, self.run_id,
+                                    workers=list(set(self.workers) - self.gone), on_error="ignore")
+                self.client.unsubscribe_topic(self.topic)
         except Exception:  # noqa: BLE001 - a scheduler that went away: nothing left to tidy there
             pass
         finally:
-            self.client.close()
+            if self.client is not None:
+                self.client.close()
+                self.client._loop_runner.stop()  # already stopped, unless the scheduler was lost
             if self.cluster is not None:
                 self.cluster.close()
 
