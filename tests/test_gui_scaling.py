@@ -15,7 +15,7 @@ from PySide6 import QtCore, QtWidgets  # noqa: E402
 from PySide6.QtCore import QSettings  # noqa: E402
 from PySide6.QtGui import QImage  # noqa: E402
 
-from concgui.engine import ExperimentSpec  # noqa: E402
+from concgui.engine import ExperimentSpec, SpecError  # noqa: E402
 from concgui.engine.sweep import CSV_COLUMNS, SweepPoint, SweepResult, amdahl_speedup, load_sweep_json  # noqa: E402
 from concgui.gui import export, theme  # noqa: E402
 from concgui.gui.main_window import MainWindow  # noqa: E402
@@ -135,7 +135,7 @@ def test_a_sweep_runs_from_the_window_point_by_point_and_exports(qtbot, window, 
     assert window.tabs.currentWidget() is window.scaling
     assert not window.run_button.isEnabled() and window.stop_button.isEnabled()
     assert not window.sweep_button.isEnabled()
-    qtbot.waitUntil(lambda: window._sweep_point is None, timeout=60_000)
+    qtbot.waitUntil(lambda: not window.sweeper.is_running(), timeout=60_000)
     sweep = window.sweep
     assert [(p.executor, p.workers) for p in sweep.points] == [
         ("thread-pool", 1), ("process-pool", 1), ("thread-pool", 2), ("process-pool", 2), ("thread-pool", 4),
@@ -176,7 +176,7 @@ def test_stop_ends_a_sweep_and_keeps_what_it_measured(qtbot, window):
     time.sleep(0.2)
     began = time.monotonic()
     window.stop_button.click()
-    qtbot.waitUntil(lambda: window._sweep_point is None, timeout=10_000)
+    qtbot.waitUntil(lambda: not window.sweeper.is_running(), timeout=10_000)
     assert time.monotonic() - began < 5
     assert [p.status for p in window.sweep.points] == ["cancelled"]
     assert "stopped: 1 of 12 runs" in window.scaling.status.text()
@@ -188,7 +188,7 @@ def test_failed_points_are_kept_and_the_sweep_goes_on_without_a_box(qtbot, windo
     bad.write_text("def work(i):\n    raise ValueError('nope')\n")
     window.form.set_spec(ExperimentSpec(workload="custom", function=f"{bad}:work", tasks=2, isolation="inline"))
     assert window.start_sweep(["thread-pool"], 2, 1)
-    qtbot.waitUntil(lambda: window._sweep_point is None, timeout=30_000)
+    qtbot.waitUntil(lambda: not window.sweeper.is_running(), timeout=30_000)
     assert [(p.workers, p.status) for p in window.sweep.points] == [(1, "error"), (2, "error")]
     assert "ValueError: nope" in window.sweep.points[0].error
     assert window.speedup_chart.series == {} and "2 not ok" in window.scaling.status.text()
@@ -202,3 +202,34 @@ def test_bad_sweep_input_is_refused_naming_the_field(qtbot, window):
     assert not window.start_sweep(["thread-pool"], 4, 0)
     assert "repeats" in window.statusBar().currentMessage()
     assert window.sweep is None and not window.controller.is_running()
+
+
+def test_the_sweep_controller_runs_point_after_point_and_keeps_a_refused_start_as_failed(qtbot, monkeypatch):
+    from concgui.gui.run_controller import RunController
+    from concgui.gui.sweep_controller import SweepController
+
+    runs = RunController()
+    sweeper = SweepController(runs)
+    seen: list[tuple] = []
+    sweeper.started.connect(lambda s: seen.append(("started", len(s.points), s.planned)))
+    sweeper.point_started.connect(lambda p, s: seen.append(("run", p.workers)))
+    sweeper.point_added.connect(lambda s: seen.append(("added", s.points[-1].workers, s.points[-1].status,
+                                                       sweeper.remaining())))
+    sweeper.finished.connect(lambda s: seen.append(("finished", len(s.points))))
+    real_start = runs.start
+
+    def start(spec, baseline=None):
+        if spec.workers == 2:
+            raise RuntimeError("refused")
+        real_start(spec, baseline)
+
+    monkeypatch.setattr(runs, "start", start)
+    spec = ExperimentSpec(workload="noop", tasks=2, isolation="inline")
+    with qtbot.waitSignal(sweeper.finished, timeout=30_000):
+        sweep = sweeper.start(spec, ["thread-pool"], 4, 1)
+    assert seen == [("started", 0, 3), ("run", 1), ("added", 1, "ok", 2), ("added", 2, "failed", 1), ("run", 4),
+                    ("added", 4, "ok", 0), ("finished", 3)]
+    assert sweep.points[1].error == "RuntimeError: refused" and not sweeper.is_running()
+    with pytest.raises(SpecError, match="repeats"):
+        sweeper.start(spec, ["thread-pool"], 4, 0)
+    runs.shutdown()

@@ -50,12 +50,13 @@ from ..engine.live import RunState
 from ..engine.paths import user_data_dir
 from ..engine.records import CANCELLED, RUNNING, WAITING
 from ..engine.summary import summarize
-from ..engine.sweep import PlannedPoint, SweepResult, plan_sweep, point_from, save_sweep_csv, save_sweep_json
+from ..engine.sweep import PlannedPoint, SweepResult, save_sweep_csv, save_sweep_json
 from ..history import FILE_NAME, HistoryError, HistoryStore
 from . import export, report
 from .history_writer import HistoryWriter
 from .presets import load_presets
 from .run_controller import RunController
+from .sweep_controller import SweepController
 from .views.compare_chart import CompareChart
 from .views.console import ConsolePane
 from .views.cores import CoreUsagePlot
@@ -153,9 +154,6 @@ class MainWindow(QMainWindow):
         self._tokens = 0
         self._unsaved: list[TaskRecord] = []
         self._last_flush = 0.0
-        self.sweep: SweepResult | None = None  # the scaling study shown (running or done)
-        self._sweep_plan: list[PlannedPoint] = []  # its runs still to start
-        self._sweep_point: PlannedPoint | None = None  # its run going now
 
         self._build_views()
         self._build_docks()
@@ -359,8 +357,13 @@ class MainWindow(QMainWindow):
         c.run_finished.connect(self._on_run_finished)
         c.run_failed.connect(self._on_run_failed)
         c.sequence_finished.connect(self._on_sequence_finished)
-        c.run_finished.connect(self._on_sweep_run_finished)  # after _on_run_finished: it starts the next run
-        c.run_failed.connect(self._on_sweep_run_failed)
+        # after the window's own handlers: the sweeper starts the next run when one ends
+        self.sweeper = SweepController(c, self)
+        self.sweeper.started.connect(self._on_sweep_started)
+        self.sweeper.point_started.connect(self._on_sweep_point_started)
+        self.sweeper.point_added.connect(lambda sweep: self.scaling.set_sweep(sweep,
+                                                                             running=self.sweeper.remaining() > 0))
+        self.sweeper.finished.connect(self._on_sweep_finished)
         self.history.open_requested.connect(self.open_history_run)
 
     # --- settings ----------------------------------------------------------------
@@ -398,7 +401,7 @@ class MainWindow(QMainWindow):
 
     # --- running -----------------------------------------------------------------
     def _update_buttons(self) -> None:
-        running = self.controller.is_running() or self._sweep_point is not None
+        running = self.controller.is_running() or self.sweeper.is_running()
         valid = self.form.is_valid()
         for w in (self.run_button, self.run_action):
             w.setEnabled(valid and not running)
@@ -448,7 +451,7 @@ class MainWindow(QMainWindow):
         self.controller.start_sequence(specs)
 
     def stop_clicked(self) -> None:
-        self._sweep_plan = []  # a scaling study ends with the run going now
+        self.sweeper.stop()  # a scaling study ends with the run going now
         if self.controller.is_running():
             self.statusBar().showMessage("Stopping…")
             self.controller.cancel()
@@ -589,7 +592,7 @@ class MainWindow(QMainWindow):
         self._update_buttons()
         if self._screenshot:
             QTimer.singleShot(200, lambda: self._take_screenshot_and_quit(exit_code=1))
-        elif not self._closing and self._sweep_point is None:  # a scaling study keeps it as a failed point
+        elif not self._closing and not self.sweeper.is_running():  # a scaling study keeps it as a failed point
             self.show_problem("Run failed", message)
 
     def _partial_result(self, state: RunState | None, message: str) -> RunResult | None:
@@ -687,9 +690,14 @@ class MainWindow(QMainWindow):
                 self.compare_table.setItem(row, col, item)
 
     # --- scaling study ------------------------------------------------------------
+    @property
+    def sweep(self) -> SweepResult | None:
+        """The scaling study shown (running or ended)."""
+        return self.sweeper.sweep
+
     def sweep_clicked(self) -> None:
         """Ask for executors, max workers and repeats, then start the scaling study."""
-        if self.controller.is_running() or self._sweep_point is not None:
+        if self.controller.is_running() or self.sweeper.is_running():
             return
         try:
             spec = self.form.spec()
@@ -707,50 +715,29 @@ class MainWindow(QMainWindow):
         timeline, into the history); the Scaling tab redraws as each one ends. Returns False,
         saying why in the status bar, when the input is refused.
         """
-        if self.controller.is_running() or self._sweep_point is not None:
+        if self.controller.is_running() or self.sweeper.is_running():
             return False
         try:
-            names, counts, plan = plan_sweep(self.form.spec(), executors, max_workers, repeats)
+            self.sweeper.start(self.form.spec(), executors, max_workers, repeats)
         except SpecError as exc:
             self.statusBar().showMessage(f"Cannot start a scaling study: {exc}")
             return False
-        self.sweep = SweepResult(self.form.spec().to_dict(), names, counts, repeats)
-        self._sweep_plan = plan
-        self.scaling.set_sweep(self.sweep, running=True)
-        self.tabs.setCurrentWidget(self.scaling)
-        self._next_sweep_point()
         return True
 
-    def _next_sweep_point(self) -> None:
-        if not self._sweep_plan or self._closing:
-            self._sweep_point = None
-            if self.sweep is not None:
-                self.scaling.set_sweep(self.sweep)
-                done = len(self.sweep.points)
-                self.statusBar().showMessage(
-                    f"Scaling study {'done' if done == self.sweep.planned else 'stopped'}: {done} of "
-                    f"{self.sweep.planned} runs" + (f", {len(self.sweep.failed())} not ok" if self.sweep.failed()
-                                                    else ""))
-            self._update_buttons()
-            return
-        self._sweep_point = point = self._sweep_plan.pop(0)
-        self.controller.start(point.spec)
-        self.statusBar().showMessage(f"Scaling study: run {len(self.sweep.points) + 1} of {self.sweep.planned} "
+    def _on_sweep_started(self, sweep: SweepResult) -> None:
+        self.scaling.set_sweep(sweep, running=True)
+        self.tabs.setCurrentWidget(self.scaling)
+
+    def _on_sweep_point_started(self, point: PlannedPoint, sweep: SweepResult) -> None:
+        self.statusBar().showMessage(f"Scaling study: run {len(sweep.points) + 1} of {sweep.planned} "
                                      f"({point.executor}, {point.workers} workers, repeat {point.repeat + 1})…")
 
-    def _on_sweep_run_finished(self, result: RunResult) -> None:
-        if self._sweep_point is None or self.sweep is None:
-            return
-        self.sweep.points.append(point_from(self._sweep_point, result))
-        self.scaling.set_sweep(self.sweep, running=bool(self._sweep_plan))
-        self._next_sweep_point()
-
-    def _on_sweep_run_failed(self, message: str) -> None:
-        if self._sweep_point is None or self.sweep is None:
-            return
-        self.sweep.points.append(point_from(self._sweep_point, error=message))
-        self.scaling.set_sweep(self.sweep, running=bool(self._sweep_plan))
-        self._next_sweep_point()
+    def _on_sweep_finished(self, sweep: SweepResult) -> None:
+        self.scaling.set_sweep(sweep)
+        done, failed = len(sweep.points), len(sweep.failed())
+        self.statusBar().showMessage(f"Scaling study {'done' if done == sweep.planned else 'stopped'}: {done} of "
+                                     f"{sweep.planned} runs" + (f", {failed} not ok" if failed else ""))
+        self._update_buttons()
 
     def export_sweep(self, fmt: str, path: str | None = None) -> None:
         """Write the scaling study's data as CSV (a row per run) or JSON (asked where when ``path`` is None)."""
@@ -936,7 +923,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt's name
         """Stop a running experiment (bounded), save settings, release the database."""
         self._closing = True
-        self._sweep_plan = []
+        self.sweeper.stop()
         self._view_timer.stop()
         self.controller.shutdown()
         self.cores.stop()
