@@ -11,18 +11,18 @@ import argparse
 import sys
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from . import __version__
+from .cli_tables import format_comparison, format_summary, format_sweep
 from .engine import ExperimentSpec, RunResult, SpecError, list_executors, start
 from .engine.echo import EchoLines
 from .engine.events import Event
 from .engine.exports import save_csv, save_result, save_results, save_trace
-from .engine.metrics import METRICS
 from .engine.spec import PARAMS, parse_value
-from .engine.summary import explain
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+T = TypeVar("T")
 
 
 def _add_spec_options(p: argparse.ArgumentParser, skip: tuple[str, ...] = ()) -> None:
@@ -140,30 +140,38 @@ def _executors() -> int:
     return EXIT_OK
 
 
+def interruptibly(work: Callable[[], T], stop: Callable[[], None], what: str = "") -> T:
+    """``work()`` in a helper thread, so Ctrl+C calls ``stop()`` and waits for it to end cleanly
+    instead of tearing it down; its result, or its exception raised here."""
+    box: dict[str, Any] = {}
+    done = threading.Event()  # not Thread.join: a Ctrl+C inside join can leave it believing the thread ended
+
+    def target() -> None:
+        try:
+            box["result"] = work()
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the calling thread
+            box["error"] = exc
+        finally:
+            done.set()
+
+    threading.Thread(target=target, name="concgui-cli-work", daemon=True).start()
+    try:
+        while not done.wait(0.1):
+            pass
+    except KeyboardInterrupt:
+        print(f"\nconcgui: stopping{what}...", file=sys.stderr)
+        stop()
+        done.wait()
+    if "error" in box:
+        raise box["error"]
+    return box["result"]
+
+
 def execute_interruptibly(spec: ExperimentSpec, on_events: Callable[[list[Event]], None] | None = None,
                           baseline: RunResult | None = None) -> RunResult:
     """Run in a helper thread so Ctrl+C cancels the run cleanly instead of tearing it down."""
     run = start(spec, on_events, baseline)
-    box: dict[str, Any] = {}
-
-    def target() -> None:
-        try:
-            box["result"] = run.execute()
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the calling thread
-            box["error"] = exc
-
-    t = threading.Thread(target=target, name="concgui-cli-run", daemon=True)
-    t.start()
-    try:
-        while t.is_alive():
-            t.join(0.1)
-    except KeyboardInterrupt:
-        print("\nconcgui: stopping...", file=sys.stderr)
-        run.cancel()
-        t.join()
-    if "error" in box:
-        raise box["error"]
-    return box["result"]
+    return interruptibly(run.execute, run.cancel)
 
 
 class Echo:
@@ -211,14 +219,12 @@ def _compare(args: argparse.Namespace) -> int:
 
 
 def _whole(name: str, text: str) -> int:
-    """A whole number typed on the command line, or a SpecError naming ``name``."""
+    """A whole number typed on the command line (read as the spec reads its whole numbers), or a SpecError
+    naming ``name``; its range is checked where it is used."""
     try:
-        value = float(text.replace("_", ""))
-        if value.is_integer():
-            return int(value)
-    except ValueError:
-        pass
-    raise SpecError(name, f"{text!r} is not a whole number")
+        return parse_value("tasks", text)
+    except SpecError:
+        raise SpecError(name, f"{text!r} is not a whole number") from None
 
 
 def _sweep(args: argparse.Namespace) -> int:
@@ -232,9 +238,10 @@ def _sweep(args: argparse.Namespace) -> int:
     width = _whole("width", args.width)
     if not 200 <= width <= 10_000:
         raise SpecError("width", f"{width} is not allowed; allowed: a whole number from 200 to 10,000")
-    names, counts, plan = plan_sweep(base, names, max_workers, repeats)  # bad input stops here, before any run
-    print(f"sweep: {base.workload} × {base.tasks} tasks on {', '.join(names)}; workers "
-          f"{', '.join(map(str, counts))}; {repeats} repeat(s); {cpu_count()} cores; {len(plan)} runs", flush=True)
+    plan = plan_sweep(base, names, max_workers, repeats)  # bad input stops here, before any run
+    print(f"sweep: {base.workload} × {base.tasks} tasks on {', '.join(plan.executors)}; workers "
+          f"{', '.join(map(str, plan.worker_counts))}; {repeats} repeat(s); {cpu_count()} cores here; "
+          f"{len(plan.points)} runs", flush=True)
     if base.tasks < max_workers:
         print(f"note: {base.tasks} tasks keep at most {base.tasks} workers busy", flush=True)
 
@@ -245,26 +252,7 @@ def _sweep(args: argparse.Namespace) -> int:
               f"{p.repeat + 1}  wall {wall:>9}  {p.status}{tail}", flush=True)
 
     cancel = threading.Event()
-    box: dict[str, Any] = {}
-
-    def target() -> None:
-        try:
-            box["sweep"] = run_sweep(base, names, max_workers, repeats, on_point=on_point, cancel=cancel)
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the calling thread
-            box["error"] = exc
-
-    t = threading.Thread(target=target, name="concgui-cli-sweep", daemon=True)
-    t.start()
-    try:
-        while t.is_alive():
-            t.join(0.1)
-    except KeyboardInterrupt:
-        print("\nconcgui: stopping the sweep...", file=sys.stderr)
-        cancel.set()
-        t.join()
-    if "error" in box:
-        raise box["error"]
-    sweep = box["sweep"]
+    sweep = interruptibly(lambda: run_sweep(plan, on_point=on_point, cancel=cancel), cancel.set, " the sweep")
     print(format_sweep(sweep))
     _write_sweep_files(args, sweep, width)
     complete = len(sweep.points) == sweep.planned
@@ -285,59 +273,3 @@ def _write_sweep_files(args: argparse.Namespace, sweep, width: int) -> None:
             save_sweep_png(sweep, args.png, width)
         if args.svg:
             save_sweep_svg(sweep, args.svg)
-
-
-def format_sweep(sweep) -> str:
-    """The sweep's table: a row per executor and worker count, with the executor's serial fraction."""
-    header = ("executor", "workers", "runs", "median wall s", "speedup", "effic.", "serial frac.")
-    rows = ["{:16} {:>7} {:>5} {:>13} {:>8} {:>7} {:>12}".format(*header)]
-    for e in sweep.executors:
-        s = sweep.serial_fraction(e)
-        for r in sweep.stats(e):
-            rows.append(f"{e:16} {r.workers:7} {r.runs:5} {r.median_wall:13.3f} {_f(r.speedup, '{:.2f}×'):>8} "
-                        f"{_f(r.efficiency, '{:.0%}'):>7} {_f(s, '{:.3f}'):>12}")
-    rows.append(f"speedup = median wall at 1 worker of the same executor ÷ wall; serial fraction: Amdahl fitted "
-                f"over {sweep.fit_range_text()}")
-    failed = sweep.failed()
-    if failed:
-        rows.append(f"{len(failed)} run(s) not ok; first: {failed[0].executor} × {failed[0].workers}: "
-                    f"{failed[0].status} {failed[0].error or ''}".rstrip())
-    if len(sweep.points) < sweep.planned:
-        rows.append(f"stopped after {len(sweep.points)} of {sweep.planned} runs")
-    return "\n".join(rows)
-
-
-def _f(value: float | None, fmt: str = "{:.3f}") -> str:
-    return "—" if value is None else fmt.format(value)
-
-
-def format_summary(r: RunResult) -> str:
-    s, env, spec = r.summary, r.environment, r.spec
-    gil = "GIL on" if env.get("gil_enabled", True) else "GIL off"
-    where = "engine process" if spec.get("isolation") == "process" else "in process"
-    lines = [
-        f"{spec['workload']} × {spec['tasks']} on {spec['executor']} ({r.workers} workers, {where}, "
-        f"Python {env.get('python_version')}, {gil}, {env.get('cpu_count')} cores) — {r.status}",
-    ]
-    for m in METRICS:
-        if m.key in ("speedup", "efficiency") and s.get(m.key) is None:
-            continue
-        lines.append(f"  {m.label:18} {m.text(s):22} {m.hint}")
-    first = next((t for t in r.tasks if t.error), None)
-    if first:
-        lines.append(f"  first error (task {first.index}): {first.error['type']}: {first.error['message']}")
-    lines.append("Why: " + explain(r))
-    return "\n".join(lines)
-
-
-def format_comparison(results: list[RunResult]) -> str:
-    header = ("executor", "wall s", "speedup", "effic.", "concur.", "parall.", "start-up s")
-    rows = ["{:18} {:>8} {:>8} {:>7} {:>8} {:>8} {:>10}".format(*header)]
-    for r in results:
-        s = r.summary
-        rows.append(
-            f"{r.spec['executor']:18} {s['wall_seconds']:8.3f} {_f(s['speedup'], '{:.2f}'):>8} "
-            f"{_f(s['efficiency'], '{:.2f}'):>7} {s['concurrency']:8.2f} {s['parallelism']:8.2f} "
-            f"{s['startup_seconds']:10.3f}"
-        )
-    return "\n".join(rows)

@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from concgui.engine import ExperimentSpec, run  # noqa: E402
-from concgui.engine.sweep import run_sweep  # noqa: E402
+from concgui.engine.sweep import plan_sweep, run_sweep  # noqa: E402
 
 #: 8 tasks of 0.25 s of pure-Python arithmetic, in the engine process (the app's default)
 SPEC = ExperimentSpec(workload="cpu", tasks=8, duration=0.25)
@@ -38,7 +38,7 @@ def sweep_figures(report: Callable[..., None], repeats: int = 3) -> None:
     """
     run(SPEC.with_(executor="process-pool", workers=2, tasks=4))
     with _Noise() as noise:
-        sweep = run_sweep(SPEC, ["process-pool", "thread-pool"], 4, repeats)
+        sweep = run_sweep(plan_sweep(SPEC, ["process-pool", "thread-pool"], 4, repeats))
     load = noise.figures
     failed = sweep.failed()
     if failed:

@@ -180,3 +180,43 @@ def test_sweep_bad_input_exits_2_naming_the_field(child_env, tmp_path, args, fie
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert f"bad input: {field}:" in proc.stderr
     assert not (tmp_path / "s.json").exists()  # nothing ran, nothing written
+
+
+def test_ctrl_c_stops_the_work_cleanly_and_gives_back_its_result_or_error():
+    import _thread
+    import threading
+
+    from concgui.cli import interruptibly
+
+    stop = threading.Event()
+    threading.Timer(0.3, _thread.interrupt_main).start()
+    assert interruptibly(lambda: stop.wait(20) and "stopped", stop.set) == "stopped"
+
+    def boom() -> None:
+        raise RuntimeError("the engine failed")
+
+    with pytest.raises(RuntimeError, match="the engine failed"):
+        interruptibly(boom, lambda: None)
+
+
+def test_ctrl_c_stops_a_sweep_with_the_run_going_and_prints_what_it_measured(child_env, tmp_path):
+    import signal
+    import time
+
+    proc = subprocess.Popen([sys.executable, "-m", "concgui", "sweep", "--workload", "sleep", "--tasks", "2",
+                             "--duration", "30", "--inline", "--executor", "thread-pool", "--max-workers", "4",
+                             "--repeats", "2", "--json", str(tmp_path / "s.json")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=child_env(), cwd=REPO)
+    try:
+        assert proc.stdout.readline().startswith("sweep: sleep × 2 tasks on thread-pool")
+        time.sleep(1.0)  # the first run is going
+        began = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=20)
+    finally:
+        proc.kill()
+    assert time.monotonic() - began < 10
+    assert proc.returncode == 1, err
+    assert "stopping the sweep..." in err and "Traceback" not in err
+    assert "cancelled" in out and "stopped after 1 of 6 runs" in out
+    assert [p["status"] for p in json.loads((tmp_path / "s.json").read_text())["points"]] == ["cancelled"]

@@ -67,8 +67,9 @@ def test_an_unavailable_executor_is_refused_with_its_reason():
 
 
 def test_the_plan_interleaves_repeats_counts_and_executors():
-    names, counts, plan = plan_sweep(SLEEP, ["thread-pool", "process-pool", "thread-pool"], 3, 2)
-    assert names == ["thread-pool", "process-pool"] and counts == [1, 2, 3]
+    planned = plan_sweep(SLEEP, ["thread-pool", "process-pool", "thread-pool"], 3, 2)
+    assert planned.executors == ["thread-pool", "process-pool"] and planned.worker_counts == [1, 2, 3]
+    plan = planned.points
     assert [(p.repeat, p.workers, p.executor) for p in plan[:4]] == [
         (0, 1, "thread-pool"), (0, 1, "process-pool"), (0, 2, "thread-pool"), (0, 2, "process-pool")]
     assert len(plan) == 12 and plan[-1].repeat == 1
@@ -119,7 +120,7 @@ def test_speedup_is_against_one_worker_of_the_same_executor_with_median_and_spre
 
 def test_a_real_sleep_sweep_speeds_up_with_workers_on_threads_and_processes(tmp_path):
     seen = []
-    sweep = run_sweep(SLEEP, ["thread-pool", "process-pool"], 4, 1,
+    sweep = run_sweep(plan_sweep(SLEEP, ["thread-pool", "process-pool"], 4, 1),
                       on_point=lambda p, s: seen.append((p.executor, p.workers, len(s.points))))
     assert seen == [("thread-pool", 1, 1), ("process-pool", 1, 2), ("thread-pool", 2, 3),
                     ("process-pool", 2, 4), ("thread-pool", 4, 5), ("process-pool", 4, 6)]
@@ -146,7 +147,7 @@ def test_a_failed_run_is_a_failed_point_and_the_sweep_goes_on(tmp_path):
             raise RuntimeError("the engine process died")
         return start(s)
 
-    sweep = run_sweep(spec, ["thread-pool"], 4, 1, start=flaky)
+    sweep = run_sweep(plan_sweep(spec, ["thread-pool"], 4, 1), start=flaky)
     assert calls == [1, 2, 4]
     assert [p.status for p in sweep.points] == ["error", "failed", "error"]
     assert sweep.points[0].error == "2 task(s) raised; first: ValueError: nope"
@@ -159,7 +160,7 @@ def test_cancel_stops_the_running_point_and_skips_the_rest():
     long = ExperimentSpec(workload="sleep", tasks=2, duration=30.0, isolation="inline")
     threading.Timer(0.5, cancel.set).start()
     began = time.monotonic()
-    sweep = run_sweep(long, ["thread-pool"], 4, 3, cancel=cancel)
+    sweep = run_sweep(plan_sweep(long, ["thread-pool"], 4, 3), cancel=cancel)
     assert time.monotonic() - began < 5
     assert [p.status for p in sweep.points] == ["cancelled"]
     assert len(sweep.points) < sweep.planned == 9
@@ -200,8 +201,10 @@ def test_the_sweep_engine_imports_no_qt(child_env):
     import subprocess
     import sys
 
-    code = ("import sys\nfrom concgui.engine import ExperimentSpec\nfrom concgui.engine.sweep import run_sweep\n"
-            "s = run_sweep(ExperimentSpec(workload='noop', tasks=2, isolation='inline'), ['thread-pool'], 2, 1)\n"
+    code = ("import sys\nfrom concgui.engine import ExperimentSpec\n"
+            "from concgui.engine.sweep import plan_sweep, run_sweep\n"
+            "spec = ExperimentSpec(workload='noop', tasks=2, isolation='inline')\n"
+            "s = run_sweep(plan_sweep(spec, ['thread-pool'], 2, 1))\n"
             "print(len(s.points), sorted(m for m in sys.modules if m.split('.')[0] in "
             "('PySide6', 'pyqtgraph', 'shiboken6')))")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=child_env(), timeout=60)
@@ -216,7 +219,7 @@ def test_every_executor_whose_workers_are_settable_sweeps_here():
     names = [row["name"] for row in list_executors() if row["available"] and sweepable(SLEEP, row["name"])]
     assert {"thread-pool", "process-pool"} <= set(names)  # and dask, asyncio ... wherever they run
     spec = SLEEP.with_(tasks=2, duration=0.05)
-    sweep = run_sweep(spec, names, 2, 1)
+    sweep = run_sweep(plan_sweep(spec, names, 2, 1))
     assert [(p.executor, p.workers) for p in sweep.points] == [(e, n) for n in (1, 2) for e in names]
     assert [p.status for p in sweep.points] == ["ok"] * len(names) * 2, sweep.failed()
     for e in names:
@@ -229,10 +232,10 @@ def test_dask_sweeps_worker_processes_of_one_thread_and_refuses_more():
                                         "set threads per worker to 1") as info:
         plan_sweep(spec, ["thread-pool", "dask"], 4, 1)
     assert info.value.field == "threads_per_worker"
-    assert len(plan_sweep(spec, ["thread-pool"], 4, 1)[2]) == 3  # only Dask has threads per worker
+    assert len(plan_sweep(spec, ["thread-pool"], 4, 1).points) == 3  # only Dask has threads per worker
     # a scheduler's workers keep their own threads: nothing to refuse (each point records the real ones)
     remote = spec.with_(scheduler="tcp://127.0.0.1:8786")
-    assert [p.executor for p in plan_sweep(remote, ["dask"], 2, 1)[2]] == ["dask", "dask"]
+    assert [p.executor for p in plan_sweep(remote, ["dask"], 2, 1).points] == ["dask", "dask"]
 
 
 def test_a_dask_cluster_sweep_claims_none_of_this_machines_cores():

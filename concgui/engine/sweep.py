@@ -111,9 +111,23 @@ class PlannedPoint:
     spec: ExperimentSpec
 
 
-def plan_sweep(base: ExperimentSpec, executors: list[str], max_workers: int,
-               repeats: int) -> tuple[list[str], list[int], list[PlannedPoint]]:
-    """Validate and order the runs: (executors, worker counts, points). Raises SpecError naming the field."""
+@dataclass(frozen=True)
+class SweepPlan:
+    """A validated sweep: what :func:`run_sweep` (or the window's SweepController) runs, in order."""
+
+    base: ExperimentSpec
+    executors: list[str]  # without repeats
+    worker_counts: list[int]
+    repeats: int
+    points: list[PlannedPoint]
+
+    def new_result(self) -> SweepResult:
+        """An empty SweepResult of this plan, for the points to be added to."""
+        return SweepResult(self.base.to_dict(), list(self.executors), list(self.worker_counts), self.repeats)
+
+
+def plan_sweep(base: ExperimentSpec, executors: list[str], max_workers: int, repeats: int) -> SweepPlan:
+    """Validate and order the runs. Raises SpecError naming the field, before anything runs."""
     counts = worker_counts(max_workers)
     _check_int("repeats", repeats, 1, MAX_REPEATS)
     names = check_executors(base, executors)
@@ -123,7 +137,7 @@ def plan_sweep(base: ExperimentSpec, executors: list[str], max_workers: int,
                                               "one thread, as in the other pools")
     points = [PlannedPoint(r, n, e, base.with_(executor=e, workers=n))  # validates each spec, too
               for r in range(repeats) for n in counts for e in names]
-    return names, counts, points
+    return SweepPlan(base, names, counts, repeats, points)
 
 
 @dataclass
@@ -333,11 +347,10 @@ def point_from(planned: PlannedPoint, result: Any = None, error: str | None = No
                       result.startup_seconds, status, error, result.workers)
 
 
-def run_sweep(base: ExperimentSpec, executors: list[str], max_workers: int, repeats: int, *,
-              on_point: Callable[[SweepPoint, SweepResult], None] | None = None,
+def run_sweep(plan: SweepPlan, *, on_point: Callable[[SweepPoint, SweepResult], None] | None = None,
               cancel: threading.Event | None = None,
               start: Callable[[ExperimentSpec], Any] | None = None) -> SweepResult:
-    """Run the whole sweep (blocks) and return it; bad input raises SpecError before anything runs.
+    """Run the whole sweep of ``plan`` (from :func:`plan_sweep`, which validated it) and return it; blocks.
 
     ``start(spec)`` makes a run object with ``execute()`` and ``cancel()`` (default
     :func:`concgui.engine.start`, which honours the spec's isolation). ``on_point`` is called after
@@ -345,10 +358,9 @@ def run_sweep(base: ExperimentSpec, executors: list[str], max_workers: int, repe
     """
     if start is None:
         from . import start
-    names, counts, plan = plan_sweep(base, executors, max_workers, repeats)
-    sweep = SweepResult(base.to_dict(), names, counts, repeats)
+    sweep = plan.new_result()
     cancel = cancel or threading.Event()
-    for planned in plan:
+    for planned in plan.points:
         if cancel.is_set():
             break
         point = _run_point(planned, start, cancel)

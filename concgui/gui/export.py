@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pyqtgraph as pg
@@ -63,17 +63,51 @@ def _plot_item(target: ExportTarget) -> QtWidgets.QGraphicsItem:
     return target
 
 
-def render_image(target: ExportTarget, width: int = DEFAULT_WIDTH, antialias: bool = True) -> QtGui.QImage:
-    """Render a chart into a QImage exactly ``width`` pixels wide (height keeps the aspect)."""
+def _targets(target: ExportTarget | Sequence[ExportTarget]) -> list[ExportTarget]:
+    return list(target) if isinstance(target, (list, tuple)) else [target]
+
+
+def render_image(target: ExportTarget | Sequence[ExportTarget], width: int = DEFAULT_WIDTH,
+                 antialias: bool = True) -> QtGui.QImage:
+    """Render a chart into a QImage exactly ``width`` pixels wide (height keeps the aspect).
+
+    A list of charts is stacked, the first on top, each ``width`` wide, on the first one's background.
+    """
     if width < 1:
         raise ValueError(f"width: {width} is not a positive number of pixels")
-    item = _plot_item(target)
+    targets = _targets(target)
+    if len(targets) != 1:
+        return _stack([render_image(t, width, antialias) for t in targets], _background(targets[0]))
+    item = _plot_item(targets[0])
     exporter = ImageExporter(item)
     exporter.parameters()["antialias"] = antialias
     exporter.parameters()["width"] = int(width)  # the height follows the aspect ratio
     image = exporter.export(toBytes=True)
     if image.width() != width:  # never expected; keep the promise anyway
         image = image.scaledToWidth(width, QtCore.Qt.TransformationMode.SmoothTransformation)
+    return image
+
+
+def _background(target: ExportTarget) -> QtGui.QBrush:
+    views = _plot_item(target).scene().views()
+    return views[0].backgroundBrush() if views else QtGui.QBrush(QtCore.Qt.GlobalColor.white)
+
+
+def _stack(images: list[QtGui.QImage], background: QtGui.QBrush) -> QtGui.QImage:
+    """``images`` one above the other, as wide as the widest."""
+    if not images:
+        raise ValueError("nothing to render: no charts given")
+    image = QtGui.QImage(max(i.width() for i in images), sum(i.height() for i in images),
+                         QtGui.QImage.Format.Format_ARGB32)
+    painter = QtGui.QPainter(image)
+    try:
+        painter.fillRect(image.rect(), background)
+        y = 0
+        for i in images:
+            painter.drawImage(0, y, i)
+            y += i.height()
+    finally:
+        painter.end()
     return image
 
 
@@ -100,24 +134,25 @@ def export_mode(*scenes: QtWidgets.QGraphicsScene):
             i.setExportMode(False)
 
 
-def render_svg(target: ExportTarget, title: str = "ConcGUI chart") -> bytes:
-    """A chart as SVG bytes, painted by Qt's own SVG generator.
+def render_svg(target: ExportTarget | Sequence[ExportTarget], title: str = "ConcGUI chart") -> bytes:
+    """A chart (or a list of charts, stacked, the first on top) as SVG bytes, painted by Qt's own SVG generator.
 
     pyqtgraph 0.14's SVGExporter cannot parse the paths Qt 6.12 writes
     ("not enough values to unpack", even for an empty plot), so the scene is
     rendered straight into a QSvgGenerator instead.
     """
-    item = _plot_item(target)
-    scene = item.scene()
-    source = item.sceneBoundingRect()
-    size = source.size().toSize()
+    items = [_plot_item(t) for t in _targets(target)]
+    if not items:
+        raise ValueError("nothing to render: no charts given")
+    sources = [i.sceneBoundingRect() for i in items]
+    size = QtCore.QSizeF(max(r.width() for r in sources), sum(r.height() for r in sources)).toSize()
     buffer = QtCore.QBuffer()
     buffer.open(QtCore.QIODevice.OpenModeFlag.WriteOnly)
     generator = QtSvg.QSvgGenerator()
     generator.setOutputDevice(buffer)
     generator.setSize(size)
     generator.setViewBox(QtCore.QRect(0, 0, size.width(), size.height()))
-    views = scene.views()
+    views = items[0].scene().views()
     # the axes replay QPictures recorded at the screen's DPI; another DPI would rescale them
     generator.setResolution(views[0].logicalDpiX() if views else 96)
     generator.setTitle(title)
@@ -126,8 +161,11 @@ def render_svg(target: ExportTarget, title: str = "ConcGUI chart") -> bytes:
     try:
         if views:
             painter.fillRect(QtCore.QRectF(0, 0, size.width(), size.height()), views[0].backgroundBrush())
-        with export_mode(scene):
-            scene.render(painter, QtCore.QRectF(0, 0, size.width(), size.height()), source)
+        y = 0.0
+        with export_mode(*dict.fromkeys(i.scene() for i in items)):
+            for item, source in zip(items, sources, strict=True):
+                item.scene().render(painter, QtCore.QRectF(0, y, source.width(), source.height()), source)
+                y += source.height()
     finally:
         painter.end()
     return bytes(buffer.data())

@@ -49,9 +49,9 @@ class SweepController(QObject):
         """Plan the sweep (SpecError naming the field on bad input, before anything runs) and start it."""
         if self.runs.is_running() or self.is_running():
             raise RuntimeError("a run is already going")
-        names, counts, plan = plan_sweep(base, executors, max_workers, repeats)
-        self.sweep = SweepResult(base.to_dict(), names, counts, repeats)
-        self._plan = plan
+        plan = plan_sweep(base, executors, max_workers, repeats)
+        self.sweep = plan.new_result()
+        self._plan = list(plan.points)
         self.started.emit(self.sweep)
         self._next()
         return self.sweep

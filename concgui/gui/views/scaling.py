@@ -17,14 +17,14 @@ from collections.abc import Callable
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6 import QtCore, QtGui, QtSvg, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from ...engine.environment import cpu_count
 from ...engine.executors import list_executors
 from ...engine.spec import MAX_WORKERS, ExperimentSpec
 from ...engine.sweep import MAX_REPEATS, SweepResult, SweepStat, amdahl_speedup, sweepable
 from .. import theme
-from ..export import check_folder, export_mode, install_export_menu, render_image, save_image_png, write_bytes_atomic
+from ..export import check_folder, install_export_menu, render_image, render_svg, save_image_png, write_bytes_atomic
 from .chart import ThemedPlot
 
 LOGICAL_WIDTH = 900  # the width charts are laid out at for files; images scale that up
@@ -438,49 +438,16 @@ def render_sweep_image(sweep: SweepResult, width: int = 1600) -> QtGui.QImage:
     """The speedup chart above the efficiency chart, on white, exactly ``width`` pixels wide."""
     charts = _charts(sweep)
     try:
-        images = [render_image(c, width) for c in charts]
+        return render_image(list(charts), width)
     finally:
         _close(charts)
-    image = QtGui.QImage(width, sum(i.height() for i in images), QtGui.QImage.Format.Format_ARGB32)
-    image.fill(QtGui.QColor(theme.plot_colors(False)["background"]))
-    painter = QtGui.QPainter(image)
-    try:
-        y = 0
-        for i in images:
-            painter.drawImage(0, y, i)
-            y += i.height()
-    finally:
-        painter.end()
-    return image
 
 
 def render_sweep_svg(sweep: SweepResult) -> bytes:
     """Both charts, one above the other, as one SVG painted by Qt's SVG generator."""
     charts = _charts(sweep)
     try:
-        sources = [c.getPlotItem().sceneBoundingRect() for c in charts]
-        width = max(r.width() for r in sources)
-        height = sum(r.height() for r in sources)
-        buffer = QtCore.QBuffer()
-        buffer.open(QtCore.QIODevice.OpenModeFlag.WriteOnly)
-        generator = QtSvg.QSvgGenerator()
-        generator.setOutputDevice(buffer)
-        generator.setSize(QtCore.QSize(round(width), round(height)))
-        generator.setViewBox(QtCore.QRect(0, 0, round(width), round(height)))
-        generator.setResolution(charts[0].logicalDpiX())  # the axes replay pictures recorded at this DPI
-        generator.setTitle("ConcGUI scaling study")
-        generator.setDescription("Exported by ConcGUI")
-        painter = QtGui.QPainter(generator)
-        try:
-            painter.fillRect(QtCore.QRectF(0, 0, width, height), QtGui.QColor(theme.plot_colors(False)["background"]))
-            y = 0.0
-            with export_mode(*(c.scene() for c in charts)):
-                for c, source in zip(charts, sources, strict=True):
-                    c.scene().render(painter, QtCore.QRectF(0, y, source.width(), source.height()), source)
-                    y += source.height()
-        finally:
-            painter.end()
-        return bytes(buffer.data())
+        return render_svg(list(charts), "ConcGUI scaling study")
     finally:
         _close(charts)
 

@@ -1,0 +1,68 @@
+"""The command line's text tables: one run's summary, a comparison, a scaling study."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .engine import RunResult
+from .engine.metrics import METRICS
+from .engine.summary import explain
+
+if TYPE_CHECKING:
+    from .engine.sweep import SweepResult
+
+
+def format_summary(r: RunResult) -> str:
+    s, env, spec = r.summary, r.environment, r.spec
+    gil = "GIL on" if env.get("gil_enabled", True) else "GIL off"
+    where = "engine process" if spec.get("isolation") == "process" else "in process"
+    lines = [
+        f"{spec['workload']} × {spec['tasks']} on {spec['executor']} ({r.workers} workers, {where}, "
+        f"Python {env.get('python_version')}, {gil}, {env.get('cpu_count')} cores) — {r.status}",
+    ]
+    for m in METRICS:
+        if m.key in ("speedup", "efficiency") and s.get(m.key) is None:
+            continue
+        lines.append(f"  {m.label:18} {m.text(s):22} {m.hint}")
+    first = next((t for t in r.tasks if t.error), None)
+    if first:
+        lines.append(f"  first error (task {first.index}): {first.error['type']}: {first.error['message']}")
+    lines.append("Why: " + explain(r))
+    return "\n".join(lines)
+
+
+def format_comparison(results: list[RunResult]) -> str:
+    header = ("executor", "wall s", "speedup", "effic.", "concur.", "parall.", "start-up s")
+    rows = ["{:18} {:>8} {:>8} {:>7} {:>8} {:>8} {:>10}".format(*header)]
+    for r in results:
+        s = r.summary
+        rows.append(
+            f"{r.spec['executor']:18} {s['wall_seconds']:8.3f} {_f(s['speedup'], '{:.2f}'):>8} "
+            f"{_f(s['efficiency'], '{:.2f}'):>7} {s['concurrency']:8.2f} {s['parallelism']:8.2f} "
+            f"{s['startup_seconds']:10.3f}"
+        )
+    return "\n".join(rows)
+
+
+def format_sweep(sweep: SweepResult) -> str:
+    """The sweep's table: a row per executor and worker count, with the executor's serial fraction."""
+    header = ("executor", "workers", "runs", "median wall s", "speedup", "effic.", "serial frac.")
+    rows = ["{:16} {:>7} {:>5} {:>13} {:>8} {:>7} {:>12}".format(*header)]
+    for e in sweep.executors:
+        s = sweep.serial_fraction(e)
+        for r in sweep.stats(e):
+            rows.append(f"{e:16} {r.workers:7} {r.runs:5} {r.median_wall:13.3f} {_f(r.speedup, '{:.2f}×'):>8} "
+                        f"{_f(r.efficiency, '{:.0%}'):>7} {_f(s, '{:.3f}'):>12}")
+    rows.append(f"speedup = median wall at 1 worker of the same executor ÷ wall; serial fraction: Amdahl fitted "
+                f"over {sweep.fit_range_text()}")
+    failed = sweep.failed()
+    if failed:
+        rows.append(f"{len(failed)} run(s) not ok; first: {failed[0].executor} × {failed[0].workers}: "
+                    f"{failed[0].status} {failed[0].error or ''}".rstrip())
+    if len(sweep.points) < sweep.planned:
+        rows.append(f"stopped after {len(sweep.points)} of {sweep.planned} runs")
+    return "\n".join(rows)
+
+
+def _f(value: float | None, fmt: str = "{:.3f}") -> str:
+    return "—" if value is None else fmt.format(value)
