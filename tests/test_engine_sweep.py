@@ -261,3 +261,18 @@ def test_a_dask_cluster_sweep_claims_none_of_this_machines_cores():
     # a local sweep: the same 2 cores for every executor, as before
     local = SweepResult({"workload": "cpu", "tasks": 8}, ["dask"], [1, 2], 1, cores=2)
     assert local.cores_of("dask") == 2 and local.fit_range_text() == "1 < workers ≤ 2 cores"
+
+
+def test_the_statistics_are_computed_once_until_a_point_is_added(monkeypatch):
+    sweep = synthetic({("process-pool", 1): [2.0, 2.2], ("process-pool", 2): [1.0, 1.2],
+                       ("thread-pool", 1): [4.0], ("thread-pool", 2): [4.0]})
+    computed: list[str] = []
+    real = SweepResult._stats
+    monkeypatch.setattr(SweepResult, "_stats", lambda self, e, base: computed.append(e) or real(self, e, base))
+    before = sweep.stats("process-pool")
+    sweep.all_stats(), sweep.csv_rows(), sweep.to_dict(), sweep.serial_fraction("thread-pool")
+    assert computed == ["process-pool", "thread-pool"]  # once per executor for all of that
+    sweep.points.append(SweepPoint("process-pool", 2, 2, 0.5, 0.1, "ok"))
+    after = sweep.stats("process-pool")
+    assert computed == ["process-pool", "thread-pool"] * 2
+    assert after[1].runs == 3 and before[1].runs == 2 and after[1].speedup_max == pytest.approx(2.1 / 0.5)

@@ -117,6 +117,21 @@ def test_a_dask_cluster_sweep_shows_no_cores_line_of_this_machine(qtbot):
     assert chart._cores_line.isVisible() and chart._cores_line.label.toPlainText() == "2 cores here"
 
 
+def test_a_redraw_of_the_scaling_view_computes_the_statistics_once(qtbot, monkeypatch):
+    from concgui.gui.views.scaling import ScalingView
+
+    view = ScalingView()
+    qtbot.addWidget(view)
+    view.resize(900, 900)
+    view.show()
+    sweep = synthetic()
+    computed: list[str] = []
+    real = SweepResult._stats
+    monkeypatch.setattr(SweepResult, "_stats", lambda self, e, base: computed.append(e) or real(self, e, base))
+    view.set_sweep(sweep)  # both charts, their titles and legends, the table
+    assert computed == ["thread-pool", "process-pool"] and view.table.rowCount() == 6
+
+
 def test_both_charts_render_into_one_image_without_a_window():
     image = render_sweep_image(synthetic(), 800)
     assert image.width() == 800 and image.height() > 700

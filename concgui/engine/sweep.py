@@ -200,6 +200,8 @@ class SweepResult:
     cores: int = field(default_factory=cpu_count)
     started_at: float = field(default_factory=time.time)
     points: list[SweepPoint] = field(default_factory=list)
+    _cache: Any = field(default=None, init=False, repr=False, compare=False)
+    _cache_key: Any = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def planned(self) -> int:
@@ -227,12 +229,38 @@ class SweepResult:
 
     def base_wall(self, executor: str) -> float | None:
         """Median wall at 1 worker of ``executor``: every speedup of that executor is against it."""
-        walls = self.ok_walls(executor, 1)
-        return statistics.median(walls) if walls else None
+        return self._derived()[0].get(executor)
 
     def stats(self, executor: str) -> list[SweepStat]:
         """One row per worker count with at least one successful run, in worker order."""
-        base = self.base_wall(executor)
+        return list(self._derived()[1].get(executor, []))
+
+    def all_stats(self) -> list[SweepStat]:
+        return [row for e in self.executors for row in self.stats(e)]
+
+    def serial_fraction(self, executor: str) -> float | None:
+        """Amdahl's serial fraction of ``executor`` (see the module's docstring), or None."""
+        return self._derived()[2].get(executor)
+
+    def _derived(self) -> tuple[dict[str, float | None], dict[str, list[SweepStat]], dict[str, float | None]]:
+        """(base walls, stats, serial fractions) by executor, computed once for the points there are.
+
+        A chart's redraw, the table and a file ask for them many times; they are computed again
+        only when a point was added (points are only ever appended) or the plan changed.
+        """
+        key = (len(self.points), tuple(self.executors), tuple(self.worker_counts), self.cores,
+               self.spec.get("scheduler"))
+        if self._cache_key != key:
+            bases, stats, fits = {}, {}, {}
+            for e in self.executors:
+                walls = self.ok_walls(e, 1)
+                bases[e] = base = statistics.median(walls) if walls else None
+                stats[e] = rows = self._stats(e, base)
+                fits[e] = fit_serial_fraction({r.workers: r.speedup for r in rows if r.speedup}, self.cores_of(e))
+            self._cache, self._cache_key = (bases, stats, fits), key
+        return self._cache
+
+    def _stats(self, executor: str, base: float | None) -> list[SweepStat]:
         rows = []
         for n in self.worker_counts:
             walls = self.ok_walls(executor, n)
@@ -244,14 +272,6 @@ class SweepResult:
                                   median, min(speedups) if speedups else None,
                                   max(speedups) if speedups else None, None if median is None else median / n))
         return rows
-
-    def all_stats(self) -> list[SweepStat]:
-        return [row for e in self.executors for row in self.stats(e)]
-
-    def serial_fraction(self, executor: str) -> float | None:
-        """Amdahl's serial fraction of ``executor`` (see the module's docstring), or None."""
-        return fit_serial_fraction({r.workers: r.speedup for r in self.stats(executor) if r.speedup},
-                                   self.cores_of(executor))
 
     def failed(self) -> list[SweepPoint]:
         return [p for p in self.points if p.status != "ok"]
