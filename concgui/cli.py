@@ -76,7 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
                         description="Run one workload with workers = 1, 2, 4, ... up to --max-workers on each "
                                     "executor, each point --repeats times (interleaved). Speedup = median wall "
                                     "at 1 worker of the same executor / wall; the serial fraction is Amdahl's "
-                                    "law fitted over 1 < workers <= cores.")
+                                    "law fitted over 1 < workers <= this machine's cores (every point > 1 worker on "
+                                    "a Dask scheduler's cluster, whose cores it does not know).")
     _add_spec_options(sw, skip=("executor", "workers"))
     sw.add_argument("--executor", "--executors", action="append", dest="executors", metavar="NAME",
                     help="executor to sweep (repeat it, or give a comma list; default process-pool); only "

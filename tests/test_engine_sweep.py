@@ -51,6 +51,8 @@ def test_bad_input_names_the_field_and_what_is_allowed(executors, max_workers, r
     with pytest.raises(SpecError) as info:
         plan_sweep(SLEEP, executors, max_workers, repeats)
     assert info.value.field == field
+    with pytest.raises(SpecError, match=f"^{field}: "):  # run_sweep planning it: refused before any run
+        run_sweep(SLEEP, executors, max_workers, repeats, start=lambda spec: pytest.fail("it ran"))
     assert words in str(info.value)
 
 
@@ -204,7 +206,7 @@ def test_the_sweep_engine_imports_no_qt(child_env):
     code = ("import sys\nfrom concgui.engine import ExperimentSpec\n"
             "from concgui.engine.sweep import plan_sweep, run_sweep\n"
             "spec = ExperimentSpec(workload='noop', tasks=2, isolation='inline')\n"
-            "s = run_sweep(plan_sweep(spec, ['thread-pool'], 2, 1))\n"
+            "s = run_sweep(spec, ['thread-pool'], 2, 1)\n"  # as the README shows it
             "print(len(s.points), sorted(m for m in sys.modules if m.split('.')[0] in "
             "('PySide6', 'pyqtgraph', 'shiboken6')))")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=child_env(), timeout=60)
@@ -224,6 +226,7 @@ def test_every_executor_whose_workers_are_settable_sweeps_here():
     sweep = run_sweep(plan_sweep(spec, names, 4, 1))
     assert [(p.executor, p.workers) for p in sweep.points] == [(e, n) for n in (1, 2, 4) for e in names]
     assert [p.status for p in sweep.points] == ["ok"] * len(names) * 3, sweep.failed()
+    assert [p.threads for p in sweep.points] == [p.workers for p in sweep.points]  # Dask: 1 thread per worker
     for e in names:
         assert sweep.stats(e)[-1].speedup > 2.5, (e, sweep.stats(e))
 

@@ -367,10 +367,14 @@ def point_from(planned: PlannedPoint, result: Any = None, error: str | None = No
                       result.startup_seconds, status, error, result.workers)
 
 
-def run_sweep(plan: SweepPlan, *, on_point: Callable[[SweepPoint, SweepResult], None] | None = None,
+def run_sweep(plan: SweepPlan | ExperimentSpec, executors: list[str] | None = None, max_workers: int | None = None,
+              repeats: int | None = None, *, on_point: Callable[[SweepPoint, SweepResult], None] | None = None,
               cancel: threading.Event | None = None,
               start: Callable[[ExperimentSpec], Any] | None = None) -> SweepResult:
     """Run the whole sweep of ``plan`` (from :func:`plan_sweep`, which validated it) and return it; blocks.
+
+    ``run_sweep(spec, executors, max_workers, repeats)`` plans it here: bad input raises SpecError
+    before anything runs.
 
     ``start(spec)`` makes a run object with ``execute()`` and ``cancel()`` (default
     :func:`concgui.engine.start`, which honours the spec's isolation). ``on_point`` is called after
@@ -378,6 +382,8 @@ def run_sweep(plan: SweepPlan, *, on_point: Callable[[SweepPoint, SweepResult], 
     """
     if start is None:
         from . import start
+    if not isinstance(plan, SweepPlan):
+        plan = plan_sweep(plan, executors or [], max_workers, repeats)
     sweep = plan.new_result()
     cancel = cancel or threading.Event()
     for planned in plan.points:
