@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "resources" / "screenshots"
 PRESETS = ("seed-notebook", "cpu-threads-vs-processes", "gil-releasing-hash", "asyncio-vs-threads-io",
-           "dispatch-overhead")
+           "dispatch-overhead", "dask-local-cluster")
 
 
 def start_xvfb() -> tuple[subprocess.Popen, str]:
