@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -197,3 +199,13 @@ def test_a_failed_write_leaves_no_partial_file(tmp_path, sleep_result):
         save_result(target, bad)
     assert target.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["run.json"], "no temporary file left behind"
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077])
+def test_an_export_is_an_ordinary_file_that_follows_the_umask(mixed_result, tmp_path, umask):
+    old = os.umask(umask)
+    try:
+        save_result(tmp_path / "run.json", mixed_result)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "run.json").stat().st_mode) == 0o666 & ~umask

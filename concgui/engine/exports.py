@@ -31,6 +31,7 @@ def write_atomic(path: str | os.PathLike, write: Callable[[io.IOBase], None], bi
     try:
         with (os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8", newline="")) as f:
             write(f)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private (0600); an export is an ordinary file
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -38,6 +39,18 @@ def write_atomic(path: str | os.PathLike, write: Callable[[io.IOBase], None], bi
         except OSError:
             pass
         raise
+
+
+def _umask() -> int:
+    """This process's umask, read without changing it (Linux shows it in /proc; elsewhere 022)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    return 0o022
 
 
 def save_json(path: str | os.PathLike, data: dict[str, Any]) -> None:
