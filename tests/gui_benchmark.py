@@ -13,6 +13,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,6 +47,28 @@ def heartbeat_during(window, spec) -> list[float]:
     window.controller.run_finished.disconnect(loop.quit)
     window.controller.run_failed.disconnect(loop.quit)
     return [(b - a) / 1e6 for a, b in zip(ticks, ticks[1:], strict=False)]
+
+
+def window_cores_during(window, spec):
+    """(cores the window's process used while ``spec`` ran in the engine process, the run's result)."""
+    import psutil
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    me = psutil.Process()
+    window.form.set_spec(spec)
+    loop = QEventLoop()
+    results = []
+    window.controller.run_finished.connect(results.append)
+    window.controller.run_finished.connect(loop.quit)
+    QTimer.singleShot(300_000, loop.quit)
+    before, t0 = me.cpu_times(), time.perf_counter()
+    window.run_clicked()
+    loop.exec()
+    after, t1 = me.cpu_times(), time.perf_counter()
+    window.controller.run_finished.disconnect(results.append)
+    window.controller.run_finished.disconnect(loop.quit)
+    used = (after.user + after.system - before.user - before.system) / (t1 - t0)
+    return used, results[0] if results else None
 
 
 def gaps_figures(name: str, gaps: list[float]) -> None:
@@ -92,6 +115,11 @@ def main() -> int:
     window.resize(1600, 1000)
     window.show()
     app.processEvents()
+    cores, result = window_cores_during(
+        window, ExperimentSpec(workload="cpu", executor="process-pool", tasks=8, duration=0.5, workers=2))
+    report("window_cores_during_cpu_run", cores, "cores", "<= 0.25 cores", cores <= 0.25,
+           parallelism=round(result.summary["parallelism"], 2) if result else None,
+           note="the window's own CPU while it draws a live cpu process-pool run: taken from the run it measures")
     gaps_figures("cpu_threads", heartbeat_during(
         window, ExperimentSpec(workload="cpu", executor="threads", tasks=4, duration=1.0)))
     gaps_figures("noop_100k", heartbeat_during(

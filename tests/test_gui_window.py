@@ -46,6 +46,32 @@ def run_and_wait(qtbot, w: MainWindow, spec: ExperimentSpec, timeout_ms: int = 3
     return blocker.args[0]
 
 
+def test_the_timeline_follows_now_in_steps_not_every_frame(qtbot, window):
+    """Auto-follow keeps "now" in view, but moving the view costs CPU the run needs: it moves in steps."""
+    from PySide6.QtCore import QTimer
+
+    ranges, inside = [], []
+    vb = window.timeline.getViewBox()
+
+    def look() -> None:
+        state = window.controller.state
+        if state is None or state.finished or window.timeline._state is not state:
+            return
+        (x0, x1), _ = vb.viewRange()
+        ranges.append((round(x0, 6), round(x1, 6)))
+        inside.append(x0 <= window.timeline._now <= x1)
+
+    timer = QTimer()
+    timer.timeout.connect(look)
+    timer.start(33)
+    run_and_wait(qtbot, window, ExperimentSpec(workload="sleep", executor="thread-pool", tasks=4, duration=1.0,
+                                               workers=2))
+    timer.stop()
+    assert len(ranges) > 30, "the run was watched for its whole length"
+    assert all(inside), "'now' stays in view while following"
+    assert len(set(ranges)) < len(ranges) / 3, "the view moves in steps, not at every frame"
+
+
 def test_run_streams_live_events_into_the_views_and_history(qtbot, window):
     seen: list[str] = []
     kinds = (TaskStarted, TaskFinished)
