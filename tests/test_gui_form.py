@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 import time
 
@@ -256,7 +257,22 @@ def test_console_keeps_up_with_100000_tasks(qtbot):
     assert elapsed < 2.0, f"{elapsed:.2f} s for 100,000 tasks"
     assert console.blockCount() <= console.maximumBlockCount()
     text = console.toPlainText()
-    assert text.endswith("Task 99999 started\nTask 99999 finished") and "lines not shown" in text
+    assert text.endswith("Task 99999 started\nTask 99999 finished") and "not shown" in text
+
+
+def test_a_flood_of_task_events_keeps_the_run_lines_and_says_how_many_were_skipped(qtbot):
+    console = ConsolePane(max_batch_lines=100)
+    qtbot.addWidget(console)
+    spec = ExperimentSpec(workload="noop", tasks=5000).to_dict()
+    records = [TaskRecord(i, "t", 1, 1, 0.0, i * 1e-6, i * 1e-6 + 1e-7, 0.0, OK) for i in range(5000)]
+    console.on_events([RunStarted(spec, {}, 5000, 2), *map(TaskFinished, records)])
+    lines = console.toPlainText().splitlines()
+    assert lines[0].startswith("— noop × 5000 on sequential"), "the run's own line is kept"
+    skipped = re.fullmatch(r"… ([\d,]+) task events not shown …", lines[1])
+    assert skipped, lines[1]
+    shown = sum(line.endswith(" finished") for line in lines)
+    assert int(skipped[1].replace(",", "")) + shown == 5000, "every task is either shown or counted"
+    assert lines[-2:] == ["Task 4999 started", "Task 4999 finished"] and len(lines) <= 100
 
 
 # --- summary ---------------------------------------------------------------------------

@@ -39,8 +39,19 @@ class ConsolePane(QPlainTextEdit):
         self._echo = EchoLines()
 
     def on_events(self, events: list[Event]) -> None:
-        """Append the lines for one batch of events with a single append."""
-        self._append(self._echo.lines(events))
+        """Append the lines for one batch of events with a single append.
+
+        A flood (thousands of tasks in one batch) is not turned into thousands of lines only to
+        drop most of them: task events beyond what one append shows are counted, not formatted.
+        """
+        keep = max(1, (self._max_batch - 8) // 2)  # a task event makes up to two lines: they all fit
+        if len(events) <= keep:
+            self._append(self._echo.lines(events))
+            return
+        head, tail = events[:-keep], events[-keep:]
+        kept = [e for e in head if not isinstance(e, (TaskStarted, TaskFinished))]  # run start, start-up...
+        skipped = f"… {len(head) - len(kept):,} task events not shown …"
+        self._append([*self._echo.lines(kept), skipped, *self._echo.lines(tail)])
 
     def write(self, text: str) -> None:
         """A status line of the window's own (e.g. 'Stopping…')."""
