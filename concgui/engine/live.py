@@ -13,6 +13,9 @@ from .events import CpuSampled, Event, RunFinished, RunStarted, StartupFinished,
 from .records import CANCELLED, ERROR, OK, RUNNING, WAITING, CpuSample, RunResult, TaskRecord
 
 STATES = (WAITING, RUNNING, OK, ERROR, CANCELLED)
+#: the record of every task that has not started: one shared object (never changed; its index is not the
+#: task's, use the position in ``RunState.tasks``), so announcing 100,000 tasks costs no 100,000 objects
+NOT_STARTED = TaskRecord(-1)
 
 
 class RunState:
@@ -60,7 +63,7 @@ class RunState:
                 self.__init__()
                 self.spec, self.environment = e.spec, e.environment
                 self.total, self.workers = e.tasks, e.workers
-                self.tasks = [TaskRecord(i) for i in range(e.tasks)]
+                self.tasks = [NOT_STARTED] * e.tasks
                 self._received_at = time.monotonic()
             elif isinstance(e, RunFinished):
                 self._set_result(e.result)

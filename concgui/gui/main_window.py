@@ -601,10 +601,10 @@ class MainWindow(QMainWindow):
             return None
         now = state.now()
         tasks = []
-        for t in state.tasks:
+        for i, t in enumerate(state.tasks):
             if t.status in (WAITING, RUNNING):
                 running = t.status == RUNNING
-                t = TaskRecord(t.index, t.worker, t.pid, t.thread_id, t.submitted, t.start,
+                t = TaskRecord(i, t.worker, t.pid, t.thread_id, t.submitted, t.start,
                                now if running else None, t.cpu_seconds, CANCELLED,
                                {"type": "Lost", "message": "still running when the run failed", "traceback": ""}
                                if running else None)

@@ -1056,7 +1056,7 @@ class TimelineView(ThemedPlot):
         assert self._state is not None
         t = self._state.tasks[i]
         label = theme.STATE_LABELS.get(t.status, t.status)
-        lines = [f"Task {t.index} · {label}",
+        lines = [f"Task {i} · {label}",
                  f"worker: {t.worker or '—'}   pid {t.pid or '—'} · thread id {t.thread_id or '—'}"]
         if t.status == "running":
             end = self._now
