@@ -33,7 +33,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from ...engine.live import STATES, RunState
+from ...engine.live import NOT_STARTED, STATES, RunState
 from ...engine.records import RunResult, TaskRecord
 from .. import theme
 from ..export import install_export_menu
@@ -480,17 +480,15 @@ class TimelineView(ThemedPlot):
         n = len(tasks)
         self._reset_arrays(n)
         self._tasks_ref = tasks
-        workers: tuple[str, ...] = ()
-        if n:  # C-level passes over the records (attrgetter), no Python loop
-            self._start = np.array(list(map(_START, tasks)), dtype=float)  # None -> nan
-            self._end = np.array(list(map(_END, tasks)), dtype=float)
-            self._status = np.fromiter(map(CODES.get, map(_STATUS, tasks), repeat(WAITING)), dtype=np.int8, count=n)
-            workers = tuple(map(_WORKER, tasks))
-            self._ids = np.fromiter(map(id, tasks), dtype=np.int64, count=n)
-            self._advance_scan_start()
         self._sync_lanes()
-        if n:
-            self._lane = np.fromiter(map(self._lane_of.get, workers, repeat(-1)), dtype=np.int32, count=n)
+        if n:  # C-level passes over the records (attrgetter), no Python loop
+            self._ids = np.fromiter(map(id, tasks), dtype=np.int64, count=n)
+            # tasks not started yet share one record (RunState's NOT_STARTED): their rows stay as reset
+            seen = np.flatnonzero(self._ids != id(NOT_STARTED))
+            recs = tasks if seen.size == n else [tasks[i] for i in seen.tolist()]
+            codes, st, en, ln = self._columns(recs)
+            self._status[seen], self._start[seen], self._end[seen], self._lane[seen] = codes, st, en, ln
+            self._advance_scan_start()
             # finished records have an end; a running task keeps its track until it ends
             ends = np.where(self._status == RUNNING, np.inf, self._end)
             ends = np.where(np.isnan(ends), np.inf, ends)
