@@ -192,6 +192,12 @@ def test_a_sweep_runs_from_the_window_point_by_point_and_exports(qtbot, window, 
         rows = list(csv.DictReader(f))
     assert tuple(rows[0]) == CSV_COLUMNS and len(rows) == 6
     assert load_sweep_json(tmp_path / "sweep.json") == sweep
+    window.scaling.set_sweep(None)  # a later session: the saved study opens back into the Scaling tab
+    assert window.open_sweep_file(str(tmp_path / "sweep.json")) == sweep
+    assert window.scaling.sweep == sweep and window.tabs.currentWidget() is window.scaling
+    (tmp_path / "broken.json").write_text('{"format": "concgui-sweep", "version": 99}')
+    assert window.open_sweep_file(str(tmp_path / "broken.json")) is None
+    assert "version" in window.problem_box.text() and window.scaling.sweep == sweep
 
 
 def test_stop_ends_a_sweep_and_keeps_what_it_measured(qtbot, window):

@@ -50,7 +50,7 @@ from ..engine.live import RunState
 from ..engine.paths import user_data_dir
 from ..engine.records import CANCELLED, RUNNING, WAITING
 from ..engine.summary import summarize
-from ..engine.sweep import PlannedPoint, SweepResult, save_sweep_csv, save_sweep_json
+from ..engine.sweep import PlannedPoint, SweepResult, load_sweep_json, save_sweep_csv, save_sweep_json
 from ..history import FILE_NAME, HistoryError, HistoryStore
 from . import export, report
 from .history_writer import HistoryWriter
@@ -307,6 +307,8 @@ class MainWindow(QMainWindow):
         bar = self.menuBar()
         file = bar.addMenu("&File")
         self._action(file, "&Open run file…", lambda: self.open_run_file(), QKeySequence.StandardKey.Open)
+        self._action(file, "Open scaling study…", lambda: self.open_sweep_file(),
+                     tip="A scaling study saved as JSON (File ▸ Export data), back in the Scaling tab")
         self.save_action = self._action(file, "&Save run as JSON…", self.save_run_file, QKeySequence.StandardKey.Save)
         file.addSeparator()
         self.export_action = self._action(file, "&Export report image…", self.export_report, "Ctrl+E",
@@ -749,6 +751,28 @@ class MainWindow(QMainWindow):
         if path:
             writer = save_sweep_csv if fmt == "csv" else save_sweep_json
             self._guarded_write(lambda: writer(path, sweep), path)
+
+    def open_sweep_file(self, path: str | None = None) -> SweepResult | None:
+        """Show a saved scaling study (asked for when ``path`` is None): only JSON is read, nothing is run."""
+        if self.sweeper.is_running():
+            self.statusBar().showMessage("A scaling study is running; stop it first")
+            return None
+        if path is None:
+            path, _ = QFileDialog.getOpenFileName(self, "Open scaling study", self._export_dir(),
+                                                  "ConcGUI scaling studies (*.json)")
+        if not path:
+            return None
+        try:
+            sweep = load_sweep_json(path)
+        except (OSError, ValueError) as exc:
+            name = Path(path).name
+            self.show_problem("Open scaling study", str(exc) if name in str(exc) else f"{name}: {exc}")
+            return None
+        self.sweeper.sweep = sweep
+        self.scaling.set_sweep(sweep)
+        self.tabs.setCurrentWidget(self.scaling)
+        self.statusBar().showMessage(f"Showing scaling study: {Path(path).name}, {len(sweep.points)} runs")
+        return sweep
 
     # --- presets and screenshots -------------------------------------------------
     def _preset_chosen(self, index: int) -> None:
