@@ -280,6 +280,8 @@ def test_unpacked_deb_runs_offscreen(unpacked, tmp_path):
                    "inline processes/forkserver", "engine processes/fork", "report png"):
         assert any(line.startswith("ok") and needed in line for line in lines), needed
     assert seconds < SELF_TEST_LIMIT, f"self-test took {seconds:.1f} s"
+    dask = [line for line in lines if line.split()[:2] == ["skip", "dask"]]
+    assert dask and "does not include Dask" in dask[0], "the installers leave Dask out, and say so"
     assert_nothing_left(unpacked)
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import importlib.util
 import logging
 import os
+import sys
 import threading
 import time
 import uuid
@@ -52,6 +53,9 @@ class DaskCluster(Executor):
 
     def availability(self) -> tuple[bool, str]:
         if importlib.util.find_spec("distributed") is None:
+            if getattr(sys, "frozen", False):
+                return False, ("this installed ConcGUI does not include Dask; run ConcGUI from its source with "
+                               "pip install 'concgui[dask]'")
             return False, "needs the optional package distributed: pip install 'concgui[dask]'"
         return True, ""
 
