@@ -129,6 +129,18 @@ def no_leftovers():
     pytest.fail("the test left these running:\n  " + "\n  ".join(report), pytrace=False)
 
 
+# --- the window --------------------------------------------------------------------------
+@pytest.fixture
+def window(qtbot, tmp_path):
+    """A shown main window of its own (settings, history); closed at the end if still open."""
+    from gui_support import open_window  # Qt only for the tests that ask for a window
+
+    w = open_window(qtbot, tmp_path)
+    yield w
+    if w.isVisible():
+        w.close()
+
+
 # --- helpers for the engine tests -------------------------------------------------------
 @pytest.fixture
 def custom_out(tmp_path, monkeypatch) -> Path:

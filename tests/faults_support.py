@@ -6,8 +6,12 @@ with the reason.  Nothing is simulated: writes fail with the kernel's own ENOSPC
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import textwrap
+import threading
+import time
 from pathlib import Path
 
 import psutil
@@ -89,6 +93,32 @@ def alive(pids: set[int]) -> set[int]:
         except psutil.Error:
             pass
     return out
+
+
+def run_killing_first_worker(spec) -> tuple[object, int, float]:
+    """Run ``spec``, SIGKILL the process of the first task seen starting: (result, its pid, seconds taken)."""
+    from concgui.engine import TaskStarted, start
+
+    victims: list[int] = []
+    started = threading.Event()
+
+    def on_events(events) -> None:
+        for e in events:
+            if isinstance(e, TaskStarted) and not victims:
+                victims.append(e.pid)
+                started.set()
+
+    r = start(spec, on_events)
+    killer = threading.Thread(target=lambda: started.wait(30) and os.kill(victims[0], signal.SIGKILL),
+                              name="test-killer")
+    killer.start()
+    t0 = time.monotonic()
+    try:
+        result = r.execute()
+    finally:
+        started.set()
+        killer.join()
+    return result, victims[0] if victims else 0, time.monotonic() - t0
 
 
 def write_hanging_module(folder: Path, name: str, release: Path) -> None:

@@ -18,6 +18,7 @@ import threading
 import time
 from pathlib import Path
 
+import faults_support
 import psutil
 import pytest
 
@@ -393,29 +394,11 @@ def test_the_dashboard_opens_on_loopback_only_when_asked():
 
 
 def test_a_worker_killed_mid_run_is_reported_like_a_dead_worker_process(custom_out):
-    victims: list[int] = []
-    started = threading.Event()
-
-    def on_events(events):
-        for e in events:
-            if isinstance(e, TaskStarted) and not victims:
-                victims.append(e.pid)
-                started.set()
-
     spec = dask(workload="custom", function=f"{FAULTS}:announce_and_sleep", tasks=1, workers=1)
-    r = engine.start(spec, on_events)
-    killer = threading.Thread(target=lambda: started.wait(30) and os.kill(victims[0], signal.SIGKILL),
-                              name="test-killer")
-    killer.start()
-    t0 = time.monotonic()
-    try:
-        result = r.execute()
-    finally:
-        started.set()
-        killer.join()
-    assert time.monotonic() - t0 < 15.0
+    result, victim, seconds = faults_support.run_killing_first_worker(spec)
+    assert seconds < 15.0
     assert result.status == "failed"
-    assert f"pid {victims[0]}) was lost mid-run" in result.error, result.error
+    assert f"pid {victim}) was lost mid-run" in result.error, result.error
     assert result.tasks[0].status == "error" and result.tasks[0].error["type"] in ("KilledWorker", "WorkerLost")
     assert run(dask(workload="noop", tasks=4, workers=1)).status == "ok", "the next run works"
 

@@ -6,10 +6,8 @@ import time
 
 import psutil
 import pytest
-from PySide6.QtCore import QSettings
 
 from concgui.engine import ExperimentSpec
-from concgui.gui.main_window import MainWindow
 from concgui.gui.views.form import ExperimentForm
 
 pytest.importorskip("distributed", reason="the dask extra is not installed: pip install -e '.[dask]'")
@@ -19,18 +17,6 @@ DASK_FIELDS = ("threads_per_worker", "scheduler", "tls_ca", "tls_cert", "tls_key
 
 def shown(form: ExperimentForm, name: str) -> bool:
     return not form.fields[name].row.isHidden()
-
-
-@pytest.fixture
-def window(qtbot, tmp_path):
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
-    w = MainWindow(history_path=str(tmp_path / "history.sqlite3"))
-    qtbot.addWidget(w)
-    w.show()
-    yield w
-    if w.isVisible():
-        w.close()
 
 
 def test_the_dask_fields_show_only_for_dask_and_a_bad_address_cannot_run(window):

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import os
-import signal
 import subprocess
 import sys
 import textwrap
@@ -23,7 +22,7 @@ import psutil
 import pytest
 
 import concgui.engine as engine
-from concgui.engine import ExperimentSpec, RunFinished, SpecError, TaskStarted, run, runner
+from concgui.engine import ExperimentSpec, RunFinished, SpecError, run, runner
 from concgui.engine.executors.base import STOP_GRACE
 from concgui.engine.executors.processes import choose_start_method, foreign_threads
 from concgui.engine.spec import PARAMS, WINDOWS_MAX_PROCESS_WORKERS, check_platform, parse_value
@@ -85,26 +84,8 @@ def test_row2_a_segfault_fails_the_run_naming_the_signal_and_the_next_run_works(
 @pytest.mark.parametrize("isolation", ["inline", "process"])
 def test_row2_a_worker_killed_from_outside_fails_the_run_naming_sigkill(custom_out, isolation):
     spec = custom(f"{FAULTS}:announce_and_sleep", "process-pool", tasks=4, isolation=isolation)
-    started = threading.Event()
-    victims: list[int] = []
-
-    def on_events(events):
-        for e in events:
-            if isinstance(e, TaskStarted) and not victims:
-                victims.append(e.pid)
-                started.set()
-
-    r = engine.start(spec, on_events)
-    killer = threading.Thread(target=lambda: started.wait(30) and os.kill(victims[0], signal.SIGKILL),
-                              name="test-killer")
-    killer.start()
-    t0 = time.monotonic()
-    try:
-        result = r.execute()
-    finally:
-        started.set()
-        killer.join()
-    assert time.monotonic() - t0 < 5.0, "the death is noticed at once, not when the other tasks end"
+    result, _victim, seconds = faults_support.run_killing_first_worker(spec)
+    assert seconds < 5.0, "the death is noticed at once, not when the other tasks end"
     assert result.status == "failed"
     assert "killed by signal 9 (SIGKILL)" in result.error, result.error
     assert any(t.status == "error" for t in result.tasks)

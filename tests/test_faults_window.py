@@ -19,7 +19,8 @@ from pathlib import Path
 import faults_support
 import psutil
 import pytest
-from PySide6.QtCore import QSettings, QTimer
+from gui_support import open_window
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from concgui import history
@@ -39,27 +40,6 @@ small_disk, read_only_disk = faults_support.small_disk, faults_support.read_only
 
 
 # --- fixtures --------------------------------------------------------------------------------
-def _settings(tmp_path: Path) -> None:
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
-
-
-def open_window(qtbot, tmp_path: Path, history_path: Path | str | None = None) -> MainWindow:
-    _settings(tmp_path)
-    w = MainWindow(history_path=str(history_path or tmp_path / "history.sqlite3"))
-    qtbot.addWidget(w)
-    w.show()
-    return w
-
-
-@pytest.fixture
-def window(qtbot, tmp_path):
-    w = open_window(qtbot, tmp_path)
-    yield w
-    if w.isVisible():
-        w.close()
-
-
 @pytest.fixture
 def release(custom_out):
     yield custom_out

@@ -12,13 +12,11 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6 import QtCore, QtWidgets  # noqa: E402
-from PySide6.QtCore import QSettings  # noqa: E402
 from PySide6.QtGui import QImage  # noqa: E402
 
 from concgui.engine import ExperimentSpec, SpecError  # noqa: E402
 from concgui.engine.sweep import CSV_COLUMNS, SweepPoint, SweepResult, amdahl_speedup, load_sweep_json  # noqa: E402
 from concgui.gui import export, theme  # noqa: E402
-from concgui.gui.main_window import MainWindow  # noqa: E402
 from concgui.gui.views.scaling import EfficiencyChart, SpeedupChart, render_sweep_image  # noqa: E402
 
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support (propagateSizeHints|raise)")
@@ -27,16 +25,9 @@ BLUE, VERMILLION = theme.KIND_COLORS["threads"], theme.KIND_COLORS["processes"]
 
 
 @pytest.fixture
-def window(qtbot, tmp_path):
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
-    w = MainWindow(history_path=str(tmp_path / "history.sqlite3"))
-    qtbot.addWidget(w)
-    w.resize(1400, 900)
-    w.show()
-    yield w
-    if w.isVisible():
-        w.close()
+def window(window):
+    window.resize(1400, 900)  # room for the scaling charts beside the timeline
+    return window
 
 
 def color_pixels(image: QImage, color: str, tolerance: int = 40) -> int:

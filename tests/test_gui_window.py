@@ -14,7 +14,6 @@ from pathlib import Path
 
 import psutil
 import pytest
-from PySide6.QtCore import QSettings
 from PySide6.QtGui import QImage
 
 from concgui.engine import ExperimentSpec
@@ -24,18 +23,6 @@ from concgui.gui.main_window import MainWindow
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
-
-
-@pytest.fixture
-def window(qtbot, tmp_path):
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
-    w = MainWindow(history_path=str(tmp_path / "history.sqlite3"))
-    qtbot.addWidget(w)
-    w.show()
-    yield w
-    if w.isVisible():
-        w.close()
 
 
 def run_and_wait(qtbot, w: MainWindow, spec: ExperimentSpec, timeout_ms: int = 30_000):

@@ -367,45 +367,38 @@ class ExperimentForm(QWidget):
             return str(exc) if exc.field == name else None
         return None
 
-    def _make_function(self, p: Param) -> _TextField:
+    def _browse_row(self, p: Param, placeholder: str, tip: str, browse: Callable[[], None]) -> _TextField:
+        """A text field with a Browse… button beside it."""
         row = QWidget(self)
         lay = QHBoxLayout(row)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(4)
         edit = QLineEdit(row)
-        edit.setPlaceholderText("module:function or file.py:function")
+        edit.setPlaceholderText(placeholder)
         edit.setClearButtonEnabled(True)
-        browse = QPushButton("Browse…", row)
-        browse.setObjectName("browse_function")
-        browse.setToolTip("Choose a .py file; its function is filled in")
-        browse.clicked.connect(self._browse_function)
+        button = QPushButton("Browse…", row)
+        button.setObjectName(f"browse_{p.name}")
+        button.setToolTip(tip)
+        button.clicked.connect(browse)
         lay.addWidget(edit, 1)
-        lay.addWidget(browse)
+        lay.addWidget(button)
         return _TextField(p, edit, row)
+
+    def _make_function(self, p: Param) -> _TextField:
+        return self._browse_row(p, "module:function or file.py:function",
+                                "Choose a .py file; its function is filled in", self._browse_function)
 
     def _make_file(self, p: Param) -> _TextField:
         """A path with a Browse… button (the TLS files of a Dask scheduler)."""
-        row = QWidget(self)
-        lay = QHBoxLayout(row)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.setSpacing(4)
-        edit = QLineEdit(row)
-        edit.setPlaceholderText("PEM file")
-        edit.setClearButtonEnabled(True)
-        browse = QPushButton("Browse…", row)
-        browse.setObjectName(f"browse_{p.name}")
-        browse.setToolTip(f"Choose the {p.label}")
-
         def choose() -> None:
+            edit = field.editor
             path, _ = QFileDialog.getOpenFileName(self, f"Choose the {p.label}", edit.text() or str(Path.home()),
                                                   "PEM files (*.pem *.crt *.key);;All files (*)")
             if path:
                 edit.setText(path)
 
-        browse.clicked.connect(choose)
-        lay.addWidget(edit, 1)
-        lay.addWidget(browse)
-        return _TextField(p, edit, row)
+        field = self._browse_row(p, "PEM file", f"Choose the {p.label}", choose)
+        return field
 
     def _make_python(self, p: Param) -> _TextField:
         row = QWidget(self)
