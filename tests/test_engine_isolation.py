@@ -194,11 +194,13 @@ def _engine(child_env, *cmd: str) -> subprocess.Popen:
 
 
 def _finish(proc: subprocess.Popen) -> list[dict]:
-    """Read the engine's JSON lines to the end; returns every event."""
+    """Read the engine's JSON lines to the end; returns every event (finished tasks as their rows)."""
     events = []
     for line in proc.stdout:
-        events.extend(json.loads(line)["events"])
-        if events[-1]["type"] == "run_finished":
+        msg = json.loads(line)
+        events.extend(msg["events"])
+        events.extend({"type": "task_finished", "record": row} for row in msg.get("finished", ()))
+        if events and events[-1]["type"] == "run_finished":
             break
     proc.stdin.close()
     assert proc.wait(10) == 0
@@ -216,6 +218,7 @@ def test_the_engine_protocol_streams_json_lines(child_env, cmd):
     types = [e["type"] for e in events]
     assert types[0] == "run_started" and types[-1] == "run_finished"
     assert types.count("task_finished") == 2
+    assert sorted(e["record"][0] for e in events if e["type"] == "task_finished") == [0, 1]  # rows: index first
     assert events[-1]["result"]["status"] == "ok"
 
 

@@ -136,6 +136,62 @@ def test_timeline_updates_live_running_bars_before_finished_ones(timeline, qtbot
     assert [label for label in timeline.lane_labels() if label != "queue"] == state.lanes
 
 
+def _events_of_a_stopped_run():
+    """A 3-task run told live (task 0 ran, task 1 runs, task 2 waits), then its final records."""
+    from concgui.engine.events import RunFinished, RunStarted, TaskFinished, TaskStarted
+    from concgui.engine.records import RunResult
+
+    spec = {"workload": "sleep", "executor": "thread-pool", "tasks": 3}
+    done = TaskRecord(0, "thread 1", 1, 11, 0.0, 0.0, 0.1, 0.0, "ok")
+    live = [RunStarted(spec, {}, 3, 2), TaskStarted(0, "thread 1", 1, 11, 0.0), TaskStarted(1, "thread 2", 1, 12, 0.05),
+            TaskFinished(done)]
+    final = [done, TaskRecord(1, "thread 2", 1, 12, 0.0, 0.05, 0.2, 0.0, "cancelled"),
+             TaskRecord(2, status="cancelled")]
+    result = RunResult(spec=spec, environment={}, status="cancelled", wall_seconds=0.2, workers=2, tasks=final)
+    return live, RunFinished(result)
+
+
+def test_run_state_logs_every_replaced_record_and_settles_a_live_run_in_place():
+    live, finished = _events_of_a_stopped_run()
+    state = RunState()
+    state.apply(live)
+    assert state.changed == [0, 1, 0]  # started, started, finished
+    tasks = state.tasks
+    state.apply([finished])
+    assert state.tasks is tasks  # the live list is kept: views redraw only what the log names
+    assert state.changed[3:] == [1, 2]  # the records the events had not told
+    assert [t.status for t in state.tasks] == ["ok", "cancelled", "cancelled"]
+    assert (state.done, state.errors, state.lanes) == (3, 0, ["thread 1", "thread 2"])
+
+
+def test_run_state_takes_a_new_list_when_a_final_record_changes():
+    live, finished = _events_of_a_stopped_run()
+    finished.result.tasks[0] = TaskRecord(0, "thread 1", 1, 11, 0.0, 0.0, 0.15, 0.0, "ok")  # moved at the end
+    state = RunState()
+    state.apply(live)
+    tasks = state.tasks
+    state.apply([finished])
+    assert state.tasks is not tasks and state.tasks[0].end == 0.15
+
+
+@pytest.mark.parametrize("final_moves", [False, True])
+def test_timeline_settles_a_live_run_on_its_final_records(timeline, final_moves):
+    live, finished = _events_of_a_stopped_run()
+    if final_moves:
+        finished.result.tasks[0] = TaskRecord(0, "thread 1", 1, 11, 0.0, 0.0, 0.15, 0.0, "ok")
+    state = RunState()
+    timeline.set_state(state)
+    state.apply(live)
+    timeline.refresh()
+    counts = timeline.bar_counts()
+    assert (counts["ok"], counts["running"], counts["cancelled"]) == (1, 1, 0)
+    state.apply([finished])
+    timeline.refresh()
+    counts = timeline.bar_counts()
+    assert (counts["ok"], counts["running"], counts["cancelled"]) == (1, 0, 1)  # task 2 never ran: no bar
+    assert timeline.task_bar_center(1) is not None
+
+
 def test_timeline_refresh_is_free_when_nothing_moved(timeline, small_result):
     state = RunState.from_result(small_result)
     timeline.set_state(state)

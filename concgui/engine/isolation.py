@@ -10,7 +10,9 @@ Protocol: the parent writes the spec as one JSON line on stdin, then may
 write ``cancel``; closing stdin (the parent died) also cancels.  The engine
 writes one JSON line per batch of events on its original stdout, which is
 kept for the protocol alone: fd 1 is pointed at stderr, so whatever tasks
-print cannot corrupt it.
+print cannot corrupt it.  A line is ``{"events": [...], "finished": [...]}``:
+finished tasks, nearly all of a busy line, travel as bare record rows after
+the other events (half the bytes, and a third of the work to read).
 """
 
 from __future__ import annotations
@@ -162,9 +164,12 @@ class EngineProcess:
                     problem = msg
                     continue
                 events = [event_from_json(e) for e in msg["events"]]
+                finished = [TaskRecord(*row) for row in msg.get("finished", ())]
             except (ValueError, KeyError, TypeError) as exc:
                 self.stderr_tail.append(f"unreadable engine output ({exc}): {line[:200]!r}")
                 continue
+            for r in finished:
+                records[r.index] = r
             for e in events:
                 if isinstance(e, TaskFinished):
                     records[e.record.index] = e.record
@@ -175,6 +180,7 @@ class EngineProcess:
                                     for i in range(int(result.spec.get("tasks", 0)))]
                     if self.baseline is not None:
                         result.summary = summarize(result, self.baseline)
+            events.extend(map(TaskFinished, finished))  # a line's rows follow its other events
             if self.on_events is not None:
                 try:
                     self.on_events(events)
@@ -219,7 +225,7 @@ def serve(stdin=None) -> int:
     try:
         line = stdin.readline()
         spec = ExperimentSpec.from_dict(json.loads(line))
-        run = Run(spec, lambda events: send({"events": [_encode(e) for e in events]}))
+        run = Run(spec, lambda events: send(_encode_batch(events)))
         run.fork_safe_consumer = True  # send() writes to a file of its own, never to sys.stdout
         threading.Thread(target=_watch_stdin, args=(stdin, run), daemon=True, name="concgui-stdin").start()
         if own_process:
@@ -245,11 +251,17 @@ def serve(stdin=None) -> int:
         out.flush()
 
 
-def _encode(e: Event) -> dict:
-    """An event for the stream; a finished run travels without its task records (sent already)."""
-    if isinstance(e, RunFinished):
-        return {"type": "run_finished", "result": e.result.to_dict(tasks=False)}
-    return event_to_json(e)
+def _encode_batch(events: list[Event]) -> dict:
+    """One line of the stream: finished tasks as rows, after the other events of their batch.
+
+    A batch that ends the run (``RunFinished``) keeps every event in order; the run travels without
+    its task records, which came one by one already.
+    """
+    if any(type(e) is RunFinished for e in events):
+        return {"events": [{"type": "run_finished", "result": e.result.to_dict(tasks=False)}
+                           if type(e) is RunFinished else event_to_json(e) for e in events]}
+    return {"events": [event_to_json(e) for e in events if type(e) is not TaskFinished],
+            "finished": [e.record.to_row() for e in events if type(e) is TaskFinished]}
 
 
 def _exit_if_abandoned(run: Run, out, write_lock: threading.Lock) -> None:

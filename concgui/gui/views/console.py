@@ -17,9 +17,9 @@ from ...engine.events import Event, RunFinished, RunStarted, StartupFinished, Ta
 from ...engine.records import RunResult
 
 MAX_LINES = 5000
-#: lines one batch may add; beyond this (over ~15,000 lines a second at 30 batches a second)
-#: nobody can read them, and at ~8 µs a line Qt's layout would cost the window its smoothness
-MAX_BATCH_LINES = 500
+#: lines one batch may add; beyond this (6,000 lines a second at 30 batches a second) nobody can
+#: read them, and at ~8 µs a line Qt's layout would cost the window its smoothness
+MAX_BATCH_LINES = 200
 
 
 class ConsolePane(QPlainTextEdit):

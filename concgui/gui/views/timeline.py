@@ -46,7 +46,6 @@ _START, _END, _STATUS, _WORKER = (attrgetter(f) for f in ("start", "end", "statu
 
 LANE_FILL = 0.8  # the share of a lane's height its bars fill; the rest separates lanes
 LANE_PAD = (1.0 - LANE_FILL) / 2
-MAX_STRAGGLERS = 256  # unfinished tasks tracked apart so that the change scan skips finished ones
 MAX_TRACKS = 256  # sub-rows per lane at most; beyond, overlapping tasks share rows
 CHUNK = 4096  # finished bars per frozen chunk during a live run
 FOLLOW_WINDOW = 60.0  # while following a run longer than this, show its last 60 s
@@ -54,6 +53,7 @@ FOLLOW_STEP = 0.25  # while following, the view moves ahead of "now" by this sha
 MANY_LANES = 16  # beyond this many rows the mouse also zooms and pans vertically
 QUEUE_POINTS = 4000  # the queue area is drawn with at most this many steps
 HOVER_PIXELS = 4  # how near (in pixels) a tiny bar counts as hovered
+LEGEND_EVERY = 0.2  # seconds between two updates of the legend's live counts (its text is laid out anew)
 
 
 class _Bars(pg.BarGraphItem):
@@ -243,6 +243,7 @@ class TimelineView(ThemedPlot):
         self._min_w = 0.0
         self._left_axis_min = 0.0
         self._last_queue_update = 0.0
+        self._legend_at = 0.0  # time.monotonic() of the last legend update
         self._reset_arrays(0)
 
         plot = self.getPlotItem()
@@ -336,18 +337,17 @@ class TimelineView(ThemedPlot):
         self._changes = state.changes
         self._now = self._clock(state)
         if state.tasks is not self._tasks_ref or len(state.tasks) != self._n:
-            if not (finished and self._finish_sync()):
-                self._full_sync()
+            self._full_sync()
         elif moved:
             self._incremental_sync()
         self._now = self._clock(state)
+        if finished and not self._was_finished:
+            self._settle()
         if not finished:
             self._update_running()
             self._update_queue()  # at most 5 times a second: it sorts every start
             self._now_line.setPos(self._now)
         self._now_line.setVisible(not finished)
-        if finished and not self._was_finished:
-            self._was_finished = True
         self._apply_follow()
 
     def _clock(self, state: RunState) -> float:
@@ -458,9 +458,7 @@ class TimelineView(ThemedPlot):
         self._status = np.zeros(n, dtype=np.int8)
         self._lane = np.full(n, -1, dtype=np.int32)
         self._track = np.full(n, -1, dtype=np.int32)
-        self._ids = np.zeros(n, dtype=np.int64)  # id() of each record when last seen
-        self._lo = 0  # every task before this one is final, except the stragglers
-        self._stragglers = np.zeros(0, dtype=np.int64)
+        self._log_pos = 0  # how far into the state's log of changed tasks this view has drawn
         self._lanes: list[str] = []
         self._lane_of: dict[str, int] = {}
         self._lane_tracks: list[_LaneTracks] = []
@@ -480,15 +478,15 @@ class TimelineView(ThemedPlot):
         n = len(tasks)
         self._reset_arrays(n)
         self._tasks_ref = tasks
+        self._log_pos = len(state.changed)
+        self._was_finished = state.finished
         self._sync_lanes()
         if n:  # C-level passes over the records (attrgetter), no Python loop
-            self._ids = np.fromiter(map(id, tasks), dtype=np.int64, count=n)
             # tasks not started yet share one record (RunState's NOT_STARTED): their rows stay as reset
-            seen = np.flatnonzero(self._ids != id(NOT_STARTED))
+            seen = np.flatnonzero(np.fromiter(map(id, tasks), dtype=np.int64, count=n) != id(NOT_STARTED))
             recs = tasks if seen.size == n else [tasks[i] for i in seen.tolist()]
             codes, st, en, ln = self._columns(recs)
             self._status[seen], self._start[seen], self._end[seen], self._lane[seen] = codes, st, en, ln
-            self._advance_scan_start()
             # finished records have an end; a running task keeps its track until it ends
             ends = np.where(self._status == RUNNING, np.inf, self._end)
             ends = np.where(np.isnan(ends), np.inf, ends)
@@ -543,10 +541,10 @@ class TimelineView(ThemedPlot):
     def _incremental_sync(self) -> None:
         """Apply only the records that changed since the last refresh.
 
-        Only tasks not yet final are compared (RunState replaces a record
-        when its task starts or ends and never touches a final one), so the
-        scan shrinks as the run progresses; the changed records are then
-        handled as arrays, a lane at a time.
+        RunState logs every task whose record it replaced (and never replaces
+        a final one in place), so the work is in proportion to what happened
+        since the last look; the changed records are handled as arrays, a lane
+        at a time.
         """
         state = self._state
         assert state is not None
@@ -555,7 +553,9 @@ class TimelineView(ThemedPlot):
         if self._work_start != float(state.work_start or 0.0):
             self._work_start = float(state.work_start or 0.0)
             self._update_startup()
-        changed = self._changed_indices(tasks)
+        log = state.changed
+        changed = np.unique(np.array(log[self._log_pos:], dtype=np.int64))
+        self._log_pos = len(log)
         if changed.size == 0:
             if lanes_changed:
                 self._update_axes()
@@ -576,7 +576,6 @@ class TimelineView(ThemedPlot):
                        ln: np.ndarray, lanes_changed: bool = False) -> None:
         """Update the arrays for tasks ``changed`` and draw what is new: placed, running or finished."""
         self._status[changed], self._start[changed], self._end[changed], self._lane[changed] = codes, st, en, ln
-        self._advance_scan_start()
         known = np.concatenate([v[np.isfinite(v)] for v in (st, en)] + [np.zeros(1)])
         self._max_time = max(self._max_time, float(known.max()))
 
@@ -606,38 +605,15 @@ class TimelineView(ThemedPlot):
                     self._append_final(code, idx)
         if lanes_changed or grew:
             self._update_axes()
-        self._update_legend()
+        if lanes_changed or time.monotonic() - self._legend_at >= LEGEND_EVERY:
+            self._update_legend()
 
-    def _finish_sync(self) -> bool:
-        """The run ended and its records came back as a new list: apply only what differs.
-
-        Rebuilding 100,000 bars at the end of a run would freeze the window
-        for a tenth of a second; the final records almost always match what
-        the live events drew.  False when a full rebuild is needed instead.
-        """
-        state = self._state
-        assert state is not None
-        tasks = state.tasks
-        n = self._n
-        if self._tasks_ref is None or len(tasks) != n or n == 0:
-            return False
-        self._sync_lanes()
-        codes, st, en, ln = self._columns(tasks)
-
-        def same(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-            return (a == b) | (np.isnan(a) & np.isnan(b))
-
-        diff = ~(same(st, self._start) & same(en, self._end) & (codes == self._status) & (ln == self._lane))
-        changed = np.flatnonzero(diff)
-        if changed.size > n // 10 or np.isin(self._status[changed], FINAL_CODES).any():
-            return False  # a final bar would move: draw everything afresh
-        self._tasks_ref = tasks
-        self._ids = np.fromiter(map(id, tasks), dtype=np.int64, count=n)
-        if changed.size:
-            self._apply_changes(changed, codes[changed], st[changed], en[changed], ln[changed])
-        self._work_start = float(state.work_start or 0.0)
+    def _settle(self) -> None:
+        """The run ended: each lane fits its rows exactly; queue, axes and legend take their final form."""
+        self._was_finished = True
+        self._work_start = float(self._state.work_start or 0.0) if self._state is not None else 0.0
         refit = False
-        for lt in self._lane_tracks:  # a finished run fills its rows exactly
+        for lt in self._lane_tracks:
             if lt.n and lt.cap != min(lt.n, MAX_TRACKS):
                 lt.cap = min(lt.n, MAX_TRACKS)
                 refit = True
@@ -649,35 +625,6 @@ class TimelineView(ThemedPlot):
         self._update_startup()
         self._update_axes()
         self._update_legend()
-        return True
-
-    def _changed_indices(self, tasks: list[TaskRecord]) -> np.ndarray:
-        """Indices whose record object was replaced since the last look.
-
-        RunState replaces a record when its task starts or ends and never
-        touches a final one, so only the tail from the first unfinished task
-        (plus a few stragglers before it) is compared, as one list slice.
-        """
-        lo = self._lo
-        tail = np.fromiter(map(id, tasks[lo:]), dtype=np.int64, count=self._n - lo)
-        changed = np.flatnonzero(tail != self._ids[lo:]) + lo
-        self._ids[lo:] = tail
-        if self._stragglers.size:
-            strag = self._stragglers
-            ids = np.fromiter(map(id, map(tasks.__getitem__, strag.tolist())), dtype=np.int64, count=strag.size)
-            moved = ids != self._ids[strag]
-            self._ids[strag] = ids
-            changed = np.concatenate([strag[moved], changed])
-        return changed
-
-    def _advance_scan_start(self) -> None:
-        """Move the scan's start past finished tasks; keep up to 256 unfinished ones as stragglers."""
-        status = self._status
-        strag = self._stragglers[status[self._stragglers] < OK]
-        open_tail = np.flatnonzero(status[self._lo:] < OK) + self._lo
-        take = min(max(0, MAX_STRAGGLERS - strag.size), open_tail.size)
-        self._lo = int(open_tail[take]) if take < open_tail.size else self._n
-        self._stragglers = np.concatenate([strag, open_tail[:take]])
 
     def _end_now(self) -> np.ndarray:
         """End times with running tasks ending now (for drawing and hovering)."""
@@ -759,9 +706,7 @@ class TimelineView(ThemedPlot):
         self._set_bars(active[1], np.concatenate(active[0]))
 
     def _update_running(self) -> None:
-        lo = self._lo
-        tail = np.flatnonzero(self._status[lo:] == RUNNING) + lo
-        idx = np.concatenate([self._stragglers[self._status[self._stragglers] == RUNNING], tail])
+        idx = np.flatnonzero(self._status == RUNNING)
         idx = idx[np.isfinite(self._start[idx]) & (self._lane[idx] >= 0)]
         self._set_bars(self._running_item, idx)
         self._running_item.setVisible(idx.size > 0)
@@ -824,7 +769,7 @@ class TimelineView(ThemedPlot):
             self._set_queue_visible(False)
             return
         ws = self._work_start
-        starts = np.sort(self._start[np.isfinite(self._start)])
+        starts = np.sort(self._start[np.isfinite(self._start)], kind="stable")  # nearly sorted: ~15× faster
         before = int(np.searchsorted(starts, ws, side="left"))
         starts = starts[before:]
         end_x = self._now if not state.finished else max(self._max_time, ws)
@@ -944,6 +889,7 @@ class TimelineView(ThemedPlot):
         return (-1.0 if self._queue_shown else 0.0), float(max(1, len(self._lanes)))
 
     def _update_legend(self) -> None:
+        self._legend_at = time.monotonic()
         state = self._state
         colors = theme.plot_colors(self._dark)
         if state is None:
