@@ -389,6 +389,26 @@ def test_cores_plot_samples_live_and_shows_a_runs_samples(qtbot, small_result, t
     assert not plot.sampling()
 
 
+def test_cores_plot_draws_plain_lines_while_live_and_smooth_ones_when_done(qtbot):
+    from concgui.engine.events import CpuSampled, RunFinished, RunStarted
+    from concgui.engine.records import CpuSample, RunResult
+
+    plot = CoreUsagePlot(dark=False)
+    qtbot.addWidget(plot)
+    samples = [CpuSample(0.1 * k, [10.0 * k, 50.0], 40.0) for k in range(5)]
+    state = RunState()
+    plot.set_state(state)
+    state.apply([RunStarted({"tasks": 1}, {}, 1, 1), *map(CpuSampled, samples)])
+    plot.refresh()
+    curves = [*plot._core_curves, plot._mean_curve, plot._tree_curve]
+    assert len(plot.curve_data()[0]) == 5
+    assert not any(c.curve.opts["antialias"] for c in curves)  # cheap repaints while the run streams in
+    state.apply([RunFinished(RunResult(spec={"tasks": 1}, environment={}, cpu_samples=samples))])
+    plot.refresh()
+    assert all(c.curve.opts["antialias"] for c in curves)  # the picture that stays, and is exported
+    plot.stop()
+
+
 # --- theme ------------------------------------------------------------------------------
 def test_state_colours_are_distinct_and_labelled(qapp):
     assert set(theme.STATE_COLORS) == {"waiting", "running", "ok", "error", "cancelled"}

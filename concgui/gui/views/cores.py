@@ -270,7 +270,7 @@ class CoreUsagePlot(ThemedPlot):
         cores = float(self._state.environment.get("cpu_count") or width) if self._state is not None else width
         tree = np.asarray(self._run_tree) / max(cores, 1.0)
         if np.isfinite(tree).any():
-            self._tree_curve.setData(t, np.clip(tree, 0.0, 100.0), connect="finite")
+            self._tree_curve.setData(t, np.clip(tree, 0.0, 100.0), connect="finite", antialias=self._smooth())
             self._tree_curve.show()
         else:
             self._tree_curve.hide()
@@ -285,12 +285,18 @@ class CoreUsagePlot(ThemedPlot):
             self._resize_curves(cores)
         # dots mark the samples when they are few (a short run, or a sampler starved of the GIL)
         sparse = self._state is not None and len(t) < 40
+        smooth = self._smooth()
         for i, curve in enumerate(self._core_curves):
             curve.setData(t, values[:, i], symbol="o" if sparse else None, symbolSize=4,
-                          symbolPen=None, symbolBrush=theme.core_color(i))
+                          symbolPen=None, symbolBrush=theme.core_color(i), antialias=smooth)
         self._mean_curve.setData(t, values.mean(axis=1) if cores else np.zeros(len(t)),
                                  symbol="o" if sparse else None, symbolSize=7, symbolPen=None,
-                                 symbolBrush=theme.plot_colors(self._dark)["foreground"])
+                                 symbolBrush=theme.plot_colors(self._dark)["foreground"], antialias=smooth)
+
+    def _smooth(self) -> bool:
+        """Antialiased lines, except while a run is live: they cost a third of the chart's paint time
+        (2 ms instead of 6 at each of ten repaints a second), taken from the window during a flood."""
+        return self._state is None or self._state.finished
 
     def _resize_curves(self, cores: int) -> None:
         plot = self.getPlotItem()
