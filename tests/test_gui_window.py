@@ -59,14 +59,27 @@ def test_the_timeline_follows_now_in_steps_not_every_frame(qtbot, window):
     assert len(set(ranges)) < len(ranges) / 3, "the view moves in steps, not at every frame"
 
 
-def test_the_garbage_collector_does_not_walk_a_runs_records(qtbot, window):
+def test_the_garbage_collector_does_not_walk_a_runs_records_while_it_streams_in(qtbot, window):
     import gc
 
-    run_and_wait(qtbot, window, ExperimentSpec(workload="noop", executor="thread-pool", tasks=500))
-    records = {id(t) for t in window.controller.state.tasks}
-    assert len(records) == 500
-    walked = sum(1 for o in gc.get_objects() if id(o) in records)
-    assert walked == 0, "each collection during a flood of events walked every record so far"
+    from concgui.engine.live import NOT_STARTED
+
+    earlier: set[int] = set()  # records the window held at the previous tick
+    walked: list[int] = []
+
+    def on_update(state, _events) -> None:
+        if earlier and not walked:
+            walked.append(sum(1 for o in gc.get_objects() if id(o) in earlier))
+        earlier.update(id(t) for t in state.tasks if t is not NOT_STARTED)
+
+    window.controller.updated.connect(on_update)
+    run_and_wait(qtbot, window, ExperimentSpec(workload="sleep", executor="thread-pool", tasks=40, duration=0.02,
+                                               workers=4))
+    assert walked == [0], "each collection during a flood of events walked every record so far"
+    tasks = window.controller.state.tasks
+    assert all(t is not NOT_STARTED for t in tasks)
+    ids = {id(t) for t in tasks}
+    assert any(id(o) in ids for o in gc.get_objects()), "after the run the collector sees everything again"
 
 
 def test_run_streams_live_events_into_the_views_and_history(qtbot, window):

@@ -86,6 +86,7 @@ class RunController(QObject):
         if self._thread is not None:
             self._thread.join(timeout)
         self._timer.stop()
+        gc.unfreeze()
 
     # --- internals ---------------------------------------------------------------
     def _launch(self, spec: ExperimentSpec, baseline: RunResult | None) -> None:
@@ -125,10 +126,12 @@ class RunController(QObject):
         try:
             self._drain_some(started + TICK_BUDGET)
         finally:
-            # What the window holds now (task records, mostly) leaves the cycle collector's sight: the
-            # records form no cycles and die by reference counting, and each collection then walks only
-            # what arrived since the last tick. Walking 100,000 records paused the window 40-60 ms.
-            gc.freeze()
+            # While a run streams in, what the window holds (task records, mostly) leaves the cycle
+            # collector's sight: each collection then walks only what arrived since the last tick, not
+            # 100,000 records (40-60 ms pauses). The run's end gives everything back (_end_freeze): a
+            # cycle that became garbage meanwhile (a finished pool's pipes) is collected as before.
+            if self.is_running():
+                gc.freeze()
             now = time.perf_counter()
             self.last_drain = (now, now - started)
 
@@ -155,6 +158,7 @@ class RunController(QObject):
             return
         self._thread.join(1.0)  # at once, unless the run was finished without its executor (abandoned)
         self._thread = self._run = None
+        gc.unfreeze()
         kind, payload = outcome
         if kind == "failed":
             self._timer.stop()
