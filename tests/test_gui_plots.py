@@ -192,6 +192,25 @@ def test_timeline_settles_a_live_run_on_its_final_records(timeline, final_moves)
     assert timeline.task_bar_center(1) is not None
 
 
+def test_timeline_spans_the_runs_expected_end_once_its_pace_is_known_and_holds_still(timeline):
+    from concgui.engine.events import RunStarted, StartupFinished, TaskFinished
+
+    state = RunState()
+    timeline.set_state(state)
+    state.apply([RunStarted({"workload": "noop", "executor": "sequential", "tasks": 100}, {}, 100, 1),
+                 StartupFinished(0.0)])
+    ranges = []
+    for k in range(1, 61):  # one task every 10 ms: the run will end at 1.0 s
+        state.now = lambda k=k: 0.01 * k  # the run's clock, held still while the view redraws
+        state.apply([TaskFinished(TaskRecord(k - 1, "main thread", 1, 1, 0.0, 0.01 * (k - 1), 0.01 * k, 0.0, "ok"))])
+        timeline.refresh()
+        ranges.append(tuple(round(v, 6) for v in timeline.getViewBox().viewRange()[0]))
+    steady = ranges[2:]  # from 2 % done on, the pace says where the run ends
+    assert len(set(steady)) == 1, "the view kept moving while the run's end was known"
+    x0, x1 = steady[0]
+    assert x0 <= 0.0 and 1.0 < x1 < 1.5  # the whole run, with room to spare, from the start
+
+
 def test_timeline_refresh_is_free_when_nothing_moved(timeline, small_result):
     state = RunState.from_result(small_result)
     timeline.set_state(state)

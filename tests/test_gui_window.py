@@ -64,13 +64,14 @@ def test_the_garbage_collector_does_not_walk_a_runs_records_while_it_streams_in(
 
     from concgui.engine.live import NOT_STARTED
 
-    earlier: set[int] = set()  # records the window held at the previous tick
+    held: list = []  # records the window held at the previous tick (kept alive: their ids stay theirs)
     walked: list[int] = []
 
     def on_update(state, _events) -> None:
-        if earlier and not walked:
+        if held and not walked:
+            earlier = {id(t) for t in held}
             walked.append(sum(1 for o in gc.get_objects() if id(o) in earlier))
-        earlier.update(id(t) for t in state.tasks if t is not NOT_STARTED)
+        held.extend(t for t in state.tasks if t is not NOT_STARTED)
 
     window.controller.updated.connect(on_update)
     run_and_wait(qtbot, window, ExperimentSpec(workload="sleep", executor="thread-pool", tasks=40, duration=0.02,
