@@ -188,3 +188,37 @@ def test_a_consumer_that_raises_does_not_hang_the_run():
     assert not isinstance(result, BaseException), result
     assert result.status == "ok", "the consumer is cut off, never the measurement"
     assert [t.status for t in result.tasks] == ["ok"] * 3
+
+
+def test_a_run_keeps_its_records_out_of_the_collectors_sight_while_it_goes_and_gives_them_back():
+    import gc
+
+    assert gc.get_freeze_count() == 0
+    held: list = []  # records of earlier batches, kept alive so that their ids stay theirs
+    walked: list[int] = []
+
+    def consumer(events) -> None:  # runs on the pump, before this batch's freeze
+        if held and len(walked) < 3:
+            earlier = {id(r) for r in held}
+            walked.append(sum(1 for o in gc.get_objects() if id(o) in earlier))
+        held.extend(e.record for e in events if isinstance(e, TaskFinished))
+
+    result = run(ExperimentSpec(workload="sleep", executor="thread-pool", tasks=60, duration=0.01, workers=4,
+                                isolation="inline"), consumer)
+    assert walked and set(walked) == {0}, "collections during the run walked the records of earlier batches"
+    assert gc.get_freeze_count() == 0, "the run ended with the process's objects still frozen"
+    ids = {id(t) for t in result.tasks}
+    assert any(id(o) in ids for o in gc.get_objects())
+
+
+def test_a_run_leaves_a_host_that_freezes_objects_itself_alone():
+    import gc
+
+    gc.freeze()  # a host that froze what it holds (as a forking server does)
+    try:
+        frozen = gc.get_freeze_count()
+        run(ExperimentSpec(workload="noop", executor="thread-pool", tasks=2000, workers=2, isolation="inline"),
+            lambda events: None)
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()

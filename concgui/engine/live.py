@@ -13,12 +13,9 @@ from itertools import count
 from operator import attrgetter
 
 from .events import CpuSampled, Event, RunFinished, RunStarted, StartupFinished, TaskFinished, TaskStarted
-from .records import CANCELLED, ERROR, OK, RUNNING, WAITING, CpuSample, RunResult, TaskRecord
+from .records import CANCELLED, ERROR, NOT_STARTED, OK, RUNNING, WAITING, CpuSample, RunResult, TaskRecord
 
 STATES = (WAITING, RUNNING, OK, ERROR, CANCELLED)
-#: the record of every task that has not started: one shared object (never changed; its index is not the
-#: task's, use the position in ``RunState.tasks``), so announcing 100,000 tasks costs no 100,000 objects
-NOT_STARTED = TaskRecord(-1)
 _OPEN = frozenset((WAITING, RUNNING))  # a task in either state may still change; a final one never does
 _STATUS = attrgetter("status")
 
