@@ -208,7 +208,30 @@ def test_timeline_spans_the_runs_expected_end_once_its_pace_is_known_and_holds_s
     steady = ranges[2:]  # from 2 % done on, the pace says where the run ends
     assert len(set(steady)) == 1, "the view kept moving while the run's end was known"
     x0, x1 = steady[0]
-    assert x0 <= 0.0 and 1.0 < x1 < 1.5  # the whole run, with room to spare, from the start
+    assert x0 <= 0.0 and 1.0 < x1 < 2.0  # the whole run, with room to spare (less than as much again)
+
+
+def test_timeline_of_tasks_all_in_flight_shows_the_first_tasks_end_then_doubles(timeline):
+    from concgui.engine.events import RunStarted, StartupFinished, TaskFinished, TaskStarted
+
+    state = RunState()
+    timeline.set_state(state)
+    timeline.getViewBox().setXRange(0.0, 0.05)  # as a short run before left it
+    state.apply([RunStarted({"workload": "cpu", "executor": "threads", "tasks": 4, "duration": 1.0}, {}, 4, 4),
+                 StartupFinished(0.0), *(TaskStarted(i, f"thread {i + 1}", 1, 10 + i, 0.0) for i in range(4))])
+
+    def x_range_at(t: float, *events) -> tuple[float, float]:
+        state.now = lambda: t
+        state.apply(list(events))
+        timeline.refresh()
+        return timeline.getViewBox().viewRange()[0]
+
+    assert 1.0 <= x_range_at(0.1)[1] < 1.5  # no task can end before 1 s: shown at once, no steps to get there
+    assert x_range_at(0.9) == x_range_at(0.5) == x_range_at(0.2)
+    assert 2.0 < x_range_at(1.3)[1] < 3.0  # past it: the view doubles
+    # one of the four ends: the pace would say 4 × 1.4 s, but the others are in flight, not waiting
+    done = TaskRecord(0, "thread 1", 1, 10, 0.0, 0.0, 1.4, 1.0, "ok")
+    assert 2.0 < x_range_at(1.45, TaskFinished(done))[1] < 3.0
 
 
 def test_timeline_refresh_is_free_when_nothing_moved(timeline, small_result):

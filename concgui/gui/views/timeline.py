@@ -35,6 +35,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from ...engine.live import NOT_STARTED, STATES, RunState
 from ...engine.records import RunResult, TaskRecord
+from ...engine.spec import PARAMS
 from .. import theme
 from ..export import install_export_menu
 from .chart import ThemedPlot
@@ -49,7 +50,7 @@ LANE_PAD = (1.0 - LANE_FILL) / 2
 MAX_TRACKS = 256  # sub-rows per lane at most; beyond, overlapping tasks share rows
 CHUNK = 4096  # finished bars per frozen chunk during a live run
 FOLLOW_WINDOW = 60.0  # while following a run longer than this, show its last 60 s
-FOLLOW_STEP = 0.5  # while following, the view moves ahead of "now" by this share of what it shows
+FOLLOW_STEP = 1.0  # while following, the view moves ahead of "now" by this share of what it shows (≤ 15 s)
 FOLLOW_MARGIN = 0.25  # ... or, once the run's end can be told, spans it plus this share (its pace wavers early on)
 MANY_LANES = 16  # beyond this many rows the mouse also zooms and pans vertically
 QUEUE_POINTS = 4000  # the queue area is drawn with at most this many steps
@@ -957,9 +958,9 @@ class TimelineView(ThemedPlot):
         While a run goes, the view moves in steps instead of every frame: each move re-lays both
         linked charts' axes and items (and every few moves rebuilds the bars for the new zoom),
         which cost about a fifth of a core at 30 frames a second, taken from the very run being
-        measured.  Once the pace of finished tasks tells when the run will end, the view spans
-        that at once and then holds still: a flood of 100,000 tasks moved it about 20 times
-        before, each move a pause of 50 ms or more.
+        measured.  When it can tell how far the run will get (:meth:`_foreseen_end`), the view
+        spans that at once and then holds still; otherwise each step doubles it.  A flood of
+        100,000 tasks moved it about 20 times before, each move a pause of 50 ms or more.
         """
         if not self._follow or self._state is None or self._n == 0:
             return
@@ -972,23 +973,37 @@ class TimelineView(ThemedPlot):
             now = max(self._now, 1e-3)
             lo = max(0.0, now - FOLLOW_WINDOW)
             width = max(x1 - x0, 1e-9)
-            state = self._state
-            eta = state.eta() if state.done >= max(1, state.total // 50) else None  # 2 % done: a steady pace
-            expected = None if eta is None else now + eta
-            if expected is not None and expected - lo <= FOLLOW_WINDOW:  # the whole rest of the run fits
-                end = max(expected, now)
-                fits = x0 <= lo + 0.02 * width and end + 0.01 * width <= x1 <= lo + 2.0 * (end - lo) + 0.05
-                if not fits:  # grows by half at least, so a pace still settling moves it a few times at most
-                    grow = x1 - lo if end + 0.01 * width > x1 else 0.0
+            end = self._foreseen_end(now, lo)
+            if end is not None:
+                if not (x0 <= lo + 0.02 * width and end + 0.01 * width <= x1 <= lo + 2.0 * (end - lo) + 0.05):
+                    grow = x1 - lo if end + 0.01 * width > x1 else 0.0  # by half at least: a pace still
+                    # settling moves the view a few times at most
                     vb.setXRange(lo, lo + max((1.0 + FOLLOW_MARGIN) * (end - lo), 1.5 * grow), padding=0.01)
-            else:
-                in_step = x0 <= lo + 0.02 * width and now + 0.01 * width <= x1 <= now + FOLLOW_STEP * 1.5 * width
-                if not in_step:
-                    ahead = FOLLOW_STEP * (now - lo) if now - lo > 0.05 else 0.05
-                    vb.setXRange(lo, now + ahead, padding=0.01)
+            elif not (x0 <= lo + 0.02 * width and now + 0.01 * width <= x1 <= now + FOLLOW_STEP * 1.5 * width):
+                ahead = min(FOLLOW_STEP * (now - lo), FOLLOW_WINDOW / 4) if now - lo > 0.05 else 0.05
+                vb.setXRange(lo, now + ahead, padding=0.01)
         top, bottom = self._y_extent()
         if not np.allclose(sorted((y0, y1)), sorted((top, bottom)), rtol=1e-6, atol=1e-6):
             vb.setYRange(top, bottom, padding=0.0)
+
+    def _foreseen_end(self, now: float, lo: float) -> float | None:
+        """How far a live run will get: its end, once the pace of finished tasks tells it (within the
+        view's minute); else its first tasks' end, for workloads whose tasks last a set time; else None.
+
+        The pace counts from 2 % of the tasks done, and only while some still wait: tasks all in flight
+        at once (threads taking turns on the GIL) end when they end, not at a pace.
+        """
+        state = self._state
+        if state.done >= max(1, state.total // 50) and self.waiting_now() > 0:
+            eta = state.eta()
+            if eta is not None and now + eta - lo <= FOLLOW_WINDOW:
+                return now + eta
+        duration = state.spec.get("duration")
+        if state.spec.get("workload") in PARAMS["duration"].workloads and duration:
+            first = self._work_start + float(duration) * (1.0 - float(state.spec.get("jitter") or 0.0))
+            if now < first:
+                return first
+        return None
 
     def _on_manual_range(self, *_: Any) -> None:
         self.set_follow(False)
