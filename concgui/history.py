@@ -21,6 +21,7 @@ import os
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -80,8 +81,12 @@ CREATE TABLE cpu_samples (
 
 _TASK_INSERT = (
     'INSERT OR REPLACE INTO tasks (run_id, idx, worker, pid, thread_id, submitted, start, "end", '
-    "cpu_seconds, status, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "cpu_seconds, status, error) VALUES "
 )
+_TASK_VALUES = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+#: task rows per INSERT statement: half the time of one row per statement, and the sqlite3 module lets go
+#: of the GIL once per statement, so a window drawing meanwhile is interrupted 50 times less often
+ROWS_PER_INSERT = 50
 _TASK_SELECT = (
     'SELECT idx, worker, pid, thread_id, submitted, start, "end", cpu_seconds, status, error '
     "FROM tasks WHERE run_id = ? ORDER BY idx"
@@ -112,6 +117,17 @@ def _to_int64(value: int) -> int:
 
 def _from_int64(value: int) -> int:
     return value + (1 << 64) if value < 0 else value
+
+
+def _insert_tasks(conn: sqlite3.Connection, rows: list[tuple]) -> None:
+    """Insert (or replace) task rows, ``ROWS_PER_INSERT`` to a statement."""
+    full = len(rows) - len(rows) % ROWS_PER_INSERT
+    if full:
+        conn.executemany(_TASK_INSERT + ", ".join([_TASK_VALUES] * ROWS_PER_INSERT),
+                         [list(chain.from_iterable(rows[k:k + ROWS_PER_INSERT]))
+                          for k in range(0, full, ROWS_PER_INSERT)])
+    if full < len(rows):
+        conn.executemany(_TASK_INSERT + _TASK_VALUES, rows[full:])
 
 
 def _task_row(run_id: int, t: TaskRecord) -> tuple:
@@ -263,7 +279,7 @@ class HistoryStore:
         """Append (or update) finished tasks of an open run, in one transaction."""
         rows = [_task_row(run_id, t) for t in records]
         with self._transaction() as c:
-            c.executemany(_TASK_INSERT, rows)
+            _insert_tasks(c, rows)
         written = self._written.get(run_id)
         if written is not None:
             for row in rows:
@@ -278,7 +294,7 @@ class HistoryStore:
         with self._transaction() as c:
             if c.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone() is None:
                 raise KeyError(f"run {run_id} is not in the history")
-            c.executemany(_TASK_INSERT, changed)
+            _insert_tasks(c, changed)
             stored = c.execute("SELECT COUNT(*) FROM tasks WHERE run_id = ?", (run_id,)).fetchone()[0]
             if stored != len(rows):  # rows written earlier that the result does not have
                 keep = {r[1] for r in rows}

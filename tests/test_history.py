@@ -49,7 +49,7 @@ def test_default_path_is_in_the_data_dir(data_dir):
 
 
 def test_save_load_round_trip_is_exact(store):
-    result = fake_result(500)
+    result = fake_result(503)  # rows go 50 to a statement: ten full ones, then three alone
     result.tasks[7].thread_id = 2**64 - 5  # unsigned 64-bit ids (macOS) survive signed SQLite integers
     run_id = store.save(result)
     assert store.load(run_id).to_dict() == result.to_dict()
