@@ -80,6 +80,33 @@ def cpu_contrast(repeats: int) -> None:
             report(f"cpu_{key}_concurrency", conc, "tasks", f">= {goal}", conc >= goal)
 
 
+def _loop_cpu_seconds(n: int) -> float:
+    t = time.thread_time()
+    x = 0
+    for i in range(n):
+        x += i
+    return time.thread_time() - t
+
+
+def core_contention(repeats: int) -> None:
+    """How much slower the same pure-Python loop runs when both cores compute at once (no ConcGUI code).
+
+    A process pool's speedup on this machine is bounded by cores / this factor: two vCPUs that share a
+    physical core, or a busy host, make each process's work cost more CPU time when the other works too.
+    """
+    import multiprocessing
+
+    alone, paired = [], []
+    with multiprocessing.get_context("spawn").Pool(2) as pool:
+        for _ in range(max(repeats, 5)):
+            alone.append(pool.apply(_loop_cpu_seconds, (6_000_000,)))
+            paired.extend(pool.map(_loop_cpu_seconds, [6_000_000] * 2, chunksize=1))
+    factor = statistics.median(paired) / statistics.median(alone)
+    report("paired_cores_cpu_inflation", factor, "x", "", None, ceiling_speedup_2_cores=round(2 / factor, 2),
+           note="CPU time of one pure-Python loop with both cores busy over alone; the process-pool figures "
+                "above cannot exceed 2 / this")
+
+
 def hash_threads(repeats: int) -> None:
     """hashlib releases the GIL: threads run it in parallel."""
     seq, pool = [], []
@@ -231,6 +258,7 @@ def main() -> int:
     if "engine" in sections:
         seed_table()
         cpu_contrast(repeats)
+        core_contention(repeats)
         hash_threads(repeats)
         noop_overhead(n, repeats)
         memory_100k(n)
