@@ -153,6 +153,7 @@ class MainWindow(QMainWindow):
         self._history_token: int | None = None  # the running run, once its row is queued for writing
         self._tokens = 0
         self._unsaved: list[TaskRecord] = []
+        self._history_stale = False  # a run was saved while another went: list it once that one ends
         self._last_flush = 0.0
 
         self._build_views()
@@ -502,8 +503,12 @@ class MainWindow(QMainWindow):
         self.writer.finish(token, result)
 
     def _on_history_written(self, quiet: bool = False) -> None:
-        """Take the writer's reports: refresh the list, or keep a run it could not write and say so."""
-        refresh = False
+        """Take the writer's reports: refresh the list, or keep a run it could not write and say so.
+
+        The list is read again only between runs: reading and laying it out took 30 ms, a pause in the
+        middle of the next run's flood of events.
+        """
+        refresh = self._history_stale
         while self.writer.outcomes:
             kind, token, detail = self.writer.outcomes.popleft()
             if kind == "saved":
@@ -523,7 +528,8 @@ class MainWindow(QMainWindow):
                             offer_save=result)
             elif not quiet:
                 self.statusBar().showMessage(f"Could not write to the history: {detail}")
-        if refresh:
+        self._history_stale = refresh and self.controller.is_running()
+        if refresh and not self._history_stale:
             try:
                 self.history.refresh()
             except Exception as exc:  # noqa: BLE001 - a history that cannot be read must not stop the window

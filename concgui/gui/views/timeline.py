@@ -51,6 +51,7 @@ MAX_TRACKS = 256  # sub-rows per lane at most; beyond, overlapping tasks share r
 CHUNK = 4096  # finished bars per frozen chunk during a live run
 FOLLOW_WINDOW = 60.0  # while following a run longer than this, show its last 60 s
 FOLLOW_STEP = 1.0  # while following, the view moves ahead of "now" by this share of what it shows (≤ 15 s)
+FOLLOW_MIN_SPAN = 1.0  # seconds a live view shows at least: a run's first second takes no steps
 FOLLOW_MARGIN = 0.25  # ... or, once the run's end can be told, spans it plus this share (its pace wavers early on)
 MANY_LANES = 16  # beyond this many rows the mouse also zooms and pans vertically
 QUEUE_POINTS = 4000  # the queue area is drawn with at most this many steps
@@ -975,13 +976,15 @@ class TimelineView(ThemedPlot):
             width = max(x1 - x0, 1e-9)
             end = self._foreseen_end(now, lo)
             if end is not None:
-                if not (x0 <= lo + 0.02 * width and end + 0.01 * width <= x1 <= lo + 2.0 * (end - lo) + 0.05):
+                span = max(3.0 * (end - lo), FOLLOW_MIN_SPAN) + 0.05  # the most the view may show
+                if not (x0 <= lo + 0.02 * width and end + 0.01 * width <= x1 <= lo + span):
                     grow = x1 - lo if end + 0.01 * width > x1 else 0.0  # by half at least: a pace still
                     # settling moves the view a few times at most
-                    vb.setXRange(lo, lo + max((1.0 + FOLLOW_MARGIN) * (end - lo), 1.5 * grow), padding=0.01)
+                    vb.setXRange(lo, lo + max((1.0 + FOLLOW_MARGIN) * (end - lo), 1.5 * grow, FOLLOW_MIN_SPAN),
+                                 padding=0.01)
             elif not (x0 <= lo + 0.02 * width and now + 0.01 * width <= x1 <= now + FOLLOW_STEP * 1.5 * width):
-                ahead = min(FOLLOW_STEP * (now - lo), FOLLOW_WINDOW / 4) if now - lo > 0.05 else 0.05
-                vb.setXRange(lo, now + ahead, padding=0.01)
+                ahead = min(FOLLOW_STEP * (now - lo), FOLLOW_WINDOW / 4)
+                vb.setXRange(lo, max(now + ahead, lo + FOLLOW_MIN_SPAN), padding=0.01)
         top, bottom = self._y_extent()
         if not np.allclose(sorted((y0, y1)), sorted((top, bottom)), rtol=1e-6, atol=1e-6):
             vb.setYRange(top, bottom, padding=0.0)
