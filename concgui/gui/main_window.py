@@ -7,7 +7,6 @@ goes.  Every finished run lands in the history database.
 
 from __future__ import annotations
 
-import gc
 import json
 import logging
 import platform
@@ -172,11 +171,6 @@ class MainWindow(QMainWindow):
         self._update_buttons()
         if self.store.notice:
             QTimer.singleShot(0, lambda: self.show_problem("History", self.store.notice))
-        # What exists now lives as long as the app (modules, Qt, the views): keep it out of the garbage
-        # collector's full passes, which otherwise walk every object while 20,000 task records arrive
-        # (60-240 ms pauses mid-run). Only this once: objects frozen later would include the garbage of
-        # past runs (process pools hold pipes), which then could never be collected.
-        gc.freeze()
         interrupted = self.store.unfinished()
         if interrupted:
             self.statusBar().showMessage(

@@ -128,7 +128,7 @@ class RunController(QObject):
         finally:
             # While a run streams in, what the window holds (task records, mostly) leaves the cycle
             # collector's sight: each collection then walks only what arrived since the last tick, not
-            # 100,000 records (40-60 ms pauses). The run's end gives everything back (_end_freeze): a
+            # 100,000 records (40-60 ms pauses). The run's end gives everything back (gc.unfreeze): a
             # cycle that became garbage meanwhile (a finished pool's pipes) is collected as before.
             if self.is_running():
                 gc.freeze()
