@@ -104,6 +104,19 @@ def test_engine_runs_with_qt_unimportable(tmp_path, child_env):
     assert out["sleep"]["status"] == "ok"
 
 
+def test_no_engine_module_imports_qt_anywhere_in_its_code():
+    """Not at module level, and not inside a function either: the Qt half of an executor is in the Qt layer."""
+    import ast
+
+    found = []
+    for path in Path(engine.__file__).parent.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            found += [f"{path.name}:{node.lineno} {n}" for n in names if n.partition(".")[0] in QT_NAMES]
+    assert found == []
+
+
 def test_engine_runs_without_psutil_and_has_no_core_samples(tmp_path, child_env):
     out = run_blocked(tmp_path, child_env, ("psutil",))
     assert "psutil" not in out["at_end"]

@@ -1,0 +1,43 @@
+"""The QtCore half of the engine's ``qt-thread-pool`` executor: tasks as QRunnables on a QThreadPool.
+
+It lives in the Qt layer so that the engine package holds no Qt code at all; the engine imports
+it only when that executor runs (QtCore only, no widgets, so it works in the engine process too).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QRunnable, QThreadPool
+
+from ..engine.executors.base import STOP_GRACE
+from ..engine.worker import execute
+
+
+class _Task(QRunnable):
+    def __init__(self, ctx, index: int, size: float) -> None:
+        super().__init__()
+        self.args = (ctx, index, size)
+
+    def run(self) -> None:
+        execute(*self.args)
+
+
+def run_on_qthreadpool(ctl) -> None:
+    """Run every task of ``ctl`` on a QThreadPool of ``ctl.workers`` threads."""
+    ctx = ctl.worker_context()
+    pool = QThreadPool()
+    pool.setMaxThreadCount(ctl.workers)
+    ctl.startup_done()
+    try:
+        for i, size in enumerate(ctl.sizes):
+            if i % 1024 == 0 and ctl.cancel.is_set():
+                break
+            ctl.mark_submitted(i)
+            pool.start(_Task(ctx, i, size))
+        ctl.wait()
+    finally:
+        pool.clear()  # drops queued runnables at once
+        if not pool.waitForDone(-1 if ctl.all_done.is_set() else int(STOP_GRACE * 1000)):
+            _abandoned.append(pool)  # its destructor would wait for a stuck task forever
+
+
+_abandoned: list = []  # pools whose tasks would not stop: kept, so deleting them does not block
