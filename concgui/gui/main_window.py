@@ -411,24 +411,22 @@ class MainWindow(QMainWindow):
         if not valid:
             self.statusBar().showMessage(f"Cannot run: {self.form.error()}")
 
-    def run_clicked(self) -> None:
-        if self.controller.is_running():
-            return
+    def _form_spec(self, action: str) -> ExperimentSpec | None:
+        """The form's experiment, or None after saying in the status bar why ``action`` cannot start."""
         try:
-            spec = self.form.spec()
+            return self.form.spec()
         except SpecError as exc:
-            self.statusBar().showMessage(f"Cannot run: {exc}")
+            self.statusBar().showMessage(f"Cannot {action}: {exc}")
+            return None
+
+    def run_clicked(self) -> None:
+        if self.controller.is_running() or (spec := self._form_spec("run")) is None:
             return
         baseline = None if spec.executor == "sequential" else self._baselines.get(_baseline_key(spec.to_dict()))
         self.controller.start(spec, baseline)
 
     def compare_clicked(self) -> None:
-        if self.controller.is_running():
-            return
-        try:
-            spec = self.form.spec()
-        except SpecError as exc:
-            self.statusBar().showMessage(f"Cannot compare: {exc}")
+        if self.controller.is_running() or (spec := self._form_spec("compare")) is None:
             return
         names = [n for n, box in self.compare_checks.items() if box.isChecked() and box.isEnabled()]
         if not names:
@@ -701,10 +699,7 @@ class MainWindow(QMainWindow):
         """Ask for executors, max workers and repeats, then start the scaling study."""
         if self.controller.is_running() or self.sweeper.is_running():
             return
-        try:
-            spec = self.form.spec()
-        except SpecError as exc:
-            self.statusBar().showMessage(f"Cannot start a scaling study: {exc}")
+        if (spec := self._form_spec("start a scaling study")) is None:
             return
         dialog = SweepDialog(spec, self)
         if dialog.exec():
