@@ -65,7 +65,6 @@ from .views.scaling import ScalingView, SweepDialog
 from .views.summary import SummaryPanel
 from .views.timeline import TimelineView
 
-VIEW_REFRESH_MS = 33
 HISTORY_FLUSH_SECONDS = 0.25  # a killed app loses at most this much of a run's finished tasks
 #: seconds the window's own history connection waits for another writer: it must never freeze the window
 GUI_BUSY_TIMEOUT = 0.25
@@ -141,8 +140,6 @@ class MainWindow(QMainWindow):
         self.problem_box: QMessageBox | None = None  # the last problem shown (never modal)
         self._finishing: dict[int, RunResult] = {}  # token -> run queued for the history, not yet written
         self._run_started_at = 0.0
-        self._tick = 0  # view refreshes while a run goes (see _refresh_views)
-        self._last_refresh_cost = 0.0  # seconds the last refresh of both charts took
         self.controller = RunController(self)
         self.result: RunResult | None = None  # the run shown in the views
         self.compare_results: list[RunResult] = []
@@ -161,9 +158,6 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         self._connect()
         self._restore_settings()
-        self._view_timer = QTimer(self)
-        self._view_timer.setInterval(VIEW_REFRESH_MS)
-        self._view_timer.timeout.connect(self._refresh_views)
         self._writer_timer = QTimer(self)
         self._writer_timer.setInterval(100)
         self._writer_timer.timeout.connect(self._on_history_written)
@@ -351,6 +345,7 @@ class MainWindow(QMainWindow):
         c = self.controller
         c.run_started.connect(self._on_run_started)
         c.updated.connect(self._on_updated)
+        c.frame_step.connect(self._on_frame_step)
         c.run_finished.connect(self._on_run_finished)
         c.run_failed.connect(self._on_run_failed)
         c.sequence_finished.connect(self._on_sequence_finished)
@@ -464,7 +459,6 @@ class MainWindow(QMainWindow):
         self.progress.setRange(0, max(1, spec.tasks if spec else 1))
         self.progress.setValue(0)
         self.eta_label.clear()
-        self._view_timer.start()
         self._update_buttons()
 
     def _on_updated(self, state: RunState, events: list) -> None:
@@ -527,36 +521,28 @@ class MainWindow(QMainWindow):
             except Exception as exc:  # noqa: BLE001 - a history that cannot be read must not stop the window
                 self.statusBar().showMessage(f"Could not read the history: {exc}")
 
-    def _refresh_views(self) -> None:
-        """Redraw the live views, keeping each turn of the event loop short so the window answers.
-
-        While a run goes: no redraw right after a long drain of events (the next tick does it), and
-        while a flood of events is applied or redraws are slow, one chart per tick (each repaint is
-        a slice of the loop's time; a drain and two repaints in one turn were the longest pauses).
-        """
-        running = self.controller.is_running()
-        if running:
-            ended, took = self.controller.last_drain
-            if took > 0.008 and time.perf_counter() - ended < 0.005:
-                return
-        state = self.controller.state
-        began = time.perf_counter()
-        if running and (self.controller.backlog() > 0 or self._last_refresh_cost > 0.015):
-            self._tick += 1
-            (self.timeline if self._tick % 2 else self.cores).refresh()
-            self._last_refresh_cost = 2 * (time.perf_counter() - began)
-        else:
+    def _on_frame_step(self, step: int) -> None:
+        """While a run goes, the charts take turns: each redraw is its own short turn of the event loop."""
+        if step == 1:
             self.timeline.refresh()
+        else:
             self.cores.refresh()
-            self._last_refresh_cost = time.perf_counter() - began
+            self._refresh_progress()
+            self._flush_history()
+
+    def _refresh_views(self) -> None:
+        """Bring every view up to date at once (a run's end)."""
+        self.timeline.refresh()
+        self.cores.refresh()
+        self._refresh_progress()
+
+    def _refresh_progress(self) -> None:
+        state = self.controller.state
         if state is not None and state.total:
             self.progress.setRange(0, state.total)
             self.progress.setValue(state.done)
             eta = state.eta()
             self.eta_label.setText("" if eta is None else f"about {eta:.1f} s left")
-        self._flush_history()
-        if not self.controller.is_running():
-            self._view_timer.stop()
 
     def _on_run_finished(self, result: RunResult) -> None:
         self.result = result
@@ -943,7 +929,6 @@ class MainWindow(QMainWindow):
         """Stop a running experiment (bounded), save settings, release the database."""
         self._closing = True
         self.sweeper.stop()
-        self._view_timer.stop()
         self.controller.shutdown()
         self.cores.stop()
         self.form.shutdown()

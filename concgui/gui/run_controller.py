@@ -1,10 +1,13 @@
 """Runs experiments off the UI thread and hands their events to the window.
 
 The engine calls back from its own threads (the pump, or the reader of the
-engine process); those callbacks only append to a deque.  A 33 ms QTimer on
-the GUI thread drains it into the :class:`RunState` and emits one signal per
-tick, so views redraw at most 30 times a second and no Qt object is ever
-touched from a worker thread.
+engine process); those callbacks only append to a deque, and no Qt object is
+ever touched from a worker thread.  On the GUI thread a frame clock paces the
+live run: every 33 ms it drains the deque into the :class:`RunState` and emits
+``updated``; 11 and 22 ms later it emits ``frame_step`` 1 and 2, when the
+window redraws one chart each.  Every piece is then a short turn of the event
+loop with a repaint of its own, and the window answers in between (a drain, two
+charts and their repaints in one turn were the longest pauses of a flood).
 """
 
 from __future__ import annotations
@@ -14,12 +17,13 @@ import threading
 import time
 from collections import deque
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from ..engine import ExperimentSpec, RunFinished, RunResult, SpecError, start
 from ..engine.live import RunState
 
-REFRESH_MS = 33
+REFRESH_MS = 33  # a frame: views redraw at most this often
+FRAME_STEPS = 3  # ... in this many turns of the event loop, REFRESH_MS / FRAME_STEPS apart
 #: seconds of event handling per tick: a flood of events (20,000 tasks cancelled at once) is spread
 #: over several ticks, so the window keeps answering; what is left waits for the next tick
 TICK_BUDGET = 0.010
@@ -30,6 +34,7 @@ class RunController(QObject):
 
     run_started = Signal(object)  # RunState of the new run
     updated = Signal(object, object)  # RunState, the list of events drained this tick (object: no conversion)
+    frame_step = Signal(int)  # 1 .. FRAME_STEPS - 1: the views' turns to redraw, between two drains
     run_finished = Signal(object)  # RunResult
     run_failed = Signal(str)  # message
     sequence_finished = Signal(list)  # list[RunResult] of a comparison
@@ -43,12 +48,11 @@ class RunController(QObject):
         self._pending: list[ExperimentSpec] = []
         self._sequence: list[RunResult] | None = None
         self._baseline: RunResult | None = None
-        #: (perf_counter at its end, seconds it took) of the last drain: views skip a refresh right after a
-        #: long one, so one turn of the event loop never does both (the window answers in between)
-        self.last_drain = (0.0, 0.0)
+        self._step = 0
         self._timer = QTimer(self)
-        self._timer.setInterval(REFRESH_MS)
-        self._timer.timeout.connect(self._drain)
+        self._timer.setTimerType(Qt.TimerType.PreciseTimer)  # a coarse timer may fire the steps together
+        self._timer.setInterval(REFRESH_MS // FRAME_STEPS)
+        self._timer.timeout.connect(self._on_frame_step)
 
     # --- commands ----------------------------------------------------------------
     def is_running(self) -> bool:
@@ -118,13 +122,21 @@ class RunController(QObject):
 
         self._thread = threading.Thread(target=work, name="concgui-gui-run", daemon=True)
         self._thread.start()
+        self._step = 0
         self._timer.start()
+        gc.freeze()  # what the last run left (100,000 records, say) is not walked again at this one's start
         self.run_started.emit(self.state)
 
+    def _on_frame_step(self) -> None:
+        step, self._step = self._step, (self._step + 1) % FRAME_STEPS
+        if step:
+            self.frame_step.emit(step)
+        else:
+            self._drain()
+
     def _drain(self) -> None:
-        started = time.perf_counter()
         try:
-            self._drain_some(started + TICK_BUDGET)
+            self._drain_some(time.perf_counter() + TICK_BUDGET)
         finally:
             # While a run streams in, what the window holds (task records, mostly) leaves the cycle
             # collector's sight: each collection then walks only what arrived since the last tick, not
@@ -132,8 +144,6 @@ class RunController(QObject):
             # cycle that became garbage meanwhile (a finished pool's pipes) is collected as before.
             if self.is_running():
                 gc.freeze()
-            now = time.perf_counter()
-            self.last_drain = (now, now - started)
 
     def _drain_some(self, deadline: float) -> None:
         batch: list = []

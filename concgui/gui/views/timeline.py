@@ -484,7 +484,12 @@ class TimelineView(ThemedPlot):
         self._log_pos = len(state.changed)
         self._was_finished = state.finished
         self._sync_lanes()
-        if n:  # C-level passes over the records (attrgetter), no Python loop
+        # a live run's records are those its log names, the rest not started: draw them from the log
+        replay = state.logged_from_start and not state.finished
+        if replay:
+            self._log_pos = 0
+            self._max_time = 0.0
+        elif n:  # C-level passes over the records (attrgetter), no Python loop
             # tasks not started yet share one record (RunState's NOT_STARTED): their rows stay as reset
             seen = np.flatnonzero(np.fromiter(map(id, tasks), dtype=np.int64, count=n) != id(NOT_STARTED))
             recs = tasks if seen.size == n else [tasks[i] for i in seen.tolist()]
@@ -509,6 +514,8 @@ class TimelineView(ThemedPlot):
         self._update_startup()
         self._update_legend()
         self._placeholder.setVisible(False)
+        if replay:
+            self._incremental_sync()
 
     def _rebuild_lane_tracks(self, ends: np.ndarray) -> None:
         """Per-lane live bookkeeping matching the tracks just assigned."""
@@ -557,8 +564,13 @@ class TimelineView(ThemedPlot):
             self._work_start = float(state.work_start or 0.0)
             self._update_startup()
         log = state.changed
-        changed = np.unique(np.array(log[self._log_pos:], dtype=np.int64))
+        changed = np.array(log[self._log_pos:], dtype=np.int64)
         self._log_pos = len(log)
+        # each task once, in order; not np.unique: its first call imports numpy.ma (20-30 ms, mid-run)
+        if changed.size:
+            marks = np.zeros(self._n, dtype=bool)
+            marks[changed] = True
+            changed = np.flatnonzero(marks)
         if changed.size == 0:
             if lanes_changed:
                 self._update_axes()
@@ -788,7 +800,8 @@ class TimelineView(ThemedPlot):
         if not show:
             return
         if levels.size > QUEUE_POINTS:  # a monotone staircase: keep evenly spaced steps
-            keep = np.unique(np.linspace(0, levels.size - 1, QUEUE_POINTS).astype(int))
+            keep = np.linspace(0, levels.size - 1, QUEUE_POINTS).astype(int)
+            keep = keep[np.diff(keep, prepend=-1) > 0]  # not np.unique: see _incremental_sync
             levels = levels[keep]
             edges = np.concatenate((edges[keep], edges[-1:]))
         self._queue_levels, self._queue_edges = levels, edges
