@@ -235,6 +235,29 @@ def test_the_engine_protocol_streams_json_lines(child_env, cmd):
     assert events[-1]["result"]["status"] == "ok"
 
 
+def test_a_flood_of_finished_tasks_travels_in_short_lines_with_the_run_finished_alone_last(child_env):
+    from concgui.engine.isolation import ROWS_PER_LINE
+
+    n = 5 * ROWS_PER_LINE
+    spec = ExperimentSpec(executor="thread-pool", workload="noop", tasks=n).to_dict()
+    proc = _engine(child_env, "concgui.engine")
+    proc.stdin.write(json.dumps(spec).encode() + b"\n")
+    proc.stdin.flush()
+    lines = []
+    for line in proc.stdout:
+        lines.append(json.loads(line))
+        if any(e["type"] == "run_finished" for e in lines[-1]["events"]):
+            break
+    proc.stdin.close()
+    assert proc.wait(10) == 0
+    proc.stdout.close()
+    assert all(len(m.get("finished", ())) <= ROWS_PER_LINE for m in lines)  # a window's reader parses each
+    assert [e["type"] for e in lines[-1]["events"]] == ["run_finished"] and not lines[-1].get("finished")
+    rows = [row for m in lines for row in m.get("finished", ())]
+    assert sorted(row[0] for row in rows) == list(range(n))  # every task once
+    assert all(m["events"] or m["finished"] for m in lines), "no empty lines"
+
+
 @pytest.mark.parametrize("how", ["cancel line", "stdin closed"])
 def test_the_engine_stops_on_cancel_or_when_its_parent_goes_away(child_env, how):
     spec = ExperimentSpec(executor="process-pool", workers=2, start_method="fork", workload="sleep", tasks=4,

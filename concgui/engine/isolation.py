@@ -24,6 +24,7 @@ import sys
 import threading
 import time
 from collections import deque
+from collections.abc import Iterator
 from pathlib import Path
 
 from .events import Event, EventSink, RunFinished, TaskFinished, event_from_json, event_to_json
@@ -38,6 +39,7 @@ CANCEL_GRACE = 2.0
 #: seconds the reader pauses after each line of events: the engine sends a line per 25 ms normally, but
 #: 20,000 tasks settled at once come as 40 lines in a burst
 READ_PAUSE = 0.001
+ROWS_PER_LINE = 500  # finished tasks per line of the stream (35 KB: a millisecond to parse)
 #: seconds past a run's timeout after which the parent kills an engine that has not ended by itself
 #: (the engine ends the run at its timeout; this only guards against an engine that is stuck)
 TIMEOUT_SLACK = 15.0
@@ -217,15 +219,15 @@ def serve(stdin=None) -> int:
         os.close(devnull)
     write_lock = threading.Lock()
 
-    def send(obj: dict) -> None:
+    def send(*objs: dict) -> None:
         with write_lock:
-            out.write(json.dumps(obj, separators=(",", ":")) + "\n")
+            out.writelines(json.dumps(obj, separators=(",", ":")) + "\n" for obj in objs)
             out.flush()
 
     try:
         line = stdin.readline()
         spec = ExperimentSpec.from_dict(json.loads(line))
-        run = Run(spec, lambda events: send(_encode_batch(events)))
+        run = Run(spec, lambda events: send(*_encode_lines(events)))
         run.fork_safe_consumer = True  # send() writes to a file of its own, never to sys.stdout
         threading.Thread(target=_watch_stdin, args=(stdin, run), daemon=True, name="concgui-stdin").start()
         if own_process:
@@ -251,17 +253,24 @@ def serve(stdin=None) -> int:
         out.flush()
 
 
-def _encode_batch(events: list[Event]) -> dict:
-    """One line of the stream: finished tasks as rows, after the other events of their batch.
+def _encode_lines(events: list[Event]) -> Iterator[dict]:
+    """The lines of the stream for one batch: its other events, then its finished tasks as rows.
 
-    A batch that ends the run (``RunFinished``) keeps every event in order; the run travels without
-    its task records, which came one by one already.
+    At most ``ROWS_PER_LINE`` rows to a line: the reader parses a line holding the GIL, and a batch of
+    10,000 tasks (a starved pump's) as one 900 KB line kept a window in that process waiting 30 ms.
+    ``RunFinished`` goes last, on a line of its own, without its task records: they came one by one.
     """
-    if any(type(e) is RunFinished for e in events):
-        return {"events": [{"type": "run_finished", "result": e.result.to_dict(tasks=False)}
-                           if type(e) is RunFinished else event_to_json(e) for e in events]}
-    return {"events": [event_to_json(e) for e in events if type(e) is not TaskFinished],
-            "finished": [e.record.to_row() for e in events if type(e) is TaskFinished]}
+    end = next((k for k, e in enumerate(events) if type(e) is RunFinished), len(events))
+    body = events[:end]
+    others = [event_to_json(e) for e in body if type(e) is not TaskFinished]
+    rows = [e.record.to_row() for e in body if type(e) is TaskFinished]
+    if others or rows:
+        yield {"events": others, "finished": rows[:ROWS_PER_LINE]}
+    for k in range(ROWS_PER_LINE, len(rows), ROWS_PER_LINE):
+        yield {"events": [], "finished": rows[k:k + ROWS_PER_LINE]}
+    if end < len(events):
+        yield {"events": [{"type": "run_finished", "result": events[end].result.to_dict(tasks=False)}]
+               + [event_to_json(e) for e in events[end + 1:]]}
 
 
 def _exit_if_abandoned(run: Run, out, write_lock: threading.Lock) -> None:

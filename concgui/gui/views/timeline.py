@@ -76,6 +76,11 @@ class _Bars(pg.BarGraphItem):
         path.addRect(self.boundingRect())
         return path
 
+    def pixelPadding(self) -> float:
+        """None: the bars have no outline. The stock half pixel made every boundingRect() (16 per
+        repaint) work out the pixel size from the view's transform: a third of a repaint's time."""
+        return 0.0
+
     n_tasks = 0  # tasks drawn (touching bars are merged, so rectangles may be fewer)
 
     def count(self) -> int:
