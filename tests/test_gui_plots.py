@@ -234,6 +234,31 @@ def test_timeline_of_tasks_all_in_flight_shows_the_first_tasks_end_then_doubles(
     assert 2.0 < x_range_at(1.45, TaskFinished(done))[1] < 3.0
 
 
+def test_a_live_queue_follows_now_while_small_and_a_floods_is_laid_out_five_times_a_second(timeline,
+                                                                                             monkeypatch):
+    from concgui.engine.events import RunStarted, StartupFinished, TaskStarted
+    from concgui.gui.views import timeline as tl
+
+    clock = [100.0]
+    monkeypatch.setattr(tl.time, "monotonic", lambda: clock[0])
+
+    def queue_end_after(state, t: float, dt: float) -> float:
+        state.now = lambda: t
+        clock[0] += dt
+        timeline.refresh()
+        return float(timeline._queue_edges[-1])  # where the queue's last step ends
+
+    for n, follows in ((20, True), (2 * tl.QUEUE_LIVE_STEPS, False)):
+        state = RunState()
+        timeline.set_state(state)
+        state.apply([RunStarted({"workload": "sleep", "executor": "thread-pool", "tasks": n}, {}, n, 1),
+                     StartupFinished(0.0), *(TaskStarted(i, "thread 1", 1, 1, 0.001 * i) for i in range(n // 2))])
+        queue_end_after(state, 1.0, tl.QUEUE_EVERY)  # laid out whole
+        end = queue_end_after(state, 1.1, 0.03)  # the next frame
+        assert (end == 1.1) is follows
+        assert queue_end_after(state, 1.2, tl.QUEUE_EVERY) == 1.2  # laid out whole again
+
+
 def test_timeline_refresh_is_free_when_nothing_moved(timeline, small_result):
     state = RunState.from_result(small_result)
     timeline.set_state(state)

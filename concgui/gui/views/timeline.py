@@ -55,6 +55,10 @@ FOLLOW_MIN_SPAN = 1.0  # seconds a live view shows at least: a run's first secon
 FOLLOW_MARGIN = 0.25  # ... or, once the run's end can be told, spans it plus this share (its pace wavers early on)
 MANY_LANES = 16  # beyond this many rows the mouse also zooms and pans vertically
 QUEUE_POINTS = 4000  # the queue area is drawn with at most this many steps
+QUEUE_EVERY = 0.2  # seconds between two redraws of a live queue (each sorts every start)
+#: ... in between, its last step follows "now" while it has at most this many steps (a flood's thousands
+#: would be laid out again 30 times a second for a sliver of a pixel)
+QUEUE_LIVE_STEPS = 500
 HOVER_PIXELS = 4  # how near (in pixels) a tiny bar counts as hovered
 LEGEND_EVERY = 0.2  # seconds between two updates of the legend's live counts (its text is laid out anew)
 
@@ -353,7 +357,10 @@ class TimelineView(ThemedPlot):
             self._settle()
         if not finished:
             self._update_running()
-            self._update_queue()  # at most 5 times a second: it sorts every start
+            # the queue (it sorts every start) and the legend (laid out anew) at most 5 times a second
+            # each, never both in one refresh: each is a slice of the window's time in a flood
+            if not self._update_queue() and time.monotonic() - self._legend_at >= LEGEND_EVERY:
+                self._update_legend()
             self._now_line.setPos(self._now)
         self._now_line.setVisible(not finished)
         self._apply_follow()
@@ -515,12 +522,12 @@ class TimelineView(ThemedPlot):
         self._now = self._clock(state)
         self._work_start = float(state.work_start or 0.0)
         self._rebuild_items()
+        if replay:
+            self._incremental_sync()
         self._update_queue(force=True)
         self._update_startup()
         self._update_legend()
         self._placeholder.setVisible(False)
-        if replay:
-            self._incremental_sync()
 
     def _rebuild_lane_tracks(self, ends: np.ndarray) -> None:
         """Per-lane live bookkeeping matching the tracks just assigned."""
@@ -625,7 +632,7 @@ class TimelineView(ThemedPlot):
                     self._append_final(code, idx)
         if lanes_changed or grew:
             self._update_axes()
-        if lanes_changed or time.monotonic() - self._legend_at >= LEGEND_EVERY:
+        if lanes_changed:
             self._update_legend()
 
     def _settle(self) -> None:
@@ -776,18 +783,19 @@ class TimelineView(ThemedPlot):
             self._on_zoom_settled()
 
     # --- queue, start-up, axes, legend -------------------------------------------------
-    def _update_queue(self, force: bool = False) -> None:
-        """The queue row: how many tasks had not started yet, over time."""
+    def _update_queue(self, force: bool = False) -> bool:
+        """The queue row: how many tasks had not started yet, over time; True if redrawn whole."""
         now = time.monotonic()
-        if not force and now - self._last_queue_update < 0.2:
-            self._extend_queue_to_now()
-            return
+        if not force and now - self._last_queue_update < QUEUE_EVERY:
+            if self._queue_levels.size <= QUEUE_LIVE_STEPS:
+                self._extend_queue_to_now()
+            return False
         self._last_queue_update = now
         state = self._state
         n = self._n
         if state is None or n == 0:
             self._set_queue_visible(False)
-            return
+            return True
         ws = self._work_start
         starts = np.sort(self._start[np.isfinite(self._start)], kind="stable")  # nearly sorted: ~15× faster
         before = int(np.searchsorted(starts, ws, side="left"))
@@ -803,7 +811,7 @@ class TimelineView(ThemedPlot):
         show = longest > max(0.005, 0.03 * span) or (never > 0 and state.finished and never == n)
         self._set_queue_visible(show)
         if not show:
-            return
+            return True
         if levels.size > QUEUE_POINTS:  # a monotone staircase: keep evenly spaced steps
             keep = np.linspace(0, levels.size - 1, QUEUE_POINTS).astype(int)
             keep = keep[np.diff(keep, prepend=-1) > 0]  # not np.unique: see _incremental_sync
@@ -812,6 +820,7 @@ class TimelineView(ThemedPlot):
         self._queue_levels, self._queue_edges = levels, edges
         self._queue_total = n
         self._set_queue_bars()
+        return True
 
     def _extend_queue_to_now(self) -> None:
         if self._queue.isVisible() and self._state is not None and not self._state.finished:
