@@ -1,7 +1,7 @@
 """The window's benchmark figures (called by tests/benchmark.py in a fresh offscreen process).
 
 Prints one JSON object per figure: heartbeat gaps of the UI thread while an
-experiment runs, the timeline's repaint time for 100,000 tasks, time to the
+experiment runs (the median of three runs, each listed), the timeline's repaint time for 100,000 tasks, time to the
 first shown window, and the GUI process's memory after a 100,000-task run.
 """
 
@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+RUNS = 3  # heartbeat runs per figure: one run's pauses swing by ±10 ms on a shared 2-core machine
 sys.path.insert(0, str(ROOT))
 
 
@@ -71,13 +72,17 @@ def window_cores_during(window, spec):
     return used, results[0] if results else None
 
 
-def gaps_figures(name: str, gaps: list[float]) -> None:
-    if not gaps:
+def gaps_figures(name: str, runs: list[list[float]]) -> None:
+    """Largest and 99th-percentile gap of each run; the figure is the median run's (all are printed)."""
+    if not all(runs):
         report(f"ui_gap_max_{name}", float("nan"), "ms", "<= 50 ms", False)
         return
-    p99 = statistics.quantiles(gaps, n=100)[98] if len(gaps) >= 100 else max(gaps)
-    report(f"ui_gap_max_{name}", max(gaps), "ms", "<= 50 ms", max(gaps) <= 50, ticks=len(gaps) + 1)
-    report(f"ui_gap_p99_{name}", p99, "ms", "<= 25 ms", p99 <= 25)
+    worst = [max(g) for g in runs]
+    p99s = [statistics.quantiles(g, n=100)[98] if len(g) >= 100 else max(g) for g in runs]
+    m, p = statistics.median(worst), statistics.median(p99s)
+    report(f"ui_gap_max_{name}", m, "ms", "<= 50 ms", m <= 50, runs=[round(v, 1) for v in worst],
+           ticks=[len(g) + 1 for g in runs])
+    report(f"ui_gap_p99_{name}", p, "ms", "<= 25 ms", p <= 25, runs=[round(v, 1) for v in p99s])
 
 
 def window_shown_seconds() -> float:
@@ -120,10 +125,10 @@ def main() -> int:
     report("window_cores_during_cpu_run", cores, "cores", "<= 0.25 cores", cores <= 0.25,
            parallelism=round(result.summary["parallelism"], 2) if result else None,
            note="the window's own CPU while it draws a live cpu process-pool run: taken from the run it measures")
-    gaps_figures("cpu_threads", heartbeat_during(
-        window, ExperimentSpec(workload="cpu", executor="threads", tasks=4, duration=1.0)))
-    gaps_figures("noop_100k", heartbeat_during(
-        window, ExperimentSpec(workload="noop", executor="thread-pool", tasks=n)))
+    gaps_figures("cpu_threads", [heartbeat_during(
+        window, ExperimentSpec(workload="cpu", executor="threads", tasks=4, duration=1.0)) for _ in range(RUNS)])
+    gaps_figures("noop_100k", [heartbeat_during(
+        window, ExperimentSpec(workload="noop", executor="thread-pool", tasks=n)) for _ in range(RUNS)])
     rss = psutil.Process().memory_info().rss / 2**20
     report("gui_rss_after_100k_mb", rss, "MB", "< 400 MB", rss < 400)
     inline = heartbeat_during(window, ExperimentSpec(workload="cpu", executor="threads", tasks=4, duration=1.0,

@@ -259,6 +259,25 @@ def test_a_live_queue_follows_now_while_small_and_a_floods_is_laid_out_five_time
         assert queue_end_after(state, 1.2, tl.QUEUE_EVERY) == 1.2  # laid out whole again
 
 
+def test_a_burst_of_finished_tasks_is_drawn_over_a_few_refreshes_each_a_short_one(timeline):
+    from concgui.engine.events import RunStarted, StartupFinished, TaskFinished
+    from concgui.gui.views.timeline import SYNC_BUDGET
+
+    n = 2 * SYNC_BUDGET + 100  # as a flood's batch after a pause, or Stop cancelling thousands at once
+    state = RunState()
+    timeline.set_state(state)
+    state.apply([RunStarted({"workload": "sleep", "executor": "thread-pool", "tasks": n + 1}, {}, n + 1, 1),
+                 StartupFinished(0.0)])
+    timeline.refresh()
+    state.apply([TaskFinished(TaskRecord(i, "thread 1", 1, 1, 0.0, 1e-4 * i, 1e-4 * i + 5e-5, 0.0, "ok"))
+                 for i in range(n)])
+    drawn = []
+    for _ in range(4):
+        timeline.refresh()
+        drawn.append(timeline.bar_counts()["ok"])
+    assert drawn == [SYNC_BUDGET, 2 * SYNC_BUDGET, n, n]
+
+
 def test_timeline_refresh_is_free_when_nothing_moved(timeline, small_result):
     state = RunState.from_result(small_result)
     timeline.set_state(state)

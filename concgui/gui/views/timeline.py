@@ -60,6 +60,9 @@ QUEUE_EVERY = 0.2  # seconds between two redraws of a live queue (each sorts eve
 #: would be laid out again 30 times a second for a sliver of a pixel)
 QUEUE_LIVE_STEPS = 500
 HOVER_PIXELS = 4  # how near (in pixels) a tiny bar counts as hovered
+#: changed tasks a live refresh draws at most (~2.5 µs each): a burst is drawn over a few frames, each
+#: a short turn of the event loop, instead of in one long one
+SYNC_BUDGET = 2000
 LEGEND_EVERY = 0.2  # seconds between two updates of the legend's live counts (its text is laid out anew)
 
 
@@ -345,7 +348,7 @@ class TimelineView(ThemedPlot):
         finished = state.finished
         if state.changes == self._changes and finished and self._was_finished:
             return
-        moved = state.changes != self._changes
+        moved = state.changes != self._changes or self._log_pos < len(state.changed)
         self._changes = state.changes
         self._now = self._clock(state)
         if state.tasks is not self._tasks_ref or len(state.tasks) != self._n:
@@ -576,8 +579,9 @@ class TimelineView(ThemedPlot):
             self._work_start = float(state.work_start or 0.0)
             self._update_startup()
         log = state.changed
-        changed = np.array(log[self._log_pos:], dtype=np.int64)
-        self._log_pos = len(log)
+        end = len(log) if state.finished else min(len(log), self._log_pos + SYNC_BUDGET)
+        changed = np.array(log[self._log_pos:end], dtype=np.int64)
+        self._log_pos = end
         # each task once, in order; not np.unique: its first call imports numpy.ma (20-30 ms, mid-run)
         if changed.size:
             marks = np.zeros(self._n, dtype=bool)
