@@ -475,6 +475,40 @@ def test_cores_plot_samples_live_and_shows_a_runs_samples(qtbot, small_result, t
     assert not plot.sampling()
 
 
+def test_cores_plot_takes_a_live_timelines_span_at_its_own_refresh_and_links_when_the_run_ends(qtbot, timeline):
+    from concgui.engine.events import RunFinished, RunStarted
+
+    plot = CoreUsagePlot(dark=False, sample=False)
+    qtbot.addWidget(plot)
+    plot.resize(timeline.width(), 250)
+    plot.show()
+    timeline.show()
+    plot.link_x(timeline)
+    state = RunState()
+    state.apply([RunStarted({"workload": "sleep", "executor": "threads", "tasks": 1}, {}, 1, 1)])
+    timeline.set_state(state)
+    plot.set_state(state)
+
+    def span(view) -> list[float]:
+        return [round(v, 6) for v in view.getViewBox().viewRange()[0]]
+
+    timeline.getViewBox().setXRange(0.0, 7.0, padding=0)
+    assert span(plot) != [0.0, 7.0]  # a moving live view repaints one chart per turn of the event loop
+    plot.refresh()
+    assert span(plot) == [0.0, 7.0]
+    plot.getViewBox().setXRange(1.0, 2.0, padding=0)
+    plot.getViewBox().sigRangeChangedManually.emit([True, False])  # as a zoom with the mouse here
+    assert span(timeline) == [1.0, 2.0] and not timeline.following()
+
+    result = run_inline(ExperimentSpec(workload="noop", tasks=1, isolation="inline"))
+    state.apply([RunFinished(result)])
+    plot.refresh()
+    assert plot.getViewBox().linkedView(0) is timeline.getViewBox()  # a finished run: one x axis
+    before = span(plot)
+    timeline.getViewBox().setXRange(0.0, 3.0, padding=0)
+    assert span(plot) != before  # followed at once, not at the next refresh
+
+
 def test_cores_plot_draws_plain_lines_while_live_and_smooth_ones_when_done(qtbot):
     from concgui.engine.events import CpuSampled, RunFinished, RunStarted
     from concgui.engine.records import CpuSample, RunResult

@@ -168,6 +168,7 @@ class CoreUsagePlot(ThemedPlot):
         state = self._state
         if state is None:
             return
+        self._sync_x()
         samples = state.cpu_samples
         if samples is not self._samples_ref or len(samples) < self._n_seen:
             self._samples_ref = samples
@@ -257,7 +258,7 @@ class CoreUsagePlot(ThemedPlot):
                                 else "no CPU samples were recorded for this run")
             self._empty.setPos(max(end, 1e-3) / 2, 50)
             self._empty.show()
-            if not self._linked:
+            if not self._shares_x():
                 self.getViewBox().setXRange(0.0, max(end, 1e-3), padding=0.01)
             return
         self._empty.hide()
@@ -275,7 +276,7 @@ class CoreUsagePlot(ThemedPlot):
         else:
             self._tree_curve.hide()
         self._update_title()
-        if not self._linked:
+        if not self._shares_x():
             end = max(self._run_t[-1], _run_end(self._state))
             self.getViewBox().setXRange(0.0, max(end, 1e-3), padding=0.01)
 
@@ -325,10 +326,10 @@ class CoreUsagePlot(ThemedPlot):
             self._tree_curve.hide()
         self._axis.ago = not run
         self.getPlotItem().setLabel("bottom", "seconds since run start" if run else "seconds ago")
-        link = run and self._timeline is not None
-        if link != self._linked:
-            vb.setXLink(self._timeline.getViewBox() if link else None)
-            self._linked = link
+        if self._linked and not self._shares_x():
+            vb.setXLink(None)
+            self._linked = False
+        self._sync_x()
         vb.setMouseEnabled(x=run, y=False)
         self._axis.picture = None
         self._axis.update()
@@ -337,9 +338,34 @@ class CoreUsagePlot(ThemedPlot):
         if not run:
             self._draw_live()
 
+    def _shares_x(self) -> bool:
+        return self._state is not None and self._timeline is not None
+
+    def _sync_x(self) -> None:
+        """Show the timeline's time span.
+
+        A finished run links the two x axes outright. While a run is live, this chart takes the
+        timeline's span at its own refresh instead: a turn of the event loop apart from the
+        timeline's, so a moving view repaints one chart per turn (both in one were a flood's longest
+        pauses).
+        """
+        if not self._shares_x():
+            return
+        vb, other = self.getViewBox(), self._timeline.getViewBox()
+        link = self._state.finished
+        if link != self._linked:
+            vb.setXLink(other if link else None)
+            self._linked = link
+        if not link:
+            x0, x1 = other.viewRange()[0]
+            if [x0, x1] != vb.viewRange()[0]:
+                vb.setXRange(x0, x1, padding=0.0)
+
     def _on_manual_range(self, *_: Any) -> None:
-        if self._linked and self._timeline is not None and hasattr(self._timeline, "set_follow"):
+        if self._shares_x() and hasattr(self._timeline, "set_follow"):
             self._timeline.set_follow(False)  # a zoom here zooms the timeline: stop following there too
+            if not self._linked:  # live: the timeline takes this span (linked charts share it anyway)
+                self._timeline.getViewBox().setXRange(*self.getViewBox().viewRange()[0], padding=0.0)
 
     def _update_title(self) -> None:
         colors = theme.plot_colors(self._dark)
