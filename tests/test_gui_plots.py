@@ -259,23 +259,52 @@ def test_a_live_queue_follows_now_while_small_and_a_floods_is_laid_out_five_time
         assert queue_end_after(state, 1.2, tl.QUEUE_EVERY) == 1.2  # laid out whole again
 
 
-def test_a_burst_of_finished_tasks_is_drawn_over_a_few_refreshes_each_a_short_one(timeline):
-    from concgui.engine.events import RunStarted, StartupFinished, TaskFinished
+def test_a_burst_is_drawn_over_a_few_refreshes_each_task_once(timeline):
+    from concgui.engine.events import RunStarted, StartupFinished, TaskFinished, TaskStarted
     from concgui.gui.views.timeline import SYNC_BUDGET
 
-    n = 2 * SYNC_BUDGET + 100  # as a flood's batch after a pause, or Stop cancelling thousands at once
+    # batches pile up behind a pause (or Stop ends thousands of tasks at once): each starts a worker's
+    # next task and ends its last one, plus another worker's task
+    batches = SYNC_BUDGET
+    n = 2 * batches + 1
     state = RunState()
     timeline.set_state(state)
-    state.apply([RunStarted({"workload": "sleep", "executor": "thread-pool", "tasks": n + 1}, {}, n + 1, 1),
-                 StartupFinished(0.0)])
+    state.apply([RunStarted({"workload": "sleep", "executor": "thread-pool", "tasks": n}, {}, n, 2),
+                 StartupFinished(0.0), TaskStarted(0, "thread 1", 1, 1, 0.0)])
     timeline.refresh()
-    state.apply([TaskFinished(TaskRecord(i, "thread 1", 1, 1, 0.0, 1e-4 * i, 1e-4 * i + 5e-5, 0.0, "ok"))
-                 for i in range(n)])
+    for b in range(batches):
+        t = 1e-4 * (b + 1)
+        state.apply([TaskStarted(b + 1, "thread 1", 1, 1, t), TaskFinished(_rec(b, "thread 1", t - 1e-4)),
+                     TaskFinished(_rec(batches + 1 + b, "thread 2", t))])
     drawn = []
-    for _ in range(4):
+    for _ in range(5):
         timeline.refresh()
         drawn.append(timeline.bar_counts()["ok"])
-    assert drawn == [SYNC_BUDGET, 2 * SYNC_BUDGET, n, n]
+    assert drawn[0] <= 2 * SYNC_BUDGET // 3 + 1  # a budget's worth (+ a task that has ended since)
+    assert drawn[0] < drawn[1] < drawn[-1] == 2 * batches, "each task drawn once"
+
+
+def test_a_burst_is_cut_between_batches_so_a_worker_keeps_one_row(timeline):
+    from concgui.engine.events import RunStarted, StartupFinished, TaskFinished, TaskStarted
+    from concgui.gui.views.timeline import SYNC_BUDGET
+
+    n = SYNC_BUDGET + 20
+    state = RunState()
+    timeline.set_state(state)
+    state.apply([RunStarted({"workload": "sleep", "executor": "thread-pool", "tasks": n}, {}, n, 2),
+                 StartupFinished(0.0), TaskStarted(0, "thread 1", 1, 1, 0.0)])
+    timeline.refresh()  # task 0 runs
+    # one batch: thread 1 ends task 0 and starts task 1; thread 2 ends many; the start comes first
+    state.apply([TaskStarted(1, "thread 1", 1, 1, 0.01),
+                 *(TaskFinished(_rec(i, "thread 2", 1e-5 * i)) for i in range(2, n)),
+                 TaskFinished(_rec(0, "thread 1", 0.0, 0.01))])
+    timeline.refresh()
+    lane = timeline.lane_labels().index("thread 1") - ("queue" in timeline.lane_labels())
+    assert timeline._lane_tracks[lane].n == 1, "task 1 was placed while task 0 still held the row"
+
+
+def _rec(i: int, worker: str, t: float, duration: float = 5e-5) -> TaskRecord:
+    return TaskRecord(i, worker, 1, 1, 0.0, t, t + duration, 0.0, "ok")
 
 
 def test_timeline_refresh_is_free_when_nothing_moved(timeline, small_result):

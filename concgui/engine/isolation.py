@@ -24,7 +24,6 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
 from pathlib import Path
 
 from .events import Event, EventSink, RunFinished, TaskFinished, event_from_json, event_to_json
@@ -157,6 +156,7 @@ class EngineProcess:
     def _read_events(self, proc: subprocess.Popen) -> tuple[RunResult | None, dict | None]:
         result, problem = None, None
         records: dict[int, TaskRecord] = {}  # every task's final record, from its TaskFinished
+        batch: list[Event] = []  # the engine's batch so far: it may span several lines ("more")
         for line in proc.stdout:
             try:
                 msg = json.loads(line)
@@ -182,15 +182,22 @@ class EngineProcess:
                                     for i in range(int(result.spec.get("tasks", 0)))]
                     if self.baseline is not None:
                         result.summary = summarize(result, self.baseline)
-            events.extend(map(TaskFinished, finished))  # a line's rows follow its other events
-            if self.on_events is not None:
-                try:
-                    self.on_events(events)
-                except Exception as exc:  # noqa: BLE001 - as in-process runs: cut the consumer off, keep measuring
-                    self.on_events = None
-                    self.stderr_tail.append(f"the live event consumer failed and was disconnected: {exc!r}")
+            batch.extend(events)
+            batch.extend(map(TaskFinished, finished))  # a line's rows follow its other events
+            if not msg.get("more"):
+                self._hand_on(batch)
+                batch = []
             time.sleep(READ_PAUSE)  # hand the GIL over between lines: a burst of them must not starve a window
+        self._hand_on(batch)  # what an engine that died in the middle of a batch had sent of it
         return result, problem
+
+    def _hand_on(self, events: list[Event]) -> None:
+        if self.on_events is not None and events:
+            try:
+                self.on_events(events)
+            except Exception as exc:  # noqa: BLE001 - as in-process runs: cut the consumer off, keep measuring
+                self.on_events = None
+                self.stderr_tail.append(f"the live event consumer failed and was disconnected: {exc!r}")
 
     def _read_stderr(self, proc: subprocess.Popen) -> None:
         try:
@@ -253,7 +260,7 @@ def serve(stdin=None) -> int:
         out.flush()
 
 
-def _encode_lines(events: list[Event]) -> Iterator[dict]:
+def _encode_lines(events: list[Event]) -> list[dict]:
     """The lines of the stream for one batch: its other events, then its finished tasks as rows.
 
     At most ``ROWS_PER_LINE`` rows to a line: the reader parses a line holding the GIL, and a batch of
@@ -262,15 +269,19 @@ def _encode_lines(events: list[Event]) -> Iterator[dict]:
     """
     end = next((k for k, e in enumerate(events) if type(e) is RunFinished), len(events))
     body = events[:end]
-    others = [event_to_json(e) for e in body if type(e) is not TaskFinished]
     rows = [e.record.to_row() for e in body if type(e) is TaskFinished]
-    if others or rows:
-        yield {"events": others, "finished": rows[:ROWS_PER_LINE]}
-    for k in range(ROWS_PER_LINE, len(rows), ROWS_PER_LINE):
-        yield {"events": [], "finished": rows[k:k + ROWS_PER_LINE]}
+    lines = [{"events": [event_to_json(e) for e in body if type(e) is not TaskFinished],
+              "finished": rows[:ROWS_PER_LINE]}]
+    lines += [{"events": [], "finished": rows[k:k + ROWS_PER_LINE]}
+              for k in range(ROWS_PER_LINE, len(rows), ROWS_PER_LINE)]
     if end < len(events):
-        yield {"events": [{"type": "run_finished", "result": events[end].result.to_dict(tasks=False)}]
-               + [event_to_json(e) for e in events[end + 1:]]}
+        lines.append({"events": [{"type": "run_finished", "result": events[end].result.to_dict(tasks=False)}]
+                      + [event_to_json(e) for e in events[end + 1:]]})
+    if not lines[0]["events"] and not lines[0]["finished"]:
+        del lines[0]
+    for line in lines[:-1]:
+        line["more"] = True  # the reader hands the batch on whole, so its order reaches a consumer unchanged
+    return lines
 
 
 def _exit_if_abandoned(run: Run, out, write_lock: threading.Lock) -> None:

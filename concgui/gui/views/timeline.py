@@ -21,6 +21,7 @@ float32 paths exact).  The rows, top to bottom:
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import math
 import time
@@ -212,15 +213,17 @@ class _LaneTracks:
     def place_sorted(self, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
         """Tracks for a batch of tasks sorted by start.
 
-        The usual lane (a pool worker) runs one task after another: then the
-        whole batch goes on track 0 without a Python loop.
+        The usual lane (a pool worker) runs one task after another: then, once
+        every track is free, the whole batch goes on track 0 without a Python
+        loop (a lane that once had two tasks in view at a time, when a start
+        came before the previous task's end, keeps its second track).
         """
-        if len(self.ends) <= 1 and (not self.ends or self.ends[0] <= starts[0]):
+        if max(self.ends, default=-math.inf) <= starts[0]:
             if starts.size == 1 or np.all(starts[1:] >= np.maximum.accumulate(ends[:-1])):
                 last = float(ends[-1])  # ends grow along a sequence of non-overlapping tasks
-                self.ends = [last]
+                self.ends[:1] = [last]
                 self.busy = [(last, 0)] if math.isfinite(last) else []
-                self.free = []
+                self.free = [(k, e) for k, e in enumerate(self.ends) if k]  # sorted: a valid heap
                 return np.zeros(starts.size, dtype=np.int32)
         return np.array([self.place(s, e) for s, e in zip(starts.tolist(), ends.tolist(), strict=True)],
                         dtype=np.int32)
@@ -578,15 +581,21 @@ class TimelineView(ThemedPlot):
         if self._work_start != float(state.work_start or 0.0):
             self._work_start = float(state.work_start or 0.0)
             self._update_startup()
-        log = state.changed
-        end = len(log) if state.finished else min(len(log), self._log_pos + SYNC_BUDGET)
-        changed = np.array(log[self._log_pos:end], dtype=np.int64)
+        log, pos = state.changed, self._log_pos
+        end = len(log)
+        if not state.finished and end - pos > SYNC_BUDGET:  # a burst: whole batches, a budget's worth
+            marks = state.batch_ends
+            k = bisect.bisect_right(marks, pos + SYNC_BUDGET)
+            end = marks[k - 1] if k and marks[k - 1] > pos else marks[bisect.bisect_right(marks, pos)]
+        changed = np.array(log[pos:end], dtype=np.int64)
         self._log_pos = end
         # each task once, in order; not np.unique: its first call imports numpy.ma (20-30 ms, mid-run)
         if changed.size:
             marks = np.zeros(self._n, dtype=bool)
             marks[changed] = True
-            changed = np.flatnonzero(marks)
+            # ... and not yet drawn final: a record is read as it is now, so a task may have been drawn
+            # finished from its start's entry while its end's entry waited beyond a burst's cut
+            changed = np.flatnonzero(marks & (self._status < OK))
         if changed.size == 0:
             if lanes_changed:
                 self._update_axes()
