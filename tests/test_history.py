@@ -122,6 +122,17 @@ def test_finish_rewrites_changed_tasks_only_where_needed(store):
     assert store.load(run_id).to_dict() == result.to_dict()
 
 
+def test_finish_does_not_write_again_the_tasks_that_streamed_in(store):
+    result = fake_result(50)
+    run_id = store.begin_run(result.spec, result.environment, result.started_at, 1)
+    store.add_tasks(run_id, result.tasks[:30])
+    store.add_tasks(run_id, result.tasks[30:])
+    before = store._conn.total_changes
+    store.finish_run(run_id, result)
+    assert store._conn.total_changes - before == len(result.cpu_samples) + 1  # the samples and the run's row
+    assert store.load(run_id).to_dict() == result.to_dict()
+
+
 def test_corrupt_file_is_moved_aside_with_a_notice(tmp_path):
     path = tmp_path / FILE_NAME
     path.write_bytes(b"\x00garbage, not SQLite\xff" * 200)
