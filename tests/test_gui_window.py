@@ -83,6 +83,18 @@ def test_the_garbage_collector_does_not_walk_a_runs_records_while_it_streams_in(
     assert any(id(o) in ids for o in gc.get_objects()), "after the run the collector sees everything again"
 
 
+def test_a_live_frame_is_three_turns_of_the_event_loop_drain_timeline_cores(qtbot, window):
+    seen: list = []
+    window.controller.updated.connect(lambda *_: seen.append("drain"))
+    window.controller.frame_step.connect(seen.append)
+    run_and_wait(qtbot, window, ExperimentSpec(workload="sleep", executor="thread-pool", tasks=8, duration=0.1,
+                                               workers=2))
+    steps = [s for s in seen if s != "drain"]
+    assert len(steps) >= 6 and all(a != b for a, b in zip(steps, steps[1:], strict=False))  # 1, 2, 1, 2, ...
+    text = "".join(str(s)[0] for s in seen)  # "d" for a drain that brought events
+    assert "d" in text and "1d" not in text, "a drain came between the timeline's turn and the cores' turn"
+
+
 def test_run_streams_live_events_into_the_views_and_history(qtbot, window):
     seen: list[str] = []
     kinds = (TaskStarted, TaskFinished)

@@ -58,10 +58,6 @@ class RunController(QObject):
     def is_running(self) -> bool:
         return self._thread is not None
 
-    def backlog(self) -> int:
-        """Batches received and not yet applied (a flood is being spread over ticks)."""
-        return len(self._inbox)
-
     def start(self, spec: ExperimentSpec, baseline: RunResult | None = None) -> None:
         """Run one experiment; ``baseline`` (a sequential run) gives its speedup."""
         if self.is_running():
