@@ -175,8 +175,8 @@ class HistoryStore:
         #: a sentence for the window when the history file had to be replaced, else None
         self.notice: str | None = None
         self._depth = 0  # nesting of _transaction()
-        # rows written by add_tasks, per open run, so finish_run rewrites only what changed
-        self._written: dict[int, dict[int, TaskRecord]] = {}  # per open run: the records written, by index
+        # the records add_tasks wrote, per open run and by index: finish_run writes only the others
+        self._written: dict[int, dict[int, TaskRecord]] = {}
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:

@@ -583,19 +583,19 @@ class TimelineView(ThemedPlot):
             self._update_startup()
         log, pos = state.changed, self._log_pos
         end = len(log)
-        if not state.finished and end - pos > SYNC_BUDGET:  # a burst: whole batches, a budget's worth
-            marks = state.batch_ends
-            k = bisect.bisect_right(marks, pos + SYNC_BUDGET)
-            end = marks[k - 1] if k and marks[k - 1] > pos else marks[bisect.bisect_right(marks, pos)]
+        if not state.finished and end - pos > SYNC_BUDGET:  # a burst: the whole batches a budget holds
+            cuts = state.batch_ends
+            within = cuts[bisect.bisect_right(cuts, pos):bisect.bisect_right(cuts, pos + SYNC_BUDGET)]
+            end = within[-1] if within else cuts[bisect.bisect_right(cuts, pos)]  # or one batch, whole
         changed = np.array(log[pos:end], dtype=np.int64)
         self._log_pos = end
         # each task once, in order; not np.unique: its first call imports numpy.ma (20-30 ms, mid-run)
         if changed.size:
-            marks = np.zeros(self._n, dtype=bool)
-            marks[changed] = True
+            named = np.zeros(self._n, dtype=bool)
+            named[changed] = True
             # ... and not yet drawn final: a record is read as it is now, so a task may have been drawn
             # finished from its start's entry while its end's entry waited beyond a burst's cut
-            changed = np.flatnonzero(marks & (self._status < OK))
+            changed = np.flatnonzero(named & (self._status < OK))
         if changed.size == 0:
             if lanes_changed:
                 self._update_axes()
