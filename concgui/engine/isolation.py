@@ -8,11 +8,12 @@ interpreter, such as a free-threaded build.
 
 Protocol: the parent writes the spec as one JSON line on stdin, then may
 write ``cancel``; closing stdin (the parent died) also cancels.  The engine
-writes one JSON line per batch of events on its original stdout, which is
+writes each batch of events as JSON lines on its original stdout, which is
 kept for the protocol alone: fd 1 is pointed at stderr, so whatever tasks
 print cannot corrupt it.  A line is ``{"events": [...], "finished": [...]}``:
 finished tasks, nearly all of a busy line, travel as bare record rows after
-the other events (half the bytes, and a third of the work to read).
+the other events (half the bytes, and a third of the work to read), at most
+500 to a line; every line of a batch but its last has ``"more": true``.
 """
 
 from __future__ import annotations
