@@ -307,6 +307,38 @@ def _rec(i: int, worker: str, t: float, duration: float = 5e-5) -> TaskRecord:
     return TaskRecord(i, worker, 1, 1, 0.0, t, t + duration, 0.0, "ok")
 
 
+def test_a_live_view_that_moves_by_itself_lays_its_bars_out_anew_only_when_the_run_ends(timeline):
+    from concgui.engine.events import RunFinished, RunStarted, StartupFinished, TaskFinished, TaskStarted
+    from concgui.engine.records import RunResult
+
+    spec = {"workload": "cpu", "executor": "threads", "tasks": 3, "duration": 1.0}
+    state = RunState()
+    timeline.set_state(state)
+    done = TaskRecord(0, "thread 1", 1, 10, 0.0, 0.0, 0.01, 0.0, "ok")
+    state.apply([RunStarted(spec, {}, 3, 3), StartupFinished(0.0), TaskFinished(done),
+                 *(TaskStarted(i, f"thread {i + 1}", 1, 10 + i, 0.0) for i in (1, 2))])
+
+    def refresh_at(t: float) -> None:
+        state.now = lambda: t
+        timeline.refresh()
+
+    refresh_at(0.5)  # the first look draws every bar
+    rebuilt = []
+    rebuild = timeline._rebuild_items
+    timeline._rebuild_items = lambda: (rebuilt.append(timeline.getViewBox().viewRange()[0]), rebuild())
+    refresh_at(1.3)  # past the tasks' set duration: the view doubles by itself
+    refresh_at(2.6)  # ... and again
+    assert not rebuilt and not timeline._zoom_timer.isActive(), "bars laid out anew mid-run"
+    ends = [TaskRecord(i, f"thread {i + 1}", 1, 10 + i, 0.0, 0.0, 2.7, 2.7, "ok") for i in (1, 2)]
+    result = RunResult(spec=spec, environment={}, status="ok", wall_seconds=2.7, workers=3, tasks=[done, *ends])
+    state.apply([TaskFinished(r) for r in ends] + [RunFinished(result)])
+    refresh_at(2.7)
+    assert len(rebuilt) == 1, "the run's end lays out at the final scale, once"
+    timeline.set_follow(False)
+    timeline.getViewBox().setXRange(0.0, 0.2, padding=0)  # a zoom by hand: laid out anew once it settles
+    assert timeline._zoom_timer.isActive()
+
+
 def test_timeline_refresh_is_free_when_nothing_moved(timeline, small_result):
     state = RunState.from_result(small_result)
     timeline.set_state(state)

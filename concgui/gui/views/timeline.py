@@ -258,7 +258,8 @@ class TimelineView(ThemedPlot):
         self._now = 0.0
         self._lag = 0.0
         self._max_time = 0.0
-        self._min_w = 0.0
+        self._min_w = 0.0  # a screen pixel in seconds when the bars were laid out: the narrowest drawn
+        self._rescale_at_end = False  # bars laid out at another scale wait for the run's end
         self._left_axis_min = 0.0
         self._last_queue_update = 0.0
         self._legend_at = 0.0  # time.monotonic() of the last legend update
@@ -657,7 +658,7 @@ class TimelineView(ThemedPlot):
             if lt.n and lt.cap != min(lt.n, MAX_TRACKS):
                 lt.cap = min(lt.n, MAX_TRACKS)
                 refit = True
-        if refit:
+        if refit or self._rescale_at_end:
             self._rebuild_items()
         else:
             self._update_running()
@@ -724,7 +725,7 @@ class TimelineView(ThemedPlot):
     def _rebuild_items(self) -> None:
         """One bar item per state holding every drawable task (the fast path)."""
         self._clear_items()
-        self._min_w = self._pixel_width()
+        self._min_w, self._rescale_at_end = self._pixel_width(), False
         for code in FINAL_CODES:
             idx = self._drawable(code)
             if idx.size:
@@ -779,7 +780,12 @@ class TimelineView(ThemedPlot):
         self._place_startup_label()
         px = self._pixel_width()
         if self._min_w > 0 and not (self._min_w / 1.6 < px < self._min_w * 1.6):
-            self._zoom_timer.start()
+            if self._follow and self._state is not None and not self._state.finished:
+                # a live view that moved by itself: bars to come take the new scale, those drawn are
+                # redrawn once, when the run ends (rebuilding 40,000 bars mid-flood was a 15 ms pause)
+                self._min_w, self._rescale_at_end = px, True
+            else:
+                self._zoom_timer.start()
 
     def _on_zoom_settled(self) -> None:
         if self.plotItem is not None and self._state is not None and self._n:  # None once closed
