@@ -28,7 +28,8 @@ from concgui.engine import ExperimentSpec, RunResult
 from concgui.engine import runner as engine_runner
 from concgui.engine.exports import MAX_RUN_FILE_BYTES, load_results, save_csv, save_result, save_trace
 from concgui.gui import export
-from concgui.gui.main_window import UNSAVED_FOLDER, MainWindow
+from concgui.gui.main_window import MainWindow
+from concgui.gui.run_keeper import UNSAVED_FOLDER
 from concgui.history import HistoryStore
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -470,7 +471,7 @@ def test_row13_a_lock_released_within_the_busy_timeout_only_delays_the_write(qtb
         assert beat.stop() < 200, "waiting for the lock never freezes the window"
     finally:
         other.close()
-    assert window.unsaved_results == [] and window.problem_box is None
+    assert window.keeper.unsaved_results == [] and window.problem_box is None
     sound(window.store.path)
 
 
@@ -483,7 +484,7 @@ def test_row13_a_history_locked_too_long_keeps_the_run_and_offers_to_save_it(qtb
     try:
         result = run_and_wait(qtbot, w, ExperimentSpec(workload="noop", executor="sequential", tasks=5,
                                                        isolation="inline"))
-        qtbot.waitUntil(lambda: w.unsaved_results == [result], timeout=10_000)
+        qtbot.waitUntil(lambda: w.keeper.unsaved_results == [result], timeout=10_000)
         text = problem(w)
         assert "locked by another program" in text and "history.sqlite3" in text and "not lost" in text
         assert w.result is result, "the run stays on screen"
@@ -492,7 +493,7 @@ def test_row13_a_history_locked_too_long_keeps_the_run_and_offers_to_save_it(qtb
         assert load_results(tmp_path / "kept.json")[0].to_dict() == result.to_dict()
         second = run_and_wait(qtbot, w, ExperimentSpec(workload="noop", executor="sequential", tasks=3,
                                                        isolation="inline"))
-        qtbot.waitUntil(lambda: w.unsaved_results == [second], timeout=10_000)
+        qtbot.waitUntil(lambda: w.keeper.unsaved_results == [second], timeout=10_000)
     finally:
         other._conn.execute("ROLLBACK")
         other.close()
@@ -543,7 +544,7 @@ def test_row13_a_full_disk_keeps_the_run_on_screen_and_in_a_file_at_close(qtbot,
     small_disk.fill()
     result = run_and_wait(qtbot, w, ExperimentSpec(workload="noop", executor="sequential", tasks=2000,
                                                    isolation="inline"))
-    qtbot.waitUntil(lambda: w.unsaved_results == [result], timeout=10_000)
+    qtbot.waitUntil(lambda: w.keeper.unsaved_results == [result], timeout=10_000)
     assert "is full" in problem(w)
     assert w.result is result
     w.close()

@@ -1,8 +1,9 @@
 """The main window: the experiment form, the live views, comparison, scaling study, history and export.
 
 It owns no experiment logic: the form builds a spec, the RunController runs
-it off the UI thread, and the views redraw from one 30 Hz timer while a run
-goes.  Every finished run lands in the history database.
+it off the UI thread and paces the live views (a chart per turn of the event
+loop, each at most 30 times a second), and the RunKeeper sees that every run
+lands in the history database or, failing that, in a file.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import json
 import logging
 import platform
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -43,18 +43,17 @@ from PySide6.QtWidgets import (
 
 from .. import __version__
 from ..engine import ExperimentSpec, RunResult, SpecError, TaskRecord, list_executors
-from ..engine.events import TaskFinished
 from ..engine.exports import load_results, save_csv, save_result, save_trace
 from ..engine.live import RunState
 from ..engine.paths import user_data_dir
 from ..engine.records import CANCELLED, RUNNING, WAITING
 from ..engine.summary import summarize
 from ..engine.sweep import PlannedPoint, SweepResult, load_sweep_json, save_sweep_csv, save_sweep_json
-from ..history import FILE_NAME, HistoryError, HistoryStore
+from ..history import HistoryError
 from . import export, report
-from .history_writer import HistoryWriter
 from .presets import load_presets
 from .run_controller import RunController
+from .run_keeper import UNSAVED_FOLDER, RunKeeper, open_history
 from .sweep_controller import SweepController
 from .views.compare_chart import CompareChart
 from .views.console import ConsolePane
@@ -65,11 +64,7 @@ from .views.scaling import ScalingView, SweepDialog
 from .views.summary import SummaryPanel
 from .views.timeline import TimelineView
 
-HISTORY_FLUSH_SECONDS = 0.25  # a killed app loses at most this much of a run's finished tasks
-#: seconds the window's own history connection waits for another writer: it must never freeze the window
-GUI_BUSY_TIMEOUT = 0.25
 SWITCH_INTERVAL = 0.001  # seconds: how long another thread may keep the GIL from the window's thread
-UNSAVED_FOLDER = "unsaved-runs"  # under the data dir: finished runs the history could not take, at close
 log = logging.getLogger("concgui")
 BASELINE_KEYS = ("workload", "tasks", "duration", "size_mb", "cpu_fraction", "function", "jitter", "seed",
                  "isolation", "python")
@@ -77,44 +72,6 @@ BASELINE_KEYS = ("workload", "tasks", "duration", "size_mb", "cpu_fraction", "fu
 
 def _baseline_key(spec: dict) -> tuple:
     return tuple(spec.get(k) for k in BASELINE_KEYS)
-
-
-def open_history(path: str | None) -> tuple[HistoryStore, str | None]:
-    """The run history, or a temporary one (then in memory) when it cannot be used; and why."""
-    try:
-        return HistoryStore(path, busy_timeout=GUI_BUSY_TIMEOUT), None
-    except HistoryError as exc:
-        reason = str(exc)
-    log.warning("history unusable: %s", reason)
-    try:
-        temporary = Path(tempfile.mkdtemp(prefix="concgui-history-")) / FILE_NAME
-        store = HistoryStore(temporary, busy_timeout=GUI_BUSY_TIMEOUT)
-        where = f"a temporary history ({temporary}), which is not kept"
-    except (OSError, HistoryError):
-        store, where = HistoryStore(":memory:"), "memory only"
-    return store, (f"The run history cannot be used: {reason}. This session's runs go to {where}; "
-                   "save the ones you want to keep as JSON (File ▸ Save run as JSON).")
-
-
-class _NoWriter:
-    """Stands in for the history writer when the history lives in memory: every run stays unsaved."""
-
-    def __init__(self) -> None:
-        from collections import deque
-
-        self.outcomes: deque = deque()
-
-    def begin(self, *_args) -> None:
-        pass
-
-    def add(self, *_args) -> None:
-        pass
-
-    def finish(self, token: int, _result: RunResult) -> None:
-        self.outcomes.append(("unsaved", token, "the run history is not available in this session"))
-
-    def close(self, timeout: float = 0.0) -> bool:
-        return True
 
 
 class MainWindow(QMainWindow):
@@ -132,25 +89,15 @@ class MainWindow(QMainWindow):
         self.store, problem = open_history(history_path)
         if problem:
             self.store.notice = problem + (f" {self.store.notice}" if self.store.notice else "")
-        # runs as they go: on the writer's thread, which may wait for a lock without freezing the window
-        in_memory = str(self.store.path) == ":memory:"
-        self.writer = _NoWriter() if in_memory else HistoryWriter(self.store.path)
-        #: finished runs the history could not take: kept here, offered for saving, written to files at close
-        self.unsaved_results: list[RunResult] = []
+        self.keeper = RunKeeper(self.store)  # runs as they go, on the history writer's thread
         self.problem_box: QMessageBox | None = None  # the last problem shown (never modal)
-        self._finishing: dict[int, RunResult] = {}  # token -> run queued for the history, not yet written
-        self._run_started_at = 0.0
         self.controller = RunController(self)
         self.result: RunResult | None = None  # the run shown in the views
         self.compare_results: list[RunResult] = []
         self._baselines: dict[tuple, RunResult] = {}
         self._screenshot: str | None = None
         self._closing = False
-        self._history_token: int | None = None  # the running run, once its row is queued for writing
-        self._tokens = 0
-        self._unsaved: list[TaskRecord] = []
         self._history_stale = False  # a run was saved while another went: list it once that one ends
-        self._last_flush = 0.0
 
         self._build_views()
         self._build_docks()
@@ -463,57 +410,25 @@ class MainWindow(QMainWindow):
 
     def _on_updated(self, state: RunState, events: list) -> None:
         self.console.on_events(events)
-        if self._history_token is None and state.spec:
-            self._tokens += 1
-            self._history_token = self._tokens
-            self._run_started_at = time.time()
-            self.writer.begin(self._tokens, state.spec, state.environment, self._run_started_at,
-                              state.environment.get("pid", 0))
-        self._unsaved.extend(e.record for e in events if isinstance(e, TaskFinished))
+        self.keeper.on_events(state, events)
 
-    def _flush_history(self, force: bool = False) -> None:
-        """Queue finished tasks in batches, so a crash loses at most the last quarter second."""
-        now = time.monotonic()
-        if self._history_token is None or not self._unsaved or (
-                not force and now - self._last_flush < HISTORY_FLUSH_SECONDS):
-            return
-        batch, self._unsaved, self._last_flush = self._unsaved, [], now
-        self.writer.add(self._history_token, batch)
-
-    def _finish_history(self, token: int | None, result: RunResult) -> None:
-        """Queue a run's end for the history; kept here until the writer says it is written."""
-        if token is None:
-            self._tokens += 1
-            token = self._tokens
-        self._finishing[token] = result
-        self.writer.finish(token, result)
-
-    def _on_history_written(self, quiet: bool = False) -> None:
-        """Take the writer's reports: refresh the list, or keep a run it could not write and say so.
+    def _on_history_written(self) -> None:
+        """Take the writer's reports: refresh the list, or say a run could not be written (it is kept).
 
         The list is read again only between runs: reading and laying it out took 30 ms, a pause in the
         middle of the next run's flood of events.
         """
-        refresh = self._history_stale
-        while self.writer.outcomes:
-            kind, token, detail = self.writer.outcomes.popleft()
-            if kind == "saved":
-                self._finishing.pop(token, None)
-                refresh = True
-            elif kind == "unsaved":
-                result = self._finishing.pop(token, None)
-                if result is not None:
-                    self.unsaved_results.append(result)
-                    log.warning("a finished run was not written to the history: %s", detail)
-                    if not quiet:
-                        self.show_problem(
-                            "Run not saved to the history",
-                            f"This run could not be written to the history: {detail}.\n\nIt is not lost: it "
-                            "is still on screen, and you can save it as JSON now. If you do not, it is "
-                            f"written to {user_data_dir() / UNSAVED_FOLDER} when ConcGUI closes.",
-                            offer_save=result)
-            elif not quiet:
-                self.statusBar().showMessage(f"Could not write to the history: {detail}")
+        out = self.keeper.take_outcomes()
+        for result, detail in out.unsaved:
+            self.show_problem(
+                "Run not saved to the history",
+                f"This run could not be written to the history: {detail}.\n\nIt is not lost: it is still on "
+                "screen, and you can save it as JSON now. If you do not, it is written to "
+                f"{user_data_dir() / UNSAVED_FOLDER} when ConcGUI closes.",
+                offer_save=result)
+        for detail in out.errors:
+            self.statusBar().showMessage(f"Could not write to the history: {detail}")
+        refresh = self._history_stale or out.saved
         self._history_stale = refresh and self.controller.is_running()
         if refresh and not self._history_stale:
             try:
@@ -528,7 +443,7 @@ class MainWindow(QMainWindow):
         else:
             self.cores.refresh()
             self._refresh_progress()
-            self._flush_history()
+            self.keeper.flush()
 
     def _refresh_views(self) -> None:
         """Bring every view up to date at once (a run's end)."""
@@ -546,9 +461,7 @@ class MainWindow(QMainWindow):
 
     def _on_run_finished(self, result: RunResult) -> None:
         self.result = result
-        self._flush_history(force=True)
-        token, self._history_token = self._history_token, None
-        self._finish_history(token, result)
+        self.keeper.end(result)
         if result.spec.get("executor") == "sequential" and result.status == "ok":
             self._baselines[_baseline_key(result.spec)] = result
         self.summary.set_result(result)
@@ -563,12 +476,10 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(400, self._take_screenshot_and_quit)
 
     def _on_run_failed(self, message: str) -> None:
-        self._flush_history(force=True)
-        token, self._history_token = self._history_token, None
         partial = self._partial_result(self.controller.state, message)
-        if partial is not None:  # it had started: keep what it did, closed as failed, in view and history
+        self.keeper.end(partial)  # if it had started: what it did, closed as failed, in history and view
+        if partial is not None:
             self.result = partial
-            self._finish_history(token, partial)
             self.summary.set_result(partial)
             self._refresh_views()
         else:
@@ -598,7 +509,7 @@ class MainWindow(QMainWindow):
         work_start = state.work_start or 0.0
         ends = [t.end for t in tasks if t.end is not None]
         result = RunResult(spec=state.spec, environment=state.environment, status="failed", error=message,
-                           started_at=self._run_started_at or time.time(), startup_seconds=work_start,
+                           started_at=self.keeper.started_at or time.time(), startup_seconds=work_start,
                            wall_seconds=max(0.0, (max(ends) if ends else work_start) - work_start),
                            workers=state.workers, tasks=tasks, cpu_samples=list(state.cpu_samples))
         result.summary = summarize(result)
@@ -628,30 +539,9 @@ class MainWindow(QMainWindow):
         except OSError as exc:
             self.show_problem("Save run", f"Could not write {path}: {exc}", offer_save=result)
             return False
-        if result in self.unsaved_results:
-            self.unsaved_results.remove(result)
+        self.keeper.saved_elsewhere(result)
         self.statusBar().showMessage(f"Wrote {path}")
         return True
-
-    def _keep_unsaved_at_close(self) -> list[Path]:
-        """Write every run the history did not take to a JSON file, so closing never loses one."""
-        runs = self.unsaved_results + list(self._finishing.values())
-        written: list[Path] = []
-        for n, result in enumerate(runs):
-            name = f"run-{time.strftime('%Y%m%d-%H%M%S', time.localtime(result.started_at))}-{n + 1}.json"
-            for folder in (user_data_dir() / UNSAVED_FOLDER, Path(tempfile.gettempdir()) / "concgui-unsaved-runs"):
-                try:
-                    folder.mkdir(parents=True, exist_ok=True)
-                    save_result(folder / name, result)
-                except OSError as exc:
-                    log.error("could not keep an unsaved run in %s: %s", folder, exc)
-                    continue
-                written.append(folder / name)
-                log.warning("a run the history could not take was written to %s", folder / name)
-                print(f"concgui: a run the history could not take was written to {folder / name}", flush=True)
-                break
-        self.unsaved_results, self._finishing = [], {}
-        return written
 
     def _on_sequence_finished(self, results: list[RunResult]) -> None:
         self.compare_results = results
@@ -933,11 +823,8 @@ class MainWindow(QMainWindow):
         self.cores.stop()
         self.form.shutdown()
         self._save_settings()
-        self._flush_history(force=True)
-        self.writer.close()  # bounded: a stuck disk must not keep the app from closing
         self._writer_timer.stop()
-        self._on_history_written(quiet=True)
-        self._keep_unsaved_at_close()
+        self.keeper.close()  # bounded; every run the history did not take goes to a file
         if self.problem_box is not None:
             self.problem_box.close()
         self.store.close()
