@@ -174,3 +174,54 @@ def test_failed_save_leaves_nothing_behind(store):
         store.save(result)
     assert store.list_runs() == []
     assert store._conn.execute("SELECT COUNT(*) FROM tasks").fetchone()[0] == 0
+
+
+def _until(check, timeout: float = 10.0):
+    """Poll ``check`` (the history writer works on its own thread) until it returns something true."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.02)
+    raise AssertionError("timed out")
+
+
+def test_the_run_keeper_writes_a_run_as_it_goes_then_whole(tmp_path):
+    from concgui.engine.events import RunStarted, TaskFinished
+    from concgui.engine.live import RunState
+    from concgui.gui.run_keeper import RunKeeper
+
+    store = HistoryStore(tmp_path / FILE_NAME)
+    keeper = RunKeeper(store)
+    result = fake_result(10)
+    state = RunState()
+    state.apply([RunStarted(result.spec, result.environment, 10, 2)])
+    keeper.on_events(state, [TaskFinished(t) for t in result.tasks[:6]])
+    keeper.flush()  # the first batch goes at once; a killed app would keep these six
+
+    def six_written() -> int | None:
+        ids = store.unfinished()
+        return ids[0] if ids and len(store.load(ids[0]).tasks) == 6 else None
+
+    run_id = _until(six_written)
+    keeper.end(result)
+    assert _until(lambda: keeper.take_outcomes().saved)
+    assert store.unfinished() == [] and store.load(run_id).to_dict() == result.to_dict()
+    assert keeper.close() == [] and keeper.unsaved_results == []
+    store.close()
+
+
+def test_the_run_keeper_keeps_a_run_the_history_cannot_take_in_a_file(tmp_path, monkeypatch):
+    from concgui.engine.exports import load_results
+    from concgui.gui.run_keeper import UNSAVED_FOLDER, RunKeeper
+
+    monkeypatch.setenv("CONCGUI_DATA_DIR", str(tmp_path))
+    keeper = RunKeeper(HistoryStore(":memory:"))  # no history this session
+    result = fake_result(5)
+    keeper.end(result)  # a run that ended before its first events: saved whole, or kept
+    out = keeper.take_outcomes()
+    assert [r for r, _ in out.unsaved] == [result] and keeper.unsaved_results == [result]
+    (path,) = keeper.close()
+    assert path.parent == tmp_path / UNSAVED_FOLDER
+    assert [r.to_dict() for r in load_results(path)] == [result.to_dict()]
