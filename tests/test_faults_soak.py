@@ -105,3 +105,22 @@ def test_200_runs_in_one_window_leave_threads_processes_files_and_memory_flat(qt
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     finally:
         conn.close()
+
+
+def test_a_sequence_of_process_pool_runs_holds_no_more_file_descriptors_run_after_run(qtbot, tmp_path):
+    """Each finished pool leaves cycles holding its pipes; the next run of a sequence must not keep them.
+
+    No gc.collect() here: what counts is what the window frees by itself between runs.
+    """
+    window = MainWindow(history_path=str(tmp_path / "history.sqlite3"))
+    qtbot.addWidget(window)
+    me = psutil.Process()
+    fds: list[int] = []
+    window.controller.run_finished.connect(lambda _result: fds.append(me.num_fds()))
+    spec = ExperimentSpec(workload="noop", executor="process-pool", tasks=3, workers=2, start_method="forkserver",
+                          isolation="inline")
+    with qtbot.waitSignal(window.controller.sequence_finished, timeout=120_000):
+        window.run_sequence([spec] * 12)
+    assert len(fds) == 12
+    assert fds[-1] <= fds[1] + 2, f"file descriptors after each run: {fds}"
+    window.close()

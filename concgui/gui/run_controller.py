@@ -164,7 +164,11 @@ class RunController(QObject):
             return
         self._thread.join(1.0)  # at once, unless the run was finished without its executor (abandoned)
         self._thread = self._run = None
+        # everything frozen during the run goes back to the collector, which frees at once the cycles the
+        # run left (a finished pool's pipes and semaphores): else the next run of a sequence froze them
+        # again, and a scaling study held two more file descriptors with every process-pool run
         gc.unfreeze()
+        gc.collect()
         kind, payload = outcome
         if kind == "failed":
             self._timer.stop()
