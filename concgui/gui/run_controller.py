@@ -15,6 +15,7 @@ from __future__ import annotations
 import gc
 import threading
 import time
+import weakref
 from collections import deque
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
@@ -101,12 +102,17 @@ class RunController(QObject):
 
         def on_events(events: list) -> None:
             inbox.append(("events", events))
-            if getattr(run, "abandoned", False):  # finished without its stuck executor: done now
+            current = run_ref()
+            if getattr(current, "abandoned", False):  # finished without its stuck executor: done now
                 for e in events:
                     if isinstance(e, RunFinished):
                         outcome("done", e.result)
 
         run = self._run = start(spec, on_events, baseline)
+        # the run holds on_events: a strong reference back would make a cycle, and what the run holds
+        # (a finished pool's pipes) would wait for a full collection; frozen meanwhile, a sequence of
+        # process-pool runs kept two more file descriptors with every run
+        run_ref = weakref.ref(run)
 
         def work() -> None:
             try:
@@ -164,11 +170,7 @@ class RunController(QObject):
             return
         self._thread.join(1.0)  # at once, unless the run was finished without its executor (abandoned)
         self._thread = self._run = None
-        # everything frozen during the run goes back to the collector, which frees at once the cycles the
-        # run left (a finished pool's pipes and semaphores): else the next run of a sequence froze them
-        # again, and a scaling study held two more file descriptors with every process-pool run
         gc.unfreeze()
-        gc.collect()
         kind, payload = outcome
         if kind == "failed":
             self._timer.stop()
