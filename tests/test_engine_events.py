@@ -54,6 +54,23 @@ def check_order(events: list, tasks: int) -> None:
     for e in events:
         if isinstance(e, TaskFinished):
             assert e.record == final.tasks[e.record.index]
+    check_workers_in_order(events, final.tasks)
+
+
+def check_workers_in_order(events: list, records: list) -> None:
+    """A worker that runs one task at a time names its tasks in the order they ran, across batches and
+    within one: a view may then take the stream a part at a time and keep each worker on one row."""
+    first_seen: dict[str, list[float]] = {}
+    seen: set[int] = set()
+    for e in events:
+        i = e.index if isinstance(e, TaskStarted) else e.record.index if isinstance(e, TaskFinished) else None
+        if i is not None and i not in seen and records[i].start is not None:
+            seen.add(i)
+            first_seen.setdefault(records[i].worker, []).append(records[i].start)
+    for worker, starts in first_seen.items():
+        ran = sorted((r.start, r.end) for r in records if r.worker == worker and r.start is not None)
+        if all(a[1] <= b[0] for a, b in zip(ran, ran[1:], strict=False)):  # one task at a time
+            assert starts == sorted(starts), f"{worker}: a task named before one that ran earlier"
 
 
 @pytest.mark.parametrize(("executor", "extra"), [
@@ -84,6 +101,16 @@ def test_events_of_many_short_tasks_come_in_few_batches():
         on_events=rec)
     check_order(rec.events, 3000)
     assert len(rec.batches) < 300, f"{len(rec.batches)} calls for 3000 tasks: events are not batched"
+
+
+def test_a_stream_through_the_engine_process_names_each_workers_tasks_in_the_order_they_ran():
+    rec = Recorder()
+    run(ExperimentSpec(executor="thread-pool", workers=4, workload="sleep", duration=0.001, tasks=3000,
+                       isolation="process"), on_events=rec)
+    check_order(rec.events, 3000)  # with check_workers_in_order
+    mixed = [b for b in rec.batches if any(isinstance(e, TaskStarted) for e in b)
+             and sum(isinstance(e, TaskFinished) for e in b) > 4]
+    assert mixed, "batches that end tasks and show others running: where the order is at stake"
 
 
 def test_events_are_delivered_live_not_at_the_end():

@@ -263,8 +263,8 @@ def test_a_burst_is_drawn_over_a_few_refreshes_each_task_once(timeline):
     from concgui.engine.events import RunStarted, StartupFinished, TaskFinished, TaskStarted
     from concgui.gui.views.timeline import SYNC_BUDGET
 
-    # batches pile up behind a pause (or Stop ends thousands of tasks at once): each starts a worker's
-    # next task and ends its last one, plus another worker's task
+    # batches pile up behind a pause (or Stop ends thousands of tasks at once): each ends a worker's
+    # task and another worker's, then starts the first worker's next one (the engine's order)
     batches = SYNC_BUDGET
     n = 2 * batches + 1
     state = RunState()
@@ -274,33 +274,38 @@ def test_a_burst_is_drawn_over_a_few_refreshes_each_task_once(timeline):
     timeline.refresh()
     for b in range(batches):
         t = 1e-4 * (b + 1)
-        state.apply([TaskStarted(b + 1, "thread 1", 1, 1, t), TaskFinished(_rec(b, "thread 1", t - 1e-4)),
-                     TaskFinished(_rec(batches + 1 + b, "thread 2", t))])
+        state.apply([TaskFinished(_rec(b, "thread 1", t - 1e-4)), TaskFinished(_rec(batches + 1 + b, "thread 2", t)),
+                     TaskStarted(b + 1, "thread 1", 1, 1, t)])
     drawn = []
     for _ in range(5):
         timeline.refresh()
         drawn.append(timeline.bar_counts()["ok"])
-    assert drawn[0] <= 2 * SYNC_BUDGET // 3 + 1  # a budget's worth (+ a task that has ended since)
+    assert drawn[0] <= SYNC_BUDGET + 1  # a budget's worth (+ a task that has ended since)
     assert drawn[0] < drawn[1] < drawn[-1] == 2 * batches, "each task drawn once"
 
 
-def test_a_burst_is_cut_between_batches_so_a_worker_keeps_one_row(timeline):
+def test_a_burst_cut_inside_a_batch_keeps_each_worker_on_one_row(timeline):
     from concgui.engine.events import RunStarted, StartupFinished, TaskFinished, TaskStarted
     from concgui.gui.views.timeline import SYNC_BUDGET
 
-    n = SYNC_BUDGET + 20
+    n = 3 * SYNC_BUDGET
     state = RunState()
     timeline.set_state(state)
     state.apply([RunStarted({"workload": "sleep", "executor": "thread-pool", "tasks": n}, {}, n, 2),
-                 StartupFinished(0.0), TaskStarted(0, "thread 1", 1, 1, 0.0)])
-    timeline.refresh()  # task 0 runs
-    # one batch: thread 1 ends task 0 and starts task 1; thread 2 ends many; the start comes first
-    state.apply([TaskStarted(1, "thread 1", 1, 1, 0.01),
-                 *(TaskFinished(_rec(i, "thread 2", 1e-5 * i)) for i in range(2, n)),
-                 TaskFinished(_rec(0, "thread 1", 0.0, 0.01))])
-    timeline.refresh()
-    lane = timeline.lane_labels().index("thread 1") - ("queue" in timeline.lane_labels())
-    assert timeline._lane_tracks[lane].n == 1, "task 1 was placed while task 0 still held the row"
+                 StartupFinished(0.0), TaskStarted(0, "thread 1", 1, 1, 0.0), TaskStarted(1, "thread 2", 1, 2, 0.0)])
+    timeline.refresh()  # tasks 0 and 1 run
+    # one batch, as the engine sends it: the finished tasks in the order they ended, two workers taking
+    # turns, then the two tasks still running; the timeline takes it a budget at a time
+    d = 1e-4
+    state.apply([*(TaskFinished(_rec(i, f"thread {i % 2 + 1}", d * (i // 2), d / 2)) for i in range(n - 2)),
+                 TaskStarted(n - 2, "thread 1", 1, 1, d * ((n - 2) // 2)),
+                 TaskStarted(n - 1, "thread 2", 1, 2, d * ((n - 1) // 2))])
+    drawn = []
+    for _ in range(4):
+        timeline.refresh()
+        drawn.append(timeline.bar_counts()["ok"])
+    assert drawn[0] < drawn[-1] == n - 2, "cut inside the batch, then drawn whole"
+    assert [lt.n for lt in timeline._lane_tracks] == [1, 1], "a worker's next task was placed before its last"
 
 
 def _rec(i: int, worker: str, t: float, duration: float = 5e-5) -> TaskRecord:

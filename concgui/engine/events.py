@@ -2,6 +2,9 @@
 
 Consumers (the command line, the window) receive lists of events, batched
 every few tens of milliseconds, so 100,000 tasks do not mean 200,000 calls.
+Within a batch a worker's tasks come in the order they ran: the finished
+ones as they finished, then the ones still running (``TaskStarted``), so a
+consumer may take a large batch a part at a time.
 Every event turns into a JSON object and back, which is how the separate
 engine process streams them.
 """

@@ -10,10 +10,11 @@ Protocol: the parent writes the spec as one JSON line on stdin, then may
 write ``cancel``; closing stdin (the parent died) also cancels.  The engine
 writes each batch of events as JSON lines on its original stdout, which is
 kept for the protocol alone: fd 1 is pointed at stderr, so whatever tasks
-print cannot corrupt it.  A line is ``{"events": [...], "finished": [...]}``:
-finished tasks, nearly all of a busy line, travel as bare record rows after
-the other events (half the bytes, and a third of the work to read), at most
-500 to a line; every line of a batch but its last has ``"more": true``.
+print cannot corrupt it.  A line is ``{"events": [...], "finished": [...],
+"then": [...]}``: finished tasks, nearly all of a busy line, travel as bare
+record rows between the other events (half the bytes, and a third of the
+work to read), at most 500 to a line; every line of a batch but its last has
+``"more": true``.
 """
 
 from __future__ import annotations
@@ -168,12 +169,13 @@ class EngineProcess:
                     continue
                 events = [event_from_json(e) for e in msg["events"]]
                 finished = [TaskRecord(*row) for row in msg.get("finished", ())]
+                then = [event_from_json(e) for e in msg.get("then", ())]
             except (ValueError, KeyError, TypeError) as exc:
                 self.stderr_tail.append(f"unreadable engine output ({exc}): {line[:200]!r}")
                 continue
             for r in finished:
                 records[r.index] = r
-            for e in events:
+            for e in events + then:
                 if isinstance(e, TaskFinished):
                     records[e.record.index] = e.record
                 elif isinstance(e, RunFinished):
@@ -184,7 +186,8 @@ class EngineProcess:
                     if self.baseline is not None:
                         result.summary = summarize(result, self.baseline)
             batch.extend(events)
-            batch.extend(map(TaskFinished, finished))  # a line's rows follow its other events
+            batch.extend(map(TaskFinished, finished))  # a line: events, its rows, then the rest
+            batch.extend(then)
             if not msg.get("more"):
                 self._hand_on(batch)
                 batch = []
@@ -262,23 +265,28 @@ def serve(stdin=None) -> int:
 
 
 def _encode_lines(events: list[Event]) -> list[dict]:
-    """The lines of the stream for one batch: its other events, then its finished tasks as rows.
+    """The lines of the stream for one batch, in its order: events, finished tasks as rows, events.
 
-    At most ``ROWS_PER_LINE`` rows to a line: the reader parses a line holding the GIL, and a batch of
-    10,000 tasks (a starved pump's) as one 900 KB line kept a window in that process waiting 30 ms.
-    ``RunFinished`` goes last, on a line of its own, without its task records: they came one by one.
+    ``events`` are the batch's other events up to its last finished task (its start-up, CPU samples),
+    ``then`` those after it (the tasks still running). At most ``ROWS_PER_LINE`` rows to a line: the
+    reader parses a line holding the GIL, and a batch of 10,000 tasks (a starved pump's) as one 900 KB
+    line kept a window in that process waiting 30 ms. ``RunFinished`` goes last, on a line of its own,
+    without its task records: they came one by one.
     """
     end = next((k for k, e in enumerate(events) if type(e) is RunFinished), len(events))
     body = events[:end]
+    split = max((k for k, e in enumerate(body) if type(e) is TaskFinished), default=end - 1) + 1
     rows = [e.record.to_row() for e in body if type(e) is TaskFinished]
-    lines = [{"events": [event_to_json(e) for e in body if type(e) is not TaskFinished],
+    lines = [{"events": [event_to_json(e) for e in body[:split] if type(e) is not TaskFinished],
               "finished": rows[:ROWS_PER_LINE]}]
     lines += [{"events": [], "finished": rows[k:k + ROWS_PER_LINE]}
               for k in range(ROWS_PER_LINE, len(rows), ROWS_PER_LINE)]
+    if split < end:
+        lines[-1]["then"] = [event_to_json(e) for e in body[split:]]
     if end < len(events):
         lines.append({"events": [{"type": "run_finished", "result": events[end].result.to_dict(tasks=False)}]
                       + [event_to_json(e) for e in events[end + 1:]]})
-    if not lines[0]["events"] and not lines[0]["finished"]:
+    if not lines[0]["events"] and not lines[0]["finished"] and not lines[0].get("then"):
         del lines[0]
     for line in lines[:-1]:
         line["more"] = True  # the reader hands the batch on whole, so its order reaches a consumer unchanged

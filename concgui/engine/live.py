@@ -37,11 +37,9 @@ class RunState:
         self.errors = 0
         self.changes = 0  # bumps on every apply; views redraw only when it moved
         #: indices of tasks whose record was replaced, in order: a view keeps its place in this log and
-        #: redraws only those (a task may appear twice: started, then finished)
+        #: redraws only those (a task may appear twice: started, then finished). Each worker's tasks are
+        #: first named in the order they ran (see :mod:`.events`), so a view may stop anywhere in it
         self.changed: list[int] = []
-        #: where each batch applied ends in :attr:`changed`: a view that draws a burst a part at a time
-        #: cuts it between batches (within one, a task may start before its worker's last task ended)
-        self.batch_ends: list[int] = []
         #: True while every record not named in :attr:`changed` is still NOT_STARTED (a run built from
         #: its events): a view then draws it from the log alone, without reading every record
         self.logged_from_start = False
@@ -89,7 +87,6 @@ class RunState:
                 self._set_result(e.result)
                 tasks = self.tasks
         self.changes += 1
-        self.batch_ends.append(len(self.changed))
 
     @classmethod
     def from_result(cls, result: RunResult) -> RunState:
@@ -124,7 +121,7 @@ class RunState:
             self.errors += statuses[ERROR]
         else:
             self.tasks = list(new)
-            self.changed, self.batch_ends = [], []
+            self.changed = []
             self.logged_from_start = False
             added = self.tasks
             statuses = Counter(map(_STATUS, self.tasks))

@@ -204,9 +204,10 @@ class RunControl:
                 events.append(CpuSampled(payload))
         for t in self.running.copy().values():
             self._start(t, started)
-        if started or head:
-            events[:0] = head + [TaskStarted(r.index, r.worker, r.pid, r.thread_id, r.start)
-                                 for r in started.values()]
+        # the tasks still running go last: every worker's tasks then appear in the order they ran, so a
+        # consumer may take a batch a part at a time (a starved pump's holds 10,000 tasks)
+        events[:0] = head
+        events += [TaskStarted(r.index, r.worker, r.pid, r.thread_id, r.start) for r in started.values()]
         if self._finished >= len(self.records):
             self.all_done.set()
         if events and self._on_events is not None:
