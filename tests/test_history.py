@@ -225,3 +225,24 @@ def test_the_run_keeper_keeps_a_run_the_history_cannot_take_in_a_file(tmp_path, 
     (path,) = keeper.close()
     assert path.parent == tmp_path / UNSAVED_FOLDER
     assert [r.to_dict() for r in load_results(path)] == [result.to_dict()]
+
+
+def test_the_writer_lets_go_of_a_run_once_it_is_written(tmp_path):
+    # holding a finished run until the next item came made the writer free its records (100,000: 25 ms
+    # holding the GIL) just as the window's next run began
+    import gc
+    import weakref
+
+    from concgui.gui.history_writer import HistoryWriter
+
+    writer = HistoryWriter(tmp_path / FILE_NAME)
+    result = fake_result(10)
+    ref = weakref.ref(result)
+    writer.finish(1, result)
+    assert _until(lambda: list(writer.outcomes)) == [("saved", 1, 1)]
+    del result
+    gc.collect()
+    try:
+        assert _until(lambda: ref() is None), "the writer still holds the run it wrote"
+    finally:
+        assert writer.close()

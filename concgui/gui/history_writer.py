@@ -90,5 +90,8 @@ class HistoryWriter:
                     message = str(exc) if isinstance(exc, HistoryError) else f"{type(exc).__name__}: {exc}"
                     # a run that could not be closed is "unsaved": the window keeps it and offers to save it
                     self.outcomes.append(("unsaved" if kind == "finish" else "error", token, message))
+                # let go of the run before waiting: holding it until the next item came made this thread
+                # free its 100,000 records (25 ms holding the GIL) just as the window's next run began
+                payload = None
         finally:
             store.close()
