@@ -18,6 +18,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 RUNS = 3  # heartbeat runs per figure: one run's pauses swing by ±10 ms on a shared 2-core machine
+SETTLE_SECONDS = 0.3  # the heartbeat goes on this long after a run's end
 sys.path.insert(0, str(ROOT))
 
 
@@ -27,7 +28,8 @@ def report(figure: str, value: float, unit: str, goal: str, ok: bool | None, **e
 
 
 def heartbeat_during(window, spec) -> list[float]:
-    """Gaps (ms) between ticks of a 10 ms QTimer while ``spec`` runs in ``window``."""
+    """Gaps (ms) between ticks of a 10 ms QTimer while ``spec`` runs in ``window``, and for
+    :data:`SETTLE_SECONDS` after (the views taking the run's final form count too)."""
     from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer
 
     clock = QElapsedTimer()
@@ -43,6 +45,8 @@ def heartbeat_during(window, spec) -> list[float]:
     window.controller.run_failed.connect(loop.quit)
     QTimer.singleShot(300_000, loop.quit)
     window.run_clicked()
+    loop.exec()
+    QTimer.singleShot(int(SETTLE_SECONDS * 1000), loop.quit)
     loop.exec()
     timer.stop()
     window.controller.run_finished.disconnect(loop.quit)

@@ -95,6 +95,26 @@ def test_a_live_frame_is_three_turns_of_the_event_loop_drain_timeline_cores(qtbo
     assert "d" in text and "1d" not in text, "a drain came between the timeline's turn and the cores' turn"
 
 
+def test_the_engine_reader_and_history_writer_wait_while_the_window_takes_a_turn(qtbot, window):
+    idle = window.controller.host_idle
+    assert window.controller._run is None and idle.is_set()
+    during: list[bool] = []
+    window.controller.updated.connect(lambda *_: during.append(idle.is_set()))
+    window.controller.frame_step.connect(lambda _: during.append(idle.is_set()))
+    waits: list[float] = []
+
+    class Watched(type(idle)):  # the same Event, noting how long its waiters were ready to wait
+        def wait(self, timeout=None):
+            waits.append(timeout)
+            return super().wait(timeout)
+
+    idle.__class__ = Watched
+    run_and_wait(qtbot, window, ExperimentSpec(workload="noop", executor="thread-pool", tasks=3000))
+    assert during and not any(during), "the gate is shut during every turn"
+    qtbot.waitUntil(idle.is_set, timeout=1000)  # ... and opens after it
+    assert len(waits) >= 3 and max(waits) <= 0.05, "the reader (and writer) waited for the window, briefly"
+
+
 def test_run_streams_live_events_into_the_views_and_history(qtbot, window):
     seen: list[str] = []
     kinds = (TaskStarted, TaskFinished)

@@ -246,3 +246,28 @@ def test_the_writer_lets_go_of_a_run_once_it_is_written(tmp_path):
         assert _until(lambda: ref() is None), "the writer still holds the run it wrote"
     finally:
         assert writer.close()
+
+
+def test_the_writer_writes_a_big_batch_between_the_windows_turns(tmp_path):
+    import threading
+
+    from concgui.gui.history_writer import ADD_CHUNK, HOST_WAIT, HistoryWriter
+
+    idle = threading.Event()  # the window is busy: every chunk after the first waits HOST_WAIT for it
+    writer = HistoryWriter(tmp_path / FILE_NAME, host_idle=idle)
+    result = fake_result(5 * ADD_CHUNK)
+    t0 = time.monotonic()
+    writer.begin(1, result.spec, result.environment, result.started_at, 1)
+    writer.add(1, result.tasks)
+    writer.finish(1, result)
+    assert _until(lambda: list(writer.outcomes)) == [("saved", 1, 1)]
+    busy = time.monotonic() - t0
+    idle.set()  # the window is free: the same batch goes at once
+    t0 = time.monotonic()
+    writer.begin(2, result.spec, result.environment, result.started_at, 1)
+    writer.add(2, result.tasks)
+    writer.finish(2, result)
+    assert _until(lambda: len(writer.outcomes) == 2)
+    free = time.monotonic() - t0
+    assert writer.close()
+    assert busy >= 4 * HOST_WAIT and free < busy, (busy, free)  # four chunks waited after the first

@@ -20,12 +20,16 @@ __all__ = [
 ]
 
 
-def start(spec: ExperimentSpec, on_events=None, baseline: RunResult | None = None):
-    """A run of ``spec`` where its ``isolation`` says: call ``.execute()``, maybe ``.cancel()``."""
+def start(spec: ExperimentSpec, on_events=None, baseline: RunResult | None = None, host_idle=None):
+    """A run of ``spec`` where its ``isolation`` says: call ``.execute()``, maybe ``.cancel()``.
+
+    ``host_idle`` (a ``threading.Event``, for an engine process only) is set while the consumer's own
+    thread is free: the reader of the stream then parses between that thread's busy turns.
+    """
     if spec.isolation == "process":
         from .isolation import EngineProcess
 
-        return EngineProcess(spec, on_events, baseline)
+        return EngineProcess(spec, on_events, baseline, host_idle)
     return Run(spec, on_events, baseline)
 
 

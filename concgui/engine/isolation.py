@@ -40,6 +40,8 @@ CANCEL_GRACE = 2.0
 #: seconds the reader pauses after each line of events: the engine sends a line per 25 ms normally, but
 #: 20,000 tasks settled at once come as 40 lines in a burst
 READ_PAUSE = 0.001
+#: at most this long the reader waits for its host's thread to be free (``host_idle``) before a line
+HOST_WAIT = 0.02
 ROWS_PER_LINE = 500  # finished tasks per line of the stream (35 KB: a millisecond to parse)
 #: seconds past a run's timeout after which the parent kills an engine that has not ended by itself
 #: (the engine ends the run at its timeout; this only guards against an engine that is stuck)
@@ -59,10 +61,14 @@ class EngineProcess:
     """A run in a child engine process, with the same face as :class:`Run`."""
 
     def __init__(self, spec: ExperimentSpec, on_events: EventSink | None = None,
-                 baseline: RunResult | None = None) -> None:
+                 baseline: RunResult | None = None, host_idle: threading.Event | None = None) -> None:
         self.spec = spec
         self.on_events = on_events
         self.baseline = baseline
+        #: set while the consumer's thread (a window's) is free; cleared for each turn it draws in. The
+        #: GIL has no priorities: parsing a line meanwhile made that thread wait for it after each call
+        #: it made into Qt, so the reader parses between the turns (waiting at most ``HOST_WAIT``)
+        self.host_idle = host_idle
         self.stderr_tail: deque[str] = deque(maxlen=40)
         self._proc: subprocess.Popen | None = None
         self._cancelled = threading.Event()
@@ -192,6 +198,8 @@ class EngineProcess:
                 self._hand_on(batch)
                 batch = []
             time.sleep(READ_PAUSE)  # hand the GIL over between lines: a burst of them must not starve a window
+            if self.host_idle is not None:
+                self.host_idle.wait(HOST_WAIT)
         self._hand_on(batch)  # what an engine that died in the middle of a batch had sent of it
         return result, problem
 

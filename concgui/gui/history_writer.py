@@ -23,12 +23,15 @@ from ..history import HistoryError, HistoryStore
 #: drawing meanwhile waits at most that long (1,000 rows at a time: p99 heartbeat gap 58 ms, 200: 47 ms)
 ADD_CHUNK = 200
 CHUNK_PAUSE = 0.001  # seconds between two chunks of one batch
+HOST_WAIT = 0.02  # ... after which it waits at most this long for the window's thread to be free
 
 
 class HistoryWriter:
     """The one writer of running and finished runs; tokens name runs until their row exists."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, host_idle: threading.Event | None = None) -> None:
+        #: set while the window's thread is free (see RunController.host_idle): chunks go between its turns
+        self.host_idle = host_idle
         #: ("saved", token, run_id), ("error", token, message), or ("unsaved", token, message) for a run
         #: whose finish could not be written
         self.outcomes: deque = deque()
@@ -79,6 +82,8 @@ class HistoryWriter:
                             store.add_tasks(ids[token], payload[k:k + ADD_CHUNK])
                             if len(payload) > ADD_CHUNK:
                                 time.sleep(CHUNK_PAUSE)
+                                if self.host_idle is not None:
+                                    self.host_idle.wait(HOST_WAIT)
                     elif kind == "finish":
                         run_id = ids.pop(token, None)
                         if run_id is None:

@@ -89,9 +89,10 @@ class MainWindow(QMainWindow):
         self.store, problem = open_history(history_path)
         if problem:
             self.store.notice = problem + (f" {self.store.notice}" if self.store.notice else "")
-        self.keeper = RunKeeper(self.store)  # runs as they go, on the history writer's thread
-        self.problem_box: QMessageBox | None = None  # the last problem shown (never modal)
         self.controller = RunController(self)
+        # runs as they go, on the history writer's thread, which leaves the GIL to the window's turns
+        self.keeper = RunKeeper(self.store, self.controller.host_idle)
+        self.problem_box: QMessageBox | None = None  # the last problem shown (never modal)
         self.result: RunResult | None = None  # the run shown in the views
         self.compare_results: list[RunResult] = []
         self._baselines: dict[tuple, RunResult] = {}

@@ -54,6 +54,11 @@ class RunController(QObject):
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)  # a coarse timer may fire the steps together
         self._timer.setInterval(REFRESH_MS // FRAME_STEPS)
         self._timer.timeout.connect(self._on_frame_step)
+        #: clear while a frame's turn (and the repaint it posts) goes; the engine's reader and the history
+        #: writer wait for it between their pieces of work. The GIL has no priorities: a turn that had to
+        #: win it back from them after each of its calls into Qt took up to twice as long
+        self.host_idle = threading.Event()
+        self.host_idle.set()
 
     # --- commands ----------------------------------------------------------------
     def is_running(self) -> bool:
@@ -108,7 +113,7 @@ class RunController(QObject):
                     if isinstance(e, RunFinished):
                         outcome("done", e.result)
 
-        run = self._run = start(spec, on_events, baseline)
+        run = self._run = start(spec, on_events, baseline, self.host_idle)
         # the run holds on_events: a strong reference back would make a cycle, and what the run holds
         # (a finished pool's pipes) would wait for a full collection; frozen meanwhile, a sequence of
         # process-pool runs kept two more file descriptors with every run
@@ -131,10 +136,14 @@ class RunController(QObject):
 
     def _on_frame_step(self) -> None:
         step, self._step = self._step, (self._step + 1) % FRAME_STEPS
-        if step:
-            self.frame_step.emit(step)
-        else:
-            self._drain()
+        self.host_idle.clear()
+        try:
+            if step:
+                self.frame_step.emit(step)
+            else:
+                self._drain()
+        finally:
+            QTimer.singleShot(0, self.host_idle.set)  # posted after the repaints this turn asked for
 
     def _drain(self) -> None:
         try:
@@ -168,7 +177,9 @@ class RunController(QObject):
             self.updated.emit(state, batch)
         if outcome is None:
             return
-        self._thread.join(1.0)  # at once, unless the run was finished without its executor (abandoned)
+        # not joined: the run's thread ends by itself as soon as it has handed over its outcome (or
+        # never, if its executor is abandoned); joining here gave the GIL away mid-turn, and the window
+        # waited for it while the history writer closed the run (10-15 ms)
         self._thread = self._run = None
         gc.unfreeze()
         kind, payload = outcome

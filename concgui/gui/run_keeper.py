@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
+import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -80,11 +81,11 @@ class Outcomes:
 class RunKeeper:
     """Queues the current run for the history and holds every finished run until it is safe."""
 
-    def __init__(self, store: HistoryStore) -> None:
+    def __init__(self, store: HistoryStore, host_idle: threading.Event | None = None) -> None:
         # writes go to the writer's own connection and thread, which may wait for a lock; the window's
         # connection (``store``) only reads
         in_memory = str(store.path) == ":memory:"
-        self.writer = _NoWriter() if in_memory else HistoryWriter(store.path)
+        self.writer = _NoWriter() if in_memory else HistoryWriter(store.path, host_idle)
         #: finished runs the history could not take: offered for saving, written to files at close
         self.unsaved_results: list[RunResult] = []
         self.started_at = 0.0  # time.time() when the current run's first events came

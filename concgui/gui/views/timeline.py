@@ -324,6 +324,7 @@ class TimelineView(ThemedPlot):
     def set_state(self, state: RunState | None) -> None:
         """Draw ``state`` (live or finished) from now on; None clears the view."""
         self._state = state
+        self._zoom_timer.stop()  # a relayout the last state was waiting for
         self._tasks_ref = None
         self._changes = -1
         self._was_finished = False
@@ -655,10 +656,12 @@ class TimelineView(ThemedPlot):
             if lt.n and lt.cap != min(lt.n, MAX_TRACKS):
                 lt.cap = min(lt.n, MAX_TRACKS)
                 refit = True
-        if refit or self._rescale_at_end:
+        if refit:  # rows move
             self._rebuild_items()
         else:
             self._update_running()
+            if self._rescale_at_end:  # bars drawn at an earlier scale: laid out anew in a turn of its own
+                self._zoom_timer.start()
         self._update_queue(force=True)
         self._update_startup()
         self._update_axes()
