@@ -10,11 +10,12 @@ Protocol: the parent writes the spec as one JSON line on stdin, then may
 write ``cancel``; closing stdin (the parent died) also cancels.  The engine
 writes each batch of events as JSON lines on its original stdout, which is
 kept for the protocol alone: fd 1 is pointed at stderr, so whatever tasks
-print cannot corrupt it.  A line is ``{"events": [...], "finished": [...],
-"then": [...]}``: finished tasks, nearly all of a busy line, travel as bare
-record rows between the other events (half the bytes, and a third of the
-work to read), at most 500 to a line; every line of a batch but its last has
-``"more": true``.
+print cannot corrupt it.  A line is ``{"events": [...], "finished": [...]}``:
+finished tasks, nearly all of a busy line, travel as bare record rows after
+the line's other events (half the bytes, and a third of the work to read), at
+most 500 to a line.  A consumer gets each line as a batch of its own: a
+worker's tasks come in the order they ran (see :mod:`.events`), so a batch
+may be cut anywhere.
 """
 
 from __future__ import annotations
@@ -164,7 +165,6 @@ class EngineProcess:
     def _read_events(self, proc: subprocess.Popen) -> tuple[RunResult | None, dict | None]:
         result, problem = None, None
         records: dict[int, TaskRecord] = {}  # every task's final record, from its TaskFinished
-        batch: list[Event] = []  # the engine's batch so far: it may span several lines ("more")
         for line in proc.stdout:
             try:
                 msg = json.loads(line)
@@ -175,13 +175,12 @@ class EngineProcess:
                     continue
                 events = [event_from_json(e) for e in msg["events"]]
                 finished = [TaskRecord(*row) for row in msg.get("finished", ())]
-                then = [event_from_json(e) for e in msg.get("then", ())]
             except (ValueError, KeyError, TypeError) as exc:
                 self.stderr_tail.append(f"unreadable engine output ({exc}): {line[:200]!r}")
                 continue
             for r in finished:
                 records[r.index] = r
-            for e in events + then:
+            for e in events:
                 if isinstance(e, TaskFinished):
                     records[e.record.index] = e.record
                 elif isinstance(e, RunFinished):
@@ -191,16 +190,12 @@ class EngineProcess:
                                     for i in range(int(result.spec.get("tasks", 0)))]
                     if self.baseline is not None:
                         result.summary = summarize(result, self.baseline)
-            batch.extend(events)
-            batch.extend(map(TaskFinished, finished))  # a line: events, its rows, then the rest
-            batch.extend(then)
-            if not msg.get("more"):
-                self._hand_on(batch)
-                batch = []
+            # a line's events, then its rows: a batch of its own, so that a window takes a burst
+            # (20,000 tasks behind a starved pump) a few hundred tasks at a time
+            self._hand_on(events + list(map(TaskFinished, finished)))
             time.sleep(READ_PAUSE)  # hand the GIL over between lines: a burst of them must not starve a window
             if self.host_idle is not None:
                 self.host_idle.wait(HOST_WAIT)
-        self._hand_on(batch)  # what an engine that died in the middle of a batch had sent of it
         return result, problem
 
     def _hand_on(self, events: list[Event]) -> None:
@@ -275,11 +270,11 @@ def serve(stdin=None) -> int:
 def _encode_lines(events: list[Event]) -> list[dict]:
     """The lines of the stream for one batch, in its order: events, finished tasks as rows, events.
 
-    ``events`` are the batch's other events up to its last finished task (its start-up, CPU samples),
-    ``then`` those after it (the tasks still running). At most ``ROWS_PER_LINE`` rows to a line: the
-    reader parses a line holding the GIL, and a batch of 10,000 tasks (a starved pump's) as one 900 KB
-    line kept a window in that process waiting 30 ms. ``RunFinished`` goes last, on a line of its own,
-    without its task records: they came one by one.
+    The batch's other events up to its last finished task (its start-up, CPU samples) lead its first
+    line, the rest (the tasks still running) follow its rows on a line of their own. At most
+    ``ROWS_PER_LINE`` rows to a line: the reader parses a line holding the GIL, and a batch of 10,000
+    tasks (a starved pump's) as one 900 KB line kept a window in that process waiting 30 ms.
+    ``RunFinished`` goes last, on a line of its own, without its task records: they came one by one.
     """
     end = next((k for k, e in enumerate(events) if type(e) is RunFinished), len(events))
     body = events[:end]
@@ -290,15 +285,11 @@ def _encode_lines(events: list[Event]) -> list[dict]:
     lines += [{"events": [], "finished": rows[k:k + ROWS_PER_LINE]}
               for k in range(ROWS_PER_LINE, len(rows), ROWS_PER_LINE)]
     if split < end:
-        lines[-1]["then"] = [event_to_json(e) for e in body[split:]]
+        lines.append({"events": [event_to_json(e) for e in body[split:]]})
     if end < len(events):
         lines.append({"events": [{"type": "run_finished", "result": events[end].result.to_dict(tasks=False)}]
                       + [event_to_json(e) for e in events[end + 1:]]})
-    if not lines[0]["events"] and not lines[0]["finished"] and not lines[0].get("then"):
-        del lines[0]
-    for line in lines[:-1]:
-        line["more"] = True  # the reader hands the batch on whole, so its order reaches a consumer unchanged
-    return lines
+    return [line for line in lines if line["events"] or line.get("finished")]
 
 
 def _exit_if_abandoned(run: Run, out, write_lock: threading.Lock) -> None:

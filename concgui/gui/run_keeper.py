@@ -103,7 +103,7 @@ class RunKeeper:
             self.started_at = time.time()
             self.writer.begin(self._token, state.spec, state.environment, self.started_at,
                               state.environment.get("pid", 0))
-        self._pending.extend(e.record for e in events if isinstance(e, TaskFinished))
+        self._pending += [e.record for e in events if type(e) is TaskFinished]
 
     def flush(self, force: bool = False) -> None:
         """Queue finished tasks in batches, so a crash loses at most the last quarter second."""

@@ -210,6 +210,7 @@ class CoreUsagePlot(ThemedPlot):
     def _match_left_axis(self, width: float) -> None:
         if self._alive():
             self.getAxis("left").setWidth(max(width, self._natural_left_width()))
+            self.getPlotItem().layout.activate()  # now, as the timeline's: one repaint, in its final form
 
     def stop(self) -> None:
         """Stop sampling (call on close)."""

@@ -907,6 +907,9 @@ class TimelineView(ThemedPlot):
         width = float(max(widest + 14, self._left_axis_min))
         if width != axis.width():
             axis.setWidth(width)  # pyqtgraph only widens an axis after a paint that clipped labels
+            # laid out now, not by a posted request after the next repaint: the first lanes of a run
+            # then cost one repaint of each chart, not three
+            self.getPlotItem().layout.activate()
             self.sigLeftAxisWidthChanged.emit(width)
         rows = len(self._lanes) + self._queue_shown
         vb = self.getViewBox()
