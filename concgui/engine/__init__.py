@@ -7,6 +7,8 @@ Typical use from a notebook::
     print(result.wall_seconds, result.summary["concurrency"])
 """
 
+import threading
+
 from .events import Event, RunFinished, RunStarted, TaskFinished, TaskStarted
 from .executors import get_executor, list_executors
 from .records import CpuSample, RunResult, TaskRecord
@@ -20,7 +22,8 @@ __all__ = [
 ]
 
 
-def start(spec: ExperimentSpec, on_events=None, baseline: RunResult | None = None, host_idle=None):
+def start(spec: ExperimentSpec, on_events=None, baseline: RunResult | None = None,
+          host_idle: threading.Event | None = None):
     """A run of ``spec`` where its ``isolation`` says: call ``.execute()``, maybe ``.cancel()``.
 
     ``host_idle`` (a ``threading.Event``, for an engine process only) is set while the consumer's own

@@ -41,7 +41,8 @@ CANCEL_GRACE = 2.0
 #: seconds the reader pauses after each line of events: the engine sends a line per 25 ms normally, but
 #: 20,000 tasks settled at once come as 40 lines in a burst
 READ_PAUSE = 0.001
-#: at most this long the reader waits for its host's thread to be free (``host_idle``) before a line
+#: at most this long the reader (or another helper thread of the host) waits for the host's thread to be
+#: free (``host_idle``) before its next piece of work
 HOST_WAIT = 0.02
 ROWS_PER_LINE = 500  # finished tasks per line of the stream (35 KB: a millisecond to parse)
 #: seconds past a run's timeout after which the parent kills an engine that has not ended by itself

@@ -16,6 +16,7 @@ from collections import deque
 from pathlib import Path
 
 from ..engine import RunResult, TaskRecord
+from ..engine.isolation import HOST_WAIT  # ... and after a pause, it waits this long at most for the window
 from ..history import HistoryError, HistoryStore
 
 #: task rows per transaction when a big batch arrives (a flood sends ~10,000 a quarter second; 20,000 tasks
@@ -23,7 +24,6 @@ from ..history import HistoryError, HistoryStore
 #: drawing meanwhile waits at most that long (1,000 rows at a time: p99 heartbeat gap 58 ms, 200: 47 ms)
 ADD_CHUNK = 200
 CHUNK_PAUSE = 0.001  # seconds between two chunks of one batch
-HOST_WAIT = 0.02  # ... after which it waits at most this long for the window's thread to be free
 
 
 class HistoryWriter:
