@@ -115,6 +115,12 @@ def test_the_engine_reader_and_history_writer_wait_while_the_window_takes_a_turn
     assert len(waits) >= 3 and max(waits) <= 0.05, "the reader (and writer) waited for the window, briefly"
 
 
+def test_closing_the_window_opens_the_gate_so_the_history_writer_finishes_at_full_pace(qtbot, window):
+    window.controller.host_idle.clear()  # as in the middle of a turn
+    window.close()
+    assert window.controller.host_idle.is_set(), "the writer would wait HOST_WAIT per chunk while closing"
+
+
 def test_run_streams_live_events_into_the_views_and_history(qtbot, window):
     seen: list[str] = []
     kinds = (TaskStarted, TaskFinished)

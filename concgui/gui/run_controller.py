@@ -89,9 +89,10 @@ class RunController(QObject):
     def shutdown(self, timeout: float = 2.5) -> None:
         """Cancel and wait (bounded) for the run thread: used when the window closes."""
         self.cancel()
+        self._timer.stop()
+        self.host_idle.set()  # no turns to wait for: the reader and the history writer finish at full pace
         if self._thread is not None:
             self._thread.join(timeout)
-        self._timer.stop()
         gc.unfreeze()
 
     # --- internals ---------------------------------------------------------------
