@@ -14,10 +14,12 @@ from pathlib import Path
 
 import psutil
 import pytest
+from PySide6.QtCore import QEvent, QObject
 from PySide6.QtGui import QImage
 
 from concgui.engine import ExperimentSpec
 from concgui.engine.events import TaskFinished, TaskStarted
+from concgui.engine.isolation import HOST_WAIT
 from concgui.gui import export, report
 from concgui.gui.main_window import MainWindow
 
@@ -112,7 +114,31 @@ def test_the_engine_reader_and_history_writer_wait_while_the_window_takes_a_turn
     run_and_wait(qtbot, window, ExperimentSpec(workload="noop", executor="thread-pool", tasks=3000))
     assert during and not any(during), "the gate is shut during every turn"
     qtbot.waitUntil(idle.is_set, timeout=1000)  # ... and opens after it
-    assert len(waits) >= 3 and max(waits) <= 0.05, "the reader (and writer) waited for the window, briefly"
+    assert len(waits) >= 3 and set(waits) == {HOST_WAIT}, "the reader (and writer) wait for the window, briefly"
+
+
+def test_the_gate_opens_only_after_the_repaint_a_turn_asked_for(qtbot, window):
+    idle = window.controller.host_idle
+    paints: list[bool] = []  # the gate's state at each repaint of the timeline that a turn asked for
+    turns: list[int] = []
+    window.controller.frame_step.connect(turns.append)
+
+    class PaintWatch(QObject):
+        def eventFilter(self, obj, event):
+            if event.type() == QEvent.Type.Paint and turns and window.controller.is_running():
+                paints.append(idle.is_set())
+            return False
+
+    watch = PaintWatch()
+    viewport = window.timeline.viewport()
+    viewport.installEventFilter(watch)
+    try:
+        run_and_wait(qtbot, window, ExperimentSpec(workload="sleep", executor="thread-pool", tasks=6,
+                                                   duration=0.2, workers=2))
+    finally:
+        viewport.removeEventFilter(watch)
+    assert len(paints) >= 3, paints
+    assert not any(paints), f"{paints.count(True)} of {len(paints)} repaints came with the gate open"
 
 
 def test_closing_the_window_opens_the_gate_so_the_history_writer_finishes_at_full_pace(qtbot, window):

@@ -272,7 +272,9 @@ def _encode_lines(events: list[Event]) -> list[dict]:
     """The lines of the stream for one batch, in its order: events, finished tasks as rows, events.
 
     The batch's other events up to its last finished task (its start-up, CPU samples) lead its first
-    line, the rest (the tasks still running) follow its rows on a line of their own. At most
+    line, the rest (the tasks still running) follow its rows on a line of their own. That keeps the
+    order of a batch made by ``Run.drain``, where no task event comes between its finished tasks; a
+    batch of another shape would have its task events moved ahead of its rows. At most
     ``ROWS_PER_LINE`` rows to a line: the reader parses a line holding the GIL, and a batch of 10,000
     tasks (a starved pump's) as one 900 KB line kept a window in that process waiting 30 ms.
     ``RunFinished`` goes last, on a line of its own, without its task records: they came one by one.

@@ -182,6 +182,9 @@ class RunControl:
         started: dict[int, TaskRecord] = {}
         head: list[Event] = [StartupFinished(*p) for kind, p in items if kind == "w"]  # before any task event
         events: list[Event] = []
+        # what runs now is read before the finishes: a task that ends in between is then final before its
+        # start is looked at, and the task its worker took up next waits for the next batch
+        running = self.running.copy().values()
         finish = self._finish
         pop = self.finishes.popleft
         try:
@@ -202,7 +205,7 @@ class RunControl:
                     events.append(TaskFinished(r))
             elif kind == "c":
                 events.append(CpuSampled(payload))
-        for t in self.running.copy().values():
+        for t in running:
             self._start(t, started)
         # the tasks still running go last: every worker's tasks then appear in the order they ran, so a
         # consumer may take a batch a part at a time (a starved pump's holds 10,000 tasks)

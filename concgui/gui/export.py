@@ -57,7 +57,14 @@ def save_image_png(image: QtGui.QImage, path: str | os.PathLike) -> None:
 
 
 def _plot_item(target: ExportTarget) -> QtWidgets.QGraphicsItem:
-    """The graphics item to export for a PlotWidget, PlotItem or any scene item."""
+    """The graphics item to export for a PlotWidget, PlotItem or any scene item.
+
+    A chart with a relayout still pending (the timeline just after a run ends) does it first, so the
+    file shows what the screen is about to.
+    """
+    flush = getattr(target, "flush_pending", None)
+    if flush is not None:
+        flush()
     if isinstance(target, pg.PlotWidget):
         return target.getPlotItem()
     return target

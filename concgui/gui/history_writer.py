@@ -16,7 +16,7 @@ from collections import deque
 from pathlib import Path
 
 from ..engine import RunResult, TaskRecord
-from ..engine.isolation import HOST_WAIT  # ... and after a pause, it waits this long at most for the window
+from ..engine.isolation import HOST_WAIT  # the longest wait for the window between two chunks
 from ..history import HistoryError, HistoryStore
 
 #: task rows per transaction when a big batch arrives (a flood sends ~10,000 a quarter second; 20,000 tasks
@@ -80,7 +80,7 @@ class HistoryWriter:
                     elif kind == "add" and token in ids:
                         for k in range(0, len(payload), ADD_CHUNK):  # paced: the window's thread needs the GIL
                             store.add_tasks(ids[token], payload[k:k + ADD_CHUNK])
-                            if len(payload) > ADD_CHUNK:
+                            if k + ADD_CHUNK < len(payload):  # between chunks, not after the last
                                 time.sleep(CHUNK_PAUSE)
                                 if self.host_idle is not None:
                                     self.host_idle.wait(HOST_WAIT)

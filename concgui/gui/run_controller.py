@@ -59,6 +59,10 @@ class RunController(QObject):
         #: win it back from them after each of its calls into Qt took up to twice as long
         self.host_idle = threading.Event()
         self.host_idle.set()
+        # a zero timer, not a posted call: it fires at the event loop's next pass over its timers, after
+        # the posted events, the repaints this turn asked for among them (a posted call may come first)
+        self._open_gate = QTimer(self, singleShot=True, interval=0)
+        self._open_gate.timeout.connect(self.host_idle.set)
 
     # --- commands ----------------------------------------------------------------
     def is_running(self) -> bool:
@@ -90,6 +94,7 @@ class RunController(QObject):
         """Cancel and wait (bounded) for the run thread: used when the window closes."""
         self.cancel()
         self._timer.stop()
+        self._open_gate.stop()
         self.host_idle.set()  # no turns to wait for: the reader and the history writer finish at full pace
         if self._thread is not None:
             self._thread.join(timeout)
@@ -144,7 +149,7 @@ class RunController(QObject):
             else:
                 self._drain()
         finally:
-            QTimer.singleShot(0, self.host_idle.set)  # posted after the repaints this turn asked for
+            self._open_gate.start()
 
     def _drain(self) -> None:
         try:

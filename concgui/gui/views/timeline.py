@@ -796,7 +796,7 @@ class TimelineView(ThemedPlot):
         super().closeEvent(event)
 
     def flush_pending(self) -> None:
-        """Run a pending zoom rebuild now (tests, benchmarks)."""
+        """Run a pending zoom rebuild now (before an export; tests, benchmarks)."""
         if self._zoom_timer.isActive():
             self._zoom_timer.stop()
             self._on_zoom_settled()
