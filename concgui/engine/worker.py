@@ -66,15 +66,15 @@ def execute(ctx: WorkerContext, index: int, size: float) -> RecordTuple:
     task's start, for a thread's first task).  It therefore includes the pool's
     few microseconds of hand-over work, and saves a system call per task.
     """
-    th = _thread
     t0 = ctx.t0_ns
     if ctx.cancel.is_set():  # dropped before it began: no start, no lane
         rec = (index, _pid, 0, None, None, 0.0, CANCELLED, None)
         ctx.finished(rec)
         return rec
-    if getattr(th, "run", None) != t0:  # first task of this run on this thread
-        th.run, th.native_id, th.cpu_mark = t0, threading.get_native_id(), thread_time()
-    tid = th.native_id
+    mark = _thread.__dict__.get("mark")  # [run's t0, thread id, CPU clock at the last task's end]
+    if mark is None or mark[0] != t0:  # first task of this run on this thread
+        mark = _thread.mark = [t0, threading.get_native_id(), thread_time()]
+    tid = mark[1]
     start = (perf_counter_ns() - t0) / 1e9
     ctx.started(tid, (index, _pid, tid, start))
     status, error = OK, None
@@ -86,8 +86,8 @@ def execute(ctx: WorkerContext, index: int, size: float) -> RecordTuple:
         status, error = ERROR, describe_error(exc)
     end = (perf_counter_ns() - t0) / 1e9
     cpu = thread_time()
-    rec = (index, _pid, tid, start, end, cpu - th.cpu_mark, status, error)
-    th.cpu_mark = cpu
+    rec = (index, _pid, tid, start, end, cpu - mark[2], status, error)
+    mark[2] = cpu
     ctx.finished(rec)
     return rec
 
@@ -124,7 +124,7 @@ _thread = threading.local()
 def _after_fork() -> None:
     global _pid
     _pid = os.getpid()
-    _thread.run = None
+    _thread.mark = None
 
 
 if hasattr(os, "register_at_fork"):
