@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import subprocess
+import sys
 import threading
 import time
 
@@ -139,6 +142,62 @@ def test_cpu_samples_cover_every_core_and_match_the_result():
         assert s.tree_percent is not None and s.tree_percent >= 0.0
     assert [s.t for s in samples] == sorted(s.t for s in samples)
     assert result.summary["mean_cpu_percent"] is not None
+
+
+def _burner(seconds: float, then: str = "") -> subprocess.Popen:
+    """A Python child that uses ``seconds`` of CPU, runs ``then``, then sleeps until killed."""
+    code = (f"import subprocess, sys, time\nt = time.process_time()\nwhile time.process_time() - t < {seconds}: pass\n"
+            f"{then}\ntime.sleep(60)")
+    return subprocess.Popen([sys.executable, "-c", code])
+
+
+def _until_cpu(pid: int, seconds: float) -> None:
+    p = psutil.Process(pid)
+    deadline = time.monotonic() + 20
+    while sum(p.cpu_times()[:2]) < seconds:
+        assert time.monotonic() < deadline, "the child never used its CPU"
+        time.sleep(0.02)
+
+
+def test_the_run_tree_counts_a_worker_in_the_interval_it_was_born_and_keeps_counting_after_one_exits():
+    from concgui.engine.cpu_probe import TreeCpu
+
+    tree = TreeCpu(psutil.Process(), exclude=-1)  # this process and what it starts
+    grandchild_burns = "subprocess.Popen([sys.executable, '-c', 'import time\\nt = time.process_time()\\n" \
+                       "while time.process_time() - t < 0.3: pass\\ntime.sleep(60)'])"
+    a, b = _burner(0.3), _burner(0.05, then=grandchild_burns)
+    grandchild = None
+    try:
+        _until_cpu(a.pid, 0.3)
+        deadline = time.monotonic() + 20
+        while grandchild is None:
+            kids = psutil.Process(b.pid).children()
+            grandchild = kids[0].pid if kids else None
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        _until_cpu(grandchild, 0.3)
+        assert tree.take() >= 0.6, "workers born since the last sample count whole, grandchildren too"
+        assert tree.take() < 0.1, "... and once"
+        a.kill()
+        a.wait()
+        b.kill()  # the grandchild keeps running, re-parented: it leaves the tree
+        b.wait()
+        c = _burner(0.2)
+        _until_cpu(c.pid, 0.2)
+        try:
+            assert tree.take() >= 0.2, "a process that exited took the others' CPU with it"
+        finally:
+            c.kill()
+            c.wait()
+    finally:
+        for p in (a, b):
+            p.kill()
+            p.wait()
+        if grandchild is not None:
+            with contextlib.suppress(psutil.Error):
+                gone = psutil.Process(grandchild)
+                gone.kill()
+                gone.wait(5)
 
 
 def test_worker_processes_report_their_starts_live():
