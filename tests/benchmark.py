@@ -54,14 +54,16 @@ def seed_table() -> None:
 def cpu_contrast(repeats: int) -> None:
     """cpu 4 × 0.5 s on 2 workers: processes parallelise, threads take turns on the GIL.
 
-    Each repeat runs the sequential baseline first and the process pool right after it, and a speedup
-    is the median of the repeats' own ratios: this shared host's loop speed moves by up to 20 % for
-    seconds at a time, and a slow spell then falls on both sides of a ratio.
+    Each repeat runs the sequential baseline and the process pool side by side (in turns, first one
+    then the other first), then the threads; a speedup is the median of the repeats' own ratios:
+    this shared host's loop speed moves by up to 20 % for seconds at a time, and a slow spell then
+    falls on both sides of a ratio.
     """
     common = dict(workload="cpu", tasks=4, duration=0.5)
     rows: dict[str, list[RunResult]] = {k: [] for k in ("sequential", "process-pool", "threads", "thread-pool")}
-    for _ in range(repeats):
-        for executor in rows:
+    for k in range(repeats):
+        pair = ("process-pool", "sequential") if k % 2 else ("sequential", "process-pool")
+        for executor in (*pair, "threads", "thread-pool"):
             workers = 2 if executor in ("thread-pool", "process-pool") else None
             rows[executor].append(_run(executor=executor, workers=workers, **common))
 
@@ -172,14 +174,11 @@ def noop_overhead(n: int, repeats: int) -> None:
         return r.startup_seconds + r.wall_seconds
 
     bare, ours, clocks, isolated = [], [], [], []
-    for k in range(repeats):
-        if k % 2:
-            ours.append(ours_once())
-            bare.append(_bare_pool(n, workers))
-        else:
-            bare.append(_bare_pool(n, workers))
-            ours.append(ours_once())
-        clocks.append(_bare_pool(n, workers, _clocks))
+    for k in range(repeats):  # the bare pool between the two it is compared with, in turns
+        first, last = (ours, clocks) if k % 2 else (clocks, ours)
+        first.append(ours_once() if first is ours else _bare_pool(n, workers, _clocks))
+        bare.append(_bare_pool(n, workers))
+        last.append(ours_once() if last is ours else _bare_pool(n, workers, _clocks))
         isolated.append(run(spec.with_(isolation="process"), lambda events: None).wall_seconds)
     ratios = [o / b for o, b in zip(ours, bare, strict=True)]
     floor = statistics.median(c / b for c, b in zip(clocks, bare, strict=True))

@@ -159,45 +159,70 @@ def _until_cpu(pid: int, seconds: float) -> None:
         time.sleep(0.02)
 
 
-def test_the_run_tree_counts_a_worker_in_the_interval_it_was_born_and_keeps_counting_after_one_exits():
-    from concgui.engine.cpu_probe import TreeCpu
+@pytest.fixture(params=["proc-children", "psutil-scan"])
+def tree_cpu(request, monkeypatch):
+    """TreeCpu over this process's tree, listed from the kernel's children files or by psutil's scan."""
+    from concgui.engine import cpu_probe
 
-    tree = TreeCpu(psutil.Process(), exclude=-1)  # this process and what it starts
+    if request.param == "psutil-scan":
+        monkeypatch.setattr(cpu_probe, "PROC_CHILDREN", False)
+    elif not cpu_probe.PROC_CHILDREN:
+        pytest.skip("this kernel has no /proc/<pid>/task/<tid>/children")
+    return cpu_probe.TreeCpu(psutil.Process(), exclude=-1)
+
+
+def test_the_run_tree_counts_a_worker_in_the_interval_it_was_born_and_keeps_counting_after_one_exits(tree_cpu):
     grandchild_burns = "subprocess.Popen([sys.executable, '-c', 'import time\\nt = time.process_time()\\n" \
                        "while time.process_time() - t < 0.3: pass\\ntime.sleep(60)'])"
     a, b = _burner(0.3), _burner(0.05, then=grandchild_burns)
-    grandchild = None
+    born: list[subprocess.Popen | psutil.Process] = [a, b]
     try:
         _until_cpu(a.pid, 0.3)
         deadline = time.monotonic() + 20
-        while grandchild is None:
-            kids = psutil.Process(b.pid).children()
-            grandchild = kids[0].pid if kids else None
+        while len(born) == 2:
+            born += psutil.Process(b.pid).children()
             assert time.monotonic() < deadline
             time.sleep(0.02)
-        _until_cpu(grandchild, 0.3)
-        assert tree.take() >= 0.6, "workers born since the last sample count whole, grandchildren too"
-        assert tree.take() < 0.1, "... and once"
-        a.kill()
-        a.wait()
-        b.kill()  # the grandchild keeps running, re-parented: it leaves the tree
-        b.wait()
-        c = _burner(0.2)
-        _until_cpu(c.pid, 0.2)
-        try:
-            assert tree.take() >= 0.2, "a process that exited took the others' CPU with it"
-        finally:
-            c.kill()
-            c.wait()
-    finally:
-        for p in (a, b):
+        _until_cpu(born[2].pid, 0.3)
+        assert tree_cpu.take() >= 0.6, "workers born since the last sample count whole, grandchildren too"
+        assert tree_cpu.take() < 0.1, "... and once"
+        for p in (a, b):  # b's child is re-parented, still running: it leaves the tree
             p.kill()
-            p.wait()
-        if grandchild is not None:
-            with contextlib.suppress(psutil.Error):
-                gone = psutil.Process(grandchild)
-                gone.kill()
-                gone.wait(5)
+            p.wait()  # reaped by this process: their whole lives land in its children's CPU time
+        born.append(_burner(0.2))
+        _until_cpu(born[-1].pid, 0.2)
+        assert 0.2 <= tree_cpu.take() < 0.45, "an exited process neither hid the others' CPU nor counted twice"
+    finally:
+        _kill(born)
+
+
+def test_the_run_tree_counts_a_worker_that_lived_and_ended_between_two_samples(tree_cpu):
+    code = "import time\nt = time.process_time()\nwhile time.process_time() - t < 0.3: pass"
+    subprocess.run([sys.executable, "-c", code], check=True)
+    assert 0.3 <= tree_cpu.take() < 0.6
+
+
+def test_a_process_missing_from_one_listing_of_the_tree_is_not_counted_twice(tree_cpu, monkeypatch):
+    from concgui.engine import cpu_probe
+
+    a = _burner(0.3)
+    try:
+        _until_cpu(a.pid, 0.3)
+        assert tree_cpu.take() >= 0.3
+        listing = cpu_probe.descendants
+        monkeypatch.setattr(cpu_probe, "descendants", lambda root: [p for p in listing(root) if p != a.pid])
+        tree_cpu.take()  # the kernel's list can miss a child while another exits
+        monkeypatch.setattr(cpu_probe, "descendants", listing)
+        assert tree_cpu.take() < 0.1, "counted whole again when listed again"
+    finally:
+        _kill([a])
+
+
+def _kill(processes: list) -> None:
+    for p in processes:
+        with contextlib.suppress(psutil.Error, OSError):
+            p.kill()
+            p.wait(5) if isinstance(p, psutil.Process) else p.wait()
 
 
 def test_worker_processes_report_their_starts_live():

@@ -18,79 +18,109 @@ import time
 
 import psutil
 
+#: whether the kernel lists each thread's children (/proc/<pid>/task/<tid>/children, Linux 3.5+)
+PROC_CHILDREN = os.path.exists(f"/proc/self/task/{threading.get_native_id()}/children")
+#: a process with more threads is cheaper to skip over with psutil's scan of every process
+MANY_THREADS = 64
+
 
 def _children_from_proc(pid: int) -> list[int] | None:
-    """``pid``'s children from ``/proc/<pid>/task/<tid>/children`` (Linux): a few small files where
-    psutil reads every process's; None where the kernel does not have them."""
+    """``pid``'s children from its threads' ``children`` files; None for a process of many threads."""
     try:
         tids = os.listdir(f"/proc/{pid}/task")
     except OSError:
+        return []  # gone
+    if len(tids) > MANY_THREADS:
         return None
     kids: list[int] = []
     for tid in tids:
         try:
             with open(f"/proc/{pid}/task/{tid}/children") as f:
                 kids += map(int, f.read().split())
-        except FileNotFoundError:  # the thread ended meanwhile, or the kernel has no such file
-            if not os.path.exists(f"/proc/{pid}/task/{tid}"):
-                continue
-            return None
         except OSError:
-            continue
+            pass  # the thread ended meanwhile
     return kids
 
 
 def descendants(root: psutil.Process) -> list[int]:
-    """Pids of every process below ``root``, read afresh each time (workers come and go)."""
-    found, todo = [], [root.pid]
-    while todo:
-        kids = _children_from_proc(todo.pop())
-        if kids is None:  # no per-thread children files here: psutil's scan of every process
-            try:
-                return [c.pid for c in root.children(recursive=True)]
-            except psutil.Error:
-                return found
-        found += kids
-        todo += kids
-    return found
+    """Pids below ``root``, parents before their children, read afresh each time (workers come and go)."""
+    if PROC_CHILDREN:
+        found, todo = [], [root.pid]
+        while todo:
+            kids = _children_from_proc(todo.pop(0))
+            if kids is None:
+                break
+            found += kids
+            todo += kids
+        else:
+            return found
+    try:
+        return [c.pid for c in root.children(recursive=True)]
+    except psutil.Error:
+        return []
+
+
+class _Seen:
+    """A process of the tree and what was counted of it: its own CPU and its reaped children's."""
+
+    __slots__ = ("proc", "ppid", "own", "reaped")
+
+    def __init__(self, proc: psutil.Process, ppid: int) -> None:
+        self.proc, self.ppid, self.own, self.reaped = proc, ppid, 0.0, 0.0
 
 
 class TreeCpu:
     """CPU seconds a process tree used between two calls, process by process.
 
-    The tree is listed afresh at every call, so a process not listed the time before was born
-    since and counts whole; one that is gone takes only its last interval with it. (A sum over
-    what the tree held, listed twice a second, counted nothing for new workers until the next
-    listing and lost the others' CPU when one exited.)
+    A process the tree did not list before was born since and counts whole. One that ends hands its
+    whole life to its parent's reaped-children time when the parent reaps it: what of it was not
+    counted yet is counted then, so a worker that lived between two calls counts too (a call late
+    if it was reaped late: one-process-per-task runs show as a lumpy line with the right area). One
+    missing from a listing while it still runs (the kernel's list is not exact while children exit)
+    catches up when listed again.
+    Parents are read before their children: a child reaped in between then counts a call late,
+    not twice. (A sum over what the tree held, listed twice a second, showed new workers at 0 %.)
     """
 
     def __init__(self, root: psutil.Process, exclude: int) -> None:
         self.root, self.exclude = root, exclude
-        self.procs: dict[int, psutil.Process] = {}
-        self.last: dict[int, float] = {}
-        self.listed: set[int] = set()
-        self.take()  # what the tree used before the probe started is no interval's
+        self.seen: dict[int, _Seen] = {}
+        self.owed: dict[int, float] = {}  # parent pid -> what was counted of its ended children
+        self.take()  # what the tree used before the probe started is no call's
 
     def take(self) -> float:
-        listed = [self.root.pid, *descendants(self.root)]
-        now: dict[int, float] = {}
-        total = 0.0
-        for pid in listed:
-            if pid == self.exclude or pid in now:
+        readings: dict[int, tuple[_Seen, float, float]] = {}
+        for pid in [self.root.pid, *descendants(self.root)]:  # parents first: see the class
+            if pid == self.exclude or pid in readings:
                 continue
+            s = self.seen.get(pid)
             try:
-                p = self.procs.get(pid) or psutil.Process(pid)
-                cpu = now[pid] = sum(p.cpu_times()[:2])
+                if s is None:
+                    proc = psutil.Process(pid)
+                    s = _Seen(proc, proc.ppid())
+                t = s.proc.cpu_times()
             except psutil.Error:
                 continue
-            self.procs[pid] = p
-            if pid in self.last:
-                total += max(0.0, cpu - self.last[pid])
-            elif pid not in self.listed:  # born since the last call
-                total += cpu
-        self.procs = {pid: self.procs[pid] for pid in now}
-        self.last, self.listed = now, set(listed)
-        return total
+            readings[pid] = s, t.user + t.system, getattr(t, "children_user", 0.0) + getattr(t, "children_system", 0.0)
+        for pid in [pid for pid in self.seen if pid not in readings]:
+            s = self.seen[pid]
+            try:
+                missed = s.proc.is_running() and s.proc.ppid() in readings
+            except psutil.Error:
+                missed = False
+            if not missed:  # ended (its parent reaps it, now or later) or left the tree
+                del self.seen[pid]
+                self.owed[s.ppid] = self.owed.get(s.ppid, 0.0) + s.own + s.reaped
+        total = 0.0
+        for pid, (s, own, reaped) in readings.items():
+            ended = max(0.0, reaped - s.reaped)  # the whole lives of the children it reaped since
+            counted = min(ended, self.owed.get(pid, 0.0))
+            self.owed[pid] = self.owed.get(pid, 0.0) - counted
+            total += own - s.own + ended - counted
+            s.own, s.reaped = own, reaped
+            self.seen[pid] = s
+        self.owed = {pid: v for pid, v in self.owed.items() if v > 0.0 and pid in self.seen}
+        return max(0.0, total)
 
 
 def sample_forever(pid: int, t0_ns: int, interval: float, out=None) -> None:

@@ -71,7 +71,7 @@ def execute(ctx: WorkerContext, index: int, size: float) -> RecordTuple:
         rec = (index, _pid, 0, None, None, 0.0, CANCELLED, None)
         ctx.finished(rec)
         return rec
-    mark = _thread.__dict__.get("mark")  # [run's t0, thread id, CPU clock at the last task's end]
+    mark = getattr(_thread, "mark", None)  # [run's t0, thread id, CPU clock at the last task's end]
     if mark is None or mark[0] != t0:  # first task of this run on this thread
         mark = _thread.mark = [t0, threading.get_native_id(), thread_time()]
     tid = mark[1]

@@ -57,21 +57,21 @@ def save_image_png(image: QtGui.QImage, path: str | os.PathLike) -> None:
 
 
 def _plot_item(target: ExportTarget) -> QtWidgets.QGraphicsItem:
-    """The graphics item to export for a PlotWidget, PlotItem or any scene item.
-
-    A chart with a relayout still pending (the timeline just after a run ends) does it first, so the
-    file shows what the screen is about to.
-    """
-    flush = getattr(target, "flush_pending", None)
-    if flush is not None:
-        flush()
+    """The graphics item to export for a PlotWidget, PlotItem or any scene item."""
     if isinstance(target, pg.PlotWidget):
         return target.getPlotItem()
     return target
 
 
 def _targets(target: ExportTarget | Sequence[ExportTarget]) -> list[ExportTarget]:
-    return list(target) if isinstance(target, (list, tuple)) else [target]
+    """The charts to export, each with any relayout it still has pending done first (the timeline just
+    after a run ends), so the file shows what the screen is about to."""
+    targets = list(target) if isinstance(target, (list, tuple)) else [target]
+    for t in targets:
+        flush = getattr(t, "flush_pending", None)
+        if flush is not None:
+            flush()
+    return targets
 
 
 def render_image(target: ExportTarget | Sequence[ExportTarget], width: int = DEFAULT_WIDTH,

@@ -125,7 +125,6 @@ def _render_charts(result: RunResult, chart_width: int, scale: float) -> tuple[Q
         for w in widgets:  # the same axis width keeps one time at one x in both charts
             w.getAxis("left").setWidth(left)
         QtWidgets.QApplication.processEvents()
-        timeline.flush_pending()
         return render_image(timeline, chart_width), render_image(cores, chart_width)
     finally:
         for w in widgets:

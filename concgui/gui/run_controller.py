@@ -59,8 +59,8 @@ class RunController(QObject):
         #: win it back from them after each of its calls into Qt took up to twice as long
         self.host_idle = threading.Event()
         self.host_idle.set()
-        # a zero timer, not a posted call: it fires at the event loop's next pass over its timers, after
-        # the posted events, the repaints this turn asked for among them (a posted call may come first)
+        # a zero timer: it fires when the event loop next looks at its timers, which in the loops seen here
+        # (offscreen, xcb) came after the repaints this turn posted; Qt does not promise that order
         self._open_gate = QTimer(self, singleShot=True, interval=0)
         self._open_gate.timeout.connect(self.host_idle.set)
 

@@ -87,10 +87,7 @@ def choose_start_method(spec, foreign_consumer: bool = False) -> tuple[str, str]
 def _context(ctl):
     ctx = multiprocessing.get_context(ctl.start_method)
     if ctl.start_method == "forkserver":
-        # workers forked from a server that already imported the task wrapper start with it loaded; and
-        # measured here, their pure-Python loop then ran at the engine's own speed (CPU per cpu task
-        # 1.00-1.05 x the engine thread's, against 1.06-1.10 x with each worker importing it after the fork)
-        ctx.set_forkserver_preload(["concgui.engine.worker"])
+        _preload_worker()
     reports = ctx.Queue()
     ctl.queues.append(reports)
     cancel = ctx.Event()
@@ -98,6 +95,20 @@ def _context(ctl):
                      name="concgui-cancel-forward").start()
     init_args = (ctl.t0_ns, cancel, ctl.job, reports, os.getpid(), ctl.worker_environ)
     return ctx, cancel, init_args
+
+
+def _preload_worker() -> None:
+    """Have the forkserver import the task wrapper before it forks workers, keeping what the host asked.
+
+    The workers then start with it loaded; and, measured here, their pure-Python loop ran at the
+    engine's own speed (CPU per cpu task 1.00-1.05 x the engine thread's, against 1.06-1.10 x with
+    each worker importing it after the fork). It takes effect where the server is not running yet.
+    """
+    from multiprocessing import forkserver
+
+    wanted = list(getattr(getattr(forkserver, "_forkserver", None), "_preload_modules", None) or ["__main__"])
+    if "concgui.engine.worker" not in wanted:
+        forkserver.set_forkserver_preload([*wanted, "concgui.engine.worker"])
 
 
 def _forward_cancel(ctl, cancel) -> None:
