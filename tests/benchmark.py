@@ -175,10 +175,14 @@ def noop_overhead(n: int, repeats: int) -> None:
 
     bare, ours, clocks, isolated = [], [], [], []
     for k in range(repeats):  # the bare pool between the two it is compared with, in turns
-        first, last = (ours, clocks) if k % 2 else (clocks, ours)
-        first.append(ours_once() if first is ours else _bare_pool(n, workers, _clocks))
-        bare.append(_bare_pool(n, workers))
-        last.append(ours_once() if last is ours else _bare_pool(n, workers, _clocks))
+        if k % 2:
+            ours.append(ours_once())
+            bare.append(_bare_pool(n, workers))
+            clocks.append(_bare_pool(n, workers, _clocks))
+        else:
+            clocks.append(_bare_pool(n, workers, _clocks))
+            bare.append(_bare_pool(n, workers))
+            ours.append(ours_once())
         isolated.append(run(spec.with_(isolation="process"), lambda events: None).wall_seconds)
     ratios = [o / b for o, b in zip(ours, bare, strict=True)]
     floor = statistics.median(c / b for c, b in zip(clocks, bare, strict=True))
