@@ -85,8 +85,8 @@ def cpu_contrast(repeats: int) -> None:
             # at most 2 tasks are in flight on 2 workers; the one-thread-per-task run has 4
             goal = 1.9 if executor == "thread-pool" else 2.0
             report(f"cpu_{key}_concurrency", conc, "tasks", f">= {goal}", conc >= goal)
-    # the same work costs more CPU in a pool's worker than in the engine's own thread when it does: the
-    # figure that explains a speedup under 2 with parallelism near 2
+    # CPU time of the same task in a pool worker over in the engine's own thread: when it is above 1, it
+    # explains a speedup under 2 with parallelism near 2
     cpu = {k: statistics.median(t.cpu_seconds for r in rows[k] for t in r.tasks)
            for k in ("sequential", "process-pool")}
     report("cpu_seconds_per_task_pool_over_sequential", cpu["process-pool"] / cpu["sequential"], "x", "", None,
@@ -134,14 +134,14 @@ def _noop() -> None:
     pass
 
 
+perf_counter_ns, thread_time = time.perf_counter_ns, time.thread_time
+
+
 def _clocks() -> None:
     """The three clock reads a task's record cannot do without: start, end, the thread's CPU clock."""
     perf_counter_ns()
     perf_counter_ns()
     thread_time()
-
-
-perf_counter_ns, thread_time = time.perf_counter_ns, time.thread_time
 
 
 def _bare_pool(n: int, workers: int, fn=_noop) -> float:

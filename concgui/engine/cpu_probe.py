@@ -77,9 +77,9 @@ class TreeCpu:
     counted yet is counted then, so a worker that lived between two calls counts too (a call late
     if it was reaped late: one-process-per-task runs show as a lumpy line with the right area). One
     missing from a listing while it still runs (the kernel's list is not exact while children exit)
-    catches up when listed again.
-    Parents are read before their children: a child reaped in between then counts a call late,
-    not twice. (A sum over what the tree held, listed twice a second, showed new workers at 0 %.)
+    catches up when listed again. Parents are read before their children: a child reaped in between
+    then counts a call late, not twice. (A sum over what the tree held, listed twice a second,
+    showed new workers at 0 %.)
     """
 
     def __init__(self, root: psutil.Process, exclude: int) -> None:
