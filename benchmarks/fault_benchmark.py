@@ -1,4 +1,4 @@
-"""The fault table of the benchmark (called by tests/benchmark.py in a fresh process).
+"""The fault table of the benchmark (called by benchmarks/benchmark.py in a fresh process).
 
 Each case of the faults issue is made to happen for real, once, and reported as one JSON figure:
 ``{"figure": "fault_<case>", "value": <seconds to recover>, "unit": "s", "goal": ..., "pass": ...}``,
@@ -22,7 +22,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))  # faults_support
+sys.path.insert(0, str(ROOT / "tests"))  # faults_support, shared with the fault tests
 DATA = ROOT / "tests" / "data"
 FAULTS, CUSTOM = f"{DATA / 'fault_tasks.py'}", f"{DATA / 'custom_tasks.py'}"
 

@@ -1,9 +1,9 @@
 """The scaling study's figures: a cpu sweep on process-pool (goals) and on thread-pool (contrast).
 
-    .venv/bin/python tests/sweep_benchmark.py [--repeats N] [--json PATH]
+    .venv/bin/python benchmarks/sweep_benchmark.py [--repeats N] [--json PATH]
 
 Prints one JSON object per figure ({"figure", "value", "unit", "goal", "pass", ...}).
-``sweep_figures(report)`` is what tests/benchmark.py calls with its own ``report``. Both
+``sweep_figures(report)`` is what benchmarks/benchmark.py calls with its own ``report``. Both
 executors run in one sweep, interleaved, so a noisy moment on the shared machine hits both.
 """
 

@@ -1,8 +1,8 @@
 """The Dask executor's figures, measured side by side with the thread pool in one run.
 
-    .venv/bin/python tests/dask_benchmark.py [--quick]
+    .venv/bin/python benchmarks/dask_benchmark.py [--quick]
 
-Prints one JSON object per figure, as tests/benchmark.py does (which calls
+Prints one JSON object per figure, as benchmarks/benchmark.py does (which calls
 :func:`dask_figures` for its ``dask`` section).
 """
 

@@ -1,6 +1,6 @@
 """ConcGUI's benchmark: the figures the issues set goals for, measured side by side in one run.
 
-    .venv/bin/python tests/benchmark.py [--only engine,gui,faults,scaling,packaging] [--quick] [--json PATH]
+    .venv/bin/python benchmarks/benchmark.py [--only engine,gui,faults,scaling,packaging] [--quick] [--json PATH]
 
 Prints one JSON object per figure as it is measured ({"figure", "value",
 "unit", "goal", "pass", ...}) and a final summary object.  The machine is
@@ -23,7 +23,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "benchmarks"))  # its sibling sections
 
 from concgui.engine import ExperimentSpec, RunResult, run  # noqa: E402
 
@@ -232,7 +232,7 @@ def memory_100k(n: int) -> None:
 def gui_figures(n: int) -> None:
     """The window's figures, each measured in a fresh process on the offscreen platform."""
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(ROOT))
-    out = subprocess.run([sys.executable, str(ROOT / "tests" / "gui_benchmark.py"), str(n)], env=env,
+    out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "gui_benchmark.py"), str(n)], env=env,
                          capture_output=True, text=True, timeout=900)
     for line in out.stdout.splitlines():
         if line.startswith("{"):
@@ -247,7 +247,7 @@ def gui_figures(n: int) -> None:
 def fault_figures() -> None:
     """The fault table: each case made to happen, passed or not, and its time to recover (fresh process)."""
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(ROOT))
-    out = subprocess.run([sys.executable, str(ROOT / "tests" / "fault_benchmark.py")], env=env,
+    out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "fault_benchmark.py")], env=env,
                          capture_output=True, text=True, timeout=600)
     for line in out.stdout.splitlines():
         if line.startswith("{"):

@@ -1,4 +1,4 @@
-"""The window's benchmark figures (called by tests/benchmark.py in a fresh offscreen process).
+"""The window's benchmark figures (called by benchmarks/benchmark.py in a fresh offscreen process).
 
 Prints one JSON object per figure: heartbeat gaps of the UI thread while an
 experiment runs (the median of three runs, each listed), the timeline's repaint time for 100,000 tasks, time to the
