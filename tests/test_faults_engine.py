@@ -1,6 +1,6 @@
 """Faults in the engine: tasks that raise, crash, hang or never return; bad functions; bad input.
 
-Each test names the row of the faults issue it proves.  Real threads, real
+Each test is named for the fault and what must follow.  Real threads, real
 processes and real signals throughout; the ``no_leftovers`` fixture (conftest.py)
 fails any test that leaves a thread or process behind, so tasks that block are
 released at the end of their test (see tests/data/fault_tasks.py).
@@ -57,9 +57,9 @@ def gone(pid: int) -> bool:
         return True
 
 
-# --- row 1: a task raises, in every executor ---------------------------------------------------
+# --- a task raises, in every executor ---------------------------------------------------
 @pytest.mark.parametrize("executor", ALL_EXECUTORS)
-def test_row1_a_raising_task_is_its_own_error_in_every_executor(custom_out, executor):
+def test_a_raising_task_is_its_own_error_in_every_executor(custom_out, executor):
     result = run(custom(f"{CUSTOM}:fail_on_one", executor))
     assert result.status == "ok"
     assert [t.status for t in result.tasks] == ["ok", "error", "ok"]
@@ -69,9 +69,9 @@ def test_row1_a_raising_task_is_its_own_error_in_every_executor(custom_out, exec
     assert result.summary["errors"] == 1
 
 
-# --- row 2: a worker process dies -------------------------------------------------------------
+# --- a worker process dies -------------------------------------------------------------
 @pytest.mark.parametrize("executor", ["process-pool", "processes"])
-def test_row2_a_segfault_fails_the_run_naming_the_signal_and_the_next_run_works(custom_out, executor):
+def test_a_segfault_fails_the_run_naming_the_signal_and_the_next_run_works(custom_out, executor):
     result = run(custom(f"{FAULTS}:segfault_on_one", executor))
     assert result.status == "failed"
     assert "SIGSEGV" in result.error, result.error
@@ -82,7 +82,7 @@ def test_row2_a_segfault_fails_the_run_naming_the_signal_and_the_next_run_works(
 
 
 @pytest.mark.parametrize("isolation", ["inline", "process"])
-def test_row2_a_worker_killed_from_outside_fails_the_run_naming_sigkill(custom_out, isolation):
+def test_a_worker_killed_from_outside_fails_the_run_at_once_naming_sigkill(custom_out, isolation):
     spec = custom(f"{FAULTS}:announce_and_sleep", "process-pool", tasks=4, isolation=isolation)
     result, _victim, seconds = faults_support.run_killing_first_worker(spec)
     assert seconds < 5.0, "the death is noticed at once, not when the other tasks end"
@@ -92,17 +92,17 @@ def test_row2_a_worker_killed_from_outside_fails_the_run_naming_sigkill(custom_o
     assert run(custom(f"{CUSTOM}:record_index", "process-pool")).status == "ok"
 
 
-# --- row 3: sys.exit and KeyboardInterrupt are the task's ---------------------------------------
+# --- sys.exit and KeyboardInterrupt are the task's ---------------------------------------
 @pytest.mark.parametrize("function", ["exit_on_one", "interrupt_on_one"])
-def test_row3_exit_and_interrupt_in_a_qt_pool_task_end_only_that_task(custom_out, function):
+def test_exit_and_interrupt_in_a_qt_pool_task_end_only_that_task(custom_out, function):
     result = run(custom(f"{CUSTOM}:{function}", "qt-thread-pool"))
     assert result.status == "ok"
     assert [t.status for t in result.tasks] == ["ok", "error", "ok"]
 
 
-# --- row 4: what cannot be pickled ------------------------------------------------------------
+# --- what cannot be pickled ------------------------------------------------------------
 @pytest.mark.parametrize("executor", ["process-pool", "processes"])
-def test_row4_an_unpicklable_result_is_not_sent_back_so_the_task_is_fine(executor):
+def test_an_unpicklable_result_is_not_sent_back_so_the_task_is_fine(executor):
     result = run(custom(f"{FAULTS}:return_unpicklable", executor))
     assert result.status == "ok" and [t.status for t in result.tasks] == ["ok"] * 3
 
@@ -112,7 +112,7 @@ def test_row4_an_unpicklable_result_is_not_sent_back_so_the_task_is_fine(executo
     ("raise_unpicklable", "UnpicklableError", "task 1 holds a lock"),
     ("raise_broken_str", "BrokenStrError", "could not be made"),
 ])
-def test_row4_an_exception_that_cannot_travel_still_names_itself(executor, function, error_type, words):
+def test_an_exception_that_cannot_be_pickled_still_names_itself(executor, function, error_type, words):
     result = run(custom(f"{FAULTS}:{function}", executor, tasks=2))
     assert result.status == "ok", result.error
     for t in result.tasks:
@@ -122,8 +122,8 @@ def test_row4_an_exception_that_cannot_travel_still_names_itself(executor, funct
         assert error_type in t.error["traceback"]
 
 
-# --- row 5: a custom function whose import hangs -----------------------------------------------
-def test_row5_an_import_that_hangs_is_given_up_after_the_stated_timeout(tmp_path, custom_out, monkeypatch):
+# --- a custom function whose import hangs -----------------------------------------------
+def test_an_import_that_hangs_is_given_up_after_the_stated_timeout(tmp_path, custom_out, monkeypatch):
     name = f"concgui_test_hangs_{os.getpid()}_{time.monotonic_ns()}"
     faults_support.write_hanging_module(tmp_path, name, custom_out / "release")
     monkeypatch.syspath_prepend(str(tmp_path))
@@ -146,12 +146,12 @@ def test_row5_an_import_that_hangs_is_given_up_after_the_stated_timeout(tmp_path
     assert run(custom(f"{name}:f", tasks=1)).status == "ok", "once imported, it runs"
 
 
-def test_row5_the_default_import_timeout_is_ten_seconds():
+def test_the_default_import_timeout_is_ten_seconds():
     assert runner.IMPORT_TIMEOUT == 10.0
 
 
-# --- row 6: a task that never returns; the per-run timeout --------------------------------------
-def test_row6_timeout_is_a_spec_field_with_a_range_and_zero_means_none():
+# --- a task that never returns; the per-run timeout --------------------------------------
+def test_timeout_is_a_spec_field_with_a_range_and_zero_means_none():
     p = PARAMS["timeout"]
     assert (p.kind, p.unit, p.minimum, p.maximum) == (float, "s", 0.0, 86400.0)
     assert ExperimentSpec().timeout == 0.0
@@ -164,7 +164,7 @@ def test_row6_timeout_is_a_spec_field_with_a_range_and_zero_means_none():
 
 
 @pytest.mark.parametrize("executor", ["threads", "thread-pool", "qt-thread-pool", "sequential", "asyncio"])
-def test_row6_a_thread_task_that_never_returns_is_abandoned_at_the_timeout(release, executor):
+def test_a_thread_task_that_never_returns_is_abandoned_at_the_timeout(release, executor):
     spec = custom(f"{FAULTS}:block_on_one", executor, tasks=20, timeout=0.5)
     finished = threading.Event()
     box: dict = {}
@@ -200,7 +200,7 @@ def test_row6_a_thread_task_that_never_returns_is_abandoned_at_the_timeout(relea
 
 
 @pytest.mark.parametrize("executor", ["process-pool", "processes"])
-def test_row6_worker_processes_are_killed_and_reaped_at_the_timeout(release, executor):
+def test_worker_processes_are_killed_and_reaped_at_the_timeout(release, executor):
     spec = custom(f"{FAULTS}:block", executor, tasks=3 if executor == "processes" else 6, timeout=0.8)
     t0 = time.monotonic()
     result = run(spec)
@@ -217,7 +217,7 @@ def test_row6_worker_processes_are_killed_and_reaped_at_the_timeout(release, exe
 
 
 @pytest.mark.parametrize("executor", ["thread-pool", "sequential", "process-pool"])
-def test_row6_the_engine_process_ends_the_run_and_itself_at_the_timeout(release, executor):
+def test_the_engine_process_ends_the_run_and_itself_at_the_timeout(release, executor):
     before = {p.pid for p in psutil.Process().children(recursive=True)}
     spec = custom(f"{FAULTS}:block_on_one", executor, tasks=4, timeout=0.5, isolation="process")
     t0 = time.monotonic()
@@ -233,7 +233,7 @@ def test_row6_the_engine_process_ends_the_run_and_itself_at_the_timeout(release,
     assert not [p for p in left if "concgui.engine" in " ".join(p.cmdline())], "the engine process exited"
 
 
-def test_row6_the_command_line_has_timeout_and_exits_1(child_env, release):
+def test_the_command_line_takes_a_timeout_and_exits_1_when_a_run_passes_it(child_env, release):
     proc = subprocess.run([sys.executable, "-m", "concgui", "run", "--workload", "custom", "--function",
                            f"{FAULTS}:block_on_one", "--executor", "thread-pool", "--workers", "2",
                            "--tasks", "3", "--timeout", "0.5"],
@@ -243,8 +243,8 @@ def test_row6_the_command_line_has_timeout_and_exits_1(child_env, release):
     assert "timed out: the run passed its 0.5 s timeout" in proc.stdout
 
 
-# --- row 11: input the engine refuses ----------------------------------------------------------
-def test_row11_a_process_pool_over_61_workers_is_refused_on_windows_only():
+# --- input the engine refuses ----------------------------------------------------------
+def test_a_process_pool_over_61_workers_is_refused_on_windows_only():
     spec = ExperimentSpec(executor="process-pool", workers=62)
     with pytest.raises(SpecError) as err:
         check_platform(spec, "win32")
@@ -259,7 +259,7 @@ def test_row11_a_process_pool_over_61_workers_is_refused_on_windows_only():
     assert err.value.field == "start_method"
 
 
-def test_row11_the_default_process_pool_size_stays_under_the_windows_limit(monkeypatch):
+def test_the_default_process_pool_size_stays_under_the_windows_limit(monkeypatch):
     from concgui.engine.executors import get_executor
 
     pool = get_executor("process-pool")
@@ -274,7 +274,7 @@ def test_row11_the_default_process_pool_size_stays_under_the_windows_limit(monke
     ("size_mb", math.nan), ("cpu_fraction", math.nan), ("jitter", math.nan), ("timeout", math.nan),
     ("function", "   "),
 ])
-def test_row11_nonsense_is_refused_naming_the_field_and_nothing_starts(field, value):
+def test_nonsense_input_is_refused_naming_the_field_and_nothing_starts(field, value):
     kw = {"workload": "custom", "function": f"{CUSTOM}:record_index"} if field == "function" else {}
     kw[field] = value
     before = threading.active_count()
@@ -285,8 +285,8 @@ def test_row11_nonsense_is_refused_naming_the_field_and_nothing_starts(field, va
     assert threading.active_count() == before
 
 
-# --- row 17: fork while other threads run ------------------------------------------------------
-def test_row17_fork_is_switched_to_forkserver_where_foreign_threads_run_with_the_reason(custom_out):
+# --- fork while other threads run ------------------------------------------------------
+def test_fork_is_switched_to_forkserver_where_foreign_threads_run_with_the_reason(custom_out):
     stop = threading.Event()
     stranger = threading.Thread(target=stop.wait, name="someone-elses-thread")
     stranger.start()
@@ -305,7 +305,7 @@ def test_row17_fork_is_switched_to_forkserver_where_foreign_threads_run_with_the
     assert sorted(p.name for p in custom_out.iterdir()) == ["index-0", "index-1", "index-2"]
 
 
-def test_row17_a_consumer_on_the_pump_thread_counts_as_foreign_code():
+def test_a_consumer_on_the_pump_thread_counts_as_foreign_code():
     spec = ExperimentSpec(executor="process-pool", start_method="fork")
     method, note = choose_start_method(spec, foreign_consumer=True)
     assert method == "forkserver" and "event consumer" in note
@@ -324,7 +324,7 @@ PROBE = textwrap.dedent("""\
 
 @pytest.mark.parametrize(("executor", "isolation"), [("process-pool", "inline"), ("processes", "inline"),
                                                       ("process-pool", "process"), ("processes", "process")])
-def test_row17_fork_is_used_where_only_concgui_threads_run(child_env, executor, isolation):
+def test_fork_is_used_where_only_concgui_threads_run(child_env, executor, isolation):
     """A plain script, and the engine process (its pump, sampler and stdin threads are ConcGUI's)."""
     import json
 

@@ -1,4 +1,4 @@
-"""Rows 15 and 16: an exception in a Qt slot, in a helper thread, or data the charts cannot draw.
+"""Errors the app reports itself: an exception in a Qt slot, in a helper thread, or data the charts cannot draw.
 
 pytest-qt catches exceptions in slots itself, so the app's own error reporting
 is tested where it really runs: in a child process that starts the window as
@@ -90,7 +90,7 @@ def app_run(tmp_path_factory):
     return seen, out.stderr, (tmp_path / "data" / "concgui.log").read_text()
 
 
-def test_row15_an_exception_in_a_slot_is_logged_and_shown_once_never_an_abort(app_run):
+def test_an_exception_in_a_slot_is_logged_and_shown_once_never_an_abort(app_run):
     seen, stderr, log = app_run
     assert "RuntimeError: a bug in a slot" in log and "slot_raises" in log, "logged with its traceback"
     assert "KeyError: 'a second bug'" in log, "every error is logged"
@@ -102,13 +102,13 @@ def test_row15_an_exception_in_a_slot_is_logged_and_shown_once_never_an_abort(ap
     assert "Fatal" not in stderr and "Aborted" not in stderr
 
 
-def test_row15_nan_infinities_and_mismatched_samples_are_drawn_without_an_error(app_run):
+def test_nan_infinities_and_mismatched_samples_are_drawn_without_an_error(app_run):
     seen, _stderr, log = app_run
     assert seen.get("drawn") is True
     assert "show_result" not in log and "refresh" not in log, "drawing raised nothing"
 
 
-def test_row16_an_exception_in_any_thread_is_logged_in_the_data_dir(app_run):
+def test_an_exception_in_any_thread_is_logged_in_the_data_dir(app_run):
     _seen, _stderr, log = app_run
     assert "unhandled exception in thread helper" in log
     assert "ValueError: a bug in a helper thread" in log and "thread_raises" in log

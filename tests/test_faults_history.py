@@ -1,4 +1,4 @@
-"""Row 13 and persistence, without a window: the history locked by a second instance, on a read-only or
+"""The history and persistence, without a window: the history locked by a second instance, on a read-only or
 full disk, corrupt, and a run cut off by SIGKILL.  Real SQLite files on real file systems.
 
 Every test ends with ``PRAGMA integrity_check`` on the file it touched.

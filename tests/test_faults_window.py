@@ -128,8 +128,8 @@ class Heartbeat:
         return text
 
 
-# --- row 1: a task raises -----------------------------------------------------------------------
-def test_row1_a_raising_task_shows_as_an_error_bar_and_the_run_finishes(qtbot, window, custom_out):
+# --- a task raises -----------------------------------------------------------------------
+def test_a_raising_task_shows_as_an_error_bar_and_the_run_finishes(qtbot, window, custom_out):
     result = run_and_wait(qtbot, window, ExperimentSpec(workload="custom", function=f"{CUSTOM}:fail_on_one",
                                                         executor="thread-pool", workers=2, tasks=3))
     assert result.status == "ok" and result.summary["errors"] == 1
@@ -137,8 +137,8 @@ def test_row1_a_raising_task_shows_as_an_error_bar_and_the_run_finishes(qtbot, w
     assert "ValueError" in window.console.toPlainText()
 
 
-# --- row 2: a worker process dies ----------------------------------------------------------------
-def test_row2_a_dead_worker_fails_the_run_and_the_next_one_runs(qtbot, window):
+# --- a worker process dies ----------------------------------------------------------------
+def test_a_dead_worker_fails_the_run_naming_its_exit_code_and_the_next_one_runs(qtbot, window):
     result = run_and_wait(qtbot, window, ExperimentSpec(workload="custom", function=f"{CUSTOM}:die_on_one",
                                                         executor="process-pool", workers=2, tasks=3))
     assert result.status == "failed" and "exited with code 5" in result.error
@@ -148,9 +148,9 @@ def test_row2_a_dead_worker_fails_the_run_and_the_next_one_runs(qtbot, window):
     assert again.status == "ok"
 
 
-# --- row 3: sys.exit and KeyboardInterrupt inside a task, in the window's own process ----------------
+# --- sys.exit and KeyboardInterrupt inside a task, in the window's own process ----------------
 @pytest.mark.parametrize("function", ["exit_on_one", "interrupt_on_one"])
-def test_row3_exit_or_interrupt_in_an_inline_task_is_that_tasks_error_not_the_apps(qtbot, window, custom_out,
+def test_exit_or_interrupt_in_an_inline_task_is_that_tasks_error_not_the_apps(qtbot, window, custom_out,
                                                                                     function):
     result = run_and_wait(qtbot, window, ExperimentSpec(workload="custom", function=f"{CUSTOM}:{function}",
                                                         executor="sequential", tasks=3, isolation="inline"))
@@ -158,8 +158,8 @@ def test_row3_exit_or_interrupt_in_an_inline_task_is_that_tasks_error_not_the_ap
     assert window.isVisible() and window.run_button.isEnabled()
 
 
-# --- row 5: an import that hangs --------------------------------------------------------------------
-def test_row5_a_hanging_import_is_refused_and_the_window_says_so(qtbot, window, tmp_path, custom_out, monkeypatch):
+# --- an import that hangs --------------------------------------------------------------------
+def test_a_hanging_import_is_refused_and_the_window_says_so(qtbot, window, tmp_path, custom_out, monkeypatch):
     name = f"concgui_test_hangs_window_{time.monotonic_ns()}"
     faults_support.write_hanging_module(tmp_path, name, custom_out / "release")
     monkeypatch.setattr(engine_runner, "IMPORT_TIMEOUT", 0.5)
@@ -174,8 +174,8 @@ def test_row5_a_hanging_import_is_refused_and_the_window_says_so(qtbot, window, 
     qtbot.waitUntil(lambda: not any(t.name == "concgui-import" for t in __import__("threading").enumerate()))
 
 
-# --- row 6: the per-run timeout, chosen in the form ---------------------------------------------------
-def test_row6_the_form_has_a_timeout_in_advanced_and_zero_reads_none(window):
+# --- the per-run timeout, chosen in the form ---------------------------------------------------
+def test_the_form_has_a_timeout_in_advanced_and_zero_reads_none(window):
     editor = window.form.editor("timeout")
     assert editor.minimum() == 0 and editor.maximum() == 86400
     assert editor.specialValueText() == "none"
@@ -184,7 +184,7 @@ def test_row6_the_form_has_a_timeout_in_advanced_and_zero_reads_none(window):
     assert window.form.spec().timeout == 2.5
 
 
-def test_row6_a_run_past_its_timeout_ends_failed_with_the_abandoned_task_named(qtbot, window, release):
+def test_a_run_past_its_timeout_ends_failed_with_the_abandoned_task_named(qtbot, window, release):
     result = run_and_wait(qtbot, window, ExperimentSpec(workload="custom", function=f"{FAULTS}:block_on_one",
                                                         executor="thread-pool", workers=2, tasks=4, timeout=0.5))
     assert result.status == "failed" and result.error.startswith("timed out")
@@ -193,7 +193,7 @@ def test_row6_a_run_past_its_timeout_ends_failed_with_the_abandoned_task_named(q
     assert window.run_button.isEnabled()
 
 
-# --- row 7: Stop with 20,000 tasks queued --------------------------------------------------------------
+# --- Stop with 20,000 tasks queued --------------------------------------------------------------
 def stop_a_flood(qtbot, window: MainWindow, executor: str) -> tuple[float, float, RunResult, str]:
     """Start 20,000 one-second sleeps, press Stop; (longest pause ms, seconds to stop, result, where)."""
     spec = ExperimentSpec(workload="sleep", executor=executor, tasks=20_000, duration=1.0, workers=4)
@@ -215,7 +215,7 @@ def stop_a_flood(qtbot, window: MainWindow, executor: str) -> tuple[float, float
 
 
 @pytest.mark.parametrize("executor", ["thread-pool", "process-pool"])
-def test_row7_stop_with_20000_queued_tasks_is_quick_and_the_window_keeps_answering(qtbot, window, executor):
+def test_stop_with_20000_queued_tasks_is_quick_and_the_window_keeps_answering(qtbot, window, executor):
     """The bound is 100 ms on the longest pause, start to stop.  Here the pauses are mostly 50-90 ms: the
     timeline's refresh of thousands of changed tasks and the charts' repaints (offscreen, two cores). One
     attempt over the bound may be the machine's; two in a row are the app's, so a second attempt is made."""
@@ -223,7 +223,7 @@ def test_row7_stop_with_20000_queued_tasks_is_quick_and_the_window_keeps_answeri
     for _ in range(2):
         gap, took, result, where = stop_a_flood(qtbot, window, executor)
         attempts.append(f"{gap:.0f} ms ({where})")
-        print(f"row 7, {executor}: longest pause {gap:.0f} ms, stop in {took:.2f} s ({where})")
+        print(f"stop with 20,000 queued, {executor}: longest pause {gap:.0f} ms, stop in {took:.2f} s ({where})")
         assert took < 2.0, f"the stop took {took:.2f} s"
         assert result.status == "cancelled"
         assert result.summary["cancelled"] >= 19_990
@@ -233,7 +233,7 @@ def test_row7_stop_with_20000_queued_tasks_is_quick_and_the_window_keeps_answeri
     pytest.fail("the window went over 100 ms without answering in both attempts: " + "; ".join(attempts))
 
 
-# --- row 8: SIGTERM during a run ----------------------------------------------------------------------
+# --- SIGTERM during a run ----------------------------------------------------------------------
 _descendants, _alive = faults_support.descendants, faults_support.alive
 
 
@@ -267,7 +267,7 @@ def _wait_for_run_row(proc: subprocess.Popen, db: Path, timeout: float = 60) -> 
         time.sleep(0.05)
 
 
-def test_row8_sigterm_during_a_run_closes_the_app_cleanly(tmp_path):
+def test_sigterm_during_a_run_closes_the_app_cleanly(tmp_path):
     import signal
 
     proc = _start_app(tmp_path, "--preset", "seed-notebook")
@@ -293,8 +293,8 @@ def test_row8_sigterm_during_a_run_closes_the_app_cleanly(tmp_path):
     sound(tmp_path / "data" / "history.sqlite3")
 
 
-# --- row 9: SIGKILL during a run -------------------------------------------------------------------------
-def test_row9_sigkill_leaves_no_process_and_the_next_start_shows_the_run_interrupted(qtbot, tmp_path):
+# --- SIGKILL during a run -------------------------------------------------------------------------
+def test_sigkill_leaves_no_process_and_the_next_start_shows_the_run_interrupted(qtbot, tmp_path):
     import signal
 
     spec_file = tmp_path / "spec.json"
@@ -348,7 +348,7 @@ def test_row9_sigkill_leaves_no_process_and_the_next_start_shows_the_run_interru
     sound(db)
 
 
-# --- row 10: the engine process crashes or prints garbage ------------------------------------------------
+# --- the engine process crashes or prints garbage ------------------------------------------------
 def _fake_python(tmp_path: Path, engine: str) -> str:
     """An interpreter that answers the form's probe as Python but runs ``engine`` (shell) as the engine."""
     path = tmp_path / "fake-python"
@@ -357,7 +357,7 @@ def _fake_python(tmp_path: Path, engine: str) -> str:
     return str(path)
 
 
-def test_row10_an_engine_that_crashes_is_shown_with_its_last_output_and_the_window_stays_usable(
+def test_an_engine_that_crashes_is_shown_with_its_last_output_and_the_window_stays_usable(
         qtbot, window, tmp_path):
     python = _fake_python(tmp_path, 'echo "this is not JSON"\necho \'[1, 2]\'\n'
                                     'echo "Fatal: the engine fell over" >&2\nexit 3')
@@ -373,7 +373,7 @@ def test_row10_an_engine_that_crashes_is_shown_with_its_last_output_and_the_wind
     assert run_and_wait(qtbot, window, spec.with_(python=None)).status == "ok", "the next run works"
 
 
-def test_row10_garbage_on_the_engine_output_does_not_stop_a_run(qtbot, window, tmp_path):
+def test_garbage_on_the_engine_output_does_not_stop_a_run(qtbot, window, tmp_path):
     python = _fake_python(tmp_path, f'echo "garbage before the protocol"\nexec {sys.executable} "$@"')
     spec = ExperimentSpec(workload="sleep", executor="threads", tasks=2, duration=0.05, python=python)
     window.form.set_spec(spec)
@@ -381,7 +381,7 @@ def test_row10_garbage_on_the_engine_output_does_not_stop_a_run(qtbot, window, t
     assert run_and_wait(qtbot, window, spec).status == "ok"
 
 
-def test_row10_an_engine_killed_midway_keeps_what_finished_as_a_failed_run(qtbot, window):
+def test_an_engine_killed_midway_keeps_what_finished_as_a_failed_run(qtbot, window):
     import signal
 
     spec = ExperimentSpec(workload="sleep", executor="thread-pool", workers=2, tasks=40, duration=0.1)
@@ -407,10 +407,10 @@ def test_row10_an_engine_killed_midway_keeps_what_finished_as_a_failed_run(qtbot
     sound(window.store.path)
 
 
-# --- row 12: run files that are not run files; opening never runs code -----------------------------------
+# --- run files that are not run files; opening never runs code -----------------------------------
 @pytest.mark.parametrize("damage", ["truncated", "not json", "future version", "huge", "nested", "nan",
                                     "wrong types"])
-def test_row12_a_bad_run_file_is_refused_naming_it_and_the_window_is_unaffected(window, tmp_path, damage):
+def test_a_bad_run_file_is_refused_naming_it_and_the_window_is_unaffected(window, tmp_path, damage):
     good = RunResult(spec=ExperimentSpec().to_dict(), environment={}, wall_seconds=1.0)
     text = json.dumps(good.to_dict())
     path = tmp_path / f"bad-{damage.replace(' ', '-')}.json"
@@ -440,7 +440,7 @@ def test_row12_a_bad_run_file_is_refused_naming_it_and_the_window_is_unaffected(
     assert window.run_button.isEnabled()
 
 
-def test_row12_opening_a_run_file_never_runs_the_code_it_names(qtbot, window, tmp_path):
+def test_opening_a_run_file_never_runs_the_code_it_names(qtbot, window, tmp_path):
     marker = tmp_path / "ran"
     module = tmp_path / "evil_tasks.py"
     module.write_text(f"open({str(marker)!r}, 'w').write('imported')\n\ndef f():\n    pass\n")
@@ -457,8 +457,8 @@ def test_row12_opening_a_run_file_never_runs_the_code_it_names(qtbot, window, tm
     assert window.form.spec().function == f"{module}:f" and window.form.spec().python == str(python)
 
 
-# --- row 13: the history locked, corrupt, read-only or full ---------------------------------------------
-def test_row13_a_lock_released_within_the_busy_timeout_only_delays_the_write(qtbot, window, monkeypatch):
+# --- the history locked, corrupt, read-only or full ---------------------------------------------
+def test_a_history_lock_released_within_the_busy_timeout_only_delays_the_write(qtbot, window, monkeypatch):
     monkeypatch.setattr(history, "BUSY_TIMEOUT", 5.0)
     other = HistoryStore(window.store.path)  # a second ConcGUI
     other._conn.execute("BEGIN IMMEDIATE")
@@ -475,7 +475,7 @@ def test_row13_a_lock_released_within_the_busy_timeout_only_delays_the_write(qtb
     sound(window.store.path)
 
 
-def test_row13_a_history_locked_too_long_keeps_the_run_and_offers_to_save_it(qtbot, tmp_path, monkeypatch,
+def test_a_history_locked_too_long_keeps_the_run_and_offers_to_save_it(qtbot, tmp_path, monkeypatch,
                                                                                data_dir):
     monkeypatch.setattr(history, "BUSY_TIMEOUT", 0.5)
     w = open_window(qtbot, tmp_path)
@@ -503,7 +503,7 @@ def test_row13_a_history_locked_too_long_keeps_the_run_and_offers_to_save_it(qtb
     sound(tmp_path / "history.sqlite3")
 
 
-def test_row13_a_corrupt_history_is_moved_aside_and_a_new_one_started(qtbot, tmp_path):
+def test_a_corrupt_history_is_moved_aside_and_a_new_one_started(qtbot, tmp_path):
     db = tmp_path / "history.sqlite3"
     db.write_bytes(b"SQLite format 3\x00" + b"\xde\xad" * 5000)
     w = open_window(qtbot, tmp_path, db)
@@ -518,7 +518,7 @@ def test_row13_a_corrupt_history_is_moved_aside_and_a_new_one_started(qtbot, tmp
     sound(db)
 
 
-def test_row13_a_read_only_history_falls_back_to_a_temporary_one_and_says_so(qtbot, tmp_path, read_only_disk):
+def test_a_read_only_history_falls_back_to_a_temporary_one_and_says_so(qtbot, tmp_path, read_only_disk):
     db = read_only_disk.path / "history.sqlite3"
     with HistoryStore(db) as store:
         store.save(RunResult(spec=ExperimentSpec().to_dict(), environment={}, wall_seconds=1.0))
@@ -538,7 +538,7 @@ def test_row13_a_read_only_history_falls_back_to_a_temporary_one_and_says_so(qtb
     assert db.read_bytes() == before
 
 
-def test_row13_a_full_disk_keeps_the_run_on_screen_and_in_a_file_at_close(qtbot, tmp_path, small_disk, data_dir):
+def test_a_full_disk_keeps_the_run_on_screen_and_in_a_file_at_close(qtbot, tmp_path, small_disk, data_dir):
     db = small_disk.path / "history.sqlite3"
     w = open_window(qtbot, tmp_path, db)
     small_disk.fill()
@@ -554,7 +554,7 @@ def test_row13_a_full_disk_keeps_the_run_on_screen_and_in_a_file_at_close(qtbot,
     sound(db)
 
 
-# --- row 14: export to a missing, read-only or full folder -------------------------------------------------
+# --- export to a missing, read-only or full folder -------------------------------------------------
 def _export_all(result: RunResult, window: MainWindow, folder: Path) -> list[str]:
     errors = []
     for name, write in (("run.json", save_result), ("run.csv", save_csv), ("run.trace.json", save_trace),
@@ -573,7 +573,7 @@ def _big_result(n: int = 20_000) -> RunResult:
     return RunResult(spec=ExperimentSpec(tasks=n).to_dict(), environment={}, wall_seconds=n * 1e-3, tasks=tasks)
 
 
-def test_row14_export_to_a_read_only_folder_says_so_and_leaves_nothing(window, read_only_disk):
+def test_export_to_a_read_only_folder_says_so_and_leaves_nothing(window, read_only_disk):
     read_only_disk.seal()
     result = _big_result(100)
     window.show_result(result)
@@ -585,7 +585,7 @@ def test_row14_export_to_a_read_only_folder_says_so_and_leaves_nothing(window, r
     assert "Read-only file system" in problem(window) and "Nothing was written" in problem(window)
 
 
-def test_row14_export_to_a_full_folder_says_so_and_leaves_nothing(window, small_disk):
+def test_export_to_a_full_folder_says_so_and_leaves_nothing(window, small_disk):
     result = _big_result()
     window.show_result(result)
     (small_disk.path / "old.json").write_text("the previous file")
@@ -598,7 +598,7 @@ def test_row14_export_to_a_full_folder_says_so_and_leaves_nothing(window, small_
     assert (small_disk.path / "old.json").read_text() == "the previous file", "the old file is intact"
 
 
-def test_row14_export_to_a_missing_folder_names_it(window, tmp_path):
+def test_export_to_a_missing_folder_names_it(window, tmp_path):
     result = _big_result(10)
     window.show_result(result)
     for text in _export_all(result, window, tmp_path / "no" / "such"):
@@ -606,8 +606,8 @@ def test_row14_export_to_a_missing_folder_names_it(window, tmp_path):
     assert not (tmp_path / "no").exists()
 
 
-# --- row 17: fork from the window's process -----------------------------------------------------------------
-def test_row17_fork_asked_inline_in_the_window_runs_with_forkserver_and_says_why(qtbot, window):
+# --- fork from the window's process -----------------------------------------------------------------
+def test_fork_asked_inline_in_the_window_runs_with_forkserver_and_says_why(qtbot, window):
     result = run_and_wait(qtbot, window, ExperimentSpec(workload="sleep", executor="process-pool", workers=2,
                                                         tasks=2, duration=0.05, start_method="fork",
                                                         isolation="inline"))
