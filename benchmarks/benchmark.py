@@ -164,10 +164,8 @@ def noop_overhead(n: int, repeats: int) -> None:
     the bare pool runs: while its 100,000 records lived, every full garbage collection in the bare pool
     walked them (about 1.5 µs a task, 15 %), which flattered the ratio (1.07-1.15 in earlier stops).
     """
-    from concgui.engine.executors import get_executor
-
     spec = ExperimentSpec(workload="noop", executor="thread-pool", tasks=n, isolation="inline")
-    workers = get_executor("thread-pool").workers_for(spec)
+    workers = spec.worker_threads()
 
     def ours_once() -> float:
         r = run(spec, _count_events)

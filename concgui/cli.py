@@ -20,6 +20,7 @@ from .engine.echo import EchoLines
 from .engine.events import Event
 from .engine.exports import save_csv, save_result, save_results, save_trace
 from .engine.spec import PARAMS, parse_value
+from .engine.sweep import DEFAULT_REPEATS, SWEEP_PARAMS
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 T = TypeVar("T")
@@ -82,8 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--executor", "--executors", action="append", dest="executors", metavar="NAME",
                     help="executor to sweep (repeat it, or give a comma list; default process-pool); only "
                          "executors whose worker count is settable")
-    sw.add_argument("--max-workers", metavar="N", help="most workers (default: twice the cores)")
-    sw.add_argument("--repeats", metavar="N", default="3", help="runs per point (default 3)")
+    sw.add_argument("--max-workers", metavar="N", help=SWEEP_PARAMS["max_workers"].help)
+    sw.add_argument("--repeats", metavar="N", default=str(DEFAULT_REPEATS),
+                    help=f"{SWEEP_PARAMS['repeats'].help} Default {DEFAULT_REPEATS}.")
     sw.add_argument("--csv", metavar="PATH", help="write a row per run, with the derived numbers, as CSV")
     sw.add_argument("--json", metavar="PATH", help="write the sweep (plan, points, derived numbers) as JSON")
     sw.add_argument("--png", metavar="PATH", help="write the speedup and efficiency charts as one PNG")
@@ -230,11 +232,11 @@ def _whole(name: str, text: str) -> int:
 
 def _sweep(args: argparse.Namespace) -> int:
     from .engine.environment import cpu_count
-    from .engine.sweep import plan_sweep, run_sweep
+    from .engine.sweep import default_max_workers, plan_sweep, run_sweep
 
     base = spec_from_args(args)
     names = [n.strip() for item in (args.executors or ["process-pool"]) for n in item.split(",")]
-    max_workers = _whole("max_workers", args.max_workers) if args.max_workers else 2 * cpu_count()
+    max_workers = _whole("max_workers", args.max_workers) if args.max_workers else default_max_workers()
     repeats = _whole("repeats", args.repeats)
     width = _whole("width", args.width)
     if not 200 <= width <= 10_000:

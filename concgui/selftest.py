@@ -24,8 +24,8 @@ from pathlib import Path
 
 from . import __version__
 from .engine import ExperimentSpec, RunResult, list_executors, start
+from .engine.spec import PROCESS_EXECUTORS
 
-PROCESS_EXECUTORS = ("process-pool", "processes")
 TASKS = 3
 WORKERS = 2
 SLEEP = 0.02

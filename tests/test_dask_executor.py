@@ -25,7 +25,6 @@ import pytest
 import concgui.engine as engine
 from concgui.engine import ExperimentSpec, SpecError, TaskStarted, run
 from concgui.engine.echo import EchoLines
-from concgui.engine.executors import get_executor
 
 pytest.importorskip("distributed", reason="the dask extra is not installed: pip install -e '.[dask]'")
 
@@ -144,7 +143,7 @@ def test_a_tls_scheduler_needs_all_three_files_and_they_must_exist(tmp_path):
 
 def test_workers_of_a_local_cluster_are_processes_times_threads():
     spec = dask(workers=3, threads_per_worker=2)
-    assert get_executor("dask").workers_for(spec) == 6
+    assert spec.worker_threads() == 6
     assert spec.relevant("threads_per_worker") and spec.relevant("scheduler")
     assert not ExperimentSpec(executor="thread-pool").relevant("scheduler")
 

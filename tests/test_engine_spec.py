@@ -137,11 +137,39 @@ def test_from_dict_round_trips_and_names_unknown_fields():
 
 def test_default_workers_are_each_executors_own():
     cores = 2
-    assert ExperimentSpec(executor="thread-pool").effective_workers(cores) == min(32, cores + 4)
-    assert ExperimentSpec(executor="process-pool").effective_workers(cores) == cores
-    assert ExperimentSpec(executor="threads", tasks=7).effective_workers(cores) == 7
-    assert ExperimentSpec(executor="sequential", workers=5).effective_workers(cores) == 1
-    assert ExperimentSpec(executor="thread-pool", workers=3).effective_workers(cores) == 3
+    assert ExperimentSpec(executor="thread-pool").worker_threads(cores) == min(32, cores + 4)
+    assert ExperimentSpec(executor="process-pool").worker_threads(cores) == cores
+    assert ExperimentSpec(executor="threads", tasks=7).worker_threads(cores) == 7
+    assert ExperimentSpec(executor="asyncio", tasks=9).worker_threads(cores) == 9
+    assert ExperimentSpec(executor="sequential", workers=5).worker_threads(cores) == 1
+    assert ExperimentSpec(executor="thread-pool", workers=3).worker_threads(cores) == 3
+
+
+def test_the_workers_field_applies_exactly_to_the_executors_that_declare_a_default():
+    from concgui.engine.spec import EXECUTOR_KINDS
+
+    takers = {name for name, kind in EXECUTOR_KINDS.items() if kind.takes_workers}
+    assert set(PARAMS["workers"].executors) == takers
+    assert takers == {"thread-pool", "process-pool", "asyncio", "qt-thread-pool", "interpreter-pool", "dask"}
+    for name, kind in EXECUTOR_KINDS.items():  # the help text names every default rule
+        assert (f"{name}: {kind.auto_words}" in PARAMS["workers"].help) == kind.takes_workers
+
+
+def test_executor_only_fields_apply_to_the_executors_that_declare_them():
+    assert PARAMS["start_method"].executors == ("process-pool", "processes")
+    assert PARAMS["chunk_size"].executors == ("process-pool",)
+    assert PARAMS["offload"].executors == ("asyncio",)
+    assert PARAMS["threads_per_worker"].executors == PARAMS["tls_key"].executors == ("dask",)
+    assert not ExperimentSpec(executor="thread-pool").relevant("start_method")
+
+
+def test_dask_workers_are_processes_in_the_spec_and_threads_in_the_run():
+    local = ExperimentSpec(executor="dask", threads_per_worker=3)
+    assert local.auto_workers(4) == 4 and local.worker_threads(4) == 12
+    assert local.with_(workers=2).worker_threads(4) == 6
+    remote = ExperimentSpec(executor="dask", scheduler="tcp://127.0.0.1:8786", threads_per_worker=3)
+    assert remote.auto_workers(4) is None  # all of the scheduler's workers: only it knows how many
+    assert remote.with_(workers=5).worker_threads(4) == 5  # its workers' threads are learnt once connected
 
 
 # --- jitter ---------------------------------------------------------------------------------

@@ -218,7 +218,7 @@ def test_every_executor_whose_workers_are_settable_sweeps_here():
     from concgui.engine import list_executors
     from concgui.engine.sweep import sweepable
 
-    names = [row["name"] for row in list_executors() if row["available"] and sweepable(SLEEP, row["name"])]
+    names = [row["name"] for row in list_executors() if row["available"] and sweepable(row["name"])]
     assert {"thread-pool", "process-pool"} <= set(names)  # and dask, asyncio ... wherever they run
     # sleeps: 4 workers overlap 4 tasks of 0.2 s whatever the other programs on the machine do (about 4×);
     # to fall under 2.5× a 0.2 s run would have to lose 0.12 s to overhead, and one that does not scale stays at 1×

@@ -260,13 +260,11 @@ def test_a_process_pool_over_61_workers_is_refused_on_windows_only():
 
 
 def test_the_default_process_pool_size_stays_under_the_windows_limit(monkeypatch):
-    from concgui.engine.executors import get_executor
-
-    pool = get_executor("process-pool")
+    pool = ExperimentSpec(executor="process-pool", tasks=200)
     monkeypatch.setattr(sys, "platform", "win32")
-    assert pool.default_workers(128) == WINDOWS_MAX_PROCESS_WORKERS
+    assert pool.auto_workers(128) == pool.worker_threads(128) == WINDOWS_MAX_PROCESS_WORKERS
     monkeypatch.setattr(sys, "platform", "linux")
-    assert pool.default_workers(128) == 128
+    assert pool.auto_workers(128) == 128
 
 
 @pytest.mark.parametrize(("field", "value"), [

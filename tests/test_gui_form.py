@@ -113,13 +113,29 @@ def test_workers_auto_shows_the_executor_default(form):
     choose(form.editor("executor"), "thread-pool")
     assert visible(form, "workers")
     assert spin.value() == spin.minimum() and form.spec().workers is None
-    n = get_executor("thread-pool").workers_for(form.spec())
+    n = form.spec().worker_threads()
     assert spin.specialValueText() == f"auto ({n})"
     choose(form.editor("executor"), "asyncio")  # asyncio's default is every task at once
     form.editor("tasks").setValue(17)
     assert spin.specialValueText() == "auto (17)"
     spin.setValue(4)
     assert form.spec().workers == 4
+
+
+def test_workers_auto_on_dask_counts_processes_and_says_their_threads(form):
+    if not {row["name"]: row for row in list_executors()}["dask"]["available"]:
+        pytest.skip("this environment has no distributed")
+    spin = form.editor("workers")
+    choose(form.editor("executor"), "dask")
+    form.editor("threads_per_worker").setValue(3)
+    n = form.spec().auto_workers()
+    assert spin.specialValueText() == f"auto ({n})"
+    assert f"{n} worker processes × 3 threads" in spin.toolTip()
+    form.editor("scheduler").setText("tcp://127.0.0.1:8786")
+    assert spin.specialValueText() == "auto (all)"
+    assert "all of the scheduler's workers" in spin.toolTip()
+    form.editor("scheduler").setText("")
+    assert spin.specialValueText() == f"auto ({n})"
 
 
 def test_irrelevant_fields_are_hidden(form):

@@ -31,10 +31,10 @@ from .events import (
 )
 from .executors import get_executor
 from .executors.base import STOP_GRACE
-from .executors.processes import PROCESS_EXECUTORS, choose_start_method
+from .executors.processes import choose_start_method
 from .records import CANCELLED, ERROR, NOT_STARTED, OK, RUNNING, WAITING, CpuSample, RunResult, TaskRecord
 from .sampler import CpuSampler
-from .spec import ExperimentSpec, SpecError
+from .spec import PROCESS_EXECUTORS, ExperimentSpec, SpecError
 from .summary import summarize
 from .worker import WorkerContext, describe_error, thread_context
 from .workloads import FunctionError, Job, load_function
@@ -318,7 +318,7 @@ class Run:
         executor.check(spec)
         job = make_job(spec)
         env = environment(spec)
-        workers = executor.workers_for(spec)
+        workers = spec.worker_threads()
         ctl = RunControl(spec, job, workers, self.on_events)
         ctl._main_pid = os.getpid()
         ctl.environment = env

@@ -10,21 +10,13 @@ from __future__ import annotations
 import math
 import re
 import sys
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields, replace
-from typing import Any
+from typing import Any, Literal
+
+from .environment import cpu_count
 
 WORKLOADS = ("sleep", "cpu", "hash", "file-io", "mixed", "noop", "custom")
-EXECUTORS = (
-    "sequential",
-    "threads",
-    "thread-pool",
-    "process-pool",
-    "processes",
-    "asyncio",
-    "qt-thread-pool",
-    "interpreter-pool",
-    "dask",
-)
 START_METHODS = ("fork", "forkserver", "spawn")
 ISOLATIONS = ("process", "inline")
 MAX_TASKS = 1_000_000
@@ -32,6 +24,10 @@ MAX_WORKERS = 1024
 MAX_TIMEOUT = 86_400.0  # a day
 #: ProcessPoolExecutor on Windows waits on its workers' handles with WaitForMultipleObjects (63 at most)
 WINDOWS_MAX_PROCESS_WORKERS = 61
+
+
+#: editors a text field may want: a front end picks its widget from this, never from a field's name
+Editor = Literal["text", "interpreter", "function", "file"]
 
 
 class SpecError(ValueError):
@@ -57,8 +53,16 @@ class Param:
     optional: bool = False
     #: workloads for which the field matters (empty: all of them)
     workloads: tuple[str, ...] = ()
-    #: executors for which the field matters (empty: all of them)
+    #: executors for which the field matters (empty: all of them); executors' own fields are
+    #: filled in from :data:`EXECUTOR_KINDS`, where each executor declares them
     executors: tuple[str, ...] = ()
+    #: the editor a front end should give it where type and choices do not say: an interpreter to
+    #: run, a function to call, a file to read; plain text otherwise
+    editor: Editor = "text"
+    #: the grey hint in an empty text field
+    placeholder: str = ""
+    #: what the minimum means, shown instead of the number ("none" for a timeout of 0)
+    minimum_text: str = ""
 
     def allowed(self) -> str:
         """Describe the allowed values in words, for error messages."""
@@ -78,25 +82,99 @@ def _fmt(value: float) -> str:
 
 
 _TIMED = ("sleep", "cpu", "hash", "mixed")
-_POOLS = ("thread-pool", "process-pool", "asyncio", "qt-thread-pool", "interpreter-pool", "dask")
-_DASK = ("dask",)
 #: a Dask scheduler's address: tcp:// or tls://, a host and a port
 SCHEDULER_ADDRESS = re.compile(r"^(tcp|tls)://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):(\d{1,5})$")
-_PROCESS = ("process-pool", "processes")
+TLS_FILES = ("tls_ca", "tls_cert", "tls_key")
+DASK_TEXT = ("scheduler", *TLS_FILES)
+
+
+def _cores(tasks: int, cores: int) -> int:
+    return cores
+
+
+def _thread_pool(tasks: int, cores: int) -> int:
+    return min(32, cores + 4)
+
+
+def _process_pool(tasks: int, cores: int) -> int:
+    return min(cores, WINDOWS_MAX_PROCESS_WORKERS) if sys.platform == "win32" else cores
+
+
+def _all_tasks(tasks: int, cores: int) -> int:
+    return tasks
+
+
+@dataclass(frozen=True)
+class ExecutorKind:
+    """What one executor takes from the spec, declared once.
+
+    The spec's fields ask here which executors they apply to, and the form, the command
+    line, the sweep and the summary ask the spec: none of them repeats a rule.
+    """
+
+    name: str
+    #: how many workers an empty ``workers`` means, from (tasks, cores); None: the executor takes no count
+    auto_workers: Callable[[int, int], int] | None = None
+    #: the same rule in words, for help text
+    auto_words: str = ""
+    #: one thread or process per task: as many workers as tasks, nothing to choose
+    one_per_task: bool = False
+    #: the executor-only fields it takes (start_method, chunk_size, …)
+    fields: tuple[str, ...] = ()
+
+    @property
+    def takes_workers(self) -> bool:
+        """Whether the ``workers`` field means something for it (and a sweep can vary it)."""
+        return self.auto_workers is not None
+
+
+_DASK_FIELDS = ("threads_per_worker", "scheduler", *TLS_FILES, "dashboard")
+EXECUTOR_KINDS: dict[str, ExecutorKind] = {
+    k.name: k
+    for k in (
+        ExecutorKind("sequential"),
+        ExecutorKind("threads", one_per_task=True),
+        ExecutorKind("thread-pool", _thread_pool, "min(32, cores + 4), as ThreadPoolExecutor"),
+        ExecutorKind("process-pool", _process_pool, "the machine's cores, as ProcessPoolExecutor",
+                     fields=("start_method", "chunk_size")),
+        ExecutorKind("processes", one_per_task=True, fields=("start_method",)),
+        ExecutorKind("asyncio", _all_tasks, "all tasks at once", fields=("offload",)),
+        ExecutorKind("qt-thread-pool", _cores, "the machine's cores, as QThread.idealThreadCount()"),
+        ExecutorKind("interpreter-pool", _thread_pool, "min(32, cores + 4), as InterpreterPoolExecutor"),
+        ExecutorKind("dask", _cores, "one worker process per core on a LocalCluster; with a scheduler "
+                     "address, all of its workers", fields=_DASK_FIELDS),
+    )
+}
+EXECUTORS = tuple(EXECUTOR_KINDS)
+
+
+def _taking(field: str) -> tuple[str, ...]:
+    """The executors that declare ``field`` as theirs."""
+    return tuple(k.name for k in EXECUTOR_KINDS.values() if field in k.fields)
+
+
+def _workers_help() -> str:
+    rules = "; ".join(f"{k.name}: {k.auto_words}" for k in EXECUTOR_KINDS.values() if k.takes_workers)
+    return ("How many workers run tasks at once. Empty: the executor's own default "
+            f"({rules}). On Dask the workers are worker processes, each with 'Threads per worker' threads.")
+
+
+def _declared(p: Param) -> Param:
+    """A field that executors declare (``workers``, ``start_method``, …) applies to those executors only."""
+    owners = tuple(k.name for k in EXECUTOR_KINDS.values()
+                   if p.name in k.fields or (p.name == "workers" and k.takes_workers))
+    return replace(p, executors=owners) if owners else p
+
 
 PARAMS: dict[str, Param] = {
-    p.name: p
+    p.name: _declared(p)
     for p in (
         Param("workload", "Workload", str, "What each task does.", choices=WORKLOADS),
         Param("executor", "Executor", str, "How the tasks are run.", choices=EXECUTORS),
         Param("tasks", "Tasks", int, "How many tasks to run.", "tasks", 1, MAX_TASKS),
         Param(
             "workers", "Workers", int,
-            "How many workers run tasks at once. Empty: the executor's own default "
-            "(ThreadPoolExecutor: min(32, cores + 4); ProcessPoolExecutor: cores). Dask: worker "
-            "processes, each with 'Threads per worker' threads (with a scheduler address: how many "
-            "of its workers to use; empty: all).",
-            "workers", 1, MAX_WORKERS, optional=True, executors=_POOLS,
+            _workers_help(), "workers", 1, MAX_WORKERS, optional=True,
         ),
         Param(
             "duration", "Duration", float, "How long one task works or sleeps, in seconds.",
@@ -115,7 +193,7 @@ PARAMS: dict[str, Param] = {
             "function", "Function", str,
             "Your function, as module:function or path/to/file.py:function. "
             "It is called with the task index if it takes one argument.",
-            workloads=("custom",),
+            workloads=("custom",), editor="function",
         ),
         Param(
             "jitter", "Jitter", float,
@@ -126,45 +204,43 @@ PARAMS: dict[str, Param] = {
         Param(
             "start_method", "Start method", str,
             "How worker processes are started. Empty: forkserver on Linux, spawn elsewhere.",
-            choices=START_METHODS, optional=True, executors=_PROCESS,
+            choices=START_METHODS, optional=True,
         ),
         Param(
             "chunk_size", "Chunk size", int,
             "Tasks sent to a worker process in one message (ProcessPoolExecutor.map chunksize).",
-            "tasks", 1, 100_000, executors=("process-pool",),
+            "tasks", 1, 100_000,
         ),
         Param(
             "offload", "Offload blocking work", bool,
             "asyncio: run blocking workloads with asyncio.to_thread instead of on the loop.",
-            executors=("asyncio",),
         ),
         Param(
             "threads_per_worker", "Threads per worker", int,
             "Dask: threads in each worker process of the embedded LocalCluster (a scheduler's "
-            "workers keep their own).", "threads", 1, 256, executors=_DASK,
+            "workers keep their own).", "threads", 1, 256,
         ),
         Param(
             "scheduler", "Scheduler", str,
             "Dask: the address of a running scheduler, tcp://host:8786 or tls://host:8786. "
             "Empty: a LocalCluster on this machine (loopback only) is started for the run.",
-            optional=True, executors=_DASK,
+            optional=True, placeholder="empty: a LocalCluster here · tcp://host:8786",
         ),
         Param("tls_ca", "TLS CA file", str, "Dask, tls:// only: the CA certificate file (PEM).",
-              optional=True, executors=_DASK),
+              optional=True, editor="file"),
         Param("tls_cert", "TLS certificate", str, "Dask, tls:// only: this client's certificate file (PEM).",
-              optional=True, executors=_DASK),
+              optional=True, editor="file"),
         Param("tls_key", "TLS key", str, "Dask, tls:// only: this client's private key file (PEM).",
-              optional=True, executors=_DASK),
+              optional=True, editor="file"),
         Param(
             "dashboard", "Dashboard", bool,
             "Dask: open the LocalCluster's dashboard on port 8787 (off: no dashboard port is opened).",
-            executors=_DASK,
         ),
         Param(
             "timeout", "Timeout", float,
             "End the run when it has taken this long, in seconds (0: no limit). Worker processes are "
             "killed; a thread task that does not stop cannot be killed and is reported as abandoned.",
-            "s", 0.0, MAX_TIMEOUT,
+            "s", 0.0, MAX_TIMEOUT, minimum_text="none",
         ),
         Param(
             "isolation", "Runs in", str,
@@ -176,10 +252,12 @@ PARAMS: dict[str, Param] = {
             "python", "Python", str,
             "Interpreter that runs the engine process (for example a free-threaded "
             "python3.13t). Empty: this one.",
-            optional=True,
+            optional=True, editor="interpreter",
         ),
     )
 }
+#: executors that start worker processes with multiprocessing: those that take a start method
+PROCESS_EXECUTORS = PARAMS["start_method"].executors
 
 
 @dataclass(frozen=True)
@@ -212,7 +290,7 @@ class ExperimentSpec:
     def __post_init__(self) -> None:
         for f in fields(self):
             p, value = PARAMS[f.name], getattr(self, f.name)
-            _check(p, value)
+            check_value(p, value)
             if p.kind is int and isinstance(value, float):  # 3.0 from JSON: range() needs an int
                 object.__setattr__(self, f.name, int(value))
             if f.name in DASK_TEXT and value is not None:  # " tls://..." must not pass as no scheduler
@@ -244,11 +322,32 @@ class ExperimentSpec:
         return replace(self, **changes)
 
     # --- derived values ----------------------------------------------------------
-    def effective_workers(self, cpu_count: int | None = None) -> int:
-        """Workers the executor really uses: the given number or its own default."""
-        from .executors import get_executor
+    def auto_workers(self, cores: int | None = None) -> int | None:
+        """What an empty ``workers`` means for this executor, in the field's own unit (Dask: worker
+        processes); None when only the cluster knows (a scheduler address: all of its workers)."""
+        kind = EXECUTOR_KINDS[self.executor]
+        if kind.one_per_task:
+            return self.tasks
+        if kind.auto_workers is None:
+            return 1
+        if self.executor == "dask" and self.scheduler:
+            return None
+        return kind.auto_workers(self.tasks, cores or cpu_count())
 
-        return get_executor(self.executor).workers_for(self, cpu_count)
+    def worker_threads(self, cores: int | None = None) -> int:
+        """Threads that run tasks at once: a run's lanes, what a result's ``workers`` counts.
+
+        The ``workers`` field's value or its default, except on Dask, where the field counts
+        worker processes: a LocalCluster's each have ``threads_per_worker`` threads, and a
+        scheduler's workers' threads are learnt only once connected (until then one each).
+        """
+        kind = EXECUTOR_KINDS[self.executor]
+        if kind.one_per_task or not kind.takes_workers:
+            return self.auto_workers(cores) or 1
+        chosen = self.workers or self.auto_workers(cores) or 1
+        if self.executor == "dask" and not self.scheduler:
+            return chosen * self.threads_per_worker
+        return chosen
 
     def effective_start_method(self) -> str:
         if self.start_method:
@@ -257,14 +356,14 @@ class ExperimentSpec:
 
     def relevant(self, name: str) -> bool:
         """Whether a field matters for this spec's workload and executor."""
-        p = PARAMS[name]
-        return (not p.workloads or self.workload in p.workloads) and (
-            not p.executors or self.executor in p.executors
-        )
+        return applies(name, self.workload, self.executor)
 
 
-TLS_FILES = ("tls_ca", "tls_cert", "tls_key")
-DASK_TEXT = ("scheduler", *TLS_FILES)
+def applies(name: str, workload: str, executor: str) -> bool:
+    """Whether field ``name`` matters for ``workload`` on ``executor`` (no valid spec needed)."""
+    p = PARAMS[name]
+    return (not p.workloads or workload in p.workloads) and (not p.executors or executor in p.executors)
+
 
 
 def check_dask(spec: ExperimentSpec) -> None:
@@ -294,7 +393,8 @@ def check_platform(spec: ExperimentSpec, platform: str = sys.platform) -> None:
                                        f"allowed: 1 to {WINDOWS_MAX_PROCESS_WORKERS}")
 
 
-def _check(p: Param, value: Any) -> None:
+def check_value(p: Param, value: Any) -> None:
+    """Refuse ``value`` for ``p`` with a :class:`SpecError` that names the field and what is allowed."""
     if value is None:
         if p.optional:
             return

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from .records import CANCELLED, ERROR, RunResult
+from .spec import PROCESS_EXECUTORS
 
 RELEASES_GIL = {"sleep", "hash", "file-io"}
 
@@ -78,10 +79,10 @@ def explain(result: RunResult) -> str:
     if ex == "dask" and par > 1.2:
         text += ("Each worker process has its own interpreter and GIL, so CPU work runs truly in parallel, "
                  "up to the cores of the machines the workers run on.")
-    elif ex in ("process-pool", "processes") and par > 1.2:
+    elif ex in PROCESS_EXECUTORS and par > 1.2:
         text += (f"Each process has its own interpreter and GIL, so CPU work runs truly in parallel, "
                  f"up to the {cores} cores of this machine; starting the pool took {s['startup_seconds']:.2f} s.")
-    elif ex in ("process-pool", "processes", "dask"):
+    elif ex in (*PROCESS_EXECUTORS, "dask"):
         text += ("The processes overlapped their waiting, which threads do as well and more cheaply; "
                  "separate processes pay off when the work needs several cores.")
     elif (wl in ("cpu", "mixed", "custom") and gil and conc > 1.3 * max(par, 0.01) and par < 1.3

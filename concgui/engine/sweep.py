@@ -43,11 +43,27 @@ from typing import Any
 from .environment import cpu_count
 from .exports import save_json, write_atomic
 from .records import ERROR
-from .spec import EXECUTORS, MAX_WORKERS, ExperimentSpec, SpecError
+from .spec import EXECUTOR_KINDS, EXECUTORS, MAX_WORKERS, ExperimentSpec, Param, SpecError, check_value
 
 SWEEP_FORMAT = "concgui-sweep"
 SWEEP_VERSION = 1
 MAX_REPEATS = 100
+#: the sweep's own fields, declared as the spec's are: the dialog and the command line read them here
+SWEEP_PARAMS: dict[str, Param] = {
+    p.name: p
+    for p in (
+        Param("max_workers", "Max workers", int, "Workers go 1, 2, 4, … up to this (and this number itself). "
+              "By default twice the cores, to show what happens past them.", "workers", 1, MAX_WORKERS),
+        Param("repeats", "Repeats", int, "Runs per point: the chart shows their median and min–max.",
+              "", 1, MAX_REPEATS),
+    )
+}
+DEFAULT_REPEATS = 3
+
+
+def default_max_workers(cores: int | None = None) -> int:
+    """Twice the cores: past them, a sweep shows the pools stop gaining."""
+    return min(MAX_WORKERS, 2 * (cores or cpu_count()))
 CSV_COLUMNS = ("executor", "workers", "threads", "repeat", "status", "wall_seconds", "startup_seconds", "speedup",
                "median_wall_seconds", "speedup_median", "speedup_min", "speedup_max", "efficiency",
                "serial_fraction", "cores", "error")
@@ -55,7 +71,7 @@ CSV_COLUMNS = ("executor", "workers", "threads", "repeat", "status", "wall_secon
 
 def worker_counts(max_workers: int) -> list[int]:
     """1, 2, 4, … up to ``max_workers``, plus ``max_workers`` itself when it is not a power of two."""
-    _check_int("max_workers", max_workers, 1, MAX_WORKERS)
+    check_value(SWEEP_PARAMS["max_workers"], max_workers)
     counts, n = [], 1
     while n <= max_workers:
         counts.append(n)
@@ -65,14 +81,9 @@ def worker_counts(max_workers: int) -> list[int]:
     return counts
 
 
-def _check_int(name: str, value: Any, low: int, high: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise SpecError(name, f"{value!r} is not allowed; allowed: a whole number from {low} to {high:,}")
-
-
-def sweepable(base: ExperimentSpec, executor: str) -> bool:
-    """Whether ``executor`` takes a worker count (``spec.relevant('workers')``), so it can be swept."""
-    return base.with_(executor=executor, workers=None).relevant("workers")
+def sweepable(executor: str) -> bool:
+    """Whether ``executor`` takes a worker count, so it can be swept."""
+    return EXECUTOR_KINDS[executor].takes_workers
 
 
 def check_executors(base: ExperimentSpec, executors: list[str]) -> list[str]:
@@ -80,13 +91,13 @@ def check_executors(base: ExperimentSpec, executors: list[str]) -> list[str]:
     from .executors import get_executor
 
     names = list(dict.fromkeys(n.strip() for n in executors if n.strip()))
-    allowed = [n for n in EXECUTORS if sweepable(base, n)]
+    allowed = [n for n in EXECUTORS if sweepable(n)]
     if not names:
         raise SpecError("executors", f"is empty; allowed: one or more of {', '.join(allowed)}")
     unknown = [n for n in names if n not in EXECUTORS]
     if unknown:
         raise SpecError("executors", f"{', '.join(map(repr, unknown))} unknown; allowed: {', '.join(allowed)}")
-    fixed = [n for n in names if not sweepable(base, n)]
+    fixed = [n for n in names if not sweepable(n)]
     if fixed:
         raise SpecError("executors", f"{', '.join(fixed)} cannot be swept: the number of workers is not "
                                      f"settable there (one at a time, or one per task); allowed: "
@@ -129,7 +140,7 @@ class SweepPlan:
 def plan_sweep(base: ExperimentSpec, executors: list[str], max_workers: int, repeats: int) -> SweepPlan:
     """Validate and order the runs. Raises SpecError naming the field, before anything runs."""
     counts = worker_counts(max_workers)
-    _check_int("repeats", repeats, 1, MAX_REPEATS)
+    check_value(SWEEP_PARAMS["repeats"], repeats)
     names = check_executors(base, executors)
     if "dask" in names and not base.scheduler and base.threads_per_worker != 1:
         raise SpecError("threads_per_worker", f"is {base.threads_per_worker}; a scaling study varies the worker "

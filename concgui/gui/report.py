@@ -20,6 +20,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from ..engine.live import RunState
 from ..engine.metrics import METRICS
 from ..engine.records import RunResult
+from ..engine.spec import PROCESS_EXECUTORS
 from ..engine.summary import explain, summarize
 from . import theme
 from .export import check_folder, render_image, save_image_png
@@ -71,7 +72,7 @@ def subtitle_text(result: RunResult) -> str:
         bits.append(f"{env['cpu_count']} CPU cores")
     if spec.get("workload") in ("sleep", "cpu", "hash", "mixed") and spec.get("duration") is not None:
         bits.append(f"{spec['duration']:g} s per task" + (f" ± {spec['jitter']:.0%}" if spec.get("jitter") else ""))
-    if env.get("start_method") and spec.get("executor") in ("process-pool", "processes"):
+    if env.get("start_method") and spec.get("executor") in PROCESS_EXECUTORS:
         bits.append(f"start method {env['start_method']}")
     if (spec.get("chunk_size") or 1) > 1:
         bits.append(f"chunk size {spec['chunk_size']}")

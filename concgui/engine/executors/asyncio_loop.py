@@ -21,9 +21,6 @@ class AsyncioLoop(Executor):
     description = "Coroutines on one event loop; at most 'workers' run at once (default: all)."
     on_calling_thread = True
 
-    def workers_for(self, spec, cores=None) -> int:
-        return spec.workers or spec.tasks
-
     def run(self, ctl) -> None:
         asyncio.run(self._main(ctl))
 

@@ -1,4 +1,8 @@
-"""What every executor is: a name, a default worker count, availability and ``run``."""
+"""What every executor is: a name, availability and ``run``.
+
+What it takes from the spec (workers, their default, a start method, …) is declared in
+:data:`concgui.engine.spec.EXECUTOR_KINDS`, once, for every front end.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,6 @@ import threading
 import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
-
-from ..environment import cpu_count
 
 if TYPE_CHECKING:
     from ..runner import RunControl
@@ -22,7 +24,6 @@ class Executor:
     name = ""
     title = ""
     description = ""
-    one_per_task = False  # one thread or process per task: workers == tasks
     on_calling_thread = False  # tasks run on the thread that called Run.execute (it cannot be interrupted)
 
     def availability(self) -> tuple[bool, str]:
@@ -31,16 +32,6 @@ class Executor:
 
     def check(self, spec: ExperimentSpec) -> None:
         """Refuse, with a :class:`SpecError`, what only this machine can tell is wrong (files, say)."""
-
-    def default_workers(self, cores: int) -> int:
-        return cores
-
-    def workers_for(self, spec: ExperimentSpec, cores: int | None = None) -> int:
-        if self.one_per_task:
-            return spec.tasks
-        if spec.workers:
-            return spec.workers
-        return self.default_workers(cores or cpu_count())
 
     def run(self, ctl: RunControl) -> None:
         raise NotImplementedError

@@ -59,11 +59,6 @@ class DaskCluster(Executor):
             return False, "needs the optional package distributed: pip install 'concgui[dask]'"
         return True, ""
 
-    def workers_for(self, spec, cores: int | None = None) -> int:
-        """Worker threads in all: processes × threads per worker (a scheduler's: known once connected)."""
-        processes = spec.workers or (1 if getattr(spec, "scheduler", None) else cores or cpu_count())
-        return processes * (1 if getattr(spec, "scheduler", None) else getattr(spec, "threads_per_worker", 1))
-
     def check(self, spec) -> None:
         """Every TLS file named must be a file (the spec already checked which ones are needed)."""
         for name in TLS_FILES:

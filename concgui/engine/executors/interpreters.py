@@ -21,9 +21,6 @@ class InterpreterPool(Executor):
             return False, f"needs Python 3.14 or newer (this is {sys.version.split()[0]})"
         return True, ""
 
-    def default_workers(self, cores: int) -> int:
-        return min(32, cores + 4)
-
     def run(self, ctl) -> None:
         pool = concurrent.futures.InterpreterPoolExecutor(ctl.workers)
         try:

@@ -9,18 +9,15 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import sys
 import threading
 import time
 from concurrent.futures import CancelledError, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from functools import partial
 
-from ..spec import WINDOWS_MAX_PROCESS_WORKERS
 from ..worker import init_process, process_main, run_in_process, warm_up
 from .base import STOP_GRACE, Executor
 
-PROCESS_EXECUTORS = ("process-pool", "processes")
 WARM_UP_DELAY = 0.05
 STARTUP_TIMEOUT = 60.0  # seconds a pool's worker processes get to start before the run fails
 
@@ -123,9 +120,6 @@ class ProcessPool(Executor):
     name = "process-pool"
     title = "ProcessPoolExecutor"
     description = "concurrent.futures.ProcessPoolExecutor: separate processes, each with its own GIL."
-
-    def default_workers(self, cores: int) -> int:
-        return min(cores, WINDOWS_MAX_PROCESS_WORKERS) if sys.platform == "win32" else cores
 
     def run(self, ctl) -> None:
         ctx, cancel, init_args = _context(ctl)
@@ -245,7 +239,6 @@ class Processes(Executor):
     name = "processes"
     title = "Processes (one per task)"
     description = "multiprocessing.Process per task: pays a process start for every task."
-    one_per_task = True
 
     def run(self, ctl) -> None:
         ctx, cancel, init_args = _context(ctl)

@@ -22,8 +22,5 @@ class QtThreadPool(Executor):
             return False, "PySide6 is not installed for this Python"
         return True, ""
 
-    def default_workers(self, cores: int) -> int:
-        return cores  # QThread.idealThreadCount()
-
     def run(self, ctl) -> None:
         importlib.import_module("concgui.gui.qt_thread_pool").run_on_qthreadpool(ctl)

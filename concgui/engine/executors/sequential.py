@@ -12,12 +12,6 @@ class Sequential(Executor):
     description = "A plain for-loop: one task after another, as in the seed notebook's first cell."
     on_calling_thread = True
 
-    def default_workers(self, cores: int) -> int:
-        return 1
-
-    def workers_for(self, spec, cores=None) -> int:
-        return 1
-
     def run(self, ctl) -> None:
         ctx = ctl.worker_context()
         ctl.startup_done()

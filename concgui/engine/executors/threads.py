@@ -13,7 +13,6 @@ class Threads(Executor):
     name = "threads"
     title = "Threads (one per task)"
     description = "threading.Thread per task, started together and joined, as in the seed's second cell."
-    one_per_task = True
 
     def run(self, ctl) -> None:
         ctx = ctl.worker_context()
@@ -34,9 +33,6 @@ class ThreadPool(Executor):
     name = "thread-pool"
     title = "ThreadPoolExecutor"
     description = "concurrent.futures.ThreadPoolExecutor, as in the seed's third cell."
-
-    def default_workers(self, cores: int) -> int:
-        return min(32, cores + 4)
 
     def run(self, ctl) -> None:
         ctx = ctl.worker_context()

@@ -16,7 +16,6 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 from PySide6.QtCore import QProcess, QProcessEnvironment, Qt, QTimer, Signal
@@ -40,9 +39,9 @@ from PySide6.QtWidgets import (
 )
 
 from ...engine.environment import free_threaded_build, gil_enabled
-from ...engine.executors import get_executor, list_executors
+from ...engine.executors import list_executors
 from ...engine.isolation import PACKAGE_ROOT
-from ...engine.spec import PARAMS, TLS_FILES, ExperimentSpec, Param, SpecError
+from ...engine.spec import PARAMS, TLS_FILES, ExperimentSpec, Param, SpecError, applies
 
 #: which group each field sits in; a field missing here lands in the last group
 GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -112,11 +111,6 @@ def describe_interpreter(info: dict[str, Any]) -> str:
     else:
         text += ", GIL on"
     return text
-
-
-def _relevant(workload: str, executor: str, name: str) -> bool:
-    """ExperimentSpec.relevant without needing a valid spec (the form may hold an invalid one)."""
-    return ExperimentSpec.relevant(SimpleNamespace(workload=workload, executor=executor), name)
 
 
 def _unit_suffix(p: Param) -> str:
@@ -529,15 +523,15 @@ class ExperimentForm(QWidget):
             raise SpecError("python", self._probed["problem"])
         return spec
 
-    def _availability(self, executor: str, spec: Any) -> tuple[bool, str]:
-        rows = self._executor_rows(spec)
+    def _availability(self, executor: str, spec: ExperimentSpec) -> tuple[bool, str]:
+        rows = self._executor_rows(spec.to_dict())
         row = rows.get(executor)
         return (True, "") if row is None else (bool(row["available"]), row["reason"])
 
-    def _executor_rows(self, spec: Any) -> dict[str, dict]:
-        """Executors as seen by the interpreter that will run the engine."""
-        other = self._probed if spec is not None and getattr(spec, "python", None) else None
-        if other and other.get("executors") and getattr(spec, "isolation", "process") == "process":
+    def _executor_rows(self, values: dict[str, Any] | None) -> dict[str, dict]:
+        """Executors as seen by the interpreter that will run the engine (the form's values name it)."""
+        other = self._probed if values and values.get("python") else None
+        if other and other.get("executors") and values.get("isolation", "process") == "process":
             return {row["name"]: row for row in other["executors"]}
         return self._executors
 
@@ -584,7 +578,7 @@ class ExperimentForm(QWidget):
     def _update_relevance(self, values: dict[str, Any]) -> None:
         workload, executor = values["workload"], values["executor"]
         for name, f in self.fields.items():
-            visible = _relevant(workload, executor, name) or name == (self._error.field if self._error else None)
+            visible = applies(name, workload, executor) or name == (self._error.field if self._error else None)
             f.form.setRowVisible(f.row, visible)
         if "python" in self.fields:
             inline = values.get("isolation") == "inline"
@@ -595,23 +589,32 @@ class ExperimentForm(QWidget):
                 self._on_python_text(self.fields["python"].editor.text(), probe_label_only=True)
 
     def _update_workers_text(self, values: dict[str, Any]) -> None:
+        """Say what "auto" means now, as the spec computes it for what the form holds."""
         f = self.fields.get("workers")
         if not isinstance(f, _IntField):
             return
         try:
-            n = get_executor(values["executor"]).workers_for(SimpleNamespace(tasks=values["tasks"], workers=None))
-        except (KeyError, TypeError, ValueError):
-            n = None
-        f.editor.setSpecialValueText("auto" if n is None else f"auto ({n})")
-        f.editor.setToolTip(f.editor.toolTip().split("\n\nNow:")[0] +
-                            ("" if n is None else f"\n\nNow: auto means {n} for {values['executor']}."))
+            spec = ExperimentSpec.from_dict({**values, "workers": None})
+        except SpecError:  # another field is being fixed: say only "auto"
+            spec = None
+        n = spec.auto_workers() if spec is not None else None
+        if spec is None:
+            short, words = "auto", ""
+        elif n is None:  # a Dask scheduler's workers: only the cluster knows how many
+            short, words = "auto (all)", "all of the scheduler's workers"
+        elif spec.executor == "dask":
+            short, words = f"auto ({n})", f"{n} worker processes × {spec.threads_per_worker} threads"
+        else:
+            short, words = f"auto ({n})", f"{n} for {spec.executor}"
+        f.editor.setSpecialValueText(short)
+        now = f"\n\nNow: auto means {words}." if words else ""
+        f.editor.setToolTip(f.editor.toolTip().split("\n\nNow:")[0] + now)
 
     def _refresh_executor_items(self, values: dict[str, Any] | None = None) -> None:
         f = self.fields.get("executor")
         if not isinstance(f, _ChoiceField):
             return
-        spec = SimpleNamespace(**values) if values else None
-        rows = self._executor_rows(spec)
+        rows = self._executor_rows(values)
         combo = f.editor
         for i in range(combo.count()):
             name = combo.itemData(i)

@@ -21,8 +21,16 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from ...engine.environment import cpu_count
 from ...engine.executors import list_executors
-from ...engine.spec import MAX_WORKERS, ExperimentSpec
-from ...engine.sweep import MAX_REPEATS, SweepResult, SweepStat, amdahl_speedup, sweepable
+from ...engine.spec import ExperimentSpec, Param
+from ...engine.sweep import (
+    DEFAULT_REPEATS,
+    SWEEP_PARAMS,
+    SweepResult,
+    SweepStat,
+    amdahl_speedup,
+    default_max_workers,
+    sweepable,
+)
 from .. import theme
 from ..export import check_folder, install_export_menu, render_image, render_svg, save_image_png, write_bytes_atomic
 from .chart import ThemedPlot
@@ -367,22 +375,14 @@ class SweepDialog(QtWidgets.QDialog):
                                  f"{cpu_count()} cores.")
         intro.setWordWrap(True)
         form.addRow(intro)
-        self.max_workers = QtWidgets.QSpinBox()
-        self.max_workers.setRange(1, MAX_WORKERS)
-        self.max_workers.setValue(min(MAX_WORKERS, 2 * cpu_count()))
-        self.max_workers.setToolTip("Workers go 1, 2, 4, … up to this (and this number itself)")
-        form.addRow("Max workers", self.max_workers)
-        self.repeats = QtWidgets.QSpinBox()
-        self.repeats.setRange(1, MAX_REPEATS)
-        self.repeats.setValue(3)
-        self.repeats.setToolTip("Runs per point: the chart shows their median and min–max")
-        form.addRow("Repeats", self.repeats)
+        self.max_workers = self._spin(form, SWEEP_PARAMS["max_workers"], default_max_workers())
+        self.repeats = self._spin(form, SWEEP_PARAMS["repeats"], DEFAULT_REPEATS)
         self.checks: dict[str, QtWidgets.QCheckBox] = {}
         box = QtWidgets.QGroupBox("Executors")
         grid = QtWidgets.QGridLayout(box)
         for row in list_executors():
             name = row["name"]
-            if not sweepable(base, name):
+            if not sweepable(name):
                 continue
             check = QtWidgets.QCheckBox(name)
             check.setEnabled(row["available"])
@@ -401,6 +401,16 @@ class SweepDialog(QtWidgets.QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
+
+    @staticmethod
+    def _spin(form: QtWidgets.QFormLayout, p: Param, value: int) -> QtWidgets.QSpinBox:
+        """A spin box for one of the sweep's declared fields: its label, range and help from ``p``."""
+        spin = QtWidgets.QSpinBox()
+        spin.setRange(int(p.minimum), int(p.maximum))
+        spin.setValue(value)
+        spin.setToolTip(p.help)
+        form.addRow(p.label, spin)
+        return spin
 
     def choice(self) -> tuple[list[str], int, int]:
         """(executors, max workers, repeats) as chosen."""
