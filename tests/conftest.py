@@ -25,7 +25,7 @@ PROCESS_GRACE = 3.0  # worker processes exit after their pool shuts down
 # --- a private data directory per test ------------------------------------------------
 @pytest.fixture(scope="session")
 def _calibration_json(tmp_path_factory) -> str:
-    """The cpu/hash calibration, measured once per session (it takes about two seconds).
+    """The cpu/hash calibration, measured once per session (it runs loops for seconds).
 
     Every test still gets an empty data directory of its own; this file is
     copied into it so that tests of cpu and hash workloads do not each pay

@@ -216,8 +216,8 @@ def stop_a_flood(qtbot, window: MainWindow, executor: str) -> tuple[float, float
 
 @pytest.mark.parametrize("executor", ["thread-pool", "process-pool"])
 def test_stop_with_20000_queued_tasks_is_quick_and_the_window_keeps_answering(qtbot, window, executor):
-    """The bound is 100 ms on the longest pause, start to stop.  Here the pauses are mostly 50-90 ms: the
-    timeline's refresh of thousands of changed tasks and the charts' repaints (offscreen, two cores). One
+    """The bound is 100 ms on the longest pause, start to stop.  The longest pauses are the timeline's
+    refresh of thousands of changed tasks and the charts' repaints, near the bound on a busy machine. One
     attempt over the bound may be the machine's; two in a row are the app's, so a second attempt is made."""
     attempts = []
     for _ in range(2):

@@ -151,7 +151,7 @@ def test_a_sweep_runs_from_the_window_point_by_point_and_exports(qtbot, window, 
     gaps = np.diff(ticks)
     print(f"UI heartbeat during the sweep: {len(ticks)} ticks, longest gap {gaps.max() * 1000:.0f} ms")
     # the window kept answering while six runs went: a driver that waited for a run on the UI thread would
-    # leave a gap of a whole run (0.8 s at 1 worker); redraws as points end take ~0.1 s, ~0.3 s under load
+    # leave a gap of a whole run (0.8 s at 1 worker); redraws as points end are far shorter, even under load
     assert gaps.max() < 0.4, sorted(gaps)[-5:]
     sweep = window.sweep
     assert [(p.executor, p.workers) for p in sweep.points] == [

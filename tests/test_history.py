@@ -228,8 +228,8 @@ def test_the_run_keeper_keeps_a_run_the_history_cannot_take_in_a_file(tmp_path, 
 
 
 def test_the_writer_lets_go_of_a_run_once_it_is_written(tmp_path):
-    # holding a finished run until the next item came made the writer free its records (100,000: 25 ms
-    # holding the GIL) just as the window's next run began
+    # holding a finished run until the next item came made the writer free its records (100,000, holding
+    # the GIL) just as the window's next run began
     import gc
     import weakref
 

@@ -1,7 +1,7 @@
 """Running an experiment in a separate engine process, and the JSON-lines protocol.
 
 Why: threads that compute in the window's own process steal the GIL from
-the UI (a 10 ms timer stretched to 111 ms here) and drawing steals it from
+the UI (its timers fire late, it stutters) and drawing steals it from
 the experiment.  The engine process is ``python -m concgui.engine`` (or the
 frozen app's executable with the argument ``engine``) and may be another
 interpreter, such as a free-threaded build.
@@ -44,7 +44,7 @@ READ_PAUSE = 0.001
 #: at most this long the reader (or another helper thread of the host) waits for the host's thread to be
 #: free (``host_idle``) before its next piece of work
 HOST_WAIT = 0.02
-ROWS_PER_LINE = 500  # finished tasks per line of the stream (35 KB: a millisecond to parse)
+ROWS_PER_LINE = 500  # finished tasks per line of the stream (about 35 KB, parsed holding the GIL: kept short)
 #: seconds past a run's timeout after which the parent kills an engine that has not ended by itself
 #: (the engine ends the run at its timeout; this only guards against an engine that is stuck)
 TIMEOUT_SLACK = 15.0
@@ -276,7 +276,7 @@ def _encode_lines(events: list[Event]) -> list[dict]:
     order of a batch made by ``Run.drain``, where no task event comes between its finished tasks; a
     batch of another shape would have its task events moved ahead of its rows. At most
     ``ROWS_PER_LINE`` rows to a line: the reader parses a line holding the GIL, and a batch of 10,000
-    tasks (a starved pump's) as one 900 KB line kept a window in that process waiting 30 ms.
+    tasks (a starved pump's) as one 900 KB line kept a window in that process waiting for all of it.
     ``RunFinished`` goes last, on a line of its own, without its task records: they came one by one.
     """
     end = next((k for k, e in enumerate(events) if type(e) is RunFinished), len(events))

@@ -99,8 +99,8 @@ class RunState:
         """Take the final records.
 
         A live run ending keeps its list: only the records that differ from what its events
-        said are swapped in and logged in :attr:`changed`, so a view settles in a few
-        milliseconds instead of redrawing 100,000 bars.  A record that was already final
+        said are swapped in and logged in :attr:`changed`, so a view redraws what changed
+        instead of 100,000 bars.  A record that was already final
         changing (or a state that never saw the run) gets a new list, which views redraw whole.
         """
         new, old = result.tasks, self.tasks
@@ -109,7 +109,7 @@ class RunState:
         self.total, self.workers = len(new), result.workers
         self.cpu_samples = list(result.cpu_samples)
         self.work_start = result.startup_seconds
-        # C-level passes (100,000 records: 2 ms, not the 15 of a Python loop and a recount)
+        # C-level passes, not a Python loop and a recount: a run may end with 100,000 records
         diff = list(compress(range(len(new)), map(is_not, old, new))) if len(old) == len(new) else None
         if diff is not None and all(old[i].status in _OPEN for i in diff):
             added = [new[i] for i in diff]

@@ -341,8 +341,8 @@ class Run:
         patience = ABANDON_AFTER if executor.on_calling_thread else ABANDON_AFTER_POOLS
         # While the run goes, what the process holds (the task records, mostly: they form no cycles and
         # die by reference counting) leaves the cycle collector's sight after each drain, so collections
-        # walk only what the last 25 ms made, not every record so far: 100,000 noop tasks took 30 µs each
-        # with them, 21 µs without (a bare pool: 19). _conclude gives everything back. A host process that
+        # walk only what the last 25 ms made, not every record so far, whose cost would grow a task's
+        # overhead with the run's length. _conclude gives everything back. A host process that
         # freezes objects itself (gc.freeze) is left alone.
         self._froze_gc = gc.get_freeze_count() == 0
 

@@ -1,7 +1,7 @@
 """Writes runs to the history database on its own thread.
 
-A 100,000-task run sends about 10,000 finished tasks every quarter second;
-writing them on the GUI thread stalled the window for up to 300 ms.  Here
+A 100,000-task run sends thousands of finished tasks every quarter second;
+writing them on the GUI thread stalled the window for all that time.  Here
 the window only queues work; a writer thread with its own SQLite connection
 (WAL lets the window keep reading meanwhile) does it, and reports back
 through a deque the window drains from a timer.
@@ -19,9 +19,9 @@ from ..engine import RunResult, TaskRecord
 from ..engine.isolation import HOST_WAIT  # the longest wait for the window between two chunks
 from ..history import HistoryError, HistoryStore
 
-#: task rows per transaction when a big batch arrives (a flood sends ~10,000 a quarter second; 20,000 tasks
-#: cancelled at once), with a millisecond's pause after each: ~1 ms holding the GIL at a time, so a window
-#: drawing meanwhile waits at most that long (1,000 rows at a time: p99 heartbeat gap 58 ms, 200: 47 ms)
+#: task rows per transaction when a big batch arrives (a flood's quarter second; 20,000 tasks cancelled at
+#: once), with a millisecond's pause after each: the writer holds the GIL for one chunk at a time, so a
+#: window drawing meanwhile waits at most that long (chunks of 1,000 left it longer pauses than 200)
 ADD_CHUNK = 200
 CHUNK_PAUSE = 0.001  # seconds between two chunks of one batch
 
@@ -96,7 +96,7 @@ class HistoryWriter:
                     # a run that could not be closed is "unsaved": the window keeps it and offers to save it
                     self.outcomes.append(("unsaved" if kind == "finish" else "error", token, message))
                 # let go of the run before waiting: holding it until the next item came made this thread
-                # free its 100,000 records (25 ms holding the GIL) just as the window's next run began
+                # free its 100,000 records, holding the GIL, just as the window's next run began
                 payload = None
         finally:
             store.close()

@@ -157,7 +157,7 @@ class RunController(QObject):
         finally:
             # While a run streams in, what the window holds (task records, mostly) leaves the cycle
             # collector's sight: each collection then walks only what arrived since the last tick, not
-            # 100,000 records (40-60 ms pauses). The run's end gives everything back (gc.unfreeze): a
+            # 100,000 records, a pause the window shows. The run's end gives everything back (gc.unfreeze): a
             # cycle that became garbage meanwhile (a finished pool's pipes) is collected as before.
             if self.is_running():
                 gc.freeze()
@@ -185,7 +185,7 @@ class RunController(QObject):
             return
         # not joined: the run's thread ends by itself as soon as it has handed over its outcome (or
         # never, if its executor is abandoned); joining here gave the GIL away mid-turn, and the window
-        # waited for it while the history writer closed the run (10-15 ms)
+        # waited for it while the history writer closed the run
         self._thread = self._run = None
         gc.unfreeze()
         kind, payload = outcome

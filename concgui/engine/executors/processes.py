@@ -97,9 +97,9 @@ def _context(ctl):
 def _preload_worker() -> None:
     """Have the forkserver import the task wrapper before it forks workers, keeping what the host asked.
 
-    The workers then start with it loaded; and, measured here, their pure-Python loop ran at the
-    engine's own speed (CPU per cpu task 1.00-1.05 x the engine thread's, against 1.06-1.10 x with
-    each worker importing it after the fork). It takes effect where the server is not running yet.
+    The workers then start with it loaded, and their pure-Python loop runs at the engine's own speed;
+    workers that each imported it after the fork ran the same cpu task slower. It takes effect where
+    the server is not running yet.
     """
     from multiprocessing import forkserver
 

@@ -21,7 +21,7 @@ class ThemedPlot(pg.PlotWidget):
         return "_ready" in self.__dict__ and self.plotItem is not None and not getattr(self, "closed", False)
 
     def _set_title(self, html: str) -> None:
-        if html != getattr(self, "_title_html", None):  # re-laying out rich text costs ~1 ms
+        if html != getattr(self, "_title_html", None):  # re-laying out rich text is dear: only on a change
             self._title_html = html
             theme.set_title(self, html)
 

@@ -18,7 +18,7 @@ from ...engine.records import RunResult
 
 MAX_LINES = 5000
 #: lines one batch may add; beyond this (6,000 lines a second at 30 batches a second) nobody can
-#: read them, and at ~8 µs a line Qt's layout would cost the window its smoothness
+#: read them, and Qt's layout of every line would cost the window its smoothness
 MAX_BATCH_LINES = 200
 
 

@@ -296,8 +296,8 @@ class CoreUsagePlot(ThemedPlot):
                                  symbolBrush=theme.plot_colors(self._dark)["foreground"], antialias=smooth)
 
     def _smooth(self) -> bool:
-        """Antialiased lines, except while a run is live: they cost a third of the chart's paint time
-        (2 ms instead of 6 at each of ten repaints a second), taken from the window during a flood."""
+        """Antialiased lines, except while a run is live: they make each of the chart's ten repaints a
+        second several times dearer, time taken from the window during a flood."""
         return self._state is None or self._state.finished
 
     def _resize_curves(self, cores: int) -> None:
