@@ -15,16 +15,25 @@ def main(argv: list[str] | None = None) -> int:
     multiprocessing.freeze_support()
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["engine"]:
-        from .engine.isolation import serve
+        from .engine.isolation import parse_registered, serve
 
-        return serve()
+        return serve(modules=parse_registered(argv[1:]))
     if argv[:1] == ["sampler"]:  # the CPU sampler process of a run (see concgui.engine.cpu_probe)
         from .engine.cpu_probe import main as sampler_main
 
         return sampler_main(argv[1:])
+    register_qt_executor()
     from .cli import main as cli_main
 
     return cli_main(argv)
+
+
+def register_qt_executor() -> None:
+    """Give the engine the Qt layer's QThreadPool executor, where PySide6 is installed."""
+    try:
+        from .gui import qt_thread_pool  # noqa: F401 - importing it registers it
+    except ImportError:
+        pass
 
 
 if __name__ == "__main__":

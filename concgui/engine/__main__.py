@@ -5,6 +5,6 @@ import sys
 
 if __name__ == "__main__":
     multiprocessing.freeze_support()
-    from concgui.engine.isolation import serve
+    from concgui.engine.isolation import parse_registered, serve
 
-    sys.exit(serve())
+    sys.exit(serve(modules=parse_registered(sys.argv[1:])))

@@ -30,6 +30,7 @@ from collections import deque
 from pathlib import Path
 
 from .events import Event, EventSink, RunFinished, TaskFinished, event_from_json, event_to_json
+from .executors import load_registered, registered
 from .executors.processes import describe_exit
 from .records import CANCELLED, RunResult, TaskRecord
 from .runner import Run
@@ -51,12 +52,20 @@ TIMEOUT_SLACK = 15.0
 
 
 def engine_command(python: str | None = None) -> list[str]:
-    """The command line that starts an engine process."""
+    """The command line that starts an engine process, naming the executors registered from outside
+    the engine (``name=module``), which it imports when the run asks for one."""
     if python:
-        return [python, "-m", "concgui.engine"]
-    if getattr(sys, "frozen", False):
-        return [sys.executable, "engine"]
-    return [sys.executable, "-m", "concgui.engine"]
+        command = [python, "-m", "concgui.engine"]
+    elif getattr(sys, "frozen", False):
+        command = [sys.executable, "engine"]
+    else:
+        command = [sys.executable, "-m", "concgui.engine"]
+    return command + [f"{name}={module}" for name, module in registered().items()]
+
+
+def parse_registered(args: list[str]) -> dict[str, str]:
+    """The ``name=module`` arguments of :func:`engine_command`, as a dict."""
+    return dict(arg.split("=", 1) for arg in args if "=" in arg)
 
 
 class EngineProcess:
@@ -215,8 +224,11 @@ class EngineProcess:
             proc.stderr.close()  # here, not in execute(): a leftover grandchild may hold it open
 
 
-def serve(stdin=None) -> int:
-    """The engine process: read a spec, run it, stream its events. Returns the exit code."""
+def serve(stdin=None, modules: dict[str, str] | None = None) -> int:
+    """The engine process: read a spec, run it, stream its events. Returns the exit code.
+
+    ``modules`` names the executors registered outside the engine (see :func:`engine_command`).
+    """
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops us through stdin
@@ -242,6 +254,7 @@ def serve(stdin=None) -> int:
     try:
         line = stdin.readline()
         spec = ExperimentSpec.from_dict(json.loads(line))
+        load_registered(spec.executor, modules or {})
         run = Run(spec, lambda events: send(*_encode_lines(events)))
         run.fork_safe_consumer = True  # send() writes to a file of its own, never to sys.stdout
         threading.Thread(target=_watch_stdin, args=(stdin, run), daemon=True, name="concgui-stdin").start()

@@ -1,13 +1,14 @@
-"""The QtCore half of the engine's ``qt-thread-pool`` executor: tasks as QRunnables on a QThreadPool.
+"""The ``qt-thread-pool`` executor: tasks as QRunnables on a QThreadPool.
 
-It lives in the Qt layer so that the engine package holds no Qt code at all; the engine imports
-it only when that executor runs (QtCore only, no widgets, so it works in the engine process too).
+It lives in the Qt layer so that the engine package holds no Qt code at all; importing this module
+registers it with the engine (QtCore only, no widgets, so an engine process can import it too).
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import QRunnable, QThreadPool
 
+from ..engine.executors import qt_pool, register
 from ..engine.executors.base import STOP_GRACE
 from ..engine.worker import execute
 
@@ -19,6 +20,16 @@ class _Task(QRunnable):
 
     def run(self) -> None:
         execute(*self.args)
+
+
+class QtThreadPool(qt_pool.QtThreadPool):
+    """The engine's stand-in, made runnable."""
+
+    def availability(self) -> tuple[bool, str]:
+        return True, ""
+
+    def run(self, ctl) -> None:
+        run_on_qthreadpool(ctl)
 
 
 def run_on_qthreadpool(ctl) -> None:
@@ -41,3 +52,5 @@ def run_on_qthreadpool(ctl) -> None:
 
 
 _abandoned: list = []  # pools whose tasks would not stop: kept, so deleting them does not block
+
+register(QtThreadPool())

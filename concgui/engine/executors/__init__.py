@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 from .asyncio_loop import AsyncioLoop
 from .base import Executor
 from .dask_cluster import DaskCluster
@@ -16,6 +18,35 @@ EXECUTORS: dict[str, Executor] = {
     for e in (Sequential(), Threads(), ThreadPool(), ProcessPool(), Processes(), AsyncioLoop(),
               QtThreadPool(), InterpreterPool(), DaskCluster())
 }
+
+
+#: executor name -> the module outside the engine that registered it
+_REGISTERED: dict[str, str] = {}
+
+
+def register(executor: Executor) -> None:
+    """Put an executor whose code lives outside the engine in place of its stand-in.
+
+    The Qt layer registers its QThreadPool executor this way, so the engine never imports Qt.
+    An engine process started from this one imports the same module when that executor runs.
+    """
+    EXECUTORS[executor.name] = executor
+    _REGISTERED[executor.name] = type(executor).__module__
+
+
+def registered() -> dict[str, str]:
+    """Executor name -> module, of every executor registered from outside the engine."""
+    return dict(_REGISTERED)
+
+
+def load_registered(name: str, modules: dict[str, str]) -> None:
+    """Import the module that registers ``name``, when one was named; a module that cannot be
+    imported here (no PySide6 for this Python) leaves the stand-in, which says why it cannot run."""
+    if name in modules and name not in _REGISTERED:
+        try:
+            importlib.import_module(modules[name])
+        except ImportError:
+            pass
 
 
 def get_executor(name: str) -> Executor:
@@ -35,4 +66,4 @@ def list_executors() -> list[dict]:
     return rows
 
 
-__all__ = ["EXECUTORS", "Executor", "get_executor", "list_executors"]
+__all__ = ["EXECUTORS", "Executor", "get_executor", "list_executors", "register", "registered"]

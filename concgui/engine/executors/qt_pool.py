@@ -1,13 +1,11 @@
-"""QThreadPool with QRunnable: Qt's own pool, the same GIL.
+"""QThreadPool with QRunnable: Qt's own pool, the same GIL — as the engine knows it.
 
-The engine holds no Qt code: running this executor imports its QtCore half from the Qt layer
-(:mod:`concgui.gui.qt_thread_pool`), only when it is chosen.
+The engine holds no Qt code: this is the executor's name and description only, unavailable until
+the Qt layer registers the real one (:mod:`concgui.gui.qt_thread_pool`, through
+:func:`concgui.engine.executors.register`), which an engine process started afterwards imports too.
 """
 
 from __future__ import annotations
-
-import importlib
-import importlib.util
 
 from .base import Executor
 
@@ -18,9 +16,7 @@ class QtThreadPool(Executor):
     description = "Qt's QThreadPool running QRunnables: threads made by Qt, the same GIL."
 
     def availability(self) -> tuple[bool, str]:
-        if importlib.util.find_spec("PySide6") is None:
-            return False, "PySide6 is not installed for this Python"
-        return True, ""
+        return False, "needs ConcGUI's Qt layer (PySide6): import concgui.gui.qt_thread_pool to register it"
 
     def run(self, ctl) -> None:
-        importlib.import_module("concgui.gui.qt_thread_pool").run_on_qthreadpool(ctl)
+        raise RuntimeError(self.availability()[1])

@@ -1,0 +1,98 @@
+"""The import graph shows the architecture: the engine never reaches into the Qt layer or the
+command line, and no module imports, however late, a module that imports it back.
+
+Read from the source with :mod:`ast`, so an import inside a function counts as much as one at the
+top (only imports under ``if TYPE_CHECKING:`` are left out: they never run), and a module named in
+a string to :func:`importlib.import_module` counts too.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent.parent / "concgui"
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _resolve(module: str, is_package: bool, node: ast.ImportFrom) -> str:
+    if not node.level:
+        return node.module or ""
+    base = module.split(".") if is_package else module.split(".")[:-1]
+    base = base[: len(base) - (node.level - 1)]
+    return ".".join(base + ([node.module] if node.module else []))
+
+
+def _imports(path: Path, modules: set[str]) -> set[str]:
+    """The concgui modules that ``path`` imports (a name imported from a package counts as the
+    submodule when there is one, else as the package)."""
+    name = _module_name(path)
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    skipped = {id(n) for node in ast.walk(tree) if isinstance(node, ast.If)
+               and "TYPE_CHECKING" in ast.unparse(node.test) for b in node.body for n in ast.walk(b)}
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if id(node) in skipped:
+            continue
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = _resolve(name, path.name == "__init__.py", node)
+            found.update(f"{base}.{a.name}" if f"{base}.{a.name}" in modules else base for a in node.names)
+        elif (isinstance(node, ast.Call) and ast.unparse(node.func).endswith("import_module")
+              and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
+            found.add(node.args[0].value)
+    return {m for m in found if m in modules and m != name}
+
+
+def import_graph() -> dict[str, set[str]]:
+    paths = sorted(PACKAGE.rglob("*.py"))
+    modules = {_module_name(p) for p in paths}
+    return {_module_name(p): _imports(p, modules) for p in paths}
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One cycle of ``graph`` as a list of modules (the first repeated at the end), or None."""
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    path: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        path.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == 1:
+                return path[path.index(nxt):] + [nxt]
+            if nxt not in state and (cycle := visit(nxt)):
+                return cycle
+        path.pop()
+        state[node] = 2
+        return None
+
+    for node in sorted(graph):
+        if node not in state and (cycle := visit(node)):
+            return cycle
+    return None
+
+
+def test_the_engine_imports_neither_the_qt_layer_nor_the_command_line():
+    graph = import_graph()
+    wrong = {(m, i) for m, deps in graph.items() if m.startswith("concgui.engine")
+             for i in deps if i.startswith(("concgui.gui", "concgui.cli"))}
+    assert not wrong
+
+
+def test_no_module_imports_one_that_imports_it_back():
+    assert find_cycle(import_graph()) is None
+
+
+def test_the_checks_see_a_late_import_and_a_cycle():
+    """The reader counts an import inside a function and one by name, and the search finds a cycle."""
+    modules = {_module_name(p) for p in PACKAGE.rglob("*.py")}
+    found = _imports(PACKAGE / "__main__.py", modules)
+    assert "concgui.engine.isolation" in found  # imported inside main()
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert find_cycle({"a": {"b"}, "b": set()}) is None
