@@ -22,9 +22,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import __version__
-from .engine import ExperimentSpec, RunResult, list_executors, start
-from .engine.spec import PROCESS_EXECUTORS
+from .. import __version__
+from ..engine import ExperimentSpec, RunResult, list_executors, start
+from ..engine.spec import PROCESS_EXECUTORS
 
 TASKS = 3
 WORKERS = 2
@@ -149,7 +149,7 @@ def check_run(name: str, spec: ExperimentSpec, timeout: float) -> tuple[Check, R
 
 def check_engine_command() -> Check:
     """The engine process starts from this app: ``<app> engine`` when frozen, ``python -m`` otherwise."""
-    from .engine.isolation import engine_command
+    from ..engine.isolation import engine_command
 
     command = engine_command()
     frozen = bool(getattr(sys, "frozen", False))
@@ -167,7 +167,7 @@ def check_report(result: RunResult | None, path: Path) -> Check:
     try:
         from PySide6.QtGui import QImage
 
-        from .gui.report import save_report_png
+        from ..gui.report import save_report_png
 
         save_report_png(result, path, width=REPORT_WIDTH)
         problem = png_problem(path, QImage)

@@ -3,6 +3,9 @@
 Options mirror the spec's fields (``--size-mb`` for ``size_mb`` ...), built
 from :data:`concgui.engine.spec.PARAMS`.  Exit codes: 0 done, 1 the run
 failed, 2 bad input (the message names the field).
+
+The package: this module parses and runs the commands, :mod:`.tables`
+formats their text tables, :mod:`.selftest` is ``concgui self-test``.
 """
 
 from __future__ import annotations
@@ -13,14 +16,14 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from . import __version__
-from .cli_tables import format_comparison, format_summary, format_sweep
-from .engine import ExperimentSpec, RunResult, SpecError, list_executors, start
-from .engine.echo import EchoLines
-from .engine.events import Event
-from .engine.exports import save_csv, save_result, save_results, save_trace
-from .engine.spec import PARAMS, parse_value
-from .engine.sweep import DEFAULT_REPEATS, SWEEP_PARAMS
+from .. import __version__
+from ..engine import ExperimentSpec, RunResult, SpecError, list_executors, start
+from ..engine.echo import EchoLines
+from ..engine.events import Event
+from ..engine.exports import save_csv, save_result, save_results, save_trace
+from ..engine.spec import PARAMS, parse_value
+from ..engine.sweep import DEFAULT_REPEATS, SWEEP_PARAMS
+from .tables import format_comparison, format_summary, format_sweep
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 T = TypeVar("T")
@@ -106,14 +109,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["self-test"]:  # its options are its own (concgui/selftest.py)
+    if argv[:1] == ["self-test"]:  # its options are its own (concgui/cli/selftest.py)
         from .selftest import main as selftest_main
 
         return selftest_main(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command in (None, "gui"):
-        from .gui.app import run_app
+        from ..gui.app import run_app
 
         return run_app(preset=getattr(args, "preset", None), screenshot=getattr(args, "screenshot", None),
                        spec_file=getattr(args, "spec", None))
@@ -199,7 +202,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.trace:
         save_trace(args.trace, result)
     if args.png:
-        from .gui.report import save_report_png
+        from ..gui.report import save_report_png
 
         save_report_png(result, args.png)
     return EXIT_OK if result.status == "ok" else EXIT_FAILED
@@ -231,8 +234,8 @@ def _whole(name: str, text: str) -> int:
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    from .engine.environment import cpu_count
-    from .engine.sweep import default_max_workers, plan_sweep, run_sweep
+    from ..engine.environment import cpu_count
+    from ..engine.sweep import default_max_workers, plan_sweep, run_sweep
 
     base = spec_from_args(args)
     names = [n.strip() for item in (args.executors or ["process-pool"]) for n in item.split(",")]
@@ -263,14 +266,14 @@ def _sweep(args: argparse.Namespace) -> int:
 
 
 def _write_sweep_files(args: argparse.Namespace, sweep, width: int) -> None:
-    from .engine.sweep import save_sweep_csv, save_sweep_json
+    from ..engine.sweep import save_sweep_csv, save_sweep_json
 
     if args.csv:
         save_sweep_csv(args.csv, sweep)
     if args.json:
         save_sweep_json(args.json, sweep)
     if args.png or args.svg:
-        from .gui.views.scaling import save_sweep_png, save_sweep_svg
+        from ..gui.views.scaling import save_sweep_png, save_sweep_svg
 
         if args.png:
             save_sweep_png(sweep, args.png, width)

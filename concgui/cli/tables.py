@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .engine import RunResult
-from .engine.metrics import METRICS
-from .engine.summary import explain
+from ..engine import RunResult
+from ..engine.metrics import METRICS
+from ..engine.summary import explain
 
 if TYPE_CHECKING:
-    from .engine.sweep import SweepResult
+    from ..engine.sweep import SweepResult
 
 
 def format_summary(r: RunResult) -> str:
