@@ -176,27 +176,14 @@ def load_csv(path: str | os.PathLike) -> list[TaskRecord]:
 
 
 def assign_tracks(tasks: list[TaskRecord]) -> dict[int, int]:
-    """A sub-track per task so that no two overlapping tasks share one (asyncio's do).
+    """Task index -> track within its worker's lane (0 for most), by :mod:`concgui.engine.tracks`' rule.
 
-    Returns task index -> track number within its worker's lane (0 for most).
+    Imported here, not at the top: the rule needs numpy, which only a trace export should load
+    (the command line and the engine process start without it).
     """
-    tracks: dict[int, int] = {}
-    by_worker: dict[str, list[TaskRecord]] = {}
-    for t in tasks:
-        if t.start is not None and t.end is not None:
-            by_worker.setdefault(t.worker, []).append(t)
-    for items in by_worker.values():
-        ends: list[float] = []  # end time of the last task on each track
-        for t in sorted(items, key=lambda r: (r.start, r.index)):
-            for k, e in enumerate(ends):
-                if e <= t.start:
-                    ends[k] = t.end
-                    tracks[t.index] = k
-                    break
-            else:
-                tracks[t.index] = len(ends)
-                ends.append(t.end)
-    return tracks
+    from .tracks import assign_tracks as assign
+
+    return assign(tasks)
 
 
 def chrome_trace(result: RunResult) -> dict[str, Any]:
