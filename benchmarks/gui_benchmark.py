@@ -103,6 +103,89 @@ def soak_figure(floods: list[list[float]], rss: list[float]) -> None:
            largest_per_run=[round(max(g), 1) for g in floods], rss_mb_per_run=[round(r) for r in rss])
 
 
+def synthetic_state(n_tasks: int = 100_000, workers: int = 8, seed: int = 1):
+    """A finished run of ``n_tasks`` back-to-back tasks on ``workers`` processes, as a RunState."""
+    import numpy as np
+
+    from concgui.engine.live import RunState
+    from concgui.engine.records import RunResult, TaskRecord
+
+    rng = np.random.default_rng(seed)
+    durations = rng.exponential(1e-3, n_tasks) + 2e-5
+    lane = np.arange(n_tasks) % workers
+    starts = np.empty(n_tasks)
+    ends = np.empty(n_tasks)
+    clock = np.full(workers, 0.05)
+    for w in range(workers):  # vectorised per worker: its tasks run back to back
+        sel = lane == w
+        d = durations[sel] + 5e-5
+        e = clock[w] + np.cumsum(d)
+        starts[sel], ends[sel] = e - d + 5e-5, e
+    tasks = [TaskRecord(i, f"process {lane[i] + 1} (pid {1000 + lane[i]})", 1000 + int(lane[i]), 1,
+                        0.05, float(starts[i]), float(ends[i]), float(durations[i]) * 0.9,
+                        "error" if i % 997 == 0 else "ok", None)
+             for i in range(n_tasks)]
+    result = RunResult(spec={"workload": "noop", "executor": "process-pool", "tasks": n_tasks,
+                             "workers": workers},
+                       environment={}, startup_seconds=0.05, wall_seconds=float(ends.max()) - 0.05,
+                       workers=workers, tasks=tasks)
+    return RunState.from_result(result)
+
+
+def measure_repaint(n_tasks: int = 100_000, size: tuple[int, int] = (1600, 900), repeats: int = 9) -> dict:
+    """Build a timeline of ``n_tasks`` finished tasks offscreen and time its repaints (ms).
+
+    ``build_ms``: ``set_state`` (arrays, tracks, items) plus the first paint;
+    ``repaint_ms_*``: a full ``grab()`` of the widget (the scene, every bar);
+    ``viewport_repaint_ms_median``: a synchronous ``viewport().repaint()``.
+    tests/test_gui_plots.py runs it too, with a loose bound.
+    """
+    import numpy as np
+    from PySide6 import QtCore, QtWidgets
+
+    from concgui.gui.report import ensure_app
+    from concgui.gui.views.timeline import TimelineView
+
+    ensure_app()
+    state = synthetic_state(n_tasks)
+    view = TimelineView(dark=False)
+    view.setAttribute(QtCore.Qt.WidgetAttribute.WA_DontShowOnScreen, True)
+    view.resize(*size)
+    view.show()
+    QtWidgets.QApplication.processEvents()
+    t0 = time.perf_counter()
+    view.set_state(state)
+    view.flush_pending()
+    view.grab()
+    build_ms = (time.perf_counter() - t0) * 1e3
+    QtWidgets.QApplication.processEvents()
+    view.flush_pending()
+    grabs, repaints = [], []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        view.grab()
+        grabs.append((time.perf_counter() - t) * 1e3)
+        t = time.perf_counter()
+        view.viewport().repaint()
+        repaints.append((time.perf_counter() - t) * 1e3)
+    t = time.perf_counter()
+    view.refresh()
+    refresh_ms = (time.perf_counter() - t) * 1e3
+    end = state.end_time()  # the last task's end: the hovers sweep the whole run
+    t = time.perf_counter()
+    for k in range(100):
+        view.hover_text_at(end * k / 100, 3.5)
+    hover_ms = (time.perf_counter() - t) * 1e3 / 100
+    items = view.graphics_item_count()
+    view.close()
+    view.deleteLater()
+    QtWidgets.QApplication.processEvents()
+    return {"n_tasks": n_tasks, "size": list(size), "build_ms": round(build_ms, 1),
+            "repaint_ms_median": round(float(np.median(grabs)), 1), "repaint_ms_max": round(max(grabs), 1),
+            "viewport_repaint_ms_median": round(float(np.median(repaints)), 1),
+            "refresh_finished_ms": round(refresh_ms, 3), "hover_ms": round(hover_ms, 2), "bar_items": items}
+
+
 def window_shown_seconds() -> float:
     env = dict(os.environ, CONCGUI_REPORT_SHOWN="1", CONCGUI_DATA_DIR=tempfile.mkdtemp())
     out = subprocess.run([sys.executable, str(ROOT / "main.py")], env=env, capture_output=True, text=True,
@@ -124,7 +207,6 @@ def main() -> int:
     app = QApplication.instance() or QApplication([])
     from concgui.engine import ExperimentSpec
     from concgui.gui.main_window import MainWindow
-    from concgui.gui.views.timeline import measure_repaint
 
     shown = [window_shown_seconds() for _ in range(3)]
     report("window_shown_seconds", statistics.median(shown), "s", "<= 1.5 s", statistics.median(shown) <= 1.5,

@@ -8,8 +8,8 @@ state's colour, tooltips, PNGs of the chosen width that are not blank.
 from __future__ import annotations
 
 import collections
+import importlib.util
 import os
-import random
 import threading
 import time
 from pathlib import Path
@@ -22,7 +22,6 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from PySide6 import QtCore, QtGui, QtWidgets  # noqa: E402
 
 from concgui.engine import ExperimentSpec, run_inline  # noqa: E402
-from concgui.engine.exports import assign_tracks  # noqa: E402
 from concgui.engine.live import RunState  # noqa: E402
 from concgui.engine.records import TaskRecord  # noqa: E402
 from concgui.engine.summary import summarize  # noqa: E402
@@ -30,7 +29,7 @@ from concgui.gui import export, theme  # noqa: E402
 from concgui.gui.report import render_report, save_report_png  # noqa: E402
 from concgui.gui.views.compare_chart import CompareChart  # noqa: E402
 from concgui.gui.views.cores import CoreUsagePlot  # noqa: E402
-from concgui.gui.views.timeline import TimelineView, assign_tracks_array, measure_repaint  # noqa: E402
+from concgui.gui.views.timeline import TimelineView  # noqa: E402
 
 SMALL = ExperimentSpec(workload="sleep", executor="thread-pool", tasks=6, duration=0.05, workers=2,
                        isolation="inline")
@@ -49,6 +48,15 @@ def timeline(qtbot):
     view.resize(800, 400)
     view.show()
     return view
+
+
+def gui_benchmark():
+    """benchmarks/gui_benchmark.py, which holds the timeline's repaint measurement (not product code)."""
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "gui_benchmark.py"
+    spec = importlib.util.spec_from_file_location("gui_benchmark", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def image_stats(image: QtGui.QImage) -> tuple[int, float]:
@@ -237,7 +245,7 @@ def test_timeline_of_tasks_all_in_flight_shows_the_first_tasks_end_then_doubles(
 def test_a_live_queue_follows_now_while_small_and_a_floods_is_laid_out_five_times_a_second(timeline,
                                                                                              monkeypatch):
     from concgui.engine.events import RunStarted, StartupFinished, TaskStarted
-    from concgui.gui.views import timeline as tl
+    from concgui.gui.views.timeline import queue_area as tl
 
     clock = [100.0]
     monkeypatch.setattr(tl.time, "monotonic", lambda: clock[0])
@@ -246,7 +254,7 @@ def test_a_live_queue_follows_now_while_small_and_a_floods_is_laid_out_five_time
         state.now = lambda: t
         clock[0] += dt
         timeline.refresh()
-        return float(timeline._queue_edges[-1])  # where the queue's last step ends
+        return float(timeline._queue_area.edges[-1])  # where the queue's last step ends
 
     for n, follows in ((20, True), (2 * tl.QUEUE_LIVE_STEPS, False)):
         state = RunState()
@@ -261,7 +269,7 @@ def test_a_live_queue_follows_now_while_small_and_a_floods_is_laid_out_five_time
 
 def test_a_burst_is_drawn_over_a_few_refreshes_each_task_once(timeline):
     from concgui.engine.events import RunStarted, StartupFinished, TaskFinished, TaskStarted
-    from concgui.gui.views.timeline import SYNC_BUDGET
+    from concgui.gui.views.timeline.view import SYNC_BUDGET
 
     # batches pile up behind a pause (or Stop ends thousands of tasks at once): each ends a worker's
     # task and another worker's, then starts the first worker's next one (the engine's order)
@@ -286,7 +294,7 @@ def test_a_burst_is_drawn_over_a_few_refreshes_each_task_once(timeline):
 
 def test_a_burst_cut_inside_a_batch_keeps_each_worker_on_one_row(timeline):
     from concgui.engine.events import RunStarted, StartupFinished, TaskFinished, TaskStarted
-    from concgui.gui.views.timeline import SYNC_BUDGET
+    from concgui.gui.views.timeline.view import SYNC_BUDGET
 
     n = 3 * SYNC_BUDGET
     state = RunState()
@@ -305,7 +313,7 @@ def test_a_burst_cut_inside_a_batch_keeps_each_worker_on_one_row(timeline):
         timeline.refresh()
         drawn.append(timeline.bar_counts()["ok"])
     assert drawn[0] < drawn[-1] == n - 2, "cut inside the batch, then drawn whole"
-    assert [lt.n for lt in timeline._lane_tracks] == [1, 1], "a worker's next task was placed before its last"
+    assert [lt.n for lt in timeline._layout.lane_tracks] == [1, 1], "a worker's next task was placed before its last"
 
 
 def _rec(i: int, worker: str, t: float, duration: float = 5e-5) -> TaskRecord:
@@ -377,21 +385,8 @@ def test_timeline_sub_rows_for_overlapping_tasks(timeline):
         assert f"Task {i} " in timeline.hover_text_at(x, y)
 
 
-def test_track_assignment_matches_the_engine():
-    rng = random.Random(4)
-    tasks = []
-    for i in range(400):
-        start = rng.random() * 10
-        tasks.append(TaskRecord(i, f"w{rng.randrange(3)}", 1, 1, 0.0, start, start + rng.random(), 0.0, "ok"))
-    lanes = {w: k for k, w in enumerate(sorted({t.worker for t in tasks}))}
-    got = assign_tracks_array(np.array([lanes[t.worker] for t in tasks]), np.array([t.start for t in tasks]),
-                              np.array([t.end for t in tasks]))
-    expected = assign_tracks(tasks)
-    assert [int(v) for v in got] == [expected[i] for i in range(len(tasks))]
-
-
 def test_timeline_of_100k_tasks_stays_a_few_items_and_repaints_fast():
-    figures = measure_repaint(n_tasks=100_000, size=(1600, 900), repeats=5)
+    figures = gui_benchmark().measure_repaint(n_tasks=100_000, size=(1600, 900), repeats=5)
     assert figures["bar_items"] <= 5
     assert figures["repaint_ms_median"] < 100  # the goal is 30 ms; a loose bound for busy CI machines
     assert figures["hover_ms"] < 20

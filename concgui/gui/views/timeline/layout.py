@@ -1,0 +1,235 @@
+"""Where the timeline's bars go, without Qt: a run's tasks as numpy columns, their lanes, tracks and rectangles.
+
+Why columns: the view draws, updates and hovers 100,000 tasks as arrays (a C-level pass per
+column), never as a Python object per task.  Rows, top to bottom, are one lane per worker in the
+order the workers first ran a task; a lane whose worker ran several tasks at once (asyncio's event
+loop) splits into thin sub-rows, one per track, placed by :mod:`concgui.engine.tracks` (the rule
+the Chrome trace uses too).  Times are seconds since the run started: small numbers keep
+pyqtgraph's float32 paths exact.  The view (``view.py``) turns these rectangles into items.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from itertools import repeat
+from operator import attrgetter
+
+import numpy as np
+
+from ....engine.live import NOT_STARTED, STATES
+from ....engine.records import TaskRecord
+from ....engine.tracks import LaneTracks, assign_tracks_array
+
+WAITING, RUNNING, OK, ERROR, CANCELLED = range(5)
+CODES: dict[str, int] = {s: i for i, s in enumerate(STATES)}
+FINAL_CODES = (OK, ERROR, CANCELLED)
+_START, _END, _STATUS, _WORKER = (attrgetter(f) for f in ("start", "end", "status", "worker"))
+
+LANE_FILL = 0.8  # the share of a lane's height its bars fill; the rest separates lanes
+LANE_PAD = (1.0 - LANE_FILL) / 2
+MAX_TRACKS = 256  # sub-rows per lane at most; beyond, overlapping tasks share rows
+
+
+def merge_touching(x0: np.ndarray, x1: np.ndarray, y0: np.ndarray, h: np.ndarray,
+                   gap: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Merge bars on the same row that overlap or are less than ``gap`` apart.
+
+    At a zoom where one pixel holds many tasks, their bars are one block of
+    colour anyway; drawing that block once instead of per task keeps a repaint
+    of 100,000 tasks at a few thousand rectangles.  Hovering still finds the
+    individual tasks, from the layout's own columns.
+    """
+    n = x0.size
+    if n < 2:
+        return x0, x1, y0, h
+    order = np.lexsort((x0, y0))
+    x0s, x1s, ys = x0[order], x1[order], y0[order]
+    row_start = np.empty(n, dtype=bool)
+    row_start[0] = True
+    row_start[1:] = ys[1:] != ys[:-1]
+    rank = np.cumsum(row_start) - 1
+    big = float(np.nanmax(x1s) - np.nanmin(x0s)) + 1.0 + gap
+    offset = (rank * big) - np.nanmin(x0s)
+    reach = np.maximum.accumulate(x1s + offset) - offset  # furthest end so far, per row
+    new_seg = row_start.copy()
+    new_seg[1:] |= x0s[1:] > reach[:-1] + gap
+    if new_seg.all():
+        return x0, x1, y0, h
+    starts = np.flatnonzero(new_seg)
+    ends = np.append(starts[1:], n) - 1
+    return x0s[starts], reach[ends], ys[starts], h[order][starts]
+
+
+def next_pow2(n: int) -> int:
+    return 1 << max(0, (n - 1).bit_length())
+
+
+class TimelineLayout:
+    """One run's tasks as columns (status code, start, end, lane, track) and its lanes' sub-rows.
+
+    Lane ``k`` shows ``caps[k]`` sub-rows: exactly its tracks once the run is over; while it is
+    live, a power of two (so a lane's bars move only when its overlaps double), at most
+    :data:`MAX_TRACKS`.  ``lane_tracks[k]`` places the lane's tasks still to come.
+    """
+
+    def __init__(self, n: int = 0) -> None:
+        self.n = n
+        self.start = np.full(n, np.nan)
+        self.end = np.full(n, np.nan)
+        self.status = np.zeros(n, dtype=np.int8)
+        self.lane = np.full(n, -1, dtype=np.int32)
+        self.track = np.full(n, -1, dtype=np.int32)
+        self.labels: list[str] = []  # one per lane, top to bottom
+        self.lane_of: dict[str, int] = {}
+        self.lane_tracks: list[LaneTracks] = []
+        self.caps: list[int] = []
+        self.max_time = 0.0  # the latest start or end seen
+
+    # --- filling the columns ----------------------------------------------------------
+    def add_lanes(self, labels: Sequence[str]) -> bool:
+        """Lanes for the workers in ``labels`` not seen yet (the list only grows); True if any."""
+        if len(labels) == len(self.labels):
+            return False
+        for label in labels[len(self.labels):]:
+            self.lane_of[label] = len(self.labels)
+            self.labels.append(label)
+            self.lane_tracks.append(LaneTracks())
+            self.caps.append(1)
+        return True
+
+    def columns(self, recs: Sequence[TaskRecord]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Status codes, starts, ends and lane numbers of records, read in C-level passes."""
+        n = len(recs)
+        codes = np.fromiter(map(CODES.get, map(_STATUS, recs), repeat(WAITING)), dtype=np.int8, count=n)
+        st = np.array(list(map(_START, recs)), dtype=float)  # None -> nan
+        en = np.array(list(map(_END, recs)), dtype=float)
+        ln = np.fromiter(map(self.lane_of.get, map(_WORKER, recs), repeat(-1)), dtype=np.int32, count=n)
+        return codes, st, en, ln
+
+    def load(self, tasks: Sequence[TaskRecord], finished: bool) -> None:
+        """Every record at once (a reopened run, a run's end): columns, then each lane's tracks."""
+        n = self.n
+        if not n:
+            return
+        # tasks not started yet share one record (RunState's NOT_STARTED): their rows stay empty
+        seen = np.flatnonzero(np.fromiter(map(id, tasks), dtype=np.int64, count=n) != id(NOT_STARTED))
+        recs = tasks if seen.size == n else [tasks[i] for i in seen.tolist()]
+        codes, st, en, ln = self.columns(recs)
+        self.status[seen], self.start[seen], self.end[seen], self.lane[seen] = codes, st, en, ln
+        # a running task (or one without an end) keeps its track until it ends
+        ends = np.where((self.status == RUNNING) | np.isnan(self.end), np.inf, self.end)
+        self.track = assign_tracks_array(self.lane, self.start, ends, self.lane_tracks)
+        for k, tracks in enumerate(self.lane_tracks):
+            if tracks.n:  # a finished run fills its rows exactly; a live one doubles them as tasks overlap
+                self.caps[k] = min(tracks.n if finished else next_pow2(tracks.n), MAX_TRACKS)
+        starts, ends_known = (v[np.isfinite(v)] for v in (self.start, self.end))
+        self.max_time = max(float(starts.max()) if starts.size else 0.0,
+                            float(ends_known.max()) if ends_known.size else 0.0)
+
+    def apply(self, changed: np.ndarray, codes: np.ndarray, st: np.ndarray, en: np.ndarray,
+              ln: np.ndarray) -> bool:
+        """Tasks ``changed`` now read as given: columns, and a track for each that started.
+
+        True when a lane needed more sub-rows: all its bars move.
+        """
+        self.status[changed], self.start[changed], self.end[changed], self.lane[changed] = codes, st, en, ln
+        known = np.concatenate([v[np.isfinite(v)] for v in (st, en)] + [np.zeros(1)])
+        self.max_time = max(self.max_time, float(known.max()))
+        placeable = np.isfinite(st) & (ln >= 0)
+        ends = np.where((codes != RUNNING) & np.isfinite(en), en, np.inf)
+        old_track = self.track[changed]
+        for j in np.flatnonzero(placeable & (old_track >= 0) & np.isfinite(ends)).tolist():
+            self.lane_tracks[ln[j]].release(int(old_track[j]), float(ends[j]))  # a running task ended
+        need = np.flatnonzero(placeable & (old_track < 0))
+        if need.size == 0:
+            return False
+        self.track[changed[need]] = assign_tracks_array(ln[need], st[need], ends[need], self.lane_tracks)
+        grew = False
+        for k in set(ln[need].tolist()):  # not np.unique: its first call imports numpy.ma, a pause mid-run
+            n_tracks = self.lane_tracks[k].n
+            if n_tracks > self.caps[k] and self.caps[k] < MAX_TRACKS:
+                self.caps[k] = min(next_pow2(n_tracks), MAX_TRACKS)
+                grew = True
+        return grew
+
+    def fit_rows(self) -> bool:
+        """The run ended: each lane gets exactly the sub-rows it uses; True if any changed."""
+        refit = False
+        for k, tracks in enumerate(self.lane_tracks):
+            if tracks.n and self.caps[k] != min(tracks.n, MAX_TRACKS):
+                self.caps[k] = min(tracks.n, MAX_TRACKS)
+                refit = True
+        return refit
+
+    # --- reading it back ----------------------------------------------------------------
+    def counts(self) -> dict[str, int]:
+        """Tasks per state."""
+        per_code = np.bincount(self.status, minlength=len(STATES)) if self.n else np.zeros(len(STATES), int)
+        return {name: int(per_code[k]) for k, name in enumerate(STATES)}
+
+    def waiting(self) -> int:
+        """Tasks not started yet."""
+        return int(np.count_nonzero(self.status == WAITING))
+
+    def drawable(self, code: int) -> np.ndarray:
+        """Tasks of state ``code`` that have a place on the timeline."""
+        m = (self.status == code) & np.isfinite(self.start) & (self.lane >= 0)
+        if code != RUNNING:
+            m &= np.isfinite(self.end)
+        return np.flatnonzero(m)
+
+    def end_now(self, now: float) -> np.ndarray:
+        """End times with running tasks ending ``now`` (for drawing and hovering)."""
+        return np.where(self.status == RUNNING, np.maximum(now, self.start), self.end)
+
+    def rows(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Top and height of the bars of tasks ``idx``."""
+        lanes = self.lane[idx]
+        caps = np.array(self.caps or [1], dtype=float)[lanes]
+        row_h = LANE_FILL / caps
+        slot = self.track[idx] % MAX_TRACKS
+        y0 = lanes + LANE_PAD + slot * row_h
+        return y0, row_h * np.where(caps > 1, 0.85, 1.0)
+
+    def rects(self, idx: np.ndarray, now: float, px: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(x0, x1, y0, height) of the bars of tasks ``idx``, ``px`` seconds being one screen pixel.
+
+        Every bar is at least a pixel wide, so none vanishes; one wide enough to spare it ends a
+        pixel early, so back-to-back tasks stay countable; narrower ones merge into blocks.
+        """
+        x0 = self.start[idx]
+        x1 = np.where(self.status[idx] == RUNNING, np.maximum(now, x0), self.end[idx])
+        x1 = np.maximum(x1, x0 + px)
+        x1 = np.where(x1 - x0 >= 4 * px, x1 - px, x1)
+        y0, h = self.rows(idx)
+        return merge_touching(x0, x1, y0, h, px * 0.5)
+
+    def task_at(self, x: float, y: float, tolerance: float, now: float) -> int | None:
+        """The task whose bar is at (``x`` seconds, ``y`` rows, ``y`` ≥ 0), within ``tolerance`` seconds."""
+        lane = int(math.floor(y))
+        if lane >= len(self.labels):
+            return None
+        frac = y - lane
+        cap = self.caps[lane]
+        row_h = LANE_FILL / cap
+        slot = min(cap - 1, max(0, int((frac - LANE_PAD) // row_h)))
+        if frac < LANE_PAD * 0.5 or frac > 1 - LANE_PAD * 0.5:
+            return None
+        start, end = self.start, self.end_now(now)
+        m = (self.lane == lane) & (self.track % MAX_TRACKS == slot)
+        m &= (start <= x + tolerance) & (end >= x - tolerance)
+        hits = np.flatnonzero(m)
+        if hits.size == 0:
+            return None
+        dist = np.maximum(0.0, np.maximum(start[hits] - x, x - end[hits]))
+        return int(hits[np.lexsort((-start[hits], dist))[0]])
+
+    def bar_center(self, index: int, now: float) -> tuple[float, float] | None:
+        """(x, y) of task ``index``'s bar middle, or None when it has no bar."""
+        if index >= self.n or self.lane[index] < 0 or not math.isfinite(self.start[index]):
+            return None
+        y0, h = self.rows(np.array([index]))
+        x0 = self.start[index]
+        x1 = self.end_now(now)[index]
+        return float((x0 + x1) / 2), float(y0[0] + h[0] / 2)

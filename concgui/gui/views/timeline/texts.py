@@ -1,0 +1,65 @@
+"""What the timeline says in words: a hovered task's story, and the legend above the chart."""
+
+from __future__ import annotations
+
+import math
+
+from ....engine.live import STATES, RunState
+from ....engine.records import TaskRecord
+from ... import theme
+
+TITLE = ("<b>Tasks over time</b>", "Tasks over time")  # (rich text, plain text), as theme.fit_title takes them
+
+
+def fmt_seconds(s: float | None) -> str:
+    """A duration in the unit a person reads best (µs, ms or s)."""
+    if s is None or not math.isfinite(s):
+        return "—"
+    a = abs(s)
+    if a < 1e-3:
+        return f"{s * 1e6:.0f} µs"
+    if a < 1.0:
+        return f"{s * 1e3:.1f} ms"
+    return f"{s:.3f} s"
+
+
+def task_text(i: int, t: TaskRecord, now: float) -> str:
+    """The tooltip of task ``i`` (record ``t``); a running task's time counts up to ``now``."""
+    label = theme.STATE_LABELS.get(t.status, t.status)
+    lines = [f"Task {i} · {label}",
+             f"worker: {t.worker or '—'}   pid {t.pid or '—'} · thread id {t.thread_id or '—'}"]
+    if t.status == "running":
+        lines.append(f"start {t.start:.3f} s · running for {fmt_seconds(now - (t.start or 0.0))} so far")
+    else:
+        lines.append(f"start {t.start:.3f} s · end {t.end:.3f} s · duration {fmt_seconds(t.duration)}")
+        if t.duration > 0:
+            share = 100.0 * t.cpu_seconds / t.duration
+            lines.append(f"CPU time {fmt_seconds(t.cpu_seconds)} ({share:.0f} % of its duration"
+                         f"{': it mostly waited' if share < 20 else ''})")
+        else:
+            lines.append(f"CPU time {fmt_seconds(t.cpu_seconds)}")
+    if t.submitted is not None and t.start is not None:
+        lines.append(f"submitted {t.submitted:.3f} s · waited {fmt_seconds(t.start - t.submitted)} in the queue")
+    if t.error:
+        lines.append(f"{t.error.get('type', 'Error')}: {t.error.get('message', '')}")
+    return "\n".join(lines)
+
+
+def legend(state: RunState, counts: dict[str, int], queue_shown: bool,
+           startup_shown: bool) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """The title's head (what ran) and its parts (a swatch and a count per state worth naming)."""
+    parts: list[tuple[str, str]] = []
+    for name in STATES:
+        label = theme.STATE_LABELS[name]
+        if name == "waiting" and queue_shown and state.finished and not counts[name]:
+            text = label
+        elif counts[name] or (name == "waiting" and queue_shown) or (name == "ok" and not state.finished):
+            text = f"{label} ({counts[name]})"
+        else:
+            continue
+        parts.append((theme.swatch(theme.STATE_COLORS[name], text), "■ " + text))
+    if startup_shown:
+        parts.append((theme.swatch(theme.STARTUP_COLOR, "start-up"), "■ start-up"))
+    spec = state.spec or {}
+    what = f'{spec.get("tasks", sum(counts.values()))} × {spec.get("workload", "?")} on {spec.get("executor", "?")}'
+    return [TITLE, (what, what), ("one row per worker", "one row per worker")], parts
