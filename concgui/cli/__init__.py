@@ -21,6 +21,7 @@ from ..engine import ExperimentSpec, RunResult, SpecError, list_executors, start
 from ..engine.echo import EchoLines
 from ..engine.events import Event
 from ..engine.exports import save_csv, save_result, save_results, save_trace
+from ..engine.present import count, plural, seconds
 from ..engine.spec import PARAMS, parse_value
 from ..engine.sweep import DEFAULT_REPEATS, SWEEP_PARAMS
 from .tables import format_comparison, format_summary, format_sweep
@@ -245,17 +246,18 @@ def _sweep(args: argparse.Namespace) -> int:
     if not 200 <= width <= 10_000:
         raise SpecError("width", f"{width} is not allowed; allowed: a whole number from 200 to 10,000")
     plan = plan_sweep(base, names, max_workers, repeats)  # bad input stops here, before any run
-    print(f"sweep: {base.workload} × {base.tasks} tasks on {', '.join(plan.executors)}; workers "
-          f"{', '.join(map(str, plan.worker_counts))}; {repeats} repeat(s); {cpu_count()} cores here; "
-          f"{len(plan.points)} runs", flush=True)
+    print(f"sweep: {base.workload} × {count(base.tasks, 'task')} on {', '.join(plan.executors)}; workers "
+          f"{', '.join(map(str, plan.worker_counts))}; {count(repeats, 'repeat')}; {count(cpu_count(), 'core')} "
+          f"here; {count(len(plan.points), 'run')}", flush=True)
     if base.tasks < max_workers:
-        print(f"note: {base.tasks} tasks keep at most {base.tasks} workers busy", flush=True)
+        print(f"note: {count(base.tasks, 'task')} {plural(base.tasks, 'keeps', 'keep')} at most "
+              f"{count(base.tasks, 'worker')} busy", flush=True)
 
     def on_point(p, sweep) -> None:
-        wall = "—" if p.wall_seconds is None else f"{p.wall_seconds:.3f} s"
         tail = f"  {p.error.splitlines()[0]}" if p.error and p.status != "ok" else ""
-        print(f"[{len(sweep.points):>3}/{sweep.planned}] {p.executor:16} {p.workers:>4} workers  repeat "
-              f"{p.repeat + 1}  wall {wall:>9}  {p.status}{tail}", flush=True)
+        workers = f"{p.workers:>4} {plural(p.workers, 'worker'):7}"
+        print(f"[{len(sweep.points):>3}/{sweep.planned}] {p.executor:16} {workers}  repeat {p.repeat + 1}  "
+              f"wall {seconds(p.wall_seconds):>9}  {p.status}{tail}", flush=True)
 
     cancel = threading.Event()
     sweep = interruptibly(lambda: run_sweep(plan, on_point=on_point, cancel=cancel), cancel.set, " the sweep")

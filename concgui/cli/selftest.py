@@ -24,6 +24,7 @@ from pathlib import Path
 
 from .. import __version__
 from ..engine import ExperimentSpec, RunResult, list_executors, start
+from ..engine.present import count, seconds
 from ..engine.spec import PROCESS_EXECUTORS
 
 TASKS = 3
@@ -143,7 +144,7 @@ def check_run(name: str, spec: ExperimentSpec, timeout: float) -> tuple[Check, R
     except BaseException as exc:  # noqa: BLE001 - any failure is this check's failure
         return Check(name, False, time.perf_counter() - t0, f"{type(exc).__name__}: {exc}"[:300]), None
     problem = verify(spec, result)
-    detail = problem or f"{len({t.pid for t in result.tasks})} pid(s), wall {result.wall_seconds:.3f} s"
+    detail = problem or f"{count(len({t.pid for t in result.tasks}), 'pid')}, wall {seconds(result.wall_seconds)}"
     return Check(name, not problem, time.perf_counter() - t0, detail), result
 
 
@@ -191,7 +192,7 @@ def png_problem(path: Path, image_class: Callable) -> str:
     small = image.scaled(64, 64)
     colours = {small.pixel(x, y) for x in range(small.width()) for y in range(small.height())}
     if len(colours) < 8:
-        return f"the image is blank ({len(colours)} colour(s))"
+        return f"the image is blank ({count(len(colours), 'colour')})"
     return ""
 
 
@@ -213,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     frozen = " (frozen)" if getattr(sys, "frozen", False) else ""
     print(f"ConcGUI {__version__} self-test{frozen}: Python {sys.version.split()[0]}, {sys.platform}, "
-          f"{os.cpu_count()} cores, start methods {', '.join(start_methods())}", flush=True)
+          f"{count(os.cpu_count() or 0, 'core')}, start methods {', '.join(start_methods())}", flush=True)
     runs, checks = plan()
     for check in checks:
         print(check.line(), flush=True)
@@ -234,9 +235,9 @@ def main(argv: list[str] | None = None) -> int:
     total = time.perf_counter() - started
     counted = [c for c in checks if not c.skipped]
     if failed:
-        print(f"self-test FAILED: {len(failed)} of {len(counted)} checks failed ({total:.1f} s)", flush=True)
+        print(f"self-test FAILED: {len(failed)} of {len(counted)} checks failed ({seconds(total, 1)})", flush=True)
         return EXIT_FAILED
-    print(f"self-test passed: {len(counted)} checks in {total:.1f} s", flush=True)
+    print(f"self-test passed: {count(len(counted), 'check')} in {seconds(total, 1)}", flush=True)
     return EXIT_OK
 
 

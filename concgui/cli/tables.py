@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from ..engine import RunResult
 from ..engine.metrics import METRICS
+from ..engine.present import count, efficiency, fraction, number, speedup
 from ..engine.summary import explain
 
 if TYPE_CHECKING:
@@ -16,9 +17,10 @@ def format_summary(r: RunResult) -> str:
     s, env, spec = r.summary, r.environment, r.spec
     gil = "GIL on" if env.get("gil_enabled", True) else "GIL off"
     where = "engine process" if spec.get("isolation") == "process" else "in process"
+    cores = count(env["cpu_count"], "core") if env.get("cpu_count") else "cores unknown"
     lines = [
-        f"{spec['workload']} × {spec['tasks']} on {spec['executor']} ({r.workers} workers, {where}, "
-        f"Python {env.get('python_version')}, {gil}, {env.get('cpu_count')} cores) — {r.status}",
+        f"{spec['workload']} × {spec['tasks']} on {spec['executor']} ({count(r.workers, 'worker')}, {where}, "
+        f"Python {env.get('python_version')}, {gil}, {cores}) — {r.status}",
     ]
     for m in METRICS:
         if m.key in ("speedup", "efficiency") and s.get(m.key) is None:
@@ -51,13 +53,13 @@ def format_sweep(sweep: SweepResult) -> str:
     for e in sweep.executors:
         s = sweep.serial_fraction(e)
         for r in sweep.stats(e):
-            rows.append(f"{e:16} {r.workers:7} {r.runs:5} {r.median_wall:13.3f} {_f(r.speedup, '{:.2f}×'):>8} "
-                        f"{_f(r.efficiency, '{:.0%}'):>7} {_f(s, '{:.3f}'):>12}")
+            rows.append(f"{e:16} {r.workers:7} {r.runs:5} {number(r.median_wall, 3):>13} {speedup(r.speedup):>8} "
+                        f"{efficiency(r.efficiency):>7} {fraction(s):>12}")
     rows.append(f"speedup = median wall at 1 worker of the same executor ÷ wall; serial fraction: Amdahl fitted "
                 f"over {sweep.fit_range_text()}")
     failed = sweep.failed()
     if failed:
-        rows.append(f"{len(failed)} run(s) not ok; first: {failed[0].executor} × {failed[0].workers}: "
+        rows.append(f"{count(len(failed), 'run')} not ok; first: {failed[0].executor} × {failed[0].workers}: "
                     f"{failed[0].status} {failed[0].error or ''}".rstrip())
     if len(sweep.points) < sweep.planned:
         rows.append(f"stopped after {len(sweep.points)} of {sweep.planned} runs")

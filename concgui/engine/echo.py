@@ -9,6 +9,7 @@ only 'cancelled'.
 from __future__ import annotations
 
 from .events import Event, RunFinished, RunStarted, StartupFinished, TaskFinished, TaskStarted
+from .present import count
 from .records import CANCELLED, ERROR, RunResult, TaskRecord
 
 
@@ -40,13 +41,12 @@ def cluster_lines(dask: dict | None) -> list[str]:
     if not dask:
         return []
     workers = dask.get("workers", [])
-    out = [f"Dask: {dask.get('scheduler')}, {len(workers)} worker{'s' if len(workers) != 1 else ''}"
+    out = [f"Dask: {dask.get('scheduler')}, {count(len(workers), 'worker')}"
            + (f", dashboard {dask['dashboard']}" if dask.get("dashboard") else "")]
     for w in workers:
         clock = ("same clock as this process, no correction" if w.get("same_clock") else
                  f"clock offset {w['clock_offset_ms']:+.3f} ms ± {w['clock_uncertainty_ms']:.3f} ms, corrected")
-        out.append(f"  {w['address']}: {w['host']} pid {w['pid']}, {w['nthreads']} thread"
-                   f"{'s' if w['nthreads'] != 1 else ''}; {clock}")
+        out.append(f"  {w['address']}: {w['host']} pid {w['pid']}, {count(w['nthreads'], 'thread')}; {clock}")
     return out
 
 
@@ -77,7 +77,7 @@ class EchoLines:
                 self._running.clear()
                 spec = e.spec
                 out.append(f"— {spec.get('workload')} × {e.tasks} on {spec.get('executor')}, "
-                           f"{e.workers} worker{'s' if e.workers != 1 else ''} —")
+                           f"{count(e.workers, 'worker')} —")
             elif isinstance(e, StartupFinished):
                 out.extend(cluster_lines((e.detail or {}).get("dask")))
                 if e.t >= 0.01:

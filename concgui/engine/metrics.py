@@ -1,7 +1,8 @@
 """The summary's numbers as people read them: label, how to show the value, a short hint, a definition.
 
 One table for the command line, the window's summary panel and the report
-image, so the three never describe a number differently.
+image, so the three never describe a number differently; how each value is
+written (seconds, ×, per cent) comes from :mod:`concgui.engine.present`.
 """
 
 from __future__ import annotations
@@ -10,22 +11,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-
-def format_seconds(value: float | None) -> str:
-    """Seconds in the unit that reads best: 2.002 s, 13.4 ms, 9.1 µs."""
-    if value is None:
-        return "—"
-    if value == 0:
-        return "0 s"
-    if abs(value) >= 1:
-        return f"{value:.3f} s"
-    if abs(value) >= 1e-3:
-        return f"{value * 1e3:.1f} ms"
-    return f"{value * 1e6:.1f} µs"
+from .present import MISSING, count, efficiency, number, percent, seconds, speedup
 
 
-def _num(fmt: str) -> Callable[[Any], str]:
-    return lambda v: "—" if v is None else fmt.format(v)
+def _num(places: int, unit: str = "") -> Callable[[Any], str]:
+    return lambda v: number(v, places, unit)
 
 
 @dataclass(frozen=True)
@@ -48,33 +38,33 @@ class Metric:
 
 
 METRICS: tuple[Metric, ...] = (
-    Metric("wall_seconds", "Wall time", format_seconds, "start-up excluded",
+    Metric("wall_seconds", "Wall time", seconds, "start-up excluded",
            "From the moment the workers were ready to the last task's end, as a clock on the wall sees it "
            "(a process pool's start-up is not included; see Start-up)."),
-    Metric("task_seconds", "Sum of task times", format_seconds, "one worker alone",
+    Metric("task_seconds", "Sum of task times", seconds, "one worker alone",
            "Every task's own duration, added up: what one worker alone would need."),
-    Metric("concurrency", "Concurrency", _num("{:.2f} tasks"), "avg. tasks in flight",
+    Metric("concurrency", "Concurrency", _num(2, "tasks"), "avg. tasks in flight",
            "Sum of task times / wall time: how many tasks were in flight (started, not finished) on average."),
-    Metric("parallelism", "Parallelism", _num("{:.2f} cores"), "avg. cores computing",
+    Metric("parallelism", "Parallelism", _num(2, "cores"), "avg. cores computing",
            "CPU seconds of the tasks / wall time: how many cores were busy computing on average. "
            "Below concurrency means tasks waited (for I/O, or for the GIL)."),
-    Metric("speedup", "Speedup", _num("{:.2f}×"), "baseline wall ÷ wall",
+    Metric("speedup", "Speedup", speedup, "baseline wall ÷ wall",
            "Baseline wall time / this wall time. Compare runs the baseline (sequential) first."),
-    Metric("efficiency", "Efficiency", lambda v: "—" if v is None else f"{v * 100:.0f} %", "speedup ÷ workers",
+    Metric("efficiency", "Efficiency", efficiency, "speedup ÷ workers",
            "Speedup / workers (counting no more workers than tasks): 100 % means every worker was as "
            "useful as the baseline's one."),
-    Metric("peak_in_flight", "Peak in flight", _num("{:,} tasks"), "most at once",
+    Metric("peak_in_flight", "Peak in flight", lambda v: MISSING if v is None else count(v, "task"), "most at once",
            "The most tasks that were running at the same moment.", in_report=False),
-    Metric("mean_cpu_percent", "Mean CPU", _num("{:.0f} %"), "all cores, machine-wide",
+    Metric("mean_cpu_percent", "Mean CPU", percent, "all cores, machine-wide",
            "Mean use of all cores during the run, from psutil samples (the whole machine)."),
-    Metric("startup_seconds", "Start-up", format_seconds, "starting the pool",
+    Metric("startup_seconds", "Start-up", seconds, "starting the pool",
            "Time spent starting a process pool's workers before the work began (threads and one-per-task "
            "processes start inside the wall time)."),
-    Metric("dispatch_overhead_seconds", "Overhead per task", format_seconds, "estimate",
+    Metric("dispatch_overhead_seconds", "Overhead per task", seconds, "estimate",
            "(Wall − task time / workers) / tasks: an estimate of what handing out one task cost beyond its "
            "work (0 when tasks themselves include the waiting, e.g. for the GIL).", in_report=False),
-    Metric("errors", "Errors", _num("{:,}"), "tasks that raised", "Tasks that raised an exception.",
+    Metric("errors", "Errors", _num(0), "tasks that raised", "Tasks that raised an exception.",
            in_report=False),
-    Metric("cancelled", "Cancelled", _num("{:,}"), "stopped or never started",
+    Metric("cancelled", "Cancelled", _num(0), "stopped or never started",
            "Tasks stopped or never started because the run was stopped.", in_report=False),
 )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .present import count, number, seconds
 from .records import CANCELLED, ERROR, RunResult
 from .spec import PROCESS_EXECUTORS
 
@@ -71,9 +72,9 @@ def explain(result: RunResult) -> str:
         return f"The run {result.status}: {result.error or 'stopped before every task finished'}."
     if ex == "sequential":
         return ("One task at a time: the wall time is the sum of the task times "
-                f"({s['task_seconds']:.2f} s). Every other executor is measured against this.")
+                f"({seconds(s['task_seconds'], 2)}). Every other executor is measured against this.")
     speedup = s.get("speedup")
-    text = f"On average {conc:.1f} tasks were in flight and {par:.1f} cores were busy. "
+    text = f"On average {number(conc, 1)} tasks were in flight and {number(par, 1)} cores were busy. "
     if ex == "dask":
         text += cluster_sentence(result.environment.get("dask") or {}, s["startup_seconds"]) + " "
     if ex == "dask" and par > 1.2:
@@ -81,7 +82,8 @@ def explain(result: RunResult) -> str:
                  "up to the cores of the machines the workers run on.")
     elif ex in PROCESS_EXECUTORS and par > 1.2:
         text += (f"Each process has its own interpreter and GIL, so CPU work runs truly in parallel, "
-                 f"up to the {cores} cores of this machine; starting the pool took {s['startup_seconds']:.2f} s.")
+                 f"up to the {count(cores, 'core')} of this machine; starting the pool took "
+                 f"{seconds(s['startup_seconds'], 2)}.")
     elif ex in (*PROCESS_EXECUTORS, "dask"):
         text += ("The processes overlapped their waiting, which threads do as well and more cheaply; "
                  "separate processes pay off when the work needs several cores.")
@@ -109,8 +111,8 @@ def cluster_sentence(dask: dict[str, Any], startup: float) -> str:
     workers = dask.get("workers", [])
     threads = sum(w.get("nthreads", 1) for w in workers)
     hosts = sorted({w.get("host", "?") for w in workers})
-    text = (f"The tasks ran on {len(workers)} Dask worker process{'es' if len(workers) != 1 else ''} "
-            f"({threads} threads) on {', '.join(hosts)}; connecting and preparing them took {startup:.2f} s. ")
+    text = (f"The tasks ran on {count(len(workers), 'Dask worker process')} ({count(threads, 'thread')}) on "
+            f"{', '.join(hosts)}; connecting and preparing them took {seconds(startup, 2)}. ")
     moved = [w for w in workers if not w.get("same_clock")]
     if not moved:
         return text + "Every worker shares this machine's clock, so no clock correction was needed."

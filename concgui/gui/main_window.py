@@ -46,6 +46,7 @@ from ..engine import ExperimentSpec, RunResult, SpecError, TaskRecord, list_exec
 from ..engine.exports import load_results, save_csv, save_result, save_trace
 from ..engine.live import RunState
 from ..engine.paths import user_data_dir
+from ..engine.present import count, plural, seconds, speedup
 from ..engine.records import CANCELLED, RUNNING, WAITING
 from ..engine.summary import summarize
 from ..engine.sweep import PlannedPoint, SweepResult, load_sweep_json, save_sweep_csv, save_sweep_json
@@ -113,11 +114,11 @@ class MainWindow(QMainWindow):
         self._update_buttons()
         if self.store.notice:
             QTimer.singleShot(0, lambda: self.show_problem("History", self.store.notice))
-        interrupted = self.store.unfinished()
-        if interrupted:
+        n = len(self.store.unfinished())
+        if n:
             self.statusBar().showMessage(
-                f"{len(interrupted)} run(s) were interrupted when ConcGUI last ended; the tasks they finished "
-                "are in the History tab, marked 'interrupted'.")
+                f"{count(n, 'run')} {plural(n, 'was', 'were')} interrupted when ConcGUI last ended; the tasks "
+                f"{plural(n, 'it', 'they')} finished are in the History tab, marked 'interrupted'.")
 
     # --- construction ------------------------------------------------------------
     def _build_views(self) -> None:
@@ -458,7 +459,7 @@ class MainWindow(QMainWindow):
             self.progress.setRange(0, state.total)
             self.progress.setValue(state.done)
             eta = state.eta()
-            self.eta_label.setText("" if eta is None else f"about {eta:.1f} s left")
+            self.eta_label.setText("" if eta is None else f"about {seconds(eta, 1)} left")
 
     def _on_run_finished(self, result: RunResult) -> None:
         self.result = result
@@ -468,8 +469,8 @@ class MainWindow(QMainWindow):
         self.summary.set_result(result)
         self._refresh_views()
         s = result.summary
-        speed = f", {s['speedup']:.2f}× against {s['baseline']}" if s.get("speedup") else ""
-        done = f"{result.spec['executor']}: {result.status} in {result.wall_seconds:.3f} s{speed}"
+        speed = f", {speedup(s['speedup'])} against {s['baseline']}" if s.get("speedup") else ""
+        done = f"{result.spec['executor']}: {result.status} in {seconds(result.wall_seconds)}{speed}"
         self.statusBar().showMessage(done)
         self.eta_label.clear()
         self._update_buttons()
@@ -603,8 +604,8 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentWidget(self.scaling)
 
     def _on_sweep_point_started(self, point: PlannedPoint, sweep: SweepResult) -> None:
-        self.statusBar().showMessage(f"Scaling study: run {len(sweep.points) + 1} of {sweep.planned} "
-                                     f"({point.executor}, {point.workers} workers, repeat {point.repeat + 1})…")
+        what = f"{point.executor}, {count(point.workers, 'worker')}, repeat {point.repeat + 1}"
+        self.statusBar().showMessage(f"Scaling study: run {len(sweep.points) + 1} of {sweep.planned} ({what})…")
 
     def _on_sweep_finished(self, sweep: SweepResult) -> None:
         self.scaling.set_sweep(sweep)
@@ -643,7 +644,7 @@ class MainWindow(QMainWindow):
         self.sweeper.sweep = sweep
         self.scaling.set_sweep(sweep)
         self.tabs.setCurrentWidget(self.scaling)
-        self.statusBar().showMessage(f"Showing scaling study: {Path(path).name}, {len(sweep.points)} runs")
+        self.statusBar().showMessage(f"Showing scaling study: {Path(path).name}, {count(len(sweep.points), 'run')}")
         return sweep
 
     # --- presets and screenshots -------------------------------------------------

@@ -19,6 +19,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from ..engine.live import RunState
 from ..engine.metrics import METRICS
+from ..engine.present import count, percent
 from ..engine.records import RunResult
 from ..engine.spec import PROCESS_EXECUTORS
 from ..engine.summary import explain, summarize
@@ -56,8 +57,8 @@ def title_text(result: RunResult) -> str:
     spec = result.spec
     tasks = len(result.tasks) or spec.get("tasks", 0)
     workers = result.workers
-    text = (f"{spec.get('workload', '?')} × {tasks} task{'s' if tasks != 1 else ''} on "
-            f"{spec.get('executor', '?')} · {workers} worker{'s' if workers != 1 else ''}")
+    text = (f"{spec.get('workload', '?')} × {count(tasks, 'task')} on "
+            f"{spec.get('executor', '?')} · {count(workers, 'worker')}")
     if result.status != "ok":
         text += f" · {result.status.upper()}"
     return text
@@ -69,9 +70,10 @@ def subtitle_text(result: RunResult) -> str:
     gil = env.get("gil_enabled", True)
     bits = [f"Python {env.get('python_version', '?')} " + ("(GIL enabled)" if gil else "(free-threaded, GIL disabled)")]
     if env.get("cpu_count"):
-        bits.append(f"{env['cpu_count']} CPU cores")
+        bits.append(count(env["cpu_count"], "CPU core"))
     if spec.get("workload") in ("sleep", "cpu", "hash", "mixed") and spec.get("duration") is not None:
-        bits.append(f"{spec['duration']:g} s per task" + (f" ± {spec['jitter']:.0%}" if spec.get("jitter") else ""))
+        jitter = f" ± {percent(spec['jitter'] * 100)}" if spec.get("jitter") else ""
+        bits.append(f"{spec['duration']:g} s per task{jitter}")
     if env.get("start_method") and spec.get("executor") in PROCESS_EXECUTORS:
         bits.append(f"start method {env['start_method']}")
     if (spec.get("chunk_size") or 1) > 1:

@@ -16,6 +16,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from ...engine.present import count, number, relative_speed, seconds, speedup
 from ...engine.records import RunResult
 from .. import theme
 from ..export import install_export_menu
@@ -33,20 +34,9 @@ def ideal_wall(baseline: RunResult, result: RunResult) -> float:
     return baseline.wall_seconds * base_workers / max(1, min(result.workers or 1, tasks))
 
 
-def seconds_text(s: float) -> str:
-    """"2.00 s", or "4.8 ms" below a tenth of a second (where "0.00 s" would hide the number)."""
-    return f"{s:.2f} s" if s >= 0.1 else f"{s * 1e3:.1f} ms"
-
-
-def speedup_text(baseline: float, wall: float) -> str:
-    """"3.0×" when faster than the baseline, "12× slower" when not (clearer than "0.08×")."""
-    if wall <= 0 or baseline <= 0:
-        return "—"
-    ratio = baseline / wall
-    if ratio >= 0.95:
-        return f"{ratio:.1f}×" if ratio < 100 else f"{ratio:.0f}×"
-    slower = 1.0 / ratio
-    return f"{slower:.1f}× slower" if slower < 10 else f"{slower:.0f}× slower"
+def speed_text(baseline: RunResult, result: RunResult) -> str:
+    """"3.0×" when faster than the baseline, "12× slower" when not."""
+    return relative_speed(baseline.wall_seconds / result.wall_seconds if result.wall_seconds > 0 else None)
 
 
 class CompareChart(ThemedPlot):
@@ -101,19 +91,18 @@ class CompareChart(ThemedPlot):
         r = self._results[i]
         base = self._results[0]
         ex = r.spec.get("executor", "?")
-        lines = [f"{ex} · {r.workers} worker{'s' if r.workers != 1 else ''} · "
-                 f"{theme.KIND_LABELS.get(theme.executor_kind(ex), '')}",
-                 f"wall {r.wall_seconds:.3f} s (work, after start-up)"]
+        lines = [f"{ex} · {count(r.workers, 'worker')} · {theme.KIND_LABELS.get(theme.executor_kind(ex), '')}",
+                 f"wall {seconds(r.wall_seconds)} (work, after start-up)"]
         if r.startup_seconds:
-            lines.append(f"start-up {r.startup_seconds:.3f} s (starting the pool)")
+            lines.append(f"start-up {seconds(r.startup_seconds)} (starting the pool)")
         if i and r.wall_seconds > 0:
             ideal = ideal_wall(base, r)
-            lines.append(f"{speedup_text(base.wall_seconds, r.wall_seconds)} against {base.spec.get('executor')}; "
-                         f"ideal {ideal:.3f} s ({base.wall_seconds / ideal:.1f}×)")
+            lines.append(f"{speed_text(base, r)} against {base.spec.get('executor')}; "
+                         f"ideal {seconds(ideal)} ({speedup(base.wall_seconds / ideal, 1)})")
         s = r.summary or {}
         if s.get("parallelism") is not None:
-            lines.append(f"cores busy on average {s.get('parallelism', 0):.2f}, "
-                         f"tasks in flight {s.get('concurrency', 0):.2f}")
+            lines.append(f"cores busy on average {number(s.get('parallelism'))}, "
+                         f"tasks in flight {number(s.get('concurrency'))}")
         return "\n".join(lines)
 
     # --- drawing ---------------------------------------------------------------------
@@ -149,12 +138,12 @@ class CompareChart(ThemedPlot):
         label_font.setPointSizeF(9.0)
         texts = []
         for i, r in enumerate(results):
-            speed = "baseline" if i == 0 else speedup_text(base.wall_seconds, r.wall_seconds)
-            wall_text = seconds_text(r.wall_seconds)
+            speed = "baseline" if i == 0 else speed_text(base, r)
+            wall_text = seconds(r.wall_seconds, 2)
             lines = [(f"<b>{wall_text}</b>", wall_text)]
             lines.append((speed, speed))
             if startup[i] > max(0.01, 0.05 * r.wall_seconds):
-                text = f"+ {seconds_text(startup[i])} start-up"
+                text = f"+ {seconds(startup[i], 2)} start-up"
                 lines.append((f'<span style="color:{colors["muted"]}">{text}</span>', text))
             texts.append(lines)
         widest = max(QtGui.QFontMetrics(label_font).horizontalAdvance(plain) for lines in texts for _, plain in lines)
@@ -184,8 +173,7 @@ class CompareChart(ThemedPlot):
         """Executor names under the bars: split at hyphens and set smaller when the bars are narrow."""
         axis = self.getAxis("bottom")
         font = QtGui.QFont(self.font())
-        labels = [[r.spec.get("executor", "?"), f"{r.workers} worker{'s' if r.workers != 1 else ''}"]
-                  for r in results]
+        labels = [[r.spec.get("executor", "?"), count(r.workers, "worker")] for r in results]
 
         def widest(rows: list[list[str]], f: QtGui.QFont) -> int:
             metrics = QtGui.QFontMetrics(f)

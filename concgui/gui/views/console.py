@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QPlainTextEdit, QWidget
 
 from ...engine.echo import EchoLines
 from ...engine.events import Event, RunFinished, RunStarted, StartupFinished, TaskFinished, TaskStarted
+from ...engine.present import count
 from ...engine.records import RunResult
 
 MAX_LINES = 5000
@@ -50,7 +51,7 @@ class ConsolePane(QPlainTextEdit):
             return
         head, tail = events[:-keep], events[-keep:]
         kept = [e for e in head if not isinstance(e, (TaskStarted, TaskFinished))]  # run start, start-up...
-        skipped = f"… {len(head) - len(kept):,} task events not shown …"
+        skipped = f"… {count(len(head) - len(kept), 'task event')} not shown …"
         self._append([*self._echo.lines(kept), skipped, *self._echo.lines(tail)])
 
     def write(self, text: str) -> None:
@@ -87,5 +88,5 @@ class ConsolePane(QPlainTextEdit):
             return
         if len(lines) > self._max_batch:  # keep the newest: the end of a run is what matters
             skipped = len(lines) - self._max_batch + 1
-            lines = [f"… {skipped:,} lines not shown …"] + lines[-(self._max_batch - 1):]
+            lines = [f"… {count(skipped, 'line')} not shown …"] + lines[-(self._max_batch - 1):]
         self.appendPlainText("\n".join(lines))

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from ...engine.exports import load_results, save_result, save_results
-from ...engine.metrics import format_seconds
+from ...engine.present import seconds, speedup
 from ...history import RUNNING_STATUS, HistoryStore
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1  # the raw value a column sorts by
@@ -85,7 +85,7 @@ class HistoryModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.TextAlignmentRole and col in (3, 4, 5):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ToolTipRole:
-            speed = f", speedup {r['speedup']:.2f}×" if r.get("speedup") else ""
+            speed = f", speedup {speedup(r['speedup'])}" if r.get("speedup") else ""
             return f"Run {r['id']}{speed}. Double-click or Enter opens it."
         return None
 
@@ -101,7 +101,7 @@ class HistoryModel(QAbstractTableModel):
         if col == 4:
             return "" if r["workers"] is None else f"{r['workers']:,}"
         if col == 5:
-            return "" if r["wall_seconds"] is None or not r["finished"] else format_seconds(r["wall_seconds"])
+            return "" if r["wall_seconds"] is None or not r["finished"] else seconds(r["wall_seconds"])
         return self.status_text(r)
 
 

@@ -21,6 +21,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from ...engine.environment import cpu_count
 from ...engine.executors import list_executors
+from ...engine.present import count, efficiency, fraction, number, seconds, speedup
 from ...engine.spec import ExperimentSpec, Param
 from ...engine.sweep import (
     DEFAULT_REPEATS,
@@ -50,10 +51,6 @@ def series_colors(executors: list[str]) -> dict[str, str]:
     return out
 
 
-def fraction_text(s: float | None) -> str:
-    return "—" if s is None else f"{s:.2f}"
-
-
 def workload_text(spec: dict) -> str:
     """"cpu × 8 tasks of 0.25 s": what every point ran."""
     text = f"{spec.get('workload', '?')} × {spec.get('tasks', '?')} tasks"
@@ -65,7 +62,7 @@ def workload_text(spec: dict) -> str:
 def _cores_text(sweep: SweepResult) -> str:
     """The cores line's label: this machine's cores, said so when a cluster was swept as well."""
     here = len(sweep.local_executors()) < len(sweep.executors)
-    return f"{sweep.cores} cores" + (" here" if here else "")
+    return count(sweep.cores, "core") + (" here" if here else "")
 
 
 class _ScalingChart(ThemedPlot):
@@ -184,13 +181,13 @@ class _ScalingChart(ThemedPlot):
 
     def point_text(self, row: SweepStat) -> str:
         """The tooltip of one marker: what it is and the numbers behind it."""
-        lines = [f"{row.executor} · {row.workers} worker{'s' if row.workers != 1 else ''}",
-                 f"median wall {row.median_wall:.3f} s (min {row.min_wall:.3f}, max {row.max_wall:.3f}; "
-                 f"{row.runs} run{'s' if row.runs != 1 else ''})"]
+        lines = [f"{row.executor} · {count(row.workers, 'worker')}",
+                 f"median wall {seconds(row.median_wall)} (min {seconds(row.min_wall)}, max {seconds(row.max_wall)}; "
+                 f"{count(row.runs, 'run')})"]
         if row.speedup is not None:
-            lines.append(f"speedup {row.speedup:.2f}× ({row.speedup_min:.2f}–{row.speedup_max:.2f}) against "
-                         "1 worker of the same executor")
-            lines.append(f"efficiency {row.efficiency * 100:.0f} % (speedup ÷ workers)")
+            lines.append(f"speedup {speedup(row.speedup)} ({number(row.speedup_min)}–{number(row.speedup_max)}) "
+                         "against 1 worker of the same executor")
+            lines.append(f"efficiency {efficiency(row.efficiency)} (speedup ÷ workers)")
         return "\n".join(lines)
 
     def _on_mouse_moved(self, scene_pos: QtCore.QPointF) -> None:
@@ -214,7 +211,7 @@ class _ScalingChart(ThemedPlot):
         legend = list(series)
         if sweep is not None:
             what = workload_text(sweep.spec)
-            runs = f"median of {sweep.repeats} run{'s' if sweep.repeats != 1 else ''}, bars: min–max"
+            runs = f"median of {count(sweep.repeats, 'run')}, bars: min–max"
             head += [(what, what), (runs, runs)]
             if len(sweep.points) < sweep.planned:
                 done = f"{len(sweep.points)} of {sweep.planned} runs done"
@@ -266,7 +263,7 @@ class SpeedupChart(_ScalingChart):
                                   pen=pg.mkPen(color, width=1.5, style=QtCore.Qt.PenStyle.DotLine)))
 
     def _legend(self, sweep: SweepResult, executor: str) -> str:
-        return f"{executor}: serial fraction s={fraction_text(sweep.serial_fraction(executor))}"
+        return f"{executor}: serial fraction s={fraction(sweep.serial_fraction(executor))}"
 
     def _update_title(self, series: list[tuple[str, str]]) -> None:
         if self._sweep is not None and series:
@@ -342,7 +339,7 @@ class ScalingView(QtWidgets.QWidget):
         self.status.setText(
             f"Scaling study {state}: {len(sweep.points)} of {sweep.planned} runs "
             f"({', '.join(sweep.executors)}; workers {', '.join(map(str, sweep.worker_counts))}; "
-            f"{sweep.repeats} repeat{'s' if sweep.repeats != 1 else ''})"
+            f"{count(sweep.repeats, 'repeat')})"
             + (f" · {failed} not ok" if failed else "")
             + ". Speedup = median wall at 1 worker of the same executor ÷ wall.")
 
@@ -351,11 +348,9 @@ class ScalingView(QtWidgets.QWidget):
         self.table.setRowCount(len(rows))
         fits = {} if sweep is None else {e: sweep.serial_fraction(e) for e in sweep.executors}
         for i, r in enumerate(rows):
-            cells = [r.executor, str(r.workers), str(r.runs), f"{r.median_wall:.3f}",
-                     f"{r.min_wall:.3f}–{r.max_wall:.3f}",
-                     "—" if r.speedup is None else f"{r.speedup:.2f}×",
-                     "—" if r.efficiency is None else f"{r.efficiency * 100:.0f} %",
-                     fraction_text(fits.get(r.executor))]
+            cells = [r.executor, str(r.workers), str(r.runs), number(r.median_wall, 3),
+                     f"{number(r.min_wall, 3)}–{number(r.max_wall, 3)}", speedup(r.speedup), efficiency(r.efficiency),
+                     fraction(fits.get(r.executor))]
             for col, text in enumerate(cells):
                 item = QtWidgets.QTableWidgetItem(text)
                 if col:

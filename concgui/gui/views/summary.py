@@ -12,7 +12,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QVBoxLayout, QWidget
 
 from ...engine.live import RunState
-from ...engine.metrics import METRICS, format_seconds
+from ...engine.metrics import METRICS
+from ...engine.present import count, seconds
 from ...engine.records import RunResult
 from ...engine.summary import explain, summarize
 
@@ -81,7 +82,7 @@ class SummaryPanel(QWidget):
         s = result.summary
         spec = result.spec
         self._title.setText(f"{spec.get('workload')} × {len(result.tasks):,} on {spec.get('executor')}, "
-                            f"{result.workers} worker{'s' if result.workers != 1 else ''} — {result.status}")
+                            f"{count(result.workers, 'worker')} — {result.status}")
         for m in METRICS:
             self._values[m.key].setText(m.text(s))
         self._grid_frame.setVisible(True)
@@ -101,9 +102,9 @@ class SummaryPanel(QWidget):
         eta = state.eta()
         text = f"{state.done:,} of {state.total:,} tasks done"
         if state.errors:
-            text += f", {state.errors:,} error{'s' if state.errors != 1 else ''}"
+            text += f", {count(state.errors, 'error')}"
         if eta is not None:
-            text += f", about {format_seconds(eta)} left"
+            text += f", about {seconds(eta, 1)} left"
         self._explanation.setText(text + ".")
 
     def value_text(self, key: str) -> str:

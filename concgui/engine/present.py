@@ -1,0 +1,90 @@
+"""Numbers as people read them: seconds, speedup, efficiency, per cent, counts of things.
+
+One place for the rules, so the window, the command line, the report image and a
+notebook never show one number two ways.  Every function takes ``None`` (a number
+not measured, a speedup without a baseline) and shows it as :data:`MISSING`.
+
+>>> seconds(2.0021), seconds(0.0134), speedup(1.916), efficiency(0.85)
+('2.002 s', '13.4 ms', '1.92×', '85 %')
+>>> count(1, "worker"), count(3, "worker"), count(2, "process")
+('1 worker', '3 workers', '2 processes')
+"""
+
+from __future__ import annotations
+
+import math
+
+MISSING = "—"
+
+
+def _known(value: float | None) -> bool:
+    return value is not None and math.isfinite(value)
+
+
+def seconds(value: float | None, places: int = 3) -> str:
+    """A duration in the unit that reads best: "2.002 s", "13.4 ms", "9.1 µs", "0 s".
+
+    ``places`` decimals for a second or more (a chart's label takes 2, an estimate 1); below
+    a second the unit shrinks instead, one decimal, so a short time never reads "0.000 s".
+    """
+    if not _known(value):
+        return MISSING
+    if value == 0:
+        return "0 s"
+    ms = round(value * 1e3, 1)
+    if abs(ms) >= 1000:
+        return f"{value:,.{places}f} s"
+    if abs(ms) >= 1:
+        return f"{ms:.1f} ms"
+    return f"{value * 1e6:.1f} µs"
+
+
+def number(value: float | None, places: int = 2, unit: str = "") -> str:
+    """A plain number, grouped by thousands, with an optional unit: "1.92", "1,234", "1.92 cores"."""
+    if not _known(value):
+        return MISSING
+    return f"{value:,.{places}f}" + (f" {unit}" if unit else "")
+
+
+def speedup(value: float | None, places: int = 2) -> str:
+    """How many times faster than the baseline: "1.92×"."""
+    return MISSING if not _known(value) else f"{value:,.{places}f}×"
+
+
+def relative_speed(value: float | None) -> str:
+    """A speedup for a label: "3.0×" when about as fast or faster, "12× slower" when not (clearer than "0.08×")."""
+    if not _known(value) or value <= 0:
+        return MISSING
+    if value >= 0.95:
+        return f"{value:.1f}×" if value < 100 else f"{value:,.0f}×"
+    slower = 1.0 / value
+    return f"{slower:.1f}× slower" if slower < 10 else f"{slower:,.0f}× slower"
+
+
+def percent(value: float | None) -> str:
+    """A value already in per cent (a core's use): "85 %"."""
+    return MISSING if not _known(value) else f"{value:,.0f} %"
+
+
+def efficiency(value: float | None) -> str:
+    """A share of 1 in per cent, the one way efficiency is shown: 0.85 -> "85 %"."""
+    return MISSING if not _known(value) else percent(value * 100)
+
+
+def fraction(value: float | None) -> str:
+    """A share of 1 that stays a decimal (Amdahl's serial fraction): "0.050"; three places, as small ones matter."""
+    return number(value, 3)
+
+
+def plural(n: float, one: str, many: str | None = None) -> str:
+    """``one`` for exactly 1, else ``many`` (by default ``one`` + "s", or "es" after s, x, z, ch, sh)."""
+    if n == 1:
+        return one
+    if many is not None:
+        return many
+    return one + ("es" if one.endswith(("s", "x", "z", "ch", "sh")) else "s")
+
+
+def count(n: int, one: str, many: str | None = None) -> str:
+    """A count of things: "1 worker", "3 workers", "2 processes", "1,200 tasks"."""
+    return f"{n:,} {plural(n, one, many)}"
