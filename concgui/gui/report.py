@@ -25,6 +25,8 @@ from ..engine.spec import PROCESS_EXECUTORS
 from ..engine.summary import explain, summarize
 from . import theme
 from .export import check_folder, render_image, save_image_png
+from .views.cores import CoreUsagePlot
+from .views.timeline import TimelineView
 
 LOGICAL_WIDTH = 1000  # the width charts are laid out at; the image scales that up
 _app: QtWidgets.QApplication | None = None  # kept alive when this module created it
@@ -102,9 +104,6 @@ def _font(px: float, bold: bool = False) -> QtGui.QFont:
 
 def _render_charts(result: RunResult, chart_width: int, scale: float) -> tuple[QtGui.QImage, QtGui.QImage]:
     """The timeline and cores charts, laid out together (same x range, same axis width)."""
-    from .views.cores import CoreUsagePlot
-    from .views.timeline import TimelineView
-
     state = RunState.from_result(result)
     logical_w = round(chart_width / scale)
     timeline = TimelineView(dark=False)
