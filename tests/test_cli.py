@@ -136,6 +136,28 @@ def test_compare_writes_runs_with_speedup_against_the_first(child_env, tmp_path)
     assert "sequential" in proc.stdout and "threads" in proc.stdout and "speedup" in proc.stdout
 
 
+def test_the_compare_table_prints_what_the_windows_compare_tab_shows(qtbot):
+    from concgui.cli.tables import format_comparison
+    from concgui.engine import ExperimentSpec, run_inline
+    from concgui.engine.summary import summarize
+    from concgui.gui.views.compare import CompareView
+
+    results = []
+    for executor in ("sequential", "thread-pool"):
+        r = run_inline(ExperimentSpec(workload="sleep", executor=executor, tasks=2, duration=0.02, isolation="inline"))
+        r.summary = summarize(r, results[0] if results else None)
+        results.append(r)
+    view = CompareView()
+    qtbot.addWidget(view)
+    view.set_results(results)
+    table = view.table
+    shown = [[table.horizontalHeaderItem(c).text() for c in range(table.columnCount())]]
+    shown += [[table.item(row, c).text() for c in range(table.columnCount())] for row in range(table.rowCount())]
+    printed = [line.split("  ") for line in format_comparison(results).splitlines()]
+    assert [[cell.strip() for cell in line if cell.strip()] for line in printed] == shown
+    assert shown[0][3] == "speedup" and shown[2][3].endswith("×") and shown[2][4].endswith(" %")
+
+
 # --- concgui sweep ------------------------------------------------------------------------
 def test_sweep_prints_each_point_and_a_table_and_writes_every_file(child_env, tmp_path):
     from PySide6.QtGui import QImage

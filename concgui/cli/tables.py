@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..engine import RunResult
-from ..engine.metrics import METRICS
+from ..engine.metrics import COMPARE_COLUMNS, METRICS
 from ..engine.present import count, efficiency, fraction, number, speedup
 from ..engine.summary import explain
 
@@ -34,16 +34,16 @@ def format_summary(r: RunResult) -> str:
 
 
 def format_comparison(results: list[RunResult]) -> str:
-    header = ("executor", "wall s", "speedup", "effic.", "concur.", "parall.", "start-up s")
-    rows = ["{:18} {:>8} {:>8} {:>7} {:>8} {:>8} {:>10}".format(*header)]
-    for r in results:
-        s = r.summary
-        rows.append(
-            f"{r.spec['executor']:18} {s['wall_seconds']:8.3f} {_f(s['speedup'], '{:.2f}'):>8} "
-            f"{_f(s['efficiency'], '{:.2f}'):>7} {s['concurrency']:8.2f} {s['parallelism']:8.2f} "
-            f"{s['startup_seconds']:10.3f}"
-        )
-    return "\n".join(rows)
+    """The comparison's table: a row per run, the columns the window's Compare tab shows."""
+    rows = [[c.label for c in COMPARE_COLUMNS]] + [[c.show(r) for c in COMPARE_COLUMNS] for r in results]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(COMPARE_COLUMNS))]
+
+    def line(row: list[str]) -> str:
+        cells = (text.rjust(w) if c.numeric else text.ljust(w)
+                 for c, text, w in zip(COMPARE_COLUMNS, row, widths, strict=True))
+        return "  ".join(cells).rstrip()
+
+    return "\n".join(line(row) for row in rows)
 
 
 def format_sweep(sweep: SweepResult) -> str:
@@ -65,6 +65,3 @@ def format_sweep(sweep: SweepResult) -> str:
         rows.append(f"stopped after {len(sweep.points)} of {sweep.planned} runs")
     return "\n".join(rows)
 
-
-def _f(value: float | None, fmt: str = "{:.3f}") -> str:
-    return "—" if value is None else fmt.format(value)

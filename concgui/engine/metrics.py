@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .present import MISSING, count, efficiency, number, percent, seconds, speedup
+
+if TYPE_CHECKING:
+    from .records import RunResult
 
 
 def _num(places: int, unit: str = "") -> Callable[[Any], str]:
@@ -67,4 +70,43 @@ METRICS: tuple[Metric, ...] = (
            in_report=False),
     Metric("cancelled", "Cancelled", _num(0), "stopped or never started",
            "Tasks stopped or never started because the run was stopped.", in_report=False),
+)
+
+
+def metric(key: str) -> Metric:
+    """The :data:`METRICS` entry of ``key``."""
+    return next(m for m in METRICS if m.key == key)
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of the comparison table: the window's Compare tab and ``concgui compare`` both print
+    :data:`COMPARE_COLUMNS`, so the two tables cannot disagree.
+
+    A column of seconds shows plain numbers under a header that names the unit ("wall s"): down a
+    column a person compares digits, which one unit keeps lined up.
+    """
+
+    label: str
+    help: str  # the definition, for the header's tooltip
+    show: Callable[[RunResult], str]  # the cell's text for one run (its summary holds the baseline's speedup)
+    numeric: bool = True  # right-aligned
+
+    @classmethod
+    def of(cls, key: str, label: str, show: Callable[[Any], str]) -> Column:
+        """A column of a summary number: its definition from :data:`METRICS`."""
+        return cls(label, metric(key).help, lambda r: show((r.summary or {}).get(key)))
+
+
+COMPARE_COLUMNS: tuple[Column, ...] = (
+    Column("executor", "How the tasks ran; the first row is the baseline the others' speedup is measured against.",
+           lambda r: str(r.spec.get("executor", "?")), numeric=False),
+    Column("workers", "Workers that shared the tasks (on Dask: the cluster's worker threads).",
+           lambda r: f"{r.workers:,}"),
+    Column.of("wall_seconds", "wall s", lambda v: number(v, 3)),
+    Column.of("speedup", "speedup", speedup),
+    Column.of("efficiency", "efficiency", efficiency),
+    Column.of("concurrency", "concurrency", number),
+    Column.of("parallelism", "parallelism", number),
+    Column.of("startup_seconds", "start-up s", lambda v: number(v, 3)),
 )

@@ -18,14 +18,10 @@ from pathlib import Path
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
-    QCheckBox,
     QComboBox,
     QDockWidget,
     QFileDialog,
-    QGridLayout,
-    QGroupBox,
     QHBoxLayout,
-    QHeaderView,
     QInputDialog,
     QLabel,
     QMainWindow,
@@ -34,15 +30,13 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QSplitter,
-    QTableWidget,
-    QTableWidgetItem,
     QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from .. import __version__
-from ..engine import ExperimentSpec, RunResult, SpecError, TaskRecord, list_executors
+from ..engine import ExperimentSpec, RunResult, SpecError, TaskRecord
 from ..engine.exports import load_results, save_csv, save_result, save_trace
 from ..engine.live import RunState
 from ..engine.paths import user_data_dir
@@ -56,7 +50,7 @@ from .presets import load_presets
 from .run_controller import RunController
 from .run_keeper import UNSAVED_FOLDER, RunKeeper, open_history
 from .sweep_controller import SweepController
-from .views.compare_chart import CompareChart
+from .views.compare import CompareView, ExecutorChecks
 from .views.console import ConsolePane
 from .views.cores import CoreUsagePlot
 from .views.form import ExperimentForm
@@ -134,25 +128,8 @@ class MainWindow(QMainWindow):
 
         self.summary = SummaryPanel()
         self.console = ConsolePane()
-        self.compare_chart = CompareChart()
-        self.compare_table = QTableWidget(0, 7)
-        self.compare_table.setHorizontalHeaderLabels(
-            ["executor", "workers", "wall s", "speedup", "effic.", "concur.", "parall."])
-        tips = ["", "", "wall time of the work, start-up excluded", "baseline wall ÷ this wall",
-                "speedup ÷ workers", "concurrency: tasks in flight on average (sum of task times ÷ wall)",
-                "parallelism: cores busy on average (task CPU seconds ÷ wall)"]
-        for col, tip in enumerate(tips):
-            self.compare_table.horizontalHeaderItem(col).setToolTip(tip)
-        header = self.compare_table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self.compare_table.verticalHeader().setVisible(False)
-        self.compare_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        compare = QSplitter(Qt.Orientation.Vertical)
-        compare.addWidget(self.compare_chart)
-        compare.addWidget(self.compare_table)
-        compare.setStretchFactor(0, 3)
-        self._compare_tab = compare
+        self.compare = CompareView()
+        self.compare_chart, self.compare_table = self.compare.chart, self.compare.table
         self.history = HistoryView(self.store)
         self.scaling = ScalingView()
         self.speedup_chart = self.scaling.speedup_chart
@@ -160,7 +137,7 @@ class MainWindow(QMainWindow):
 
         self.tabs = QTabWidget()
         self.tabs.addTab(self.summary, "Summary")
-        self.tabs.addTab(compare, "Compare")
+        self.tabs.addTab(self.compare, "Compare")
         self.tabs.addTab(self.scaling, "Scaling")
         self.tabs.addTab(self.console, "Console")
         self.tabs.addTab(self.history, "History")
@@ -192,21 +169,9 @@ class MainWindow(QMainWindow):
         buttons.addWidget(self.stop_button)
         layout.addLayout(buttons)
 
-        group = QGroupBox("Compare executors")
-        grid = QGridLayout(group)
-        self.compare_checks: dict[str, QCheckBox] = {}
-        for n, row in enumerate(list_executors()):
-            box = QCheckBox(row["name"])
-            box.setEnabled(row["available"])
-            box.setToolTip(row["description"] if row["available"] else f"Unavailable: {row['reason']}")
-            box.setChecked(row["name"] in ("sequential", "threads", "thread-pool", "process-pool"))
-            self.compare_checks[row["name"]] = box
-            grid.addWidget(box, n // 2, n % 2)
-        self.compare_button = QPushButton("Compare")
-        self.compare_button.setToolTip("Run the same workload on every checked executor, one after another; "
-                                       "the first is the baseline")
-        grid.addWidget(self.compare_button, (len(self.compare_checks) + 1) // 2, 0, 1, 2)
-        layout.addWidget(group)
+        self.executor_checks = ExecutorChecks()
+        self.compare_checks, self.compare_button = self.executor_checks.checks, self.executor_checks.button
+        layout.addWidget(self.executor_checks)
         self.sweep_button = QPushButton("Scaling study…")
         self.sweep_button.setToolTip("Run this experiment with 1, 2, 4, … workers on the executors you choose, "
                                      "each point repeated: speedup and efficiency versus workers")
@@ -372,7 +337,7 @@ class MainWindow(QMainWindow):
     def compare_clicked(self) -> None:
         if self.controller.is_running() or (spec := self._form_spec("compare")) is None:
             return
-        names = [n for n, box in self.compare_checks.items() if box.isChecked() and box.isEnabled()]
+        names = self.executor_checks.chosen()
         if not names:
             self.statusBar().showMessage("Cannot compare: check at least one executor")
             return
@@ -547,25 +512,10 @@ class MainWindow(QMainWindow):
 
     def _on_sequence_finished(self, results: list[RunResult]) -> None:
         self.compare_results = results
-        self.compare_chart.set_results(results)
-        self._fill_compare_table(results)
-        self.tabs.setCurrentWidget(self._compare_tab)
+        self.compare.set_results(results)
+        self.tabs.setCurrentWidget(self.compare)
         if self._screenshot:
             QTimer.singleShot(400, self._take_screenshot_and_quit)
-
-    def _fill_compare_table(self, results: list[RunResult]) -> None:
-        self.compare_table.setRowCount(len(results))
-        for row, r in enumerate(results):
-            s = r.summary
-            cells = [r.spec["executor"], str(r.workers), f"{r.wall_seconds:.3f}",
-                     "—" if s.get("speedup") is None else f"{s['speedup']:.2f}×",
-                     "—" if s.get("efficiency") is None else f"{s['efficiency']:.2f}",
-                     f"{s['concurrency']:.2f}", f"{s['parallelism']:.2f}"]
-            for col, text in enumerate(cells):
-                item = QTableWidgetItem(text)
-                if col:
-                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-                self.compare_table.setItem(row, col, item)
 
     # --- scaling study ------------------------------------------------------------
     @property
@@ -660,9 +610,7 @@ class MainWindow(QMainWindow):
             raise KeyError(f"preset: no preset named {name!r}; known: {', '.join(self.presets)}")
         specs, skipped = preset.runnable()
         self.form.set_spec(specs[0] if specs else preset.specs[0])
-        executors = {s.executor for s in specs}
-        for n, box in self.compare_checks.items():
-            box.setChecked(n in executors)
+        self.executor_checks.choose({s.executor for s in specs})
         note = preset.description
         if skipped:
             note += " (Skipped here: " + "; ".join(f"{s.executor}: {why}" for s, why in skipped) + ")"
@@ -743,8 +691,7 @@ class MainWindow(QMainWindow):
         except (HistoryError, OSError) as exc:
             self.statusBar().showMessage(f"Shown, but not added to the history: {exc}")
         if len(results) > 1:
-            self.compare_chart.set_results(results)
-            self._fill_compare_table(results)
+            self.compare.set_results(results)
         self.show_result(results[-1])
         return results
 

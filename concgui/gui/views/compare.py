@@ -1,0 +1,87 @@
+"""The comparison: the executors to compare (the experiment dock's checkboxes) and the Compare tab.
+
+The tab is the bar chart of wall times over the table of numbers; the table's columns are
+:data:`concgui.engine.metrics.COMPARE_COLUMNS`, the ones ``concgui compare`` prints.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QGridLayout,
+    QGroupBox,
+    QHeaderView,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QWidget,
+)
+
+from ...engine import list_executors
+from ...engine.metrics import COMPARE_COLUMNS
+from ...engine.records import RunResult
+from .compare_chart import CompareChart
+
+#: checked until the person chooses: the seed notebook's four
+DEFAULT_CHECKED = ("sequential", "threads", "thread-pool", "process-pool")
+
+
+class ExecutorChecks(QGroupBox):
+    """A checkbox per executor (those unavailable here greyed, saying why) and the Compare button."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Compare executors", parent)
+        grid = QGridLayout(self)
+        self.checks: dict[str, QCheckBox] = {}
+        for n, row in enumerate(list_executors()):
+            box = QCheckBox(row["name"])
+            box.setEnabled(row["available"])
+            box.setToolTip(row["description"] if row["available"] else f"Unavailable: {row['reason']}")
+            box.setChecked(row["name"] in DEFAULT_CHECKED)
+            self.checks[row["name"]] = box
+            grid.addWidget(box, n // 2, n % 2)
+        self.button = QPushButton("Compare")
+        self.button.setToolTip("Run the same workload on every checked executor, one after another; "
+                               "the first is the baseline")
+        grid.addWidget(self.button, (len(self.checks) + 1) // 2, 0, 1, 2)
+
+    def chosen(self) -> list[str]:
+        """The executors checked (and available), in the list's order: the first is the baseline."""
+        return [n for n, box in self.checks.items() if box.isChecked() and box.isEnabled()]
+
+    def choose(self, names: set[str]) -> None:
+        for n, box in self.checks.items():
+            box.setChecked(n in names)
+
+
+class CompareView(QSplitter):
+    """The Compare tab: ``chart`` (wall time per executor) above ``table`` (a row per run)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(Qt.Orientation.Vertical, parent)
+        self.chart = CompareChart()
+        self.table = QTableWidget(0, len(COMPARE_COLUMNS))
+        self.table.setHorizontalHeaderLabels([c.label for c in COMPARE_COLUMNS])
+        for i, c in enumerate(COMPARE_COLUMNS):
+            self.table.horizontalHeaderItem(i).setToolTip(c.help)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.addWidget(self.chart)
+        self.addWidget(self.table)
+        self.setStretchFactor(0, 3)
+
+    def set_results(self, results: list[RunResult]) -> None:
+        """Show runs of one workload, the baseline first."""
+        self.chart.set_results(results)
+        self.table.setRowCount(len(results))
+        for row, r in enumerate(results):
+            for col, c in enumerate(COMPARE_COLUMNS):
+                item = QTableWidgetItem(c.show(r))
+                if c.numeric:
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                self.table.setItem(row, col, item)
