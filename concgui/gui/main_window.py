@@ -4,6 +4,10 @@ It owns no experiment logic: the form builds a spec, the RunController runs
 it off the UI thread and paces the live views (a chart per turn of the event
 loop, each at most 30 times a second), and the RunKeeper sees that every run
 lands in the history database or, failing that, in a file.
+
+Two parts of it live beside it, each one idea: the File menu's opening,
+saving and exporting (:mod:`.window_files`) and the scaling study's glue
+(:mod:`.window_sweep`); the Compare tab is :mod:`.views.compare`.
 """
 
 from __future__ import annotations
@@ -13,16 +17,13 @@ import logging
 import platform
 import sys
 import time
-from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
     QDockWidget,
-    QFileDialog,
     QHBoxLayout,
-    QInputDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -37,15 +38,11 @@ from PySide6.QtWidgets import (
 
 from .. import __version__
 from ..engine import ExperimentSpec, RunResult, SpecError, TaskRecord
-from ..engine.exports import load_results, save_csv, save_result, save_trace
 from ..engine.live import RunState
 from ..engine.paths import user_data_dir
 from ..engine.present import count, plural, seconds, speedup
 from ..engine.records import CANCELLED, RUNNING, WAITING
 from ..engine.summary import summarize
-from ..engine.sweep import PlannedPoint, SweepResult, load_sweep_json, save_sweep_csv, save_sweep_json
-from ..history import HistoryError
-from . import export, report
 from .presets import load_presets
 from .run_controller import RunController
 from .run_keeper import UNSAVED_FOLDER, RunKeeper, open_history
@@ -55,9 +52,11 @@ from .views.console import ConsolePane
 from .views.cores import CoreUsagePlot
 from .views.form import ExperimentForm
 from .views.history import HistoryView
-from .views.scaling import ScalingView, SweepDialog
+from .views.scaling import ScalingView
 from .views.summary import SummaryPanel
 from .views.timeline import TimelineView
+from .window_files import FileActions
+from .window_sweep import ScalingStudyActions
 
 SWITCH_INTERVAL = 0.001  # seconds: how long another thread may keep the GIL from the window's thread
 log = logging.getLogger("concgui")
@@ -69,7 +68,7 @@ def _baseline_key(spec: dict) -> tuple:
     return tuple(spec.get(k) for k in BASELINE_KEYS)
 
 
-class MainWindow(QMainWindow):
+class MainWindow(FileActions, ScalingStudyActions, QMainWindow):
     """ConcGUI's window. ``history_path`` lets tests use their own database."""
 
     def __init__(self, history_path: str | None = None) -> None:
@@ -295,16 +294,6 @@ class MainWindow(QMainWindow):
         if self.form.is_valid():
             self.settings.setValue("experiment/last", json.dumps(self.form.spec().to_dict()))
 
-    def _export_dir(self) -> str:
-        return str(self.settings.value("export/folder", str(Path.home())))
-
-    def _ask_path(self, title: str, name: str, filters: str) -> str | None:
-        path, _ = QFileDialog.getSaveFileName(self, title, str(Path(self._export_dir()) / name), filters)
-        if not path:
-            return None
-        self.settings.setValue("export/folder", str(Path(path).parent))
-        return path
-
     # --- running -----------------------------------------------------------------
     def _update_buttons(self) -> None:
         running = self.controller.is_running() or self.sweeper.is_running()
@@ -496,106 +485,12 @@ class MainWindow(QMainWindow):
         box.show()
         return box
 
-    def save_unsaved(self, result: RunResult, path: str | None = None) -> bool:
-        """Save a run the history could not take to a JSON file (asked for when ``path`` is None)."""
-        path = path or self._ask_path("Save run as JSON", "concgui-run.json", "ConcGUI runs (*.json)")
-        if not path:
-            return False
-        try:
-            save_result(path, result)
-        except OSError as exc:
-            self.show_problem("Save run", f"Could not write {path}: {exc}", offer_save=result)
-            return False
-        self.keeper.saved_elsewhere(result)
-        self.statusBar().showMessage(f"Wrote {path}")
-        return True
-
     def _on_sequence_finished(self, results: list[RunResult]) -> None:
         self.compare_results = results
         self.compare.set_results(results)
         self.tabs.setCurrentWidget(self.compare)
         if self._screenshot:
             QTimer.singleShot(400, self._take_screenshot_and_quit)
-
-    # --- scaling study ------------------------------------------------------------
-    @property
-    def sweep(self) -> SweepResult | None:
-        """The scaling study shown (running or ended)."""
-        return self.sweeper.sweep
-
-    def sweep_clicked(self) -> None:
-        """Ask for executors, max workers and repeats, then start the scaling study."""
-        if self.controller.is_running() or self.sweeper.is_running():
-            return
-        if (spec := self._form_spec("start a scaling study")) is None:
-            return
-        dialog = SweepDialog(spec, self)
-        if dialog.exec():
-            self.start_sweep(*dialog.choice())
-
-    def start_sweep(self, executors: list[str], max_workers: int, repeats: int) -> bool:
-        """Run the form's experiment with 1, 2, 4, … workers on each executor, one run after another.
-
-        Each run goes through the RunController like any other (off the UI thread, live in the
-        timeline, into the history); the Scaling tab redraws as each one ends. Returns False,
-        saying why in the status bar, when the input is refused.
-        """
-        if self.controller.is_running() or self.sweeper.is_running():
-            return False
-        try:
-            self.sweeper.start(self.form.spec(), executors, max_workers, repeats)
-        except SpecError as exc:
-            self.statusBar().showMessage(f"Cannot start a scaling study: {exc}")
-            return False
-        return True
-
-    def _on_sweep_started(self, sweep: SweepResult) -> None:
-        self.scaling.set_sweep(sweep, running=True)
-        self.tabs.setCurrentWidget(self.scaling)
-
-    def _on_sweep_point_started(self, point: PlannedPoint, sweep: SweepResult) -> None:
-        what = f"{point.executor}, {count(point.workers, 'worker')}, repeat {point.repeat + 1}"
-        self.statusBar().showMessage(f"Scaling study: run {len(sweep.points) + 1} of {sweep.planned} ({what})…")
-
-    def _on_sweep_finished(self, sweep: SweepResult) -> None:
-        self.scaling.set_sweep(sweep)
-        done, failed = len(sweep.points), len(sweep.failed())
-        self.statusBar().showMessage(f"Scaling study {'done' if done == sweep.planned else 'stopped'}: {done} of "
-                                     f"{sweep.planned} runs" + (f", {failed} not ok" if failed else ""))
-        self._update_buttons()
-
-    def export_sweep(self, fmt: str, path: str | None = None) -> None:
-        """Write the scaling study's data as CSV (a row per run) or JSON (asked where when ``path`` is None)."""
-        sweep = self.sweep
-        if sweep is None or not sweep.points:
-            QMessageBox.information(self, "Export", "Run a scaling study first (Run ▸ Scaling study…).")
-            return
-        path = path or self._ask_path("Export scaling study", f"concgui-scaling.{fmt}", f"{fmt.upper()} (*.{fmt})")
-        if path:
-            writer = save_sweep_csv if fmt == "csv" else save_sweep_json
-            self._guarded_write(lambda: writer(path, sweep), path)
-
-    def open_sweep_file(self, path: str | None = None) -> SweepResult | None:
-        """Show a saved scaling study (asked for when ``path`` is None): only JSON is read, nothing is run."""
-        if self.sweeper.is_running():
-            self.statusBar().showMessage("A scaling study is running; stop it first")
-            return None
-        if path is None:
-            path, _ = QFileDialog.getOpenFileName(self, "Open scaling study", self._export_dir(),
-                                                  "ConcGUI scaling studies (*.json)")
-        if not path:
-            return None
-        try:
-            sweep = load_sweep_json(path)
-        except (OSError, ValueError) as exc:
-            name = Path(path).name
-            self.show_problem("Open scaling study", str(exc) if name in str(exc) else f"{name}: {exc}")
-            return None
-        self.sweeper.sweep = sweep
-        self.scaling.set_sweep(sweep)
-        self.tabs.setCurrentWidget(self.scaling)
-        self.statusBar().showMessage(f"Showing scaling study: {Path(path).name}, {count(len(sweep.points), 'run')}")
-        return sweep
 
     # --- presets and screenshots -------------------------------------------------
     def _preset_chosen(self, index: int) -> None:
@@ -670,83 +565,6 @@ class MainWindow(QMainWindow):
         self.progress.setRange(0, max(1, len(result.tasks)))
         self.progress.setValue(state.done)
         self.statusBar().showMessage(f"Showing run: {result.spec.get('workload')} on {result.spec.get('executor')}")
-
-    def open_run_file(self, path: str | None = None) -> list[RunResult]:
-        """Open a run file (asked for when ``path`` is None): only JSON is read, nothing is run."""
-        if path is None:
-            path, _ = QFileDialog.getOpenFileName(self, "Open run file", self._export_dir(),
-                                                  "ConcGUI runs (*.json)")
-        if not path:
-            return []
-        try:
-            results = load_results(path)
-        except (OSError, ValueError) as exc:
-            name = Path(path).name
-            self.show_problem("Open run file", str(exc) if name in str(exc) else f"{name}: {exc}")
-            return []
-        try:
-            for r in results:
-                self.store.save(r)
-            self.history.refresh()
-        except (HistoryError, OSError) as exc:
-            self.statusBar().showMessage(f"Shown, but not added to the history: {exc}")
-        if len(results) > 1:
-            self.compare.set_results(results)
-        self.show_result(results[-1])
-        return results
-
-    def save_run_file(self) -> None:
-        self.export_data("json")
-
-    # --- export ------------------------------------------------------------------
-    def _need_result(self) -> RunResult | None:
-        if self.result is None:
-            QMessageBox.information(self, "Export", "Run an experiment or open one from the history first.")
-        return self.result
-
-    def _ask_width(self) -> int | None:
-        width, ok = QInputDialog.getInt(self, "Image width", "Width in pixels:", 1600, 200, 10000, 100)
-        return width if ok else None
-
-    def export_report(self) -> None:
-        result = self._need_result()
-        if result is None:
-            return
-        path = self._ask_path("Export report image", "concgui-report.png", "PNG images (*.png)")
-        width = self._ask_width() if path else None
-        if path and width:
-            self._guarded_write(lambda: report.save_report_png(result, path, width), path)
-
-    def export_chart(self, which: str, fmt: str) -> None:
-        widget = getattr(self, which)
-        path = self._ask_path(f"Export {which}", f"concgui-{which}.{fmt}", f"{fmt.upper()} (*.{fmt})")
-        if not path:
-            return
-        if fmt == "png":
-            width = self._ask_width()
-            if width:
-                self._guarded_write(lambda: export.export_widget_png(widget, path, width), path)
-        else:
-            self._guarded_write(lambda: export.export_widget_svg(widget, path), path)
-
-    def export_data(self, fmt: str) -> None:
-        result = self._need_result()
-        if result is None:
-            return
-        ext = {"csv": "csv", "json": "json", "trace": "trace.json"}[fmt]
-        path = self._ask_path("Export data", f"concgui-run.{ext}", "All files (*)")
-        if not path:
-            return
-        writer = {"csv": save_csv, "json": save_result, "trace": save_trace}[fmt]
-        self._guarded_write(lambda: writer(path, result), path)
-
-    def _guarded_write(self, write, path: str) -> None:
-        try:
-            write()
-        except OSError as exc:
-            self.show_problem("Export", f"Could not write {path}: {exc}\nNothing was written there.")
-            return
-        self.statusBar().showMessage(f"Wrote {path}")
 
     # --- about and closing -------------------------------------------------------
     def show_about(self) -> None:
