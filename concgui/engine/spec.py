@@ -10,14 +10,26 @@ from __future__ import annotations
 import math
 import re
 import sys
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, fields, replace
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, Literal
 
 from .environment import cpu_count
 
-WORKLOADS = ("sleep", "cpu", "hash", "file-io", "mixed", "noop", "custom")
+#: the built-in workloads, each with what it does (the form's picker, --help and the notebook say it)
+WORKLOAD_HELP = {
+    "sleep": "time.sleep: waits without using the CPU, and releases the GIL meanwhile.",
+    "cpu": "Pure-Python arithmetic for the duration (measured on this machine): holds the GIL.",
+    "hash": "sha256 over 1 MiB buffers for about the duration: C code that releases the GIL.",
+    "file-io": "Writes, fsyncs and reads back a temporary file: mostly waits for the disk.",
+    "mixed": "Computes for the CPU fraction of the duration and sleeps the rest.",
+    "noop": "Returns at once: what remains is the executor's own cost per task.",
+    "custom": "Calls your function, with the task index if it takes one argument.",
+}
+WORKLOADS = tuple(WORKLOAD_HELP)
 START_METHODS = ("fork", "forkserver", "spawn")
+#: what an empty start method means: never fork (unsafe once threads run), as Python 3.14 chooses
+DEFAULT_START_METHOD = "forkserver" if sys.platform.startswith("linux") else "spawn"
 ISOLATIONS = ("process", "inline")
 MAX_TASKS = 1_000_000
 MAX_WORKERS = 1024
@@ -63,6 +75,14 @@ class Param:
     placeholder: str = ""
     #: what the minimum means, shown instead of the number ("none" for a timeout of 0)
     minimum_text: str = ""
+    #: for a file editor, the files to offer first, as "PEM files (*.pem *.crt *.key)"
+    file_types: str = ""
+    #: what an empty optional value means, shown beside "default" (a start method's platform default)
+    empty_text: str = ""
+    #: display words for choices whose value is terse (isolation's "inline": "inside this app")
+    choice_labels: Mapping[str, str] = field(default_factory=dict, hash=False)
+    #: what each choice means, for a tooltip or a line beside the picker
+    choice_help: Mapping[str, str] = field(default_factory=dict, hash=False)
 
     def allowed(self) -> str:
         """Describe the allowed values in words, for error messages."""
@@ -85,6 +105,7 @@ _TIMED = ("sleep", "cpu", "hash", "mixed")
 #: a Dask scheduler's address: tcp:// or tls://, a host and a port
 SCHEDULER_ADDRESS = re.compile(r"^(tcp|tls)://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):(\d{1,5})$")
 TLS_FILES = ("tls_ca", "tls_cert", "tls_key")
+PEM_FILES = "PEM files (*.pem *.crt *.key)"
 DASK_TEXT = ("scheduler", *TLS_FILES)
 
 
@@ -169,7 +190,7 @@ def _declared(p: Param) -> Param:
 PARAMS: dict[str, Param] = {
     p.name: _declared(p)
     for p in (
-        Param("workload", "Workload", str, "What each task does.", choices=WORKLOADS),
+        Param("workload", "Workload", str, "What each task does.", choices=WORKLOADS, choice_help=WORKLOAD_HELP),
         Param("executor", "Executor", str, "How the tasks are run.", choices=EXECUTORS),
         Param("tasks", "Tasks", int, "How many tasks to run.", "tasks", 1, MAX_TASKS),
         Param(
@@ -193,7 +214,7 @@ PARAMS: dict[str, Param] = {
             "function", "Function", str,
             "Your function, as module:function or path/to/file.py:function. "
             "It is called with the task index if it takes one argument.",
-            workloads=("custom",), editor="function",
+            workloads=("custom",), editor="function", placeholder="module:function or file.py:function",
         ),
         Param(
             "jitter", "Jitter", float,
@@ -204,7 +225,7 @@ PARAMS: dict[str, Param] = {
         Param(
             "start_method", "Start method", str,
             "How worker processes are started. Empty: forkserver on Linux, spawn elsewhere.",
-            choices=START_METHODS, optional=True,
+            choices=START_METHODS, optional=True, empty_text=DEFAULT_START_METHOD,
         ),
         Param(
             "chunk_size", "Chunk size", int,
@@ -227,11 +248,11 @@ PARAMS: dict[str, Param] = {
             optional=True, placeholder="empty: a LocalCluster here · tcp://host:8786",
         ),
         Param("tls_ca", "TLS CA file", str, "Dask, tls:// only: the CA certificate file (PEM).",
-              optional=True, editor="file"),
+              optional=True, editor="file", placeholder="PEM file", file_types=PEM_FILES),
         Param("tls_cert", "TLS certificate", str, "Dask, tls:// only: this client's certificate file (PEM).",
-              optional=True, editor="file"),
+              optional=True, editor="file", placeholder="PEM file", file_types=PEM_FILES),
         Param("tls_key", "TLS key", str, "Dask, tls:// only: this client's private key file (PEM).",
-              optional=True, editor="file"),
+              optional=True, editor="file", placeholder="PEM file", file_types=PEM_FILES),
         Param(
             "dashboard", "Dashboard", bool,
             "Dask: open the LocalCluster's dashboard on port 8787 (off: no dashboard port is opened).",
@@ -247,12 +268,17 @@ PARAMS: dict[str, Param] = {
             "process: a separate engine process (the window stays smooth, numbers are clean); "
             "inline: inside the calling process.",
             choices=ISOLATIONS,
+            choice_labels={"process": "a separate engine process", "inline": "inside this app"},
+            choice_help={
+                "process": "Recommended: the window stays smooth and the numbers are not disturbed by drawing.",
+                "inline": "Threads that compute here take the GIL from the window, which then stutters.",
+            },
         ),
         Param(
             "python", "Python", str,
             "Interpreter that runs the engine process (for example a free-threaded "
             "python3.13t). Empty: this one.",
-            optional=True, editor="interpreter",
+            optional=True, editor="interpreter", placeholder="this one",
         ),
     )
 }
@@ -350,9 +376,7 @@ class ExperimentSpec:
         return chosen
 
     def effective_start_method(self) -> str:
-        if self.start_method:
-            return self.start_method
-        return "forkserver" if sys.platform.startswith("linux") else "spawn"
+        return self.start_method or DEFAULT_START_METHOD
 
     def relevant(self, name: str) -> bool:
         """Whether a field matters for this spec's workload and executor."""
