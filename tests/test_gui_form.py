@@ -4,23 +4,26 @@ from __future__ import annotations
 
 import json
 import re
+import stat
 import sys
 import time
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QMessageBox, QPushButton, QWidget
 
 from concgui.engine import ExperimentSpec, run_inline
 from concgui.engine.events import RunStarted, TaskFinished, TaskStarted
 from concgui.engine.executors import get_executor, list_executors
 from concgui.engine.live import RunState
 from concgui.engine.records import CANCELLED, ERROR, OK, RunResult, TaskRecord
-from concgui.engine.spec import PARAMS
+from concgui.engine.spec import PARAMS, WORKLOAD_HELP, Param
 from concgui.gui import presets as presets_mod
+from concgui.gui.interpreter_probe import InterpreterProbe
 from concgui.gui.presets import PresetError, get_preset, load_presets, resources_dir
 from concgui.gui.views.console import ConsolePane
 from concgui.gui.views.form import ExperimentForm
+from concgui.gui.views.form_fields import FileField, FunctionField, InterpreterField, TextField, make_field
 from concgui.gui.views.history import HistoryView
 from concgui.gui.views.summary import SummaryPanel
 from concgui.history import HistoryStore
@@ -175,6 +178,58 @@ def test_another_interpreter_is_probed_without_blocking(form, qtbot):
     with qtbot.waitSignal(form.validity_changed):
         edit.clear()
     assert form.is_valid() and form.spec().python is None
+
+
+def test_the_editor_comes_from_the_declaration_not_the_name(qtbot):
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    for editor, kind in (("file", FileField), ("function", FunctionField), ("interpreter", InterpreterField),
+                         ("text", TextField)):
+        p = Param("notes", "Notes", str, "Some text.", optional=True, editor=editor, placeholder="a hint")
+        field = make_field(p, parent)
+        assert type(field) is kind, editor
+        assert field.editor.placeholderText() == "a hint" and field.editor.objectName() == "field_notes"
+        has_browse = field.row.findChild(QPushButton, "browse_notes") is not None
+        assert has_browse == (editor != "text"), editor
+        field.set_value("/some/where.pem")
+        assert field.value() == "/some/where.pem"
+
+
+def test_pickers_show_what_the_spec_says_each_choice_means(form):
+    isolation, p = form.editor("isolation"), PARAMS["isolation"]
+    for choice in p.choices:
+        i = isolation.findData(choice)
+        assert isolation.itemText(i) == p.choice_labels[choice]
+        assert isolation.model().item(i).toolTip() == p.choice_help[choice]
+    choose(form.editor("workload"), "hash")
+    assert form.findChild(type(form.fields["workload"].label), "about_workload").text() == WORKLOAD_HELP["hash"]
+    start = form.editor("start_method")
+    assert start.itemText(0) == f"default ({ExperimentSpec().effective_start_method()})"
+
+
+def test_the_probe_signal_delivers_what_an_interpreter_says(qtbot):
+    probe = InterpreterProbe()
+    with qtbot.waitSignal(probe.finished, timeout=10_000) as blocker:
+        probe.start(sys.executable)
+        assert probe.running() and probe.answer is None
+    info = blocker.args[0]
+    assert info == probe.answer and not probe.running() and probe.path == sys.executable
+    assert info["version"] == sys.version.split()[0] and info["executors"] and "problem" not in info
+    assert info["text"].startswith(f"Python {info['version']}") and "GIL" in info["text"]
+    probe.forget()
+    assert probe.path == "" and probe.answer is None
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="a shell script stands in for a hung interpreter")
+def test_an_interpreter_that_does_not_answer_is_named_after_the_timeout(qtbot, tmp_path):
+    hung = tmp_path / "hung-python"
+    hung.write_text("#!/bin/sh\nexec sleep 30\n")
+    hung.chmod(hung.stat().st_mode | stat.S_IEXEC)
+    probe = InterpreterProbe(timeout_ms=300)
+    with qtbot.waitSignal(probe.finished, timeout=10_000) as blocker:
+        probe.start(str(hung))
+    assert blocker.args[0]["problem"] == "hung-python did not answer within 0.3 s"
+    assert not probe.running()
 
 
 def test_every_preset_round_trips_through_the_form(form):
