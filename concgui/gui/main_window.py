@@ -75,7 +75,7 @@ class MainWindow(FileActions, ScalingStudyActions, QMainWindow):
         super().__init__()
         # Other Python threads of this process (the engine's reader, the history writer, inline runs) hold
         # the GIL up to the switch interval each time this thread asks for it, and drawing asks often:
-        # at the default 5 ms a flood of events stretched the window's pauses past 100 ms.
+        # at Python's default (5 ms) those waits add up, during a flood of events, to pauses a person sees.
         sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL))
         self.setWindowTitle("ConcGUI — concurrency and parallelism in Python, live")
         self.settings = QSettings()
@@ -371,8 +371,8 @@ class MainWindow(FileActions, ScalingStudyActions, QMainWindow):
     def _on_history_written(self) -> None:
         """Take the writer's reports: refresh the list, or say a run could not be written (it is kept).
 
-        The list is read again only between runs: reading and laying it out took 30 ms, a pause in the
-        middle of the next run's flood of events.
+        The list is read again only between runs: reading and laying it out is a pause on the window's
+        thread, which the live views would show in the middle of the next run's flood of events.
         """
         out = self.keeper.take_outcomes()
         for result, detail in out.unsaved:
