@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import math
-
 from ....engine.live import STATES, RunState
+from ....engine.present import seconds
 from ....engine.records import TaskRecord
 from ... import theme
 
@@ -12,15 +11,8 @@ TITLE = ("<b>Tasks over time</b>", "Tasks over time")  # (rich text, plain text)
 
 
 def fmt_seconds(s: float | None) -> str:
-    """A duration in the unit a person reads best (µs, ms or s)."""
-    if s is None or not math.isfinite(s):
-        return "—"
-    a = abs(s)
-    if a < 1e-3:
-        return f"{s * 1e6:.0f} µs"
-    if a < 1.0:
-        return f"{s * 1e3:.1f} ms"
-    return f"{s:.3f} s"
+    """A duration in the unit a person reads best (µs, ms or s), as everywhere: :func:`present.seconds`."""
+    return seconds(s)
 
 
 def task_text(i: int, t: TaskRecord, now: float) -> str:
