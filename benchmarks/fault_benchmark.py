@@ -235,7 +235,7 @@ def bad_run_files() -> tuple[bool, str]:
 
 @case("history_locked", "waits the busy timeout (0.5 s here), then names the lock; nothing half written")
 def history_locked() -> tuple[bool, str]:
-    from concgui.history import HistoryError, HistoryStore
+    from concgui.history_store import HistoryError, HistoryStore
 
     path = Path(tempfile.mkdtemp()) / "history.sqlite3"
     other, mine = HistoryStore(path), HistoryStore(path, busy_timeout=0.5)
@@ -254,7 +254,7 @@ def history_locked() -> tuple[bool, str]:
 
 @case("history_corrupt", "moved aside, a new history started, with a notice")
 def history_corrupt() -> tuple[bool, str]:
-    from concgui.history import HistoryStore
+    from concgui.history_store import HistoryStore
 
     path = Path(tempfile.mkdtemp()) / "history.sqlite3"
     path.write_bytes(b"SQLite format 3\x00" + b"\xde\xad" * 5000)
@@ -347,7 +347,7 @@ def app_sigterm() -> tuple[bool, str]:
 
 @case("app_sigkill", "every engine and worker process exits by itself within 5 s; the run shows interrupted")
 def app_sigkill() -> tuple[bool, str]:
-    from concgui.history import HistoryStore
+    from concgui.history_store import HistoryStore
 
     proc, db = _app(Path(tempfile.mkdtemp()), SPEC)
     kids = _descendants(proc.pid)

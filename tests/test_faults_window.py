@@ -23,14 +23,14 @@ from gui_support import open_window
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
-from concgui import history
+from concgui import history_store
 from concgui.engine import ExperimentSpec, RunResult
 from concgui.engine import runner as engine_runner
 from concgui.engine.exports import MAX_RUN_FILE_BYTES, load_results, save_csv, save_result, save_trace
-from concgui.gui import export
+from concgui.gui import image_export
 from concgui.gui.main_window import MainWindow
 from concgui.gui.run_keeper import UNSAVED_FOLDER
-from concgui.history import HistoryStore
+from concgui.history_store import HistoryStore
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).resolve().parent / "data"
@@ -459,7 +459,7 @@ def test_opening_a_run_file_never_runs_the_code_it_names(qtbot, window, tmp_path
 
 # --- the history locked, corrupt, read-only or full ---------------------------------------------
 def test_a_history_lock_released_within_the_busy_timeout_only_delays_the_write(qtbot, window, monkeypatch):
-    monkeypatch.setattr(history, "BUSY_TIMEOUT", 5.0)
+    monkeypatch.setattr(history_store, "BUSY_TIMEOUT", 5.0)
     other = HistoryStore(window.store.path)  # a second ConcGUI
     other._conn.execute("BEGIN IMMEDIATE")
     QTimer.singleShot(1000, lambda: other._conn.execute("COMMIT"))
@@ -477,7 +477,7 @@ def test_a_history_lock_released_within_the_busy_timeout_only_delays_the_write(q
 
 def test_a_history_locked_too_long_keeps_the_run_and_offers_to_save_it(qtbot, tmp_path, monkeypatch,
                                                                                data_dir):
-    monkeypatch.setattr(history, "BUSY_TIMEOUT", 0.5)
+    monkeypatch.setattr(history_store, "BUSY_TIMEOUT", 0.5)
     w = open_window(qtbot, tmp_path)
     other = HistoryStore(w.store.path)
     other._conn.execute("BEGIN IMMEDIATE")
@@ -558,8 +558,8 @@ def test_a_full_disk_keeps_the_run_on_screen_and_in_a_file_at_close(qtbot, tmp_p
 def _export_all(result: RunResult, window: MainWindow, folder: Path) -> list[str]:
     errors = []
     for name, write in (("run.json", save_result), ("run.csv", save_csv), ("run.trace.json", save_trace),
-                        ("timeline.png", lambda p, _r: export.export_widget_png(window.timeline, p, 800)),
-                        ("timeline.svg", lambda p, _r: export.export_widget_svg(window.timeline, p))):
+                        ("timeline.png", lambda p, _r: image_export.export_widget_png(window.timeline, p, 800)),
+                        ("timeline.svg", lambda p, _r: image_export.export_widget_svg(window.timeline, p))):
         with pytest.raises(OSError) as err:
             write(folder / name, result)
         errors.append(str(err.value))

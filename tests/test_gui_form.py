@@ -24,9 +24,9 @@ from concgui.gui.presets import PresetError, get_preset, load_presets, resources
 from concgui.gui.views.console import ConsolePane
 from concgui.gui.views.form import ExperimentForm
 from concgui.gui.views.form_fields import FileField, FunctionField, InterpreterField, TextField, make_field
-from concgui.gui.views.history import HistoryView
+from concgui.gui.views.history_view import HistoryView
 from concgui.gui.views.summary import SummaryPanel
-from concgui.history import HistoryStore
+from concgui.history_store import HistoryStore
 
 INLINE = {"isolation": "inline"}
 # The offscreen platform warns once per shown top-level window; that says nothing about our code.

@@ -25,7 +25,10 @@ from concgui.engine import ExperimentSpec, run_inline  # noqa: E402
 from concgui.engine.live import RunState  # noqa: E402
 from concgui.engine.records import TaskRecord  # noqa: E402
 from concgui.engine.summary import summarize  # noqa: E402
-from concgui.gui import export, theme  # noqa: E402
+from concgui.gui import (
+    image_export,  # noqa: E402
+    theme,
+)
 from concgui.gui.report import render_report, save_report_png  # noqa: E402
 from concgui.gui.views.compare_chart import CompareChart  # noqa: E402
 from concgui.gui.views.cores import CoreUsagePlot  # noqa: E402
@@ -347,7 +350,7 @@ def test_a_live_view_that_moves_by_itself_lays_its_bars_out_anew_only_when_the_r
     state.apply([TaskFinished(r) for r in ends] + [RunFinished(result)])
     refresh_at(2.7)
     assert not rebuilt and timeline._zoom_timer.isActive(), "laid out anew in a turn of its own, after the end"
-    export.render_image(timeline, 400)  # an export right after the end draws what the screen will show
+    image_export.render_image(timeline, 400)  # an export right after the end draws what the screen will show
     assert len(rebuilt) == 1 and not timeline._zoom_timer.isActive(), "laid out at the final scale, once"
     timeline.set_follow(False)
     timeline.getViewBox().setXRange(0.0, 0.2, padding=0)  # a zoom by hand: laid out anew once it settles
@@ -403,7 +406,7 @@ def test_timeline_clears(timeline, small_result):
 def test_png_export_has_the_chosen_width_and_is_not_blank(timeline, small_result, tmp_path, width):
     timeline.set_state(RunState.from_result(small_result))
     path = tmp_path / f"timeline-{width}.png"
-    export.export_widget_png(timeline, path, width=width)
+    image_export.export_widget_png(timeline, path, width=width)
     image = QtGui.QImage(str(path))
     assert image.width() == width
     colours, variance = image_stats(image)
@@ -414,7 +417,7 @@ def test_png_export_has_the_chosen_width_and_is_not_blank(timeline, small_result
 def test_svg_export(timeline, small_result, tmp_path):
     timeline.set_state(RunState.from_result(small_result))
     path = tmp_path / "timeline.svg"
-    export.export_widget_svg(timeline, path)
+    image_export.export_widget_svg(timeline, path)
     text = path.read_text(encoding="utf-8")
     assert "<svg" in text[:2000] and text.rstrip().endswith("</svg>")
     assert theme.STATE_COLORS["ok"].lower() in text.lower()  # the bars are in it
@@ -423,9 +426,9 @@ def test_svg_export(timeline, small_result, tmp_path):
 def test_export_to_a_missing_folder_names_it_and_leaves_nothing(timeline, tmp_path):
     missing = tmp_path / "no" / "such"
     with pytest.raises(OSError, match=str(missing).replace("\\", "\\\\")):
-        export.export_widget_png(timeline, missing / "x.png")
+        image_export.export_widget_png(timeline, missing / "x.png")
     with pytest.raises(OSError, match="does not exist"):
-        export.export_widget_svg(timeline, missing / "x.svg")
+        image_export.export_widget_svg(timeline, missing / "x.svg")
     assert not (tmp_path / "no").exists()
 
 
@@ -436,9 +439,9 @@ def test_failed_export_leaves_no_partial_file(timeline, tmp_path, monkeypatch):
     def broken(image):
         raise OSError("disk full")
 
-    monkeypatch.setattr(export, "image_to_png_bytes", broken)
+    monkeypatch.setattr(image_export, "image_to_png_bytes", broken)
     with pytest.raises(OSError, match="disk full"):
-        export.export_widget_png(timeline, target)
+        image_export.export_widget_png(timeline, target)
     assert target.read_bytes() == b"the previous good image"
     assert [p.name for p in tmp_path.iterdir()] == ["chart.png"]
 
@@ -450,7 +453,7 @@ def test_export_to_a_read_only_folder_says_so(timeline, tmp_path):
     folder.chmod(0o500)
     try:
         with pytest.raises(OSError, match="read-only"):
-            export.export_widget_png(timeline, folder / "x.png")
+            image_export.export_widget_png(timeline, folder / "x.png")
     finally:
         folder.chmod(0o700)
 
@@ -504,7 +507,7 @@ def test_compare_chart_draws_a_bar_per_result(qtbot):
     assert "ideal" in chart.bar_text(1)
     ticks = chart.getAxis("bottom")._tickLevels[0]
     assert [t[1].split("\n")[0] for t in ticks] == ["sequential", "thread-pool", "asyncio"]
-    image = export.render_image(chart, 800)
+    image = image_export.render_image(chart, 800)
     assert image.width() == 800 and image_stats(image)[0] > 2
     chart.set_results([])
     assert chart.bar_count() == 0
@@ -613,8 +616,8 @@ def test_is_dark_follows_the_palette(qapp):
 
 
 def test_exports_leave_the_folder_clean(timeline, tmp_path):
-    export.export_to_path(timeline, tmp_path / "a.svg")
-    export.export_to_path(timeline, tmp_path / "b.png", width=640)
+    image_export.export_to_path(timeline, tmp_path / "a.svg")
+    image_export.export_to_path(timeline, tmp_path / "b.png", width=640)
     assert sorted(p.name for p in Path(tmp_path).iterdir()) == ["a.svg", "b.png"]
 
 

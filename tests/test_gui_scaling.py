@@ -16,7 +16,8 @@ from PySide6.QtGui import QImage  # noqa: E402
 
 from concgui.engine import ExperimentSpec, SpecError  # noqa: E402
 from concgui.engine.sweep import CSV_COLUMNS, SweepPoint, SweepResult, amdahl_speedup, load_sweep_json  # noqa: E402
-from concgui.gui import export, theme  # noqa: E402
+from concgui.gui import image_export as export  # noqa: E402
+from concgui.gui import theme
 from concgui.gui.views.scaling import EfficiencyChart, SpeedupChart, render_sweep_image  # noqa: E402
 
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support (propagateSizeHints|raise)")

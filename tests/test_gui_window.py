@@ -20,7 +20,8 @@ from PySide6.QtGui import QImage
 from concgui.engine import ExperimentSpec
 from concgui.engine.events import TaskFinished, TaskStarted
 from concgui.engine.isolation import HOST_WAIT
-from concgui.gui import export, report
+from concgui.gui import image_export as export
+from concgui.gui import report
 from concgui.gui.main_window import MainWindow
 
 ROOT = Path(__file__).resolve().parents[1]

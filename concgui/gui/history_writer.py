@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ..engine import RunResult, TaskRecord
 from ..engine.isolation import HOST_WAIT  # the longest wait for the window between two chunks
-from ..history import HistoryError, HistoryStore
+from ..history_store import HistoryError, HistoryStore
 
 #: task rows per transaction when a big batch arrives (a flood's quarter second; 20,000 tasks cancelled at
 #: once), with a millisecond's pause after each: the writer holds the GIL for one chunk at a time, so a

@@ -51,7 +51,7 @@ from .views.compare import CompareView, ExecutorChecks
 from .views.console import ConsolePane
 from .views.cores import CoreUsagePlot
 from .views.form import ExperimentForm
-from .views.history import HistoryView
+from .views.history_view import HistoryView
 from .views.scaling import ScalingView
 from .views.summary import SummaryPanel
 from .views.timeline import TimelineView

@@ -24,7 +24,7 @@ from ..engine.records import RunResult
 from ..engine.spec import PROCESS_EXECUTORS
 from ..engine.summary import explain, summarize
 from . import theme
-from .export import check_folder, render_image, save_image_png
+from .image_export import check_folder, render_image, save_image_png
 from .views.cores import CoreUsagePlot
 from .views.timeline import TimelineView
 

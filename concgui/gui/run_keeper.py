@@ -23,7 +23,7 @@ from ..engine.events import TaskFinished
 from ..engine.exports import save_result
 from ..engine.live import RunState
 from ..engine.paths import user_data_dir
-from ..history import FILE_NAME, HistoryError, HistoryStore
+from ..history_store import FILE_NAME, HistoryError, HistoryStore
 from .history_writer import HistoryWriter
 
 HISTORY_FLUSH_SECONDS = 0.25  # a killed app loses at most this much of a run's finished tasks

@@ -14,8 +14,8 @@ from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
 
 from ..engine import RunResult
 from ..engine.exports import load_results, save_csv, save_result, save_trace
-from ..history import HistoryError
-from . import export, report
+from ..history_store import HistoryError
+from . import image_export, report
 
 
 class FileActions:
@@ -98,9 +98,9 @@ class FileActions:
         if fmt == "png":
             width = self._ask_width()
             if width:
-                self._guarded_write(lambda: export.export_widget_png(widget, path, width), path)
+                self._guarded_write(lambda: image_export.export_widget_png(widget, path, width), path)
         else:
-            self._guarded_write(lambda: export.export_widget_svg(widget, path), path)
+            self._guarded_write(lambda: image_export.export_widget_svg(widget, path), path)
 
     def export_data(self, fmt: str) -> None:
         result = self._need_result()

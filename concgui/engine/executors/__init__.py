@@ -13,7 +13,8 @@ from .qt_pool import QtThreadPool
 from .sequential import Sequential
 from .threads import ThreadPool, Threads
 
-EXECUTORS: dict[str, Executor] = {
+#: name -> the executor that runs it (spec.EXECUTORS holds just the names)
+REGISTRY: dict[str, Executor] = {
     e.name: e
     for e in (Sequential(), Threads(), ThreadPool(), ProcessPool(), Processes(), AsyncioLoop(),
               QtThreadPool(), InterpreterPool(), DaskCluster())
@@ -30,7 +31,7 @@ def register(executor: Executor) -> None:
     The Qt layer registers its QThreadPool executor this way, so the engine never imports Qt.
     An engine process started from this one imports the same module when that executor runs.
     """
-    EXECUTORS[executor.name] = executor
+    REGISTRY[executor.name] = executor
     _REGISTERED[executor.name] = type(executor).__module__
 
 
@@ -50,13 +51,13 @@ def load_registered(name: str, modules: dict[str, str]) -> None:
 
 
 def get_executor(name: str) -> Executor:
-    return EXECUTORS[name]
+    return REGISTRY[name]
 
 
 def list_executors() -> list[dict]:
     """Name, title, availability and reason of every executor; never raises."""
     rows = []
-    for e in EXECUTORS.values():
+    for e in REGISTRY.values():
         try:
             ok, reason = e.availability()
         except Exception as exc:  # noqa: BLE001 - an odd platform must not hide the list
@@ -66,4 +67,4 @@ def list_executors() -> list[dict]:
     return rows
 
 
-__all__ = ["EXECUTORS", "Executor", "get_executor", "list_executors", "register", "registered"]
+__all__ = ["REGISTRY", "Executor", "get_executor", "list_executors", "register", "registered"]

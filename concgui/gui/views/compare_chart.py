@@ -19,7 +19,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from ...engine.present import count, number, relative_speed, seconds, speedup
 from ...engine.records import RunResult
 from .. import theme
-from ..export import install_export_menu
+from ..image_export import install_export_menu
 from .chart import ThemedPlot
 
 

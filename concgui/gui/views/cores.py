@@ -20,7 +20,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from ...engine.live import RunState
 from .. import theme
-from ..export import install_export_menu
+from ..image_export import install_export_menu
 from .chart import ThemedPlot
 
 SAMPLE_MS = 100  # 10 Hz

@@ -33,7 +33,14 @@ from ...engine.sweep import (
     sweepable,
 )
 from .. import theme
-from ..export import check_folder, install_export_menu, render_image, render_svg, save_image_png, write_bytes_atomic
+from ..image_export import (
+    check_folder,
+    install_export_menu,
+    render_image,
+    render_svg,
+    save_image_png,
+    write_bytes_atomic,
+)
 from .chart import ThemedPlot
 
 LOGICAL_WIDTH = 900  # the width charts are laid out at for files; images scale that up

@@ -23,7 +23,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from ....engine.live import RunState
 from ....engine.records import RunResult, TaskRecord
 from ... import theme
-from ...export import install_export_menu
+from ...image_export import install_export_menu
 from ..chart import ThemedPlot
 from .backdrop import Backdrop
 from .bars import BarItems

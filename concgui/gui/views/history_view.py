@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 
 from ...engine.exports import load_results, save_result, save_results
 from ...engine.present import seconds, speedup
-from ...history import RUNNING_STATUS, HistoryStore
+from ...history_store import RUNNING_STATUS, HistoryStore
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1  # the raw value a column sorts by
 RUN_ID_ROLE = Qt.ItemDataRole.UserRole
