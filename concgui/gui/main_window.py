@@ -7,7 +7,8 @@ lands in the history database or, failing that, in a file.
 
 Two parts of it live beside it, each one idea: the File menu's opening,
 saving and exporting (:mod:`.window_files`) and the scaling study's glue
-(:mod:`.window_sweep`); the Compare tab is :mod:`.views.compare`.
+(:mod:`.window_sweep`); the Compare tab is :mod:`.views.compare`, and what a person sets up
+before pressing Run is :mod:`.views.experiment_panel`.
 """
 
 from __future__ import annotations
@@ -21,19 +22,14 @@ import time
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
-    QComboBox,
     QDockWidget,
-    QHBoxLayout,
     QLabel,
     QMainWindow,
     QMessageBox,
     QProgressBar,
-    QPushButton,
     QScrollArea,
     QSplitter,
     QTabWidget,
-    QVBoxLayout,
-    QWidget,
 )
 
 from .. import __version__
@@ -43,14 +39,13 @@ from ..engine.paths import user_data_dir
 from ..engine.present import count, plural, seconds, speedup
 from ..engine.records import CANCELLED, RUNNING, WAITING
 from ..engine.summary import summarize
-from .presets import load_presets
 from .run_controller import RunController
 from .run_keeper import UNSAVED_FOLDER, RunKeeper, open_history
 from .sweep_controller import SweepController
-from .views.compare import CompareView, ExecutorChecks
+from .views.compare import CompareView
 from .views.console import ConsolePane
 from .views.cores import CoreUsagePlot
-from .views.form import ExperimentForm
+from .views.experiment_panel import ExperimentPanel
 from .views.history_view import HistoryView
 from .views.scaling import ScalingView
 from .views.summary import SummaryPanel
@@ -142,41 +137,11 @@ class MainWindow(FileActions, ScalingStudyActions, QMainWindow):
         self.tabs.addTab(self.history, "History")
 
     def _build_docks(self) -> None:
-        panel = QWidget()
-        layout = QVBoxLayout(panel)
-        self.preset_box = QComboBox()
-        self.preset_box.addItem("Presets…", None)
-        self.presets = {p.name: p for p in load_presets()}
-        for p in self.presets.values():
-            self.preset_box.addItem(p.title, p.name)
-            self.preset_box.setItemData(self.preset_box.count() - 1, p.description, Qt.ItemDataRole.ToolTipRole)
-        layout.addWidget(self.preset_box)
-        self.preset_note = QLabel()
-        self.preset_note.setWordWrap(True)
-        self.preset_note.setVisible(False)
-        layout.addWidget(self.preset_note)
-
-        self.form = ExperimentForm()
-        layout.addWidget(self.form)
-
-        buttons = QHBoxLayout()
-        self.run_button = QPushButton("Run")
-        self.run_button.setToolTip("Run the experiment (Ctrl+R)")
-        self.stop_button = QPushButton("Stop")
-        self.stop_button.setToolTip("Stop the run (Esc): queued tasks are dropped, running ones stopped")
-        buttons.addWidget(self.run_button)
-        buttons.addWidget(self.stop_button)
-        layout.addLayout(buttons)
-
-        self.executor_checks = ExecutorChecks()
+        panel = self.panel = ExperimentPanel()
+        self.form, self.preset_box, self.preset_note = panel.form, panel.preset_box, panel.preset_note
+        self.run_button, self.stop_button, self.sweep_button = panel.run_button, panel.stop_button, panel.sweep_button
+        self.executor_checks = panel.executor_checks
         self.compare_checks, self.compare_button = self.executor_checks.checks, self.executor_checks.button
-        layout.addWidget(self.executor_checks)
-        self.sweep_button = QPushButton("Scaling study…")
-        self.sweep_button.setToolTip("Run this experiment with 1, 2, 4, … workers on the executors you choose, "
-                                     "each point repeated: speedup and efficiency versus workers")
-        layout.addWidget(self.sweep_button)
-        layout.addStretch(1)
-
         scroll = QScrollArea()
         scroll.setWidget(panel)
         scroll.setWidgetResizable(True)
@@ -254,7 +219,6 @@ class MainWindow(FileActions, ScalingStudyActions, QMainWindow):
         self.compare_button.clicked.connect(self.compare_clicked)
         self.sweep_button.clicked.connect(self.sweep_clicked)
         self.form.validity_changed.connect(lambda _ok: self._update_buttons())
-        self.preset_box.activated.connect(self._preset_chosen)
         c = self.controller
         c.run_started.connect(self._on_run_started)
         c.updated.connect(self._on_updated)
@@ -298,14 +262,10 @@ class MainWindow(FileActions, ScalingStudyActions, QMainWindow):
     def _update_buttons(self) -> None:
         running = self.controller.is_running() or self.sweeper.is_running()
         valid = self.form.is_valid()
-        for w in (self.run_button, self.run_action):
+        self.panel.set_running(running, valid)
+        for w in (self.run_action, self.compare_action, self.sweep_action):
             w.setEnabled(valid and not running)
-        for w in (self.compare_button, self.compare_action, self.sweep_button, self.sweep_action):
-            w.setEnabled(valid and not running)
-        for w in (self.stop_button, self.stop_action):
-            w.setEnabled(running)
-        self.form.setEnabled(not running)
-        self.preset_box.setEnabled(not running)
+        self.stop_action.setEnabled(running)
         if not valid:
             self.statusBar().showMessage(f"Cannot run: {self.form.error()}")
 
@@ -493,26 +453,9 @@ class MainWindow(FileActions, ScalingStudyActions, QMainWindow):
             QTimer.singleShot(400, self._take_screenshot_and_quit)
 
     # --- presets and screenshots -------------------------------------------------
-    def _preset_chosen(self, index: int) -> None:
-        name = self.preset_box.itemData(index)
-        if name:
-            self.load_preset(name)
-
     def load_preset(self, name: str) -> list[ExperimentSpec]:
         """Put a preset into the form (and the comparison checkboxes); returns its runnable specs."""
-        preset = self.presets.get(name)
-        if preset is None:
-            raise KeyError(f"preset: no preset named {name!r}; known: {', '.join(self.presets)}")
-        specs, skipped = preset.runnable()
-        self.form.set_spec(specs[0] if specs else preset.specs[0])
-        self.executor_checks.choose({s.executor for s in specs})
-        note = preset.description
-        if skipped:
-            note += " (Skipped here: " + "; ".join(f"{s.executor}: {why}" for s, why in skipped) + ")"
-        self.preset_note.setText(note)
-        self.preset_note.setVisible(True)
-        self.preset_box.setCurrentIndex(max(0, self.preset_box.findData(name)))
-        return specs
+        return self.panel.load_preset(name)
 
     def run_preset(self, name: str, screenshot: str | None = None) -> None:
         """Load a preset and run it (a comparison when it has several specs)."""
