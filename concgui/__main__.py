@@ -22,18 +22,10 @@ def main(argv: list[str] | None = None) -> int:
         from .engine.cpu_probe import main as sampler_main
 
         return sampler_main(argv[1:])
-    register_qt_executor()
     from .cli import main as cli_main
 
     return cli_main(argv)
 
-
-def register_qt_executor() -> None:
-    """Give the engine the Qt layer's QThreadPool executor, where PySide6 is installed."""
-    try:
-        from .gui import qt_thread_pool  # noqa: F401 - importing it registers it
-    except ImportError:
-        pass
 
 
 if __name__ == "__main__":

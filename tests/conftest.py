@@ -15,8 +15,6 @@ from pathlib import Path
 import psutil
 import pytest
 
-import concgui.gui.qt_thread_pool  # noqa: F401 - registers the QThreadPool executor, as the app and CLI do
-
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
 

@@ -96,3 +96,35 @@ def test_the_checks_see_a_late_import_and_a_cycle():
     assert "concgui.engine.isolation" in found  # imported inside main()
     assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
     assert find_cycle({"a": {"b"}, "b": set()}) is None
+
+
+QT_RUN = """
+import sys
+from concgui.engine import ExperimentSpec, run
+assert "PySide6" not in sys.modules
+for isolation in ("inline", "process"):
+    r = run(ExperimentSpec(workload="noop", executor="qt-thread-pool", tasks=4, workers=2, isolation=isolation))
+    assert r.status == "ok" and len(r.tasks) == 4, (isolation, r.status, r.error)
+print("ok")
+"""
+
+
+def test_the_qt_executor_registers_itself_when_the_engine_alone_asks_for_it(child_env):
+    """From a notebook, with only the engine imported: the Qt layer's executor is found (inline and in
+    an engine process), and nothing imported Qt before it was asked for."""
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", QT_RUN], env=child_env(), capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-2000:]
+
+
+def test_the_command_line_does_not_import_qt_to_start(child_env):
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-X", "importtime", "-m", "concgui", "--version"], env=child_env(),
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0
+    assert "PySide6" not in out.stderr and "concgui.cli" in out.stderr

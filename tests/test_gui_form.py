@@ -13,6 +13,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox, QPushButton, QWidget
 
 from concgui.engine import ExperimentSpec, run_inline
+from concgui.engine.environment import cpu_count
 from concgui.engine.events import RunStarted, TaskFinished, TaskStarted
 from concgui.engine.executors import get_executor, list_executors
 from concgui.engine.live import RunState
@@ -116,8 +117,7 @@ def test_workers_auto_shows_the_executor_default(form):
     choose(form.editor("executor"), "thread-pool")
     assert visible(form, "workers")
     assert spin.value() == spin.minimum() and form.spec().workers is None
-    n = form.spec().worker_threads()
-    assert spin.specialValueText() == f"auto ({n})"
+    assert spin.specialValueText() == f"auto ({min(32, cpu_count() + 4)})"  # ThreadPoolExecutor's own rule
     choose(form.editor("executor"), "asyncio")  # asyncio's default is every task at once
     form.editor("tasks").setValue(17)
     assert spin.specialValueText() == "auto (17)"
@@ -131,14 +131,23 @@ def test_workers_auto_on_dask_counts_processes_and_says_their_threads(form):
     spin = form.editor("workers")
     choose(form.editor("executor"), "dask")
     form.editor("threads_per_worker").setValue(3)
-    n = form.spec().auto_workers()
+    n = cpu_count()  # one worker process per core
     assert spin.specialValueText() == f"auto ({n})"
     assert f"{n} worker processes × 3 threads" in spin.toolTip()
     form.editor("scheduler").setText("tcp://127.0.0.1:8786")
     assert spin.specialValueText() == "auto (all)"
     assert "all of the scheduler's workers" in spin.toolTip()
+    form.editor("scheduler").setText("tls://127.0.0.1:8786")  # its TLS files not given yet: still "all"
+    assert not form.is_valid() and spin.specialValueText() == "auto (all)"
     form.editor("scheduler").setText("")
     assert spin.specialValueText() == f"auto ({n})"
+
+
+def test_workers_auto_keeps_its_number_while_another_field_is_wrong(form):
+    choose(form.editor("executor"), "thread-pool")
+    choose(form.editor("workload"), "custom")  # its function still empty: the form is invalid
+    assert not form.is_valid()
+    assert form.editor("workers").specialValueText() == f"auto ({min(32, cpu_count() + 4)})"
 
 
 def test_irrelevant_fields_are_hidden(form):

@@ -150,14 +150,13 @@ def check_run(name: str, spec: ExperimentSpec, timeout: float) -> tuple[Check, R
 
 def check_engine_command() -> Check:
     """The engine process starts from this app: ``<app> engine`` when frozen, ``python -m`` otherwise,
-    naming the executors registered from outside the engine (the Qt layer's ``name=module``)."""
-    from ..engine.executors import registered
+    naming the Qt layer's executor, which registers itself (so the app's metadata came along)."""
     from ..engine.isolation import engine_command
 
     command = engine_command()
     frozen = bool(getattr(sys, "frozen", False))
     expected = [sys.executable, "engine"] if frozen else [sys.executable, "-m", "concgui.engine"]
-    expected += [f"{name}={module}" for name, module in registered().items()]
+    expected.append("qt-thread-pool=concgui.gui.qt_thread_pool")
     shown = " ".join([Path(command[0]).name, *command[1:]])
     return Check("engine command", command == expected, 0.0,
                  shown + (" (frozen)" if frozen else "") if command == expected else f"{command} != {expected}")

@@ -30,7 +30,7 @@ from collections import deque
 from pathlib import Path
 
 from .events import Event, EventSink, RunFinished, TaskFinished, event_from_json, event_to_json
-from .executors import load_registered, registered
+from .executors import load_plugin, plugin_modules
 from .executors.processes import describe_exit
 from .records import CANCELLED, RunResult, TaskRecord
 from .runner import Run
@@ -52,15 +52,15 @@ TIMEOUT_SLACK = 15.0
 
 
 def engine_command(python: str | None = None) -> list[str]:
-    """The command line that starts an engine process, naming the executors registered from outside
-    the engine (``name=module``), which it imports when the run asks for one."""
+    """The command line that starts an engine process, naming the executors that register from outside
+    the engine (``name=module``): it imports one when the run asks for it."""
     if python:
         command = [python, "-m", "concgui.engine"]
     elif getattr(sys, "frozen", False):
         command = [sys.executable, "engine"]
     else:
         command = [sys.executable, "-m", "concgui.engine"]
-    return command + [f"{name}={module}" for name, module in registered().items()]
+    return command + [f"{name}={module}" for name, module in plugin_modules().items()]
 
 
 def parse_registered(args: list[str]) -> dict[str, str]:
@@ -254,7 +254,8 @@ def serve(stdin=None, modules: dict[str, str] | None = None) -> int:
     try:
         line = stdin.readline()
         spec = ExperimentSpec.from_dict(json.loads(line))
-        load_registered(spec.executor, modules or {})
+        if modules and spec.executor in modules:  # another interpreter may find no metadata to read
+            load_plugin(spec.executor, modules)
         run = Run(spec, lambda events: send(*_encode_lines(events)))
         run.fork_safe_consumer = True  # send() writes to a file of its own, never to sys.stdout
         threading.Thread(target=_watch_stdin, args=(stdin, run), daemon=True, name="concgui-stdin").start()

@@ -349,16 +349,8 @@ class ExperimentSpec:
 
     # --- derived values ----------------------------------------------------------
     def auto_workers(self, cores: int | None = None) -> int | None:
-        """What an empty ``workers`` means for this executor, in the field's own unit (Dask: worker
-        processes); None when only the cluster knows (a scheduler address: all of its workers)."""
-        kind = EXECUTOR_KINDS[self.executor]
-        if kind.one_per_task:
-            return self.tasks
-        if kind.auto_workers is None:
-            return 1
-        if self.executor == "dask" and self.scheduler:
-            return None
-        return kind.auto_workers(self.tasks, cores or cpu_count())
+        """What an empty ``workers`` means for this spec (see :func:`auto_workers`)."""
+        return auto_workers(self.executor, self.tasks, self.scheduler, cores)
 
     def worker_threads(self, cores: int | None = None) -> int:
         """Threads that run tasks at once: a run's lanes, what a result's ``workers`` counts.
@@ -381,6 +373,22 @@ class ExperimentSpec:
     def relevant(self, name: str) -> bool:
         """Whether a field matters for this spec's workload and executor."""
         return applies(name, self.workload, self.executor)
+
+
+def auto_workers(executor: str, tasks: int, scheduler: str | None = None, cores: int | None = None) -> int | None:
+    """What an empty ``workers`` means for ``executor``, in the field's own unit (Dask: worker
+    processes); None when only the cluster knows (a scheduler address: all of its workers).
+
+    A function of the fields it reads, so a form can say it while another field is still wrong.
+    """
+    kind = EXECUTOR_KINDS[executor]
+    if kind.one_per_task:
+        return tasks
+    if kind.auto_workers is None:
+        return 1
+    if executor == "dask" and scheduler:
+        return None
+    return kind.auto_workers(tasks, cores or cpu_count())
 
 
 def applies(name: str, workload: str, executor: str) -> bool:

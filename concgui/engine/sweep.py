@@ -72,6 +72,7 @@ CSV_COLUMNS = ("executor", "workers", "threads", "repeat", "status", "wall_secon
 def worker_counts(max_workers: int) -> list[int]:
     """1, 2, 4, … up to ``max_workers``, plus ``max_workers`` itself when it is not a power of two."""
     check_value(SWEEP_PARAMS["max_workers"], max_workers)
+    max_workers = int(max_workers)  # 3.0 from JSON: worker counts are whole numbers
     counts, n = [], 1
     while n <= max_workers:
         counts.append(n)
@@ -86,7 +87,7 @@ def sweepable(executor: str) -> bool:
     return EXECUTOR_KINDS[executor].takes_workers
 
 
-def check_executors(base: ExperimentSpec, executors: list[str]) -> list[str]:
+def check_executors(executors: list[str]) -> list[str]:
     """The executors, without repeats, or a SpecError naming ``executors`` and what is allowed."""
     from .executors import get_executor
 
@@ -141,7 +142,8 @@ def plan_sweep(base: ExperimentSpec, executors: list[str], max_workers: int, rep
     """Validate and order the runs. Raises SpecError naming the field, before anything runs."""
     counts = worker_counts(max_workers)
     check_value(SWEEP_PARAMS["repeats"], repeats)
-    names = check_executors(base, executors)
+    repeats = int(repeats)
+    names = check_executors(executors)
     if "dask" in names and not base.scheduler and base.threads_per_worker != 1:
         raise SpecError("threads_per_worker", f"is {base.threads_per_worker}; a scaling study varies the worker "
                                               "processes; set threads per worker to 1 so that each Dask worker is "

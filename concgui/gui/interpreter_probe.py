@@ -33,11 +33,6 @@ info = {"version": platform.python_version(), "implementation": sys.implementati
         "free_threaded": bool(sysconfig.get_config_var("Py_GIL_DISABLED")), "gil_at_start": gil()}
 try:
     from concgui.engine.executors import list_executors
-    info["gil"] = gil()  # read before Qt: an engine process imports it only for the QThreadPool executor
-    try:
-        import concgui.gui.qt_thread_pool  # registers it, as in an engine process started from the app
-    except ImportError:
-        pass
     info["executors"] = list_executors()
 except Exception as exc:
     info["engine_error"] = f"{type(exc).__name__}: {exc}"

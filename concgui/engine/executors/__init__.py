@@ -1,13 +1,15 @@
-"""Every executor ConcGUI can run, by name, in the order people meet them."""
+"""Every executor ConcGUI can run, by name, in the order people meet them.
+
+An executor whose code lives outside the engine has a stand-in here (see :mod:`.plugins`).
+"""
 
 from __future__ import annotations
-
-import importlib
 
 from .asyncio_loop import AsyncioLoop
 from .base import Executor
 from .dask_cluster import DaskCluster
 from .interpreters import InterpreterPool
+from .plugins import REGISTERED, load_plugin, plugin_modules, register
 from .processes import Processes, ProcessPool
 from .qt_pool import QtThreadPool
 from .sequential import Sequential
@@ -21,43 +23,15 @@ REGISTRY: dict[str, Executor] = {
 }
 
 
-#: executor name -> the module outside the engine that registered it
-_REGISTERED: dict[str, str] = {}
-
-
-def register(executor: Executor) -> None:
-    """Put an executor whose code lives outside the engine in place of its stand-in.
-
-    The Qt layer registers its QThreadPool executor this way, so the engine never imports Qt.
-    An engine process started from this one imports the same module when that executor runs.
-    """
-    REGISTRY[executor.name] = executor
-    _REGISTERED[executor.name] = type(executor).__module__
-
-
-def registered() -> dict[str, str]:
-    """Executor name -> module, of every executor registered from outside the engine."""
-    return dict(_REGISTERED)
-
-
-def load_registered(name: str, modules: dict[str, str]) -> None:
-    """Import the module that registers ``name``, when one was named; a module that cannot be
-    imported here (no PySide6 for this Python) leaves the stand-in, which says why it cannot run."""
-    if name in modules and name not in _REGISTERED:
-        try:
-            importlib.import_module(modules[name])
-        except ImportError:
-            pass
-
-
 def get_executor(name: str) -> Executor:
-    return REGISTRY[name]
+    """The executor called ``name``: one registered from outside the engine, else the engine's own."""
+    return REGISTERED.get(name) or REGISTRY[name]
 
 
 def list_executors() -> list[dict]:
     """Name, title, availability and reason of every executor; never raises."""
     rows = []
-    for e in REGISTRY.values():
+    for e in map(get_executor, REGISTRY):
         try:
             ok, reason = e.availability()
         except Exception as exc:  # noqa: BLE001 - an odd platform must not hide the list
@@ -67,4 +41,4 @@ def list_executors() -> list[dict]:
     return rows
 
 
-__all__ = ["REGISTRY", "Executor", "get_executor", "list_executors", "register", "registered"]
+__all__ = ["REGISTRY", "Executor", "get_executor", "list_executors", "load_plugin", "plugin_modules", "register"]

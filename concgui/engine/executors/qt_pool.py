@@ -1,13 +1,15 @@
 """QThreadPool with QRunnable: Qt's own pool, the same GIL — as the engine knows it.
 
-The engine holds no Qt code: this is the executor's name and description only, unavailable until
-the Qt layer registers the real one (:mod:`concgui.gui.qt_thread_pool`, through
-:func:`concgui.engine.executors.register`), which an engine process started afterwards imports too.
+The engine holds no Qt code: this is the executor's name and description only, in place until the
+Qt layer's real one registers itself (see :mod:`.plugins`).
 """
 
 from __future__ import annotations
 
+import importlib.util
+
 from .base import Executor
+from .plugins import load_plugin
 
 
 class QtThreadPool(Executor):
@@ -16,7 +18,10 @@ class QtThreadPool(Executor):
     description = "Qt's QThreadPool running QRunnables: threads made by Qt, the same GIL."
 
     def availability(self) -> tuple[bool, str]:
-        return False, "needs ConcGUI's Qt layer (PySide6): import concgui.gui.qt_thread_pool to register it"
+        if importlib.util.find_spec("PySide6") is None:
+            return False, "PySide6 is not installed for this Python"
+        return True, ""
 
     def run(self, ctl) -> None:
-        raise RuntimeError(self.availability()[1])
+        """Load the Qt layer's executor (it registers itself in this one's place) and run on it."""
+        load_plugin(self.name).run(ctl)

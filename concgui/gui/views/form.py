@@ -16,7 +16,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFormLayout, QGroupBox, QLabel, QVBoxLayout, QWidget
 
 from ...engine.executors import list_executors
-from ...engine.spec import PARAMS, ExperimentSpec, Param, SpecError, applies
+from ...engine.spec import PARAMS, ExperimentSpec, Param, SpecError, applies, auto_workers
 from .form_fields import (
     BoolField,
     ChoiceField,
@@ -272,19 +272,18 @@ class ExperimentForm(QWidget):
         f = self.fields.get("workers")
         if not isinstance(f, IntField):
             return
+        executor, scheduler = values.get("executor"), (values.get("scheduler") or "").strip()
         try:
-            spec = ExperimentSpec.from_dict({**values, "workers": None})
-        except SpecError:  # another field is being fixed: say only "auto"
-            spec = None
-        n = spec.auto_workers() if spec is not None else None
-        if spec is None:
+            n = auto_workers(executor, int(values["tasks"]), scheduler)
+        except (KeyError, TypeError, ValueError):  # no executor or tasks to go by: say only "auto"
             short, words = "auto", ""
-        elif n is None:  # a Dask scheduler's workers: only the cluster knows how many
-            short, words = "auto (all)", "all of the scheduler's workers"
-        elif spec.executor == "dask":
-            short, words = f"auto ({n})", f"{n} worker processes × {spec.threads_per_worker} threads"
         else:
-            short, words = f"auto ({n})", f"{n} for {spec.executor}"
+            if n is None:  # a Dask scheduler's workers: only the cluster knows how many
+                short, words = "auto (all)", "all of the scheduler's workers"
+            elif executor == "dask":
+                short, words = f"auto ({n})", f"{n} worker processes × {values['threads_per_worker']} threads"
+            else:
+                short, words = f"auto ({n})", f"{n} for {executor}"
         f.editor.setSpecialValueText(short)
         now = f"\n\nNow: auto means {words}." if words else ""
         f.editor.setToolTip(f.editor.toolTip().split("\n\nNow:")[0] + now)

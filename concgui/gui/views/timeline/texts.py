@@ -10,28 +10,23 @@ from ... import theme
 TITLE = ("<b>Tasks over time</b>", "Tasks over time")  # (rich text, plain text), as theme.fit_title takes them
 
 
-def fmt_seconds(s: float | None) -> str:
-    """A duration in the unit a person reads best (µs, ms or s), as everywhere: :func:`present.seconds`."""
-    return seconds(s)
-
-
 def task_text(i: int, t: TaskRecord, now: float) -> str:
     """The tooltip of task ``i`` (record ``t``); a running task's time counts up to ``now``."""
     label = theme.STATE_LABELS.get(t.status, t.status)
     lines = [f"Task {i} · {label}",
              f"worker: {t.worker or '—'}   pid {t.pid or '—'} · thread id {t.thread_id or '—'}"]
     if t.status == "running":
-        lines.append(f"start {t.start:.3f} s · running for {fmt_seconds(now - (t.start or 0.0))} so far")
+        lines.append(f"start {t.start:.3f} s · running for {seconds(now - (t.start or 0.0))} so far")
     else:
-        lines.append(f"start {t.start:.3f} s · end {t.end:.3f} s · duration {fmt_seconds(t.duration)}")
+        lines.append(f"start {t.start:.3f} s · end {t.end:.3f} s · duration {seconds(t.duration)}")
         if t.duration > 0:
             share = 100.0 * t.cpu_seconds / t.duration
-            lines.append(f"CPU time {fmt_seconds(t.cpu_seconds)} ({share:.0f} % of its duration"
+            lines.append(f"CPU time {seconds(t.cpu_seconds)} ({share:.0f} % of its duration"
                          f"{': it mostly waited' if share < 20 else ''})")
         else:
-            lines.append(f"CPU time {fmt_seconds(t.cpu_seconds)}")
+            lines.append(f"CPU time {seconds(t.cpu_seconds)}")
     if t.submitted is not None and t.start is not None:
-        lines.append(f"submitted {t.submitted:.3f} s · waited {fmt_seconds(t.start - t.submitted)} in the queue")
+        lines.append(f"submitted {t.submitted:.3f} s · waited {seconds(t.start - t.submitted)} in the queue")
     if t.error:
         lines.append(f"{t.error.get('type', 'Error')}: {t.error.get('message', '')}")
     return "\n".join(lines)
