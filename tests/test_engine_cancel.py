@@ -115,7 +115,8 @@ def test_cancel_other_workloads_and_chunks(executor, extra):
     result, took, _ = cancel_while_running(long_run(executor, **extra))
     assert took < CANCEL_LIMIT, f"cancel took {took:.2f} s"
     assert result.status == "cancelled"
-    assert all(t.status == "cancelled" for t in result.tasks)
+    assert all(t.status == "cancelled" for t in result.tasks), [(t.index, t.status, t.error) for t in result.tasks
+                                                                if t.status != "cancelled"]
 
 
 def test_cancel_file_io_removes_its_files(tmp_path, monkeypatch):

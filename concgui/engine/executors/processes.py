@@ -168,6 +168,8 @@ class ProcessPool(Executor):
                     ctl.record_finished(rec)
                     i += 1
             except BaseException as exc:  # noqa: BLE001
+                if _stopped_by_us(ctl, exc):
+                    return  # the run's end marks what did not finish as cancelled, as _collect does
                 for j in range(i, n):
                     ctl.record_failed(j, exc)
 
@@ -195,17 +197,19 @@ def _started(ctl, futures) -> bool:
     return True
 
 
+def _stopped_by_us(ctl, exc: BaseException) -> bool:
+    """Whether ``exc`` is the run's own stop: a future the stop cancelled, or a worker it terminated."""
+    if isinstance(exc, CancelledError):
+        return True
+    return isinstance(exc, BrokenProcessPool) and ctl.cancel.is_set() and ctl.stopped.is_set()
+
+
 def _collect(ctl, index: int, future) -> None:
     try:
         ctl.record_finished(future.result())
-    except CancelledError:
-        pass
-    except BrokenProcessPool as exc:
-        if ctl.cancel.is_set() and ctl.stopped.is_set():
-            return  # we terminated its worker to stop the run: the run's end reports it as stopped
-        ctl.record_failed(index, exc)
     except BaseException as exc:  # noqa: BLE001 - e.g. a result that cannot be pickled
-        ctl.record_failed(index, exc)
+        if not _stopped_by_us(ctl, exc):  # else the run's end reports the task as cancelled
+            ctl.record_failed(index, exc)
 
 
 def describe_exit(code: int) -> str:
