@@ -11,13 +11,13 @@ import threading
 
 from .events import Event, RunFinished, RunStarted, TaskFinished, TaskStarted
 from .executors import get_executor, list_executors
-from .records import CpuSample, RunResult, TaskRecord
+from .records import CpuSample, RunResult, TaskRecord, ThreadStates
 from .runner import Run, run_inline
 from .spec import PARAMS, ExperimentSpec, SpecError
 
 __all__ = [
     "PARAMS", "CpuSample", "Event", "ExperimentSpec", "Run", "RunFinished", "RunResult", "RunStarted",
-    "SpecError", "TaskFinished", "TaskRecord", "TaskStarted", "get_executor", "list_executors",
+    "SpecError", "TaskFinished", "TaskRecord", "TaskStarted", "ThreadStates", "get_executor", "list_executors",
     "run", "run_inline", "start",
 ]
 

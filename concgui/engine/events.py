@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .records import CpuSample, RunResult, TaskRecord
+from .records import CpuSample, RunResult, TaskRecord, ThreadStates
 
 
 @dataclass(slots=True)
@@ -57,11 +57,18 @@ class CpuSampled:
 
 
 @dataclass(slots=True)
+class ThreadStatesSampled:
+    """The worker lanes' states over the probe's last interval (the X-ray)."""
+
+    states: ThreadStates
+
+
+@dataclass(slots=True)
 class RunFinished:
     result: RunResult
 
 
-Event = RunStarted | StartupFinished | TaskStarted | TaskFinished | CpuSampled | RunFinished
+Event = RunStarted | StartupFinished | TaskStarted | TaskFinished | CpuSampled | ThreadStatesSampled | RunFinished
 EventSink = Callable[[list[Event]], None]
 
 
@@ -74,6 +81,8 @@ def event_to_json(e: Event) -> dict[str, Any]:
         return {"type": "task_finished", "record": e.record.to_row()}
     if isinstance(e, CpuSampled):
         return {"type": "cpu", "sample": e.sample.to_dict()}
+    if isinstance(e, ThreadStatesSampled):
+        return {"type": "thread_states", "states": e.states.to_dict()}
     if isinstance(e, StartupFinished):
         return {"type": "startup_finished", "t": e.t, "detail": e.detail}
     if isinstance(e, RunStarted):
@@ -93,6 +102,8 @@ def event_from_json(d: dict[str, Any]) -> Event:
         return TaskFinished(TaskRecord(*r) if isinstance(r, list) else TaskRecord.from_dict(r))
     if kind == "cpu":
         return CpuSampled(CpuSample.from_dict(d["sample"]))
+    if kind == "thread_states":
+        return ThreadStatesSampled(ThreadStates.from_dict(d["states"]))
     if kind == "startup_finished":
         return StartupFinished(d["t"], d.get("detail"))
     if kind == "run_started":

@@ -12,8 +12,17 @@ from collections import Counter
 from itertools import compress
 from operator import attrgetter, is_not
 
-from .events import CpuSampled, Event, RunFinished, RunStarted, StartupFinished, TaskFinished, TaskStarted
-from .records import CANCELLED, ERROR, NOT_STARTED, OK, RUNNING, WAITING, CpuSample, RunResult, TaskRecord
+from .events import (
+    CpuSampled,
+    Event,
+    RunFinished,
+    RunStarted,
+    StartupFinished,
+    TaskFinished,
+    TaskStarted,
+    ThreadStatesSampled,
+)
+from .records import CANCELLED, ERROR, NOT_STARTED, OK, RUNNING, WAITING, CpuSample, RunResult, TaskRecord, ThreadStates
 
 STATES = (WAITING, RUNNING, OK, ERROR, CANCELLED)
 _OPEN = frozenset((WAITING, RUNNING))  # a task in either state may still change; a final one never does
@@ -31,6 +40,7 @@ class RunState:
         self.tasks: list[TaskRecord] = []
         self.lanes: list[str] = []  # worker labels in order of first appearance
         self.cpu_samples: list[CpuSample] = []
+        self.thread_states: list[ThreadStates] = []  # the X-ray: each lane's states, interval by interval
         self.work_start: float | None = None
         self.result: RunResult | None = None
         self.done = 0
@@ -72,6 +82,8 @@ class RunState:
                         self._add_lane(e.worker)
             elif kind is CpuSampled:
                 self.cpu_samples.append(e.sample)
+            elif kind is ThreadStatesSampled:
+                self.thread_states.append(e.states)
             elif kind is StartupFinished:
                 self.work_start = e.t
                 self.workers = (e.detail or {}).get("workers", self.workers)
@@ -108,6 +120,7 @@ class RunState:
         self.spec, self.environment = result.spec, result.environment
         self.total, self.workers = len(new), result.workers
         self.cpu_samples = list(result.cpu_samples)
+        self.thread_states = list(result.thread_states)
         self.work_start = result.startup_seconds
         # C-level passes, not a Python loop and a recount: a run may end with 100,000 records
         diff = list(compress(range(len(new)), map(is_not, old, new))) if len(old) == len(new) else None

@@ -83,6 +83,28 @@ class CpuSample:
         return cls(d["t"], list(d["per_core"]), d.get("tree_percent"))
 
 
+@dataclass(slots=True)
+class ThreadStates:
+    """What each worker lane's thread did over one probe interval ending at ``t`` (the run's clock).
+
+    ``lanes`` maps a lane (a task record's ``worker``) to its shares of the interval, each 0..1:
+    (on a core, runnable but waiting for a core, blocked). Blocked is the rest: the GIL, a lock,
+    a sleep or I/O. Where the kernel gives only CPU time (no schedstat), waiting is 0 and blocked
+    holds everything that was not on a core; ``RunResult.environment["thread_states"]`` says which.
+    """
+
+    t: float
+    interval: float
+    lanes: dict[str, tuple[float, float, float]]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"t": self.t, "interval": self.interval, "lanes": {k: list(v) for k, v in self.lanes.items()}}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ThreadStates:
+        return cls(d["t"], d["interval"], {k: (v[0], v[1], v[2]) for k, v in d["lanes"].items()})
+
+
 @dataclass
 class RunResult:
     """Everything a finished (or failed, or cancelled) run measured."""
@@ -97,6 +119,7 @@ class RunResult:
     workers: int = 1
     tasks: list[TaskRecord] = field(default_factory=list)
     cpu_samples: list[CpuSample] = field(default_factory=list)
+    thread_states: list[ThreadStates] = field(default_factory=list)
     summary: dict[str, Any] = field(default_factory=dict)
     version: int = RESULT_VERSION
 
@@ -115,6 +138,7 @@ class RunResult:
             "summary": self.summary,
             "tasks": [t.to_dict() for t in self.tasks] if tasks else [],
             "cpu_samples": [s.to_dict() for s in self.cpu_samples],
+            "thread_states": [s.to_dict() for s in self.thread_states],
         }
 
     @classmethod
@@ -137,5 +161,6 @@ class RunResult:
             summary=dict(d.get("summary", {})),
             tasks=[TaskRecord.from_dict(t) for t in d["tasks"]],
             cpu_samples=[CpuSample.from_dict(s) for s in d.get("cpu_samples", [])],
+            thread_states=[ThreadStates.from_dict(s) for s in d.get("thread_states", [])],  # none in old files
             version=version,
         )
