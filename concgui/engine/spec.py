@@ -142,6 +142,10 @@ class ExecutorKind:
     one_per_task: bool = False
     #: the executor-only fields it takes (start_method, chunk_size, …)
     fields: tuple[str, ...] = ()
+    #: a field whose address hands the worker count to a cluster that decides it (Dask: scheduler)
+    cluster_field: str = ""
+    #: a field that gives each worker process this many threads where it starts them (Dask's LocalCluster)
+    threads_field: str = ""
 
     @property
     def takes_workers(self) -> bool:
@@ -163,7 +167,8 @@ EXECUTOR_KINDS: dict[str, ExecutorKind] = {
         ExecutorKind("qt-thread-pool", _cores, "the machine's cores, as QThread.idealThreadCount()"),
         ExecutorKind("interpreter-pool", _thread_pool, "min(32, cores + 4), as InterpreterPoolExecutor"),
         ExecutorKind("dask", _cores, "one worker process per core on a LocalCluster; with a scheduler "
-                     "address, all of its workers", fields=_DASK_FIELDS),
+                     "address, all of its workers", fields=_DASK_FIELDS, cluster_field="scheduler",
+                     threads_field="threads_per_worker"),
     )
 }
 EXECUTORS = tuple(EXECUTOR_KINDS)
@@ -350,21 +355,24 @@ class ExperimentSpec:
     # --- derived values ----------------------------------------------------------
     def auto_workers(self, cores: int | None = None) -> int | None:
         """What an empty ``workers`` means for this spec (see :func:`auto_workers`)."""
-        return auto_workers(self.executor, self.tasks, self.scheduler, cores)
+        kind = EXECUTOR_KINDS[self.executor]
+        cluster = getattr(self, kind.cluster_field) if kind.cluster_field else None
+        return auto_workers(self.executor, self.tasks, cluster, cores)
 
     def worker_threads(self, cores: int | None = None) -> int:
         """Threads that run tasks at once: a run's lanes, what a result's ``workers`` counts.
 
-        The ``workers`` field's value or its default, except on Dask, where the field counts
-        worker processes: a LocalCluster's each have ``threads_per_worker`` threads, and a
-        scheduler's workers' threads are learnt only once connected (until then one each).
+        The ``workers`` field's value or its default, except where the field counts worker
+        processes of several threads (Dask): those it starts have ``threads_field`` threads each,
+        and a cluster's workers' threads are learnt only once connected (until then one each).
         """
         kind = EXECUTOR_KINDS[self.executor]
         if kind.one_per_task or not kind.takes_workers:
             return self.auto_workers(cores) or 1
         chosen = self.workers or self.auto_workers(cores) or 1
-        if self.executor == "dask" and not self.scheduler:
-            return chosen * self.threads_per_worker
+        on_cluster = bool(kind.cluster_field and getattr(self, kind.cluster_field))
+        if kind.threads_field and not on_cluster:
+            return chosen * getattr(self, kind.threads_field)
         return chosen
 
     def effective_start_method(self) -> str:
@@ -375,9 +383,9 @@ class ExperimentSpec:
         return applies(name, self.workload, self.executor)
 
 
-def auto_workers(executor: str, tasks: int, scheduler: str | None = None, cores: int | None = None) -> int | None:
+def auto_workers(executor: str, tasks: int, cluster: str | None = None, cores: int | None = None) -> int | None:
     """What an empty ``workers`` means for ``executor``, in the field's own unit (Dask: worker
-    processes); None when only the cluster knows (a scheduler address: all of its workers).
+    processes); None when ``cluster`` (the kind's ``cluster_field``, a scheduler address) decides.
 
     A function of the fields it reads, so a form can say it while another field is still wrong.
     """
@@ -386,7 +394,7 @@ def auto_workers(executor: str, tasks: int, scheduler: str | None = None, cores:
         return tasks
     if kind.auto_workers is None:
         return 1
-    if executor == "dask" and scheduler:
+    if kind.cluster_field and cluster:
         return None
     return kind.auto_workers(tasks, cores or cpu_count())
 

@@ -16,7 +16,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFormLayout, QGroupBox, QLabel, QVBoxLayout, QWidget
 
 from ...engine.executors import list_executors
-from ...engine.spec import PARAMS, ExperimentSpec, Param, SpecError, applies, auto_workers
+from ...engine.spec import EXECUTOR_KINDS, PARAMS, ExperimentSpec, Param, SpecError, applies, auto_workers
 from .form_fields import (
     BoolField,
     ChoiceField,
@@ -272,16 +272,18 @@ class ExperimentForm(QWidget):
         f = self.fields.get("workers")
         if not isinstance(f, IntField):
             return
-        executor, scheduler = values.get("executor"), (values.get("scheduler") or "").strip()
+        executor = values.get("executor")
+        kind = EXECUTOR_KINDS.get(executor)
         try:
-            n = auto_workers(executor, int(values["tasks"]), scheduler)
-        except (KeyError, TypeError, ValueError):  # no executor or tasks to go by: say only "auto"
+            cluster = (values.get(kind.cluster_field) or "").strip() if kind.cluster_field else ""
+            n = auto_workers(executor, int(values["tasks"]), cluster)
+        except (AttributeError, KeyError, TypeError, ValueError):  # no executor or tasks to go by: say only "auto"
             short, words = "auto", ""
         else:
             if n is None:  # a Dask scheduler's workers: only the cluster knows how many
                 short, words = "auto (all)", "all of the scheduler's workers"
-            elif executor == "dask":
-                short, words = f"auto ({n})", f"{n} worker processes × {values['threads_per_worker']} threads"
+            elif kind.threads_field:
+                short, words = f"auto ({n})", f"{n} worker processes × {values[kind.threads_field]} threads"
             else:
                 short, words = f"auto ({n})", f"{n} for {executor}"
         f.editor.setSpecialValueText(short)
