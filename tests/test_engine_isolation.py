@@ -66,7 +66,8 @@ PROBE = textwrap.dedent('''\
                                workload="custom", function=sys.argv[2], tasks=2))
         out["runs"].append({"executor": executor, "isolation": isolation, "status": r.status,
                             "tasks": [[t.status, t.error, t.pid] for t in r.tasks],
-                            "cpu_samples": len(r.cpu_samples), "psutil": r.environment["psutil"]})
+                            "cpu_samples": len(r.cpu_samples), "psutil": r.environment["psutil"],
+                            "thread_states": len(r.thread_states), "xray": r.environment["thread_states"]})
     sleep = run(ExperimentSpec(executor="threads", isolation="inline", workload="sleep", tasks=2, duration=0.3))
     out["sleep"] = {"status": sleep.status, "cpu_samples": len(sleep.cpu_samples),
                     "mean_cpu": sleep.summary["mean_cpu_percent"]}
@@ -124,6 +125,7 @@ def test_engine_runs_without_psutil_and_has_no_core_samples(tmp_path, child_env)
         assert r["status"] == "ok", r
         assert [t[0] for t in r["tasks"]] == ["ok", "ok"], r
         assert r["cpu_samples"] == 0 and r["psutil"] is False
+        assert r["thread_states"] == 0 and r["xray"] == "none"
     assert out["sleep"] == {"status": "ok", "cpu_samples": 0, "mean_cpu": None}
 
 

@@ -1,11 +1,20 @@
-"""The CPU probe process: per-core load and a process tree's CPU, as JSON lines.
+"""The CPU probe process: per-core load, a process tree's CPU and its threads' states, as JSON lines.
 
 Started by :class:`concgui.engine.sampler.CpuSampler` as a plain script (no
 package import, so the first sample comes soon), or as ``concgui sampler``
 in the frozen app.  Arguments: the pid whose tree to measure, the run's
-``perf_counter_ns`` origin, the interval.  Each line is
-``[t, per_core_percents, tree_percent]``; it exits when its stdin closes.
-Standard library and psutil only.
+``perf_counter_ns`` origin, the interval, and optionally the thread interval
+(the X-ray's; 0 or absent: no thread readings).  It exits when its stdin
+closes.  Standard library and psutil only.  Lines, ``t`` on the run's clock:
+
+- ``{"source": "schedstat" | "cpu-time"}`` first: where the thread readings come from;
+- ``[t, per_core_percents, tree_percent]`` every interval;
+- ``{"th": [t, [[pid, tid, on_ns, wait_ns], ...]]}`` every thread interval: each thread of the
+  tree (this process's excluded), its cumulative nanoseconds on a core and runnable waiting for one.
+  From ``/proc/<pid>/task/<tid>/schedstat`` (fields 1 and 2), read through a descriptor kept open
+  per thread (one ``pread`` a reading); without schedstat (not Linux, or :data:`FALLBACK_ENV` set)
+  from psutil's per-thread CPU time, and ``wait_ns`` is 0.  The tree's processes are the ones the
+  last CPU sample found: a process is seen within one interval of its birth.
 """
 
 from __future__ import annotations
@@ -22,6 +31,8 @@ import psutil
 PROC_CHILDREN = os.path.exists(f"/proc/self/task/{threading.get_native_id()}/children")
 #: a process with more threads is cheaper to skip over with psutil's scan of every process
 MANY_THREADS = 64
+#: set (to anything) to hide schedstat from the probe, as on a kernel without it: the tests' fallback path
+FALLBACK_ENV = "CONCGUI_XRAY_NO_SCHEDSTAT"
 
 
 def _children_from_proc(pid: int) -> list[int] | None:
@@ -86,6 +97,7 @@ class TreeCpu:
         self.root, self.exclude = root, exclude
         self.seen: dict[int, _Seen] = {}
         self.owed: dict[int, float] = {}  # parent pid -> what was counted of its ended children
+        self.pids: list[int] = []  # the tree's processes at the last call, parents first
         self.take()  # what the tree used before the probe started is no call's
 
     def take(self) -> float:
@@ -120,31 +132,128 @@ class TreeCpu:
             s.own, s.reaped = own, reaped
             self.seen[pid] = s
         self.owed = {pid: v for pid, v in self.owed.items() if v > 0.0 and pid in self.seen}
+        self.pids = list(readings)
         return max(0.0, total)
 
 
-def sample_forever(pid: int, t0_ns: int, interval: float, out=None) -> None:
-    """The sampler process: a JSON line ``[t, per_core, tree_percent]`` every ``interval`` s
-    until stdin closes.  The tree is ``pid`` and its descendants (this process excluded)."""
+def schedstat_works() -> bool:
+    """Whether this kernel keeps per-thread schedstat (and the tests did not hide it)."""
+    if os.environ.get(FALLBACK_ENV):
+        return False
+    try:
+        with open(f"/proc/self/task/{threading.get_native_id()}/schedstat", "rb") as f:
+            return len(f.read().split()) >= 2
+    except OSError:
+        return False
+
+
+class ThreadClocks:
+    """Each thread's cumulative on-core and waiting nanoseconds, for the processes it is given.
+
+    Cheap, because it runs 50 times a second next to the run: a process's threads come from one
+    ``listdir``, and each thread's schedstat file stays open, so a reading is a single ``pread``.
+    Descriptors of threads that ended are closed on the next call.
+    """
+
+    def __init__(self, schedstat: bool) -> None:
+        self.source = "schedstat" if schedstat else "cpu-time"
+        self.fds: dict[tuple[int, str], int] = {}
+
+    def read(self, pids: list[int]) -> list[list[int]]:
+        """``[[pid, tid, on_ns, wait_ns], ...]`` for every thread of ``pids``."""
+        if self.source == "cpu-time":
+            return self._cpu_times(pids)
+        out: list[list[int]] = []
+        old, fds = self.fds, {}
+        pread, split = os.pread, bytes.split
+        for pid in pids:
+            try:
+                tids = os.listdir(f"/proc/{pid}/task")
+            except OSError:
+                continue  # gone
+            for tid in tids:
+                key = (pid, tid)
+                fd = old.pop(key, None)
+                try:
+                    if fd is None:
+                        fd = os.open(f"/proc/{pid}/task/{tid}/schedstat", os.O_RDONLY)
+                    fields = split(pread(fd, 96, 0))
+                    out.append([pid, int(tid), int(fields[0]), int(fields[1])])
+                    fds[key] = fd
+                except (OSError, IndexError, ValueError):
+                    if fd is not None:
+                        os.close(fd)  # the thread ended meanwhile
+        for fd in old.values():  # threads that ended since the last call
+            os.close(fd)
+        self.fds = fds
+        return out
+
+    @staticmethod
+    def _cpu_times(pids: list[int]) -> list[list[int]]:
+        out: list[list[int]] = []
+        for pid in pids:
+            try:
+                threads = psutil.Process(pid).threads()
+            except psutil.Error:
+                continue
+            out += [[pid, th.id, int((th.user_time + th.system_time) * 1e9), 0] for th in threads]
+        return out
+
+    def close(self) -> None:
+        for fd in self.fds.values():
+            os.close(fd)
+        self.fds = {}
+
+
+def sample_forever(pid: int, t0_ns: int, interval: float, thread_interval: float = 0.0, out=None) -> None:
+    """The sampler process: the lines of the module's docstring until stdin closes.
+
+    The tree is ``pid`` and its descendants (this process excluded).  With a ``thread_interval``
+    the loop ticks at that rate and takes the CPU sample every ``interval / thread_interval`` ticks.
+    """
     out = out or sys.stdout
     stop = threading.Event()
     threading.Thread(target=lambda: (sys.stdin.read(), stop.set()), daemon=True).start()
     psutil.cpu_percent(percpu=True)  # the first call only primes the counters
     tree = TreeCpu(psutil.Process(pid), exclude=os.getpid())
-    last_t = time.perf_counter()
-    while not stop.wait(interval):
-        per_core = psutil.cpu_percent(percpu=True)
-        cpu, t = tree.take(), time.perf_counter()
-        percent = 100.0 * cpu / max(t - last_t, 1e-6)
-        last_t = t
-        out.write(json.dumps([(time.perf_counter_ns() - t0_ns) / 1e9, per_core, round(percent, 1)]) + "\n")
+    clocks = ThreadClocks(schedstat_works()) if thread_interval > 0 else None
+    tick = thread_interval if clocks else interval
+    every = max(1, round(interval / tick))
+    if clocks:
+        out.write(json.dumps({"source": clocks.source}) + "\n")
         out.flush()
+    last_t = time.perf_counter()
+    due, n = last_t, 0
+    try:
+        while True:
+            due += tick
+            if stop.wait(max(0.0, due - time.perf_counter())):
+                break
+            n += 1
+            lines = []
+            if clocks:
+                t = (time.perf_counter_ns() - t0_ns) / 1e9
+                lines.append(json.dumps({"th": [t, clocks.read(tree.pids)]}))
+            if n % every == 0:
+                per_core = psutil.cpu_percent(percpu=True)
+                cpu, now = tree.take(), time.perf_counter()
+                percent = 100.0 * cpu / max(now - last_t, 1e-6)
+                last_t = now
+                lines.append(json.dumps([(time.perf_counter_ns() - t0_ns) / 1e9, per_core, round(percent, 1)]))
+            out.write("\n".join(lines) + "\n")
+            out.flush()
+            if due < time.perf_counter() - tick:  # starved for a while: keep the rate, not the backlog
+                due = time.perf_counter()
+    finally:
+        if clocks:
+            clocks.close()
 
 
 def main(argv: list[str]) -> int:
     pid, t0_ns, interval = int(argv[0]), int(argv[1]), float(argv[2])
+    thread_interval = float(argv[3]) if len(argv) > 3 else 0.0
     try:
-        sample_forever(pid, t0_ns, interval)
+        sample_forever(pid, t0_ns, interval, thread_interval)
     except (BrokenPipeError, KeyboardInterrupt, psutil.NoSuchProcess):
         pass
     return 0

@@ -28,12 +28,24 @@ from .events import (
     StartupFinished,
     TaskFinished,
     TaskStarted,
+    ThreadStatesSampled,
 )
 from .executors import get_executor
 from .executors.base import STOP_GRACE
 from .executors.processes import choose_start_method
-from .records import CANCELLED, ERROR, NOT_STARTED, OK, RUNNING, WAITING, CpuSample, RunResult, TaskRecord
-from .sampler import CpuSampler
+from .records import (
+    CANCELLED,
+    ERROR,
+    NOT_STARTED,
+    OK,
+    RUNNING,
+    WAITING,
+    CpuSample,
+    RunResult,
+    TaskRecord,
+    ThreadStates,
+)
+from .sampler import CpuSampler, lane_states
 from .spec import PROCESS_EXECUTORS, ExperimentSpec, SpecError
 from .summary import summarize
 from .worker import WorkerContext, describe_error, thread_context
@@ -92,7 +104,8 @@ class RunControl:
         self.workers = workers
         self.sizes = task_sizes(spec)
         self.cancel = threading.Event()
-        self.sink: deque = deque()  # ("f"|"s"|"c"|"w", payload) from this process
+        self.sink: deque = deque()  # ("f"|"s"|"c"|"x"|"w", payload) from this process
+        self.thread_states: list[ThreadStates] = []  # the X-ray, lane by lane, as the drains named it
         self.finishes: deque = deque()  # record tuples of tasks run in this process
         self.running: dict[int, tuple] = {}  # thread id -> start tuple of its current task
         self.queues: list[Any] = []  # multiprocessing queues of ("s"|"f", tuple) reports
@@ -207,6 +220,10 @@ class RunControl:
                 events.append(CpuSampled(payload))
         for t in running:
             self._start(t, started)
+        for kind, payload in items:  # after the starts: a thread whose first task began by now has its lane
+            if kind == "x" and (states := lane_states(payload, self._lanes)) is not None:
+                self.thread_states.append(states)
+                events.append(ThreadStatesSampled(states))
         # the tasks still running go last: every worker's tasks then appear in the order they ran, so a
         # consumer may take a batch a part at a time (a starved pump's holds 10,000 tasks)
         events[:0] = head
@@ -427,6 +444,7 @@ class Run:
                     ctl.deliver(ended_late[k:k + LATE_BATCH])
             work_start = ctl.work_start if ctl.work_start is not None else 0.0
             ends = [r.end for r in ctl.records if r.end is not None]
+            env["thread_states"] = sampler.source  # where the X-ray's readings came from
             result = RunResult(
                 spec=spec.to_dict(),
                 environment=env,
@@ -438,6 +456,7 @@ class Run:
                 workers=ctl.workers,
                 tasks=ctl.records,
                 cpu_samples=sampler.samples,
+                thread_states=ctl.thread_states,
             )
             if ctl.consumer_error:
                 result.error = ctl.consumer_error

@@ -1,4 +1,4 @@
-"""Per-core CPU load every 100 ms during a run, and the run's process-tree CPU.
+"""Per-core CPU load every 100 ms during a run, the run's process-tree CPU, and the X-ray.
 
 The sampling runs in a small process of its own.  A sampler thread inside
 the run's process would need that process's GIL, which CPU-bound threads
@@ -7,6 +7,13 @@ CPU picture matters most.  The sampler process stamps each sample with the
 run's clock (``perf_counter_ns`` is system-wide) and streams JSON lines; it
 exits when its input closes, so it never outlives the run.  psutil is
 optional: without it there are simply no samples.
+
+The X-ray: every 20 ms the probe also reads each thread's cumulative time on
+a core and runnable waiting for one (see :mod:`concgui.engine.cpu_probe`).
+Two readings of a thread make its shares of the interval between them: on a
+core, waiting for a core, and blocked (the rest: the GIL, a lock, a sleep or
+I/O).  :func:`lane_states` names the threads by the lanes of the tasks they
+ran; a thread that has not run a task yet is left out of that interval.
 """
 
 from __future__ import annotations
@@ -18,7 +25,7 @@ import sys
 import threading
 from collections.abc import Callable
 
-from .records import CpuSample
+from .records import CpuSample, ThreadStates
 
 try:
     import psutil
@@ -26,6 +33,43 @@ except ImportError:  # pragma: no cover - exercised by the no-psutil test
     psutil = None
 
 INTERVAL = 0.1
+#: the X-ray's resolution: each thread's state is read this often
+THREAD_INTERVAL = 0.02
+
+#: one interval's shares by thread: (t, interval, {(pid, tid): (on_core, waiting, blocked)})
+ThreadShares = tuple[float, float, dict[tuple[int, int], tuple[float, float, float]]]
+
+
+def thread_shares(prev: dict[tuple[int, int], tuple[int, int]], prev_t: float | None, t: float,
+                  readings: list[list[int]]) -> tuple[dict[tuple[int, int], tuple[int, int]], ThreadShares | None]:
+    """Each thread's shares of the interval since the last readings, and the readings to keep.
+
+    On a core = Δon / Δt, waiting = Δwait / Δt, blocked = the rest; each clamped so the three add
+    up to 1 (the probe's own timing jitter can make a sum a little over).  A thread read for the
+    first time has no interval yet.
+    """
+    now = {(pid, tid): (on, wait) for pid, tid, on, wait in readings}
+    if prev_t is None or t <= prev_t:
+        return now, None
+    span = (t - prev_t) * 1e9
+    shares = {}
+    for key, (on, wait) in now.items():
+        p = prev.get(key)
+        if p is not None:
+            o = min(1.0, max(0.0, (on - p[0]) / span))
+            w = min(1.0 - o, max(0.0, (wait - p[1]) / span))
+            shares[key] = (o, w, 1.0 - o - w)
+    return now, (t, t - prev_t, shares)
+
+
+def lane_states(shares: ThreadShares, lanes: dict[tuple[int, int], str]) -> ThreadStates | None:
+    """One interval's shares by lane, for the threads known as lanes (by pid and native thread id).
+
+    None if no thread of the interval ran a task yet.
+    """
+    t, interval, by_thread = shares
+    named = {lanes[k]: v for k, v in by_thread.items() if k in lanes}
+    return ThreadStates(t, interval, named) if named else None
 
 
 def sampler_command() -> list[str]:
@@ -36,13 +80,21 @@ def sampler_command() -> list[str]:
 
 
 class CpuSampler:
-    """Runs the sampler process until ``stop()``; samples go to ``emit`` as ``("c", sample)``."""
+    """Runs the sampler process until ``stop()``.
 
-    def __init__(self, t0_ns: int, emit: Callable[[tuple], None], interval: float = INTERVAL) -> None:
+    CPU samples go to ``emit`` as ``("c", sample)``, the threads' shares of each X-ray interval as
+    ``("x", shares)`` (:data:`ThreadShares`); ``thread_interval`` 0 turns the X-ray off.
+    :attr:`source` says where the thread readings came from: "schedstat", "cpu-time" or "none".
+    """
+
+    def __init__(self, t0_ns: int, emit: Callable[[tuple], None], interval: float = INTERVAL,
+                 thread_interval: float = THREAD_INTERVAL) -> None:
         self.t0_ns = t0_ns
         self.emit = emit
         self.interval = interval
+        self.thread_interval = thread_interval
         self.samples: list[CpuSample] = []
+        self.source = "none"
         self._proc: subprocess.Popen | None = None
         self._reader: threading.Thread | None = None
 
@@ -51,7 +103,8 @@ class CpuSampler:
             return
         try:
             self._proc = subprocess.Popen(
-                [*sampler_command(), str(os.getpid()), str(self.t0_ns), str(self.interval)],
+                [*sampler_command(), str(os.getpid()), str(self.t0_ns), str(self.interval),
+                 str(self.thread_interval)],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         except OSError:
             return  # no samples, nothing else lost
@@ -59,10 +112,23 @@ class CpuSampler:
         self._reader.start()
 
     def _read(self) -> None:
+        prev: dict[tuple[int, int], tuple[int, int]] = {}
+        prev_t = None
         for line in self._proc.stdout:
             try:
-                t, per_core, tree = json.loads(line)
-            except ValueError:
+                d = json.loads(line)
+                if type(d) is dict:
+                    if "th" in d:
+                        t, readings = d["th"]
+                        prev, shares = thread_shares(prev, prev_t, t, readings)
+                        prev_t = t
+                        if shares is not None and shares[2]:
+                            self.emit(("x", shares))
+                    else:
+                        self.source = d.get("source", self.source)
+                    continue
+                t, per_core, tree = d
+            except (ValueError, TypeError):
                 continue
             sample = CpuSample(t, per_core, tree)
             self.samples.append(sample)

@@ -1,0 +1,187 @@
+"""The X-ray's sampling: each worker thread's shares on a core / waiting for a core / blocked, measured.
+
+The calibration table of issue 15, each row a real short run read from the kernel's own accounting,
+asserted on bands: threads of one process take turns (blocked: the GIL), processes on too few cores
+wait for one, a sleeping thread is blocked, a hashing thread is not. Then the probe's parts: the
+thread readings, the fallback without schedstat, the engine process carrying the series.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+import pytest
+
+from concgui.engine import ExperimentSpec, RunResult, run
+from concgui.engine.cpu_probe import FALLBACK_ENV, ThreadClocks, schedstat_works
+from concgui.engine.events import ThreadStatesSampled
+from concgui.engine.sampler import lane_states, thread_shares
+
+ON, WAITING, BLOCKED = range(3)
+
+
+def lane_means(result: RunResult) -> dict[str, tuple[float, float, float]]:
+    """Each lane's mean shares over the intervals that lie within the span of its tasks."""
+    spans: dict[str, tuple[float, float]] = {}
+    for r in result.tasks:
+        if r.start is not None and r.end is not None:
+            lo, hi = spans.get(r.worker, (r.start, r.end))
+            spans[r.worker] = (min(lo, r.start), max(hi, r.end))
+    sums: dict[str, list[float]] = {}
+    for s in result.thread_states:
+        for lane, shares in s.lanes.items():
+            lo, hi = spans[lane]
+            if s.t - s.interval >= lo and s.t <= hi:
+                acc = sums.setdefault(lane, [0.0, 0.0, 0.0, 0])
+                for k in range(3):
+                    acc[k] += shares[k]
+                acc[3] += 1
+    assert sums, "no interval lies within a task's span"
+    for lane, acc in sums.items():
+        assert acc[3] >= 5, f"{lane}: only {acc[3]} intervals while its tasks ran"
+    return {lane: (a[0] / a[3], a[1] / a[3], a[2] / a[3]) for lane, a in sums.items()}
+
+
+def xray(**kw) -> tuple[RunResult, dict[str, tuple[float, float, float]]]:
+    kw.setdefault("isolation", "inline")
+    result = run(ExperimentSpec(**kw))
+    assert result.status == "ok", result.error
+    assert result.environment["thread_states"] == ("schedstat" if schedstat_works() else "cpu-time")
+    for s in result.thread_states:
+        assert 0.002 <= s.interval <= 0.2, s.interval  # 20 ms, sooner after a late tick (the probe waited)
+        for shares in s.lanes.values():
+            assert all(0.0 <= v <= 1.0 for v in shares) and abs(sum(shares) - 1.0) < 1e-9, shares
+    return result, lane_means(result)
+
+
+def open_files() -> list[str]:
+    """What this process's descriptors point at."""
+    found = []
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            found.append(os.readlink(f"/proc/self/fd/{fd}"))
+        except OSError:
+            pass  # closed meanwhile
+    return found
+
+
+needs_schedstat = pytest.mark.skipif(not schedstat_works(), reason="this kernel keeps no per-thread schedstat")
+
+
+# --- the calibration table --------------------------------------------------------------------
+@pytest.mark.parametrize(("executor", "workers"), [("sequential", 1), ("thread-pool", 1)])
+def test_one_cpu_thread_is_on_a_core(executor, workers):
+    result, means = xray(executor=executor, workers=workers, workload="cpu", tasks=2, duration=0.3)
+    assert set(means) == {r.worker for r in result.tasks}
+    (on, waiting, blocked), = means.values()
+    assert on >= 0.9, means
+    assert blocked <= 0.05, means
+
+
+def test_four_cpu_threads_take_turns_on_one_core_blocked_by_the_gil():
+    result, means = xray(executor="thread-pool", workers=4, workload="cpu", tasks=4, duration=0.2)
+    assert len(means) == 4, means
+    assert sum(m[ON] for m in means.values()) <= 1.15, means
+    for lane, m in means.items():
+        assert m[BLOCKED] >= 0.5, (lane, m)
+
+
+@needs_schedstat
+@pytest.mark.skipif(os.cpu_count() != 2, reason="the band is for 4 processes on 2 cores")
+def test_four_cpu_processes_on_two_cores_wait_for_a_core_and_are_not_blocked():
+    result, means = xray(executor="process-pool", workers=4, workload="cpu", tasks=4, duration=0.3,
+                         start_method="fork")
+    assert len(means) == 4, means
+    assert len({r.pid for r in result.tasks}) == 4
+    for lane, m in means.items():
+        assert m[WAITING] >= 0.3, (lane, m)
+        assert m[BLOCKED] <= 0.1, (lane, m)
+
+
+def test_hashing_threads_release_the_gil_and_are_rarely_blocked():
+    _, means = xray(executor="thread-pool", workers=2, workload="hash", tasks=2, duration=0.4)
+    assert len(means) == 2, means
+    for lane, m in means.items():
+        assert m[BLOCKED] <= 0.3, (lane, m)
+
+
+def test_a_sleeping_thread_is_blocked():
+    _, means = xray(executor="thread-pool", workers=2, workload="sleep", tasks=2, duration=0.4)
+    assert len(means) == 2, means
+    for lane, m in means.items():
+        assert m[BLOCKED] >= 0.9, (lane, m)
+
+
+# --- the parts ----------------------------------------------------------------------------------
+@needs_schedstat
+def test_thread_clocks_read_each_threads_schedstat_and_let_go_of_ended_threads():
+    clocks = ThreadClocks(schedstat=True)
+    stop = threading.Event()
+    spinner = threading.Thread(target=lambda: stop.wait(5))
+    spinner.start()
+    try:
+        me = threading.get_native_id()
+        before = {tid: (on, wait) for pid, tid, on, wait in clocks.read([os.getpid()]) if pid == os.getpid()}
+        assert me in before and spinner.native_id in before
+        end = time.thread_time() + 0.05
+        while time.thread_time() < end:
+            pass
+        after = {tid: (on, wait) for _, tid, on, wait in clocks.read([os.getpid()])}
+        assert 0.04e9 <= after[me][0] - before[me][0] <= 1e9, (before[me], after[me])
+        assert after[spinner.native_id][0] - before[spinner.native_id][0] < 0.01e9  # it sleeps
+        key = (os.getpid(), str(spinner.native_id))
+        path = f"/proc/{key[0]}/task/{key[1]}/schedstat"
+        assert path in open_files()
+    finally:
+        stop.set()
+        spinner.join()
+    clocks.read([os.getpid()])
+    assert key not in clocks.fds, "the ended thread is still read"
+    assert path not in open_files(), "its file is still open: a long run would leak a descriptor per thread"
+    clocks.close()
+    assert clocks.fds == {}
+
+
+def test_shares_of_an_interval_add_up_to_one_and_are_named_by_lane():
+    prev, first = thread_shares({}, None, 1.0, [[10, 11, 0, 0], [10, 12, 0, 0]])
+    assert first is None, "one reading makes no interval"
+    # 20 ms: thread 11 on a core 15 ms and waiting 10 ms (jitter: over the interval), thread 12 blocked
+    prev, shares = thread_shares(prev, 1.0, 1.02, [[10, 11, 15_000_000, 10_000_000], [10, 12, 0, 0],
+                                                   [10, 13, 5, 5]])
+    t, interval, by_thread = shares
+    assert t == 1.02 and interval == pytest.approx(0.02)
+    assert by_thread[(10, 11)] == pytest.approx((0.75, 0.25, 0.0))
+    assert by_thread[(10, 12)] == (0.0, 0.0, 1.0)
+    assert (10, 13) not in by_thread, "a thread first read now has no interval yet"
+    states = lane_states(shares, {(10, 12): "thread 1"})
+    assert states.lanes == {"thread 1": (0.0, 0.0, 1.0)}, "only threads that ran a task are lanes"
+    assert lane_states(shares, {}) is None
+
+
+def test_without_schedstat_the_xray_falls_back_to_cpu_time_on_a_core_only(monkeypatch):
+    monkeypatch.setenv(FALLBACK_ENV, "1")
+    result = run(ExperimentSpec(executor="thread-pool", workers=2, workload="cpu", tasks=2, duration=0.4,
+                                isolation="inline"))
+    assert result.environment["thread_states"] == "cpu-time"
+    assert result.thread_states
+    assert all(shares[WAITING] == 0.0 for s in result.thread_states for shares in s.lanes.values())
+    means = lane_means(result)
+    assert len(means) == 2
+    # two pure-Python threads still take turns: about half each on a core, the rest "not on a core"
+    assert sum(m[ON] for m in means.values()) <= 1.15, means
+    assert all(m[ON] >= 0.2 for m in means.values()), means
+
+
+def test_an_engine_process_run_streams_the_xray_and_its_result_carries_it():
+    events = []
+    result = run(ExperimentSpec(executor="thread-pool", workers=2, workload="cpu", tasks=2, duration=0.3,
+                                isolation="process"), on_events=events.extend)
+    live = [e.states for e in events if isinstance(e, ThreadStatesSampled)]
+    assert len(live) >= 10, "the states arrive live, every 20 ms"
+    assert result.environment["thread_states"] == ("schedstat" if schedstat_works() else "cpu-time")
+    assert [s.to_dict() for s in result.thread_states] == [s.to_dict() for s in live]
+    assert {lane for s in live for lane in s.lanes} == {r.worker for r in result.tasks}
+    means = lane_means(result)
+    assert sum(m[ON] for m in means.values()) <= 1.15, means
