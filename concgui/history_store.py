@@ -27,9 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from .engine.paths import user_data_dir
-from .engine.records import RESULT_VERSION, CpuSample, RunResult, TaskRecord
+from .engine.records import RESULT_VERSION, CpuSample, RunResult, TaskRecord, ThreadStates
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 FILE_NAME = "history.sqlite3"
 #: seconds a write waits for another writer (a second ConcGUI) to let go of the file before it gives up
 BUSY_TIMEOUT = 5.0
@@ -79,6 +79,19 @@ CREATE TABLE cpu_samples (
     PRIMARY KEY (run_id, seq)
 ) WITHOUT ROWID;
 """
+#: what turns a file of schema version n into n + 1; a new file gets _SCHEMA and then all of them
+_MIGRATIONS: dict[int, str] = {
+    1: """
+CREATE TABLE thread_states (         -- the GIL X-ray's series: one row per probe interval
+    run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL,
+    t REAL NOT NULL,
+    interval REAL NOT NULL,
+    lanes TEXT NOT NULL,             -- {lane: [on a core, waiting, blocked]} as JSON
+    PRIMARY KEY (run_id, seq)
+) WITHOUT ROWID;
+""",
+}
 
 _TASK_INSERT = (
     'INSERT OR REPLACE INTO tasks (run_id, idx, worker, pid, thread_id, submitted, start, "end", '
@@ -205,9 +218,13 @@ class HistoryStore:
             if version > SCHEMA_VERSION:
                 raise _NewerSchema(f"it was written by a newer ConcGUI (schema {version}, "
                                    f"this one reads up to {SCHEMA_VERSION})")
-            if version == 0:
+            if version < SCHEMA_VERSION:
                 conn.execute("BEGIN IMMEDIATE")
-                for statement in filter(None, (s.strip() for s in _SCHEMA.split(";"))):
+                # another ConcGUI may have upgraded the file while this one waited for the lock
+                version = conn.execute("PRAGMA user_version").fetchone()[0]
+                steps = ([_SCHEMA] if version == 0 else []) + [_MIGRATIONS[v] for v in
+                                                               range(max(version, 1), SCHEMA_VERSION)]
+                for statement in filter(None, (s.strip() for s in ";".join(steps).split(";"))):
                     conn.execute(statement)
                 conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
                 conn.execute("COMMIT")
@@ -310,6 +327,11 @@ class HistoryStore:
                 "INSERT INTO cpu_samples (run_id, seq, t, per_core, tree_percent) VALUES (?, ?, ?, ?, ?)",
                 [(run_id, k, s.t, _dumps(s.per_core), s.tree_percent) for k, s in enumerate(result.cpu_samples)],
             )
+            c.execute("DELETE FROM thread_states WHERE run_id = ?", (run_id,))
+            c.executemany(
+                "INSERT INTO thread_states (run_id, seq, t, interval, lanes) VALUES (?, ?, ?, ?, ?)",
+                [(run_id, k, s.t, s.interval, _dumps(s.lanes)) for k, s in enumerate(result.thread_states)],
+            )
             c.execute(
                 "UPDATE runs SET started_at = ?, spec = ?, environment = ?, workload = ?, executor = ?, "
                 "task_count = ?, status = ?, error = ?, pid = COALESCE(?, pid), startup_seconds = ?, "
@@ -330,7 +352,7 @@ class HistoryStore:
         return run_id
 
     def delete(self, run_id: int) -> None:
-        """Remove a run with its tasks and samples (a missing id is not an error)."""
+        """Remove a run with its tasks, samples and thread states (a missing id is not an error)."""
         self._written.pop(run_id, None)
         with self._transaction() as c:
             c.execute("DELETE FROM runs WHERE id = ?", (run_id,))  # ON DELETE CASCADE does the rest
@@ -364,12 +386,17 @@ class HistoryStore:
             for t, per_core, tree in self._conn.execute(
                 "SELECT t, per_core, tree_percent FROM cpu_samples WHERE run_id = ? ORDER BY seq", (run_id,))
         ]
+        states = [
+            ThreadStates(t, interval, {k: (v[0], v[1], v[2]) for k, v in json.loads(lanes).items()})
+            for t, interval, lanes in self._conn.execute(
+                "SELECT t, interval, lanes FROM thread_states WHERE run_id = ? ORDER BY seq", (run_id,))
+        ]
         return RunResult(
             spec=json.loads(spec), environment=json.loads(env), status=status, error=error,
             started_at=started_at, startup_seconds=startup,
             wall_seconds=wall if wall is not None else 0.0,
             workers=workers if workers is not None else 1,
-            tasks=tasks, cpu_samples=samples,
+            tasks=tasks, cpu_samples=samples, thread_states=states,
             summary=json.loads(summary) if summary else {}, version=version,
         )
 

@@ -136,6 +136,24 @@ def test_compare_writes_runs_with_speedup_against_the_first(child_env, tmp_path)
     assert "sequential" in proc.stdout and "threads" in proc.stdout and "speedup" in proc.stdout
 
 
+def test_the_summary_prints_the_xray_shares_and_their_sentence():
+    from concgui.cli.tables import format_summary
+    from concgui.engine.records import RunResult, TaskRecord, ThreadStates
+    from concgui.engine.summary import summarize
+
+    tasks = [TaskRecord(i, f"thread {i}", 1, 10 + i, 0.0, 0.0, 0.5, 0.1, "ok") for i in range(4)]
+    states = [ThreadStates(0.02 * (k + 1), 0.02, {t.worker: (0.2, 0.06, 0.74) for t in tasks}) for k in range(25)]
+    r = RunResult(spec={"workload": "cpu", "executor": "thread-pool", "tasks": 4},
+                  environment={"cpu_count": 2, "gil_enabled": True, "thread_states": "schedstat"},
+                  wall_seconds=0.5, workers=4, tasks=tasks, thread_states=states)
+    r.summary = summarize(r)
+    lines = format_summary(r).splitlines()
+    row = {label: next(line[2 + len(label):].split()[:2] for line in lines if line.startswith("  " + label))
+           for label in ("On a core", "Waiting for a core", "Blocked")}
+    assert row == {"On a core": ["20", "%"], "Waiting for a core": ["6", "%"], "Blocked": ["74", "%"]}
+    assert "The 4 threads were blocked 74 % of the time on the GIL" in lines[-1]
+
+
 def test_the_compare_table_prints_what_the_windows_compare_tab_shows(qtbot):
     from concgui.cli.tables import format_comparison
     from concgui.engine import ExperimentSpec, run_inline

@@ -89,6 +89,8 @@ def test_csv_round_trip(mixed_result, tmp_path):
         assert loaded.to_dict() == expected
     header = path.read_text().splitlines()[0].split(",")
     assert header[:4] == ["index", "worker", "pid", "thread_id"] and "duration" in header
+    # the X-ray's seconds per task follow the CPU seconds (filled where the run has thread states)
+    assert header[header.index("cpu_seconds"):][:4] == ["cpu_seconds", "on_core_s", "waiting_s", "blocked_s"]
 
 
 def test_csv_quotes_awkward_text(tmp_path):

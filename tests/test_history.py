@@ -9,8 +9,8 @@ import pytest
 
 from concgui.engine import ExperimentSpec, run_inline
 from concgui.engine.environment import environment
-from concgui.engine.records import CANCELLED, ERROR, OK, CpuSample, RunResult, TaskRecord
-from concgui.history_store import FILE_NAME, HistoryStore, default_path
+from concgui.engine.records import CANCELLED, ERROR, OK, CpuSample, RunResult, TaskRecord, ThreadStates
+from concgui.history_store import FILE_NAME, SCHEMA_VERSION, HistoryStore, default_path
 
 
 def fake_result(n: int, executor: str = "thread-pool", started_at: float = 1_700_000_000.0) -> RunResult:
@@ -27,9 +27,11 @@ def fake_result(n: int, executor: str = "thread-pool", started_at: float = 1_700
             if status == ERROR else None,
         ))
     samples = [CpuSample(k * 0.1, [12.5, 99.0 + k], None if k == 0 else 150.25) for k in range(5)]
+    states = [ThreadStates(0.02 * (k + 1), 0.02, {f"thread {w}": (0.1 * w, 0.05, 0.95 - 0.1 * w) for w in range(k % 5)})
+              for k in range(30)]  # lanes come and go
     result = RunResult(spec=spec, environment=environment(), status=OK, started_at=started_at,
                        startup_seconds=0.012, wall_seconds=n * 1e-5 + 0.5, workers=4, tasks=tasks,
-                       cpu_samples=samples)
+                       cpu_samples=samples, thread_states=states)
     result.summary = {"wall_seconds": result.wall_seconds, "speedup": 1.5, "baseline": "sequential",
                       "mean_cpu_percent": None, "tasks": n}
     return result
@@ -129,7 +131,8 @@ def test_finish_does_not_write_again_the_tasks_that_streamed_in(store):
     store.add_tasks(run_id, result.tasks[30:])
     before = store._conn.total_changes
     store.finish_run(run_id, result)
-    assert store._conn.total_changes - before == len(result.cpu_samples) + 1  # the samples and the run's row
+    # the samples, the thread states and the run's row
+    assert store._conn.total_changes - before == len(result.cpu_samples) + len(result.thread_states) + 1
     assert store.load(run_id).to_dict() == result.to_dict()
 
 
@@ -149,6 +152,25 @@ def test_corrupt_file_is_moved_aside_with_a_notice(tmp_path):
         store.close()
 
 
+def test_a_history_from_before_the_xray_opens_and_then_keeps_thread_states(tmp_path):
+    path = tmp_path / FILE_NAME
+    with HistoryStore(path) as store:
+        old = fake_result(20)
+        old.thread_states = []
+        old_id = store.save(old)
+    conn = sqlite3.connect(path)  # make it a schema-1 file: no thread_states table
+    conn.execute("DROP TABLE thread_states")
+    conn.execute("PRAGMA user_version = 1")
+    conn.close()
+    with HistoryStore(path) as store:
+        assert store.notice is None
+        assert store._conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert store.load(old_id).to_dict() == old.to_dict()
+        new = fake_result(20)
+        assert store.load(store.save(new)).thread_states == new.thread_states != []
+        assert store.integrity_check() == "ok"
+
+
 def test_newer_schema_is_kept_and_replaced(tmp_path):
     path = tmp_path / FILE_NAME
     conn = sqlite3.connect(path)
@@ -164,7 +186,7 @@ def test_file_is_sound_in_wal_mode_with_foreign_keys(store):
     assert store.integrity_check() == "ok"
     assert store._conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert store._conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
-    assert store._conn.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert store._conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
 
 
 def test_failed_save_leaves_nothing_behind(store):

@@ -15,11 +15,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .records import RESULT_VERSION, RunResult, TaskRecord
+from .records import RESULT_VERSION, RunResult, TaskRecord, ThreadStates
+from .xray import task_seconds
 
 MAX_RUN_FILE_BYTES = 512 * 1024 * 1024
+#: on_core_s, waiting_s, blocked_s: the task's seconds in each thread state (the GIL X-ray), empty without it
 CSV_COLUMNS = ("index", "worker", "pid", "thread_id", "submitted", "start", "end", "duration",
-               "cpu_seconds", "status", "error_type", "error_message")
+               "cpu_seconds", "on_core_s", "waiting_s", "blocked_s", "status", "error_type", "error_message")
+#: the names of the three shares in the trace's counter tracks
+TRACE_STATES = ("on a core", "waiting for a core", "blocked")
 
 
 def write_atomic(path: str | os.PathLike, write: Callable[[io.IOBase], None], binary: bool = False) -> None:
@@ -147,16 +151,27 @@ def _check_result(d: Any) -> None:
         if not (isinstance(c, dict) and isinstance(c.get("t"), _NUMBER) and isinstance(c.get("per_core"), list)
                 and all(isinstance(v, _NUMBER) for v in c["per_core"])):
             raise ValueError(f"cpu_samples[{i}]: needs a time t and a per_core list of numbers")
+    states = d.get("thread_states", [])
+    if not isinstance(states, list):
+        raise ValueError("thread_states: must be a list")
+    for i, s in enumerate(states):
+        if not (isinstance(s, dict) and isinstance(s.get("t"), _NUMBER) and isinstance(s.get("interval"), _NUMBER)
+                and isinstance(s.get("lanes"), dict)
+                and all(isinstance(v, list) and len(v) == 3 and all(isinstance(x, _NUMBER) for x in v)
+                        for v in s["lanes"].values())):
+            raise ValueError(f"thread_states[{i}]: needs a time t, an interval and lanes of three numbers each")
 
 
 def save_csv(path: str | os.PathLike, result: RunResult) -> None:
     def write(f) -> None:
         w = csv.writer(f)
         w.writerow(CSV_COLUMNS)
+        states = result.thread_states
         for t in result.tasks:
             err = t.error or {}
+            xray = (task_seconds(states, t) if states else None) or ("", "", "")
             w.writerow([t.index, t.worker, t.pid, t.thread_id, t.submitted, t.start, t.end,
-                        t.duration if t.end is not None else None, t.cpu_seconds, t.status,
+                        t.duration if t.end is not None else None, t.cpu_seconds, *xray, t.status,
                         err.get("type", ""), err.get("message", "")])
 
     write_atomic(path, write)
@@ -187,8 +202,13 @@ def assign_tracks(tasks: list[TaskRecord]) -> dict[int, int]:
 
 
 def chrome_trace(result: RunResult) -> dict[str, Any]:
-    """Chrome trace event JSON (opens in Perfetto): one complete event per task."""
+    """Chrome trace event JSON (opens in Perfetto): one complete event per task.
+
+    With the X-ray's series, each lane also gets a counter track of its three thread states (Perfetto
+    draws it with the process, next to the task slices) and each task its seconds in each state.
+    """
     tracks = assign_tracks(result.tasks)
+    states = result.thread_states
     lanes: dict[tuple[str, int], int] = {}
     events: list[dict[str, Any]] = []
     pid = 1
@@ -206,12 +226,44 @@ def chrome_trace(result: RunResult) -> dict[str, Any]:
             "ph": "X", "name": f"task {t.index}", "cat": t.status, "pid": pid, "tid": lanes[key],
             "ts": t.start * 1e6, "dur": max(0.0, t.end - t.start) * 1e6,
             "args": {"index": t.index, "status": t.status, "os_pid": t.pid, "os_thread_id": t.thread_id,
-                     "cpu_seconds": t.cpu_seconds, **({"error": t.error["message"]} if t.error else {})},
+                     "cpu_seconds": t.cpu_seconds, **({"error": t.error["message"]} if t.error else {}),
+                     **_task_states_args(states, t)},
         })
+    events.extend(state_counters(states, pid))
     spec = result.spec
     events.insert(0, {"ph": "M", "name": "process_name", "pid": pid, "tid": 0,
                       "args": {"name": f"ConcGUI: {spec.get('workload')} on {spec.get('executor')}"}})
     return {"traceEvents": events, "displayTimeUnit": "ms"}
+
+
+def _task_states_args(states: list[ThreadStates], t: TaskRecord) -> dict[str, float]:
+    xray = task_seconds(states, t) if states else None
+    return {} if xray is None else dict(zip(("on_core_s", "waiting_s", "blocked_s"), xray, strict=True))
+
+
+def state_counters(states: list[ThreadStates], pid: int) -> list[dict[str, Any]]:
+    """Counter ("C") events: per lane, its three shares from the start of each interval.
+
+    A counter holds its value until the next event, so a lane gets zeros where its series has a gap
+    (or ends), instead of its last shares drawn on to the end of the trace.
+    """
+    events: list[dict[str, Any]] = []
+    last_end: dict[str, float] = {}
+    for s in states:
+        start = s.t - s.interval
+        for lane, shares in s.lanes.items():
+            end = last_end.get(lane)
+            if end is not None and start > end + 1e-9:
+                events.append(_counter(lane, pid, end, (0.0, 0.0, 0.0)))
+            events.append(_counter(lane, pid, start, shares))
+            last_end[lane] = s.t
+    events.extend(_counter(lane, pid, end, (0.0, 0.0, 0.0)) for lane, end in last_end.items())
+    return events
+
+
+def _counter(lane: str, pid: int, t: float, shares: tuple[float, float, float]) -> dict[str, Any]:
+    return {"ph": "C", "name": f"{lane} · thread state", "pid": pid, "ts": t * 1e6,
+            "args": dict(zip(TRACE_STATES, shares, strict=True))}
 
 
 def save_trace(path: str | os.PathLike, result: RunResult) -> None:

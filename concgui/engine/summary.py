@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from .present import count, number, seconds
+from .present import count, number, percent, seconds
 from .records import CANCELLED, ERROR, RunResult
 from .spec import PROCESS_EXECUTORS
+from .xray import SHARE_KEYS, blocked_cause, lanes_measured, run_shares, worker_noun
 
 RELEASES_GIL = {"sleep", "hash", "file-io"}
 
@@ -44,6 +45,8 @@ def summarize(result: RunResult, baseline: RunResult | None = None) -> dict[str,
         "efficiency": None,
         "baseline": None,
     }
+    shares = run_shares(result)  # what the worker threads did, from the X-ray's series
+    out.update({f"{key}_share": shares[key] if shares else None for key in SHARE_KEYS})
     if baseline is not None and wall > 0:
         out["speedup"] = baseline.wall_seconds / wall
         out["efficiency"] = out["speedup"] / effective
@@ -71,8 +74,8 @@ def explain(result: RunResult) -> str:
     if result.status != "ok":
         return f"The run {result.status}: {result.error or 'stopped before every task finished'}."
     if ex == "sequential":
-        return ("One task at a time: the wall time is the sum of the task times "
-                f"({seconds(s['task_seconds'], 2)}). Every other executor is measured against this.")
+        return with_xray("One task at a time: the wall time is the sum of the task times "
+                         f"({seconds(s['task_seconds'], 2)}). Every other executor is measured against this.", result)
     speedup = s.get("speedup")
     text = f"On average {number(conc, 1)} tasks were in flight and {number(par, 1)} cores were busy. "
     if ex == "dask":
@@ -103,7 +106,61 @@ def explain(result: RunResult) -> str:
                  "tasks overlap even in threads.")
     elif not gil:
         text += "This interpreter runs without the GIL, so threads can compute in parallel."
-    return text.strip()
+    return with_xray(text.strip(), result)
+
+
+def with_xray(text: str, result: RunResult) -> str:
+    """``text`` and, where the run has the X-ray's series, the sentence saying what the workers did."""
+    line = xray_sentence(result)
+    return f"{text} {line}" if line else text
+
+
+#: why a lane was blocked, after a colon, for the causes the engine knows ({noun}: thread, process)
+BLOCKED_WHY = {
+    "the GIL": "pure-Python code holds it, so they took turns",
+    "sleeping": "a sleeping {noun} needs no core",
+    "I/O": "waiting for the disk needs no core",
+    "the GIL, between hashlib calls": "hashlib lets go of it while it hashes and takes it back between blocks",
+}
+
+
+def xray_sentence(result: RunResult) -> str:
+    """What the worker lanes did, from the measured shares, in one sentence ("" without the series).
+
+    Names the state that dominated: blocked (and on what, where the engine knows), waiting for a
+    core (and why: more workers than cores, or other work), or on a core.
+    """
+    s = result.summary or {}
+    shares = {k: s.get(f"{k}_share") for k in SHARE_KEYS} if "on_core_share" in s else run_shares(result)
+    if not shares or any(shares[k] is None for k in SHARE_KEYS):
+        return ""
+    spec, env = result.spec, result.environment
+    on, waiting, blocked = (shares[k] for k in SHARE_KEYS)
+    noun = worker_noun(spec.get("executor"))
+    n = lanes_measured(result)
+    who, were = (f"The {noun}", "was") if n == 1 else (f"The {count(n, noun)}", "were")
+    gil = env.get("gil_enabled", True)
+    if env.get("thread_states") == "cpu-time":  # no run-queue times: blocked holds the waiting too
+        return (f"{who} {were} off a core {percent(100 * (1 - on))} of the time (blocked or waiting for one: "
+                "this system does not tell the two apart).")
+    if blocked >= 0.25 and blocked >= waiting:
+        cause = blocked_cause(spec, gil)
+        where = {"sleeping": "sleeping", "I/O": "on I/O"}.get(cause, f"on {cause}")
+        why = BLOCKED_WHY.get(cause, "") if n > 1 or cause != "the GIL" else ""
+        return f"{who} {were} blocked {percent(100 * blocked)} of the time {where}" + (
+            f": {why.format(noun=noun)}." if why else ".")
+    if waiting >= 0.25:
+        cores = env.get("cpu_count")
+        if cores and n > cores:
+            why = f"there {'is' if cores == 1 else 'are'} only {count(cores, 'core')}"
+        else:
+            why = "other work kept the cores busy"
+        return f"{who} waited for a core {percent(100 * waiting)} of the time: {why}."
+    if on >= 0.75:
+        why = ": without the GIL, threads compute in parallel" if noun == "thread" and not gil and n > 1 else ""
+        return f"{who} {were} on a core {percent(100 * on)} of the time{why}."
+    return (f"{who} {were} on a core {percent(100 * on)}, waiting for a core {percent(100 * waiting)} "
+            f"and blocked {percent(100 * blocked)} of the time.")
 
 
 def cluster_sentence(dask: dict[str, Any], startup: float) -> str:

@@ -1,0 +1,162 @@
+"""The GIL X-ray's numbers: what each worker lane's thread did, per interval, per task and per run.
+
+The CPU probe samples, per thread, the share of each interval spent on a core, runnable but
+waiting for one, and blocked (:class:`~concgui.engine.records.ThreadStates`). This module turns
+those series into what people read: arrays to draw, seconds per task, shares per run, and the
+cause of "blocked" where the engine knows it. Everything is derived after the fact from the
+series, so nothing here costs a system call on a task's hot path.
+
+Qt-free; numpy is imported only by :func:`lane_series`, so the command line and the engine
+process, which summarize runs, start without it.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from .records import RunResult, TaskRecord, ThreadStates
+from .spec import PROCESS_EXECUTORS
+
+if TYPE_CHECKING:
+    import numpy as np
+
+#: executors whose workers are threads of one process, sharing one GIL
+THREAD_EXECUTORS = ("sequential", "threads", "thread-pool", "asyncio", "qt-thread-pool")
+#: what "blocked" can be when the engine cannot say which
+ANY_CAUSE = "the GIL, a lock, sleep or I/O"
+SHARE_KEYS = ("on_core", "waiting", "blocked")
+
+
+def lane_series(states: list[ThreadStates], lane: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                                                                 np.ndarray]:
+    """(t_start, t_end, on_core, waiting, blocked), one entry per interval in which ``lane`` appears.
+
+    Arrays, so a view draws a lane's three states as three items however long the run.
+    """
+    import numpy as np
+
+    rows = [(s.t - s.interval, s.t, *s.lanes[lane]) for s in states if lane in s.lanes]
+    table = np.array(rows, dtype=float).reshape(-1, 5)
+    return table[:, 0], table[:, 1], table[:, 2], table[:, 3], table[:, 4]
+
+
+def integrate(states: Sequence[ThreadStates], lane: str, start: float,
+              end: float) -> tuple[float, float, float, float]:
+    """Seconds on a core, waiting and blocked of ``lane`` over [start, end], and the seconds covered.
+
+    Each interval's shares are weighted by its overlap with the span; ``states`` are in time order
+    and do not overlap (as the probe writes them), so the intervals that matter are found by
+    bisection: a task's numbers cost O(log n) however long the run.
+    """
+    on = waiting = blocked = covered = 0.0
+    if end <= start:
+        return on, waiting, blocked, covered
+    first_index = bisect_right(states, start, key=_end_of)  # the first interval ending after the span starts
+    for i in range(first_index, len(states)):
+        s = states[i]
+        first = s.t - s.interval
+        if first >= end:
+            break
+        shares = s.lanes.get(lane)
+        if shares is None:
+            continue
+        overlap = min(end, s.t) - max(start, first)
+        if overlap <= 0:
+            continue
+        on += shares[0] * overlap
+        waiting += shares[1] * overlap
+        blocked += shares[2] * overlap
+        covered += overlap
+    return on, waiting, blocked, covered
+
+
+def _end_of(s: ThreadStates) -> float:
+    return s.t
+
+
+def task_states(states: list[ThreadStates], lane: str, start: float, end: float) -> tuple[float, float, float]:
+    """Seconds ``lane`` spent on a core, waiting for a core and blocked over [start, end].
+
+    They add up to ``end - start`` where the probe's intervals cover the span (to the sampling
+    resolution where they do not: a span before the first or after the last sample is missed).
+    """
+    on, waiting, blocked, _ = integrate(states, lane, start, end)
+    return on, waiting, blocked
+
+
+def task_seconds(states: list[ThreadStates], task: TaskRecord) -> tuple[float, float, float] | None:
+    """A task's (on a core, waiting, blocked) seconds, or None when it never ran or no sample covers it."""
+    if task.start is None or task.end is None:
+        return None
+    on, waiting, blocked, covered = integrate(states, task.worker, task.start, task.end)
+    return (on, waiting, blocked) if covered > 0 else None
+
+
+def run_shares(result: RunResult) -> dict[str, float] | None:
+    """Mean shares {"on_core", "waiting", "blocked"} over all worker lanes during the work, or None.
+
+    The work is from the end of start-up to the last task's end; each lane counts from its
+    first task's start to its last task's end, so a pool thread idling before its first task
+    or after its last (waiting for work, which would read as blocked) does not dilute the picture.
+    """
+    states = result.thread_states
+    if not states:
+        return None
+    spans: dict[str, list[float]] = {}
+    for t in result.tasks:
+        if t.start is None or t.end is None or not t.worker:
+            continue
+        span = spans.get(t.worker)
+        if span is None:
+            spans[t.worker] = [t.start, t.end]
+        else:
+            span[0] = min(span[0], t.start)
+            span[1] = max(span[1], t.end)
+    if not spans:
+        return None
+    work_start = result.startup_seconds
+    work_end = max(end for _, end in spans.values())
+    totals = [0.0, 0.0, 0.0, 0.0]
+    for lane, (first, last) in spans.items():
+        for k, value in enumerate(integrate(states, lane, max(first, work_start), min(last, work_end))):
+            totals[k] += value
+    covered = totals[3]
+    if covered <= 0:
+        return None
+    return {key: value / covered for key, value in zip(SHARE_KEYS, totals, strict=False)}
+
+
+def lanes_measured(result: RunResult) -> int:
+    """How many worker lanes (task workers) the probe's series have."""
+    seen = {lane for s in result.thread_states for lane in s.lanes}
+    return len({t.worker for t in result.tasks if t.worker in seen})
+
+
+def blocked_cause(spec: dict[str, Any], gil: bool = True) -> str:
+    """What "blocked" was, in words, where the engine knows it; ``gil``: the run's GIL state.
+
+    ``cpu`` threads of one process wait for the one GIL; on a free-threaded build with the GIL
+    off they do not, and the cause is unknown like anywhere else.
+    """
+    workload, executor = spec.get("workload"), spec.get("executor")
+    threads = executor in THREAD_EXECUTORS
+    if workload == "sleep":
+        return "sleeping"
+    if workload == "file-io":
+        return "I/O"
+    if workload == "cpu" and threads and gil:
+        return "the GIL"
+    if workload == "hash" and threads and gil:
+        return "the GIL, between hashlib calls"
+    return ANY_CAUSE
+
+
+def worker_noun(executor: str | None) -> str:
+    """What a lane of this executor is: "thread", "process" or "worker"."""
+    if executor in THREAD_EXECUTORS or executor == "interpreter-pool":
+        return "thread"
+    if executor in PROCESS_EXECUTORS:
+        return "process"
+    return "worker"
