@@ -30,6 +30,28 @@ STATE_LABELS: dict[str, str] = {
     "cancelled": "cancelled",
 }
 
+#: the X-ray: what a worker lane's thread was doing, drawn as a thin strip under its bars.  Okabe-Ito
+#: blue, yellow and vermillion: red-green colour blindness keeps the blue-yellow contrast, and
+#: vermillion reads as a dark orange-brown there, apart from both; yellow is much the lightest, so
+#: "waiting for a core" stands out even in greyscale.  The task bars' filled part (a task's CPU time
+#: over its duration) is the same blue: both are "on a core".
+THREAD_STATE_COLORS: dict[str, str] = {
+    "on_core": "#0072B2",  # blue: running on a CPU core
+    "waiting": "#F0E442",  # yellow: ready to run, every core busy
+    "blocked": "#D55E00",  # vermillion: not ready to run (the GIL, a lock, a sleep, I/O)
+}
+THREAD_STATE_LABELS: dict[str, str] = {"on_core": "on a core", "waiting": "waiting for a core", "blocked": "blocked"}
+
+
+def thread_state_meanings(cause: str = "the GIL, a lock, sleep or I/O") -> tuple[str, str]:
+    """One sentence each for the two states people confuse: waiting for a core, and blocked (by ``cause``)."""
+    why = "sleeping" if cause == "sleeping" else f"waiting for {cause}"
+    return ("waiting for a core: ready to run, but every core was busy", f"blocked: not ready to run — {why}")
+
+
+CPU_FILL_COLOR = THREAD_STATE_COLORS["on_core"]
+CPU_FILL_ALPHA = 190  # the fill lets the bar's state colour show through a little
+
 #: the pool's start-up period, shaded behind the bars
 STARTUP_COLOR = "#CC79A7"
 

@@ -18,6 +18,7 @@ import psutil
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from ...engine import xray
 from ...engine.live import RunState
 from .. import theme
 from ..image_export import install_export_menu
@@ -379,6 +380,11 @@ class CoreUsagePlot(ThemedPlot):
             legend.append((theme.swatch(TREE_COLOR, "this run's processes", "╍"), "╍ this run's processes"))
         if self._state is not None and self._startup.isVisible():
             legend.append((theme.swatch(theme.STARTUP_COLOR, "start-up"), "■ start-up"))
+        if self._state is not None and self._state.thread_states:  # the X-ray's two states people confuse
+            cause = xray.blocked_cause(self._state.spec or {},
+                                       (self._state.environment or {}).get("gil_enabled", True) is not False)
+            for name, text in zip(("waiting", "blocked"), theme.thread_state_meanings(cause), strict=True):
+                legend.append((theme.swatch(theme.THREAD_STATE_COLORS[name], text), "■ " + text))
         head = [("<b>CPU load per core</b>", "CPU load per core"), (where, where)]
         html = theme.fit_title(self.width() - 40.0, head, legend, colors["foreground"])
         self._set_title(html)

@@ -60,12 +60,15 @@ class BarItems:
 
     Why chunks: during a live run finished bars go into a chunk of :data:`CHUNK` tasks that is built
     once and never touched again, so a refresh only rebuilds the open chunk and the running bars.
-    ``rects(idx)`` gives the (x0, x1, y0, height) of tasks ``idx``'s bars.
+    ``rects(idx)`` gives the (x0, x1, y0, height) of tasks ``idx``'s bars.  With ``brush`` every item has
+    that one colour (the CPU-share fills: one colour over bars of any state) and sits at ``z``.
     """
 
-    def __init__(self, plot: pg.PlotItem, rects: Callable[[np.ndarray], Rects]) -> None:
+    def __init__(self, plot: pg.PlotItem, rects: Callable[[np.ndarray], Rects], brush: Any = None,
+                 z: float = 0) -> None:
         self._plot = plot
         self._rects = rects
+        self._brush, self._z = brush, z
         self.running = self._new(RUNNING)
         self._sealed: dict[int, list[Bars]] = {c: [] for c in FINAL_CODES}
         self._active: dict[int, tuple[list[np.ndarray], Bars] | None] = dict.fromkeys(FINAL_CODES)
@@ -114,14 +117,19 @@ class BarItems:
                                  + (active[1].count() if active is not None else 0))
         return out
 
+    def items(self) -> list[Bars]:
+        """Every item: the running one, the frozen chunks and the open ones."""
+        out = [self.running, *(item for v in self._sealed.values() for item in v)]
+        return out + [v[1] for v in self._active.values() if v is not None]
+
     def item_count(self) -> int:
         """Graphics items drawing tasks: a few for any number of tasks."""
         n = 1 + sum(len(v) for v in self._sealed.values())
         return n + sum(1 for v in self._active.values() if v is not None)
 
     def _new(self, code: int) -> Bars:
-        item = Bars.empty(theme.STATE_COLORS[STATES[code]])
-        item.setZValue(10 if code == RUNNING else 0)
+        item = Bars.empty(theme.STATE_COLORS[STATES[code]] if self._brush is None else self._brush)
+        item.setZValue(10 if code == RUNNING else self._z)
         self._plot.addItem(item)
         return item
 

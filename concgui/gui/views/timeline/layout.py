@@ -24,16 +24,21 @@ from ....engine.tracks import LaneTracks, assign_tracks_array
 WAITING, RUNNING, OK, ERROR, CANCELLED = range(5)
 CODES: dict[str, int] = {s: i for i, s in enumerate(STATES)}
 FINAL_CODES = (OK, ERROR, CANCELLED)
-_START, _END, _STATUS, _WORKER = (attrgetter(f) for f in ("start", "end", "status", "worker"))
+_START, _END, _STATUS, _WORKER, _CPU = (attrgetter(f) for f in ("start", "end", "status", "worker", "cpu_seconds"))
 
 LANE_FILL = 0.8  # the share of a lane's height its bars fill; the rest separates lanes
 LANE_PAD = (1.0 - LANE_FILL) / 2
 MAX_TRACKS = 256  # sub-rows per lane at most; beyond, overlapping tasks share rows
+#: the X-ray strip of a lane (its thread's states) sits in the gap under the lane's bars
+STRIP_TOP = LANE_PAD + LANE_FILL + 0.01
+STRIP_HEIGHT = LANE_PAD - 0.015
+FILL_LEVELS = 32  # CPU-share fills of neighbouring tasks merge when their shares round to the same 1/32
+MIN_FILL = 0.02  # a task that used less of a core than this shows no fill
 
 
-def merge_touching(x0: np.ndarray, x1: np.ndarray, y0: np.ndarray, h: np.ndarray,
-                   gap: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Merge bars on the same row that overlap or are less than ``gap`` apart.
+def merge_touching(x0: np.ndarray, x1: np.ndarray, y0: np.ndarray, h: np.ndarray, gap: float,
+                   key: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Merge bars on the same row (the same ``key``, by default ``y0``) that overlap or are less than ``gap`` apart.
 
     At a zoom where one pixel holds many tasks, their bars are one block of
     colour anyway; drawing that block once instead of per task keeps a repaint
@@ -43,8 +48,10 @@ def merge_touching(x0: np.ndarray, x1: np.ndarray, y0: np.ndarray, h: np.ndarray
     n = x0.size
     if n < 2:
         return x0, x1, y0, h
-    order = np.lexsort((x0, y0))
-    x0s, x1s, ys = x0[order], x1[order], y0[order]
+    if key is None:
+        key = y0
+    order = np.lexsort((x0, key))
+    x0s, x1s, ys = x0[order], x1[order], key[order]
     row_start = np.empty(n, dtype=bool)
     row_start[0] = True
     row_start[1:] = ys[1:] != ys[:-1]
@@ -58,7 +65,7 @@ def merge_touching(x0: np.ndarray, x1: np.ndarray, y0: np.ndarray, h: np.ndarray
         return x0, x1, y0, h
     starts = np.flatnonzero(new_seg)
     ends = np.append(starts[1:], n) - 1
-    return x0s[starts], reach[ends], ys[starts], h[order][starts]
+    return x0s[starts], reach[ends], y0[order][starts], h[order][starts]
 
 
 def next_pow2(n: int) -> int:
@@ -80,6 +87,7 @@ class TimelineLayout:
         self.status = np.zeros(n, dtype=np.int8)
         self.lane = np.full(n, -1, dtype=np.int32)
         self.track = np.full(n, -1, dtype=np.int32)
+        self.cpu = np.zeros(n)  # CPU seconds (known once a task has finished)
         self.labels: list[str] = []  # one per lane, top to bottom
         self.lane_of: dict[str, int] = {}
         self.lane_tracks: list[LaneTracks] = []
@@ -107,6 +115,10 @@ class TimelineLayout:
         ln = np.fromiter(map(self.lane_of.get, map(_WORKER, recs), repeat(-1)), dtype=np.int32, count=n)
         return codes, st, en, ln
 
+    def set_cpu(self, idx: np.ndarray, recs: Sequence[TaskRecord]) -> None:
+        """Tasks ``idx``'s CPU seconds, from their records (in the same order)."""
+        self.cpu[idx] = np.fromiter(map(_CPU, recs), dtype=float, count=len(recs))
+
     def load(self, tasks: Sequence[TaskRecord], finished: bool) -> None:
         """Every record at once (a reopened run, a run's end): columns, then each lane's tracks."""
         n = self.n
@@ -117,6 +129,7 @@ class TimelineLayout:
         recs = tasks if seen.size == n else [tasks[i] for i in seen.tolist()]
         codes, st, en, ln = self.columns(recs)
         self.status[seen], self.start[seen], self.end[seen], self.lane[seen] = codes, st, en, ln
+        self.set_cpu(seen, recs)
         # a running task (or one without an end) keeps its track until it ends
         ends = np.where((self.status == RUNNING) | np.isnan(self.end), np.inf, self.end)
         self.track = assign_tracks_array(self.lane, self.start, ends, self.lane_tracks)
@@ -204,6 +217,28 @@ class TimelineLayout:
         x1 = np.where(x1 - x0 >= 4 * px, x1 - px, x1)
         y0, h = self.rows(idx)
         return merge_touching(x0, x1, y0, h, px * 0.5)
+
+    def fill_rects(self, idx: np.ndarray, now: float,
+                   px: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(x0, x1, y0, height) of the filled part of tasks ``idx``'s bars: their CPU share of the bar's height.
+
+        The fill rises from the bar's bottom to ``cpu_seconds / duration`` of its height (at most all of it),
+        so a thread that held a core a quarter of the time is a quarter full.  Bars as narrow as a pixel
+        merge as :meth:`rects` merges them, neighbours whose shares round to the same level together.
+        """
+        dur = self.end[idx] - self.start[idx]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share = np.where(dur > 0, np.clip(self.cpu[idx] / dur, 0.0, 1.0), 0.0)
+        keep = (share >= MIN_FILL) & (self.status[idx] != RUNNING)
+        idx, share = idx[keep], share[keep]
+        x0 = self.start[idx]
+        x1 = np.maximum(self.end[idx], x0 + px)
+        x1 = np.where(x1 - x0 >= 4 * px, x1 - px, x1)
+        y0, h = self.rows(idx)
+        fh = h * share
+        level = np.rint(share * FILL_LEVELS).astype(np.int64)
+        key = (self.lane[idx].astype(np.int64) * MAX_TRACKS + self.track[idx] % MAX_TRACKS) * (FILL_LEVELS + 1) + level
+        return merge_touching(x0, x1, y0 + h - fh, fh, px * 0.5, key)
 
     def task_at(self, x: float, y: float, tolerance: float, now: float) -> int | None:
         """The task whose bar is at (``x`` seconds, ``y`` rows, ``y`` ≥ 0), within ``tolerance`` seconds."""

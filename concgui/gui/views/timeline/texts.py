@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ....engine import xray
 from ....engine.live import STATES, RunState
 from ....engine.present import seconds
 from ....engine.records import TaskRecord
@@ -10,8 +11,29 @@ from ... import theme
 TITLE = ("<b>Tasks over time</b>", "Tasks over time")  # (rich text, plain text), as theme.fit_title takes them
 
 
-def task_text(i: int, t: TaskRecord, now: float) -> str:
-    """The tooltip of task ``i`` (record ``t``); a running task's time counts up to ``now``."""
+def blocked_cause(state: RunState) -> str:
+    """What "blocked" was in this run, in words ("the GIL", "sleeping"...), as far as the engine knows."""
+    return xray.blocked_cause(state.spec or {}, gil=(state.environment or {}).get("gil_enabled", True) is not False)
+
+
+def states_line(t: TaskRecord, now: float, state: RunState | None) -> str | None:
+    """A task's seconds on a core, waiting for one and blocked, from its lane's X-ray; None without data."""
+    if state is None or not state.thread_states or not t.worker or t.start is None:
+        return None
+    end = now if t.status == "running" or t.end is None else t.end
+    on, waiting, blocked = xray.task_states(state.thread_states, t.worker, t.start, end)
+    if on + waiting + blocked <= 0:
+        return None
+    if (state.environment or {}).get("thread_states") == "cpu-time":  # no run-queue time on this system
+        return f"on a core {seconds(on)} · not on a core {seconds(waiting + blocked)} (waiting not measured here)"
+    return f"on a core {seconds(on)} · waiting {seconds(waiting)} · blocked {seconds(blocked)} ({blocked_cause(state)})"
+
+
+def task_text(i: int, t: TaskRecord, now: float, state: RunState | None = None) -> str:
+    """The tooltip of task ``i`` (record ``t``); a running task's time counts up to ``now``.
+
+    With ``state`` (the run) it also says what the task's thread did meanwhile, when the run has an X-ray.
+    """
     label = theme.STATE_LABELS.get(t.status, t.status)
     lines = [f"Task {i} · {label}",
              f"worker: {t.worker or '—'}   pid {t.pid or '—'} · thread id {t.thread_id or '—'}"]
@@ -25,6 +47,9 @@ def task_text(i: int, t: TaskRecord, now: float) -> str:
                          f"{': it mostly waited' if share < 20 else ''})")
         else:
             lines.append(f"CPU time {seconds(t.cpu_seconds)}")
+    line = states_line(t, now, state)
+    if line:
+        lines.append(line)
     if t.submitted is not None and t.start is not None:
         lines.append(f"submitted {t.submitted:.3f} s · waited {seconds(t.start - t.submitted)} in the queue")
     if t.error:
@@ -32,9 +57,12 @@ def task_text(i: int, t: TaskRecord, now: float) -> str:
     return "\n".join(lines)
 
 
-def legend(state: RunState, counts: dict[str, int], queue_shown: bool,
-           startup_shown: bool) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    """The title's head (what ran) and its parts (a swatch and a count per state worth naming)."""
+def legend(state: RunState, counts: dict[str, int], queue_shown: bool, startup_shown: bool, filled: bool = False,
+           xray_shown: bool = False) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """The title's head (what ran) and its parts (a swatch and a count per state worth naming).
+
+    ``filled``: some bars show a CPU share; ``xray_shown``: the lanes have their thread-state strips.
+    """
     parts: list[tuple[str, str]] = []
     for name in STATES:
         label = theme.STATE_LABELS[name]
@@ -47,6 +75,14 @@ def legend(state: RunState, counts: dict[str, int], queue_shown: bool,
         parts.append((theme.swatch(theme.STATE_COLORS[name], text), "■ " + text))
     if startup_shown:
         parts.append((theme.swatch(theme.STARTUP_COLOR, "start-up"), "■ start-up"))
+    if filled:
+        text = "a bar's filled part: its CPU time"
+        parts.append((theme.swatch(theme.CPU_FILL_COLOR, text, "▄"), "▄ " + text))
+    if xray_shown:
+        parts.append(("strip under each row, its thread:", "strip under each row, its thread:"))
+        for name, label in theme.THREAD_STATE_LABELS.items():
+            text = f"blocked ({blocked_cause(state)})" if name == "blocked" else label
+            parts.append((theme.swatch(theme.THREAD_STATE_COLORS[name], text), "■ " + text))
     spec = state.spec or {}
     what = f'{spec.get("tasks", sum(counts.values()))} × {spec.get("workload", "?")} on {spec.get("executor", "?")}'
     return [TITLE, (what, what), ("one row per worker", "one row per worker")], parts

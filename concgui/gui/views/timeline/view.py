@@ -7,6 +7,10 @@ drawing stays cheap for 100,000 tasks; during a run the finished bars go into ch
 once and never touched again, so each refresh only builds what changed: the new chunk, the running
 bars (which grow to "now") and the queue row (:mod:`.queue_area`).  While a run goes the view
 follows it (:mod:`.follow`) until the person zooms or pans.
+
+The GIL X-ray: each finished bar is filled from its bottom to its CPU share (one more bar item, in
+chunks like the bars), and under each lane a thin strip (:mod:`.strips`) shows what the lane's thread
+was doing, interval by interval, as the probe measured it: on a core, waiting for one, or blocked.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from .bars import BarItems
 from .follow import next_x_range
 from .layout import FINAL_CODES, OK, RUNNING, TimelineLayout
 from .queue_area import QueueArea
+from .strips import ThreadStrips
 from .texts import TITLE, legend, task_text
 
 MANY_LANES = 16  # beyond this many rows the mouse also zooms and pans vertically
@@ -89,6 +94,10 @@ class TimelineView(ThemedPlot):
                                         "on the row of the worker that ran it.", anchor=(0.5, 0.5))
         self._placeholder.setPos(0.5, 0.5)
         self._bars = BarItems(plot, lambda idx: self._layout.rects(idx, self._now, self._min_w))
+        # every finished task's fill in one colour, whatever its state: one open chunk, as the bars
+        self._fills = BarItems(plot, lambda idx: self._layout.fill_rects(idx, self._now, self._min_w),
+                               brush=theme.with_alpha(theme.CPU_FILL_COLOR, theme.CPU_FILL_ALPHA), z=5)
+        self._strips = ThreadStrips(plot)
         for item in (*self._backdrop.items, self._queue_area.item, self._now_line, self._placeholder):
             plot.addItem(item, ignoreBounds=True)
 
@@ -121,6 +130,8 @@ class TimelineView(ThemedPlot):
         if state is None:
             self._reset(0)
             self._bars.clear()
+            self._fills.clear()
+            self._strips.clear()
             self._show_empty()
             return
         self.refresh()
@@ -147,6 +158,7 @@ class TimelineView(ThemedPlot):
             self._full_sync()
         elif moved:
             self._incremental_sync()
+        self._sync_strips()
         self._now = self._clock(state)
         if finished and not self._was_finished:
             self._settle()
@@ -216,6 +228,16 @@ class TimelineView(ThemedPlot):
         """How many graphics items draw the tasks (stays small for any number of tasks)."""
         return self._bars.item_count()
 
+    def xray_counts(self) -> dict[str, int]:
+        """Rectangles the X-ray draws: per thread state in the strips, and "cpu_fill" (for tests)."""
+        out = self._strips.counts()
+        out["cpu_fill"] = sum(len(item.opts["x0"]) for item in self._fills.items())
+        return out
+
+    def xray_item_count(self) -> int:
+        """Graphics items of the X-ray: the fills and the strips (a few for any run)."""
+        return self._fills.item_count() + self._strips.item_count()
+
     def hover_text_at(self, x: float, y: float, tolerance: float | None = None) -> str | None:
         """The tooltip for view coordinates (x seconds, y rows), or None over empty space."""
         if self._state is None or self._layout.n == 0:
@@ -225,7 +247,7 @@ class TimelineView(ThemedPlot):
         if y < 0:
             return self._queue_area.text_at(x) if self._queue_area.item.isVisible() and -1 < y < 0 else None
         i = self._layout.task_at(x, y, tolerance, self._now)
-        return None if i is None else task_text(i, self._state.tasks[i], self._now)
+        return None if i is None else task_text(i, self._state.tasks[i], self._now, self._state)
 
     def task_bar_center(self, index: int) -> tuple[float, float] | None:
         """View coordinates of task ``index``'s bar middle (for tests and "show task")."""
@@ -306,7 +328,9 @@ class TimelineView(ThemedPlot):
             if lanes_changed:
                 self._update_axes()
             return
-        codes, st, en, ln = layout.columns([state.tasks[i] for i in changed.tolist()])
+        recs = [state.tasks[i] for i in changed.tolist()]
+        codes, st, en, ln = layout.columns(recs)
+        layout.set_cpu(changed, recs)
         grew = layout.apply(changed, codes, st, en, ln)
         if grew:  # a lane got more sub-rows: every bar in it moves, so rebuild (rare: it doubles)
             self._rebuild_items()
@@ -316,6 +340,9 @@ class TimelineView(ThemedPlot):
                 idx = changed[drawable & (codes == code)]
                 if idx.size:
                     self._bars.append(code, idx)
+            final = changed[drawable & (codes >= OK)]
+            if final.size:
+                self._fills.append(OK, final)
         if lanes_changed or grew:
             self._update_axes()
         if lanes_changed:
@@ -340,13 +367,27 @@ class TimelineView(ThemedPlot):
     def _rebuild_items(self) -> None:
         """One bar item per state holding every drawable task (the fast path)."""
         self._bars.clear()
+        self._fills.clear()
         self._min_w, self._rescale_at_end = self._pixel_width(), False
+        finals = []
         for code in FINAL_CODES:
             idx = self._layout.drawable(code)
             if idx.size:
                 self._bars.fill(code, idx)
+                finals.append(idx)
+        if finals:
+            self._fills.fill(OK, np.concatenate(finals))
         self._update_running()
         self._update_axes()
+
+    def _sync_strips(self) -> None:
+        """Draw the thread states that arrived since the last refresh (all of them for a new list)."""
+        state = self._state
+        assert state is not None
+        had = self._strips.item_count()
+        self._strips.sync(state.thread_states, self._layout.lane_of)
+        if not had and self._strips.item_count():
+            self._update_legend()  # the strips' swatches
 
     def _update_running(self) -> None:
         self._bars.show_running(self._layout.drawable(RUNNING))
@@ -447,7 +488,8 @@ class TimelineView(ThemedPlot):
         head, parts = [TITLE], []
         if self._state is not None:
             head, parts = legend(self._state, self._layout.counts(), self._queue_area.shown,
-                                 self._backdrop.startup.isVisible())
+                                 self._backdrop.startup.isVisible(), self.xray_counts()["cpu_fill"] > 0,
+                                 self._strips.item_count() > 0)
         fg = theme.plot_colors(self._dark)["foreground"]
         self._set_title(theme.fit_title(self._title_width(), head, parts, fg))
 
