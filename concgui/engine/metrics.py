@@ -62,13 +62,13 @@ METRICS: tuple[Metric, ...] = (
            "Mean use of all cores during the run, from psutil samples (the whole machine)."),
     Metric("on_core_share", "On a core", efficiency, "worker threads, mean",
            "Share of the time the worker threads ran on a core, from the kernel's per-thread accounting "
-           "(each worker from its first task's start to its last task's end)."),
+           "(each worker from its first task's start to its last task's end).", in_report=False),
     Metric("waiting_share", "Waiting for a core", efficiency, "runnable, no free core",
            "Share of the time the worker threads were ready to run but every core was taken: more busy "
-           "threads than cores (0 where the system does not report it)."),
+           "threads than cores (0 where the system does not report it).", in_report=False),
     Metric("blocked_share", "Blocked", efficiency, "GIL, lock, sleep or I/O",
            "Share of the time the worker threads could not run: waiting for the GIL, a lock, a sleep or I/O "
-           "(the explanation says which, where the workload tells)."),
+           "(the explanation says which, where the workload tells).", in_report=False),
     Metric("startup_seconds", "Start-up", seconds, "starting the pool",
            "Time spent starting a process pool's workers before the work began (threads and one-per-task "
            "processes start inside the wall time)."),
