@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .present import MISSING, count, efficiency, number, percent, seconds, speedup
+from .summary import BUSY_CORES, busy_machine, foreign_cores
 
 if TYPE_CHECKING:
     from .records import RunResult
@@ -118,4 +119,8 @@ COMPARE_COLUMNS: tuple[Column, ...] = (
     Column.of("concurrency", "concurrency", number),
     Column.of("parallelism", "parallelism", number),
     Column.of("startup_seconds", "start-up s", lambda v: number(v, 3)),
+    Column("other load", f"Cores that other programs and the hypervisor (steal) took during the work, on average. "
+           f"⚠ above {BUSY_CORES:g} cores: a busy machine, so this run's speedup is lower than this machine can "
+           f"give. — where not measured (a run from an older ConcGUI).",
+           lambda r: ("⚠ " if busy_machine(r) else "") + number(foreign_cores(r), 2)),
 )

@@ -33,6 +33,7 @@ from .events import (
 from .executors import get_executor
 from .executors.base import STOP_GRACE
 from .executors.processes import choose_start_method
+from .host_load import HostLoad
 from .records import (
     CANCELLED,
     ERROR,
@@ -111,6 +112,7 @@ class RunControl:
         self.queues: list[Any] = []  # multiprocessing queues of ("s"|"f", tuple) reports
         self.t0_ns = time.perf_counter_ns()
         self.work_start: float | None = None
+        self.host_load = HostLoad()  # what other programs and the hypervisor take meanwhile: see Run.execute
         self.submitted: list[float | None] = [None] * spec.tasks
         self.records = [NOT_STARTED] * spec.tasks  # a task's own record is made when it starts or ends
         self.all_done = threading.Event()
@@ -154,6 +156,7 @@ class RunControl:
 
         ``detail``: what the start-up found (a cluster's workers, say), passed on with the event.
         """
+        self.host_load.start()  # before the wall clock starts: its cost is start-up's
         self.work_start = self.now()
         self.sink.append(("w", (self.work_start, detail)))
 
@@ -353,6 +356,9 @@ class Run:
             ctl.deliver([RunStarted(spec.to_dict(), env, spec.tasks, workers)])
         sampler = CpuSampler(ctl.t0_ns, ctl.sink.append)
         sampler.start()
+        probe = getattr(sampler, "_proc", None)  # the CPU probe's process: ConcGUI's, outside the run's tree
+        ctl.host_load = HostLoad(host_pids(self.fork_safe_consumer), probe.pid if probe is not None else None)
+        ctl.host_load.start()  # startup_done starts it again when the work starts
         stop_pump = threading.Event()
         deadline = time.monotonic() + spec.timeout if spec.timeout else None
         patience = ABANDON_AFTER if executor.on_calling_thread else ABANDON_AFTER_POOLS
@@ -367,6 +373,7 @@ class Run:
             cancelled_at = None
             while not stop_pump.wait(PUMP_INTERVAL):
                 ctl.drain()
+                ctl.host_load.sampling(sampler.samples)
                 if self._froze_gc:
                     gc.freeze()
                 if deadline is not None and not ctl.timed_out and time.monotonic() > deadline:
@@ -407,6 +414,7 @@ class Run:
         with self._lock:
             if self._result is not None:
                 return self._result
+            ctl.host_load.stop()
             sampler.stop()
             ctl.drain()
             spec = self.spec
@@ -458,6 +466,7 @@ class Run:
                 cpu_samples=sampler.samples,
                 thread_states=ctl.thread_states,
             )
+            env.update(ctl.host_load.figures(result.cpu_samples, work_start, result.wall_seconds + work_start))
             if ctl.consumer_error:
                 result.error = ctl.consumer_error
             result.summary = summarize(result, self.baseline)
@@ -468,6 +477,14 @@ class Run:
                 ctl.deliver([RunFinished(result)])
             self.result_ready.set()
             return result
+
+
+def host_pids(in_engine_process: bool) -> list[int]:
+    """The window (or command line) that started this engine process: ConcGUI, outside the run's tree, whose
+    CPU is no other program's."""
+    import os
+
+    return [os.getppid()] if in_engine_process and os.getppid() > 1 else []
 
 
 def run_inline(spec: ExperimentSpec, on_events: EventSink | None = None,

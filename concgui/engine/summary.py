@@ -63,7 +63,56 @@ def peak_in_flight(tasks) -> int:
     return peak
 
 
-def explain(result: RunResult) -> str:
+def explain(result: RunResult, load_line: bool = True) -> str:
+    """One or two sentences saying why the run took as long as it did; with ``load_line``, then the line
+    saying what other programs took meanwhile, where they took enough to matter (the window shows that line
+    on its own)."""
+    text = why_run(result)
+    line = busy_machine_sentence(result) if load_line else ""
+    return f"{text} {line}" if line else text
+
+
+#: cores that other programs and the hypervisor together may take before a result says so
+BUSY_CORES = 0.1
+
+
+def foreign_cores(result: RunResult) -> float | None:
+    """Cores other programs and the hypervisor (steal) took during the work, together; None if not measured
+    (a run from before ConcGUI measured it, or without the CPU probe)."""
+    env = result.environment or {}
+    other, steal = env.get("other_programs_cores"), env.get("steal_cores")
+    if other is None and steal is None:
+        return None
+    return (other or 0.0) + (steal or 0.0)
+
+
+def busy_machine(result: RunResult) -> bool:
+    """Whether other programs and the hypervisor took more than :data:`BUSY_CORES` during the work."""
+    load = foreign_cores(result)
+    return load is not None and load > BUSY_CORES
+
+
+def busy_machine_sentence(result: RunResult) -> str:
+    """"Other programs used 0.3 cores during this run: speedups are lower than this machine can give." for a
+    finished run on a busy machine (naming the hypervisor's steal where it took its part); "" otherwise."""
+    if result.status != "ok" or not busy_machine(result):
+        return ""
+    env = result.environment
+    other, steal = env.get("other_programs_cores") or 0.0, env.get("steal_cores") or 0.0
+    parts = []
+    if other >= 0.05 or steal < 0.05:
+        parts.append(f"other programs used {number(other, 1, 'cores')}")
+    if steal >= 0.05:
+        parts.append(f"the hypervisor took {number(steal, 1, 'cores')} (steal)")
+    if result.spec.get("executor") == "sequential":
+        effect = "its times may be longer, and speedups against it higher, than this machine can give"
+    else:
+        effect = "speedups are lower than this machine can give"
+    text = " and ".join(parts)
+    return f"{text[0].upper()}{text[1:]} during this run: {effect}."
+
+
+def why_run(result: RunResult) -> str:
     """One or two sentences saying why the run took as long as it did."""
     s = result.summary
     spec = result.spec
