@@ -513,6 +513,42 @@ def test_compare_chart_draws_a_bar_per_result(qtbot):
     assert chart.bar_count() == 0
 
 
+def test_compare_marks_a_run_on_a_busy_machine_and_not_a_quiet_one(qtbot):
+    from concgui.gui.views.compare import CompareView
+    from concgui.gui.views.summary import SummaryPanel
+
+    results = []
+    for ex in ("sequential", "thread-pool", "threads"):
+        r = run_inline(ExperimentSpec(workload="sleep", executor=ex, tasks=3, duration=0.03, isolation="inline"))
+        r.summary = summarize(r, results[0] if results else None)
+        results.append(r)
+    # as recorded: quiet, other programs busy, the hypervisor's steal
+    for r, other, steal in zip(results, (0.02, 0.6, 0.0), (0.0, 0.0, 0.25), strict=True):
+        r.environment.update(other_programs_cores=other, steal_cores=steal)
+    view = CompareView()
+    qtbot.addWidget(view)
+    view.resize(800, 600)
+    view.set_results(results)
+    labels = view.chart.label_texts()
+    assert "busy machine" not in labels[0]
+    assert labels[1].split("\n")[-1] == "⚠ busy machine" and labels[2].split("\n")[-1] == "⚠ busy machine"
+    assert "busy machine" not in view.chart.bar_text(0)
+    assert "Other programs used 0.6 cores during this run" in view.chart.bar_text(1)
+    assert "the hypervisor took 0.2 cores (steal)" in view.chart.bar_text(2).lower()
+    table = view.table
+    last = table.columnCount() - 1
+    assert table.horizontalHeaderItem(last).text() == "other load"
+    assert [table.item(row, last).text() for row in range(3)] == ["0.02", "⚠ 0.60", "⚠ 0.25"]
+    assert table.item(0, 0).toolTip() == "" and "speedups are lower" in table.item(1, 0).toolTip()
+    panel = SummaryPanel()
+    qtbot.addWidget(panel)
+    panel.set_result(results[1])
+    assert panel.busy_text().startswith("⚠ Other programs used 0.6 cores")
+    assert "Other programs" not in panel.explanation()  # the line stands apart from the explanation
+    panel.set_result(results[0])
+    assert panel.busy_text() == ""
+
+
 # --- CPU cores --------------------------------------------------------------------------
 def test_cores_plot_samples_live_and_shows_a_runs_samples(qtbot, small_result, timeline):
     plot = CoreUsagePlot(dark=False)

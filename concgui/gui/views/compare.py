@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 from ...engine import list_executors
 from ...engine.metrics import COMPARE_COLUMNS
 from ...engine.records import RunResult
+from ...engine.summary import busy_machine_sentence
 from .compare_chart import CompareChart
 
 #: checked until the person chooses: the seed notebook's four
@@ -80,8 +81,11 @@ class CompareView(QSplitter):
         self.chart.set_results(results)
         self.table.setRowCount(len(results))
         for row, r in enumerate(results):
+            busy = busy_machine_sentence(r)  # the row's tooltip on a busy machine: how busy, and what it means
             for col, c in enumerate(COMPARE_COLUMNS):
                 item = QTableWidgetItem(c.show(r))
                 if c.numeric:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                if busy:
+                    item.setToolTip(f"⚠ {busy}")
                 self.table.setItem(row, col, item)

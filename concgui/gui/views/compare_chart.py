@@ -18,6 +18,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from ...engine.present import count, number, relative_speed, seconds, speedup
 from ...engine.records import RunResult
+from ...engine.summary import busy_machine, busy_machine_sentence
 from .. import theme
 from ..image_export import install_export_menu
 from .chart import ThemedPlot
@@ -37,6 +38,11 @@ def ideal_wall(baseline: RunResult, result: RunResult) -> float:
 def speed_text(baseline: RunResult, result: RunResult) -> str:
     """"3.0×" when faster than the baseline, "12× slower" when not."""
     return relative_speed(baseline.wall_seconds / result.wall_seconds if result.wall_seconds > 0 else None)
+
+
+#: the last line of a bar's label when other programs took cores during its run (the tooltip says how many)
+BUSY_MARK = "⚠ busy machine"
+BUSY_COLOR = "#D55E00"  # vermillion, Okabe-Ito: read as a warning on light and dark backgrounds
 
 
 class CompareChart(ThemedPlot):
@@ -103,6 +109,8 @@ class CompareChart(ThemedPlot):
         if s.get("parallelism") is not None:
             lines.append(f"cores busy on average {number(s.get('parallelism'))}, "
                          f"tasks in flight {number(s.get('concurrency'))}")
+        if busy_machine(r):
+            lines.append(f"⚠ {busy_machine_sentence(r)}")
         return "\n".join(lines)
 
     # --- drawing ---------------------------------------------------------------------
@@ -145,6 +153,8 @@ class CompareChart(ThemedPlot):
             if startup[i] > max(0.01, 0.05 * r.wall_seconds):
                 text = f"+ {seconds(startup[i], 2)} start-up"
                 lines.append((f'<span style="color:{colors["muted"]}">{text}</span>', text))
+            if busy_machine(r):  # other programs took cores: its speedup is lower than this machine can give
+                lines.append((f'<span style="color:{BUSY_COLOR}">{BUSY_MARK}</span>', BUSY_MARK))
             texts.append(lines)
         widest = max(QtGui.QFontMetrics(label_font).horizontalAdvance(plain) for lines in texts for _, plain in lines)
         points = max(6.5, min(9.0, 9.0 * (slot - 6) / max(widest, 1)))

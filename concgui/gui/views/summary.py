@@ -15,7 +15,7 @@ from ...engine.live import RunState
 from ...engine.metrics import METRICS
 from ...engine.present import count, seconds
 from ...engine.records import RunResult
-from ...engine.summary import explain, summarize
+from ...engine.summary import busy_machine_sentence, explain, summarize
 
 PLACEHOLDER = "Run an experiment (Ctrl+R) or open one from the history to see its numbers here."
 
@@ -67,11 +67,22 @@ class SummaryPanel(QWidget):
         self._explanation.setWordWrap(True)
         self._explanation.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         outer.addWidget(self._explanation)
+        #: one line, apart from the explanation, when other programs took cores during the run
+        self._busy = QLabel(self)
+        self._busy.setObjectName("summary_busy")
+        self._busy.setWordWrap(True)
+        self._busy.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._busy.setToolTip("What other programs and the hypervisor (steal time) took from this machine's "
+                              "cores while the run worked: the run's own processes are not counted.")
+        self._busy.setVisible(False)
+        outer.addWidget(self._busy)
         outer.addStretch(1)
         self.set_result(None)
 
     def set_result(self, result: RunResult | None) -> None:
         """Show a finished run's numbers, or the placeholder for None."""
+        self._busy.setText("")
+        self._busy.setVisible(False)
         if result is None:
             self._title.setText("")
             self._grid_frame.setVisible(False)
@@ -87,9 +98,12 @@ class SummaryPanel(QWidget):
             self._values[m.key].setText(m.text(s))
         self._grid_frame.setVisible(True)
         try:
-            self._explanation.setText(explain(result))
+            self._explanation.setText(explain(result, load_line=False))
         except (KeyError, TypeError, ValueError):  # an old or partial summary: numbers only
             self._explanation.setText("")
+        busy = busy_machine_sentence(result)
+        self._busy.setText(f"⚠ {busy}" if busy else "")
+        self._busy.setVisible(bool(busy))
 
     def set_running(self, state: RunState) -> None:
         """Progress while a run is going: tasks done, errors, estimated time left."""
@@ -99,6 +113,8 @@ class SummaryPanel(QWidget):
         spec = state.spec
         self._title.setText(f"{spec.get('workload')} × {state.total:,} on {spec.get('executor')} — running")
         self._grid_frame.setVisible(False)
+        self._busy.setText("")
+        self._busy.setVisible(False)
         eta = state.eta()
         text = f"{state.done:,} of {state.total:,} tasks done"
         if state.errors:
@@ -113,3 +129,7 @@ class SummaryPanel(QWidget):
 
     def explanation(self) -> str:
         return self._explanation.text()
+
+    def busy_text(self) -> str:
+        """The busy-machine line ("" when the machine was quiet enough, or for a run that did not finish)."""
+        return self._busy.text()
