@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .records import RESULT_VERSION, RunResult, TaskRecord, ThreadStates
-from .xray import task_seconds
+from .xray import ends_of, task_seconds
 
 MAX_RUN_FILE_BYTES = 512 * 1024 * 1024
 #: on_core_s, waiting_s, blocked_s: the task's seconds in each thread state (the GIL X-ray), empty without it
@@ -167,9 +167,10 @@ def save_csv(path: str | os.PathLike, result: RunResult) -> None:
         w = csv.writer(f)
         w.writerow(CSV_COLUMNS)
         states = result.thread_states
+        ends = ends_of(states)
         for t in result.tasks:
             err = t.error or {}
-            xray = (task_seconds(states, t) if states else None) or ("", "", "")
+            xray = (task_seconds(states, t, ends) if states else None) or ("", "", "")
             w.writerow([t.index, t.worker, t.pid, t.thread_id, t.submitted, t.start, t.end,
                         t.duration if t.end is not None else None, t.cpu_seconds, *xray, t.status,
                         err.get("type", ""), err.get("message", "")])
@@ -209,6 +210,7 @@ def chrome_trace(result: RunResult) -> dict[str, Any]:
     """
     tracks = assign_tracks(result.tasks)
     states = result.thread_states
+    ends = ends_of(states)
     lanes: dict[tuple[str, int], int] = {}
     events: list[dict[str, Any]] = []
     pid = 1
@@ -227,7 +229,7 @@ def chrome_trace(result: RunResult) -> dict[str, Any]:
             "ts": t.start * 1e6, "dur": max(0.0, t.end - t.start) * 1e6,
             "args": {"index": t.index, "status": t.status, "os_pid": t.pid, "os_thread_id": t.thread_id,
                      "cpu_seconds": t.cpu_seconds, **({"error": t.error["message"]} if t.error else {}),
-                     **_task_states_args(states, t)},
+                     **_task_states_args(states, t, ends)},
         })
     events.extend(state_counters(states, pid))
     spec = result.spec
@@ -236,8 +238,8 @@ def chrome_trace(result: RunResult) -> dict[str, Any]:
     return {"traceEvents": events, "displayTimeUnit": "ms"}
 
 
-def _task_states_args(states: list[ThreadStates], t: TaskRecord) -> dict[str, float]:
-    xray = task_seconds(states, t) if states else None
+def _task_states_args(states: list[ThreadStates], t: TaskRecord, ends: list[float]) -> dict[str, float]:
+    xray = task_seconds(states, t, ends) if states else None
     return {} if xray is None else dict(zip(("on_core_s", "waiting_s", "blocked_s"), xray, strict=True))
 
 
