@@ -198,3 +198,17 @@ def test_thread_state_colours_are_okabe_ito_and_apart_in_lightness():
     assert len(set(theme.THREAD_STATE_COLORS.values()) & set(theme.STATE_COLORS.values())) <= 1
     waiting, blocked = theme.thread_state_meanings("the GIL")
     assert waiting.startswith("waiting for a core:") and blocked.startswith("blocked:") and "the GIL" in blocked
+
+
+def test_intervals_narrower_than_a_few_pixels_are_averaged(timeline):
+    result = _result(intervals=0)
+    result.thread_states = [ThreadStates(0.001 * (k + 1), 0.001, {"thread 1": (1.0, 0.0, 0.0) if k % 2 else
+                                                                  (0.0, 0.0, 1.0)}) for k in range(1000)]
+    timeline.set_result(result)
+    counts = timeline.xray_counts()
+    assert 0 < counts["on_core"] < 500 and counts["on_core"] == counts["blocked"]  # a column per bucket
+    on = timeline._strips._items["on_core"][0].opts
+    assert np.allclose(np.asarray(on["height"])[1:-1], 0.5 * STRIP_HEIGHT, atol=0.2 * STRIP_HEIGHT)
+    timeline.getViewBox().setXRange(0.0, 0.05, padding=0.0)  # zoomed in: every interval again
+    timeline.flush_pending()
+    assert timeline.xray_counts()["on_core"] == 500

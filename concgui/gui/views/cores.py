@@ -212,6 +212,7 @@ class CoreUsagePlot(ThemedPlot):
         if self._alive():
             self.getAxis("left").setWidth(max(width, self._natural_left_width()))
             self.getPlotItem().layout.activate()  # now, as the timeline's: one repaint, in its final form
+            self._update_title()  # its legend fits the room right of the axis
 
     def stop(self) -> None:
         """Stop sampling (call on close)."""
@@ -386,7 +387,8 @@ class CoreUsagePlot(ThemedPlot):
             for name, text in zip(("waiting", "blocked"), theme.thread_state_meanings(cause), strict=True):
                 legend.append((theme.swatch(theme.THREAD_STATE_COLORS[name], text), "■ " + text))
         head = [("<b>CPU load per core</b>", "CPU load per core"), (where, where)]
-        html = theme.fit_title(self.width() - 40.0, head, legend, colors["foreground"])
+        room = self.width() - 40.0 - self.getAxis("left").width()  # the title sits right of the axis
+        html = theme.fit_title(room, head, legend, colors["foreground"])
         self._set_title(html)
 
     def _on_width_changed(self) -> None:

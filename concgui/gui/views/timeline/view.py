@@ -42,6 +42,7 @@ HOVER_PIXELS = 4  # how near (in pixels) a tiny bar counts as hovered
 #: changed tasks a live refresh draws at most: a burst is drawn over a few frames, each a short
 #: turn of the event loop, instead of in one long one
 SYNC_BUDGET = 2000
+STRIP_PIXELS = 3  # the X-ray strip's narrowest column: narrower probe intervals are averaged to this width
 LEGEND_EVERY = 0.2  # seconds between two updates of the legend's live counts (its text is laid out anew)
 
 
@@ -377,6 +378,9 @@ class TimelineView(ThemedPlot):
                 finals.append(idx)
         if finals:
             self._fills.fill(OK, np.concatenate(finals))
+        if self._state is not None:  # the strips at this zoom's span
+            self._strips.clear()
+            self._sync_strips()
         self._update_running()
         self._update_axes()
 
@@ -385,7 +389,7 @@ class TimelineView(ThemedPlot):
         state = self._state
         assert state is not None
         had = self._strips.item_count()
-        self._strips.sync(state.thread_states, self._layout.lane_of)
+        self._strips.sync(state.thread_states, self._layout.lane_of, STRIP_PIXELS * self._min_w, state.finished)
         if not had and self._strips.item_count():
             self._update_legend()  # the strips' swatches
 
@@ -494,7 +498,8 @@ class TimelineView(ThemedPlot):
         self._set_title(theme.fit_title(self._title_width(), head, parts, fg))
 
     def _title_width(self) -> float:
-        return self.width() - 40.0
+        """The title's room: it sits over the plot, right of the lane labels."""
+        return self.width() - 40.0 - self.getAxis("left").width()
 
     def _on_width_changed(self) -> None:
         self._update_legend()
