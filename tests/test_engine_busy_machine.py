@@ -17,7 +17,13 @@ import pytest
 
 from concgui.cli.tables import format_comparison, format_summary
 from concgui.engine import ExperimentSpec, run_inline
-from concgui.engine.host_load import HostLoad, other_programs_cores, parse_steal, steal_seconds
+from concgui.engine.host_load import (
+    HostLoad,
+    local_outside_tree,
+    other_programs_cores,
+    parse_steal,
+    steal_seconds,
+)
 from concgui.engine.metrics import COMPARE_COLUMNS
 from concgui.engine.records import CpuSample, RunResult, TaskRecord
 from concgui.engine.summary import busy_machine, busy_machine_sentence, explain, foreign_cores, summarize
@@ -182,3 +188,24 @@ def test_steal_between_two_readings_is_cores_and_leaves_other_programs(tmp_path)
     missing.start()
     missing.stop()
     assert missing.figures(samples, 0.0, 0.3)["steal_cores"] is None
+
+
+# --- a Dask cluster's workers on this machine, outside the run's tree --------------------------------------------
+def test_local_dask_workers_outside_the_tree_are_the_runs_not_other_programs(other_program):
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(5)"])  # below us: in the tree
+    try:
+        workers = [{"pid": other_program.pid, "same_clock": True}, {"pid": child.pid, "same_clock": True},
+                   {"pid": other_program.pid + 10_000_000, "same_clock": True},  # gone (or never was)
+                   {"pid": 1, "same_clock": False}]  # another machine's
+        assert local_outside_tree(workers) == [other_program.pid]
+    finally:
+        child.kill()
+        child.wait()
+    load = HostLoad()
+    load.start({"dask": {"workers": [{"pid": other_program.pid, "same_clock": True}]}})
+    time.sleep(0.4)
+    load.stop()
+    samples = [CpuSample(0.1 * k, [100.0, 20.0], 20.0) for k in range(1, 5)]  # a core beyond the tree: the worker
+    figures = load.figures(samples, 0.0, 0.4)
+    assert figures["concgui_helpers_cores"] >= 0.5
+    assert figures["other_programs_cores"] <= 0.5

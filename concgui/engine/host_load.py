@@ -99,11 +99,29 @@ def other_programs_cores(samples: Sequence[Any], start: float, end: float) -> fl
     return busy - tree
 
 
+def local_outside_tree(workers: Iterable[dict[str, Any]]) -> list[int]:
+    """Pids of the Dask workers that run on this machine (same host, boot and clock) but not below this
+    process: the probe does not count them in the run's tree."""
+    if psutil is None:
+        return []
+    me, out = os.getpid(), []
+    for w in workers:
+        if not w.get("same_clock") or not w.get("pid"):
+            continue
+        try:
+            if me not in {p.pid for p in psutil.Process(w["pid"]).parents()}:
+                out.append(w["pid"])
+        except (psutil.Error, ValueError):
+            continue
+    return out
+
+
 class HostLoad:
     """Readings at the start and the end of a run's work; :meth:`figures` turns them into cores.
 
     ConcGUI's own processes outside the run's tree are not other programs: ``hosts`` (the window or command
-    line of an engine process), measured over the work, and the CPU ``probe``, measured from its first
+    line of an engine process; a Dask cluster's local workers, see :meth:`start`), measured over the work,
+    and the CPU ``probe``, measured from its first
     sample on (:meth:`sampling`): its start-up, before it samples, is no part of what the samples saw.
     ``stat``: the file with the steal column.
     """
@@ -120,8 +138,15 @@ class HostLoad:
     def _reading(self) -> tuple[float, float | None, float]:
         return time.perf_counter(), steal_seconds(self.stat), cpu_seconds(self.hosts)
 
-    def start(self) -> None:
-        """Take the reading at the start of the work (again: a later call moves the start)."""
+    def start(self, detail: dict[str, Any] | None = None) -> None:
+        """Take the reading at the start of the work (again: a later call moves the start).
+
+        ``detail``: what the start-up found; a Dask cluster's workers on this machine that this process did
+        not start (a scheduler given by address) do the run's work outside its tree, so they count as
+        ConcGUI's, not as other programs.
+        """
+        workers = ((detail or {}).get("dask") or {}).get("workers") or []
+        self.hosts += [pid for pid in local_outside_tree(workers) if pid not in self.hosts]
         self._start = self._reading()
 
     def sampling(self, samples: Sequence[Any]) -> None:
@@ -138,8 +163,8 @@ class HostLoad:
 
     def figures(self, samples: Sequence[Any], work_start: float, work_end: float) -> dict[str, float | None]:
         """``other_programs_cores``, ``steal_cores`` (None where the machine has no steal column) and
-        ``concgui_helpers_cores`` (the probe and the host), each averaged over the work; a figure that was not
-        measured is None."""
+        ``concgui_helpers_cores`` (the probe, the host and local Dask workers outside the tree), each averaged
+        over the work; a figure that was not measured is None."""
         steal = helpers = None
         if self._start is not None and self._end is not None:
             (t0, s0, h0), (t1, s1, h1) = self._start, self._end

@@ -156,7 +156,7 @@ class RunControl:
 
         ``detail``: what the start-up found (a cluster's workers, say), passed on with the event.
         """
-        self.host_load.start()  # before the wall clock starts: its cost is start-up's
+        self.host_load.start(detail)  # before the wall clock starts: its cost is start-up's
         self.work_start = self.now()
         self.sink.append(("w", (self.work_start, detail)))
 
