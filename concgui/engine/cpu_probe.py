@@ -14,7 +14,8 @@ closes.  Standard library and psutil only.  Lines, ``t`` on the run's clock:
   From ``/proc/<pid>/task/<tid>/schedstat`` (fields 1 and 2), read through a descriptor kept open
   per thread (one ``pread`` a reading); without schedstat (not Linux, or :data:`FALLBACK_ENV` set)
   from psutil's per-thread CPU time, and ``wait_ns`` is 0.  The tree's processes are the ones the
-  last CPU sample found: a process is seen within one interval of its birth.
+  last CPU sample found: a process is seen within one interval of its birth.  The lines of a
+  CPU interval leave together, with its CPU sample, so the reader wakes once an interval.
 """
 
 from __future__ import annotations
@@ -241,12 +242,14 @@ def sample_forever(pid: int, t0_ns: int, interval: float, thread_interval: float
                 last_t = now
                 lines.append(json.dumps([(time.perf_counter_ns() - t0_ns) / 1e9, per_core, round(percent, 1)]))
             out.write("\n".join(lines) + "\n")
-            out.flush()
+            if n % every == 0:  # thread readings go with the CPU sample: the run's process wakes as rarely
+                out.flush()
             if due < time.perf_counter() - tick:  # starved for a while: keep the rate, not the backlog
                 due = time.perf_counter()
     finally:
         if clocks:
             clocks.close()
+        out.flush()  # the last interval's readings
 
 
 def main(argv: list[str]) -> int:

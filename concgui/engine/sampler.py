@@ -40,25 +40,31 @@ THREAD_INTERVAL = 0.02
 ThreadShares = tuple[float, float, dict[tuple[int, int], tuple[float, float, float]]]
 
 
-def thread_shares(prev: dict[tuple[int, int], tuple[int, int]], prev_t: float | None, t: float,
+def thread_shares(counted: dict[tuple[int, int], tuple[int, int]], prev_t: float | None, t: float,
                   readings: list[list[int]]) -> tuple[dict[tuple[int, int], tuple[int, int]], ThreadShares | None]:
-    """Each thread's shares of the interval since the last readings, and the readings to keep.
+    """Each thread's shares of the interval since the last readings, and the nanoseconds counted so far.
 
-    On a core = Δon / Δt, waiting = Δwait / Δt, blocked = the rest; each clamped so the three add
-    up to 1 (the probe's own timing jitter can make a sum a little over).  A thread read for the
-    first time has no interval yet.
+    On a core = Δon / Δt, waiting = Δwait / Δt, blocked = the rest. The probe stamps a reading a little
+    before or after it reads (it waits for a core too on a busy machine), so an interval may hold more
+    than its length, and the next one less: what does not fit is carried into the next interval
+    instead of clamped away (clamping turned that jitter into "blocked"). So the shares add up to 1
+    and, summed over intervals, to the kernel's totals. A thread read for the first time has no
+    interval yet. ``counted``: per thread, the on-core and waiting nanoseconds given out so far.
     """
-    now = {(pid, tid): (on, wait) for pid, tid, on, wait in readings}
     if prev_t is None or t <= prev_t:
-        return now, None
+        return {(pid, tid): (on, wait) for pid, tid, on, wait in readings}, None
     span = (t - prev_t) * 1e9
-    shares = {}
-    for key, (on, wait) in now.items():
-        p = prev.get(key)
-        if p is not None:
-            o = min(1.0, max(0.0, (on - p[0]) / span))
-            w = min(1.0 - o, max(0.0, (wait - p[1]) / span))
-            shares[key] = (o, w, 1.0 - o - w)
+    now, shares = {}, {}
+    for pid, tid, on, wait in readings:
+        key = (pid, tid)
+        c = counted.get(key)
+        if c is None:
+            now[key] = (on, wait)
+            continue
+        o = min(span, max(0, on - c[0]))
+        w = min(span - o, max(0, wait - c[1]))
+        now[key] = (c[0] + o, c[1] + w)
+        shares[key] = (o / span, w / span, max(0.0, 1.0 - (o + w) / span))
     return now, (t, t - prev_t, shares)
 
 
@@ -83,16 +89,17 @@ class CpuSampler:
     """Runs the sampler process until ``stop()``.
 
     CPU samples go to ``emit`` as ``("c", sample)``, the threads' shares of each X-ray interval as
-    ``("x", shares)`` (:data:`ThreadShares`); ``thread_interval`` 0 turns the X-ray off.
+    ``("x", shares)`` (:data:`ThreadShares`); ``thread_interval`` 0 turns the X-ray off, None takes
+    :data:`THREAD_INTERVAL` as it is then (the benchmark sets it to 0 to weigh the X-ray's cost).
     :attr:`source` says where the thread readings came from: "schedstat", "cpu-time" or "none".
     """
 
     def __init__(self, t0_ns: int, emit: Callable[[tuple], None], interval: float = INTERVAL,
-                 thread_interval: float = THREAD_INTERVAL) -> None:
+                 thread_interval: float | None = None) -> None:
         self.t0_ns = t0_ns
         self.emit = emit
         self.interval = interval
-        self.thread_interval = thread_interval
+        self.thread_interval = THREAD_INTERVAL if thread_interval is None else thread_interval
         self.samples: list[CpuSample] = []
         self.source = "none"
         self._proc: subprocess.Popen | None = None
@@ -112,7 +119,7 @@ class CpuSampler:
         self._reader.start()
 
     def _read(self) -> None:
-        prev: dict[tuple[int, int], tuple[int, int]] = {}
+        counted: dict[tuple[int, int], tuple[int, int]] = {}
         prev_t = None
         for line in self._proc.stdout:
             try:
@@ -120,7 +127,7 @@ class CpuSampler:
                 if type(d) is dict:
                     if "th" in d:
                         t, readings = d["th"]
-                        prev, shares = thread_shares(prev, prev_t, t, readings)
+                        counted, shares = thread_shares(counted, prev_t, t, readings)
                         prev_t = t
                         if shares is not None and shares[2]:
                             self.emit(("x", shares))
