@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .records import CANCELLED, ERROR, OK
-from .workloads import Cancelled, Job, perform
+from .workloads import Cancelled, Job, perform, prepare
 
 # (index, pid, thread_id, start, end, cpu_seconds, status, error)
 RecordTuple = tuple
@@ -44,7 +44,12 @@ class WorkerContext:
 
 
 def bind_work(job: Job, cancel: Any) -> Callable[[int, float], None]:
-    """The workload as one call; refuses to start once the run is cancelled."""
+    """The workload as one call; refuses to start once the run is cancelled.
+
+    Binding prepares this process for the workload (:func:`~concgui.engine.workloads.prepare`):
+    it happens where a worker starts, never inside a task.
+    """
+    prepare(job)
     is_set, wait = cancel.is_set, cancel.wait
     if job.workload == "noop":  # the dispatch-overhead probe: nothing at all
 
@@ -160,25 +165,36 @@ def thread_context(t0_ns: int, cancel: threading.Event, job: Job, sink: deque,
 
 # --- worker processes -----------------------------------------------------------------
 _process_ctx: WorkerContext | None = None
+_ready: Any = None  # the pool's count of prepared workers (a multiprocessing Value), see warm_up
 
 
 def init_process(t0_ns: int, cancel: Any, job: Job, reports: Any, parent_pid: int,
-                 environ: dict[str, str] | None = None, report_finish: bool = False) -> None:
+                 environ: dict[str, str] | None = None, ready: Any = None, report_finish: bool = False) -> None:
     """Process initializer: remember the context; exit if the parent goes away.
 
     Starts (and, for one process per task, finishes) go to the ``reports``
     queue as ``("s", tuple)`` / ``("f", tuple)``; a pool returns finishes as results.
+    Everything the job needs once per process is prepared here, before any task: the custom
+    function's import, the hash buffer (see :func:`~concgui.engine.workloads.prepare`).
     ``environ``: the parent's environment, for workers started another way than the
     fork that was asked for (see ``choose_start_method``), so tasks see what fork shows.
+    ``ready``: a shared counter of the pool's workers that finished this, for :func:`warm_up`.
     """
-    global _process_ctx
+    global _process_ctx, _ready
     if environ is not None:
         os.environ.clear()
         os.environ.update(environ)
     put = reports.put
     finished = (lambda r: put(("f", r))) if report_finish else _ignore
-    _process_ctx = WorkerContext(t0_ns, cancel, job, lambda _tid, t: put(("s", t)), finished)
+    _process_ctx = WorkerContext(t0_ns, cancel, job, lambda _tid, t: put(("s", t)), finished)  # prepares the job
+    # A queue starts its feeder thread on its first put: here, not in the first task's start report,
+    # where starting a thread on a busy machine took milliseconds of the task. The run ignores ("p", pid).
+    put(("p", _pid))
     watch_parent(parent_pid)
+    if ready is not None:
+        with ready.get_lock():
+            ready.value += 1
+        _ready = ready
 
 
 def run_in_process(index: int, size: float) -> RecordTuple:
@@ -196,9 +212,19 @@ def run_standalone(t0_ns: int, job: Job, index: int, size: float) -> RecordTuple
     return execute(WorkerContext(t0_ns, threading.Event(), job, _ignore, _ignore), index, size)
 
 
-def warm_up(delay: float) -> int:
-    """Keeps a pool worker busy for a moment so the pool starts all its workers."""
+def warm_up(delay: float, workers: int = 0, patience: float = 60.0) -> int:
+    """Keeps a pool worker busy so the pool starts all its workers, and until ``workers`` are prepared.
+
+    One warm-up per worker: each holds its worker until every worker's initializer (the custom
+    function's import, say: 0.3 s, or 3 s on a busy machine) has finished, so none is left preparing
+    once the work's clock starts. Gives up after ``patience`` seconds or when the run is cancelled.
+    """
     time.sleep(delay)
+    ready, ctx = _ready, _process_ctx
+    if ready is not None and ctx is not None:
+        deadline = time.monotonic() + patience
+        while ready.value < workers and time.monotonic() < deadline and not ctx.cancel.is_set():
+            time.sleep(0.005)
     return os.getpid()
 
 

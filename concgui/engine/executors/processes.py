@@ -90,7 +90,8 @@ def _context(ctl):
     cancel = ctx.Event()
     threading.Thread(target=_forward_cancel, args=(ctl, cancel), daemon=True,
                      name="concgui-cancel-forward").start()
-    init_args = (ctl.t0_ns, cancel, ctl.job, reports, os.getpid(), ctl.worker_environ)
+    ready = ctx.Value("i", 0)  # workers whose initializer (their one-time preparation) has finished
+    init_args = (ctl.t0_ns, cancel, ctl.job, reports, os.getpid(), ctl.worker_environ, ready)
     return ctx, cancel, init_args
 
 
@@ -125,8 +126,10 @@ class ProcessPool(Executor):
         ctx, cancel, init_args = _context(ctl)
         pool = ProcessPoolExecutor(ctl.workers, mp_context=ctx, initializer=init_process, initargs=init_args)
         try:
-            # Start every worker before the clock of the work starts: start-up is reported apart.
-            if not _started(ctl, [pool.submit(warm_up, WARM_UP_DELAY) for _ in range(ctl.workers)]):
+            # Start and prepare every worker (init_process) before the clock of the work starts: start-up
+            # is reported apart, and no task pays for a worker's one-time preparation.
+            warm_ups = [pool.submit(warm_up, WARM_UP_DELAY, ctl.workers, STARTUP_TIMEOUT) for _ in range(ctl.workers)]
+            if not _started(ctl, warm_ups):
                 return  # cancelled (or timed out) while the workers started
             ctl.startup_done()
             if ctl.spec.chunk_size > 1:
