@@ -130,6 +130,107 @@ def hash_threads(repeats: int) -> None:
     report("hash_thread_pool_speedup", speedup, "x", ">= 1.7", speedup >= 1.7)
 
 
+def _lane_means(r: RunResult) -> dict[str, list[float]]:
+    """Each lane's X-ray shares (on a core, waiting, blocked) over the intervals within its tasks' span,
+    weighted by the intervals' lengths."""
+    spans: dict[str, list[float]] = {}
+    for t in r.tasks:
+        if t.start is not None and t.end is not None:
+            span = spans.setdefault(t.worker, [t.start, t.end])
+            span[0], span[1] = min(span[0], t.start), max(span[1], t.end)
+    inside: dict[str, list] = {}
+    for s in r.thread_states:
+        for lane, shares in s.lanes.items():
+            if lane in spans and s.t - s.interval >= spans[lane][0] and s.t <= spans[lane][1]:
+                inside.setdefault(lane, []).append((shares, s.interval))
+    return {lane: [round(sum(v[k] * dt for v, dt in vs) / sum(dt for _, dt in vs), 3) for k in range(3)]
+            for lane, vs in inside.items()}
+
+
+_PROBE_WATCH = """
+import os, sys, time, psutil
+me, probe = psutil.Process(int(sys.argv[1])), None
+
+def cpu(p):  # nanosecond schedstat where there is one: CPU time counts in 10 ms ticks
+    try:
+        task = f"/proc/{p.pid}/task"
+        return sum(int(open(f"{task}/{t}/schedstat").read().split()[0]) for t in os.listdir(task)) / 1e9
+    except OSError:
+        t = p.cpu_times()
+        return t.user + t.system
+
+while True:
+    time.sleep(0.05)
+    try:
+        if probe is None:
+            probe = next((c for c in me.children() if "cpu_probe" in " ".join(c.cmdline())), None)
+        elif time.time() - probe.create_time() > 0.3:  # its interpreter's start is not sampling
+            print(time.monotonic(), cpu(probe), flush=True)
+    except psutil.Error:
+        pass
+"""
+
+
+def _probe_cpu(spec: ExperimentSpec) -> tuple[float, RunResult]:
+    """The CPU probe's own CPU (cores) during an inline run, its start-up left out.
+
+    Read by a watcher process: a watcher thread here waits for the GIL behind the run's threads.
+    """
+    watcher = subprocess.Popen([sys.executable, "-c", _PROBE_WATCH, str(os.getpid())], stdout=subprocess.PIPE,
+                               text=True)
+    try:
+        r = run(spec)
+    finally:
+        watcher.terminate()
+    readings = [tuple(map(float, line.split())) for line in watcher.communicate()[0].splitlines()]
+    (t0, c0), (t1, c1) = readings[0], readings[-1]
+    return (c1 - c0) / (t1 - t0), r
+
+
+def xray_figures(n: int, repeats: int) -> None:
+    """Issue 15's X-ray: the probe's own CPU with it on and off, the noop flood with it on and off, and
+    the calibration table's shares (each lane's mean over its tasks' span). Alone:
+    ``python -c "import sys; sys.path[:0] = ['benchmarks']; import benchmark; benchmark.xray_figures(100_000, 3)"``
+    """
+    from concgui.engine import sampler
+
+    cpu4 = ExperimentSpec(workload="cpu", executor="thread-pool", workers=4, tasks=4, duration=0.5,
+                          isolation="inline")
+    flood = ExperimentSpec(workload="noop", executor="thread-pool", tasks=n, isolation="inline")
+    on_off: dict[str, dict[bool, list[float]]] = {"cpu": {True: [], False: []}, "flood": {True: [], False: []}}
+    flood_wall: dict[bool, list[float]] = {True: [], False: []}
+    for k in range(2 * repeats - 1):  # adjacent pairs in turns: this host's speed moves over seconds
+        for xray in ((True, False) if k % 2 == 0 else (False, True)):
+            sampler.THREAD_INTERVAL = 0.02 if xray else 0.0
+            try:
+                on_off["cpu"][xray].append(_probe_cpu(cpu4)[0])
+                cores, r = _probe_cpu(flood)
+                on_off["flood"][xray].append(cores)
+                flood_wall[xray].append(r.startup_seconds + r.wall_seconds)
+            finally:
+                sampler.THREAD_INTERVAL = 0.02
+    for case, label in (("cpu", "4_cpu_threads"), ("flood", f"noop_flood_{n // 1000}k")):
+        on, off = statistics.median(on_off[case][True]), statistics.median(on_off[case][False])
+        report(f"xray_probe_cores_{label}", on, "cores", "<= 0.05", on <= 0.05 if case == "cpu" else None,
+               xray_off=round(off, 4), per_repeat=[round(x, 4) for x in on_off[case][True]],
+               note="the CPU probe's own CPU with the X-ray at 20 ms; xray_off: the same probe without it")
+    pairs = [on / off for on, off in zip(flood_wall[True], flood_wall[False], strict=True)]
+    ratio = statistics.median(pairs)
+    report("noop_xray_on_over_off", ratio, "x", "<= 1.05", ratio <= 1.05, per_pair=[round(x, 3) for x in pairs],
+           note="the noop flood's time with the X-ray over without it, median of adjacent pairs' ratios")
+    cases = (("1_cpu_thread", dict(executor="sequential", workload="cpu", tasks=2, duration=0.5)),
+             ("4_cpu_threads", dict(executor="thread-pool", workers=4, workload="cpu", tasks=4, duration=0.5)),
+             ("4_cpu_processes", dict(executor="process-pool", workers=4, workload="cpu", tasks=4, duration=0.5)),
+             ("2_hash_threads", dict(executor="thread-pool", workers=2, workload="hash", tasks=2, duration=0.5)),
+             ("sleep", dict(executor="thread-pool", workers=2, workload="sleep", tasks=2, duration=0.5)))
+    for name, kw in cases:
+        r = _run(**kw)
+        lanes = _lane_means(r)
+        mean = [round(statistics.fmean(v[k] for v in lanes.values()), 3) for k in range(3)] if lanes else None
+        report(f"xray_{name}_blocked", mean[2] if mean else float("nan"), "share", "", None,
+               on_waiting_blocked=mean, lanes=lanes, source=r.environment.get("thread_states"))
+
+
 def _noop() -> None:
     pass
 
@@ -306,6 +407,7 @@ def main() -> int:
         core_contention(repeats)
         hash_threads(repeats)
         noop_overhead(n, 2 * paired - 1)
+        xray_figures(n, repeats)
         memory_100k(n)
     if "gui" in sections:
         gui_figures(n)
