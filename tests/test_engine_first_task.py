@@ -146,6 +146,7 @@ def test_a_task_measures_the_function_not_its_import(tmp_path, executor, fields)
     ("thread-pool", {"workers": 2}),
     ("process-pool", {"workers": 2, "start_method": "forkserver"}),
     ("process-pool", {"workers": 2, "start_method": "spawn"}),
+    ("dask", {"workers": 2, "threads_per_worker": 1}),
 ])
 def test_the_first_hash_task_of_a_worker_costs_what_the_others_do(executor, fields, monkeypatch):
     """The hash workload's 1 MiB buffer (3 ms of random bytes) is made in the worker's start-up.
@@ -153,6 +154,7 @@ def test_the_first_hash_task_of_a_worker_costs_what_the_others_do(executor, fiel
     Compared by the tasks' own CPU time, which other programs on a shared machine do not lengthen
     as they do the wall time.
     """
+    _available(executor)
     monkeypatch.setattr(workloads, "_buffer", None)  # as in a process that never hashed before
     spec = ExperimentSpec(workload="hash", duration=0.002, executor=executor, tasks=8, isolation="inline", **fields)
     result = run(spec)
