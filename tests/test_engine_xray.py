@@ -121,8 +121,8 @@ def test_cpu_threads_are_told_they_were_blocked_on_the_gil():
     result = recorded("thread-pool", "cpu", 4, (0.21, 0.05, 0.74))
     s = result.summary
     assert (s["on_core_share"], s["waiting_share"], s["blocked_share"]) == pytest.approx((0.21, 0.05, 0.74))
-    assert ("The 4 threads were blocked 74 % of the time on the GIL: pure-Python code holds it, "
-            "so they took turns.") in explain(result)
+    assert ("The 4 threads were blocked 74 % of the time on the GIL: only the one holding it runs Python "
+            "code, and the others wait their turn.") in explain(result)
 
 
 def test_cpu_processes_are_told_they_waited_for_the_cores():

@@ -23,7 +23,7 @@ def format_summary(r: RunResult) -> str:
         f"Python {env.get('python_version')}, {gil}, {cores}) — {r.status}",
     ]
     for m in METRICS:
-        if m.key in ("speedup", "efficiency") and s.get(m.key) is None:
+        if m.optional and s.get(m.key) is None:
             continue
         lines.append(f"  {m.label:18} {m.text(s):22} {m.hint}")
     first = next((t for t in r.tasks if t.error), None)

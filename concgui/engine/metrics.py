@@ -32,6 +32,8 @@ class Metric:
     hint: str  # a few words, for compact places (the report image, the CLI)
     help: str  # the definition, for tooltips
     in_report: bool = True
+    #: left out where the run has no value (a speedup without a baseline, shares without X-ray data)
+    optional: bool = False
 
     def text(self, summary: dict[str, Any]) -> str:
         value = summary.get(self.key)
@@ -53,23 +55,23 @@ METRICS: tuple[Metric, ...] = (
            "CPU seconds of the tasks / wall time: how many cores were busy computing on average. "
            "Below concurrency means tasks waited (for I/O, or for the GIL)."),
     Metric("speedup", "Speedup", speedup, "baseline wall ÷ wall",
-           "Baseline wall time / this wall time. Compare runs the baseline (sequential) first."),
+           "Baseline wall time / this wall time. Compare runs the baseline (sequential) first.", optional=True),
     Metric("efficiency", "Efficiency", efficiency, "speedup ÷ workers",
            "Speedup / workers (counting no more workers than tasks): 100 % means every worker was as "
-           "useful as the baseline's one."),
+           "useful as the baseline's one.", optional=True),
     Metric("peak_in_flight", "Peak in flight", lambda v: MISSING if v is None else count(v, "task"), "most at once",
            "The most tasks that were running at the same moment.", in_report=False),
     Metric("mean_cpu_percent", "Mean CPU", percent, "all cores, machine-wide",
            "Mean use of all cores during the run, from psutil samples (the whole machine)."),
     Metric("on_core_share", "On a core", efficiency, "worker threads, mean",
            "Share of the time the worker threads ran on a core, from the kernel's per-thread accounting "
-           "(each worker from its first task's start to its last task's end).", in_report=False),
+           "(each worker from its first task's start to its last task's end).", optional=True),
     Metric("waiting_share", "Waiting for a core", efficiency, "runnable, no free core",
            "Share of the time the worker threads were ready to run but every core was taken: more busy "
-           "threads than cores (0 where the system does not report it).", in_report=False),
+           "threads than cores (0 where the system does not report it).", optional=True),
     Metric("blocked_share", "Blocked", efficiency, "GIL, lock, sleep or I/O",
            "Share of the time the worker threads could not run: waiting for the GIL, a lock, a sleep or I/O "
-           "(the explanation says which, where the workload tells).", in_report=False),
+           "(the explanation says which, where the workload tells).", optional=True),
     Metric("startup_seconds", "Start-up", seconds, "starting the pool",
            "Time spent starting a process pool's workers before the work began (threads and one-per-task "
            "processes start inside the wall time)."),

@@ -166,7 +166,7 @@ def with_xray(text: str, result: RunResult) -> str:
 
 #: why a lane was blocked, after a colon, for the causes the engine knows ({noun}: thread, process)
 BLOCKED_WHY = {
-    "the GIL": "pure-Python code holds it, so they took turns",
+    "the GIL": "only the one holding it runs Python code, and the others wait their turn",
     "sleeping": "a sleeping {noun} needs no core",
     "I/O": "waiting for the disk needs no core",
     "the GIL, between hashlib calls": "hashlib lets go of it while it hashes and takes it back between blocks",

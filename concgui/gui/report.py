@@ -91,8 +91,7 @@ def summary_cells(result: RunResult) -> list[tuple[str, str, str]]:
     """(label, value, hint) for each number of the summary the report shows."""
     s = result.summary
     return [(m.label, m.show(s.get(m.key)), f"vs {s['baseline']}" if m.key == "speedup" and s.get("baseline")
-             else m.hint) for m in METRICS if m.in_report and (s.get(m.key) is not None or m.key not in
-                                                                  ("speedup", "efficiency"))]
+             else m.hint) for m in METRICS if m.in_report and (s.get(m.key) is not None or not m.optional)]
 
 
 def _font(px: float, bold: bool = False) -> QtGui.QFont:
@@ -160,7 +159,7 @@ def render_report(result: RunResult, width: int = 1600) -> QtGui.QImage:
 
     title, subtitle = title_text(result), subtitle_text(result)
     cells = summary_cells(result)
-    per_row = len(cells) if width >= 1200 else 4
+    per_row = min(len(cells), 6) if width >= 1200 else 4  # more would cut their values
     n_rows = -(-len(cells) // per_row)
     cell_h = (QtGui.QFontMetrics(label_font).height() + QtGui.QFontMetrics(value_font).height()
               + QtGui.QFontMetrics(hint_font).height() + round(14 * scale))

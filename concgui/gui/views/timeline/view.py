@@ -42,7 +42,7 @@ HOVER_PIXELS = 4  # how near (in pixels) a tiny bar counts as hovered
 #: changed tasks a live refresh draws at most: a burst is drawn over a few frames, each a short
 #: turn of the event loop, instead of in one long one
 SYNC_BUDGET = 2000
-STRIP_PIXELS = 3  # the X-ray strip's narrowest column: narrower probe intervals are averaged to this width
+STRIP_PIXELS = 6  # the X-ray strip's narrowest column: narrower probe intervals are averaged to this width
 LEGEND_EVERY = 0.2  # seconds between two updates of the legend's live counts (its text is laid out anew)
 
 
