@@ -109,7 +109,7 @@ class RunControl:
         self.thread_states: list[ThreadStates] = []  # the X-ray, lane by lane, as the drains named it
         self.finishes: deque = deque()  # record tuples of tasks run in this process
         self.running: dict[int, tuple] = {}  # thread id -> start tuple of its current task
-        self.queues: list[Any] = []  # multiprocessing queues of ("s"|"f", tuple) reports
+        self.queues: list[Any] = []  # multiprocessing queues of ("s"|"f", tuple) reports; ("p", pid): prepared, ignored
         self.t0_ns = time.perf_counter_ns()
         self.work_start: float | None = None
         self.host_load = HostLoad()  # what other programs and the hypervisor take meanwhile: see Run.execute
