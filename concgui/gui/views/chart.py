@@ -24,6 +24,9 @@ class ThemedPlot(pg.PlotWidget):
         if html != getattr(self, "_title_html", None):  # re-laying out rich text is dear: only on a change
             self._title_html = html
             theme.set_title(self, html)
+            # laid out now, in the turn that changed it: a title that gained a line (a legend's new
+            # swatches) would otherwise be laid out by a posted request, and repainted, after the turn
+            self.getPlotItem().layout.activate()
 
     def _on_width_changed(self) -> None:
         pass
