@@ -29,7 +29,7 @@ from typing import Any
 from .engine.paths import user_data_dir
 from .engine.records import RESULT_VERSION, CpuSample, RunResult, TaskRecord, ThreadStates
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 1
 FILE_NAME = "history.sqlite3"
 #: seconds a write waits for another writer (a second ConcGUI) to let go of the file before it gives up
 BUSY_TIMEOUT = 5.0
@@ -79,19 +79,18 @@ CREATE TABLE cpu_samples (
     PRIMARY KEY (run_id, seq)
 ) WITHOUT ROWID;
 """
-#: what turns a file of schema version n into n + 1; a new file gets _SCHEMA and then all of them
-_MIGRATIONS: dict[int, str] = {
-    1: """
-CREATE TABLE thread_states (         -- the GIL X-ray's series: one row per probe interval
+#: tables added since schema 1, created where missing at every open: an addition keeps the version,
+#: so a ConcGUI from before it still opens the file (it sets aside a file of a newer version)
+_ADDED = """
+CREATE TABLE IF NOT EXISTS thread_states (  -- the GIL X-ray's series: one row per probe interval
     run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
     seq INTEGER NOT NULL,
     t REAL NOT NULL,
     interval REAL NOT NULL,
     lanes TEXT NOT NULL,             -- {lane: [on a core, waiting, blocked]} as JSON
     PRIMARY KEY (run_id, seq)
-) WITHOUT ROWID;
-""",
-}
+) WITHOUT ROWID
+"""
 
 _TASK_INSERT = (
     'INSERT OR REPLACE INTO tasks (run_id, idx, worker, pid, thread_id, submitted, start, "end", '
@@ -220,14 +219,13 @@ class HistoryStore:
                                    f"this one reads up to {SCHEMA_VERSION})")
             if version < SCHEMA_VERSION:
                 conn.execute("BEGIN IMMEDIATE")
-                # another ConcGUI may have upgraded the file while this one waited for the lock
-                version = conn.execute("PRAGMA user_version").fetchone()[0]
-                steps = ([_SCHEMA] if version == 0 else []) + [_MIGRATIONS[v] for v in
-                                                               range(max(version, 1), SCHEMA_VERSION)]
-                for statement in filter(None, (s.strip() for s in ";".join(steps).split(";"))):
-                    conn.execute(statement)
-                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                # another ConcGUI may have made the file while this one waited for the lock
+                if conn.execute("PRAGMA user_version").fetchone()[0] == 0:
+                    for statement in filter(None, (s.strip() for s in _SCHEMA.split(";"))):
+                        conn.execute(statement)
+                    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
                 conn.execute("COMMIT")
+            conn.execute(_ADDED)
             conn.execute("SELECT COUNT(*) FROM runs").fetchone()  # reads a page: finds damage early
         except BaseException:
             conn.close()

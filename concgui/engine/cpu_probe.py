@@ -148,12 +148,18 @@ def schedstat_works() -> bool:
         return False
 
 
+#: schedstat files kept open between readings; a thread beyond these is opened and closed each time
+KEEP_OPEN = 256
+
+
 class ThreadClocks:
     """Each thread's cumulative on-core and waiting nanoseconds, for the processes it is given.
 
     Cheap, because it runs 50 times a second next to the run: a process's threads come from one
     ``listdir``, and each thread's schedstat file stays open, so a reading is a single ``pread``.
-    Descriptors of threads that ended are closed on the next call.
+    Descriptors of threads that ended are closed on the next call. At most :data:`KEEP_OPEN` stay
+    open: a run of thousands of threads (one per task) reads the rest by opening and closing, so the
+    probe never runs out of descriptors (and with them of ``/proc/stat`` for the CPU sample).
     """
 
     def __init__(self, schedstat: bool) -> None:
@@ -180,10 +186,13 @@ class ThreadClocks:
                         fd = os.open(f"/proc/{pid}/task/{tid}/schedstat", os.O_RDONLY)
                     fields = split(pread(fd, 96, 0))
                     out.append([pid, int(tid), int(fields[0]), int(fields[1])])
-                    fds[key] = fd
+                    if len(fds) < KEEP_OPEN:
+                        fds[key], fd = fd, None
                 except (OSError, IndexError, ValueError):
+                    pass  # the thread ended meanwhile (or no descriptor was free: it is read next time)
+                finally:
                     if fd is not None:
-                        os.close(fd)  # the thread ended meanwhile
+                        os.close(fd)
         for fd in old.values():  # threads that ended since the last call
             os.close(fd)
         self.fds = fds
@@ -232,15 +241,18 @@ def sample_forever(pid: int, t0_ns: int, interval: float, thread_interval: float
                 break
             n += 1
             lines = []
-            if clocks:
-                t = (time.perf_counter_ns() - t0_ns) / 1e9
-                lines.append(json.dumps({"th": [t, clocks.read(tree.pids)]}))
-            if n % every == 0:
-                per_core = psutil.cpu_percent(percpu=True)
-                cpu, now = tree.take(), time.perf_counter()
-                percent = 100.0 * cpu / max(now - last_t, 1e-6)
-                last_t = now
-                lines.append(json.dumps([(time.perf_counter_ns() - t0_ns) / 1e9, per_core, round(percent, 1)]))
+            try:  # a tick that fails (no descriptor free, say) is skipped: the probe goes on
+                if clocks:
+                    t = (time.perf_counter_ns() - t0_ns) / 1e9
+                    lines.append(json.dumps({"th": [t, clocks.read(tree.pids)]}))
+                if n % every == 0:
+                    per_core = psutil.cpu_percent(percpu=True)
+                    cpu, now = tree.take(), time.perf_counter()
+                    percent = 100.0 * cpu / max(now - last_t, 1e-6)
+                    last_t = now
+                    lines.append(json.dumps([(time.perf_counter_ns() - t0_ns) / 1e9, per_core, round(percent, 1)]))
+            except OSError:
+                continue
             out.write("\n".join(lines) + "\n")
             if n % every == 0:  # thread readings go with the CPU sample: the run's process wakes as rarely
                 out.flush()

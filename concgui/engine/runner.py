@@ -46,7 +46,7 @@ from .records import (
     TaskRecord,
     ThreadStates,
 )
-from .sampler import CpuSampler, lane_states
+from .sampler import CpuSampler, expected_source, lane_states
 from .spec import PROCESS_EXECUTORS, ExperimentSpec, SpecError
 from .summary import summarize
 from .worker import WorkerContext, describe_error, thread_context
@@ -338,6 +338,7 @@ class Run:
         executor.check(spec)
         job = make_job(spec)
         env = environment(spec)
+        env["thread_states"] = expected_source()  # settled by the probe's own report at the end
         workers = spec.worker_threads()
         ctl = RunControl(spec, job, workers, self.on_events)
         ctl._main_pid = os.getpid()

@@ -85,6 +85,16 @@ def sampler_command() -> list[str]:
     return [sys.executable, "-I", os.path.join(os.path.dirname(os.path.abspath(__file__)), "cpu_probe.py")]
 
 
+def expected_source() -> str:
+    """Where the probe will read the threads' states: known before it starts, so that a live view
+    labels them right ("cpu-time" has no waiting for a core); the probe's own report settles it."""
+    if psutil is None or not THREAD_INTERVAL:
+        return "none"
+    from .cpu_probe import schedstat_works
+
+    return "schedstat" if schedstat_works() else "cpu-time"
+
+
 class CpuSampler:
     """Runs the sampler process until ``stop()``.
 

@@ -382,10 +382,14 @@ class CoreUsagePlot(ThemedPlot):
         if self._state is not None and self._startup.isVisible():
             legend.append((theme.swatch(theme.STARTUP_COLOR, "start-up"), "■ start-up"))
         if self._state is not None and self._state.thread_states:  # the X-ray's two states people confuse
-            cause = xray.blocked_cause(self._state.spec or {},
-                                       (self._state.environment or {}).get("gil_enabled", True) is not False)
-            for name, text in zip(("waiting", "blocked"), theme.thread_state_meanings(cause), strict=True):
-                legend.append((theme.swatch(theme.THREAD_STATE_COLORS[name], text), "■ " + text))
+            if (self._state.environment or {}).get("thread_states") == "cpu-time":
+                text = "not on a core: this system does not tell waiting for a core from blocked"
+                legend.append((theme.swatch(theme.THREAD_STATE_COLORS["blocked"], text), "■ " + text))
+            else:
+                gil = (self._state.environment or {}).get("gil_enabled", True) is not False
+                cause = xray.blocked_cause(self._state.spec or {}, gil)
+                for name, text in zip(("waiting", "blocked"), theme.thread_state_meanings(cause), strict=True):
+                    legend.append((theme.swatch(theme.THREAD_STATE_COLORS[name], text), "■ " + text))
         head = [("<b>CPU load per core</b>", "CPU load per core"), (where, where)]
         room = self.width() - 40.0 - self.getAxis("left").width()  # the title sits right of the axis
         html = theme.fit_title(room, head, legend, colors["foreground"])

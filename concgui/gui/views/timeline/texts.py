@@ -80,8 +80,12 @@ def legend(state: RunState, counts: dict[str, int], queue_shown: bool, startup_s
         parts.append((theme.swatch(theme.CPU_FILL_COLOR, text, "▄"), "▄ " + text))
     if xray_shown:
         parts.append(("strip under each row, its thread:", "strip under each row, its thread:"))
+        cpu_time_only = (state.environment or {}).get("thread_states") == "cpu-time"
         for name, label in theme.THREAD_STATE_LABELS.items():
-            text = f"blocked ({blocked_cause(state)})" if name == "blocked" else label
+            if cpu_time_only and name == "waiting":
+                continue  # the system does not tell waiting for a core from blocked
+            text = ("not on a core" if cpu_time_only else f"blocked ({blocked_cause(state)})") \
+                if name == "blocked" else label
             parts.append((theme.swatch(theme.THREAD_STATE_COLORS[name], text), "■ " + text))
     spec = state.spec or {}
     what = f'{spec.get("tasks", sum(counts.values()))} × {spec.get("workload", "?")} on {spec.get("executor", "?")}'
