@@ -168,3 +168,15 @@ def subprocess_env(**extra: str) -> dict[str, str]:
 def child_env():
     """``child_env(**extra)``: an environment for ``subprocess`` runs of this package."""
     return subprocess_env
+
+
+@pytest.fixture
+def timeline(qtbot):
+    """A shown 800 × 400 timeline in the light theme, for the chart tests."""
+    from concgui.gui.views.timeline import TimelineView
+
+    view = TimelineView(dark=False)
+    qtbot.addWidget(view)
+    view.resize(800, 400)
+    view.show()
+    return view

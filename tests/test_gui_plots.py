@@ -32,7 +32,6 @@ from concgui.gui import (
 from concgui.gui.report import render_report, save_report_png  # noqa: E402
 from concgui.gui.views.compare_chart import CompareChart  # noqa: E402
 from concgui.gui.views.cores import CoreUsagePlot  # noqa: E402
-from concgui.gui.views.timeline import TimelineView  # noqa: E402
 
 SMALL = ExperimentSpec(workload="sleep", executor="thread-pool", tasks=6, duration=0.05, workers=2,
                        isolation="inline")
@@ -42,15 +41,6 @@ SMALL = ExperimentSpec(workload="sleep", executor="thread-pool", tasks=6, durati
 def small_result():
     """One real 6-task thread-pool run, shared by the tests that only read it."""
     return run_inline(SMALL)
-
-
-@pytest.fixture
-def timeline(qtbot):
-    view = TimelineView(dark=False)
-    qtbot.addWidget(view)
-    view.resize(800, 400)
-    view.show()
-    return view
 
 
 def gui_benchmark():

@@ -9,7 +9,6 @@ import os
 
 import numpy as np
 import pyqtgraph as pg
-import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -23,20 +22,10 @@ from concgui.engine.events import (  # noqa: E402
 from concgui.engine.live import RunState  # noqa: E402
 from concgui.engine.records import RunResult, TaskRecord, ThreadStates  # noqa: E402
 from concgui.gui import theme  # noqa: E402
-from concgui.gui.views.timeline import TimelineView  # noqa: E402
 from concgui.gui.views.timeline.layout import STRIP_HEIGHT, STRIP_TOP  # noqa: E402
 
 THREAD_SHARES = (0.25, 0.05, 0.70)  # four cpu threads on one GIL
 PROCESS_SHARES = (0.5, 0.5, 0.0)  # four cpu processes on two cores
-
-
-@pytest.fixture
-def timeline(qtbot):
-    view = TimelineView(dark=False)
-    qtbot.addWidget(view)
-    view.resize(800, 400)
-    view.show()
-    return view
 
 
 def _result(shares=THREAD_SHARES, intervals: int = 10, states: bool = True, cpu: float = 0.25) -> RunResult:
