@@ -357,8 +357,8 @@ class Run:
             ctl.deliver([RunStarted(spec.to_dict(), env, spec.tasks, workers)])
         sampler = CpuSampler(ctl.t0_ns, ctl.sink.append)
         sampler.start()
-        probe = getattr(sampler, "_proc", None)  # the CPU probe's process: ConcGUI's, outside the run's tree
-        ctl.host_load = HostLoad(host_pids(self.fork_safe_consumer), probe.pid if probe is not None else None)
+        # the CPU probe is ConcGUI's process, outside the run's tree: not one of the other programs
+        ctl.host_load = HostLoad(host_pids(self.fork_safe_consumer), sampler.pid)
         ctl.host_load.start()  # startup_done starts it again when the work starts
         stop_pump = threading.Event()
         deadline = time.monotonic() + spec.timeout if spec.timeout else None

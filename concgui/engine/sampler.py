@@ -128,6 +128,11 @@ class CpuSampler:
         self._reader = threading.Thread(target=self._read, name="concgui-cpu-sampler", daemon=True)
         self._reader.start()
 
+    @property
+    def pid(self) -> int | None:
+        """The probe process's pid (None before it started, or without psutil)."""
+        return self._proc.pid if self._proc is not None else None
+
     def _read(self) -> None:
         counted: dict[tuple[int, int], tuple[int, int]] = {}
         prev_t = None
