@@ -120,8 +120,11 @@ def test_four_cpu_processes_on_two_cores_wait_for_a_core_and_are_not_blocked():
                          start_method="fork")
     assert len(means) == 4, means
     assert len({r.pid for r in result.tasks}) == 4
+    # Together they wait for a core about half the time; the kernel need not share the two cores out
+    # evenly over a short run (one process waited 0.21 in a full suite while another got more).
+    assert sum(m[WAITING] for m in means.values()) / len(means) >= 0.3, means
     for lane, m in means.items():
-        assert m[WAITING] >= 0.3, (lane, m)
+        assert m[WAITING] >= 0.1, (lane, m)
         assert m[BLOCKED] <= 0.1, (lane, m)
 
 
