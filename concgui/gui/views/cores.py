@@ -53,6 +53,55 @@ def _run_end(state: RunState | None) -> float:
     return state.now()
 
 
+class PlotNote(QtWidgets.QGraphicsTextItem):
+    """A short text centred on a ViewBox's plot area, in pixels, that always fits inside it.
+
+    It wraps to the area's width; when the wrapped lines are too tall for it, a shorter wording is
+    tried, and the last one is elided to one line (the full text stays in the tooltip).
+    """
+
+    MARGIN = 6.0  # pixels kept free on each side
+
+    def __init__(self, view: pg.ViewBox) -> None:
+        super().__init__(view)
+        self._texts: tuple[str, ...] = ("",)
+        self.document().setDocumentMargin(0)
+        option = self.document().defaultTextOption()
+        option.setAlignment(QtCore.Qt.AlignmentFlag.AlignHCenter)
+        self.document().setDefaultTextOption(option)
+        self.setZValue(20)
+        self.hide()
+        view.sigResized.connect(self.fit)
+
+    def set_texts(self, *texts: str) -> None:
+        """The wordings, longest and best first."""
+        if texts != self._texts:
+            self._texts = texts
+            self.setToolTip(texts[0])
+            self.fit()
+
+    def fit(self, *_: object) -> None:
+        view = self.parentItem()
+        if view is None:
+            return
+        rect = view.boundingRect()
+        room_w = max(rect.width() - 2 * self.MARGIN, 1.0)
+        room_h = max(rect.height() - 2 * self.MARGIN, 1.0)
+        metrics = QtGui.QFontMetricsF(self.font())
+        for text in self._texts:
+            self.setTextWidth(-1)
+            self.setPlainText(text)
+            if self.boundingRect().width() > room_w:
+                self.setTextWidth(room_w)
+            if self.boundingRect().height() <= room_h:
+                break
+        else:  # not even the shortest fits wrapped: one elided line
+            self.setTextWidth(-1)
+            self.setPlainText(metrics.elidedText(self._texts[-1], QtCore.Qt.TextElideMode.ElideRight, room_w))
+        box = self.boundingRect()
+        self.setPos(rect.center().x() - box.width() / 2, rect.center().y() - box.height() / 2)
+
+
 class CpuTimesSampler:
     """Per-core busy percent between two reads of ``psutil.cpu_times(percpu=True)``.
 
@@ -127,10 +176,7 @@ class CoreUsagePlot(ThemedPlot):
         self._startup.setZValue(-20)
         self._startup.hide()
         plot.addItem(self._startup, ignoreBounds=True)
-        self._empty = pg.TextItem("", anchor=(0.5, 0.5))
-        self._empty.setPos(0.5, 50)
-        self._empty.hide()
-        plot.addItem(self._empty, ignoreBounds=True)
+        self._empty = PlotNote(vb)  # on the plot area itself, not at a time: a live span runs seconds ahead
         self._core_curves = [plot.plot(antialias=True) for _ in range(self._n_cores)]
         self._mean_curve = plot.plot(antialias=True)
         self._mean_curve.setZValue(10)
@@ -257,9 +303,10 @@ class CoreUsagePlot(ThemedPlot):
             self._set_curves(np.zeros(0), np.zeros((0, self._n_cores)))
             self._tree_curve.hide()
             end = _run_end(state)
-            self._empty.setText("waiting for the first CPU sample…" if state is not None and not state.finished
-                                else "no CPU samples were recorded for this run")
-            self._empty.setPos(max(end, 1e-3) / 2, 50)
+            if state is not None and not state.finished:
+                self._empty.set_texts("waiting for the first CPU sample…", "waiting for CPU samples…")
+            else:
+                self._empty.set_texts("no CPU samples were recorded for this run", "no CPU samples")
             self._empty.show()
             if not self._shares_x():
                 self.getViewBox().setXRange(0.0, max(end, 1e-3), padding=0.01)
@@ -406,7 +453,7 @@ class CoreUsagePlot(ThemedPlot):
         self._tree_curve.setPen(pg.mkPen(TREE_COLOR, width=2.5, style=QtCore.Qt.PenStyle.DashLine))
         dark = theme.is_dark() if self._dark is None else self._dark
         self._startup.setBrush(theme.with_alpha(theme.STARTUP_COLOR, 90 if dark else 55))
-        self._empty.setColor(colors["muted"])
+        self._empty.setDefaultTextColor(QtGui.QColor(colors["muted"]))
         self._update_title()
 
     def closeEvent(self, event: Any) -> None:
