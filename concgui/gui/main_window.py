@@ -398,8 +398,10 @@ class MainWindow(FileActions, ScalingStudyActions, QMainWindow):
             self.result = partial
             self.summary.set_result(partial)
             self._refresh_views()
-        else:
+        else:  # nothing ran: say why where the tasks would have been, and show the machine's load again
             self.summary.set_result(None)
+            self.timeline.set_message(f"The run did not start:\n{message.splitlines()[0]}")
+            self.cores.set_state(None)
         self.console.write(message)
         self.statusBar().showMessage(message.splitlines()[0])
         self._update_buttons()

@@ -37,6 +37,7 @@ from .queue_area import QueueArea
 from .strips import ThreadStrips
 from .texts import TITLE, legend, task_text
 
+EMPTY_TEXT = "Run an experiment: every task appears here as a bar\non the row of the worker that ran it."
 MANY_LANES = 16  # beyond this many rows the mouse also zooms and pans vertically
 HOVER_PIXELS = 4  # how near (in pixels) a tiny bar counts as hovered
 #: changed tasks a live refresh draws at most: a burst is drawn over a few frames, each a short
@@ -91,8 +92,7 @@ class TimelineView(ThemedPlot):
         self._now_line.setZValue(20)
         self._now_line.hide()
         self._now_label = pg.InfLineLabel(self._now_line, "now", position=0.02, anchors=[(0, 0), (0, 0)])
-        self._placeholder = pg.TextItem("Run an experiment: every task appears here as a bar\n"
-                                        "on the row of the worker that ran it.", anchor=(0.5, 0.5))
+        self._placeholder = pg.TextItem(EMPTY_TEXT, anchor=(0.5, 0.5))
         self._placeholder.setPos(0.5, 0.5)
         self._bars = BarItems(plot, lambda idx: self._layout.rects(idx, self._now, self._min_w))
         # every finished task's fill in one colour, whatever its state: one open chunk, as the bars
@@ -136,6 +136,11 @@ class TimelineView(ThemedPlot):
             self._show_empty()
             return
         self.refresh()
+
+    def set_message(self, text: str) -> None:
+        """No run to draw, and ``text`` in its place (a run that failed before any task started)."""
+        self.set_state(None)
+        self._placeholder.setText(text)
 
     def set_result(self, result: RunResult | None) -> None:
         """Convenience: draw a finished result."""
@@ -505,6 +510,7 @@ class TimelineView(ThemedPlot):
         self._update_legend()
 
     def _show_empty(self) -> None:
+        self._placeholder.setText(EMPTY_TEXT)
         self._placeholder.setVisible(True)
         self._queue_area.item.hide()
         self._backdrop.hide_startup()
