@@ -59,8 +59,10 @@ METRICS: tuple[Metric, ...] = (
     Metric("efficiency", "Efficiency", efficiency, "speedup ÷ workers",
            "Speedup / workers (counting no more workers than tasks): 100 % means every worker was as "
            "useful as the baseline's one.", optional=True),
-    Metric("peak_in_flight", "Peak in flight", lambda v: MISSING if v is None else count(v, "task"), "most at once",
-           "The most tasks that were running at the same moment.", in_report=False),
+    Metric("peak_in_flight", "Peak running", lambda v: MISSING if v is None else count(v, "task"), "most at once",
+           "The most tasks inside their function at the same moment (tasks queued in the pool do not count): "
+           "tasks shorter than a thread switch rarely overlap, so a flood of them peaks at 1 or 2.",
+           in_report=False),
     Metric("mean_cpu_percent", "Mean CPU", percent, "all cores, machine-wide",
            "Mean use of all cores during the run, from psutil samples (the whole machine)."),
     Metric("on_core_share", "On a core", efficiency, "worker threads, mean",

@@ -242,23 +242,25 @@ class TimelineLayout:
 
     def task_at(self, x: float, y: float, tolerance: float, now: float) -> int | None:
         """The task whose bar is at (``x`` seconds, ``y`` rows, ``y`` ≥ 0), within ``tolerance`` seconds."""
+        hits = self.tasks_at(x, y, tolerance, now)
+        return int(hits[0]) if hits.size else None
+
+    def tasks_at(self, x: float, y: float, tolerance: float, now: float) -> np.ndarray:
+        """Every task whose bar is within ``tolerance`` seconds of (``x``, ``y``), the nearest first.
+
+        More than one where tasks shorter than a pixel were drawn as one block."""
         lane = int(math.floor(y))
-        if lane >= len(self.labels):
-            return None
         frac = y - lane
+        if lane >= len(self.labels) or frac < LANE_PAD * 0.5 or frac > 1 - LANE_PAD * 0.5:
+            return np.zeros(0, dtype=np.int64)
         cap = self.caps[lane]
-        row_h = LANE_FILL / cap
-        slot = min(cap - 1, max(0, int((frac - LANE_PAD) // row_h)))
-        if frac < LANE_PAD * 0.5 or frac > 1 - LANE_PAD * 0.5:
-            return None
+        slot = min(cap - 1, max(0, int((frac - LANE_PAD) // (LANE_FILL / cap))))
         start, end = self.start, self.end_now(now)
         m = (self.lane == lane) & (self.track % MAX_TRACKS == slot)
         m &= (start <= x + tolerance) & (end >= x - tolerance)
         hits = np.flatnonzero(m)
-        if hits.size == 0:
-            return None
         dist = np.maximum(0.0, np.maximum(start[hits] - x, x - end[hits]))
-        return int(hits[np.lexsort((-start[hits], dist))[0]])
+        return hits[np.lexsort((-start[hits], dist))]
 
     def bar_center(self, index: int, now: float) -> tuple[float, float] | None:
         """(x, y) of task ``index``'s bar middle, or None when it has no bar."""

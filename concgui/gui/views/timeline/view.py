@@ -25,6 +25,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from ....engine.live import RunState
+from ....engine.present import count
 from ....engine.records import RunResult, TaskRecord
 from ... import theme
 from ...image_export import install_export_menu
@@ -252,8 +253,18 @@ class TimelineView(ThemedPlot):
             tolerance = self.getViewBox().viewPixelSize()[0] * HOVER_PIXELS
         if y < 0:
             return self._queue_area.text_at(x) if self._queue_area.item.isVisible() and -1 < y < 0 else None
-        i = self._layout.task_at(x, y, tolerance, self._now)
-        return None if i is None else task_text(i, self._state.tasks[i], self._now, self._state)
+        hits = self._layout.tasks_at(x, y, tolerance, self._now)
+        if hits.size == 0:
+            return None
+        i = int(hits[0])
+        text = task_text(i, self._state.tasks[i], self._now, self._state)
+        start, end = self._layout.start[hits], self._layout.end_now(self._now)[hits]
+        short = (end - start) < tolerance
+        if short.sum() < 2:  # a bar of its own: its story alone
+            return text
+        first, last = start[short].min(), end[short].max()
+        return (f"{count(int(short.sum()), 'task')} ran here, {first:.4f}–{last:.4f} s: each shorter than a "
+                f"pixel at this zoom, drawn as one block (zoom in to tell them apart). The nearest:\n{text}")
 
     def task_bar_center(self, index: int) -> tuple[float, float] | None:
         """View coordinates of task ``index``'s bar middle (for tests and "show task")."""
