@@ -39,9 +39,11 @@ from ..engine.paths import user_data_dir
 from ..engine.present import count, plural, seconds, speedup
 from ..engine.records import CANCELLED, RUNNING, WAITING
 from ..engine.summary import summarize
+from .help_menu import install_help
 from .run_controller import RunController
 from .run_keeper import UNSAVED_FOLDER, RunKeeper, open_history
 from .sweep_controller import SweepController
+from .window_layout import ResultsPlacement
 from .views.compare import CompareView
 from .views.console import ConsolePane
 from .views.cores import CoreUsagePlot
@@ -160,6 +162,7 @@ class MainWindow(FileActions, ScalingStudyActions, QMainWindow):
         right.setMinimumWidth(380)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, right)
         self.resizeDocks([left, right], [340, 440], Qt.Orientation.Horizontal)
+        self.results_placement = ResultsPlacement(self, right)  # under the charts on a narrow window
 
     def _action(self, menu, text: str, slot, shortcut=None, tip: str = "") -> QAction:
         action = QAction(text, self)
@@ -202,6 +205,7 @@ class MainWindow(FileActions, ScalingStudyActions, QMainWindow):
                                          "The experiment with 1, 2, 4, … workers: speedup and efficiency")
 
         helpm = bar.addMenu("&Help")
+        install_help(self, helpm)
         self._action(helpm, "&About ConcGUI", self.show_about)
 
     def _build_status_bar(self) -> None:

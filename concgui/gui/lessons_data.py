@@ -1,0 +1,314 @@
+"""The five guided lessons: a question, the preset comparison that answers it, and the answer from its numbers.
+
+Qt-free: a lesson names a shipped preset (``resources/presets.json``) and which of
+its runs to make; :func:`Lesson.answer` turns the results that came back into a few
+sentences that quote the measured figures.  Where the numbers contradict the
+expected lesson (a busy machine, one core, a Python without the GIL) the answer
+says what was measured instead of the textbook result: a lesson that lies once
+teaches nothing.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from ..engine.present import count, number, percent, relative_speed, seconds
+from ..engine.records import RunResult
+from ..engine.spec import ExperimentSpec
+from ..engine.summary import busy_machine_sentence
+
+#: a speedup below this is "no faster"; above it, a real gain
+GAIN = 1.3
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What a lesson's run showed: ``confirmed`` when the numbers gave the expected lesson."""
+
+    confirmed: bool
+    paragraphs: tuple[str, ...]
+
+    @property
+    def text(self) -> str:
+        return "\n\n".join(self.paragraphs)
+
+
+@dataclass(frozen=True)
+class Lesson:
+    """One guided experiment: ``preset``'s runs on ``executors`` (all of them when empty)."""
+
+    key: str
+    title: str
+    question: str
+    watch: str  # what to look at while it runs
+    preset: str
+    explain: Callable[[dict[str, RunResult]], Answer]
+    concept: str  # the section of Help ▸ Concurrency and parallelism that explains it
+    executors: tuple[str, ...] = ()
+
+    def specs(self, preset_specs: Sequence[ExperimentSpec], duration_scale: float = 1.0) -> list[ExperimentSpec]:
+        """The preset's specs this lesson runs, durations times ``duration_scale`` (tests run them short)."""
+        chosen = [s for s in preset_specs if not self.executors or s.executor in self.executors]
+        if duration_scale != 1.0:
+            chosen = [s.with_(duration=s.duration * duration_scale) for s in chosen]
+        return chosen
+
+    def answer(self, results: Sequence[RunResult], planned: int | None = None) -> Answer:
+        """The answer from ``results``; says so plainly when a run failed or some did not run."""
+        bad = [r for r in results if r.status != "ok"]
+        if bad or not results or (planned is not None and len(results) < planned):
+            what = "; ".join(f"{label(r)}: {r.status}" + (f" ({r.error})" if r.error else "") for r in bad)
+            missing = "" if planned is None else f" {len(results)} of {planned} runs finished."
+            return Answer(False, (f"The comparison did not finish{': ' + what if what else ''}.{missing} "
+                                  "Press the button to run it again.",))
+        try:
+            return self.explain({label(r): r for r in results})
+        except KeyError as exc:  # an executor unavailable here (the preset lists it, this machine skipped it)
+            return Answer(False, (f"This machine could not run {exc.args[0]}, which this lesson needs.",))
+
+
+# --- how the answers quote numbers ----------------------------------------------------------------
+def label(r: RunResult) -> str:
+    """The run's name in an answer: its executor, and its chunk size where it has one."""
+    ex = str(r.spec.get("executor", "?"))
+    chunk = r.spec.get("chunk_size") or 1
+    return f"{ex} (chunks of {chunk})" if chunk > 1 else ex
+
+
+def t(value: float) -> str:
+    """A time in an answer: two decimals in seconds, milliseconds or microseconds below a second."""
+    return seconds(value, 2)
+
+
+def ratio(baseline: RunResult, r: RunResult) -> float:
+    return baseline.wall_seconds / r.wall_seconds if r.wall_seconds > 0 else math.inf
+
+
+def faster(baseline: RunResult, r: RunResult) -> str:
+    """"3.0× faster", "about as fast" or "1.4× slower": ``r`` against ``baseline``."""
+    s = ratio(baseline, r)
+    text = relative_speed(s)
+    if text.endswith("slower"):
+        return text
+    return "about as fast" if s < 1.05 else f"{text} faster"
+
+
+def cores(r: RunResult) -> str:
+    return number(r.summary.get("parallelism"), 2, "cores")
+
+
+def in_flight(r: RunResult) -> str:
+    return number(r.summary.get("concurrency"), 1, "tasks")
+
+
+def machine_cores(r: RunResult) -> int:
+    return int(r.environment.get("cpu_count") or 1)
+
+
+def busy_note(*runs: RunResult) -> str:
+    """The first run's busy-machine sentence, or a plain "run it again" when the machine looked quiet."""
+    for r in runs:
+        line = busy_machine_sentence(r)
+        if line:
+            return line
+    return "Nothing else measured explains it; run the lesson again, and close other busy programs."
+
+
+def workers_of(r: RunResult) -> str:
+    return count(r.workers, "worker")
+
+
+# --- the five answers ----------------------------------------------------------------------------
+def _seed(runs: dict[str, RunResult]) -> Answer:
+    seq, threads, pool = runs["sequential"], runs["threads"], runs["thread-pool"]
+    n = len(seq.tasks)
+    each = seq.spec.get("duration", 0.0)
+    first = (f"Sequential took {t(seq.wall_seconds)}: {count(n, 'sleep')} of {t(each)}, one after another. "
+             f"Threads took {t(threads.wall_seconds)} ({faster(seq, threads)}) and the thread pool "
+             f"{t(pool.wall_seconds)} ({faster(seq, pool)}).")
+    best = max(ratio(seq, threads), ratio(seq, pool))
+    if best >= max(GAIN, 0.7 * n):  # n sleeps that overlap: about n times faster
+        why = (f"Why: the {n} sleeps overlapped. On average {in_flight(threads)} were in flight at once "
+               f"(concurrency), yet only {cores(threads)} computed (parallelism): a sleeping thread needs no core, "
+               "and time.sleep lets go of the GIL, so the other threads carry on. That is concurrency without "
+               "parallelism — it works just as well on a machine with one core.")
+        return Answer(True, (first, why))
+    why = (f"Measured: the threads were only {relative_speed(best)} faster, where {n} overlapping sleeps should "
+           f"give about {n}×. {busy_note(threads, pool, seq)}")
+    return Answer(False, (first, why))
+
+
+def _cpu(runs: dict[str, RunResult]) -> Answer:
+    seq, threads, pool, procs = runs["sequential"], runs["threads"], runs["thread-pool"], runs["process-pool"]
+    first = (f"Sequential took {t(seq.wall_seconds)}. Threads took {t(threads.wall_seconds)} ({faster(seq, threads)}), "
+             f"the thread pool of {workers_of(pool)} {t(pool.wall_seconds)} ({faster(seq, pool)}), and the process "
+             f"pool of {workers_of(procs)} {t(procs.wall_seconds)} ({faster(seq, procs)}; starting its processes "
+             f"took {t(procs.startup_seconds)} more).")
+    gil = threads.environment.get("gil_enabled", True)
+    best_thread = max(ratio(seq, threads), ratio(seq, pool))
+    if best_thread < GAIN and gil:
+        on_threads = (f"Threads did not help: on average {cores(threads)} computed, though {in_flight(threads)} "
+                      "were in flight. Python code runs only in the thread that holds the GIL (the global "
+                      "interpreter lock), so the threads took turns on one core.")
+        thread_ok = True
+    elif not gil:
+        on_threads = (f"This Python runs without the GIL (a free-threaded build), so threads computed on "
+                      f"{cores(threads)} at once: {relative_speed(best_thread)} faster. With the GIL they would "
+                      "take turns.")
+        thread_ok = False
+    else:
+        on_threads = (f"Measured: threads were {relative_speed(best_thread)} faster, which the GIL should not "
+                      f"allow for pure-Python work (parallelism {cores(threads)}). The sequential run may have been "
+                      f"slowed by other work. {busy_note(seq, threads)}")
+        thread_ok = False
+    gain = ratio(seq, procs)
+    if gain >= GAIN:
+        on_procs = (f"The process pool computed on {cores(procs)} at once (parallelism): each process has its own "
+                    "interpreter and its own GIL, so CPU-bound Python runs in parallel — at the price of starting "
+                    "the processes and sending them the work.")
+        procs_ok = True
+    elif machine_cores(procs) < 2:
+        on_procs = ("This machine has one core, so the processes could not compute at the same time either: "
+                    f"the process pool was {faster(seq, procs)}.")
+        procs_ok = False
+    else:
+        on_procs = (f"Measured: the process pool was {faster(seq, procs)}, computing on only {cores(procs)} on "
+                    f"average though this machine has {count(machine_cores(procs), 'core')}. {busy_note(procs, seq)}")
+        procs_ok = False
+    return Answer(thread_ok and procs_ok, (first, on_threads, on_procs))
+
+
+def _hash(runs: dict[str, RunResult]) -> Answer:
+    seq, threads, pool = runs["sequential"], runs["threads"], runs["thread-pool"]
+    first = (f"Sequential took {t(seq.wall_seconds)}. Threads took {t(threads.wall_seconds)} ({faster(seq, threads)}) "
+             f"and the thread pool of {workers_of(pool)} {t(pool.wall_seconds)} ({faster(seq, pool)}).")
+    best = max((threads, pool), key=lambda r: ratio(seq, r))
+    gain = ratio(seq, best)
+    if gain >= GAIN:
+        why = (f"This time threads computed in parallel: {cores(best)} on average. hashlib's C code lets go of the "
+               "GIL while it hashes a large buffer, so the other threads run meanwhile. Threads speed up CPU work "
+               "when that work is C code that releases the GIL (hashlib, zlib, NumPy), not pure Python — compare "
+               "lesson 2.")
+        return Answer(True, (first, why))
+    if machine_cores(best) < 2:
+        why = ("This machine has one core, so even code that releases the GIL cannot compute in two threads at "
+               "once; on two or more cores the threads would be faster here.")
+    else:
+        why = (f"Measured: the threads were {faster(seq, best)}, computing on {cores(best)} on average though "
+               f"hashlib releases the GIL and this machine has {count(machine_cores(best), 'core')}. "
+               f"{busy_note(best, seq)}")
+    return Answer(False, (first, why))
+
+
+def _waiting(runs: dict[str, RunResult]) -> Answer:
+    aio, threads, pool = runs["asyncio"], runs["threads"], runs["thread-pool"]
+    n = len(aio.tasks)
+    each = aio.spec.get("duration", 0.0)
+    rounds = math.ceil(n / max(1, pool.workers))
+    first = (f"{count(n, 'wait')} of {t(each)}: asyncio took {t(aio.wall_seconds)} in one thread, "
+             f"{count(threads.workers, 'thread')} took {t(threads.wall_seconds)}, and the thread pool of "
+             f"{workers_of(pool)} took {t(pool.wall_seconds)}.")
+    paragraphs = [first]
+    aio_ok = aio.wall_seconds <= 1.5 * each + 0.1
+    if aio_ok:
+        paragraphs.append(
+            f"One event loop overlapped the waits ({in_flight(aio)} in flight on average) without a thread each: "
+            "while a coroutine awaits asyncio.sleep, the loop runs the others. For waiting (network, timers) "
+            "asyncio gives the concurrency of many threads with one.")
+    else:
+        paragraphs.append(f"Measured: asyncio needed {t(aio.wall_seconds)}, more than one wait of {t(each)} plus "
+                          f"a little; the event loop was held up. {busy_note(aio)}")
+    peak = pool.summary.get("peak_in_flight")
+    if rounds > 1:
+        paragraphs.append(
+            f"The thread pool ran at most {peak if peak is not None else pool.workers} at once, one per worker, so "
+            f"the {n} waits took about {rounds} rounds. Its limit is its workers, not the cores: none of these "
+            f"runs computed much (parallelism {cores(aio)}, {cores(threads)}, {cores(pool)}). Waiting is "
+            "concurrency, not parallelism.")
+    else:
+        paragraphs.append(f"The thread pool had {workers_of(pool)}, enough for every wait at once.")
+    return Answer(aio_ok, tuple(paragraphs))
+
+
+def _dispatch(runs: dict[str, RunResult]) -> Answer:
+    per = {name: r.wall_seconds / max(1, len(r.tasks)) for name, r in runs.items()}
+    n = len(next(iter(runs.values())).tasks)
+    listed = "; ".join(f"{name} {t(cost)}" for name, cost in per.items())
+    first = f"Each of the {n:,} tasks does nothing, so the time is what the executor costs per task: {listed}."
+    cheap, dear = min(per, key=per.get), max(per, key=per.get)
+    second = (f"Cheapest: {cheap}; dearest: {dear}, about {relative_speed(per[dear] / per[cheap])} the cost. "
+              "A thread pool hands a task to a thread already running; threads start a new thread per task; a "
+              "process pool sends every task to another process and its result back.")
+    paragraphs = [first, second]
+    procs = runs.get("process-pool")
+    chunked = next((r for name, r in runs.items() if name.startswith("process-pool (")), None)
+    confirmed = cheap == "sequential"
+    if procs is not None and chunked is not None:
+        cut = per["process-pool"] / per[label(chunked)] if per[label(chunked)] > 0 else math.inf
+        if cut >= GAIN:
+            paragraphs.append(f"Sending the tasks in chunks of {chunked.spec.get('chunk_size')} cut the process "
+                              f"pool's cost per task {relative_speed(cut)}: one message carries many tasks.")
+        else:
+            paragraphs.append(f"Measured: chunks did not make the process pool cheaper here ({relative_speed(cut)}).")
+            confirmed = False
+    if procs is not None:
+        paragraphs.append(f"Starting the process pool took {t(procs.startup_seconds)} more, not counted above.")
+    paragraphs.append(f"An executor pays off only when each task takes much longer than it costs: at {t(per[dear])} "
+                      f"a task, {dear} needs tasks of milliseconds, not microseconds.")
+    if not confirmed and cheap != "sequential":
+        paragraphs.append(f"Measured: {cheap} was cheaper per task than running the tasks in a plain loop, which "
+                          f"costs nothing to hand out. {busy_note(runs['sequential'])}")
+    return Answer(confirmed, tuple(paragraphs))
+
+
+LESSONS: tuple[Lesson, ...] = (
+    Lesson(
+        "seed", "Waiting together: the seed notebook",
+        "Three jobs each wait 2 seconds, as a download waits for the network. One after another they take 6 s. "
+        "Will three threads finish sooner, even on a computer with one core? Will a thread pool?",
+        "Watch the timeline: one bar per task, one row per worker. One after another they make a staircase; in "
+        "threads they stand side by side.",
+        "seed-notebook", _seed, "concurrency"),
+    Lesson(
+        "cpu", "Computing: threads against processes",
+        "Now each of four jobs computes for 0.5 s (pure-Python arithmetic) instead of waiting. Will threads make "
+        "them faster? Will processes?",
+        "Watch the CPU cores chart under the timeline: how many cores are busy in each run? And the strip under "
+        "each worker's row: blue is on a core, vermillion blocked (here, waiting for the GIL).",
+        "cpu-threads-vs-processes", _cpu, "gil"),
+    Lesson(
+        "hash", "C code that lets go of the GIL",
+        "The same four jobs, but the computing happens inside hashlib's sha256 (C code) instead of Python. "
+        "Do threads help now?",
+        "Compare the cores chart with lesson 2's: the same threads, a different kind of work.",
+        "gil-releasing-hash", _hash, "gil"),
+    Lesson(
+        "waiting", "Waiting: asyncio against threads",
+        "Twenty jobs each wait 0.5 s. One asyncio event loop (one thread), twenty threads, or a thread pool: "
+        "which finishes first?",
+        "Watch the number of rows in the timeline: one row per worker thread.",
+        "asyncio-vs-threads-io", _waiting, "threads-processes"),
+    Lesson(
+        "dispatch", "What handing out a task costs",
+        "2,000 jobs that do nothing at all. How long does each executor take just to hand them out?",
+        "Watch the Compare tab when it ends: the wall time here is nothing but the executor's own cost.",
+        "dispatch-overhead", _dispatch, "threads-processes",
+        ("sequential", "thread-pool", "threads", "process-pool")),
+)
+
+
+def lesson(key: str) -> Lesson:
+    """The lesson called ``key``."""
+    return next(x for x in LESSONS if x.key == key)
+
+
+def shares_line(r: RunResult) -> str:
+    """"on a core 40 %, waiting for a core 5 %, blocked 55 %" from the X-ray, or "" without it."""
+    s = r.summary
+    keys = ("on_core_share", "waiting_share", "blocked_share")
+    if any(s.get(k) is None for k in keys):
+        return ""
+    names = ("on a core", "waiting for a core", "blocked")
+    return ", ".join(f"{n} {percent(100 * s[k])}" for n, k in zip(names, keys, strict=True))
