@@ -23,6 +23,9 @@ its LocalCluster's ``threads_per_worker`` must be 1 so that workers are threads,
 other pools (a cluster's workers keep their own threads: each point records the run's real
 worker threads as ``threads``).
 
+A median speedup above what the workers or cores can give (superlinear) is noise, flagged with
+the run-to-run spread by :mod:`.superlinear` (:meth:`SweepResult.superlinear`).
+
 Only successful runs count; a run that failed, was cancelled or had a task raise is kept as a
 point with that status and its error, and the sweep goes on.
 """
@@ -44,6 +47,7 @@ from .environment import cpu_count
 from .exports import save_json, write_atomic
 from .records import ERROR
 from .spec import EXECUTOR_KINDS, EXECUTORS, MAX_WORKERS, ExperimentSpec, Param, SpecError, check_value
+from .superlinear import Superlinear, superlinear_points
 
 SWEEP_FORMAT = "concgui-sweep"
 SWEEP_VERSION = 1
@@ -289,6 +293,11 @@ class SweepResult:
     def failed(self) -> list[SweepPoint]:
         return [p for p in self.points if p.status != "ok"]
 
+    def superlinear(self) -> list[Superlinear]:
+        """The points whose median speedup is above what their workers or cores can give: noise (see
+        :mod:`.superlinear`)."""
+        return superlinear_points(self)
+
     # --- files -------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         """The JSON form: the plan and the points, plus the derived numbers for other readers."""
@@ -299,6 +308,7 @@ class SweepResult:
             "stats": [asdict(s) for s in self.all_stats()],
             "serial_fractions": {e: self.serial_fraction(e) for e in self.executors},
             "fit_cores": {e: self.cores_of(e) for e in self.executors},  # None: every point > 1 worker
+            "superlinear": [{**asdict(f), "sentence": f.sentence()} for f in self.superlinear()],
         }
 
     @classmethod

@@ -23,6 +23,7 @@ from ...engine.environment import cpu_count
 from ...engine.executors import list_executors
 from ...engine.present import count, efficiency, fraction, number, seconds, speedup
 from ...engine.spec import ExperimentSpec, Param
+from ...engine.superlinear import Superlinear
 from ...engine.sweep import (
     DEFAULT_REPEATS,
     SWEEP_PARAMS,
@@ -66,6 +67,16 @@ def workload_text(spec: dict) -> str:
     return text
 
 
+NOISE_MARK = "⚠"
+
+
+def noise_legend(flags: list[Superlinear]) -> str:
+    """The legend's words for the marked points: "above what the cores can give: noise"."""
+    limits = {f.limited_by for f in flags}
+    what = "the cores" if limits == {"cores"} else "the workers" if limits == {"workers"} else "workers or cores"
+    return f"above what {what} can give: noise, not speed"
+
+
 def _cores_text(sweep: SweepResult) -> str:
     """The cores line's label: this machine's cores, said so when a cluster was swept as well."""
     here = len(sweep.local_executors()) < len(sweep.executors)
@@ -103,6 +114,7 @@ class _ScalingChart(ThemedPlot):
         install_export_menu(self, self.title.split()[0].lower() or "scaling")
         self.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self._drawn: list[tuple[float, float, SweepStat]] = []  # (x, y) of each marker drawn, and its row
+        self._noise: dict[tuple[str, int], Superlinear] = {}  # the points marked as noise
         self._ready = True
         self._apply_theme()
 
@@ -138,7 +150,7 @@ class _ScalingChart(ThemedPlot):
         plot = self.getPlotItem()
         for item in self._items:
             plot.removeItem(item)
-        self._items, self.series, self._drawn = [], {}, []
+        self._items, self.series, self._drawn, self._noise = [], {}, [], {}
         colors = theme.plot_colors(self._dark)
         sweep = self._sweep
         self._placeholder.setVisible(sweep is None or not sweep.points)
@@ -152,6 +164,7 @@ class _ScalingChart(ThemedPlot):
         xmax = float(max(sweep.worker_counts))
         top = 0.0
         legend = []
+        self._noise = {(f.executor, f.workers): f for f in sweep.superlinear()}
         colors_by_executor = series_colors(sweep.executors)
         for k, (executor, color) in enumerate(colors_by_executor.items()):
             rows = [(r.workers, v) for r in sweep.stats(executor) if (v := self._values(r)) is not None]
@@ -171,10 +184,20 @@ class _ScalingChart(ThemedPlot):
             self._add(pg.PlotDataItem(x, mid, pen=pg.mkPen(color, width=2.5), symbol="o", symbolSize=9,
                                       symbolBrush=color, symbolPen=pg.mkPen(colors["background"], width=1),
                                       antialias=True))
+            for xi, hi, (n, _) in zip(x, high, rows, strict=True):
+                if (executor, n) in self._noise:  # above what the point could give: marked over its spread
+                    mark = pg.TextItem(NOISE_MARK, color=colors["foreground"], anchor=(0.5, 1.0))
+                    mark.setPos(float(xi), float(hi))
+                    self._add(mark)
+                    top = max(top, float(hi) * 1.08)  # room for the mark under the frame
             self._extra(sweep, executor, color, xmax)
         rx, ry = self._reference_line(xmax)
         self._reference.setData(rx, ry)
         top = max(top, max(ry))
+        if self._noise:
+            words = noise_legend(list(self._noise.values()))
+            legend.append((theme.swatch(colors["foreground"], html.escape(words), NOISE_MARK),
+                           f"{NOISE_MARK} {words}"))
         cores = _cores_text(sweep)
         self._cores_line.setPos(sweep.cores)
         self._cores_line.label.format = cores
@@ -195,6 +218,9 @@ class _ScalingChart(ThemedPlot):
             lines.append(f"speedup {speedup(row.speedup)} ({number(row.speedup_min)}–{number(row.speedup_max)}) "
                          "against 1 worker of the same executor")
             lines.append(f"efficiency {efficiency(row.efficiency)} (speedup ÷ workers)")
+        flag = self._noise.get((row.executor, row.workers))
+        if flag is not None:
+            lines.append(f"{NOISE_MARK} {flag.sentence()}")
         return "\n".join(lines)
 
     def _on_mouse_moved(self, scene_pos: QtCore.QPointF) -> None:
@@ -314,6 +340,11 @@ class ScalingView(QtWidgets.QWidget):
         self.status = QtWidgets.QLabel("No scaling study yet: Run ▸ Scaling study… runs the form's experiment "
                                        "with 1, 2, 4, … workers.")
         self.status.setWordWrap(True)
+        self.noise = QtWidgets.QLabel()  # speedups the cores or workers cannot give: said to be noise
+        self.noise.setObjectName("scaling_noise")
+        self.noise.setWordWrap(True)
+        self.noise.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.noise.setVisible(False)
         self.speedup_chart = SpeedupChart()
         self.efficiency_chart = EfficiencyChart()
         self.table = QtWidgets.QTableWidget(0, len(TABLE_COLUMNS))
@@ -331,6 +362,7 @@ class ScalingView(QtWidgets.QWidget):
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(self.status)
+        layout.addWidget(self.noise)
         layout.addWidget(splitter, 1)
         self.sweep: SweepResult | None = None
 
@@ -339,6 +371,9 @@ class ScalingView(QtWidgets.QWidget):
         self.speedup_chart.set_sweep(sweep)
         self.efficiency_chart.set_sweep(sweep)
         self._fill_table(sweep)
+        flags = [] if sweep is None else sweep.superlinear()
+        self.noise.setText("\n".join(f"{NOISE_MARK} {f.sentence()}." for f in flags))
+        self.noise.setVisible(bool(flags))
         if sweep is None:
             return
         failed = len(sweep.failed())
@@ -354,14 +389,20 @@ class ScalingView(QtWidgets.QWidget):
         rows = [] if sweep is None else sweep.all_stats()
         self.table.setRowCount(len(rows))
         fits = {} if sweep is None else {e: sweep.serial_fraction(e) for e in sweep.executors}
+        noise = {} if sweep is None else {(f.executor, f.workers): f for f in sweep.superlinear()}
+        judged = (TABLE_COLUMNS.index("speedup"), TABLE_COLUMNS.index("efficiency"))
         for i, r in enumerate(rows):
+            flag = noise.get((r.executor, r.workers))
+            mark = f" {NOISE_MARK}" if flag else ""
             cells = [r.executor, str(r.workers), str(r.runs), number(r.median_wall, 3),
-                     f"{number(r.min_wall, 3)}–{number(r.max_wall, 3)}", speedup(r.speedup), efficiency(r.efficiency),
-                     fraction(fits.get(r.executor))]
+                     f"{number(r.min_wall, 3)}–{number(r.max_wall, 3)}", speedup(r.speedup) + mark,
+                     efficiency(r.efficiency) + mark, fraction(fits.get(r.executor))]
             for col, text in enumerate(cells):
                 item = QtWidgets.QTableWidgetItem(text)
                 if col:
                     item.setTextAlignment(QtCore.Qt.AlignmentFlag.AlignRight | QtCore.Qt.AlignmentFlag.AlignVCenter)
+                if flag and col in judged:
+                    item.setToolTip(f"{NOISE_MARK} {flag.sentence()}.")
                 self.table.setItem(i, col, item)
 
 
