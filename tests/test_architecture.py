@@ -85,8 +85,17 @@ def test_the_engine_imports_neither_the_qt_layer_nor_the_command_line():
     assert not wrong
 
 
+#: imports that only an outside caller sets off, after the package is imported: IPython's ``%load_ext concgui``
+#: calls the root's hook, which hands it to the notebook's magic (that imports the command line, which reads
+#: the root's version); like ``__main__``, an entry point, not something the package needs to load
+ENTRY_HOOKS = {("concgui", "concgui.notebook.magic")}
+
+
 def test_no_module_imports_one_that_imports_it_back():
-    assert find_cycle(import_graph()) is None
+    graph = import_graph()
+    for module, hook in ENTRY_HOOKS:
+        graph[module].discard(hook)
+    assert find_cycle(graph) is None
 
 
 def test_the_checks_see_a_late_import_and_a_cycle():

@@ -1,0 +1,64 @@
+"""The notebook's tables as HTML: a comparison's numbers with the plain-language "why", and a sweep's.
+
+The comparison's columns are :data:`concgui.engine.metrics.COMPARE_COLUMNS`, which the window's
+Compare tab and ``concgui compare`` print too, so the three tables cannot disagree.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from ..engine.metrics import COMPARE_COLUMNS
+from ..engine.present import count, efficiency, fraction, number, speedup
+from ..engine.records import ERROR, RunResult
+from ..engine.sweep import SweepResult
+from ..engine.why import compare_why, explain
+
+_TABLE = 'style="border-collapse:collapse;margin:4px 0;font-variant-numeric:tabular-nums"'
+_CELL = "padding:2px 10px;border-bottom:1px solid #ddd"
+
+
+def _row(cells: list[str], numeric: list[bool], header: bool = False, titles: list[str] | None = None) -> str:
+    tag = "th" if header else "td"
+    out = []
+    for i, (text, right) in enumerate(zip(cells, numeric, strict=True)):
+        title = f' title="{escape(titles[i])}"' if titles else ""
+        out.append(f'<{tag}{title} style="{_CELL};text-align:{"right" if right else "left"}">{escape(text)}</{tag}>')
+    return "<tr>" + "".join(out) + "</tr>"
+
+
+def comparison_html(results: list[RunResult]) -> str:
+    """A row per run (the first is the baseline of the others' speedup), then each run's "why"."""
+    numeric = [c.numeric for c in COMPARE_COLUMNS]
+    rows = [_row([c.label for c in COMPARE_COLUMNS], numeric, True, [c.help for c in COMPARE_COLUMNS])]
+    rows += [_row([c.show(r) for c in COMPARE_COLUMNS], numeric) for r in results]
+    why = "".join(f"<li><b>{escape(str(r.spec.get('executor', '?')))}</b>: {escape(explain(r))}</li>"
+                  for r in results)
+    firsts = [(r, next((t for t in r.tasks if t.status == ERROR and t.error), None)) for r in results]
+    errors = "".join(f"<li>{escape(str(r.spec.get('executor')))}: first error (task {t.index}): "
+                     f"{escape(t.error['type'])}: {escape(t.error['message'])}</li>" for r, t in firsts if t)
+    verdict = compare_why(results)
+    head = f'<p style="margin:4px 0"><b>Why:</b> {escape(verdict)}</p>' if verdict else ""
+    return (f"<div><table {_TABLE}>{''.join(rows)}</table>{head}<ul style=\"margin:4px 0\">{why}</ul>"
+            + (f"<ul>{errors}</ul>" if errors else "") + "</div>")
+
+
+def sweep_html(sweep: SweepResult) -> str:
+    """A row per executor and worker count, as ``concgui sweep`` prints it, and how speedup was measured."""
+    header = ["executor", "workers", "runs", "median wall s", "speedup", "efficiency", "serial fraction"]
+    numeric = [False] + [True] * 6
+    rows = [_row(header, numeric, True)]
+    for e in sweep.executors:
+        s = sweep.serial_fraction(e)
+        rows += [_row([e, f"{r.workers:,}", f"{r.runs:,}", number(r.median_wall, 3), speedup(r.speedup),
+                       efficiency(r.efficiency), fraction(s)], numeric) for r in sweep.stats(e)]
+    notes = [f"Speedup = median wall at 1 worker of the same executor ÷ wall; serial fraction: Amdahl's law fitted "
+             f"over {sweep.fit_range_text()}."]
+    failed = sweep.failed()
+    if failed:
+        notes.append(f"{count(len(failed), 'run')} not ok; first: {failed[0].executor} × {failed[0].workers}: "
+                     f"{failed[0].status} {failed[0].error or ''}".rstrip())
+    if len(sweep.points) < sweep.planned:
+        notes.append(f"Stopped after {len(sweep.points)} of {sweep.planned} runs.")
+    return (f"<div><table {_TABLE}>{''.join(rows)}</table>"
+            + "".join(f'<p style="margin:4px 0">{escape(n)}</p>' for n in notes) + "</div>")
