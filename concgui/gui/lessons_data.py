@@ -14,7 +14,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from ..engine.present import count, number, percent, relative_speed, seconds
+from ..engine.present import count, number, relative_speed, seconds
 from ..engine.records import RunResult
 from ..engine.spec import ExperimentSpec
 from ..engine.summary import busy_machine_sentence
@@ -99,6 +99,10 @@ def cores(r: RunResult) -> str:
     return number(r.summary.get("parallelism"), 2, "cores")
 
 
+def parallelism(r: RunResult) -> float:
+    return r.summary.get("parallelism") or 0.0
+
+
 def in_flight(r: RunResult) -> str:
     return number(r.summary.get("concurrency"), 1, "tasks")
 
@@ -152,6 +156,8 @@ def _cpu(runs: dict[str, RunResult]) -> Answer:
         on_threads = (f"Threads did not help: on average {cores(threads)} computed, though {in_flight(threads)} "
                       "were in flight. Python code runs only in the thread that holds the GIL (the global "
                       "interpreter lock), so the threads took turns on one core.")
+        if best_thread < 0.95:
+            on_threads += " They were even slower than the loop: handing the GIL from thread to thread costs time."
         thread_ok = True
     elif not gil:
         on_threads = (f"This Python runs without the GIL (a free-threaded build), so threads computed on "
@@ -224,9 +230,9 @@ def _waiting(runs: dict[str, RunResult]) -> Answer:
     if rounds > 1:
         paragraphs.append(
             f"The thread pool ran at most {peak if peak is not None else pool.workers} at once, one per worker, so "
-            f"the {n} waits took about {rounds} rounds. Its limit is its workers, not the cores: none of these "
-            f"runs computed much (parallelism {cores(aio)}, {cores(threads)}, {cores(pool)}). Waiting is "
-            "concurrency, not parallelism.")
+            f"the {n} waits took about {rounds} rounds. Its limit is its workers, not the cores: waiting needs "
+            f"no core (parallelism at most {cores(max(runs.values(), key=parallelism))}). Waiting is concurrency, "
+            "not parallelism.")
     else:
         paragraphs.append(f"The thread pool had {workers_of(pool)}, enough for every wait at once.")
     return Answer(aio_ok, tuple(paragraphs))
@@ -238,7 +244,8 @@ def _dispatch(runs: dict[str, RunResult]) -> Answer:
     listed = "; ".join(f"{name} {t(cost)}" for name, cost in per.items())
     first = f"Each of the {n:,} tasks does nothing, so the time is what the executor costs per task: {listed}."
     cheap, dear = min(per, key=per.get), max(per, key=per.get)
-    second = (f"Cheapest: {cheap}; dearest: {dear}, about {relative_speed(per[dear] / per[cheap])} the cost. "
+    second = (f"Cheapest: {cheap}; dearest: {dear}, about {relative_speed(per[dear] / per[cheap])} the cost of "
+              f"the cheapest. "
               "A thread pool hands a task to a thread already running; threads start a new thread per task; a "
               "process pool sends every task to another process and its result back.")
     paragraphs = [first, second]
@@ -303,12 +310,3 @@ def lesson(key: str) -> Lesson:
     """The lesson called ``key``."""
     return next(x for x in LESSONS if x.key == key)
 
-
-def shares_line(r: RunResult) -> str:
-    """"on a core 40 %, waiting for a core 5 %, blocked 55 %" from the X-ray, or "" without it."""
-    s = r.summary
-    keys = ("on_core_share", "waiting_share", "blocked_share")
-    if any(s.get(k) is None for k in keys):
-        return ""
-    names = ("on a core", "waiting for a core", "blocked")
-    return ", ".join(f"{n} {percent(100 * s[k])}" for n, k in zip(names, keys, strict=True))

@@ -28,9 +28,15 @@ from PySide6.QtWidgets import (
 from ...engine.present import seconds
 from ...engine.records import RunResult
 from ...engine.spec import ExperimentSpec
-from ...engine.summary import explain
 from ..lessons_data import LESSONS, Answer, Lesson, label
 from .help_page import show_concepts
+
+try:  # the plain-words explanations from the measured numbers (engine.why, issue 16), where they exist
+    from ...engine.why import compare_why, explain
+except ImportError:  # before engine.why: each run's explanation only
+    from ...engine.summary import explain
+
+    compare_why = None
 
 if TYPE_CHECKING:
     from ..main_window import MainWindow
@@ -204,6 +210,8 @@ def answer_html(answer: Answer, results: list[RunResult]) -> str:
     """The answer's paragraphs, then the engine's explanation of each run, smaller."""
     head = "What the run measured" if answer.confirmed else "What the run measured (not the usual result)"
     out = [f"<h4>{head}</h4>"] + [f"<p>{html.escape(p)}</p>" for p in answer.paragraphs]
+    if results and compare_why is not None:
+        out.append(f"<p><small><b>Why, in short:</b> {html.escape(compare_why(results))}</small></p>")
     if results:
         out.append("<p><small><b>Each run, explained:</b></small></p><ul>")
         out += [f"<li><small><b>{html.escape(label(r))}</b>: {html.escape(explain(r))}</small></li>"
