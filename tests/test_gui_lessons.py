@@ -15,6 +15,7 @@ from concgui.gui.presets import load_presets
 from concgui.gui.views import help_page
 from concgui.gui.views.help_page import ConceptsPage
 from concgui.gui.views.lessons import DOCK_NAME, LessonsPanel
+from concgui.gui.views.scaling import TABLE_COLUMNS as SCALING_TABLE_COLUMNS
 
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints",
                                        "This plugin does not support raise")
@@ -113,6 +114,8 @@ def test_the_concepts_page_gives_every_abbreviated_column_its_full_name(qtbot, w
         assert short in text and rows[short].startswith(name), short
     for c in COMPARE_COLUMNS:  # every column the Compare tab shows, with its tooltip's own definition
         assert c.label in rows and c.help in text, c.label
+    for label in SCALING_TABLE_COLUMNS:  # ... and the Scaling tab
+        assert label in rows and rows[label] in text, label
     for m in METRICS:
         assert m.help in text, m.key
     for word in ("The GIL", "Threads and processes", "On a core, waiting for a core, blocked", "Speedup"):
@@ -122,4 +125,16 @@ def test_the_concepts_page_gives_every_abbreviated_column_its_full_name(qtbot, w
     for name in help_page.FIGURES:
         image = page.browser.document().resource(QTextDocument.ResourceType.ImageResource, QUrl(f"help:{name}"))
         assert image is not None and image.width() == help_page.PICTURE_WIDTH and image.height() > 300, name
-    assert help_page.show_concepts(window, "columns") is page, "opened again, the same page is raised"
+    help_action(window, "Concurrency and parallelism").trigger()
+    assert window.findChildren(ConceptsPage) == [page], "opened again, the same page is raised"
+
+
+def test_a_lessons_link_opens_the_concepts_page_at_its_section(qtbot, window):
+    panel = open_lessons(window)
+    panel.go_to(1)
+    assert 'href="concepts:gil"' in panel.browser.toHtml()
+    panel.browser.anchorClicked.emit(QUrl("concepts:gil"))
+    page = window.findChild(ConceptsPage)
+    assert page is not None and page.isVisible()
+    bar = page.browser.verticalScrollBar()
+    assert bar.value() > 0, "scrolled down to the GIL's section"

@@ -26,6 +26,7 @@ from .. import theme
 from ..image_export import render_image
 from ..presets import resources_dir
 from .cores import CoreUsagePlot
+from .scaling import TABLE_COLUMNS as SCALING_TABLE_COLUMNS
 from .timeline import TimelineView
 
 log = logging.getLogger("concgui")
@@ -39,6 +40,16 @@ ABBREVIATIONS: dict[str, str] = {
     "concur.": "concurrency", "parall.": "parallelism", "effic.": "efficiency", "serial frac.": "serial fraction",
     "wall s": "wall_seconds", "start-up s": "startup_seconds",
 }
+#: the Scaling tab's own columns (the others are the Compare tab's): full name and definition
+SCALING_COLUMNS: dict[str, tuple[str, str]] = {
+    "runs": ("Runs", "How many times the point (an executor with so many workers) was run; the figures are over "
+                     "these repeats."),
+    "median wall s": ("Median wall time (seconds)", "The middle wall time of the point's runs, which one slow run "
+                                                    "cannot move. The Scaling tab's speedup is the same executor's "
+                                                    "median at 1 worker ÷ this."),
+    "min–max s": ("Fastest–slowest wall time (seconds)", "The shortest and the longest wall time of the point's "
+                                                         "runs: how much they varied."),
+}
 SERIAL_FRACTION_HELP = ("Amdahl's law fitted to a scaling study's speedups: the share of the work that does not "
                         "get faster with more workers (0 = all of it scales, 1 = none).")
 
@@ -47,6 +58,8 @@ SERIAL_FRACTION_HELP = ("Amdahl's law fitted to a scaling study's speedups: the 
 def _full_name(label: str) -> tuple[str, str]:
     """(full name, definition) of a column label or abbreviation, from the metrics' own texts."""
     key = ABBREVIATIONS.get(label, label)
+    if label in SCALING_COLUMNS:
+        return SCALING_COLUMNS[label]
     if key == "serial fraction":
         return "Serial fraction", SERIAL_FRACTION_HELP
     for m in METRICS:
@@ -61,9 +74,10 @@ def _full_name(label: str) -> tuple[str, str]:
 
 
 def column_glossary() -> list[tuple[str, str, str]]:
-    """(as shown, full name, definition) for each Compare column, then each abbreviation not among them
-    (whose definition points to the row of its full name, where there is one)."""
+    """(as shown, full name, definition) for each Compare column, then the Scaling tab's others, then each
+    abbreviation not among them (whose definition points to the row of its full name, where there is one)."""
     rows = [(c.label, *_full_name(c.label)) for c in COMPARE_COLUMNS]
+    rows += [(label, *_full_name(label)) for label in SCALING_TABLE_COLUMNS if label not in (r[0] for r in rows)]
     for short in ABBREVIATIONS:
         if short in (r[0] for r in rows):
             continue
