@@ -3,13 +3,20 @@
 Every writer renders to memory first, then writes a temporary file in the
 target folder and renames it over the target, so a failed export never
 leaves half an image behind (and never clobbers a good one).
+
+A chart made of several (the Compare tab's stack of timelines) offers
+``export_parts(width)``: a context manager giving the charts to stack, laid
+out for that width.  One dialog asks where to save and, for a PNG, how wide;
+:func:`suggested_name` gives it a file name that says what the image shows.
 """
 
 from __future__ import annotations
 
 import contextlib
+import datetime as _dt
 import os
-from collections.abc import Callable, Sequence
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 import pyqtgraph as pg
@@ -63,15 +70,22 @@ def _plot_item(target: ExportTarget) -> QtWidgets.QGraphicsItem:
     return target
 
 
-def _targets(target: ExportTarget | Sequence[ExportTarget]) -> list[ExportTarget]:
-    """The charts to export, each with any relayout it still has pending done first (the timeline just
-    after a run ends), so the file shows what the screen is about to."""
-    targets = list(target) if isinstance(target, (list, tuple)) else [target]
-    for t in targets:
-        flush = getattr(t, "flush_pending", None)
-        if flush is not None:
-            flush()
-    return targets
+@contextlib.contextmanager
+def _targets(target: ExportTarget | Sequence[ExportTarget], width: int = DEFAULT_WIDTH) -> Iterator[list[ExportTarget]]:
+    """The charts to export, a composite's parts (laid out for ``width``) in its place, each with any
+    relayout it still has pending done first (the timeline just after a run ends), so the file shows
+    what the screen is about to."""
+    given = list(target) if isinstance(target, (list, tuple)) else [target]
+    with contextlib.ExitStack() as parts:
+        targets: list[ExportTarget] = []
+        for t in given:
+            export_parts = getattr(t, "export_parts", None)
+            targets.extend(parts.enter_context(export_parts(width)) if export_parts is not None else [t])
+        for t in targets:
+            flush = getattr(t, "flush_pending", None)
+            if flush is not None:
+                flush()
+        yield targets
 
 
 def render_image(target: ExportTarget | Sequence[ExportTarget], width: int = DEFAULT_WIDTH,
@@ -82,10 +96,14 @@ def render_image(target: ExportTarget | Sequence[ExportTarget], width: int = DEF
     """
     if width < 1:
         raise ValueError(f"width: {width} is not a positive number of pixels")
-    targets = _targets(target)
-    if len(targets) != 1:
-        return _stack([render_image(t, width, antialias) for t in targets], _background(targets[0]))
-    item = _plot_item(targets[0])
+    with _targets(target, width) as targets:
+        if len(targets) != 1:
+            return _stack([render_image(t, width, antialias) for t in targets], _background(targets[0]))
+        return _render_one(targets[0], width, antialias)
+
+
+def _render_one(target: ExportTarget, width: int, antialias: bool) -> QtGui.QImage:
+    item = _plot_item(target)
     exporter = ImageExporter(item)
     exporter.parameters()["antialias"] = antialias
     exporter.parameters()["width"] = int(width)  # the height follows the aspect ratio
@@ -148,7 +166,11 @@ def render_svg(target: ExportTarget | Sequence[ExportTarget], title: str = "Conc
     ("not enough values to unpack", even for an empty plot), so the scene is
     rendered straight into a QSvgGenerator instead.
     """
-    items = [_plot_item(t) for t in _targets(target)]
+    with _targets(target) as targets:
+        return _render_svg([_plot_item(t) for t in targets], title)
+
+
+def _render_svg(items: list[QtWidgets.QGraphicsItem], title: str) -> bytes:
     if not items:
         raise ValueError("nothing to render: no charts given")
     sources = [i.sceneBoundingRect() for i in items]
@@ -192,37 +214,90 @@ def export_to_path(target: ExportTarget, path: str | os.PathLike, width: int = D
         export_widget_png(target, path, width)
 
 
-def export_dialog(widget: pg.PlotWidget, name: str = "chart") -> str | None:
-    """Ask where (and how wide) to save ``widget``, save it; returns the path or None.
+def suggested_name(chart: str, spec: Mapping | None = None, preset: str | None = None, when: float | None = None,
+                   ext: str = "png", executor: bool = True) -> str:
+    """A file name that says what the image shows: "concgui-seed-notebook-threads-timeline-2025-05-04.png".
 
-    The folder and width are remembered in QSettings (``export/folder``,
-    ``export/width``), shared with the main window's export menu.
+    The preset the run came from (else its workload), its executor (``executor=False`` for a chart
+    of several executors), the chart, and the day the run was made (``when``, epoch seconds; today
+    when unknown).
+    """
+    spec = spec or {}
+    parts = ["concgui", preset or spec.get("workload") or ""]
+    if executor:
+        parts.append(spec.get("executor") or "")
+    day = _dt.datetime.fromtimestamp(when) if when else _dt.datetime.now()
+    parts += [chart, day.strftime("%Y-%m-%d")]
+    slugs = (re.sub(r"[^A-Za-z0-9._]+", "-", str(p)).strip("-.") for p in parts)
+    return "-".join(p for p in slugs if p) + f".{ext}"
+
+
+_FILTERS = {"png": "PNG image (*.png)", "svg": "SVG vector image (*.svg)"}
+
+
+def ask_image_file(parent: QtWidgets.QWidget | None, title: str, suggested: str,
+                   formats: Sequence[str] = ("png", "svg")) -> tuple[str, int] | None:
+    """Ask, in one dialog, where to save an image and (for a PNG) how wide; None when cancelled.
+
+    ``suggested`` is the file name offered, in the folder last used (QSettings ``export/folder``);
+    the width starts at the last one chosen (``export/width``).  Returns (path with its extension, width).
     """
     settings = QtCore.QSettings()
     folder = str(settings.value(SETTINGS_FOLDER_KEY, "") or QtCore.QDir.homePath())
-    path, chosen = QtWidgets.QFileDialog.getSaveFileName(
-        widget, "Export image", str(Path(folder) / f"{name}.png"),
-        "PNG image (*.png);;SVG vector image (*.svg)")
-    if not path:
+    dialog = QtWidgets.QFileDialog(parent, title, str(Path(folder) / suggested))
+    dialog.setOption(QtWidgets.QFileDialog.Option.DontUseNativeDialog, True)  # the width goes into it
+    dialog.setAcceptMode(QtWidgets.QFileDialog.AcceptMode.AcceptSave)
+    formats = [f for f in formats if f in _FILTERS] or ["png"]
+    dialog.setNameFilters([_FILTERS[f] for f in formats])
+    first = Path(suggested).suffix.lstrip(".").lower()
+    first = first if first in formats else formats[0]
+    dialog.selectNameFilter(_FILTERS[first])
+    dialog.setDefaultSuffix(first)
+    width_box = QtWidgets.QSpinBox()
+    width_box.setRange(200, 16000)
+    width_box.setSingleStep(100)
+    width_box.setSuffix(" px")
+    width_box.setValue(int(settings.value(SETTINGS_WIDTH_KEY, DEFAULT_WIDTH) or DEFAULT_WIDTH))
+    width_box.setToolTip("The PNG's width in pixels; its height follows the chart's shape. An SVG has no fixed size.")
+    grid = dialog.layout()
+    if isinstance(grid, QtWidgets.QGridLayout):
+        row = grid.rowCount()
+        grid.addWidget(QtWidgets.QLabel("PNG width:"), row, 0)
+        grid.addWidget(width_box, row, 1)
+
+    def on_filter(name: str) -> None:
+        ext = "svg" if name.startswith("SVG") else "png"
+        dialog.setDefaultSuffix(ext)
+        width_box.setEnabled(ext == "png")
+
+    dialog.filterSelected.connect(on_filter)
+    on_filter(_FILTERS[first])
+    if dialog.exec() != QtWidgets.QDialog.DialogCode.Accepted or not dialog.selectedFiles():
         return None
-    if chosen.startswith("SVG") and not path.lower().endswith(".svg"):
-        path += ".svg"
-    elif not chosen.startswith("SVG") and not path.lower().endswith((".png", ".svg")):
-        path += ".png"
-    width = DEFAULT_WIDTH
-    if not path.lower().endswith(".svg"):
-        last = int(settings.value(SETTINGS_WIDTH_KEY, DEFAULT_WIDTH) or DEFAULT_WIDTH)
-        width, ok = QtWidgets.QInputDialog.getInt(widget, "Image width", "Width of the PNG in pixels:",
-                                                  last, 200, 16000, 100)
-        if not ok:
-            return None
-        settings.setValue(SETTINGS_WIDTH_KEY, width)
+    path = dialog.selectedFiles()[0]
+    ext = "svg" if dialog.selectedNameFilter().startswith("SVG") else "png"
+    if not path.lower().endswith((".png", ".svg")):
+        path += f".{ext}"
+    settings.setValue(SETTINGS_FOLDER_KEY, str(Path(path).parent))
+    if path.lower().endswith(".png"):
+        settings.setValue(SETTINGS_WIDTH_KEY, width_box.value())
+    return path, width_box.value()
+
+
+def export_dialog(widget: QtWidgets.QWidget, name: str = "chart") -> str | None:
+    """Ask where (and how wide) to save ``widget`` (a chart, or a composite with ``export_parts``), save it.
+
+    Returns the path, or None when cancelled or the write failed (said in a message box).
+    """
+    chosen = ask_image_file(widget, "Export image", suggested_name(name, executor=False))
+    if chosen is None:
+        return None
+    path, width = chosen
     try:
         export_to_path(widget, path, width)
     except (OSError, ValueError) as exc:
         QtWidgets.QMessageBox.warning(widget, "Export failed", str(exc))
         return None
-    settings.setValue(SETTINGS_FOLDER_KEY, str(Path(path).parent))
     return path
 
 

@@ -1,7 +1,9 @@
 """The comparison: the executors to compare (the experiment dock's checkboxes) and the Compare tab.
 
-The tab is the bar chart of wall times over the table of numbers; the table's columns are
-:data:`concgui.engine.metrics.COMPARE_COLUMNS`, the ones ``concgui compare`` prints.
+The tab shows the runs two ways: "Timelines", one timeline per executor on one time axis
+(:mod:`.compare_stack`: the picture of what ran when), and "Wall times", the bar chart of wall
+times over the table of numbers, whose columns are :data:`concgui.engine.metrics.COMPARE_COLUMNS`,
+the ones ``concgui compare`` prints.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from PySide6.QtWidgets import (
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
+    QTabWidget,
     QWidget,
 )
 
@@ -24,6 +27,7 @@ from ...engine.metrics import COMPARE_COLUMNS
 from ...engine.records import RunResult
 from ...engine.summary import busy_machine_sentence
 from .compare_chart import CompareChart
+from .compare_stack import CompareStack
 
 #: checked until the person chooses: the seed notebook's four
 DEFAULT_CHECKED = ("sequential", "threads", "thread-pool", "process-pool")
@@ -57,11 +61,14 @@ class ExecutorChecks(QGroupBox):
             box.setChecked(n in names)
 
 
-class CompareView(QSplitter):
-    """The Compare tab: ``chart`` (wall time per executor) above ``table`` (a row per run)."""
+class CompareView(QTabWidget):
+    """The Compare tab: ``stack`` (a timeline per executor) in one tab; ``chart`` (wall time per executor)
+    above ``table`` (a row per run) in the other."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(Qt.Orientation.Vertical, parent)
+        super().__init__(parent)
+        self.setDocumentMode(True)
+        self.stack = CompareStack()
         self.chart = CompareChart()
         self.table = QTableWidget(0, len(COMPARE_COLUMNS))
         self.table.setHorizontalHeaderLabels([c.label for c in COMPARE_COLUMNS])
@@ -72,12 +79,22 @@ class CompareView(QSplitter):
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.addWidget(self.chart)
-        self.addWidget(self.table)
-        self.setStretchFactor(0, 3)
+        self.walls = QSplitter(Qt.Orientation.Vertical)
+        self.walls.addWidget(self.chart)
+        self.walls.addWidget(self.table)
+        self.walls.setStretchFactor(0, 3)
+        self.addTab(self.stack, "Timelines")
+        self.setTabToolTip(0, "One timeline per executor, on one time axis: what ran when")
+        self.addTab(self.walls, "Wall times")
+        self.setTabToolTip(1, "Wall time per executor against its ideal, and every number in a table")
+
+    def results(self) -> list[RunResult]:
+        """The runs shown, the baseline first."""
+        return self.stack.results()
 
     def set_results(self, results: list[RunResult]) -> None:
         """Show runs of one workload, the baseline first."""
+        self.stack.set_results(results)
         self.chart.set_results(results)
         self.table.setRowCount(len(results))
         for row, r in enumerate(results):

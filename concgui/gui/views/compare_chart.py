@@ -1,11 +1,13 @@
 """Wall time per executor for one workload: the seed notebook's story in one picture.
 
 One bar per run, coloured by the executor's kind (grey sequential, blue
-threads, vermillion processes, green asyncio).  The pool's start-up sits at
-the bottom of its bar in a lighter shade, the work on top.  A dashed marker
-on each bar shows the ideal: the first (baseline) run's wall time divided by
-the workers that could share the tasks.  A bar that reaches its marker scaled
-perfectly; CPU-bound threads stay far above theirs.
+threads, vermillion processes, green asyncio), as tall as its wall time (the
+work, after start-up), so a bar's top is the number above it.  A pool's
+start-up sits on top in the timeline's start-up colour: a cost paid before the
+work, not part of the wall time.  A dashed marker on each bar shows the ideal:
+the first (baseline) run's wall time divided by the workers that could share
+the tasks.  A bar that reaches its marker scaled perfectly; CPU-bound threads
+stay far above theirs.
 """
 
 from __future__ import annotations
@@ -33,6 +35,20 @@ def ideal_wall(baseline: RunResult, result: RunResult) -> float:
     tasks = len(result.tasks) or int(result.spec.get("tasks", 1) or 1)
     base_workers = max(1, min(baseline.workers or 1, len(baseline.tasks) or tasks))
     return baseline.wall_seconds * base_workers / max(1, min(result.workers or 1, tasks))
+
+
+def workers_text(result: RunResult) -> str:
+    """"6 workers", and how many ran tasks when fewer did ("6 workers, 3 ran tasks": a pool larger than the work).
+
+    Only where a row of the timeline is a worker (threads, processes, sub-interpreters): asyncio's
+    tasks all run on its one event loop, and a Dask worker runs several threads.
+    """
+    text = count(result.workers, "worker")
+    if theme.executor_kind(result.spec.get("executor")) in ("threads", "processes", "interpreters", "sequential"):
+        used = len({t.worker for t in result.tasks if t.worker and t.start is not None})
+        if 0 < used < result.workers:
+            text += f", {used} ran tasks"
+    return text
 
 
 def speed_text(baseline: RunResult, result: RunResult) -> str:
@@ -97,10 +113,10 @@ class CompareChart(ThemedPlot):
         r = self._results[i]
         base = self._results[0]
         ex = r.spec.get("executor", "?")
-        lines = [f"{ex} · {count(r.workers, 'worker')} · {theme.KIND_LABELS.get(theme.executor_kind(ex), '')}",
-                 f"wall {seconds(r.wall_seconds)} (work, after start-up)"]
+        lines = [f"{ex} · {workers_text(r)} · {theme.KIND_LABELS.get(theme.executor_kind(ex), '')}",
+                 f"wall {seconds(r.wall_seconds)} (the work, after start-up: the solid bar)"]
         if r.startup_seconds:
-            lines.append(f"start-up {seconds(r.startup_seconds)} (starting the pool)")
+            lines.append(f"start-up {seconds(r.startup_seconds)} (starting the pool, before the work: on top)")
         if i and r.wall_seconds > 0:
             ideal = ideal_wall(base, r)
             lines.append(f"{speed_text(base, r)} against {base.spec.get('executor')}; "
@@ -134,11 +150,12 @@ class CompareChart(ThemedPlot):
         wall = np.array([r.wall_seconds for r in results])
         kinds = [theme.executor_kind(r.spec.get("executor")) for r in results]
         solid = [QtGui.QBrush(QtGui.QColor(theme.KIND_COLORS[k])) for k in kinds]
-        light = [QtGui.QBrush(theme.mix(theme.KIND_COLORS[k], colors["background"], 0.4)) for k in kinds]
-        self._startup_bars.setOpts(x=x, y0=np.zeros(n), height=startup, width=0.7, brushes=light)
-        self._work_bars.setOpts(x=x, y0=startup, height=wall, width=0.7, brushes=solid)
+        # the work from 0, so the bar's top is its wall time; the start-up on top, in the timeline's colour
+        self._work_bars.setOpts(x=x, y0=np.zeros(n), height=wall, width=0.7, brushes=solid)
+        self._startup_bars.setOpts(x=x, y0=wall, height=startup, width=0.7, brushes=None,
+                                   brush=theme.mix(theme.STARTUP_COLOR, colors["background"], 0.55))
         base = results[0]
-        ideal = np.array([startup[i] + ideal_wall(base, r) for i, r in enumerate(results)])
+        ideal = np.array([ideal_wall(base, r) for r in results])  # against the work, as the wall time
         self._ideal.setData(np.repeat(x, 2) + np.tile([-0.44, 0.44], n), np.repeat(ideal, 2))
         top = np.maximum(startup + wall, ideal)
         slot = self._slot_pixels(n)
@@ -183,7 +200,7 @@ class CompareChart(ThemedPlot):
         """Executor names under the bars: split at hyphens and set smaller when the bars are narrow."""
         axis = self.getAxis("bottom")
         font = QtGui.QFont(self.font())
-        labels = [[r.spec.get("executor", "?"), count(r.workers, "worker")] for r in results]
+        labels = [[r.spec.get("executor", "?"), *workers_text(r).split(", ")] for r in results]
 
         def widest(rows: list[list[str]], f: QtGui.QFont) -> int:
             metrics = QtGui.QFontMetrics(f)
@@ -214,8 +231,8 @@ class CompareChart(ThemedPlot):
             legend.append((theme.swatch(colors["foreground"], "ideal: baseline ÷ workers", "╌"),
                            "╌ ideal: baseline ÷ workers"))
             if any(r.startup_seconds > 0.01 for r in self._results):
-                legend.append((theme.swatch(theme.mix("#0072B2", colors["background"], 0.4), "lighter: start-up"),
-                               "■ lighter: start-up"))
+                swatch = theme.mix(theme.STARTUP_COLOR, colors["background"], 0.55)
+                legend.append((theme.swatch(swatch, "on top: start-up"), "■ on top: start-up"))
         head = [("<b>Wall time per executor (lower is better)</b>", "Wall time per executor (lower is better)")]
         if self._results:
             spec = self._results[0].spec
@@ -240,7 +257,7 @@ class CompareChart(ThemedPlot):
         p = vb.mapSceneToView(scene_pos)
         i = int(round(p.x()))
         r = self._results[i] if 0 <= i < len(self._results) else None
-        if r is None or abs(p.x() - i) > 0.35 or not 0 <= p.y() <= r.startup_seconds + r.wall_seconds:
+        if r is None or abs(p.x() - i) > 0.35 or not 0 <= p.y() <= r.wall_seconds + r.startup_seconds:
             QtWidgets.QToolTip.hideText()
             return
         QtWidgets.QToolTip.showText(QtGui.QCursor.pos(), self.bar_text(i), self)

@@ -1,0 +1,534 @@
+"""Compare as small multiples: one timeline per executor, stacked on one shared time axis.
+
+The picture every course draws for concurrency and parallelism: the same tasks one after another
+(a staircase), overlapping on one core, side by side on several (a stack), each on the same clock.
+Each run is drawn by a :class:`~.timeline.TimelineView` (the live timeline's cheap bar items, its
+X-ray strips and tooltips), so the stack costs no more per task than the live view; the views are
+linked on x (zooming or panning one moves all), and each marks its wall time (solid) and its
+ideal, the baseline's wall time shared by its workers (faint, dashed).  Above them a header says
+what ran, what the marks mean and one line per executor: wall, speedup, concurrency, parallelism.
+
+With few tasks the rows are one per task, so that "one after another" reads as a staircase; with
+many, one per worker, as in the live timeline.  Exports (PNG or SVG) lay the whole stack out anew,
+offscreen, at the image's width, so text stays at reading size whatever the panel's width.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import math
+import re
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import pyqtgraph as pg
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from ...engine.live import RunState
+from ...engine.metrics import COMPARE_COLUMNS, metric
+from ...engine.present import seconds
+from ...engine.records import RunResult
+from .. import theme
+from ..image_export import ExportTarget, export_dialog
+from .compare_chart import ideal_wall, speed_text, workers_text
+from .timeline import TimelineView
+from .timeline.texts import blocked_cause
+
+MAX_TASK_ROWS = 16  # runs of at most this many tasks get a row per task (the staircase); more, a row per worker
+ROW_MIN, ROW_MAX, ROW_EXPORT = 12, 44, 26  # a row's height (px): at least, at most on screen, in an export
+AXIS_EACH_UPTO = 4  # up to this many timelines each has its time axis's ticks; more, only the lowest one
+ROWS_CAPPED = 16  # rows beyond this many do not make a timeline taller
+EXPORT_MAX_LOGICAL = 1400  # an export is laid out at most this wide (px), then scaled to the image's width
+MARK_POINTS = 8.5  # the markers' labels
+_COLUMNS = {c.label: c for c in COMPARE_COLUMNS}
+_TASK_LANE = re.compile(r"^worker: (task \d+)\b", re.MULTILINE)
+
+
+def run_end(result: RunResult) -> float:
+    """Where a run ends on its own clock: the last task's end, or start-up plus wall time."""
+    ends = [t.end for t in result.tasks if t.end is not None]
+    return max([result.startup_seconds + result.wall_seconds, *ends])
+
+
+def per_task_possible(results: Sequence[RunResult]) -> bool:
+    """Whether every run is small enough for a row per task."""
+    return bool(results) and all(len(r.tasks) <= MAX_TASK_ROWS for r in results)
+
+
+def by_task(result: RunResult) -> tuple[RunResult, dict[str, str]]:
+    """``result`` with each task that started on a row of its own ("task 3"), and each row's real worker.
+
+    The X-ray strips (per thread) have no row to go to then and are left out; a task's fill (its CPU
+    share) stays.
+    """
+    workers: dict[str, str] = {}
+    tasks = []
+    for t in result.tasks:
+        if t.start is not None and t.worker:
+            lane = f"task {t.index}"
+            workers[lane] = t.worker
+            t = dataclasses.replace(t, worker=lane)
+        tasks.append(t)
+    return dataclasses.replace(result, tasks=tasks, thread_states=[]), workers
+
+
+class StackTimeline(TimelineView):
+    """One executor's timeline in the stack: a one-line title, its wall-time mark and a faint ideal mark."""
+
+    _stack_title: list[tuple[str, str]] = []  # (html, plain) parts; class default: the base's __init__ titles first
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None, dark: bool | None = None) -> None:
+        super().__init__(parent, dark)
+        plot = self.getPlotItem()
+        plot.titleLabel.setAttr("justify", "left")
+        self._workers: dict[str, str] = {}  # a task row's real worker, in a row-per-task layout
+        self._wall = pg.InfiniteLine(angle=90, movable=False)
+        self._ideal = pg.InfiniteLine(angle=90, movable=False)
+        self._wall_text = pg.TextItem(anchor=(0, 0))
+        self._ideal_text = pg.TextItem(anchor=(0, 1))
+        for z, item in enumerate((self._ideal, self._ideal_text, self._wall, self._wall_text)):
+            item.setZValue(25 + z)
+            item.hide()
+            plot.addItem(item, ignoreBounds=True)
+        font = QtGui.QFont(self.font())
+        font.setPointSizeF(MARK_POINTS)
+        for text in (self._wall_text, self._ideal_text):
+            text.setFont(font)
+        vb = self.getViewBox()
+        vb.sigXRangeChanged.connect(self._place_marks)
+        vb.sigYRangeChanged.connect(self._place_marks)
+        vb.sigResized.connect(self._place_marks)
+        self._apply_theme()
+
+    def show_run(self, result: RunResult, baseline: RunResult, per_task: bool, bottom_axis: bool = True,
+                 last: bool = True) -> None:
+        """Draw ``result`` (a row per task or per worker), marked against ``baseline`` (the first run).
+
+        ``bottom_axis``: show the time axis's ticks; ``last``: and its label (the stack's lowest timeline).
+        """
+        shown, self._workers = by_task(result) if per_task else (result, {})
+        ex = str(result.spec.get("executor", "?"))
+        kind = theme.executor_kind(ex)
+        title = [(theme.swatch(theme.KIND_COLORS[kind], f"<b>{ex}</b>"), f"■ {ex}"),
+                 (workers_text(result), workers_text(result)), (theme.KIND_LABELS[kind], theme.KIND_LABELS[kind])]
+        if result.status != "ok":
+            title.append((f"<b>{result.status}</b>", result.status))
+        self._stack_title = title
+        plot = self.getPlotItem()
+        plot.setLabel("bottom", "seconds since each run started" if last else None)  # shows the axis, too
+        plot.showAxis("bottom", bottom_axis)
+        self.set_state(RunState.from_result(shown))
+        work = result.startup_seconds
+        self._wall.setValue(work + result.wall_seconds)
+        speed = "baseline" if result is baseline else speed_text(baseline, result)
+        self._wall_text.setText(f"wall {seconds(result.wall_seconds, 2)} · {speed}")
+        ideal = None if result is baseline or result.wall_seconds <= 0 else ideal_wall(baseline, result)
+        if ideal is not None:
+            self._ideal.setValue(work + ideal)
+            self._ideal_text.setText(f"ideal {seconds(ideal, 2)}")
+        for item in (self._wall, self._wall_text):
+            item.setVisible(result.wall_seconds > 0)
+        for item in (self._ideal, self._ideal_text):
+            item.setVisible(ideal is not None)
+        self._update_legend()
+        self._place_marks()
+
+    def marks(self) -> dict[str, float | None]:
+        """Where the wall-time and ideal marks are (seconds on the run's clock; None when not drawn)."""
+        return {"wall": self._wall.value() if self._wall.isVisible() else None,
+                "ideal": self._ideal.value() if self._ideal.isVisible() else None}
+
+    def mark_texts(self) -> tuple[str, str]:
+        return self._wall_text.toPlainText(), self._ideal_text.toPlainText()
+
+    def title_text(self) -> str:
+        return " · ".join(plain for _, plain in self._stack_title)
+
+    def rows(self) -> int:
+        """Rows drawn, the queue's included."""
+        return len(self.lane_labels())
+
+    def hover_text_at(self, x: float, y: float, tolerance: float | None = None) -> str | None:
+        """The task's tooltip, naming its real worker when the rows are per task."""
+        text = super().hover_text_at(x, y, tolerance)
+        if text and self._workers:
+            text = _TASK_LANE.sub(lambda m: f"worker: {self._workers.get(m.group(1), m.group(1))}", text, count=1)
+        return text
+
+    # --- the base's hooks ------------------------------------------------------------
+    def _update_legend(self) -> None:
+        """A one-line title (the stack's header holds the legend)."""
+        fg = theme.plot_colors(self._dark)["foreground"]
+        self._set_title(theme.fit_title(self.width() - 40.0, self._stack_title or [("", "")], [], fg))
+
+    def _apply_theme(self) -> None:
+        super()._apply_theme()
+        if "_wall" not in self.__dict__:
+            return  # the base's __init__: the marks come next
+        colors = theme.plot_colors(self._dark)
+        self._wall.setPen(pg.mkPen(colors["foreground"], width=2))
+        faint = theme.with_alpha(colors["foreground"], 150)
+        self._ideal.setPen(pg.mkPen(faint, width=1.5, style=QtCore.Qt.PenStyle.DashLine))
+        fill = pg.mkBrush(theme.with_alpha(colors["background"], 215))
+        for text, color in ((self._wall_text, colors["foreground"]), (self._ideal_text, colors["muted"])):
+            text.setColor(color)
+            text.fill = fill
+
+    def _place_marks(self, *_: Any) -> None:
+        """Each mark's label at its line: the wall's at the top, the ideal's at the bottom, on the side with room."""
+        if "_wall" not in self.__dict__ or self.plotItem is None:
+            return
+        vb = self.getViewBox()
+        (x0, x1), (y0, y1) = vb.viewRange()
+        px = float(vb.viewPixelSize()[0]) if vb.width() > 10 else (x1 - x0) / 1000.0
+        for line, text, y, anchor_y in ((self._wall, self._wall_text, min(y0, y1), 0.0),
+                                        (self._ideal, self._ideal_text, max(y0, y1), 1.0)):
+            if not line.isVisible():
+                continue
+            x = float(line.value())
+            room = x + (text.boundingRect().width() + 6) * px <= x1
+            text.setAnchor((-0.02, anchor_y) if room else (1.02, anchor_y))
+            text.setPos(x, y)
+
+
+class StackHeader(pg.GraphicsLayoutWidget):
+    """Above the timelines: what ran, what the colours and marks mean, and a line per executor.
+
+    A graphics view (not a label) so that an export draws it with the charts, in one image.
+    """
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None, dark: bool | None = None) -> None:
+        super().__init__(parent)
+        self._dark = dark
+        self._parts: tuple[list[tuple[str, str]], list[tuple[str, str]], str] = ([], [], "")
+        self.label = pg.LabelItem(justify="left")
+        self.addItem(self.label)
+        self.ci.setContentsMargins(6, 4, 6, 2)
+        self.setSizePolicy(QtWidgets.QSizePolicy.Policy.Expanding, QtWidgets.QSizePolicy.Policy.Fixed)
+        self.setFixedHeight(40)
+        self._apply_theme()
+
+    def set_parts(self, head: list[tuple[str, str]], legend: list[tuple[str, str]], table: str) -> None:
+        """The title's parts and legend (html, plain) as :func:`theme.fit_title` takes them, and the table's HTML."""
+        self._parts = (head, legend, table)
+        self._layout_text()
+
+    def text(self) -> str:
+        """Everything the header says, as plain text (tests)."""
+        return self.label.item.toPlainText()
+
+    def _layout_text(self) -> None:
+        head, legend, table = self._parts
+        colors = theme.plot_colors(self._dark)
+        width = max(200.0, self.width() - 16.0)
+        html = theme.fit_title(width, head, legend, colors["foreground"]) if head else ""
+        self.label.setText(html + table, size=f"{theme.TITLE_POINTS:g}pt", color=colors["foreground"])
+        self.label.item.setTextWidth(width)
+        self.label.updateMin()
+        self.label.resizeEvent(None)
+        height = math.ceil(self.label.item.boundingRect().height()) + 8
+        if height != self.height():
+            self.setFixedHeight(height)
+
+    def _apply_theme(self) -> None:
+        self.setBackground(theme.plot_colors(self._dark)["background"])
+        self._layout_text()
+
+    def set_dark(self, dark: bool | None) -> None:
+        self._dark = dark
+        self._apply_theme()
+
+    def resizeEvent(self, event: QtGui.QResizeEvent) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)  # pyqtgraph calls it with None, too
+        if event is not None and "_parts" in self.__dict__ and event.oldSize().width() != event.size().width():
+            self._layout_text()
+
+    def changeEvent(self, event: QtCore.QEvent) -> None:  # noqa: N802 - Qt's name
+        if event.type() in (QtCore.QEvent.Type.PaletteChange, QtCore.QEvent.Type.ApplicationPaletteChange) \
+                and "_parts" in self.__dict__:
+            self._apply_theme()
+        super().changeEvent(event)
+
+
+def header_table(results: Sequence[RunResult], dark: bool | None = None) -> str:
+    """One row per executor: wall, speedup, concurrency, parallelism (HTML; the numbers ``concgui compare`` prints).
+
+    The workers are in each timeline's title; what the two averages mean is said under the table,
+    in words, since a picture has no tooltips.
+    """
+    colors = theme.plot_colors(dark)
+    base = results[0]
+    heads = ["", "executor", "wall", "speedup", "concurrency", "parallelism"]
+
+    def row(cells: list[str], tag: str) -> str:
+        return "<tr>" + "".join(f'<{tag} align="{"left" if k < 2 else "right"}" '
+                                f'style="white-space:nowrap; padding: 0px 10px 0px 0px">{c}</{tag}>'
+                                for k, c in enumerate(cells)) + "</tr>"
+
+    rows = [row(heads, "th")]
+    for r in results:
+        kind = theme.executor_kind(r.spec.get("executor"))
+        rows.append(row([f'<span style="color:{theme.KIND_COLORS[kind]}">■</span>', _COLUMNS["executor"].show(r),
+                         seconds(r.wall_seconds, 2), "baseline" if r is base else speed_text(base, r),
+                         _COLUMNS["concurrency"].show(r), _COLUMNS["parallelism"].show(r)], "td"))
+    words = (f"wall: {metric('wall_seconds').hint}; speedup: the first run's wall ÷ this wall; "
+             f"concurrency: tasks in flight, on average; parallelism: cores computing, on average")
+    return (f'<table cellspacing="0" cellpadding="0" style="margin-top:4px">{"".join(rows)}</table>'
+            f'<span style="color:{colors["muted"]}">{words}</span>')
+
+
+class CompareStack(QtWidgets.QWidget):
+    """The Compare tab's timelines: ``set_results(results)``, the baseline first.
+
+    ``export_handler`` (optional) replaces the file dialog of each timeline's "Export image…"
+    entry (every entry exports the whole stack); it receives this widget.
+    """
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None, dark: bool | None = None) -> None:
+        super().__init__(parent)
+        self.export_handler: Callable[[QtWidgets.QWidget], object] | None = None
+        self._dark = dark
+        self._results: list[RunResult] = []
+        self._syncing = False
+        self._export_copy: CompareStack | None = None
+        self.timelines: list[StackTimeline] = []
+
+        self.rows_box = QtWidgets.QComboBox()
+        self.rows_box.addItem("one row per task", True)
+        self.rows_box.addItem("one row per worker", False)
+        self.rows_box.setToolTip(f"A row per task (runs of up to {MAX_TASK_ROWS} tasks): tasks one after another "
+                                 "make a staircase, tasks at the same time a stack.\nA row per worker: what each "
+                                 "thread or process ran, as in the main timeline, with the X-ray strips.")
+        self.rows_box.activated.connect(lambda _i: self._redraw())
+        self.whole_button = QtWidgets.QPushButton("Whole runs")
+        self.whole_button.setToolTip("Show every run whole again (or double-click a timeline). "
+                                     "Zooming or panning one timeline moves them all.")
+        self.whole_button.clicked.connect(self.show_whole_runs)
+        bar = QtWidgets.QHBoxLayout()
+        bar.setContentsMargins(4, 2, 4, 2)
+        bar.addWidget(QtWidgets.QLabel("Rows:"))
+        bar.addWidget(self.rows_box)
+        bar.addStretch(1)
+        bar.addWidget(self.whole_button)
+
+        self.header = StackHeader(dark=dark)
+        self.header.scene().contextMenu = [self._export_action(self.header)]
+        self._body = QtWidgets.QWidget()
+        self._column = QtWidgets.QVBoxLayout(self._body)
+        self._column.setContentsMargins(0, 0, 0, 0)
+        self._column.setSpacing(0)
+        self._column.addStretch(0)
+        self.scroll = QtWidgets.QScrollArea()
+        self.scroll.setWidget(self._body)
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+        self.scroll.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addLayout(bar)
+        layout.addWidget(self.header)
+        layout.addWidget(self.scroll, 1)
+        self._show_header()
+
+    # --- public API ------------------------------------------------------------------
+    def set_results(self, results: Sequence[RunResult], per_task: bool | None = None) -> None:
+        """One timeline per result, the first the baseline; ``per_task`` None: a row per task when all are small."""
+        self._results = list(results)
+        possible = per_task_possible(self._results)
+        item = self.rows_box.model().item(0)
+        item.setEnabled(possible)
+        if per_task is None:
+            per_task = possible
+        self.rows_box.setCurrentIndex(0 if per_task and possible else 1)
+        self.rows_box.setEnabled(possible)
+        self._redraw()
+
+    def results(self) -> list[RunResult]:
+        return list(self._results)
+
+    def per_task(self) -> bool:
+        return bool(self.rows_box.currentData()) and per_task_possible(self._results)
+
+    def x_range(self) -> tuple[float, float]:
+        """The time span shown (shared by every timeline)."""
+        return tuple(self.timelines[0].getViewBox().viewRange()[0]) if self.timelines else (0.0, 1.0)
+
+    def show_whole_runs(self) -> None:
+        """Every run whole: the shared time axis from 0 to the longest run's end."""
+        if not self.timelines:
+            return
+        for v in self.timelines:
+            v.set_follow(False)  # a finished run: "follow" would fit each view to its own run
+        end = max(run_end(r) for r in self._results) or 1.0
+        self.timelines[0].getViewBox().setXRange(0.0, end, padding=0.02)
+
+    def set_dark(self, dark: bool | None) -> None:
+        self._dark = dark
+        self.header.set_dark(dark)
+        for v in self.timelines:
+            v.set_dark(dark)
+        self._show_header()
+
+    def flush_pending(self) -> None:
+        for v in self.timelines:
+            v.flush_pending()
+
+    @contextlib.contextmanager
+    def export_parts(self, width: int) -> Iterator[list[ExportTarget]]:
+        """The stack laid out anew, offscreen, about ``width`` px wide: its header and timelines, top to bottom.
+
+        An image of the panel itself would scale its text with the image (a 480 px panel as a
+        1,600 px image: 30 pt labels); laid out at the image's width, text stays at reading size.
+        """
+        logical = max(600, min(int(width), EXPORT_MAX_LOGICAL))
+        copy = CompareStack(dark=self._dark)
+        copy.setAttribute(QtCore.Qt.WidgetAttribute.WA_DontShowOnScreen, True)
+        try:
+            copy.resize(logical, 800)
+            copy.show()
+            copy.set_results(self._results, per_task=self.per_task())
+            QtWidgets.QApplication.processEvents()
+            copy.resize(logical, copy.natural_height())
+            QtWidgets.QApplication.processEvents()
+            copy.set_x_range(*self.x_range())
+            copy.flush_pending()
+            yield [copy.header.ci, *copy.timelines] if copy.timelines else [copy.header.ci]
+        finally:
+            copy.close()
+            copy.deleteLater()
+
+    def natural_height(self) -> int:
+        """The height (px) that gives each row an export's height: toolbar, header and every timeline."""
+        rows = sum(self._overhead(v) + min(v.rows(), ROWS_CAPPED) * ROW_EXPORT for v in self.timelines)
+        bar = self.layout().itemAt(0).sizeHint().height()
+        return bar + self.header.height() + rows + 4
+
+    def set_x_range(self, x0: float, x1: float) -> None:
+        if self.timelines:
+            for v in self.timelines:
+                v.set_follow(False)
+            self.timelines[0].getViewBox().setXRange(x0, x1, padding=0.0)
+
+    # --- drawing ---------------------------------------------------------------------
+    def _redraw(self) -> None:
+        results = self._results
+        while len(self.timelines) > len(results):
+            v = self.timelines.pop()
+            self._column.removeWidget(v)
+            v.close()
+            v.deleteLater()
+        while len(self.timelines) < len(results):
+            self._add_timeline()
+        per_task = self.per_task()
+        last = len(results) - 1
+        for i, (v, r) in enumerate(zip(self.timelines, results, strict=True)):
+            # times under each timeline while there is room; under the last only when there are many
+            v.show_run(r, results[0], per_task, bottom_axis=i == last or last < AXIS_EACH_UPTO, last=i == last)
+        self._sync_left_axes()
+        self._fit_heights()
+        self.show_whole_runs()
+        self._show_header()
+
+    def _add_timeline(self) -> None:
+        v = StackTimeline(dark=self._dark)
+        if self.timelines:
+            v.setXLink(self.timelines[0])
+        v.export_handler = lambda _w: self._export()
+        v.sigLeftAxisWidthChanged.connect(lambda _w: self._sync_left_axes())
+        # a double-click (or "View all") asks a view to follow its own run: show every run whole instead
+        v.sigFollowChanged.connect(lambda on: on and QtCore.QTimer.singleShot(0, self.show_whole_runs))
+        self._column.insertWidget(len(self.timelines), v)
+        self.timelines.append(v)
+
+    def _sync_left_axes(self) -> None:
+        """One width for every timeline's lane labels, so one time is at one x in all of them."""
+        if self._syncing or not self.timelines:
+            return
+        self._syncing = True
+        try:
+            for v in self.timelines:
+                v.set_left_axis_min(0.0)
+            widest = max(v.left_axis_width() for v in self.timelines)
+            for v in self.timelines:
+                v.set_left_axis_min(widest)
+        finally:
+            self._syncing = False
+
+    @staticmethod
+    def _overhead(v: StackTimeline) -> int:
+        """A timeline's height outside its rows: title, time axis (the last one's), margins."""
+        plot = v.getPlotItem()
+        axis = plot.getAxis("bottom")
+        return math.ceil(plot.titleLabel.maximumHeight() + (axis.height() if axis.isVisible() else 0) + 10)
+
+    def _fit_heights(self) -> None:
+        """Taller timelines for more rows: each between :data:`ROW_MIN` and :data:`ROW_MAX` px per row."""
+        for i, v in enumerate(self.timelines):
+            rows = max(1, v.rows())
+            extra = self._overhead(v)
+            v.setMinimumHeight(extra + min(rows, 6) * ROW_MIN)
+            v.setMaximumHeight(extra + min(rows, ROWS_CAPPED) * ROW_MAX)
+            self._column.setStretch(i, min(rows, ROWS_CAPPED))
+
+    def _show_header(self) -> None:
+        results = self._results
+        if not results:
+            self.header.set_parts([("<b>One timeline per executor</b>", "One timeline per executor")], [],
+                                  "Press Compare (Ctrl+Shift+R) to run the experiment on every checked executor, "
+                                  "or open several runs together from the History tab: each gets its timeline "
+                                  "here, on one time axis.")
+            return
+        spec = results[0].spec
+        what = f"{spec.get('tasks', len(results[0].tasks))} × {spec.get('workload', '?')}"
+        if spec.get("duration") is not None and spec.get("workload") in ("sleep", "cpu", "hash", "mixed"):
+            what += f" ({seconds(float(spec['duration']), 2)} each)"
+        rows = "one row per task" if self.per_task() else "one row per worker"
+        head = [("<b>Tasks over time, one timeline per executor</b>", "Tasks over time, one timeline per executor"),
+                (what, what), (rows, rows)]
+        self.header.set_parts(head, self._legend(), header_table(results, self._dark))
+
+    def _legend(self) -> list[tuple[str, str]]:
+        """Swatches for what the timelines show (states, start-up, CPU fill, X-ray strips) and the two marks."""
+        colors = theme.plot_colors(self._dark)
+        counts: dict[str, int] = {}
+        fill = strips = startup = False
+        for v, r in zip(self.timelines, self._results, strict=False):
+            for name, n in v.bar_counts().items():
+                counts[name] = counts.get(name, 0) + n
+            xray = v.xray_counts()
+            fill |= xray.pop("cpu_fill") > 0
+            strips |= any(xray.values())
+            startup |= r.startup_seconds > 0.01 * max(run_end(r), 1e-9)
+        parts = [(theme.swatch(theme.STATE_COLORS[name], label), "■ " + label)
+                 for name, label in theme.STATE_LABELS.items() if counts.get(name)]
+        if startup:
+            parts.append((theme.swatch(theme.STARTUP_COLOR, "start-up"), "■ start-up"))
+        if fill:
+            text = "a bar's filled part: its CPU time"
+            parts.append((theme.swatch(theme.CPU_FILL_COLOR, text, "▄"), "▄ " + text))
+        if strips:
+            cause = blocked_cause(RunState.from_result(self._results[0]))
+            parts.append(("strip under each row, its thread:", "strip under each row, its thread:"))
+            for name, label in theme.THREAD_STATE_LABELS.items():
+                text = f"blocked ({cause})" if name == "blocked" else label
+                parts.append((theme.swatch(theme.THREAD_STATE_COLORS[name], text), "■ " + text))
+        parts.append((theme.swatch(colors["foreground"], "wall time", "┃"), "┃ wall time"))
+        if len(self._results) > 1:
+            text = "ideal: the first run's wall ÷ workers"
+            parts.append((theme.swatch(colors["muted"], text, "╎"), "╎ " + text))
+        return parts
+
+    # --- export ----------------------------------------------------------------------
+    def _export_action(self, owner: QtWidgets.QWidget) -> QtGui.QAction:
+        action = QtGui.QAction("Export image…", owner)
+        action.triggered.connect(self._export)
+        return action
+
+    def _export(self) -> None:
+        """The whole stack, through the window's export when it set one, else a file dialog."""
+        if self.export_handler is not None:
+            self.export_handler(self)
+        else:
+            export_dialog(self, "compare-timelines")

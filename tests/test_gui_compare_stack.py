@@ -1,0 +1,229 @@
+"""Compare as small multiples: a timeline per executor on one time axis, its marks, header and export;
+and the wall-time chart's numbers agreeing with its bars."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from PySide6 import QtGui  # noqa: E402
+
+from concgui.engine.records import RunResult, TaskRecord  # noqa: E402
+from concgui.engine.summary import summarize  # noqa: E402
+from concgui.gui import image_export  # noqa: E402
+from concgui.gui.views.compare import CompareView  # noqa: E402
+from concgui.gui.views.compare_chart import CompareChart, ideal_wall, workers_text  # noqa: E402
+from concgui.gui.views.compare_stack import MAX_TASK_ROWS, CompareStack, run_end  # noqa: E402
+
+# the offscreen platform's note when a top-level window's size limits change (the stack fits its timelines)
+pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
+
+
+def make_run(executor: str, spans: list[tuple[str, float, float]], workers: int, startup: float = 0.0,
+             workload: str = "sleep", cpu_share: float = 0.0) -> RunResult:
+    """A finished run whose task ``i`` ran on ``spans[i]`` = (worker, start, end), times after start-up."""
+    tasks = [TaskRecord(i, w, 100, i + 1, startup, startup + s, startup + e, (e - s) * cpu_share, "ok")
+             for i, (w, s, e) in enumerate(spans)]
+    return RunResult(spec={"workload": workload, "executor": executor, "tasks": len(spans), "duration": 2.0},
+                     environment={}, startup_seconds=startup, wall_seconds=max(e for _, _, e in spans),
+                     workers=workers, tasks=tasks, started_at=1_700_000_000.0)
+
+
+def with_summaries(results: list[RunResult]) -> list[RunResult]:
+    for r in results:
+        r.summary = summarize(r, None if r is results[0] else results[0])
+    return results
+
+
+def seed_results() -> list[RunResult]:
+    """The seed notebook as it measured: 3 × sleep 2 s one after another, in threads, in a pool of 6."""
+    return with_summaries([
+        make_run("sequential", [("main thread", 2.0 * i, 2.0 * i + 2.0) for i in range(3)], 1),
+        make_run("threads", [(f"thread {i + 1}", 0.001 * i, 2.0 + 0.001 * i) for i in range(3)], 3),
+        make_run("thread-pool", [(f"thread {i + 1}", 0.001 * i, 2.0 + 0.001 * i) for i in range(3)], 6,
+                 startup=0.004),
+    ])
+
+
+def flood_results(n_runs: int = 8, n_tasks: int = 1000, workers: int = 4) -> list[RunResult]:
+    rng = np.random.default_rng(3)
+    out = []
+    for k in range(n_runs):
+        lanes = workers if k else 1  # the first is the sequential baseline
+        d = rng.exponential(1e-3, n_tasks) + 2e-5
+        clock = np.zeros(lanes)
+        spans = []
+        for i in range(n_tasks):
+            w = i % lanes
+            spans.append((f"thread {w + 1}", float(clock[w]), float(clock[w] + d[i])))
+            clock[w] += d[i] + 1e-5
+        out.append(make_run("thread-pool" if k else "sequential", spans, lanes, workload="noop"))
+    return with_summaries(out)
+
+
+@pytest.fixture
+def stack(qtbot):
+    s = CompareStack(dark=False)
+    qtbot.addWidget(s)
+    s.resize(900, 800)
+    s.show()
+    qtbot.waitExposed(s)
+    return s
+
+
+def task_rows(view) -> list[str]:
+    return [label for label in view.lane_labels() if label != "queue"]
+
+
+def test_the_seed_reads_as_a_staircase_and_two_stacks_on_one_time_axis(stack, qtbot):
+    results = seed_results()
+    stack.set_results(results)
+    assert len(stack.timelines) == 3 and stack.per_task()
+    assert all(task_rows(v) == ["task 0", "task 1", "task 2"] for v in stack.timelines)
+    sequential, threads, pool = stack.timelines
+    centres = [[v.task_bar_center(i) for i in range(3)] for v in stack.timelines]
+    xs, ys = zip(*centres[0], strict=True)
+    assert np.allclose(np.diff(xs), 2.0, atol=0.01) and all(np.diff(ys) > 0)  # a staircase: later, lower
+    for stacked in centres[1:]:  # a stack: every task at the same time, one row each
+        xs, ys = zip(*stacked, strict=True)
+        assert np.ptp(xs) < 0.01 and all(np.diff(ys) > 0)
+    # one shared axis showing every run whole: the 6-second run fits, and the 2-second ones share its scale
+    x0, x1 = stack.x_range()
+    assert x0 <= 0.0 and 6.0 <= x1 < 6.5
+    assert all(np.allclose(v.getViewBox().viewRange()[0], (x0, x1)) for v in stack.timelines)
+    assert sequential.marks() == {"wall": pytest.approx(6.0), "ideal": None}  # the baseline: no ideal of its own
+    assert threads.marks() == {"wall": pytest.approx(2.002), "ideal": pytest.approx(2.0)}  # 6 s ÷ 3 tasks
+    assert pool.marks()["ideal"] == pytest.approx(0.004 + 2.0)  # a pool of 6 for 3 tasks: ÷ 3, after its start-up
+    assert threads.mark_texts() == ("wall 2.00 s · 3.0×", "ideal 2.00 s")
+    assert sequential.mark_texts()[0] == "wall 6.00 s · baseline"
+    assert pool.title_text() == "■ thread-pool · 6 workers, 3 ran tasks · threads (one shared GIL)"
+    header = stack.header.text()
+    assert "3 × sleep (2.00 s each)" in header and "one row per task" in header
+    for line in ("sequential 6.00 s baseline 1.00", "threads 2.00 s 3.0× 3.00", "thread-pool 2.00 s 3.0× 3.00"):
+        assert line in " ".join(header.split()), line
+
+
+def test_zooming_one_timeline_moves_them_all_and_whole_runs_restores(stack, qtbot):
+    stack.set_results(seed_results())
+    first, _, last = stack.timelines
+    last.getViewBox().setXRange(1.0, 2.5, padding=0.0)
+    assert np.allclose(first.getViewBox().viewRange()[0], (1.0, 2.5))
+    stack.whole_button.click()
+    assert stack.x_range()[1] >= 6.0
+    first.getViewBox().setXRange(0.5, 1.0, padding=0.0)
+    first.set_follow(True)  # a double-click asks the view to fit its own run: the stack shows every run instead
+    qtbot.waitUntil(lambda: stack.x_range()[1] >= 6.0, timeout=2000)
+
+
+def test_rows_per_worker_and_lane_labels_lined_up(stack):
+    results = seed_results()
+    stack.set_results(results, per_task=False)
+    assert not stack.per_task()
+    assert [task_rows(v) for v in stack.timelines] == [["main thread"], ["thread 1", "thread 2", "thread 3"],
+                                                         ["thread 1", "thread 2", "thread 3"]]
+    widths = {v.left_axis_width() for v in stack.timelines}
+    assert len(widths) == 1  # one time at one x in every timeline
+    stack.rows_box.setCurrentIndex(0)
+    stack.rows_box.activated.emit(0)
+    assert stack.per_task() and task_rows(stack.timelines[0]) == ["task 0", "task 1", "task 2"]
+
+
+def test_a_row_per_task_still_names_the_worker_in_the_tooltip(stack):
+    stack.set_results(seed_results())
+    view = stack.timelines[1]
+    x, y = view.task_bar_center(2)
+    text = view.hover_text_at(x, y)
+    assert text.startswith("Task 2 ") and "worker: thread 3 " in text and "task 2" not in text.split("\n")[1]
+
+
+def test_many_tasks_get_a_row_per_worker_and_a_timeline_each(stack):
+    results = flood_results(n_runs=8, n_tasks=MAX_TASK_ROWS + 1)
+    stack.set_results(results)
+    assert not stack.per_task() and not stack.rows_box.isEnabled()
+    assert len(stack.timelines) == 8
+    assert [len(task_rows(v)) for v in stack.timelines] == [1] + [4] * 7
+    axes = [v.getAxis("bottom").isVisible() for v in stack.timelines]
+    assert axes == [False] * 7 + [True]  # many timelines: the time axis under the lowest only
+    stack.set_results(results[:2])
+    assert len(stack.timelines) == 2 and all(v.getAxis("bottom").isVisible() for v in stack.timelines)
+    stack.set_results([])
+    assert stack.timelines == [] and "Press Compare" in stack.header.text()
+
+
+def test_the_whole_stack_exports_as_one_image_at_reading_size(stack, tmp_path):
+    stack.resize(480, 700)  # a narrow panel: the export is laid out at its own width, not scaled up
+    stack.set_results(seed_results())
+    image = image_export.render_image(stack, 1600)
+    assert image.width() == 1600 and 450 < image.height() < 1100
+    # every timeline's bars are in it (the finished colour) and so is the header's executor swatch
+    data = np.frombuffer(bytes(image.convertToFormat(QtGui.QImage.Format.Format_RGB32).constBits()), np.uint32)
+    rows = (data.reshape(image.height(), image.width()) & 0xFFFFFF) == (QtGui.QColor("#009E73").rgb() & 0xFFFFFF)
+    bands = np.flatnonzero(np.diff(rows.any(axis=1).astype(int)) == 1)
+    assert len(bands) >= 9  # three timelines × three task rows, each its own band of green
+    svg = image_export.render_svg(stack).decode()
+    assert svg.count("<svg") == 1 and "thread-pool" in svg and "seconds since each run started" in svg
+    path = tmp_path / "stack.png"
+    image_export.export_to_path(stack, path, 1000)
+    assert QtGui.QImage(str(path)).width() == 1000
+    assert stack.isVisible() and stack.timelines[0].width() < 500  # the panel itself was left as it was
+
+
+def test_right_click_on_any_timeline_exports_the_whole_stack(stack):
+    stack.set_results(seed_results())
+    exported = []
+    stack.export_handler = exported.append
+    for view in (stack.timelines[2], stack.header):
+        actions = view.scene().contextMenu
+        assert [a.text() for a in actions] == ["Export image…"]
+        actions[0].trigger()
+    assert exported == [stack, stack]
+
+
+def test_the_compare_tab_shows_timelines_and_wall_times(qtbot):
+    view = CompareView()
+    qtbot.addWidget(view)
+    view.resize(600, 700)
+    results = seed_results()
+    view.set_results(results)
+    assert [view.tabText(i) for i in range(view.count())] == ["Timelines", "Wall times"]
+    assert view.currentWidget() is view.stack and view.results() == results
+    assert view.chart.bar_count() == 3 and view.table.rowCount() == 3
+
+
+# --- the wall-time chart: what a bar shows is what its label says (issue 17, defect 4) ---------------------
+def test_a_bar_is_its_wall_time_and_the_ideal_is_the_baselines_work_shared(qtbot):
+    base = make_run("sequential", [("main thread", 1.0 * i, 1.0 * i + 1.0) for i in range(4)], 1, workload="cpu",
+                    cpu_share=1.0)
+    procs = make_run("process-pool", [(f"process {i % 2 + 1}", 1.0 * (i // 2), 1.0 * (i // 2) + 1.0)
+                                      for i in range(4)], 2, startup=0.7, workload="cpu", cpu_share=1.0)
+    pool = make_run("thread-pool", [(f"thread {i + 1}", 0.0, 4.0) for i in range(4)], 6, workload="cpu")
+    results = with_summaries([base, procs, pool])
+    chart = CompareChart(dark=False)
+    qtbot.addWidget(chart)
+    chart.resize(700, 450)
+    chart.show()
+    chart.set_results(results)
+    work = chart._work_bars.opts
+    assert np.allclose(work["y0"], 0.0) and np.allclose(work["height"], [4.0, 2.0, 4.0])  # the bar's top: its label
+    assert [t.split("\n")[0] for t in chart.label_texts()] == ["4.00 s", "2.00 s", "4.00 s"]
+    startup = chart._startup_bars.opts
+    assert np.allclose(startup["y0"], [4.0, 2.0, 4.0]) and np.allclose(startup["height"], [0.0, 0.7, 0.0])
+    _, ideal_y = chart._ideal.getData()
+    assert np.allclose(ideal_y[::2], [4.0, 2.0, 1.0])  # 4 s ÷ 2 processes; 4 s ÷ 4 tasks (a pool of 6, 4 tasks)
+    assert ideal_y[2] == pytest.approx(ideal_wall(base, procs))
+    title = chart.plotItem.titleLabel.item.toPlainText()
+    assert "on top: start-up" in title and "lighter" not in title
+    swatch = QtGui.QColor(chart._startup_bars.opts["brush"])
+    assert swatch.red() > swatch.blue() > swatch.green()  # the timeline's start-up pink, not a kind's colour
+    ticks = [t[1] for t in chart.getAxis("bottom")._tickLevels[0]]
+    assert ticks[2].split("\n")[-2:] == ["6 workers", "4 ran tasks"] or "6 workers" in ticks[2]
+    assert workers_text(pool) == "6 workers, 4 ran tasks" and workers_text(procs) == "2 workers"
+    assert "6 workers, 4 ran tasks" in chart.bar_text(2)
+
+
+def test_run_end_is_the_last_tasks_end_on_the_runs_clock():
+    r = make_run("process-pool", [("p", 0.0, 1.5)], 2, startup=0.5)
+    assert run_end(r) == pytest.approx(2.0)
