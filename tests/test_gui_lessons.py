@@ -83,6 +83,20 @@ def test_an_answer_says_what_was_measured_when_it_is_not_the_textbook_result(qtb
     assert "did not finish" in cut_short and "1 of 3 runs finished" in cut_short
 
 
+def test_a_lesson_stopped_midway_says_so_instead_of_answering(qtbot, window):
+    panel = open_lessons(window)
+    with qtbot.waitSignal(window.controller.sequence_finished, timeout=60_000) as blocker:
+        panel.run_button.click()  # three sleeps of 2 s one after another: stopped long before they end
+        qtbot.waitUntil(lambda: window.controller.state is not None and window.controller.state.done == 0
+                        and window.stop_button.isEnabled(), timeout=10_000)
+        window.stop_button.click()
+    assert [r.status for r in blocker.args[0]] == ["cancelled"]
+    text = panel.answer_text()
+    assert "The comparison did not finish: sequential: cancelled" in text and "0 of 3 runs finished" in text
+    assert "Sequential took" not in text and not panel.chooser.itemText(0).startswith("✓")
+    assert panel.run_button.isEnabled() and panel.run_button.text() == "Run this experiment"
+
+
 def test_a_comparison_the_person_starts_is_not_taken_for_a_lesson(qtbot, window):
     panel = open_lessons(window)
     window.form.set_spec(window.form.spec().with_(workload="sleep", tasks=2, duration=0.05))

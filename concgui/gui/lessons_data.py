@@ -25,10 +25,12 @@ GAIN = 1.3
 
 @dataclass(frozen=True)
 class Answer:
-    """What a lesson's run showed: ``confirmed`` when the numbers gave the expected lesson."""
+    """What a lesson's run showed: ``confirmed`` when the numbers gave the expected lesson; not ``finished``
+    when the comparison was stopped or failed before every run ended (then it says only that)."""
 
     confirmed: bool
     paragraphs: tuple[str, ...]
+    finished: bool = True
 
     @property
     def text(self) -> str:
@@ -60,13 +62,15 @@ class Lesson:
         bad = [r for r in results if r.status != "ok"]
         if bad or not results or (planned is not None and len(results) < planned):
             what = "; ".join(f"{label(r)}: {r.status}" + (f" ({r.error})" if r.error else "") for r in bad)
-            missing = "" if planned is None else f" {len(results)} of {planned} runs finished."
+            done = len(results) - len(bad)
+            missing = "" if planned is None else f" {done} of {planned} runs finished."
             return Answer(False, (f"The comparison did not finish{': ' + what if what else ''}.{missing} "
-                                  "Press the button to run it again.",))
+                                  "Press the button to run it again.",), finished=False)
         try:
             return self.explain({label(r): r for r in results})
         except KeyError as exc:  # an executor unavailable here (the preset lists it, this machine skipped it)
-            return Answer(False, (f"This machine could not run {exc.args[0]}, which this lesson needs.",))
+            return Answer(False, (f"This machine could not run {exc.args[0]}, which this lesson needs.",),
+                          finished=False)
 
 
 # --- how the answers quote numbers ----------------------------------------------------------------

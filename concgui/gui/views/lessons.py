@@ -114,7 +114,8 @@ class LessonsPanel(QWidget):
         self.chooser.blockSignals(True)
         self.chooser.clear()
         for n, lesson in enumerate(LESSONS, 1):
-            done = DONE if isinstance(self.answers.get(lesson.key), Answer) else ""
+            answer = self.answers.get(lesson.key)
+            done = DONE if isinstance(answer, Answer) and answer.finished else ""
             self.chooser.addItem(f"{done}{n}. {lesson.title}")
         self.chooser.setCurrentIndex(current)
         self.chooser.blockSignals(False)
@@ -164,8 +165,9 @@ class LessonsPanel(QWidget):
     def _update_button(self) -> None:
         busy = self._window.controller.is_running() or self._window.sweeper.is_running()
         self.run_button.setEnabled(not busy)
-        self.run_button.setText("Run this experiment again" if self.lesson.key in self.answers
-                                else "Run this experiment")
+        answer = self.answers.get(self.lesson.key)
+        again = isinstance(answer, Answer) and answer.finished
+        self.run_button.setText("Run this experiment again" if again else "Run this experiment")
 
     def _on_run_started(self, _state) -> None:
         self._update_button()
@@ -208,10 +210,14 @@ class LessonsPanel(QWidget):
 
 def answer_html(answer: Answer, results: list[RunResult]) -> str:
     """The answer's paragraphs, then the engine's explanation of each run, smaller."""
-    head = "What the run measured" if answer.confirmed else "What the run measured (not the usual result)"
+    if not answer.finished:
+        head = "No answer yet"
+    else:
+        head = "What the run measured" if answer.confirmed else "What the run measured (not the usual result)"
     out = [f"<h4>{head}</h4>"] + [f"<p>{html.escape(p)}</p>" for p in answer.paragraphs]
-    if results and compare_why is not None:
-        out.append(f"<p><small><b>Why, in short:</b> {html.escape(compare_why(results))}</small></p>")
+    why = compare_why(results) if results and compare_why is not None else ""
+    if why:
+        out.append(f"<p><small><b>Why, in short:</b> {html.escape(why)}</small></p>")
     if results:
         out.append("<p><small><b>Each run, explained:</b></small></p><ul>")
         out += [f"<li><small><b>{html.escape(label(r))}</b>: {html.escape(explain(r))}</small></li>"
