@@ -10,6 +10,7 @@ import time
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QMessageBox, QPushButton, QWidget
 
 from concgui.engine import ExperimentSpec, run_inline
@@ -18,7 +19,7 @@ from concgui.engine.events import RunStarted, TaskFinished, TaskStarted
 from concgui.engine.executors import get_executor, list_executors
 from concgui.engine.live import RunState
 from concgui.engine.records import CANCELLED, ERROR, OK, RunResult, TaskRecord
-from concgui.engine.spec import PARAMS, WORKLOAD_HELP, Param
+from concgui.engine.spec import PARAMS, WORKLOAD_HELP, Param, SpecError, check_value
 from concgui.gui import presets as presets_mod
 from concgui.gui.interpreter_probe import InterpreterProbe
 from concgui.gui.presets import PresetError, get_preset, load_presets, resources_dir
@@ -62,8 +63,8 @@ def test_form_has_a_widget_per_param_with_its_help(form):
         if form.fields[name].label is not None:
             assert form.fields[name].label.text() == p.label
     assert form.editor("duration").suffix() == " s"
-    assert form.editor("tasks").maximum() == PARAMS["tasks"].maximum
-    assert form.editor("tasks").minimum() == PARAMS["tasks"].minimum
+    tasks = form.editor("tasks")  # the arrows' range; typed, any number reaches the spec (which says why not)
+    assert (tasks.low, tasks.high) == (PARAMS["tasks"].minimum, PARAMS["tasks"].maximum)
 
 
 def test_default_spec_round_trips(form):
@@ -91,6 +92,96 @@ def test_custom_workload_without_function_is_invalid_and_says_why(form, qtbot):
     assert form.spec().function == "math:sqrt"
 
 
+def type_into(editor, text: str) -> None:
+    """Replace what a field holds by typing, as a person does, then leave the field."""
+    editor.setFocus()
+    editor.selectAll()
+    QTest.keyClicks(editor, text)
+    editor.interpretText()  # what leaving the field does: the text becomes the value, or is put right
+    editor.clearFocus()
+
+
+@pytest.mark.parametrize(("name", "typed", "value"), [("tasks", "0", 0), ("workers", "-3", -3),
+                                                      ("duration", "-1", -1.0), ("tasks", "2000000", 2_000_000)])
+def test_a_number_out_of_range_stays_as_typed_and_the_field_says_why_in_the_specs_words(form, qtbot, name, typed,
+                                                                                          value):
+    choose(form.editor("executor"), "thread-pool")
+    editor = form.editor(name)
+    with qtbot.waitSignal(form.validity_changed) as blocker:
+        type_into(editor, typed)
+    assert blocker.args == [False]
+    assert editor.text().replace(",", "").startswith(typed)  # not clamped, reverted or stripped of its sign
+    with pytest.raises(SpecError) as refused:
+        check_value(PARAMS[name], value)  # what the spec itself says of that value
+    reason = str(refused.value).split(": ", 1)[1]
+    assert PARAMS[name].allowed() in reason
+    label = form.fields[name].error_label
+    assert not label.isHidden() and label.text() == f"⚠ {PARAMS[name].label}: {reason}"
+    assert editor.property("invalid") is True and form.error_field() == name
+    with qtbot.waitSignal(form.validity_changed) as blocker:
+        editor.stepUp() if value < PARAMS[name].minimum else editor.stepDown()  # the arrows lead back in
+    assert blocker.args == [True] and label.isHidden()
+    assert form.spec().to_dict()[name] in (PARAMS[name].minimum, PARAMS[name].maximum)
+
+
+def test_the_arrows_keep_to_the_allowed_range_and_reach_auto_and_none(form):
+    choose(form.editor("executor"), "thread-pool")
+    workers = form.editor("workers")
+    form.fields["workers"].set_value(1)
+    workers.stepDown()
+    assert workers.is_empty() and form.spec().workers is None and workers.text().startswith("auto")
+    workers.stepUp()
+    assert form.spec().workers == 1
+    timeout = form.editor("timeout")
+    assert timeout.text() == "none"
+    timeout.stepUp()
+    assert form.spec().timeout == pytest.approx(0.1)
+    timeout.stepDown()
+    assert form.spec().timeout == 0.0 and timeout.text() == "none"
+    type_into(timeout, "0")  # zero typed reads as what it means once the field is left
+    assert timeout.text() == "none" and form.is_valid()
+    tasks = form.editor("tasks")
+    form.fields["tasks"].set_value(PARAMS["tasks"].maximum)
+    assert not tasks.stepEnabled() & tasks.StepEnabledFlag.StepUpEnabled
+
+
+def test_a_function_the_engine_cannot_load_is_refused_while_typing_without_blocking(form, qtbot, tmp_path):
+    choose(form.editor("workload"), "custom")
+    edit, field = form.editor("function"), form.fields["function"]
+    for ref, reason in (("nosuchmod:fn", "no module named 'nosuchmod'"),
+                        (f"{tmp_path / 'nope.py'}:f", "does not exist")):
+        started = time.perf_counter()
+        edit.setText(ref)
+        assert time.perf_counter() - started < 0.1  # the check runs in another process
+        assert form.is_valid()  # not known to be wrong yet: nothing is refused on a guess
+        qtbot.waitUntil(lambda: form.error_field() == "function", timeout=20_000)
+        assert reason in form.error() and reason in field.error_label.text()
+        assert edit.property("invalid") is True
+    job = tmp_path / "job.py"
+    job.write_text("def other(i):\n    pass\n")
+    edit.setText(f"{job}:work")
+    qtbot.waitUntil(lambda: form.error_field() == "function", timeout=20_000)
+    assert "has no attribute 'work'" in form.error() and "Enter" in form.error()
+    job.write_text("def work(i):\n    pass\n")  # fixed in the editor: Enter checks it again
+    with qtbot.waitSignal(form.validity_changed, timeout=20_000) as blocker:
+        QTest.keyClick(edit, Qt.Key.Key_Return)
+    assert blocker.args == [True] and field.info.text() == "Found: it is called with the task index."
+
+
+def test_a_function_read_from_a_file_is_not_imported_until_asked(form, qtbot, tmp_path):
+    marker = tmp_path / "imported"
+    job = tmp_path / "job.py"
+    job.write_text(f"open({str(marker)!r}, 'w').close()\n\ndef work():\n    pass\n")
+    form.set_spec(ExperimentSpec(workload="custom", function=f"{job}:work"), probe=False)
+    field = form.fields["function"]
+    qtbot.wait(field.DEBOUNCE_MS + 300)
+    assert not field.check.running() and not marker.exists()
+    assert "Press Enter" in field.info.text()
+    QTest.keyClick(form.editor("function"), Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: field.info.text() == "Found: it is called without arguments.", timeout=20_000)
+    assert marker.exists() and form.is_valid()
+
+
 def test_every_edit_emits_changed(form, qtbot):
     with qtbot.waitSignal(form.changed):
         form.editor("tasks").setValue(7)
@@ -116,7 +207,7 @@ def test_workers_auto_shows_the_executor_default(form):
     spin = form.editor("workers")
     choose(form.editor("executor"), "thread-pool")
     assert visible(form, "workers")
-    assert spin.value() == spin.minimum() and form.spec().workers is None
+    assert spin.is_empty() and form.spec().workers is None
     assert spin.specialValueText() == f"auto ({min(32, cpu_count() + 4)})"  # ThreadPoolExecutor's own rule
     choose(form.editor("executor"), "asyncio")  # asyncio's default is every task at once
     form.editor("tasks").setValue(17)

@@ -4,8 +4,10 @@ Every field's label, range, unit, help, hint and editor come from ``PARAMS``
 (the editors are built in :mod:`.form_fields`), and every edit builds a real
 :class:`ExperimentSpec`, so the form cannot accept what the engine would
 refuse: the field at fault is outlined in red and says why, and
-:meth:`ExperimentForm.is_valid` is False until it is fixed.  Only the layout
-(which group a field sits in) is decided here.
+:meth:`ExperimentForm.is_valid` is False until it is fixed.  What the engine
+checks only when a run starts, whether it can load a custom function, is
+checked in the background as the field changes.  Only the layout (which group
+a field sits in) is decided here.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from PySide6.QtWidgets import QFormLayout, QGroupBox, QLabel, QVBoxLayout, QWidg
 
 from ...engine.executors import list_executors
 from ...engine.spec import EXECUTOR_KINDS, PARAMS, ExperimentSpec, Param, SpecError, applies, auto_workers
+from ..function_check import CheckKey
 from .form_fields import (
     BoolField,
     ChoiceField,
@@ -60,6 +63,7 @@ class ExperimentForm(QWidget):
         self.fields: dict[str, Field] = {}
         self._executors = {row["name"]: row for row in list_executors()}
         self._interpreter: InterpreterField | None = None  # the field naming the engine's Python
+        self._function: FunctionField | None = None  # the custom function, checked as it changes
         self._notes: dict[str, QLabel] = {}  # a line under a picker saying what its choice means
         self._error: SpecError | None = None
         self._valid = True
@@ -100,6 +104,9 @@ class ExperimentForm(QWidget):
         if isinstance(field, InterpreterField):
             self._interpreter = field
             field.probe.finished.connect(self._on_probed)
+        elif isinstance(field, FunctionField):
+            self._function = field
+            field.check.finished.connect(lambda _info: self._on_edit())
         return field
 
     def _add_row(self, form: QFormLayout, field: Field) -> None:
@@ -156,6 +163,8 @@ class ExperimentForm(QWidget):
                 python.defer()
             else:
                 python.probe.forget()
+        if self._function is not None and not probe:  # nor its function's module imported
+            self._function.defer()
         self._on_edit()
 
     def is_valid(self) -> bool:
@@ -181,9 +190,11 @@ class ExperimentForm(QWidget):
         next(f for f in self.fields.values() if isinstance(f, FunctionField)).use_file(path)
 
     def shutdown(self) -> None:
-        """Stop a running interpreter probe (call before the window closes)."""
+        """Stop a running interpreter probe or function check (call before the window closes)."""
         if self._interpreter is not None:
             self._interpreter.probe.stop()
+        if self._function is not None:
+            self._function.want(None)
 
     # --- validation --------------------------------------------------------------
     def _values(self) -> dict[str, Any]:
@@ -191,6 +202,9 @@ class ExperimentForm(QWidget):
 
     def _build(self) -> ExperimentSpec:
         spec = ExperimentSpec(**self._values())
+        problem = self._function.problem(self._function_key(spec.to_dict())) if self._function is not None else None
+        if spec.workload == "custom" and problem:
+            raise SpecError("function", f"{problem} (press Enter in the field to check again)")
         ok, reason = self._availability(spec.executor, spec)
         if not ok:
             raise SpecError("executor", f"{spec.executor} is not available here: {reason}")
@@ -222,8 +236,29 @@ class ExperimentForm(QWidget):
         self.changed.emit()
         self.interpreter_probed.emit(info.get("problem") or info["text"])
 
+    @staticmethod
+    def _function_key(values: dict[str, Any]) -> CheckKey:
+        """What a check of the function is about: the function, the interpreter the engine runs on, inline or not."""
+        inline = values.get("isolation") == "inline"
+        return (values.get("function") or "").strip(), "" if inline else (values.get("python") or ""), inline
+
+    def _want_checked(self, values: dict[str, Any]) -> None:
+        """Have the custom function checked once the spec takes it as a reference (a ':' in it)."""
+        if self._function is None:
+            return
+        key = None
+        if values.get("workload") == "custom":
+            try:
+                ExperimentSpec(workload="custom", function=values.get("function") or "")
+            except SpecError:
+                pass
+            else:
+                key = self._function_key(values)
+        self._function.want(key)
+
     def _revalidate(self) -> None:
         values = self._values()
+        self._want_checked(values)
         try:
             spec = self._build()
         except SpecError as exc:

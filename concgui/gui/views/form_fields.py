@@ -3,7 +3,8 @@
 :func:`make_field` chooses a field's editor from what its :class:`Param` declares (its
 choices, its type, and for text its ``editor``: plain text, an interpreter, a function or
 a file), never from its name, so a field added to the spec gets the right widget, hint
-and help without the form learning about it.
+and help without the form learning about it.  Number fields hold whatever number is
+typed (:class:`NumberBox`), so the spec, not the widget, says what is allowed.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from PySide6.QtCore import QSize, QTimer
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -28,11 +30,14 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSizePolicy,
     QSpinBox,
+    QStyle,
+    QStyleOptionSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
 from ...engine.spec import ExperimentSpec, Param, SpecError
+from ..function_check import CheckKey, FunctionCheck, checkable
 from ..interpreter_probe import InterpreterProbe, describe_interpreter, this_interpreter
 
 
@@ -91,28 +96,113 @@ class ChoiceField(Field):
         item.setToolTip(tip)
 
 
+class NumberBox:
+    """Mixed into a spin box: it holds any number typed, while its arrows and wheel keep to the allowed range.
+
+    Qt's own range clamps or reverts typed text without a word (tasks 0 kept the old value,
+    workers -3 became 3, a duration of -1 snapped back); held as typed, the number reaches the
+    spec, which refuses it naming the field and what is allowed, and the form shows that. The
+    allowed range is :attr:`low` .. :attr:`high`; the box's own minimum, far below, is "empty"
+    ("auto", "none") when the field has such a value, shown as its special value text.
+    """
+
+    low: float
+    high: float
+    has_empty: bool
+
+    def hold(self, low: float, high: float, limit: float, empty_text: str = "") -> None:
+        self.low, self.high, self.has_empty = low, high, bool(empty_text)
+        self.setRange(-limit, limit)
+        self.setSpecialValueText(empty_text)
+
+    def is_empty(self) -> bool:
+        return self.has_empty and self.value() == self.minimum()
+
+    def set_empty(self) -> None:
+        self.setValue(self.minimum())
+
+    def stepBy(self, steps: int) -> None:  # noqa: N802 - Qt's name
+        """Up and down within the allowed range (from a refused number, into it); below it, empty."""
+        value, step = self.value(), self.singleStep()
+        if self.is_empty():
+            target = (self.low if self.low != self.empty_value() else self.low + step) if steps > 0 else value
+        elif self.has_empty and steps < 0 and value <= self.low:
+            target = self.minimum()
+        else:
+            target = min(max(value + steps * step, self.low), self.high)
+        self.setValue(target)
+        if self.has_empty and steps < 0 and self.value() == self.empty_value():  # 0.1 s down to "none"
+            self.set_empty()
+        self.selectAll()
+
+    def stepEnabled(self):  # noqa: N802 - Qt's name
+        flags = self.StepEnabledFlag
+        if self.isReadOnly():
+            return flags.StepNone
+        value = self.value()
+        up = value < self.high
+        down = not self.is_empty() and (value > self.low or self.has_empty)
+        return (flags.StepUpEnabled if up else flags.StepNone) | (flags.StepDownEnabled if down else flags.StepNone)
+
+    def empty_value(self) -> float | None:
+        """What empty stands for: None ("auto") or the minimum it names ("none" for a timeout of 0)."""
+        return None
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        return self._hint(self.lineEdit().sizeHint().height(), self.suffix())
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        return self._hint(self.lineEdit().minimumSizeHint().height(), "")
+
+    def _hint(self, height: int, suffix: str) -> QSize:
+        """Qt's size hint, for the allowed range: the held range's numbers would make the field far too wide."""
+        self.ensurePolished()
+        fixed = self.prefix() + suffix + " "
+        texts = [self.textFromValue(v)[:18] + fixed for v in (self.low, self.high)] + [self.specialValueText()]
+        width = max(self.fontMetrics().horizontalAdvance(t) for t in texts) + 2
+        opt = QStyleOptionSpinBox()
+        self.initStyleOption(opt)
+        return self.style().sizeFromContents(QStyle.ContentsType.CT_SpinBox, opt, QSize(width, height), self)
+
+
+class IntBox(NumberBox, QSpinBox):
+    """A whole-number field (empty: "auto")."""
+
+
+class FloatBox(NumberBox, QDoubleSpinBox):
+    """A number field (empty: its minimum, named, as a timeout's "none")."""
+
+    def empty_value(self) -> float | None:
+        return self.low
+
+
 class IntField(Field):
-    editor: QSpinBox
+    editor: IntBox
 
     def value(self) -> Any:
-        v = self.editor.value()
-        return None if self.param.optional and v == self.editor.minimum() else v
+        return None if self.editor.is_empty() else self.editor.value()
 
     def set_value(self, value: Any) -> None:
-        self.editor.setValue(self.editor.minimum() if value is None else int(value))
+        if value is None:
+            self.editor.set_empty()
+        else:
+            self.editor.setValue(int(value))
 
     def connect(self, slot: Callable[[], None]) -> None:
         self.editor.valueChanged.connect(lambda _v: slot())
 
 
 class FloatField(Field):
-    editor: QDoubleSpinBox
+    editor: FloatBox
 
     def value(self) -> Any:
-        return self.editor.value()
+        return self.editor.empty_value() if self.editor.is_empty() else self.editor.value()
 
     def set_value(self, value: Any) -> None:
-        self.editor.setValue(float(value))
+        if self.editor.has_empty and float(value) == self.editor.empty_value():
+            self.editor.set_empty()
+        else:
+            self.editor.setValue(float(value))
 
     def connect(self, slot: Callable[[], None]) -> None:
         self.editor.valueChanged.connect(lambda _v: slot())
@@ -201,13 +291,84 @@ def callables(path: Path) -> list[str]:
 
 
 class FunctionField(TextField):
-    """A function to call, as module:function or file.py:function; Browse… reads a file's functions."""
+    """A function to call, as module:function or file.py:function; Browse… reads a file's functions.
+
+    As it changes, :attr:`check` asks, in the background, whether the engine can load it (see
+    :mod:`..function_check`); a line under it says what the check is doing or found, and the form
+    refuses the function with the engine's reason. Enter checks again (after the file was fixed).
+    """
+
+    #: how long typing must pause before a check starts: one check per word, not per key
+    DEBOUNCE_MS = 350
 
     def __init__(self, p: Param, parent: QWidget) -> None:
         row = QWidget(parent)
+        lay = QVBoxLayout(row)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(2)
         line, edit = _browse_line(p, row, "Choose a .py file; its function is filled in", self.browse)
-        row.setLayout(line)
+        lay.addLayout(line)
+        self.info = QLabel(row)
+        self.info.setObjectName(f"about_{p.name}")
+        self.info.setWordWrap(True)
+        self.info.setVisible(False)
+        dim(self.info)
+        lay.addWidget(self.info)
         super().__init__(p, edit, row)
+        self.check = FunctionCheck(row)
+        self.check.finished.connect(self._on_answer)
+        self._wanted: CheckKey | None = None  # what the form holds now, to check when typing pauses
+        self._defer_next = False  # read from a file: the next function is checked only on Enter or an edit
+        self._debounce = QTimer(row)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(self.DEBOUNCE_MS)
+        self._debounce.timeout.connect(self._start)
+        edit.returnPressed.connect(lambda: self._start(again=True))
+
+    def problem(self, key: CheckKey) -> str | None:
+        """Why the engine would refuse ``key``'s function, if the last check of it said so."""
+        answer = self.check.answer
+        return answer.get("problem") if answer is not None and self.check.key == key else None
+
+    def want(self, key: CheckKey | None) -> None:
+        """The function the form holds now (None: not a custom run, or not a reference yet): checked soon."""
+        defer, self._defer_next = self._defer_next, False
+        if key == self._wanted:
+            return
+        self._wanted = key
+        self._debounce.stop()
+        if key is None or not checkable():
+            self.check.forget()
+            self._say("")
+        elif defer:
+            self.check.forget()
+            self._say("Press Enter to check that this function can be loaded.")
+        elif key != self.check.key:
+            self.check.forget()
+            self._say("")
+            self._debounce.start()
+
+    def defer(self) -> None:
+        """Opening a file must not import the module it names: the next function wanted waits for Enter."""
+        self._defer_next = True
+
+    def _start(self, again: bool = False) -> None:
+        key = self._wanted
+        if key is None or not checkable() or (not again and key == self.check.key):
+            return
+        self._say(f"Checking {key[0]}…")
+        self.check.start(key)
+
+    def _on_answer(self, info: dict[str, Any]) -> None:
+        if "problem" in info:
+            self._say("")  # the form says why, in red
+        else:
+            self._say("Found: it is called " + ("with the task index." if info.get("takes_index")
+                                                else "without arguments."))
+
+    def _say(self, text: str) -> None:
+        self.info.setText(text)
+        self.info.setVisible(bool(text))
 
     def browse(self) -> None:
         current = self.editor.text()
@@ -337,27 +498,30 @@ def _unit_suffix(p: Param) -> str:
     return f" {p.unit}" if p.unit and p.kind is float else ""
 
 
+#: the widest numbers a number field holds: anything a person types, for the spec to refuse in words
+INT_LIMIT = 2**31 - 1
+FLOAT_LIMIT = 1e12
+
+
 def _int(p: Param, parent: QWidget) -> IntField:
-    spin = QSpinBox(parent)
-    low = int(p.minimum) - (1 if p.optional else 0)  # one below the range: empty, shown as "auto"
-    spin.setRange(low, min(int(p.maximum), 2**31 - 1))
+    spin = IntBox(parent)
+    spin.hold(int(p.minimum), min(int(p.maximum), INT_LIMIT), INT_LIMIT, "auto" if p.optional else "")
     spin.setGroupSeparatorShown(p.maximum >= 10_000)
     spin.setSuffix(_unit_suffix(p))
-    if p.optional:
-        spin.setSpecialValueText("auto")
     return IntField(p, spin)
 
 
 def _float(p: Param, parent: QWidget) -> FloatField:
-    spin = QDoubleSpinBox(parent)
+    spin = FloatBox(parent)
     small = p.maximum <= 1
     spin.setDecimals(2 if small else 3)
-    spin.setRange(p.minimum, p.maximum)
+    spin.hold(p.minimum, p.maximum, FLOAT_LIMIT, p.minimum_text)
     spin.setSingleStep(0.05 if small else 0.1 if p.unit == "s" else 1.0)
     spin.setSuffix(_unit_suffix(p))
-    if p.minimum_text:
-        spin.setSpecialValueText(p.minimum_text)
-    return FloatField(p, spin)
+    field = FloatField(p, spin)
+    if p.minimum_text:  # the minimum typed as a number reads as its name once the person leaves the field
+        spin.editingFinished.connect(lambda: field.set_value(spin.value()))
+    return field
 
 
 #: the editor of each kind of text a Param may declare

@@ -1,0 +1,149 @@
+"""Checking a custom task function as it is typed, the way the engine will before a run.
+
+The engine loads ``module:function`` or ``file.py:function`` only when a run starts
+(:func:`concgui.engine.runner.make_job`), so a typo used to be refused after Run.
+:class:`FunctionCheck` runs that same check as the field changes, in a fresh Python
+process started with :class:`QProcess`: the window never waits, the person's module
+is imported where the engine would import it (the interpreter the engine runs on,
+with the module path it would see), and nothing of it stays in the window's process,
+so a file fixed afterwards is read anew by the next check.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any
+
+from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signal
+
+from ..engine.isolation import PACKAGE_ROOT
+from ..engine.runner import IMPORT_TIMEOUT
+from .interpreter_probe import _kill
+
+#: the engine's own import limit, plus the start of a cold interpreter
+CHECK_TIMEOUT_MS = int(IMPORT_TIMEOUT * 1000) + 5000
+
+# Run in a fresh interpreter with the function's reference as its one argument: the engine's
+# pre-run check, then whether the function takes the task index. The answer is the last line.
+CHECK_SCRIPT = """\
+import json, os, sys
+from concgui.engine.runner import IMPORT_TIMEOUT, make_job
+from concgui.engine.spec import ExperimentSpec, SpecError
+from concgui.engine.workloads import load_function
+ref = sys.argv[1]
+try:
+    make_job(ExperimentSpec(workload="custom", function=ref))
+    out = {"takes_index": load_function(ref, IMPORT_TIMEOUT)[1]}
+except SpecError as exc:
+    out = {"problem": str(exc).split(": ", 1)[-1]}
+except BaseException as exc:
+    out = {"problem": f"{ref!r}: {type(exc).__name__}: {exc}"}
+sys.stdout.write("\\n" + json.dumps(out) + "\\n")
+sys.stdout.flush()
+os._exit(0)  # threads the module started (or an import that hangs) must not keep this process
+"""
+
+#: (reference, interpreter or "" for this one, runs inline): what one answer is about
+CheckKey = tuple[str, str, bool]
+
+
+def checkable() -> bool:
+    """Whether functions can be checked here: a frozen bundle has no ``python -c`` (the engine checks at Run)."""
+    return not getattr(sys, "frozen", False)
+
+
+class FunctionCheck(QObject):
+    """Checks one function at a time; a new question drops the answer to the last.
+
+    The answer is a dict with ``takes_index`` when the engine can load the function, or
+    ``problem``: the engine's reason, as a run would be refused with it.
+    """
+
+    #: the answer about :attr:`key`
+    finished = Signal(dict)
+
+    def __init__(self, parent: QObject | None = None, timeout_ms: int = CHECK_TIMEOUT_MS) -> None:
+        super().__init__(parent)
+        self.timeout_ms = timeout_ms
+        #: what was asked last (None when nothing)
+        self.key: CheckKey | None = None
+        #: its answer; None while it is being asked, or when nothing was
+        self.answer: dict[str, Any] | None = None
+        self._proc: QProcess | None = None
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self._timed_out)
+
+    def running(self) -> bool:
+        return self._proc is not None
+
+    def start(self, key: CheckKey) -> None:
+        """Check ``key``'s function in the background, as the engine of such a run would load it."""
+        self.stop()
+        self.key, self.answer = key, None
+        ref, python, inline = key
+        proc = QProcess(self)
+        proc.setProcessEnvironment(_environment(python, inline))
+        proc.finished.connect(self._done)  # bound methods asking sender(): see InterpreterProbe.start
+        proc.errorOccurred.connect(self._failed)
+        self._proc = proc
+        self.destroyed.connect(lambda *_a, p=proc: _kill(p))
+        self._timer.start(self.timeout_ms)
+        proc.start(python or sys.executable, ["-c", CHECK_SCRIPT, ref])
+        proc.closeWriteChannel()  # a module that reads stdin on import gets end-of-file, not a wait
+
+    def stop(self) -> None:
+        """End a running check (its answer never comes); the last answer is kept."""
+        self._timer.stop()
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            _kill(proc)
+            proc.deleteLater()
+
+    def forget(self) -> None:
+        """Stop, and forget what was asked and what the answer was."""
+        self.stop()
+        self.key, self.answer = None, None
+
+    def _done(self, code: int, _status: QProcess.ExitStatus) -> None:
+        proc = self.sender()
+        if proc is None or proc is not self._proc:
+            return
+        out = bytes(proc.readAllStandardOutput().data()).decode(errors="replace").strip().splitlines()
+        err = bytes(proc.readAllStandardError().data()).decode(errors="replace").strip().splitlines()
+        try:
+            info = json.loads(out[-1]) if out else None
+        except json.JSONDecodeError:
+            info = None
+        if not isinstance(info, dict):
+            why = err[-1] if err else f"exit code {code}"
+            info = {"problem": f"could not be checked: the interpreter ended without an answer ({why})"}
+        self._finish(info)
+
+    def _failed(self, error: QProcess.ProcessError) -> None:
+        proc = self.sender()
+        if proc is None or proc is not self._proc or error != QProcess.ProcessError.FailedToStart:
+            return
+        self._finish({"problem": f"could not be checked: {proc.errorString()}"})
+
+    def _timed_out(self) -> None:
+        if self._proc is not None:
+            self._finish({"problem": f"its check did not finish within {self.timeout_ms / 1000:g} s "
+                                     "(does the module wait for something when it is imported?)"})
+
+    def _finish(self, info: dict[str, Any]) -> None:
+        self.stop()
+        self.answer = info
+        self.finished.emit(info)
+
+
+def _environment(python: str, inline: bool) -> QProcessEnvironment:
+    """The module path the engine's import would see: this app's own for a run inside it, else the
+    environment's, with this package findable (as the engine process is started with it)."""
+    env = QProcessEnvironment.systemEnvironment()
+    given = [p for p in sys.path if p] if inline else [env.value("PYTHONPATH")]
+    paths = [str(PACKAGE_ROOT), *given] if python else [*given, str(PACKAGE_ROOT)]
+    env.insert("PYTHONPATH", os.pathsep.join(filter(None, paths)))
+    return env
