@@ -83,6 +83,23 @@ def test_an_answer_says_what_was_measured_when_it_is_not_the_textbook_result(qtb
     assert "did not finish" in cut_short and "1 of 3 runs finished" in cut_short
 
 
+def test_a_faster_process_pool_that_did_not_compute_in_parallel_is_not_called_parallel():
+    """A process pool can beat a loop that other programs slowed down without using two cores: the answer
+    quotes its parallelism instead of crediting its GILs."""
+    threads, procs = help_page.recorded_runs()[2:4]  # real runs: cpu × 4 in threads, in 2 processes
+
+    def named(r, executor, **summary):
+        return dataclasses.replace(r, spec={**r.spec, "executor": executor}, summary={**r.summary, **summary})
+
+    runs = [named(threads, "sequential"), threads, named(threads, "thread-pool"), procs]
+    assert LESSONS[1].answer(runs).confirmed, "the recorded runs give the textbook result"
+    runs[3] = named(procs, "process-pool", parallelism=0.8)
+    answer = LESSONS[1].answer(runs)
+    assert not answer.confirmed
+    assert "Measured: the process pool was" in answer.text and "computing on only 0.80 cores" in answer.text
+    assert "own GIL" not in answer.text
+
+
 def test_a_lesson_stopped_midway_says_so_instead_of_answering(qtbot, window):
     panel = open_lessons(window)
     with qtbot.waitSignal(window.controller.sequence_finished, timeout=60_000) as blocker:

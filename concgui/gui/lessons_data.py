@@ -21,6 +21,8 @@ from ..engine.summary import busy_machine_sentence
 
 #: a speedup below this is "no faster"; above it, a real gain
 GAIN = 1.3
+#: cores busy on average above which a run computed in parallel (more than one core's worth)
+PARALLEL = 1.2
 
 
 @dataclass(frozen=True)
@@ -67,10 +69,15 @@ class Lesson:
             return Answer(False, (f"The comparison did not finish{': ' + what if what else ''}.{missing} "
                                   "Press the button to run it again.",), finished=False)
         try:
-            return self.explain({label(r): r for r in results})
+            answer = self.explain({label(r): r for r in results})
         except KeyError as exc:  # an executor unavailable here (the preset lists it, this machine skipped it)
             return Answer(False, (f"This machine could not run {exc.args[0]}, which this lesson needs.",),
                           finished=False)
+        busy = [(r, line) for r in results if (line := busy_machine_sentence(r))]
+        if busy and not any(line in answer.text for _, line in busy):  # the figures are a busy machine's: say so
+            r, line = busy[0]
+            answer = Answer(answer.confirmed, (*answer.paragraphs, f"Note, about the {label(r)} run: {line}"))
+        return answer
 
 
 # --- how the answers quote numbers ----------------------------------------------------------------
@@ -174,7 +181,7 @@ def _cpu(runs: dict[str, RunResult]) -> Answer:
                       f"slowed by other work. {busy_note(seq, threads)}")
         thread_ok = False
     gain = ratio(seq, procs)
-    if gain >= GAIN:
+    if gain >= GAIN and parallelism(procs) >= PARALLEL:
         on_procs = (f"The process pool computed on {cores(procs)} at once (parallelism): each process has its own "
                     "interpreter and its own GIL, so CPU-bound Python runs in parallel — at the price of starting "
                     "the processes and sending them the work.")
@@ -196,7 +203,7 @@ def _hash(runs: dict[str, RunResult]) -> Answer:
              f"and the thread pool of {workers_of(pool)} {t(pool.wall_seconds)} ({faster(seq, pool)}).")
     best = max((threads, pool), key=lambda r: ratio(seq, r))
     gain = ratio(seq, best)
-    if gain >= GAIN:
+    if gain >= GAIN and parallelism(best) >= PARALLEL:
         why = (f"This time threads computed in parallel: {cores(best)} on average. hashlib's C code lets go of the "
                "GIL while it hashes a large buffer, so the other threads run meanwhile. Threads speed up CPU work "
                "when that work is C code that releases the GIL (hashlib, zlib, NumPy), not pure Python — compare "
