@@ -1,12 +1,14 @@
 """The window's benchmark figures (called by benchmarks/benchmark.py in a fresh offscreen process).
 
 Prints one JSON object per figure: heartbeat gaps of the UI thread while an
-experiment runs (the median of three runs, each listed), the timeline's repaint time for 100,000 tasks, time to the
-first shown window, and the GUI process's memory after a 100,000-task run.
+experiment runs (the median of three runs, each listed), the timeline's repaint time for 100,000 tasks, the Compare
+tab's stack of 8 timelines × 1,000 tasks repainting, time to the first shown window, and the GUI process's memory
+after a 100,000-task run.  ``--only compare-stack`` (or ``timeline``) prints just that figure, in seconds.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import statistics
@@ -186,6 +188,72 @@ def measure_repaint(n_tasks: int = 100_000, size: tuple[int, int] = (1600, 900),
             "refresh_finished_ms": round(refresh_ms, 3), "hover_ms": round(hover_ms, 2), "bar_items": items}
 
 
+def synthetic_compare(n_runs: int = 8, n_tasks: int = 1000) -> list:
+    """``n_runs`` finished runs of ``n_tasks`` back-to-back tasks, a sequential baseline first, then 4 workers each."""
+    from concgui.engine.summary import summarize
+
+    names = ("sequential", "threads", "thread-pool", "process-pool", "asyncio", "interpreter-pool",
+             "qt-thread-pool", "dask")
+    results = []
+    for k in range(n_runs):
+        r = synthetic_state(n_tasks, workers=1 if k == 0 else 4, seed=k + 1).result
+        r.spec = dict(r.spec, executor=names[k % len(names)])
+        r.summary = summarize(r, results[0] if results else None)
+        results.append(r)
+    return results
+
+
+def measure_compare_stack(n_runs: int = 8, n_tasks: int = 1000, size: tuple[int, int] = (1600, 900),
+                          repeats: int = 9) -> dict:
+    """The Compare tab's stack of ``n_runs`` timelines of ``n_tasks`` tasks each, offscreen: build and repaint (ms).
+
+    ``build_ms``: ``set_results`` (a timeline per run, linked, marked) plus the first paint;
+    ``repaint_ms_*``: a full ``grab()`` of the stack (header and every timeline, each bar);
+    ``visible_timelines``: how many fit without scrolling at ``size``.
+    """
+    import numpy as np
+    from PySide6 import QtCore, QtWidgets
+
+    from concgui.gui.report import ensure_app
+    from concgui.gui.views.compare_stack import CompareStack
+
+    ensure_app()
+    results = synthetic_compare(n_runs, n_tasks)
+    stack = CompareStack(dark=False)
+    stack.setAttribute(QtCore.Qt.WidgetAttribute.WA_DontShowOnScreen, True)
+    stack.resize(*size)
+    stack.show()
+    QtWidgets.QApplication.processEvents()
+    t0 = time.perf_counter()
+    stack.set_results(results)
+    stack.flush_pending()
+    stack.grab()
+    build_ms = (time.perf_counter() - t0) * 1e3
+    QtWidgets.QApplication.processEvents()
+    stack.flush_pending()
+    grabs = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        stack.grab()
+        grabs.append((time.perf_counter() - t) * 1e3)
+    viewport = stack.scroll.viewport().rect()
+    visible = sum(1 for v in stack.timelines
+                  if viewport.contains(QtCore.QRect(v.mapTo(stack.scroll.viewport(), QtCore.QPoint(0, 0)), v.size())))
+    items = sum(v.graphics_item_count() + v.xray_item_count() for v in stack.timelines)
+    stack.close()
+    stack.deleteLater()
+    QtWidgets.QApplication.processEvents()
+    return {"runs": n_runs, "n_tasks": n_tasks, "size": list(size), "build_ms": round(build_ms, 1),
+            "repaint_ms_median": round(float(np.median(grabs)), 1), "repaint_ms_max": round(max(grabs), 1),
+            "visible_timelines": visible, "bar_items": items}
+
+
+def report_compare_stack() -> None:
+    rep = measure_compare_stack()
+    report("compare_stack_repaint_ms_8x1000", rep["repaint_ms_median"], "ms", "<= 30 ms",
+           rep["repaint_ms_median"] <= 30, **rep)
+
+
 def window_shown_seconds() -> float:
     env = dict(os.environ, CONCGUI_REPORT_SHOWN="1", CONCGUI_DATA_DIR=tempfile.mkdtemp())
     out = subprocess.run([sys.executable, str(ROOT / "main.py")], env=env, capture_output=True, text=True,
@@ -197,8 +265,25 @@ def window_shown_seconds() -> float:
 
 
 def main() -> int:
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("tasks", nargs="?", type=int, default=100_000,
+                        help="tasks of the flood runs and of the timeline's repaint figure (default 100,000)")
+    parser.add_argument("--only", choices=("timeline", "compare-stack"),
+                        help="print only this repaint figure (seconds, no runs)")
+    args = parser.parse_args()
+    n = args.tasks
     os.environ.setdefault("CONCGUI_DATA_DIR", tempfile.mkdtemp())
+    if args.only:
+        from concgui.gui.report import ensure_app
+
+        ensure_app()
+        if args.only == "compare-stack":
+            report_compare_stack()
+        else:
+            rep = measure_repaint(n_tasks=n, size=(1600, 900))
+            report("timeline_repaint_ms_100k", rep["repaint_ms_median"], "ms", "<= 30 ms",
+                   rep["repaint_ms_median"] <= 30, **rep)
+        return 0
     import psutil
     from PySide6.QtCore import QCoreApplication
     from PySide6.QtWidgets import QApplication
@@ -215,6 +300,7 @@ def main() -> int:
     rep = measure_repaint(n_tasks=n, size=(1600, 900))
     report("timeline_repaint_ms_100k", rep["repaint_ms_median"], "ms", "<= 30 ms", rep["repaint_ms_median"] <= 30,
            **{k: round(v, 2) if isinstance(v, float) else v for k, v in rep.items()})
+    report_compare_stack()
 
     window = MainWindow()
     window.resize(1600, 1000)

@@ -227,3 +227,17 @@ def test_a_bar_is_its_wall_time_and_the_ideal_is_the_baselines_work_shared(qtbot
 def test_run_end_is_the_last_tasks_end_on_the_runs_clock():
     r = make_run("process-pool", [("p", 0.0, 1.5)], 2, startup=0.5)
     assert run_end(r) == pytest.approx(2.0)
+
+
+def test_the_benchmarks_stack_of_8_by_1000_fits_and_repaints_quickly():
+    """benchmarks/gui_benchmark.py's figure (goal: 30 ms at 1600 × 900), with a loose bound for a busy machine."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "gui_benchmark.py"
+    spec = importlib.util.spec_from_file_location("gui_benchmark", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    figures = bench.measure_compare_stack(n_runs=8, n_tasks=1000, size=(1600, 900), repeats=3)
+    assert figures["visible_timelines"] == 8  # all eight on one screen, no scrolling
+    assert figures["repaint_ms_median"] < 150 and figures["bar_items"] < 100

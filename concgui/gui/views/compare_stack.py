@@ -36,7 +36,7 @@ from .timeline import TimelineView
 from .timeline.texts import blocked_cause
 
 MAX_TASK_ROWS = 16  # runs of at most this many tasks get a row per task (the staircase); more, a row per worker
-ROW_MIN, ROW_MAX, ROW_EXPORT = 12, 44, 26  # a row's height (px): at least, at most on screen, in an export
+ROW_MIN, ROW_MAX, ROW_EXPORT = 8, 44, 26  # a row's height (px): at least, at most on screen, in an export
 AXIS_EACH_UPTO = 4  # up to this many timelines each has its time axis's ticks; more, only the lowest one
 ROWS_CAPPED = 16  # rows beyond this many do not make a timeline taller
 EXPORT_MAX_LOGICAL = 1400  # an export is laid out at most this wide (px), then scaled to the image's width
@@ -158,9 +158,15 @@ class StackTimeline(TimelineView):
 
     # --- the base's hooks ------------------------------------------------------------
     def _update_legend(self) -> None:
-        """A one-line title (the stack's header holds the legend)."""
+        """A one-line title (the stack's header holds the legend), only as tall as its text."""
         fg = theme.plot_colors(self._dark)["foreground"]
         self._set_title(theme.fit_title(self.width() - 40.0, self._stack_title or [("", "")], [], fg))
+        label = self.getPlotItem().titleLabel
+        height = math.ceil(label.item.boundingRect().height()) + 2
+        if height != label.maximumHeight():  # pyqtgraph's title row is 30 px at least: 8 timelines, 80 px saved
+            label.setMinimumHeight(height)
+            label.setMaximumHeight(height)
+            self.getPlotItem().layout.setRowFixedHeight(0, height)
 
     def _apply_theme(self) -> None:
         super()._apply_theme()
@@ -423,9 +429,13 @@ class CompareStack(QtWidgets.QWidget):
             self._add_timeline()
         per_task = self.per_task()
         last = len(results) - 1
+        for v in self.timelines[1:]:  # unlinked while each fits its own run: one range change each, not n
+            v.setXLink(None)
         for i, (v, r) in enumerate(zip(self.timelines, results, strict=True)):
             # times under each timeline while there is room; under the last only when there are many
             v.show_run(r, results[0], per_task, bottom_axis=i == last or last < AXIS_EACH_UPTO, last=i == last)
+        for v in self.timelines[1:]:
+            v.setXLink(self.timelines[0])
         self._sync_left_axes()
         self._fit_heights()
         self.show_whole_runs()
@@ -433,8 +443,6 @@ class CompareStack(QtWidgets.QWidget):
 
     def _add_timeline(self) -> None:
         v = StackTimeline(dark=self._dark)
-        if self.timelines:
-            v.setXLink(self.timelines[0])
         v.export_handler = lambda _w: self._export()
         v.sigLeftAxisWidthChanged.connect(lambda _w: self._sync_left_axes())
         # a double-click (or "View all") asks a view to follow its own run: show every run whole instead
