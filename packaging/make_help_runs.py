@@ -6,8 +6,9 @@ Runs four real experiments with the engine (no window) and writes them to
 ``resources/help/runs.json`` in the ``concgui compare --json`` format.  The
 page draws their timelines when it opens, with the window's own timeline and
 cores charts, so the pictures always look like the window does now; only the
-measurements are recorded.  Run it again on a machine with at least two cores
-when the run file format changes.
+measurements are recorded.  Run it again on a quiet machine with at least two
+cores when the run file format changes; it refuses to write runs that do not
+show the lessons (a busy machine, one core).
 """
 
 from __future__ import annotations
@@ -33,6 +34,19 @@ SPECS = (
 PRIVATE = ("executable", "pid")
 
 
+def problems(results: list) -> list[str]:
+    """Why these runs would not show the page's lessons (a busy machine, one core); empty when they do."""
+    seq, threads, cpu_threads, procs = results
+    found = []
+    if seq.wall_seconds / threads.wall_seconds < 2.7:
+        found.append(f"three sleeping threads were only {seq.wall_seconds / threads.wall_seconds:.1f}× faster")
+    if cpu_threads.summary["parallelism"] > 1.2:
+        found.append(f"CPU-bound threads computed on {cpu_threads.summary['parallelism']:.2f} cores")
+    if procs.summary["parallelism"] < 1.6:
+        found.append(f"two processes computed on only {procs.summary['parallelism']:.2f} cores")
+    return found
+
+
 def main() -> int:
     results = []
     for spec in SPECS:
@@ -45,6 +59,11 @@ def main() -> int:
         results.append(result)
         print(f"{spec.workload} on {spec.executor}: {result.wall_seconds:.2f} s, "
               f"parallelism {result.summary['parallelism']:.2f}")
+    found = problems(results)
+    if found:
+        print("not written: " + "; ".join(found) + ". Is the machine busy? Run it again when it is quiet.",
+              file=sys.stderr)
+        return 1
     OUT.parent.mkdir(parents=True, exist_ok=True)
     save_results(OUT, results)
     print(f"wrote {OUT.relative_to(ROOT)} ({OUT.stat().st_size / 1e3:,.0f} kB)")
