@@ -261,7 +261,8 @@ class ConceptsPage(QDialog):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.browser)
-        self.resize(820, 760)
+        screen = (parent.screen() if parent is not None else QApplication.primaryScreen()).availableGeometry()
+        self.resize(min(820, round(screen.width() * 0.9)), min(760, round(screen.height() * 0.9)))
 
     def text(self) -> str:
         """The page as plain text (what a test reads)."""
