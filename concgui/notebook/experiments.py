@@ -131,11 +131,12 @@ class Picture:
             raise ValueError(f"path: {path.name!r} is not allowed; allowed: a file name ending in .png or .svg")
         return path
 
-    def show(self, block: bool = True) -> None:
-        """Open the picture in a window (needs Qt and a display); ``block`` waits until it is closed."""
+    def show(self, block: bool = True) -> Any:
+        """Open the picture in a window (needs Qt and a display) and return it; ``block`` waits until it
+        is closed, False returns at once (a session whose Qt event loop runs: IPython's ``%gui qt``)."""
         from .qt import show
 
-        show(self.svg(), self.title, block)
+        return show(self.svg(), self.title, block)
 
 
 class Timelines(Picture):

@@ -15,6 +15,7 @@ from ..gui.image_export import image_to_png_bytes, write_bytes_atomic
 from ..gui.report import ensure_app
 
 DEFAULT_WIDTH = 1600  # pixels of a PNG, as the command line's images
+_open: set[QtWidgets.QWidget] = set()  # windows shown without waiting: kept alive until closed
 
 
 def render_png(svg: str, width: int = DEFAULT_WIDTH) -> QtGui.QImage:
@@ -64,6 +65,8 @@ def show(svg: str, title: str, block: bool = True) -> QtWidgets.QWidget:
     window.setWindowTitle(f"ConcGUI · {title}")
     window.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
     window.resize(width + 24, min(available.height() - 40, round(image.height() / ratio) + 24))
+    _open.add(window)
+    window.destroyed.connect(lambda *_: _open.discard(window))
     window.show()
     if block:
         loop = QtCore.QEventLoop()

@@ -16,12 +16,12 @@ holds more rectangles than its pixels can show.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, replace
 
 from ..engine.present import count, seconds
 from ..engine.records import RunResult, TaskRecord
 from ..engine.tracks import assign_tracks
-from ..engine.xray import lane_series
 from .palette import (
     CPU_FILL_COLOR,
     FOREGROUND,
@@ -47,6 +47,7 @@ STRIP_BUCKET = 3.0  # pixels: the X-ray's intervals are averaged over columns th
 STRIP_LEVELS = 16  # neighbouring columns whose shares round to the same 1/16 merge
 MIN_FILL = 0.02  # a bar whose task used less of a core than this shows no CPU fill
 MAX_TASK_LABELS = 200  # task numbers written inside wide bars, at most, per picture
+PID = re.compile(r" \(pid \d+\)$")  # a process lane's pid, left out of a task row's name to keep it short
 MAX_TASK_ROWS = 16  # runs of at most this many tasks get a row per task (the window's Compare stack's rule)
 
 
@@ -174,7 +175,7 @@ def _panel(svg: Svg, r: RunResult, baseline: RunResult | None, axis: Axis, y: fl
     top = y + 20
     done = _done(r)
     if task_rows:
-        done = [replace(t, worker=f"task {t.index} · {t.worker}") for t in done]
+        done = [replace(t, worker=f"task {t.index} · {PID.sub('', t.worker)}") for t in done]
     track_of = assign_tracks(done)
     first: dict[str, float] = {}
     tracks: dict[str, int] = {}
@@ -268,12 +269,14 @@ def _bars(svg: Svg, tasks: list[TaskRecord], track_of: dict[int, int], startup: 
 def _strip(svg: Svg, r: RunResult, lane: str, axis: Axis, y: float) -> None:
     """The lane's X-ray: on a core (bottom), waiting for one, blocked (top); intervals narrower than a few
     pixels are averaged over columns that wide, and neighbours that look alike are drawn as one."""
-    t_start, t_end, *series = lane_series(r.thread_states, lane)
     su = r.startup_seconds
     segments: list[tuple[float, float, tuple[int, ...]]] = []
     columns: dict[int, list[float]] = {}  # column -> [pixels, on·px, waiting·px, blocked·px]
-    for a, b, *shares in zip(t_start.tolist(), t_end.tolist(), *(s.tolist() for s in series), strict=True):
-        xa, xb = axis.x(a - su), axis.x(b - su)
+    for s in r.thread_states:
+        shares = s.lanes.get(lane)
+        if shares is None:
+            continue
+        xa, xb = axis.x(s.t - s.interval - su), axis.x(s.t - su)
         if xb - xa >= STRIP_BUCKET:
             segments.append((xa, xb, tuple(round(v * STRIP_LEVELS) for v in shares)))
             continue
