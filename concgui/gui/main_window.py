@@ -43,6 +43,7 @@ from .help_menu import install_help
 from .run_controller import RunController
 from .run_keeper import UNSAVED_FOLDER, RunKeeper, open_history
 from .sweep_controller import SweepController
+from .window_layout import ResultsPlacement
 from .views.compare import CompareView
 from .views.console import ConsolePane
 from .views.cores import CoreUsagePlot
@@ -161,6 +162,7 @@ class MainWindow(FileActions, ScalingStudyActions, QMainWindow):
         right.setMinimumWidth(380)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, right)
         self.resizeDocks([left, right], [340, 440], Qt.Orientation.Horizontal)
+        self.results_placement = ResultsPlacement(self, right)  # under the charts on a narrow window
 
     def _action(self, menu, text: str, slot, shortcut=None, tip: str = "") -> QAction:
         action = QAction(text, self)

@@ -1,0 +1,55 @@
+"""The window at the sizes people have: the charts keep room to draw, and a finished run is in view."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
+
+from concgui.engine import ExperimentSpec
+from concgui.gui.window_layout import WIDE
+
+pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
+
+
+def settle(qtbot) -> None:
+    for _ in range(3):
+        QApplication.processEvents()
+        qtbot.wait(20)
+
+
+def plot_area(chart) -> tuple[float, float]:
+    rect = chart.getViewBox().sceneBoundingRect()
+    return rect.width(), rect.height()
+
+
+@pytest.mark.parametrize("size", [(1024, 700), (1280, 720), (1920, 1080)])
+def test_charts_keep_room_and_show_the_whole_run(qtbot, window, size):
+    window.resize(*size)
+    settle(qtbot)
+    right = size[0] >= WIDE
+    area = window.dockWidgetArea(window.results_placement._dock)
+    assert area == (Qt.DockWidgetArea.RightDockWidgetArea if right else Qt.DockWidgetArea.BottomDockWidgetArea)
+    spec = ExperimentSpec(workload="sleep", executor="thread-pool", workers=2, tasks=4, duration=0.05)
+    window.form.set_spec(spec)
+    with qtbot.waitSignal(window.controller.run_finished, timeout=30_000) as blocker:
+        window.run_button.click()
+    settle(qtbot)
+    result = blocker.args[0]
+    for chart, least in ((window.timeline, (450, 130)), (window.cores, (450, 60))):
+        w, h = plot_area(chart)
+        assert w >= least[0] and h >= least[1], f"{type(chart).__name__} plot area {w:.0f} × {h:.0f} at {size}"
+    (x0, x1), _ = window.timeline.getViewBox().viewRange()
+    end = max(t.end for t in result.tasks)
+    assert x0 <= 0.0 + 1e-6 and x1 >= end, f"view {x0:.3f}–{x1:.3f} s hides part of the run (ends {end:.3f} s)"
+
+
+def test_a_dock_the_person_moved_stays_where_they_put_it(qtbot, window):
+    dock = window.results_placement._dock
+    window.resize(1920, 1080)
+    settle(qtbot)
+    window.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)  # as a drag would
+    settle(qtbot)
+    window.resize(1024, 700)
+    settle(qtbot)
+    assert window.dockWidgetArea(dock) == Qt.DockWidgetArea.LeftDockWidgetArea
