@@ -134,6 +134,8 @@ def test_compare_writes_runs_with_speedup_against_the_first(child_env, tmp_path)
     assert second["summary"]["speedup"] == pytest.approx(first["wall_seconds"] / second["wall_seconds"])
     assert second["summary"]["speedup"] > 1.5  # three 0.2 s sleeps: about 3
     assert "sequential" in proc.stdout and "threads" in proc.stdout and "speedup" in proc.stdout
+    why = proc.stdout.splitlines()[-1]  # under the table: which executor won, and why
+    assert why.startswith("Why: threads was fastest: ") and "as fast as sequential" in why
 
 
 def test_the_summary_prints_the_xray_shares_and_their_sentence():

@@ -26,7 +26,8 @@ from concgui.engine.host_load import (
 )
 from concgui.engine.metrics import COMPARE_COLUMNS
 from concgui.engine.records import CpuSample, RunResult, TaskRecord
-from concgui.engine.summary import busy_machine, busy_machine_sentence, explain, foreign_cores, summarize
+from concgui.engine.summary import busy_machine, busy_machine_sentence, foreign_cores, summarize
+from concgui.engine.why import explain
 
 LINE = "during this run: speedups are lower than this machine can give"
 #: 4 sleeps side by side: the run's own CPU is next to nothing, and 0.5 s gives the probe several samples

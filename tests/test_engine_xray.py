@@ -16,7 +16,8 @@ import pytest
 
 from concgui.engine.exports import CSV_COLUMNS, chrome_trace, load_results, save_csv, save_result
 from concgui.engine.records import OK, RunResult, TaskRecord, ThreadStates
-from concgui.engine.summary import explain, summarize
+from concgui.engine.summary import summarize
+from concgui.engine.why import explain, xray_sentence
 from concgui.engine.xray import ANY_CAUSE, blocked_cause, lane_series, run_shares, task_states
 
 STEP = 0.02  # the probe's resolution
@@ -134,13 +135,19 @@ def test_cpu_processes_are_told_they_waited_for_the_cores():
 
 
 def test_other_states_get_their_own_sentence():
-    assert "The 2 threads were blocked 97 % of the time sleeping: a sleeping thread needs no core." in explain(
-        recorded("thread-pool", "sleep", 2, (0.01, 0.02, 0.97)))
+    sleeping = recorded("thread-pool", "sleep", 2, (0.01, 0.02, 0.97))
+    assert xray_sentence(sleeping) == ("The 2 threads were blocked 97 % of the time sleeping: a sleeping thread "
+                                       "needs no core.")
+    assert ("The 2 threads were blocked 97 % of the time sleeping: sleeping releases the GIL, so while one waits the "
+            "others proceed.") in explain(sleeping)
     free = recorded("thread-pool", "cpu", 2, (0.96, 0.02, 0.02), gil=False)
-    assert "The 2 threads were on a core 96 % of the time: without the GIL, threads compute in parallel." in (
-        explain(free))
-    fallback = explain(recorded("thread-pool", "cpu", 4, (0.25, 0.0, 0.75), source="cpu-time"))
-    assert "The 4 threads were off a core 75 % of the time" in fallback and "waiting for a core" not in fallback
+    assert xray_sentence(free) == ("The 2 threads were on a core 96 % of the time: without the GIL, threads "
+                                   "compute in parallel.")
+    assert ("This interpreter runs without the GIL, so the 2 threads computed side by side, on a core 96 % of the "
+            "time.") in explain(free)
+    fallback = recorded("thread-pool", "cpu", 4, (0.25, 0.0, 0.75), source="cpu-time")
+    assert xray_sentence(fallback).startswith("The 4 threads were off a core 75 % of the time")
+    assert "take turns on the GIL" in explain(fallback) and "waiting for a core" not in explain(fallback)
 
 
 def test_a_run_without_the_series_has_no_shares_and_no_sentence():

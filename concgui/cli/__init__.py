@@ -24,7 +24,7 @@ from ..engine.exports import save_csv, save_result, save_results, save_trace
 from ..engine.present import count, plural, seconds
 from ..engine.spec import PARAMS, parse_value
 from ..engine.sweep import DEFAULT_REPEATS, SWEEP_PARAMS
-from .tables import format_comparison, format_summary, format_sweep
+from .tables import format_compare_why, format_comparison, format_summary, format_sweep
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 T = TypeVar("T")
@@ -220,6 +220,9 @@ def _compare(args: argparse.Namespace) -> int:
         if results[-1].status == "cancelled":
             break
     print(format_comparison(results))
+    why = format_compare_why(results)
+    if why:
+        print(why)
     if args.json:
         save_results(args.json, results)
     return EXIT_OK if all(r.status == "ok" for r in results) else EXIT_FAILED

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from ..engine import RunResult
 from ..engine.metrics import COMPARE_COLUMNS, METRICS
 from ..engine.present import count, efficiency, fraction, number, speedup
-from ..engine.summary import explain
+from ..engine.why import compare_why, explain
 
 if TYPE_CHECKING:
     from ..engine.sweep import SweepResult
@@ -44,6 +44,12 @@ def format_comparison(results: list[RunResult]) -> str:
         return "  ".join(cells).rstrip()
 
     return "\n".join(line(row) for row in rows)
+
+
+def format_compare_why(results: list[RunResult]) -> str:
+    """"Why: ..." under the comparison's table: which executor won and why ("" for fewer than two runs)."""
+    text = compare_why(results)
+    return f"Why: {text}" if text else ""
 
 
 def format_sweep(sweep: SweepResult) -> str:

@@ -22,7 +22,8 @@ from ..engine.metrics import METRICS
 from ..engine.present import count, percent
 from ..engine.records import RunResult
 from ..engine.spec import PROCESS_EXECUTORS
-from ..engine.summary import explain, summarize
+from ..engine.summary import summarize
+from ..engine.why import explain
 from . import theme
 from .image_export import check_folder, render_image, save_image_png
 from .views.cores import CoreUsagePlot

@@ -2,12 +2,15 @@
 
 ``Task 0 started`` / ``Task 0 finished`` per task, then ``All tasks done`` and
 ``Time to finish the tasks: 2.002 seconds``, exactly as the notebook prints
-them.  Events arrive in batches and each batch becomes one append.  Only
+them, and then why the run took that long (:func:`~concgui.engine.why.explain`).
+Events arrive in batches and each batch becomes one append.  Only
 the last few thousand lines are kept, and a batch adds at most a few hundred
 (saying how many it skipped), so 100,000 tasks do not stall the window.
 """
 
 from __future__ import annotations
+
+import textwrap
 
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import QPlainTextEdit, QWidget
@@ -16,11 +19,20 @@ from ...engine.echo import EchoLines
 from ...engine.events import Event, RunFinished, RunStarted, StartupFinished, TaskFinished, TaskStarted
 from ...engine.present import count
 from ...engine.records import RunResult
+from ...engine.why import explain
 
 MAX_LINES = 5000
 #: lines one batch may add; beyond this (6,000 lines a second at 30 batches a second) nobody can
 #: read them, and Qt's layout of every line would cost the window its smoothness
 MAX_BATCH_LINES = 200
+#: the why after a run is wrapped at this many characters (the pane does not wrap: task lines stay one a line)
+WHY_WIDTH = 100
+
+
+def why_lines(result: RunResult) -> list[str]:
+    """"Why: ..." after a run, wrapped to :data:`WHY_WIDTH` with the lines after the first indented."""
+    return textwrap.wrap(f"Why: {explain(result)}", WHY_WIDTH, subsequent_indent="     ",
+                         break_on_hyphens=False)  # "process-pool" is one name
 
 
 class ConsolePane(QPlainTextEdit):
@@ -48,11 +60,14 @@ class ConsolePane(QPlainTextEdit):
         keep = max(1, (self._max_batch - 8) // 2)  # a task event makes up to two lines: they all fit
         if len(events) <= keep:
             self._append(self._echo.lines(events))
-            return
-        head, tail = events[:-keep], events[-keep:]
-        kept = [e for e in head if not isinstance(e, (TaskStarted, TaskFinished))]  # run start, start-up...
-        skipped = f"… {count(len(head) - len(kept), 'task event')} not shown …"
-        self._append([*self._echo.lines(kept), skipped, *self._echo.lines(tail)])
+        else:
+            head, tail = events[:-keep], events[-keep:]
+            kept = [e for e in head if not isinstance(e, (TaskStarted, TaskFinished))]  # run start, start-up...
+            skipped = f"… {count(len(head) - len(kept), 'task event')} not shown …"
+            self._append([*self._echo.lines(kept), skipped, *self._echo.lines(tail)])
+        for e in events:
+            if isinstance(e, RunFinished):
+                self._append(why_lines(e.result))
 
     def write(self, text: str) -> None:
         """A status line of the window's own (e.g. 'Stopping…')."""

@@ -3,7 +3,9 @@
 concurrency = sum of task times / wall: tasks in flight on average.
 parallelism = CPU seconds / wall: cores busy on average.
 The gap between the two is the seed notebook's lesson, so both stand side
-by side, with one or two plain sentences (:func:`explain`) saying why.
+by side, with two or three plain sentences built from the run's numbers
+(:func:`~concgui.engine.why.explain`) saying why, and after a Compare the
+sentences saying which executor won and why (:func:`~concgui.engine.why.compare_why`).
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from ...engine.live import RunState
 from ...engine.metrics import METRICS
 from ...engine.present import count, seconds
 from ...engine.records import RunResult
-from ...engine.summary import busy_machine_sentence, explain, summarize
+from ...engine.summary import busy_machine_sentence, summarize
+from ...engine.why import compare_why, explain
 
 PLACEHOLDER = "Run an experiment (Ctrl+R) or open one from the history to see its numbers here."
 
@@ -76,13 +79,21 @@ class SummaryPanel(QWidget):
                               "cores while the run worked: the run's own processes are not counted.")
         self._busy.setVisible(False)
         outer.addWidget(self._busy)
+        #: after a Compare: which executor won and why
+        self._comparison = QLabel(self)
+        self._comparison.setObjectName("summary_comparison")
+        self._comparison.setWordWrap(True)
+        self._comparison.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._comparison.setVisible(False)
+        outer.addWidget(self._comparison)
         outer.addStretch(1)
         self.set_result(None)
 
     def set_result(self, result: RunResult | None) -> None:
-        """Show a finished run's numbers, or the placeholder for None."""
+        """Show a finished run's numbers, or the placeholder for None (either ends a Compare's text)."""
         self._busy.setText("")
         self._busy.setVisible(False)
+        self.set_comparison([])
         if result is None:
             self._title.setText("")
             self._grid_frame.setVisible(False)
@@ -105,6 +116,13 @@ class SummaryPanel(QWidget):
         self._busy.setText(f"⚠ {busy}" if busy else "")
         self._busy.setVisible(bool(busy))
 
+    def set_comparison(self, results: list[RunResult]) -> None:
+        """Below the last run's numbers, say which executor of a Compare (``results``, baseline first) won
+        and why; fewer than two results clear it."""
+        text = compare_why(results)
+        self._comparison.setText(f"Compare: {text}" if text else "")
+        self._comparison.setVisible(bool(text))
+
     def set_running(self, state: RunState) -> None:
         """Progress while a run is going: tasks done, errors, estimated time left."""
         if state.finished and state.result is not None:
@@ -115,6 +133,7 @@ class SummaryPanel(QWidget):
         self._grid_frame.setVisible(False)
         self._busy.setText("")
         self._busy.setVisible(False)
+        self.set_comparison([])
         eta = state.eta()
         text = f"{state.done:,} of {state.total:,} tasks done"
         if state.errors:
@@ -129,6 +148,10 @@ class SummaryPanel(QWidget):
 
     def explanation(self) -> str:
         return self._explanation.text()
+
+    def comparison_text(self) -> str:
+        """The Compare's sentences ("" when the panel shows a single run)."""
+        return self._comparison.text()
 
     def busy_text(self) -> str:
         """The busy-machine line ("" when the machine was quiet enough, or for a run that did not finish)."""

@@ -1,0 +1,575 @@
+"""Why a run took as long as it did, and why one executor beat the others, in plain words from its numbers.
+
+Each run's text says, in two or three sentences: what overlapped (concurrency), what ran at the same
+time (parallelism), what held the run back (the X-ray's blocked and waiting shares, start-up, dispatch
+overhead per task, other programs on the machine) and what to try next, chosen from that hold-back.
+The executor's name never decides a claim alone: a process pool is told its tasks waited only when they
+were measured blocked (or, without the X-ray, when its workload sleeps or waits for the disk), and a
+thread pool is told about the GIL only when its threads were measured blocked on it or its parallelism
+stayed near one core while many tasks were in flight.
+
+:mod:`.summary` computes the numbers; this module only reads them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .present import count, number, percent, plural, relative_speed, seconds
+from .records import OK, RunResult
+from .spec import PROCESS_EXECUTORS
+from .summary import BUSY_CORES, busy_machine, busy_machine_sentence, foreign_cores, summarize
+from .xray import SHARE_KEYS, THREAD_EXECUTORS, blocked_cause, lanes_measured, run_shares, worker_noun
+
+#: workloads whose tasks release the GIL while they wait or run C code
+RELEASES_GIL = {"sleep", "hash", "file-io"}
+#: what releases the GIL in each workload that does, as a sentence's subject
+RELEASER = {"sleep": "Sleeping", "hash": "hashlib", "file-io": "File I/O", "mixed": "The sleeping part"}
+#: workloads whose tasks mostly wait (for a timer, for the disk) rather than compute
+WAITING_WORKLOADS = ("sleep", "file-io")
+#: workloads that never wait: a blocked share there is the GIL, a queue or a lock, not the task's waiting
+NEVER_WAIT = ("cpu", "hash", "noop")
+
+#: parallelism from which the tasks ran in parallel (as shown, to one decimal)
+PARALLEL = 1.2
+#: concurrency from which the tasks overlapped
+OVERLAP = 1.3
+#: a state (blocked, waiting for a core) from this share of the time on is what the run's story is about
+DOMINANT = 0.25
+#: start-up above this share of start-up + work dominated the run ...
+STARTUP_DOMINATES = 0.5
+#: ... when it is long enough to matter at all (a thread pool's few milliseconds never are)
+MIN_STARTUP = 0.02
+#: a run of at least this many tasks whose per-task overhead outweighs the work is a flood of small tasks
+FLOOD = 10
+#: near all cores: parallelism from this share of the cores on used what the machine has
+ALL_CORES = 0.75
+
+
+@dataclass(frozen=True)
+class Measured:
+    """The numbers a run's words are built from, read once from its result and summary."""
+
+    executor: str
+    workload: str
+    noun: str  # what a worker is: thread, process or worker
+    ran: int  # tasks that started and ended
+    workers: int
+    lanes: int  # workers that ran tasks (the X-ray's lanes when it measured them)
+    cores: int
+    gil: bool
+    wall: float
+    startup: float
+    task_seconds: float
+    cpu_seconds: float
+    concurrency: float
+    parallelism: float
+    overhead: float  # dispatch overhead per task
+    speedup: float | None
+    baseline: str | None
+    shares: tuple[float, float, float] | None  # on a core, waiting for one, blocked; None without the X-ray
+    split: bool  # whether waiting and blocked are told apart (False where the kernel gives only CPU time)
+    foreign: float | None  # cores other programs and the hypervisor took
+    busy: bool
+    chunk_size: int | None
+    cause: str  # what "blocked" was, where the engine knows (xray.blocked_cause)
+
+    @property
+    def per_task(self) -> float:
+        """Mean seconds of one task's own work."""
+        return self.task_seconds / self.ran if self.ran else 0.0
+
+    @property
+    def startup_share(self) -> float:
+        total = self.startup + self.wall
+        return self.startup / total if total > 0 else 0.0
+
+    @property
+    def threads(self) -> bool:
+        """Whether the workers are threads of one process, sharing one GIL (where the GIL is on)."""
+        return self.executor in THREAD_EXECUTORS and self.executor != "sequential"
+
+    @property
+    def cpu_work(self) -> bool:
+        """Whether the tasks wanted a core most of their time: on one or runnable (X-ray), else by CPU time."""
+        if self.workload == "cpu":
+            return True
+        if self.shares and self.split:
+            return self.shares[0] + self.shares[1] >= 0.5
+        return self.task_seconds > 0 and self.cpu_seconds / self.task_seconds >= 0.5
+
+    @property
+    def waited(self) -> bool:
+        """Whether the tasks mostly waited (slept, read, awaited) rather than computed, as measured."""
+        if self.workload in NEVER_WAIT:
+            return False
+        if self.shares and self.split:
+            return self.shares[2] >= 0.5 and not self.cause.startswith("the GIL")
+        if self.workload in WAITING_WORKLOADS:
+            return True
+        return self.task_seconds > 0 and self.cpu_seconds / self.task_seconds < 0.3
+
+
+def measure(result: RunResult) -> Measured:
+    """The numbers of ``result`` that its words use (its summary, or one made now for an old file)."""
+    s = result.summary if result.summary and "task_seconds" in result.summary else summarize(result)
+    spec, env = result.spec, result.environment or {}
+    ran = sum(1 for t in result.tasks if t.start is not None and t.end is not None)
+    shares = tuple(s.get(f"{k}_share") for k in SHARE_KEYS) if "on_core_share" in s else None
+    if shares is None:
+        measured = run_shares(result)
+        shares = tuple(measured[k] for k in SHARE_KEYS) if measured else None
+    if shares is not None and any(v is None for v in shares):
+        shares = None
+    lanes = lanes_measured(result) if shares else 0
+    workers = int(result.workers or 1)
+    gil = env.get("gil_enabled", True) is not False
+    return Measured(
+        executor=spec.get("executor") or "?", workload=spec.get("workload") or "?",
+        noun=worker_noun(spec.get("executor")), ran=ran, workers=workers,
+        lanes=lanes or max(1, min(workers, ran)), cores=int(env.get("cpu_count") or 1),
+        gil=gil,
+        wall=s.get("wall_seconds", result.wall_seconds) or 0.0,
+        startup=s.get("startup_seconds", result.startup_seconds) or 0.0,
+        task_seconds=s.get("task_seconds") or 0.0, cpu_seconds=s.get("cpu_seconds") or 0.0,
+        concurrency=s.get("concurrency") or 0.0, parallelism=s.get("parallelism") or 0.0,
+        overhead=s.get("dispatch_overhead_seconds") or 0.0,
+        speedup=s.get("speedup"), baseline=s.get("baseline"),
+        shares=shares, split=env.get("thread_states") != "cpu-time",
+        foreign=foreign_cores(result), busy=busy_machine(result),
+        chunk_size=spec.get("chunk_size") if spec.get("executor") == "process-pool" else None,
+        cause=blocked_cause(spec, gil),
+    )
+
+
+@dataclass(frozen=True)
+class Reason:
+    """What held a run back (or let it go fast), in the forms the texts need."""
+
+    kind: str  # serial, startup, dispatch, loop, gil, cores, busy, waits, parallel, other
+    held: str  # the sentence saying it ("" when there is nothing to say)
+    did: str  # what the executor did, as a verb phrase after its name (for the Compare text)
+    next: str  # what to try next ("" when nothing would help)
+
+
+def in_parallel(parallelism: float) -> bool:
+    """Whether the tasks ran in parallel: parallelism, as the sentence shows it, of at least :data:`PARALLEL`."""
+    return round(parallelism, 1) >= PARALLEL
+
+
+def _avg(x: float) -> str:
+    """A mean count of tasks or cores: one decimal, two below 0.1 (so 0.04 does not read "0.0")."""
+    return number(x, 2 if abs(x) < 0.1 else 1)
+
+
+def _uncap(text: str) -> str:
+    """``text`` with its first letter small, for use after a colon ("File I/O" -> "file I/O")."""
+    return text[:1].lower() + text[1:]
+
+
+def _pct(share: float) -> str:
+    return percent(100 * share)
+
+
+def _speed(speedup: float, baseline: str) -> str:
+    """ "3.1× as fast as sequential" or "2.0× slower than sequential"."""
+    text = relative_speed(speedup)
+    return f"{text} than {baseline}" if text.endswith("slower") else f"{text} as fast as {baseline}"
+
+
+def overlap_sentence(m: Measured) -> str:
+    """What overlapped (concurrency) and what ran at the same time (parallelism), and the speed against
+    the baseline, in one sentence."""
+    conc, par = m.concurrency, m.parallelism
+    shown = round(par, 1)
+    if m.executor == "sequential":
+        return (f"One task at a time: the wall time is the sum of the task times ({seconds(m.task_seconds, 2)}), "
+                "the baseline every other executor is measured against.")
+    if in_parallel(par):
+        text = (f"On average {_avg(conc)} tasks were in flight (concurrency) and {_avg(par)} of the "
+                f"{count(m.cores, 'core')} computed at once (parallelism): the tasks ran in parallel")
+    elif conc >= OVERLAP:
+        computed = "almost no core computed" if par < 0.05 else f"only {_avg(par)} cores computed at once"
+        little = "little parallelism" if shown > 1.0 else "concurrency without parallelism"
+        text = f"On average {_avg(conc)} tasks were in flight (concurrency) but {computed} (parallelism): {little}"
+    else:
+        overlapped = "did not overlap" if conc < 1.05 else "hardly overlapped"
+        text = (f"The tasks {overlapped} (concurrency {_avg(conc)}), and {_avg(par)} cores computed on "
+                "average (parallelism)")
+    if m.speedup and m.baseline and m.baseline != m.executor:
+        text += f"; {_speed(m.speedup, m.baseline)}"
+    return text + "."
+
+
+def diagnose(result: RunResult, m: Measured | None = None) -> Reason:
+    """What held the run back, chosen from its measured numbers, with what to try next."""
+    m = m or measure(result)
+    state = dominant_state(m.shares, m.split) if m.shares else None
+    many = plural(2, m.noun)
+    if m.executor == "sequential":
+        return _serial(result, m)
+    if m.startup >= MIN_STARTUP and m.startup_share >= STARTUP_DOMINATES:
+        overall = ""
+        if m.speedup and m.baseline and m.baseline != m.executor:  # the speedup leaves start-up out: say both
+            overall = f"; counting it, the run was {_speed(m.speedup * m.wall / (m.startup + m.wall), m.baseline)}"
+        return Reason(
+            "startup",
+            f"Start-up dominated: starting the {many} took {seconds(m.startup, 2)}, {_pct(m.startup_share)} of "
+            f"the run, and the {count(m.ran, 'task')} then took {seconds(m.wall, 2)}{overall}.",
+            f"spent {seconds(m.startup, 2)} starting its {many}, more than its {seconds(m.wall, 2)} of work",
+            f"Give each {m.noun} more work, or reuse the pool for many batches: start-up is paid once per pool, "
+            "not per task.")
+    if m.ran >= FLOOD and m.overhead > m.per_task and m.overhead * m.ran >= 0.5 * m.wall:
+        return _dispatch(m)
+    if m.executor == "asyncio" and not result.spec.get("offload") and m.workload not in ("sleep",) \
+            and m.concurrency < OVERLAP:
+        return Reason(
+            "loop",
+            "Each task's blocking work ran on the event loop itself, so the coroutines could not overlap.",
+            "ran its blocking tasks one at a time on the event loop",
+            "Try process-pool for CPU work: each process has its own GIL." if m.cpu_work else
+            "Turn on offload: asyncio.to_thread lets blocking work wait off the loop.")
+    if m.threads and m.gil and m.lanes > 1 and _gil_bound(m, state):
+        return _gil(result, m, state)
+    if state == "waiting":
+        return _waiting(result, m)
+    if m.waited:
+        return _waits(result, m, state)
+    if m.busy and m.cpu_work and m.parallelism < ALL_CORES * m.cores:
+        return Reason("busy", "", f"lost {number(m.foreign, 1, 'cores')} to other programs",
+                      "Measure again when the machine is quieter to see what it can do.")
+    if state is None and m.cpu_work and m.workers > m.cores and m.parallelism >= ALL_CORES * m.cores:
+        return Reason(
+            "cores",
+            f"The {count(m.workers, m.noun)} shared {count(m.cores, 'core')}: the cores, not the workers, "
+            "set the pace.",
+            f"kept {count(m.cores, 'core')} busy with {count(m.workers, m.noun)}",
+            f"Try workers = {m.cores}: more workers than cores cannot help CPU work.")
+    if in_parallel(m.parallelism):
+        return _parallel(result, m, state)
+    return Reason("other", xray_sentence(result),
+                  f"kept {_avg(m.concurrency)} tasks in flight on {_avg(m.parallelism)} cores", "")
+
+
+def _gil_bound(m: Measured, state: str | None) -> bool:
+    """Whether threads were held back by the GIL: measured blocked on it, or (without the X-ray's split)
+    many tasks in flight while about one core computed, on work that holds the GIL."""
+    if state is not None and m.split:  # blocked on it for a good share, even where other programs added waiting
+        return m.shares[2] >= DOMINANT and m.cause.startswith("the GIL")
+    holds = m.workload == "cpu" or (m.workload in ("mixed", "custom") and m.parallelism >= 0.5)
+    return (holds and m.concurrency >= OVERLAP * max(m.parallelism, 0.01) and m.parallelism < OVERLAP
+            and (m.speedup is None or m.speedup < OVERLAP))
+
+
+def _serial(result: RunResult, m: Measured) -> Reason:
+    held = xray_sentence(result)
+    if not held and m.task_seconds > 0:
+        held = f"The tasks computed for {_pct(min(1.0, m.cpu_seconds / m.task_seconds))} of their time."
+    if m.cpu_work and m.cores > 1:
+        nxt = (f"Try process-pool next: each process has its own GIL, so CPU work can use all "
+               f"{count(m.cores, 'core')}.")
+    elif m.waited:
+        nxt = "Try thread-pool or asyncio next: tasks that wait overlap even under the GIL."
+    else:
+        nxt = ""
+    return Reason("serial", held, "ran one task at a time", nxt)
+
+
+def _dispatch(m: Measured) -> Reason:
+    cost, work = seconds(m.overhead), seconds(m.per_task)
+    held = (f"Each task's own work took {work} on average, but handing it to a {m.noun} and collecting its "
+            f"result cost about {cost} more: with {count(m.ran, 'task')}, that per-task overhead, not the work, "
+            "set the wall time.")
+    if m.chunk_size is not None:
+        nxt = (f"Batch small tasks: a larger chunk size (now {m.chunk_size}) sends many in one message, as the "
+               f"per-task overhead of {cost} outweighs the {work} of work.")
+    else:
+        nxt = (f"Batch small tasks into fewer, larger ones: the per-task overhead of {cost} outweighs the {work} "
+               "of work.")
+    return Reason("dispatch", held, f"paid about {cost} per task to hand out {work} of work", nxt)
+
+
+def _gil(result: RunResult, m: Measured, state: str | None) -> Reason:
+    if state is not None and m.split:
+        held = blocked_sentence(result, m.shares[2])
+        did = (f"kept {_avg(m.concurrency)} tasks in flight but computed on {_avg(m.parallelism)} cores, its "
+               f"threads blocked on the GIL {_pct(m.shares[2])} of the time")
+    else:
+        held = ("Pure-Python threads take turns on the GIL: many tasks were in flight, but only about one core "
+                "computed, so CPU-bound threads do not speed up.")
+        did = (f"kept {_avg(m.concurrency)} tasks in flight but computed on {_avg(m.parallelism)} cores, its "
+               "threads taking turns on the GIL")
+    if m.cores > 1:
+        nxt = (f"Try process-pool next: each process has its own GIL, so CPU work can use all "
+               f"{count(m.cores, 'core')}.")
+    else:
+        nxt = "With 1 core, no executor computes faster than one task at a time; threads pay off for work that waits."
+    return Reason("gil", held, did, nxt)
+
+
+def _waiting(result: RunResult, m: Measured) -> Reason:
+    """The workers were ready to run but waited for a core: too many of them, or other programs."""
+    held = xray_sentence(result)
+    waiting = _pct(m.shares[1])
+    if m.lanes > m.cores and m.cpu_work:
+        return Reason("cores", held, f"had {count(m.lanes, m.noun)} wait for {count(m.cores, 'core')} "
+                      f"{waiting} of the time",
+                      f"Try workers = {m.cores}: more workers than cores cannot help CPU work.")
+    if m.busy:
+        return Reason("busy", held, f"waited for a core {waiting} of the time, as other programs took "
+                      f"{number(m.foreign, 1, 'cores')}",
+                      "Measure again when the machine is quieter to see what it can do.")
+    return Reason("cores", held, f"waited for a core {waiting} of the time", "")
+
+
+def _waits(result: RunResult, m: Measured, state: str | None) -> Reason:
+    """The tasks waited (a timer, the disk): they overlap without needing cores."""
+    if state == "blocked" and m.threads and m.gil and m.workload in RELEASER:  # why threads overlap at all
+        held = blocked_sentence(result, m.shares[2], f"{_uncap(RELEASER[m.workload])} releases the GIL, so while "
+                                                     "one waits the others proceed")
+    elif state == "blocked":
+        held = blocked_sentence(result, m.shares[2])
+    elif m.workload in RELEASER:
+        held = (f"{RELEASER[m.workload]} releases the GIL, so while one task waits the others proceed: "
+                "tasks overlap however few cores there are.")
+    else:
+        held = (f"The tasks computed for only {_pct(m.cpu_seconds / m.task_seconds)} of their time: waiting "
+                "needs no core, so they overlapped.")
+    did = f"overlapped {_avg(m.concurrency)} waiting tasks at once"
+    if m.executor in (*PROCESS_EXECUTORS, "dask"):
+        start = f" or the {seconds(m.startup, 2)} of start-up" if m.startup >= MIN_STARTUP else ""
+        nxt = (f"Try thread-pool or asyncio next: they overlap waiting as well, without a process per "
+               f"worker{start}.")
+    elif m.executor == "asyncio":
+        nxt = "asyncio waits on all of them from one thread: many more tasks at once would cost it almost nothing."
+    elif m.workers < m.ran:
+        nxt = (f"Try more workers (now {m.workers}) or asyncio: waiting needs no core, so every task could wait "
+               "at once.")
+    elif m.workload == "sleep":
+        nxt = "Try asyncio next: it waits on all of them from one thread."
+    else:
+        nxt = ""
+    return Reason("waits", held, did, nxt)
+
+
+def _parallel(result: RunResult, m: Measured, state: str | None) -> Reason:
+    """The tasks computed side by side: say what let them, and whether more workers could help."""
+    n = count(m.lanes, m.noun)
+    if m.noun == "process":
+        held = f"Each process has its own interpreter and GIL, so the {n} computed side by side"
+    elif m.noun == "thread" and not m.gil:
+        held = f"This interpreter runs without the GIL, so the {n} computed side by side"
+    elif m.executor == "interpreter-pool":
+        held = f"Each interpreter has its own GIL, so the {n} computed side by side"
+    elif m.noun == "thread" and m.workload in RELEASER:
+        held = f"{RELEASER[m.workload]} releases the GIL while it works, so the {n} computed side by side"
+    elif m.noun == "thread":
+        held = f"The tasks' code releases the GIL, so the {n} computed side by side"
+    else:
+        held = f"The {n} computed side by side"
+    if state is not None and m.split:
+        held += f", on a core {_pct(m.shares[0])} of the time"
+    did = f"computed on {_avg(m.parallelism)} cores at once"
+    if m.parallelism >= ALL_CORES * m.cores:
+        nxt = (f"That is close to all {count(m.cores, 'core')} of this machine: more workers cannot make CPU "
+               "work faster here.")
+    elif m.workers < m.cores and m.cpu_work:
+        nxt = f"Try workers = {m.cores}: {_avg(m.cores - m.parallelism)} of the cores stayed idle."
+    else:
+        nxt = ""
+    return Reason("parallel", held + ".", did, nxt)
+
+
+def failed_text(result: RunResult) -> str:
+    """What a run that did not finish did, without claims its partial numbers cannot carry."""
+    total = len(result.tasks)
+    done = sum(1 for t in result.tasks if t.status == OK)
+    if result.status == "cancelled":
+        head = "The run was stopped before every task finished"
+    else:
+        reason = (result.error or "").strip().splitlines()
+        head = f"The run {result.status}: {reason[0]}" if reason else f"The run {result.status}"
+    if not done:
+        return f"{head.rstrip('.')}. No task finished, so there is no time to explain."
+    return (f"{head.rstrip('.')}. {done:,} of {count(total, 'task')} finished, so its numbers describe "
+            f"{plural(done, 'that one', 'those')} only.")
+
+
+def why_run(result: RunResult) -> str:
+    """Two or three sentences saying why the run took as long as it did: what overlapped, what ran at the
+    same time, what held it back and what to try next."""
+    if result.status != OK:
+        return failed_text(result)
+    m = measure(result)
+    reason = diagnose(result, m)
+    parts = [overlap_sentence(m), reason.held, reason.next]
+    if m.executor == "dask":
+        parts.insert(0, cluster_sentence(result.environment.get("dask") or {}, m.startup))
+    return " ".join(p for p in parts if p)
+
+
+def explain(result: RunResult, load_line: bool = True) -> str:
+    """:func:`why_run`; with ``load_line``, then the line saying what other programs took meanwhile, where
+    they took enough to matter (the window shows that line on its own)."""
+    text = why_run(result)
+    line = busy_machine_sentence(result) if load_line else ""
+    return f"{text} {line}" if line else text
+
+
+# --- a Compare -------------------------------------------------------------------------------------
+def _names(results: list[RunResult]) -> dict[int, str]:
+    """Each run's name in a Compare: its executor, with its workers where an executor ran twice."""
+    executors = [r.spec.get("executor") or "?" for r in results]
+    return {id(r): (f"{e} ({count(r.workers, 'worker')})" if executors.count(e) > 1 else e)
+            for r, e in zip(results, executors, strict=True)}
+
+
+def compare_why(results: list[RunResult]) -> str:
+    """Which executor of one Compare won and why, in two or three sentences; ``results`` baseline first.
+
+    The winner is the shortest wall time (the speedup column's measure); a start-up that would change
+    the order is said, as is a busy machine, else what the winner could try next.
+    """
+    if len(results) < 2:
+        return ""
+    name = _names(results)
+    base = results[0]
+    done = [r for r in results if r.status == OK and r.wall_seconds > 0]
+    failed = [r for r in results if r not in done]
+    if base not in done:
+        return (f"The baseline, {name[id(base)]}, {base.status}: there is nothing to measure the others "
+                "against.")
+    if len(done) < 2:
+        return f"Only the baseline, {name[id(base)]}, finished: " + ", ".join(
+            f"{name[id(r)]} {r.status}" for r in failed) + "."
+    winner = min(done, key=lambda r: r.wall_seconds)
+    reasons = {id(r): diagnose(r) for r in done}
+    if winner is base:
+        first = f"{name[id(base)]} was fastest, at {seconds(base.wall_seconds, 2)}: no other executor beat it."
+    else:
+        first = (f"{name[id(winner)]} was fastest: {seconds(winner.wall_seconds, 2)}, "
+                 f"{_speed(base.wall_seconds / winner.wall_seconds, name[id(base)])}.")
+    others = [r for r in done if r is not winner]
+    contrast = max((r for r in others if r is not base), key=lambda r: r.wall_seconds, default=base)
+    second = f"It {_achieved(winner, reasons[id(winner)])}, while {name[id(contrast)]} {reasons[id(contrast)].did}."
+    return " ".join((first, second, _compare_last(done, failed, winner, name, reasons[id(winner)])))
+
+
+def _achieved(winner: RunResult, reason: Reason) -> str:
+    """What the winner did that made it fastest: computed in parallel where it did, else its own story."""
+    par = (winner.summary or {}).get("parallelism") or 0.0
+    if in_parallel(par) and reason.kind not in ("startup", "dispatch"):
+        return f"computed on {_avg(par)} cores at once"
+    return reason.did
+
+
+def _compare_last(done: list[RunResult], failed: list[RunResult], winner: RunResult, name: dict[int, str],
+                  reason: Reason) -> str:
+    """The third sentence: a run that did not finish, start-up changing the order, a busy machine, or what
+    the winner could try next."""
+    if failed:
+        return "; ".join(f"{name[id(r)]} {r.status}" for r in failed).capitalize() + ", so it is not ranked."
+    first_done = min(done, key=lambda r: r.startup_seconds + r.wall_seconds)
+    if first_done is not winner:
+        return (f"Counting start-up, {name[id(first_done)]} finished first: {name[id(winner)]} spent "
+                f"{seconds(winner.startup_seconds, 2)} starting before its work began.")
+    loads = [load for r in done if busy_machine(r) and (load := foreign_cores(r)) is not None]
+    if loads:
+        return (f"Other programs took up to {number(max(loads), 1, 'cores')} during these runs: speedups are "
+                "lower than this machine can give.")
+    return reason.next
+
+
+# --- the X-ray's sentence and a Dask cluster's ------------------------------------------------------------
+#: why a lane was blocked, after a colon, for the causes the engine knows ({noun}: thread, process)
+BLOCKED_WHY = {
+    "the GIL": "only the one holding it runs Python code, and the others wait their turn",
+    "sleeping": "a sleeping {noun} needs no core",
+    "I/O": "waiting for the disk needs no core",
+    "the GIL, between hashlib calls": "hashlib lets go of it while it hashes and takes it back between blocks",
+}
+
+
+def dominant_state(shares: tuple[float, float, float], split: bool = True) -> str:
+    """Which of the X-ray's states tells the run's story: "blocked", "waiting" (for a core), "on_core",
+    "mixed" or, where the system does not tell waiting from blocked, "off" (a core)."""
+    on, waiting, blocked = shares
+    if not split:
+        return "off"
+    if blocked >= DOMINANT and blocked >= waiting:
+        return "blocked"
+    if waiting >= DOMINANT:
+        return "waiting"
+    return "on_core" if on >= 0.75 else "mixed"
+
+
+def _lanes(result: RunResult) -> tuple[str, int, str, str]:
+    """(noun, how many lanes, "The 4 threads" / "The thread", "were" / "was") for the X-ray's sentences."""
+    noun = worker_noun(result.spec.get("executor"))
+    n = lanes_measured(result)
+    who, were = (f"The {noun}", "was") if n == 1 else (f"The {count(n, noun)}", "were")
+    return noun, n, who, were
+
+
+def blocked_sentence(result: RunResult, blocked: float, why: str | None = None) -> str:
+    """"The 4 threads were blocked 74 % of the time on the GIL: ..." with the cause where the engine knows it,
+    and after the colon ``why`` or what that cause means (:data:`BLOCKED_WHY`)."""
+    noun, n, who, were = _lanes(result)
+    cause = blocked_cause(result.spec, (result.environment or {}).get("gil_enabled", True))
+    where = {"sleeping": "sleeping", "I/O": "on I/O"}.get(cause, f"on {cause}")
+    if why is None:
+        why = BLOCKED_WHY.get(cause, "") if n > 1 or cause != "the GIL" else ""
+    return f"{who} {were} blocked {_pct(blocked)} of the time {where}" + (f": {why.format(noun=noun)}." if why else ".")
+
+
+def xray_sentence(result: RunResult) -> str:
+    """What the worker lanes did, from the measured shares, in one sentence ("" without the series).
+
+    Names the state that dominated: blocked (and on what, where the engine knows), waiting for a
+    core (and why: more workers than cores, other programs, or other work), or on a core.
+    """
+    s = result.summary or {}
+    shares = {k: s.get(f"{k}_share") for k in SHARE_KEYS} if "on_core_share" in s else run_shares(result)
+    if not shares or any(shares[k] is None for k in SHARE_KEYS):
+        return ""
+    env = result.environment or {}
+    on, waiting, blocked = (shares[k] for k in SHARE_KEYS)
+    noun, n, who, were = _lanes(result)
+    gil = env.get("gil_enabled", True)
+    state = dominant_state((on, waiting, blocked), env.get("thread_states") != "cpu-time")
+    if state == "off":  # no run-queue times: blocked holds the waiting too
+        return (f"{who} {were} off a core {_pct(1 - on)} of the time (blocked or waiting for one: "
+                "this system does not tell the two apart).")
+    if state == "blocked":
+        return blocked_sentence(result, blocked)
+    if state == "waiting":
+        cores = env.get("cpu_count")
+        load = foreign_cores(result)
+        busy = load is not None and load > BUSY_CORES  # how much they took, the busy-machine line says
+        if cores and n > cores:
+            why = f"there {'is' if cores == 1 else 'are'} only {count(cores, 'core')}" + (
+                ", and other programs kept them busy too" if busy else "")
+        else:
+            why = "other programs kept the cores busy" if busy else "other work kept the cores busy"
+        return f"{who} waited for a core {_pct(waiting)} of the time: {why}."
+    if state == "on_core":
+        why = ": without the GIL, threads compute in parallel" if noun == "thread" and not gil and n > 1 else ""
+        return f"{who} {were} on a core {_pct(on)} of the time{why}."
+    return (f"{who} {were} on a core {_pct(on)}, waiting for a core {_pct(waiting)} "
+            f"and blocked {_pct(blocked)} of the time.")
+
+
+def cluster_sentence(dask: dict[str, Any], startup: float) -> str:
+    """Where a Dask run ran and how its clocks were lined up, in a sentence."""
+    workers = dask.get("workers", [])
+    threads = sum(w.get("nthreads", 1) for w in workers)
+    hosts = sorted({w.get("host", "?") for w in workers})
+    text = (f"The tasks ran on {count(len(workers), 'Dask worker process')} ({count(threads, 'thread')}) on "
+            f"{', '.join(hosts)}; connecting and preparing them took {seconds(startup, 2)}. ")
+    moved = [w for w in workers if not w.get("same_clock")]
+    if not moved:
+        return text + "Every worker shares this machine's clock, so no clock correction was needed."
+    shown = ", ".join(f"{w['host']} {w['clock_offset_ms']:+.2f} ms (± {w['clock_uncertainty_ms']:.2f})"
+                      for w in moved[:3])
+    return text + f"Clock offsets measured at the start and corrected: {shown}."

@@ -1,0 +1,61 @@
+"""The "why" where people read it: the Summary panel (a run's and a Compare's) and the console."""
+
+from __future__ import annotations
+
+from why_support import processes_on_cpu, recorded, sequential, threads_on_cpu
+
+from concgui.engine.events import RunFinished, RunStarted
+from concgui.engine.live import RunState
+from concgui.engine.why import compare_why, why_run
+from concgui.gui.views.console import WHY_WIDTH, ConsolePane
+from concgui.gui.views.summary import SummaryPanel
+
+
+def test_the_summary_shows_a_runs_why_and_after_a_compare_which_executor_won(qtbot):
+    panel = SummaryPanel()
+    qtbot.addWidget(panel)
+    base = sequential()
+    results = [base, threads_on_cpu(baseline=base), processes_on_cpu(baseline=base)]
+    panel.set_result(results[1])
+    assert panel.explanation() == why_run(results[1])
+    assert "Try process-pool next" in panel.explanation()
+    assert panel.comparison_text() == ""
+    panel.set_comparison(results)
+    assert panel.comparison_text() == f"Compare: {compare_why(results)}"
+    assert panel.comparison_text().startswith("Compare: process-pool was fastest")
+    panel.set_result(results[2])  # another run shown (reopened from the history, say): the Compare's words go
+    assert panel.comparison_text() == ""
+    panel.set_comparison(results)
+    state = RunState()
+    state.apply([RunStarted(base.spec, {}, 4, 1)])
+    panel.set_running(state)  # a new run starts
+    assert panel.comparison_text() == ""
+    panel.set_comparison(results[:1])  # one run is no comparison
+    assert panel.comparison_text() == ""
+
+
+def test_the_summary_of_a_busy_process_pool_says_nothing_about_waiting_tasks(qtbot):
+    """Issue 17, defect 5, as the window shows it: the explanation and the busy-machine line apart."""
+    panel = SummaryPanel()
+    qtbot.addWidget(panel)
+    panel.set_result(recorded("process-pool", "cpu", tasks=4, workers=2, duration=0.77, cpu=0.5, startup=0.09,
+                              gap=0.003, other=0.69))
+    assert "overlapped their waiting" not in panel.explanation() and "wait" not in panel.explanation()
+    assert "in parallel" in panel.explanation()
+    assert panel.busy_text().startswith("⚠ Other programs used 0.7 cores")
+
+
+def test_the_console_ends_a_run_with_its_why_wrapped(qtbot):
+    console = ConsolePane()
+    qtbot.addWidget(console)
+    result = threads_on_cpu()
+    console.show_result(result)
+    lines = console.toPlainText().splitlines()
+    first = next(i for i, line in enumerate(lines) if line.startswith("Why: "))
+    assert lines[first - 1].startswith("Time to finish the tasks:")
+    why = lines[first:]
+    assert " ".join(line.strip() for line in why) == f"Why: {why_run(result)}"
+    assert all(len(line) <= WHY_WIDTH for line in why) and len(why) > 1
+    assert all(line.startswith("     ") for line in why[1:])
+    console.on_events([RunFinished(processes_on_cpu())])  # a live run's end: the why follows at once
+    assert "the tasks ran in parallel" in console.toPlainText().split("Why: ")[-1].replace("\n     ", " ")
