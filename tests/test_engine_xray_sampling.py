@@ -17,33 +17,20 @@ import pytest
 from concgui.engine import ExperimentSpec, RunResult, run
 from concgui.engine.cpu_probe import FALLBACK_ENV, ThreadClocks, schedstat_works
 from concgui.engine.events import ThreadStatesSampled
-from concgui.engine.sampler import lane_states, thread_shares
+from concgui.engine.sampler import lane_states, spread, thread_shares
+from concgui.engine.xray import lane_seconds, lane_shares
 
 ON, WAITING, BLOCKED = range(3)
 
 
 def lane_means(result: RunResult) -> dict[str, tuple[float, float, float]]:
-    """Each lane's mean shares over the intervals that lie within the span of its tasks, weighted by their
-    lengths (a starved probe's intervals vary, and a weighted mean telescopes to the kernel's totals)."""
-    spans: dict[str, tuple[float, float]] = {}
-    for r in result.tasks:
-        if r.start is not None and r.end is not None:
-            lo, hi = spans.get(r.worker, (r.start, r.end))
-            spans[r.worker] = (min(lo, r.start), max(hi, r.end))
-    sums: dict[str, list[float]] = {}
-    for s in result.thread_states:
-        for lane, shares in s.lanes.items():
-            lo, hi = spans[lane]
-            if s.t - s.interval >= lo and s.t <= hi:
-                acc = sums.setdefault(lane, [0.0, 0.0, 0.0, 0.0, 0])
-                for k in range(3):
-                    acc[k] += shares[k] * s.interval
-                acc[3] += s.interval
-                acc[4] += 1
-    assert sums, "no interval lies within a task's span"
-    for lane, acc in sums.items():
-        assert acc[4] >= 5, f"{lane}: only {acc[4]} intervals while its tasks ran"
-    return {lane: (a[0] / a[3], a[1] / a[3], a[2] / a[3]) for lane, a in sums.items()}
+    """Each lane's mean shares over its tasks' span (:func:`~concgui.engine.xray.lane_shares`), each over
+    at least 0.1 s (five intervals) of covered time, so that a mean means something."""
+    means = lane_shares(result)
+    assert means, "no interval covers a task"
+    for lane, (*_, covered) in lane_seconds(result).items():
+        assert covered >= 0.1, f"{lane}: only {covered:.3f} s covered while its tasks ran"
+    return means
 
 
 def other_programs_cores(result: RunResult) -> float:
@@ -217,6 +204,30 @@ def test_shares_of_an_interval_add_up_to_one_and_are_named_by_lane():
     states = lane_states(shares, {(10, 12): "thread 1"})
     assert states.lanes == {"thread 1": (0.0, 0.0, 1.0)}, "only threads that ran a task are lanes"
     assert lane_states(shares, {}) is None
+
+
+def test_a_thread_born_since_the_last_readings_counts_from_its_birth():
+    counted, _ = thread_shares({}, None, 1.0, [[10, 11, 0, 0]])
+    # thread 12 was born at 1.01 (after the readings at 1.0): its 5 ms on a core are all this interval's
+    # thread 13 was born at 0.90, long before (a process the probe found late): 40 ms on a core over its
+    # 0.12 s of life, of which this interval holds 0.02 s: a sixth of them, as if spent evenly
+    counted, (_, _, by_thread) = thread_shares(counted, 1.0, 1.02, [
+        [10, 11, 0, 0], [10, 12, 5_000_000, 1_000_000, 1.01], [10, 13, 40_000_000, 0, 0.90], [10, 14, 7, 7]])
+    assert by_thread[(10, 12)] == pytest.approx((0.25, 0.05, 0.70))
+    assert by_thread[(10, 13)] == pytest.approx((40 / 6 / 20, 0.0, 1 - 40 / 6 / 20))
+    assert (10, 14) not in by_thread, "a thread first read without its birth sets a baseline only"
+    # a birth a clock tick before the readings may be after them: the kernel truncates it to the tick
+    _, (_, _, by_thread) = thread_shares(counted, 1.02, 1.04, [[10, 15, 10_000_000, 0, 1.015]])
+    assert by_thread[(10, 15)] == pytest.approx((0.5, 0.0, 0.5))
+
+
+def test_a_long_interval_is_spread_over_intervals_of_the_resolution():
+    shares = {(1, 1): (0.25, 0.5, 0.25)}
+    pieces = spread((1.0, 0.35, shares), step=0.02)
+    assert len(pieces) == 18
+    assert [p[0] for p in pieces] == pytest.approx([0.65 + 0.35 / 18 * (k + 1) for k in range(18)])
+    assert all(p[1] == pytest.approx(0.35 / 18) and p[2] == shares for p in pieces)
+    assert spread((1.0, 0.1, shares), step=0.02) == [(1.0, 0.1, shares)]  # up to LONGEST: as measured
 
 
 def test_without_schedstat_the_xray_falls_back_to_cpu_time_on_a_core_only(monkeypatch):

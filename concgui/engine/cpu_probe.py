@@ -9,13 +9,20 @@ closes.  Standard library and psutil only.  Lines, ``t`` on the run's clock:
 
 - ``{"source": "schedstat" | "cpu-time"}`` first: where the thread readings come from;
 - ``[t, per_core_percents, tree_percent]`` every interval;
-- ``{"th": [t, [[pid, tid, on_ns, wait_ns], ...]]}`` every thread interval: each thread of the
+- ``{"th": [t, [[pid, tid, on_ns, wait_ns(, born)], ...]]}`` every thread interval: each thread of the
   tree (this process's excluded), its cumulative nanoseconds on a core and runnable waiting for one.
   From ``/proc/<pid>/task/<tid>/schedstat`` (fields 1 and 2), read through a descriptor kept open
   per thread (one ``pread`` a reading); without schedstat (not Linux, or :data:`FALLBACK_ENV` set)
-  from psutil's per-thread CPU time, and ``wait_ns`` is 0.  The tree's processes are the ones the
-  last CPU sample found: a process is seen within one interval of its birth.  The lines of a
-  CPU interval leave together, with its CPU sample, so the reader wakes once an interval.
+  from psutil's per-thread CPU time, and ``wait_ns`` is 0.  A thread read for the first time also
+  carries ``born``: when it started, on the run's clock, to one clock tick (see :func:`thread_born`),
+  so its cumulative times count from its start, not from a first reading that only sets a baseline.
+  The tree's processes are looked for again on every thread interval in which the system made a
+  process or thread (the newest pid in ``/proc/loadavg`` moved), so a new worker is read within one
+  thread interval of its birth; else they are the ones the last CPU sample found.  The first
+  thread readings are taken at once and the last when stdin closes (after the run's last task),
+  so the readings span the run.  A thread that ends takes its last interval with it: the kernel
+  drops its counters.  The lines of a CPU interval leave together, with its CPU sample, so the
+  reader wakes once an interval.
 """
 
 from __future__ import annotations
@@ -54,8 +61,13 @@ def _children_from_proc(pid: int) -> list[int] | None:
     return kids
 
 
-def descendants(root: psutil.Process) -> list[int]:
-    """Pids below ``root``, parents before their children, read afresh each time (workers come and go)."""
+def descendants(root: psutil.Process, cheap: bool = False) -> list[int] | None:
+    """Pids below ``root``, parents before their children, read afresh each time (workers come and go).
+
+    ``cheap``: None instead of psutil's scan of every process on the system (milliseconds), for a
+    tree the kernel's ``children`` files do not list cheaply (no such files, or a process of many
+    threads): the caller then keeps the list it had.
+    """
     if PROC_CHILDREN:
         found, todo = [], [root.pid]
         while todo:
@@ -66,6 +78,8 @@ def descendants(root: psutil.Process) -> list[int]:
             todo += kids
         else:
             return found
+    if cheap:
+        return None
     try:
         return [c.pid for c in root.children(recursive=True)]
     except psutil.Error:
@@ -152,6 +166,34 @@ def schedstat_works() -> bool:
 KEEP_OPEN = 256
 
 
+def _boot_offset_ns() -> int | None:
+    """CLOCK_BOOTTIME minus CLOCK_MONOTONIC (the time the machine slept), or None where either is missing."""
+    try:
+        return time.clock_gettime_ns(time.CLOCK_BOOTTIME) - time.clock_gettime_ns(time.CLOCK_MONOTONIC)
+    except (AttributeError, OSError):
+        return None
+
+
+#: clock ticks a second: the unit of a thread's start time in /proc
+CLOCK_TICK = 1.0 / os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 0.01
+
+
+def thread_born(pid: int, tid: int, t0_ns: int, boot_offset_ns: int) -> float | None:
+    """When thread ``tid`` of ``pid`` started, in seconds on the run's clock (``perf_counter_ns`` − ``t0_ns``).
+
+    The kernel keeps it in ``/proc/<pid>/task/<tid>/stat`` field 22, in clock ticks since boot
+    (CLOCK_BOOTTIME, truncated: the thread started within one tick after it). ``perf_counter`` is
+    CLOCK_MONOTONIC on Linux, which stops while the machine sleeps; ``boot_offset_ns`` maps one to
+    the other. None where the file is missing or unreadable (not Linux; the thread ended).
+    """
+    try:
+        with open(f"/proc/{pid}/task/{tid}/stat", "rb") as f:
+            ticks = int(f.read().rsplit(b")", 1)[1].split()[19])  # after the name, which may hold spaces
+    except (OSError, IndexError, ValueError):
+        return None
+    return ticks * CLOCK_TICK - (boot_offset_ns + t0_ns) / 1e9
+
+
 class ThreadClocks:
     """Each thread's cumulative on-core and waiting nanoseconds, for the processes it is given.
 
@@ -160,17 +202,30 @@ class ThreadClocks:
     Descriptors of threads that ended are closed on the next call. At most :data:`KEEP_OPEN` stay
     open: a run of thousands of threads (one per task) reads the rest by opening and closing, so the
     probe never runs out of descriptors (and with them of ``/proc/stat`` for the CPU sample).
+    Given the run's clock origin ``t0_ns``, a thread read for the first time gets its start
+    (:func:`thread_born`) as a fifth value, once.
     """
 
-    def __init__(self, schedstat: bool) -> None:
+    def __init__(self, schedstat: bool, t0_ns: int | None = None) -> None:
         self.source = "schedstat" if schedstat else "cpu-time"
         self.fds: dict[tuple[int, str], int] = {}
+        self.t0_ns = t0_ns or 0
+        self.boot_offset_ns = _boot_offset_ns() if t0_ns is not None else None  # None: no births
+        self.known: set[tuple[int, int]] = set()  # the threads read last time
 
-    def read(self, pids: list[int]) -> list[list[int]]:
-        """``[[pid, tid, on_ns, wait_ns], ...]`` for every thread of ``pids``."""
-        if self.source == "cpu-time":
-            return self._cpu_times(pids)
-        out: list[list[int]] = []
+    def read(self, pids: list[int]) -> list[list[int | float]]:
+        """``[[pid, tid, on_ns, wait_ns], ...]`` for every thread of ``pids``, ``born`` appended where new."""
+        out = self._cpu_times(pids) if self.source == "cpu-time" else self._schedstat(pids)
+        known, offset, t0_ns = self.known, self.boot_offset_ns, self.t0_ns
+        if offset is not None:
+            for row in out:
+                if (row[0], row[1]) not in known and (born := thread_born(row[0], row[1], t0_ns, offset)) is not None:
+                    row.append(born)
+        self.known = {(row[0], row[1]) for row in out}
+        return out
+
+    def _schedstat(self, pids: list[int]) -> list[list[int | float]]:
+        out: list[list[int | float]] = []
         old, fds = self.fds, {}
         pread, split = os.pread, bytes.split
         for pid in pids:
@@ -199,8 +254,8 @@ class ThreadClocks:
         return out
 
     @staticmethod
-    def _cpu_times(pids: list[int]) -> list[list[int]]:
-        out: list[list[int]] = []
+    def _cpu_times(pids: list[int]) -> list[list[int | float]]:
+        out: list[list[int | float]] = []
         for pid in pids:
             try:
                 threads = psutil.Process(pid).threads()
@@ -215,22 +270,59 @@ class ThreadClocks:
         self.fds = {}
 
 
+class NewestPid:
+    """Whether the system made a process or thread since the last call: the newest pid in ``/proc/loadavg``.
+
+    One ``pread`` (about 2 µs), so the probe looks for new workers at the X-ray's rate only when
+    there can be one: a listing of the tree costs some 0.2 ms. Always True where the file is missing.
+    """
+
+    def __init__(self) -> None:
+        try:
+            self.fd: int | None = os.open("/proc/loadavg", os.O_RDONLY)
+        except OSError:
+            self.fd = None
+        self.last = b""
+
+    def moved(self) -> bool:
+        if self.fd is None:
+            return True
+        try:
+            newest = os.pread(self.fd, 128, 0).rsplit(b" ", 1)[-1]
+        except OSError:
+            return True
+        moved, self.last = newest != self.last, newest
+        return moved
+
+    def close(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+
 def sample_forever(pid: int, t0_ns: int, interval: float, thread_interval: float = 0.0, out=None) -> None:
     """The sampler process: the lines of the module's docstring until stdin closes.
 
     The tree is ``pid`` and its descendants (this process excluded).  With a ``thread_interval``
-    the loop ticks at that rate and takes the CPU sample every ``interval / thread_interval`` ticks.
+    the loop ticks at that rate and takes the CPU sample every ``interval / thread_interval`` ticks;
+    the first thread readings are taken at once (the run began while this interpreter started).
     """
     out = out or sys.stdout
     stop = threading.Event()
     threading.Thread(target=lambda: (sys.stdin.read(), stop.set()), daemon=True).start()
     psutil.cpu_percent(percpu=True)  # the first call only primes the counters
-    tree = TreeCpu(psutil.Process(pid), exclude=os.getpid())
-    clocks = ThreadClocks(schedstat_works()) if thread_interval > 0 else None
+    me = os.getpid()
+    tree = TreeCpu(psutil.Process(pid), exclude=me)
+    clocks = ThreadClocks(schedstat_works(), t0_ns) if thread_interval > 0 else None
+    newest = NewestPid()
+    pids = tree.pids
     tick = thread_interval if clocks else interval
     every = max(1, round(interval / tick))
+    read_t = (time.perf_counter_ns() - t0_ns) / 1e9
     if clocks:
+        newest.moved()  # the tree was just listed
         out.write(json.dumps({"source": clocks.source}) + "\n")
+        out.write(json.dumps({"th": [read_t, clocks.read(pids)]}) + "\n")
         out.flush()
     last_t = time.perf_counter()
     due, n = last_t, 0
@@ -242,25 +334,34 @@ def sample_forever(pid: int, t0_ns: int, interval: float, thread_interval: float
             n += 1
             lines = []
             try:  # a tick that fails (no descriptor free, say) is skipped: the probe goes on
-                if clocks:
-                    t = (time.perf_counter_ns() - t0_ns) / 1e9
-                    lines.append(json.dumps({"th": [t, clocks.read(tree.pids)]}))
+                # (not a tick right after a late one: the interval would be a sliver, all jitter)
+                if clocks and (time.perf_counter_ns() - t0_ns) / 1e9 - read_t >= tick / 4:
+                    if newest.moved() and (found := descendants(tree.root, cheap=True)) is not None:
+                        pids = [pid, *(p for p in found if p != me)]  # a new worker, read from its start
+                    read_t = (time.perf_counter_ns() - t0_ns) / 1e9
+                    lines.append(json.dumps({"th": [read_t, clocks.read(pids)]}))
                 if n % every == 0:
                     per_core = psutil.cpu_percent(percpu=True)
                     cpu, now = tree.take(), time.perf_counter()
+                    pids = tree.pids
                     percent = 100.0 * cpu / max(now - last_t, 1e-6)
                     last_t = now
                     lines.append(json.dumps([(time.perf_counter_ns() - t0_ns) / 1e9, per_core, round(percent, 1)]))
             except OSError:
                 continue
-            out.write("\n".join(lines) + "\n")
+            if lines:
+                out.write("\n".join(lines) + "\n")
             if n % every == 0:  # thread readings go with the CPU sample: the run's process wakes as rarely
                 out.flush()
             if due < time.perf_counter() - tick:  # starved for a while: keep the rate, not the backlog
                 due = time.perf_counter()
+        t = (time.perf_counter_ns() - t0_ns) / 1e9
+        if clocks and t - read_t >= tick / 4:  # told to stop: the tasks have ended; a last reading covers their ends
+            out.write(json.dumps({"th": [t, clocks.read(pids)]}) + "\n")
     finally:
         if clocks:
             clocks.close()
+        newest.close()
         out.flush()  # the last interval's readings
 
 

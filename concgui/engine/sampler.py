@@ -14,15 +14,26 @@ Two readings of a thread make its shares of the interval between them: on a
 core, waiting for a core, and blocked (the rest: the GIL, a lock, a sleep or
 I/O).  :func:`lane_states` names the threads by the lanes of the tasks they
 ran; a thread that has not run a task yet is left out of that interval.
+
+Nothing a run does is left before the first interval.  The probe's interpreter
+takes 0.05 s to start on a quiet machine and seconds on a loaded one, while the
+first tasks already run; so :meth:`CpuSampler.start` reads the run's threads
+once itself, before it starts the probe, and the probe's first readings count
+from there.  A thread born later counts from its birth, which the probe reads
+from the kernel, not from the first reading that saw it.  The stretch until
+the probe's first reading is one measurement, spread over intervals of the
+X-ray's resolution (:func:`spread`), as every view and export expects.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
 
 from .records import CpuSample, ThreadStates
@@ -35,37 +46,63 @@ except ImportError:  # pragma: no cover - exercised by the no-psutil test
 INTERVAL = 0.1
 #: the X-ray's resolution: each thread's state is read this often
 THREAD_INTERVAL = 0.02
+#: an interval longer than this (the probe's start-up) is spread over intervals of the resolution
+LONGEST = 0.1
+#: a thread's start is known to one clock tick (the kernel truncates it to 1/100 s)
+BORN_TICK = 0.01
 
 #: one interval's shares by thread: (t, interval, {(pid, tid): (on_core, waiting, blocked)})
 ThreadShares = tuple[float, float, dict[tuple[int, int], tuple[float, float, float]]]
 
 
-def thread_shares(counted: dict[tuple[int, int], tuple[int, int]], prev_t: float | None, t: float,
-                  readings: list[list[int]]) -> tuple[dict[tuple[int, int], tuple[int, int]], ThreadShares | None]:
+def thread_shares(counted: dict[tuple[int, int], tuple[float, float]], prev_t: float | None, t: float,
+                  readings: list[list]) -> tuple[dict[tuple[int, int], tuple[float, float]], ThreadShares | None]:
     """Each thread's shares of the interval since the last readings, and the nanoseconds counted so far.
 
     On a core = Δon / Δt, waiting = Δwait / Δt, blocked = the rest. The probe stamps a reading a little
     before or after it reads (it waits for a core too on a busy machine), so an interval may hold more
     than its length, and the next one less: what does not fit is carried into the next interval
     instead of clamped away (clamping turned that jitter into "blocked"). So the shares add up to 1
-    and, summed over intervals, to the kernel's totals. A thread read for the first time has no
-    interval yet. ``counted``: per thread, the on-core and waiting nanoseconds given out so far.
+    and, summed over intervals, to the kernel's totals. ``counted``: per thread, the on-core and
+    waiting nanoseconds given out so far. A reading is ``[pid, tid, on_ns, wait_ns]``, and ``born``
+    (seconds on the run's clock) after them when the probe reads the thread for the first time: a
+    thread born since the last readings counts whole in this interval; one born earlier (a process
+    the probe found late) counts the part of its times its life in this interval makes, as if it
+    had spent them evenly. A thread first read without ``born`` has no interval yet.
     """
     if prev_t is None or t <= prev_t:
-        return {(pid, tid): (on, wait) for pid, tid, on, wait in readings}, None
+        return {(r[0], r[1]): (r[2], r[3]) for r in readings}, None
     span = (t - prev_t) * 1e9
     now, shares = {}, {}
-    for pid, tid, on, wait in readings:
-        key = (pid, tid)
+    for r in readings:
+        key, on, wait = (r[0], r[1]), r[2], r[3]
         c = counted.get(key)
         if c is None:
-            now[key] = (on, wait)
-            continue
+            if len(r) < 5:
+                now[key] = (on, wait)
+                continue
+            born = r[4]
+            before = 0.0 if born + BORN_TICK >= prev_t else (prev_t - born) / (t - born)
+            c = (on * before, wait * before)
         o = min(span, max(0, on - c[0]))
         w = min(span - o, max(0, wait - c[1]))
         now[key] = (c[0] + o, c[1] + w)
         shares[key] = (o / span, w / span, max(0.0, 1.0 - (o + w) / span))
     return now, (t, t - prev_t, shares)
+
+
+def spread(shares: ThreadShares, step: float = THREAD_INTERVAL, longest: float = LONGEST) -> list[ThreadShares]:
+    """An interval longer than ``longest`` as equal intervals of about ``step``, each with its shares.
+
+    Only the probe's start-up (or a probe starved for long) makes one; the views and exports then
+    still see intervals of about the X-ray's resolution, and a task's seconds stay what they were.
+    """
+    t, interval, by_thread = shares
+    if interval <= longest or step <= 0:
+        return [shares]
+    n = math.ceil(interval / step - 1e-9)
+    piece = interval / n
+    return [(t - (n - 1 - k) * piece, piece, by_thread) for k in range(n)]
 
 
 def lane_states(shares: ThreadShares, lanes: dict[tuple[int, int], str]) -> ThreadStates | None:
@@ -114,10 +151,14 @@ class CpuSampler:
         self.source = "none"
         self._proc: subprocess.Popen | None = None
         self._reader: threading.Thread | None = None
+        #: the run's threads as read before the probe started: its first readings count from them
+        self._baseline: tuple[float | None, list[list]] = (None, [])
 
     def start(self) -> None:
         if psutil is None:
             return
+        if self.thread_interval:
+            self._baseline = self._read_threads()
         try:
             self._proc = subprocess.Popen(
                 [*sampler_command(), str(os.getpid()), str(self.t0_ns), str(self.interval),
@@ -133,9 +174,24 @@ class CpuSampler:
         """The probe process's pid (None before it started, or without psutil)."""
         return self._proc.pid if self._proc is not None else None
 
+    def _read_threads(self) -> tuple[float | None, list[list]]:
+        """This process's tree's threads, read once here (some 0.3 ms): (t on the run's clock, readings)."""
+        from .cpu_probe import ThreadClocks, descendants, schedstat_works
+
+        clocks = ThreadClocks(schedstat_works())
+        try:
+            me = psutil.Process()
+            pids = [me.pid, *(descendants(me, cheap=True) or [])]
+            t = (time.perf_counter_ns() - self.t0_ns) / 1e9
+            return t, clocks.read(pids)
+        except (OSError, psutil.Error):
+            return None, []
+        finally:
+            clocks.close()
+
     def _read(self) -> None:
-        counted: dict[tuple[int, int], tuple[int, int]] = {}
-        prev_t = None
+        prev_t, readings = self._baseline
+        counted, _ = thread_shares({}, None, 0.0, readings)
         for line in self._proc.stdout:
             try:
                 d = json.loads(line)
@@ -145,7 +201,8 @@ class CpuSampler:
                         counted, shares = thread_shares(counted, prev_t, t, readings)
                         prev_t = t
                         if shares is not None and shares[2]:
-                            self.emit(("x", shares))
+                            for piece in spread(shares, self.thread_interval):
+                                self.emit(("x", piece))
                     else:
                         self.source = d.get("source", self.source)
                     continue

@@ -102,16 +102,16 @@ def task_seconds(states: list[ThreadStates], task: TaskRecord,
     return (on, waiting, blocked) if covered > 0 else None
 
 
-def run_shares(result: RunResult) -> dict[str, float] | None:
-    """Mean shares {"on_core", "waiting", "blocked"} over all worker lanes during the work, or None.
+def lane_seconds(result: RunResult) -> dict[str, tuple[float, float, float, float]]:
+    """Each worker lane's seconds on a core, waiting and blocked during its work, and the seconds covered.
 
-    The work is from the end of start-up to the last task's end; each lane counts from its
-    first task's start to its last task's end, so a pool thread idling before its first task
-    or after its last (waiting for work, which would read as blocked) does not dilute the picture.
+    A lane's work is from its first task's start to its last task's end, within the run's work
+    (the end of start-up to the last task's end): a pool thread idling before its first task or
+    after its last (waiting for work, which reads as blocked) does not dilute the picture.
     """
     states = result.thread_states
     if not states:
-        return None
+        return {}
     spans: dict[str, list[float]] = {}
     for t in result.tasks:
         if t.start is None or t.end is None or not t.worker:
@@ -123,13 +123,30 @@ def run_shares(result: RunResult) -> dict[str, float] | None:
             span[0] = min(span[0], t.start)
             span[1] = max(span[1], t.end)
     if not spans:
-        return None
+        return {}
     work_start = result.startup_seconds
     work_end = max(end for _, end in spans.values())
-    totals = [0.0, 0.0, 0.0, 0.0]
-    for lane, (first, last) in spans.items():
-        for k, value in enumerate(integrate(states, lane, max(first, work_start), min(last, work_end))):
-            totals[k] += value
+    ends = ends_of(states)
+    return {lane: integrate(states, lane, max(first, work_start), min(last, work_end), ends)
+            for lane, (first, last) in spans.items()}
+
+
+def lane_shares(result: RunResult) -> dict[str, tuple[float, float, float]]:
+    """Each worker lane's mean shares (on a core, waiting, blocked) during its work (:func:`lane_seconds`).
+
+    Weighted by time, so they telescope to the kernel's totals over the lane's span; lanes the
+    probe never covered are left out. The calibration tests and the benchmark read these.
+    """
+    return {lane: (on / covered, waiting / covered, blocked / covered)
+            for lane, (on, waiting, blocked, covered) in lane_seconds(result).items() if covered > 0}
+
+
+def run_shares(result: RunResult) -> dict[str, float] | None:
+    """Mean shares {"on_core", "waiting", "blocked"} over all worker lanes during the work, or None.
+
+    Each lane weighs by the seconds of its work the probe covered (:func:`lane_seconds`).
+    """
+    totals = [sum(values) for values in zip(*lane_seconds(result).values(), strict=True)] or [0.0] * 4
     covered = totals[3]
     if covered <= 0:
         return None
