@@ -92,11 +92,12 @@ def test_the_seed_reads_as_a_staircase_and_two_stacks_on_one_time_axis(stack, qt
         assert np.ptp(xs) < 0.01 and all(np.diff(ys) > 0)
     # one shared axis showing every run whole: the 6-second run fits, and the 2-second ones share its scale
     x0, x1 = stack.x_range()
-    assert x0 <= 0.0 and 6.0 <= x1 < 6.5
+    assert -0.2 < x0 <= -0.004 and 6.0 <= x1 < 6.5  # the pool's start-up, before 0
     assert all(np.allclose(v.getViewBox().viewRange()[0], (x0, x1)) for v in stack.timelines)
     assert sequential.marks() == {"wall": pytest.approx(6.0), "ideal": None}  # the baseline: no ideal of its own
     assert threads.marks() == {"wall": pytest.approx(2.002), "ideal": pytest.approx(2.0)}  # 6 s ÷ 3 tasks
-    assert pool.marks()["ideal"] == pytest.approx(0.004 + 2.0)  # a pool of 6 for 3 tasks: ÷ 3, after its start-up
+    assert pool.marks()["ideal"] == pytest.approx(2.0)  # a pool of 6 for 3 tasks: ÷ 3; its time counts from its work
+    assert pool.task_bar_center(0)[0] == pytest.approx(1.0)  # start-up before 0: the bars as the wall time counts
     assert threads.mark_texts() == ("wall 2.00 s · 3.0×", "ideal 2.00 s")
     assert sequential.mark_texts()[0] == "wall 6.00 s · baseline"
     assert pool.title_text() == "■ thread-pool · 6 workers, 3 ran tasks · threads (one shared GIL)"
@@ -164,7 +165,7 @@ def test_the_whole_stack_exports_as_one_image_at_reading_size(stack, tmp_path):
     bands = np.flatnonzero(np.diff(rows.any(axis=1).astype(int)) == 1)
     assert len(bands) >= 9  # three timelines × three task rows, each its own band of green
     svg = image_export.render_svg(stack).decode()
-    assert svg.count("<svg") == 1 and "thread-pool" in svg and "seconds since each run started" in svg
+    assert svg.count("<svg") == 1 and "thread-pool" in svg and "work started" in svg
     path = tmp_path / "stack.png"
     image_export.export_to_path(stack, path, 1000)
     assert QtGui.QImage(str(path)).width() == 1000
@@ -224,9 +225,25 @@ def test_a_bar_is_its_wall_time_and_the_ideal_is_the_baselines_work_shared(qtbot
     assert "6 workers, 4 ran tasks" in chart.bar_text(2)
 
 
-def test_run_end_is_the_last_tasks_end_on_the_runs_clock():
-    r = make_run("process-pool", [("p", 0.0, 1.5)], 2, startup=0.5)
-    assert run_end(r) == pytest.approx(2.0)
+def test_a_runs_time_counts_from_its_work_so_its_wall_mark_is_its_wall_time(stack, qtbot):
+    base = make_run("sequential", [("main thread", 1.0 * i, 1.0 * i + 1.0) for i in range(4)], 1)
+    procs = make_run("process-pool", [(f"process {i % 2 + 1}", 1.0 * (i // 2), 1.0 * (i // 2) + 1.0)
+                                      for i in range(4)], 2, startup=0.7)
+    assert run_end(procs) == pytest.approx(2.0)
+    stack.resize(1500, 800)  # room for the start-up shade's label
+    stack.set_results(with_summaries([base, procs]), per_task=False)
+    view = stack.timelines[1]
+    assert view.marks() == {"wall": pytest.approx(2.0), "ideal": pytest.approx(2.0)}
+    assert view.mark_texts()[0] == "wall 2.00 s · 2.0×"
+    assert view.task_bar_center(3)[0] == pytest.approx(1.5)  # 1.0–2.0 s after the work began, not 1.7–2.7
+    assert stack.x_range()[0] == pytest.approx(-0.7 - 0.02 * 4.7, abs=0.01)  # its start-up shaded before 0
+    qtbot.waitUntil(lambda: view.startup_text() == "start-up 700.0 ms")  # once laid out at the new width
+    assert stack.timelines[0].startup_text() is None
+    slow = make_run("process-pool", [("process 1", 0.0, 1.0)], 1, startup=30.0)  # 30 s: a busy machine's spawn
+    stack.set_results(with_summaries([base, slow]), per_task=False)
+    assert stack.x_range()[0] == pytest.approx(-0.25 * 4.0 - 0.02 * 5.0, abs=0.01)  # the work keeps the room
+    assert stack.timelines[1].startup_text() == "start-up 30.00 s"
+    assert "start-up, before the work" in stack.header.text()
 
 
 def test_the_benchmarks_stack_of_8_by_1000_fits_and_repaints_quickly():

@@ -5,7 +5,9 @@ The picture every course draws for concurrency and parallelism: the same tasks o
 Each run is drawn by a :class:`~.timeline.TimelineView` (the live timeline's cheap bar items, its
 X-ray strips and tooltips), so the stack costs no more per task than the live view; the views are
 linked on x (zooming or panning one moves all), and each marks its wall time (solid) and its
-ideal, the baseline's wall time shared by its workers (faint, dashed).  Above them a header says
+ideal, the baseline's wall time shared by its workers (faint, dashed).  Time is seconds since each
+run's work started, a pool's start-up shaded before 0, so a wall mark sits at the wall time the
+table gives (the notebook's stack, :mod:`concgui.notebook.stack`, draws the same way).  Above them a header says
 what ran, what the marks mean and one line per executor: wall, speedup, concurrency, parallelism.
 
 With few tasks the rows are one per task, so that "one after another" reads as a staircase; with
@@ -28,7 +30,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from ...engine.live import RunState
 from ...engine.metrics import COMPARE_COLUMNS, metric
 from ...engine.present import seconds
-from ...engine.records import RunResult
+from ...engine.records import RunResult, ThreadStates
 from .. import theme
 from ..image_export import ExportTarget, export_dialog
 from .compare_chart import ideal_wall, speed_text, workers_text
@@ -41,14 +43,32 @@ AXIS_EACH_UPTO = 4  # up to this many timelines each has its time axis's ticks; 
 ROWS_CAPPED = 16  # rows beyond this many do not make a timeline taller
 EXPORT_MAX_LOGICAL = 1400  # an export is laid out at most this wide (px), then scaled to the image's width
 MARK_POINTS = 8.5  # the markers' labels
+#: the shared axis shows at most this share of the longest run's work as start-up before 0 (a 4 s process
+#: pool start-up would squeeze 0.3 s of work into a corner); the shade's label says how long it really was
+STARTUP_SHOWN = 0.25
 _COLUMNS = {c.label: c for c in COMPARE_COLUMNS}
 _TASK_LANE = re.compile(r"^worker: (task \d+)\b", re.MULTILINE)
 
 
 def run_end(result: RunResult) -> float:
-    """Where a run ends on its own clock: the last task's end, or start-up plus wall time."""
-    ends = [t.end for t in result.tasks if t.end is not None]
-    return max([result.startup_seconds + result.wall_seconds, *ends])
+    """Where a run ends, in seconds since its work started: its wall time, or its last task's end."""
+    ends = [t.end - result.startup_seconds for t in result.tasks if t.end is not None]
+    return max([result.wall_seconds, *ends])
+
+
+def from_work_start(result: RunResult) -> RunResult:
+    """``result`` with its times counted from the end of its start-up (start-up 0: the stack shades it itself)."""
+    s = result.startup_seconds
+    if not s:
+        return result
+
+    def shift(t: float | None) -> float | None:
+        return None if t is None else t - s
+
+    tasks = [dataclasses.replace(t, submitted=shift(t.submitted), start=shift(t.start), end=shift(t.end))
+             if t.start is not None or t.submitted is not None else t for t in result.tasks]
+    states = [ThreadStates(x.t - s, x.interval, x.lanes) for x in result.thread_states]
+    return dataclasses.replace(result, tasks=tasks, thread_states=states, startup_seconds=0.0)
 
 
 def per_task_possible(results: Sequence[RunResult]) -> bool:
@@ -83,6 +103,14 @@ class StackTimeline(TimelineView):
         plot = self.getPlotItem()
         plot.titleLabel.setAttr("justify", "left")
         self._workers: dict[str, str] = {}  # a task row's real worker, in a row-per-task layout
+        self._startup = pg.LinearRegionItem((0.0, 0.0), movable=False, pen=pg.mkPen(None))
+        self._startup.setZValue(-20)
+        self._startup.hide()
+        self._startup_text = pg.TextItem(anchor=(1, 0))
+        self._startup_text.setZValue(-19)
+        self._startup_text.hide()
+        for item in (self._startup, self._startup_text):
+            plot.addItem(item, ignoreBounds=True)
         self._wall = pg.InfiniteLine(angle=90, movable=False)
         self._ideal = pg.InfiniteLine(angle=90, movable=False)
         self._wall_text = pg.TextItem(anchor=(0, 0))
@@ -93,7 +121,7 @@ class StackTimeline(TimelineView):
             plot.addItem(item, ignoreBounds=True)
         font = QtGui.QFont(self.font())
         font.setPointSizeF(MARK_POINTS)
-        for text in (self._wall_text, self._ideal_text):
+        for text in (self._wall_text, self._ideal_text, self._startup_text):
             text.setFont(font)
         vb = self.getViewBox()
         vb.sigXRangeChanged.connect(self._place_marks)
@@ -107,7 +135,8 @@ class StackTimeline(TimelineView):
 
         ``bottom_axis``: show the time axis's ticks; ``last``: and its label (the stack's lowest timeline).
         """
-        shown, self._workers = by_task(result) if per_task else (result, {})
+        shown = from_work_start(result)
+        shown, self._workers = by_task(shown) if per_task else (shown, {})
         ex = str(result.spec.get("executor", "?"))
         kind = theme.executor_kind(ex)
         title = [(theme.swatch(theme.KIND_COLORS[kind], f"<b>{ex}</b>"), f"■ {ex}"),
@@ -116,16 +145,19 @@ class StackTimeline(TimelineView):
             title.append((f"<b>{result.status}</b>", result.status))
         self._stack_title = title
         plot = self.getPlotItem()
-        plot.setLabel("bottom", "seconds since each run started" if last else None)  # shows the axis, too
+        plot.setLabel("bottom", "seconds since each run's work started (a pool's start-up before 0)"
+                      if last else None)  # shows the axis, too
         plot.showAxis("bottom", bottom_axis)
         self.set_state(RunState.from_result(shown))
-        work = result.startup_seconds
-        self._wall.setValue(work + result.wall_seconds)
+        self._startup.setRegion((-result.startup_seconds, 0.0))
+        self._startup.setVisible(result.startup_seconds > 0.01 * max(result.wall_seconds, 1e-9))
+        self._startup_text.setText(f"start-up {seconds(result.startup_seconds, 2)}")
+        self._wall.setValue(result.wall_seconds)
         speed = "baseline" if result is baseline else speed_text(baseline, result)
         self._wall_text.setText(f"wall {seconds(result.wall_seconds, 2)} · {speed}")
         ideal = None if result is baseline or result.wall_seconds <= 0 else ideal_wall(baseline, result)
         if ideal is not None:
-            self._ideal.setValue(work + ideal)
+            self._ideal.setValue(ideal)
             self._ideal_text.setText(f"ideal {seconds(ideal, 2)}")
         for item in (self._wall, self._wall_text):
             item.setVisible(result.wall_seconds > 0)
@@ -141,6 +173,10 @@ class StackTimeline(TimelineView):
 
     def mark_texts(self) -> tuple[str, str]:
         return self._wall_text.toPlainText(), self._ideal_text.toPlainText()
+
+    def startup_text(self) -> str | None:
+        """The start-up shade's label, when shown."""
+        return self._startup_text.toPlainText() if self._startup_text.isVisible() else None
 
     def title_text(self) -> str:
         return " · ".join(plain for _, plain in self._stack_title)
@@ -173,10 +209,13 @@ class StackTimeline(TimelineView):
         if "_wall" not in self.__dict__:
             return  # the base's __init__: the marks come next
         colors = theme.plot_colors(self._dark)
+        dark = theme.is_dark() if self._dark is None else self._dark
+        self._startup.setBrush(theme.with_alpha(theme.STARTUP_COLOR, 60 if dark else 55))  # as the timeline's
         self._wall.setPen(pg.mkPen(colors["foreground"], width=2))
         faint = theme.with_alpha(colors["foreground"], 150)
         self._ideal.setPen(pg.mkPen(faint, width=1.5, style=QtCore.Qt.PenStyle.DashLine))
-        fill = pg.mkBrush(theme.with_alpha(colors["background"], 215))
+        fill = pg.mkBrush(theme.with_alpha(colors["background"], 240))  # readable over a bar
+        self._startup_text.setColor(colors["muted"])
         for text, color in ((self._wall_text, colors["foreground"]), (self._ideal_text, colors["muted"])):
             text.setColor(color)
             text.fill = fill
@@ -196,6 +235,12 @@ class StackTimeline(TimelineView):
             room = x + (text.boundingRect().width() + 6) * px <= x1
             text.setAnchor((-0.02, anchor_y) if room else (1.02, anchor_y))
             text.setPos(x, y)
+        # "start-up 4.20 s" just left of 0, where the shade shows enough of itself for the words
+        shown = (min(0.0, x1) - max(self._startup.getRegion()[0], x0)) / px if px > 0 else 0.0
+        fits = self._startup.isVisible() and shown >= self._startup_text.boundingRect().width() + 8
+        self._startup_text.setVisible(fits)
+        if fits:
+            self._startup_text.setPos(-2 * px, min(y0, y1))
 
 
 class StackHeader(pg.GraphicsLayoutWidget):
@@ -368,7 +413,8 @@ class CompareStack(QtWidgets.QWidget):
         for v in self.timelines:
             v.set_follow(False)  # a finished run: "follow" would fit each view to its own run
         end = max(run_end(r) for r in self._results) or 1.0
-        self.timelines[0].getViewBox().setXRange(0.0, end, padding=0.02)
+        start = -min(max(r.startup_seconds for r in self._results), STARTUP_SHOWN * end)  # start-up, before 0
+        self.timelines[0].getViewBox().setXRange(start, end, padding=0.02)
 
     def set_dark(self, dark: bool | None) -> None:
         self._dark = dark
@@ -508,11 +554,12 @@ class CompareStack(QtWidgets.QWidget):
             xray = v.xray_counts()
             fill |= xray.pop("cpu_fill") > 0
             strips |= any(xray.values())
-            startup |= r.startup_seconds > 0.01 * max(run_end(r), 1e-9)
+            startup |= r.startup_seconds > 0.01 * max(r.wall_seconds, 1e-9)
         parts = [(theme.swatch(theme.STATE_COLORS[name], label), "■ " + label)
                  for name, label in theme.STATE_LABELS.items() if counts.get(name)]
         if startup:
-            parts.append((theme.swatch(theme.STARTUP_COLOR, "start-up"), "■ start-up"))
+            text = "start-up, before the work"
+            parts.append((theme.swatch(theme.STARTUP_COLOR, text), "■ " + text))
         if fill:
             text = "a bar's filled part: its CPU time"
             parts.append((theme.swatch(theme.CPU_FILL_COLOR, text, "▄"), "▄ " + text))
