@@ -256,3 +256,67 @@ def test_the_sweep_controller_runs_point_after_point_and_keeps_a_refused_start_a
     with pytest.raises(SpecError, match="repeats"):
         sweeper.start(spec, ["thread-pool"], 4, 0)
     runs.shutdown()
+
+
+# --- the dialog shows the experiment it sweeps ------------------------------------------------------------
+def test_the_sweep_dialog_shows_the_experiment_it_will_sweep_and_lets_it_be_changed(qtbot):
+    from PySide6.QtTest import QTest
+
+    from concgui.gui.views.form import TASK_FIELDS
+    from concgui.gui.views.scaling import SweepDialog
+
+    base = ExperimentSpec(workload="noop", tasks=20_000, executor="thread-pool", chunk_size=5, isolation="inline")
+    dialog = SweepDialog(base)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    form = dialog.experiment
+    assert set(form.fields) == set(TASK_FIELDS)  # the window form's own fields, what each task does
+    assert form.fields["workload"].value() == "noop" and form.fields["tasks"].value() == 20_000
+    assert "noop × 20000 tasks" in dialog.intro.text() and dialog.run_button.isEnabled()
+    assert form.fields["duration"].row.isHidden()  # as in the window: a noop task has no duration
+    workload = form.editor("workload")
+    workload.setCurrentIndex(workload.findData("cpu"))
+    form.editor("tasks").setValue(8)
+    form.editor("duration").setValue(0.25)
+    assert "cpu × 8 tasks of 0.25 s" in dialog.intro.text()
+    assert dialog.spec() == base.with_(workload="cpu", tasks=8, duration=0.25)  # the rest is the form's
+    tasks = form.editor("tasks")
+    tasks.setFocus()
+    tasks.selectAll()
+    QTest.keyClicks(tasks, "0")
+    assert not dialog.run_button.isEnabled()
+    assert form.fields["tasks"].error_label.text().startswith("⚠ Tasks: 0 is out of range; allowed:")
+    tasks.stepUp()
+    assert dialog.run_button.isEnabled()
+    for check in dialog.checks.values():
+        check.setChecked(False)
+    assert not dialog.run_button.isEnabled() and "executor" in dialog.run_button.toolTip()
+
+
+def test_the_window_sweeps_the_experiment_the_dialog_shows_and_the_form_follows(qtbot, window, monkeypatch):
+    from concgui.gui.views.scaling import SweepDialog
+
+    window.form.set_spec(ExperimentSpec(workload="noop", tasks=20_000, isolation="inline"))
+    shown: list[str] = []
+
+    def answer(dialog: SweepDialog) -> int:  # a person changes the workload there and presses Run
+        shown.append(dialog.intro.text())
+        workload = dialog.experiment.editor("workload")
+        workload.setCurrentIndex(workload.findData("sleep"))
+        dialog.experiment.editor("tasks").setValue(2)
+        dialog.experiment.editor("duration").setValue(0.05)
+        for name, check in dialog.checks.items():
+            check.setChecked(name == "thread-pool")
+        dialog.max_workers.setValue(2)
+        dialog.repeats.setValue(1)
+        return QtWidgets.QDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(SweepDialog, "exec", answer)
+    window.sweep_clicked()
+    assert "noop × 20000 tasks" in shown[0]  # it said what it would sweep before anything ran
+    qtbot.waitUntil(lambda: not window.sweeper.is_running(), timeout=30_000)
+    sweep = window.sweep
+    assert (sweep.spec["workload"], sweep.spec["tasks"], sweep.spec["duration"]) == ("sleep", 2, 0.05)
+    assert [(p.executor, p.workers, p.status) for p in sweep.points] == [("thread-pool", 1, "ok"),
+                                                                        ("thread-pool", 2, "ok")]
+    assert window.form.spec().workload == "sleep" and window.form.spec().tasks == 2

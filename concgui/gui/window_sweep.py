@@ -2,7 +2,8 @@
 
 A part of :class:`concgui.gui.main_window.MainWindow`, kept apart because it is one idea. The
 runs themselves go through the window's ``sweeper`` (a :class:`~concgui.gui.sweep_controller.
-SweepController` over the window's ``controller``); this shows them in the ``scaling`` tab. It
+SweepController` over the window's ``controller``); this shows them in the ``scaling`` tab. The
+dialog shows the experiment to sweep and lets it be changed there (never silently the form's). It
 uses the window's ``form``, ``tabs``, ``_form_spec``, ``_update_buttons``, ``show_problem`` and
 the file helpers of :class:`~concgui.gui.window_files.FileActions`.
 """
@@ -13,7 +14,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-from ..engine import SpecError
+from ..engine import ExperimentSpec, SpecError
 from ..engine.present import count
 from ..engine.sweep import PlannedPoint, SweepResult, load_sweep_json, save_sweep_csv, save_sweep_json
 from .views.scaling import SweepDialog
@@ -28,17 +29,20 @@ class ScalingStudyActions:
         return self.sweeper.sweep
 
     def sweep_clicked(self) -> None:
-        """Ask for executors, max workers and repeats, then start the scaling study."""
+        """Show the experiment to sweep (editable there) and ask for executors, max workers and repeats;
+        then start the scaling study, the form showing the experiment it runs."""
         if self.controller.is_running() or self.sweeper.is_running():
             return
         if (spec := self._form_spec("start a scaling study")) is None:
             return
         dialog = SweepDialog(spec, self)
         if dialog.exec():
-            self.start_sweep(*dialog.choice())
+            self.start_sweep(*dialog.choice(), spec=dialog.spec())
 
-    def start_sweep(self, executors: list[str], max_workers: int, repeats: int) -> bool:
-        """Run the form's experiment with 1, 2, 4, … workers on each executor, one run after another.
+    def start_sweep(self, executors: list[str], max_workers: int, repeats: int,
+                    spec: ExperimentSpec | None = None) -> bool:
+        """Run ``spec`` (by default the form's experiment) with 1, 2, 4, … workers on each executor, one run
+        after another; a ``spec`` given is put into the form first, so the form shows what is swept.
 
         Each run goes through the RunController like any other (off the UI thread, live in the
         timeline, into the history); the Scaling tab redraws as each one ends. Returns False,
@@ -46,8 +50,10 @@ class ScalingStudyActions:
         """
         if self.controller.is_running() or self.sweeper.is_running():
             return False
+        if spec is not None:
+            self.form.set_spec(spec)
         try:
-            self.sweeper.start(self.form.spec(), executors, max_workers, repeats)
+            self.sweeper.start(spec or self.form.spec(), executors, max_workers, repeats)
         except SpecError as exc:
             self.statusBar().showMessage(f"Cannot start a scaling study: {exc}")
             return False

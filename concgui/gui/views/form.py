@@ -32,9 +32,11 @@ from .form_fields import (
     tooltip,
 )
 
+#: the fields that say what the experiment's tasks do (a scaling study shows these, and varies the rest)
+TASK_FIELDS = ("workload", "tasks", "duration", "size_mb", "cpu_fraction", "function", "jitter")
 #: which group each field sits in; a field missing here lands in the last group
 GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("What each task does", ("workload", "tasks", "duration", "size_mb", "cpu_fraction", "function", "jitter")),
+    ("What each task does", TASK_FIELDS),
     ("How it runs", ("executor", "workers", "threads_per_worker", "chunk_size", "start_method", "offload",
                      "scheduler", "tls_ca", "tls_cert", "tls_key", "dashboard")),
     ("Advanced", ("seed", "timeout", "isolation", "python")),
@@ -47,7 +49,11 @@ QLabel#fieldError { color: #e53935; }
 
 
 class ExperimentForm(QWidget):
-    """Edits one :class:`ExperimentSpec`; cannot hand out an invalid one."""
+    """Edits one :class:`ExperimentSpec`; cannot hand out an invalid one.
+
+    ``only`` names the fields to show (the scaling study's dialog shows what each task does); the
+    others keep what the last :meth:`set_spec` gave them.
+    """
 
     #: any edit, by a person or by set_spec
     changed = Signal()
@@ -56,7 +62,7 @@ class ExperimentForm(QWidget):
     #: another interpreter was probed: its description (or why the probe failed)
     interpreter_probed = Signal(str)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, only: tuple[str, ...] | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("experimentForm")
         self.setStyleSheet(INVALID_STYLE)
@@ -64,6 +70,7 @@ class ExperimentForm(QWidget):
         self._executors = {row["name"]: row for row in list_executors()}
         self._interpreter: InterpreterField | None = None  # the field naming the engine's Python
         self._function: FunctionField | None = None  # the custom function, checked as it changes
+        self._base = ExperimentSpec()  # the values of the fields not shown (see ``only``)
         self._notes: dict[str, QLabel] = {}  # a line under a picker saying what its choice means
         self._error: SpecError | None = None
         self._valid = True
@@ -76,6 +83,9 @@ class ExperimentForm(QWidget):
         extra = tuple(n for n in PARAMS if n not in placed)  # a new PARAMS field still shows up
         for k, (title, names) in enumerate(GROUPS):
             names = names + (extra if k == len(GROUPS) - 1 else ())
+            names = tuple(n for n in names if only is None or n in only)
+            if not names:
+                continue
             box = QGroupBox(title, self)
             form = QFormLayout(box)
             form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
@@ -86,6 +96,12 @@ class ExperimentForm(QWidget):
                 if name in PARAMS:
                     self._add_row(form, self._make_field(PARAMS[name]))
             outer.addWidget(box)
+        # a field not shown here may still be what is wrong (set_spec took it): said below the groups
+        self._other_error = QLabel(self)
+        self._other_error.setObjectName("fieldError")
+        self._other_error.setWordWrap(True)
+        self._other_error.setVisible(False)
+        outer.addWidget(self._other_error)
         outer.addStretch(1)
 
         labels = [f.label for f in self.fields.values() if f.label is not None]
@@ -145,6 +161,7 @@ class ExperimentForm(QWidget):
         file never runs code) until the person presses Enter in that field or runs the experiment.
         """
         self._updating = True
+        self._base = spec
         try:
             for f in self.fields.values():
                 f.editor.blockSignals(True)
@@ -198,7 +215,7 @@ class ExperimentForm(QWidget):
 
     # --- validation --------------------------------------------------------------
     def _values(self) -> dict[str, Any]:
-        return {name: f.value() for name, f in self.fields.items()}
+        return self._base.to_dict() | {name: f.value() for name, f in self.fields.items()}
 
     def _build(self) -> ExperimentSpec:
         spec = ExperimentSpec(**self._values())
@@ -277,6 +294,10 @@ class ExperimentForm(QWidget):
 
     def _show_error(self) -> None:
         bad = self._error.field if self._error is not None else None
+        self._other_error.setVisible(bad is not None and bad not in self.fields)
+        if bad is not None and bad not in self.fields:
+            self._other_error.setText(f"⚠ {PARAMS[bad].label if bad in PARAMS else bad}: "
+                                      f"{str(self._error).split(': ', 1)[-1]}")
         for name, f in self.fields.items():
             invalid = name == bad
             if bool(f.editor.property("invalid")) != invalid:

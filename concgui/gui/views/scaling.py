@@ -22,7 +22,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from ...engine.environment import cpu_count
 from ...engine.executors import list_executors
 from ...engine.present import count, efficiency, fraction, number, seconds, speedup
-from ...engine.spec import ExperimentSpec, Param
+from ...engine.spec import ExperimentSpec, Param, SpecError
 from ...engine.superlinear import Superlinear
 from ...engine.sweep import (
     DEFAULT_REPEATS,
@@ -43,6 +43,7 @@ from ..image_export import (
     write_bytes_atomic,
 )
 from .chart import ThemedPlot
+from .form import TASK_FIELDS, ExperimentForm
 
 LOGICAL_WIDTH = 900  # the width charts are laid out at for files; images scale that up
 CHART_HEIGHT = 430
@@ -407,17 +408,25 @@ class ScalingView(QtWidgets.QWidget):
 
 
 class SweepDialog(QtWidgets.QDialog):
-    """Asks which executors, how many workers at most and how many repeats."""
+    """Shows the experiment the study will sweep, and lets it be changed; asks which executors, how many
+    workers at most and how many repeats.
+
+    What each task does is the window form's own fields (an :class:`ExperimentForm` showing only those),
+    filled from ``base`` and checked the same way; :meth:`spec` is the experiment as edited here, with
+    the rest of ``base`` (isolation, start method, …) as it was.
+    """
 
     def __init__(self, base: ExperimentSpec, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Scaling study")
         form = QtWidgets.QFormLayout(self)
-        intro = QtWidgets.QLabel(f"Runs {workload_text(base.to_dict())} with 1, 2, 4, … workers up to the "
-                                 "maximum, on each executor checked, each point repeated. This machine has "
-                                 f"{cpu_count()} cores.")
-        intro.setWordWrap(True)
-        form.addRow(intro)
+        self.intro = QtWidgets.QLabel()
+        self.intro.setWordWrap(True)
+        form.addRow(self.intro)
+        self.experiment = ExperimentForm(self, only=TASK_FIELDS)
+        self.experiment.layout().setContentsMargins(0, 0, 0, 0)
+        self.experiment.set_spec(base)
+        form.addRow(self.experiment)
         self.max_workers = self._spin(form, SWEEP_PARAMS["max_workers"], default_max_workers())
         self.repeats = self._spin(form, SWEEP_PARAMS["repeats"], DEFAULT_REPEATS)
         self.checks: dict[str, QtWidgets.QCheckBox] = {}
@@ -431,6 +440,7 @@ class SweepDialog(QtWidgets.QDialog):
             check.setEnabled(row["available"])
             check.setToolTip(row["description"] if row["available"] else f"Unavailable: {row['reason']}")
             check.setChecked(row["available"] and name in (base.executor, "process-pool"))
+            check.toggled.connect(self._update)
             grid.addWidget(check, len(self.checks) // 2, len(self.checks) % 2)
             self.checks[name] = check
         form.addRow(box)
@@ -440,10 +450,34 @@ class SweepDialog(QtWidgets.QDialog):
         form.addRow(note)
         buttons = QtWidgets.QDialogButtonBox(QtWidgets.QDialogButtonBox.StandardButton.Ok
                                              | QtWidgets.QDialogButtonBox.StandardButton.Cancel)
-        buttons.button(QtWidgets.QDialogButtonBox.StandardButton.Ok).setText("Run")
+        self.run_button = buttons.button(QtWidgets.QDialogButtonBox.StandardButton.Ok)
+        self.run_button.setText("Run")
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
+        self.experiment.changed.connect(self._update)
+        self._update()
+
+    def _update(self) -> None:
+        """Say what will be swept, and allow Run only for an experiment the engine takes, on some executor."""
+        try:
+            what = f"Runs {workload_text(self.experiment.spec().to_dict())}"
+        except SpecError:
+            what = "Runs the experiment below"
+        self.intro.setText(f"{what} with 1, 2, 4, … workers up to the maximum, on each executor checked, each "
+                           f"point repeated. This machine has {cpu_count()} cores. The other settings "
+                           "(where it runs, start method, …) are the form's.")
+        chosen = any(c.isChecked() and c.isEnabled() for c in self.checks.values())
+        self.run_button.setEnabled(self.experiment.is_valid() and chosen)
+        self.run_button.setToolTip("" if chosen else "Check at least one executor")
+
+    def spec(self) -> ExperimentSpec:
+        """The experiment to sweep, as shown (SpecError while a field is wrong)."""
+        return self.experiment.spec()
+
+    def done(self, result: int) -> None:
+        self.experiment.shutdown()  # a function check still running is of no use now
+        super().done(result)
 
     @staticmethod
     def _spin(form: QtWidgets.QFormLayout, p: Param, value: int) -> QtWidgets.QSpinBox:
