@@ -25,16 +25,16 @@ def assert_waiting_overlapped(result) -> None:
     than the work (a busy machine can make it so), which is then the story."""
     text = explain(result)
     if result.startup_seconds >= result.wall_seconds:
-        assert "Start-up dominated" in text
+        assert "Start-up dominated" in text, text
     else:
-        assert "Try thread-pool or asyncio next: they overlap waiting as well" in text
-    assert "in parallel" not in text  # they slept side by side; no core computed
+        assert "Try thread-pool or asyncio next: they overlap waiting as well" in text, text
+    assert "in parallel" not in text, text  # they slept side by side; no core computed
 
 
 def test_cpu_bound_threads_are_told_the_gil_held_them_back_and_to_try_processes():
     text = explain(run(inline(workload="cpu", executor="thread-pool", tasks=4, duration=0.15, workers=2)))
-    assert "on the GIL" in text  # measured blocked on it (or, without the X-ray, taking turns on it)
-    assert "Try process-pool next: each process has its own GIL" in text
+    assert "on the GIL" in text, text  # measured blocked on it (or, without the X-ray, taking turns on it)
+    assert "Try process-pool next: each process has its own GIL" in text, text
 
 
 def test_a_run_without_thread_states_has_no_xray_numbers_or_sentence():

@@ -56,7 +56,7 @@ class Measured:
     noun: str  # what a worker is: thread, process or worker
     ran: int  # tasks that started and ended
     workers: int
-    lanes: int  # workers that ran tasks (the X-ray's lanes when it measured them)
+    lanes: int  # workers that ran tasks
     cores: int
     gil: bool
     wall: float
@@ -115,14 +115,15 @@ def measure(result: RunResult) -> Measured:
     """The numbers of ``result`` that its words use (its summary, or one made now for an old file)."""
     s = result.summary if result.summary and "task_seconds" in result.summary else summarize(result)
     spec, env = result.spec, result.environment or {}
-    ran = sum(1 for t in result.tasks if t.start is not None and t.end is not None)
+    done = [t for t in result.tasks if t.start is not None and t.end is not None]
+    ran = len(done)
     shares = tuple(s.get(f"{k}_share") for k in SHARE_KEYS) if "on_core_share" in s else None
     if shares is None:
         measured = run_shares(result)
         shares = tuple(measured[k] for k in SHARE_KEYS) if measured else None
     if shares is not None and any(v is None for v in shares):
         shares = None
-    lanes = lanes_measured(result) if shares else 0
+    lanes = len({t.worker for t in done if t.worker})  # all of them, whether or not the probe saw each
     workers = int(result.workers or 1)
     gil = env.get("gil_enabled", True) is not False
     return Measured(
@@ -404,8 +405,9 @@ def why_run(result: RunResult) -> str:
     m = measure(result)
     reason = diagnose(result, m)
     parts = [overlap_sentence(m), reason.held, reason.next]
-    if m.executor == "dask":
-        parts.insert(0, cluster_sentence(result.environment.get("dask") or {}, m.startup))
+    dask = (result.environment or {}).get("dask")
+    if m.executor == "dask" and dask:  # where it ran: a cluster's workers and clocks
+        parts.insert(0, cluster_sentence(dask, m.startup))
     return " ".join(p for p in parts if p)
 
 
