@@ -11,6 +11,8 @@ import pytest
 
 from concgui.engine import ExperimentSpec, RunResult, run
 from concgui.engine.exports import (
+    STATE_CATEGORY,
+    TRACE_STATES,
     chrome_trace,
     load_csv,
     load_results,
@@ -19,7 +21,7 @@ from concgui.engine.exports import (
     save_results,
     save_trace,
 )
-from concgui.engine.records import RESULT_VERSION
+from concgui.engine.records import OK, RESULT_VERSION, TaskRecord, ThreadStates
 
 DATA = Path(__file__).resolve().parent / "data"
 CONTRACT = ("version", "spec", "environment", "wall_seconds", "summary", "tasks", "cpu_samples")
@@ -109,16 +111,21 @@ def test_csv_quotes_awkward_text(tmp_path):
     assert back[1].to_dict() == result.tasks[1].to_dict()
 
 
+def tasks_of(events: list[dict]) -> list[dict]:
+    """The trace's task slices (the X-ray's state slices are complete events too)."""
+    return [e for e in events if e["ph"] == "X" and e["cat"] != STATE_CATEGORY]
+
+
 def test_chrome_trace(mixed_result, tmp_path):
     path = tmp_path / "trace.json"
     save_trace(path, mixed_result)
     trace = json.loads(path.read_text())
     events = trace["traceEvents"]
-    complete = [e for e in events if e["ph"] == "X"]
+    complete = tasks_of(events)
     assert sorted(e["args"]["index"] for e in complete) == [0, 1, 2]
     names = {e["tid"]: e["args"]["name"] for e in events if e["ph"] == "M" and e["name"] == "thread_name"}
     assert {e["tid"] for e in complete} <= set(names), "every lane is named"
-    assert set(names.values()) == {t.worker for t in mixed_result.tasks}
+    assert {names[e["tid"]] for e in complete} == {t.worker for t in mixed_result.tasks}
     by_index = {e["args"]["index"]: e for e in complete}
     for t in mixed_result.tasks:
         e = by_index[t.index]
@@ -132,7 +139,7 @@ def test_chrome_trace(mixed_result, tmp_path):
 def test_chrome_trace_puts_overlapping_asyncio_tasks_on_their_own_tracks():
     result = run(ExperimentSpec(executor="asyncio", workload="sleep", tasks=3, duration=0.2, isolation="inline"))
     assert {t.worker for t in result.tasks} == {"event loop"}
-    complete = [e for e in chrome_trace(result)["traceEvents"] if e["ph"] == "X"]
+    complete = tasks_of(chrome_trace(result)["traceEvents"])
     assert len(complete) == 3
     assert len({e["tid"] for e in complete}) == 3, "three overlapping tasks need three tracks"
     by_tid: dict[int, list] = {}
@@ -149,7 +156,74 @@ def test_chrome_trace_skips_tasks_that_never_ran():
     r = start(ExperimentSpec(executor="sequential", workload="sleep", tasks=3, duration=5, isolation="inline"))
     r.cancel()
     result = r.execute()
-    assert [e for e in chrome_trace(result)["traceEvents"] if e["ph"] == "X"] == []
+    assert tasks_of(chrome_trace(result)["traceEvents"]) == []
+
+
+def state_tracks(events: list[dict]) -> dict[str, list[dict]]:
+    """Each state track's slices by its name, in time order."""
+    names = {e["tid"]: e["args"]["name"] for e in events if e["ph"] == "M" and e["name"] == "thread_name"}
+    tracks: dict[str, list[dict]] = {}
+    for e in events:
+        if e["ph"] == "X" and e["cat"] == STATE_CATEGORY:
+            tracks.setdefault(names[e["tid"]], []).append(e)
+    return {name: sorted(slices, key=lambda e: e["ts"]) for name, slices in tracks.items()}
+
+
+def test_chrome_trace_draws_each_lanes_thread_states_under_its_tasks(tmp_path):
+    """A real run's trace, as Perfetto reads it: per lane a track of state slices sorted right after its
+    task track, slices that never overlap (so nesting holds), and the series' seconds kept."""
+    result = run(ExperimentSpec(executor="thread-pool", workers=2, workload="cpu", tasks=4, duration=0.1,
+                                isolation="inline"))
+    assert result.thread_states, "the X-ray measured nothing"
+    save_trace(tmp_path / "trace.json", result)
+    events = json.loads((tmp_path / "trace.json").read_text())["traceEvents"]
+    meta = {(e["name"], e["tid"]): e["args"] for e in events if e["ph"] == "M" and "tid" in e}
+    name_of = {tid: args["name"] for (kind, tid), args in meta.items() if kind == "thread_name"}
+    order = {tid: args["sort_index"] for (kind, tid), args in meta.items() if kind == "thread_sort_index"}
+    assert sorted(order.values()) == list(range(1, len(order) + 1)) and set(order) == set(name_of)
+    tracks = state_tracks(events)
+    lanes = {t.worker for t in result.tasks}
+    assert set(tracks) == {f"{lane} · thread state" for lane in lanes}
+    for lane in lanes:
+        task_slices = [e for e in tasks_of(events) if name_of[e["tid"]] == lane]
+        slices = tracks[f"{lane} · thread state"]
+        # right under the lane's task track, on a track of its own
+        assert order[slices[0]["tid"]] == order[task_slices[0]["tid"]] + 1
+        assert {e["tid"] for e in slices}.isdisjoint(e["tid"] for e in task_slices)
+        for a, b in zip(slices, slices[1:], strict=False):
+            assert a["ts"] + a["dur"] <= b["ts"], "state slices overlap: Perfetto would nest them"
+            assert a["ts"] + a["dur"] < b["ts"] or a["name"] != b["name"], "touching slices of one state merge"
+        for e in slices:
+            assert type(e["ts"]) is int and type(e["dur"]) is int and e["dur"] > 0
+            assert e["name"] == max(TRACE_STATES, key=e["args"].__getitem__)
+            assert sum(e["args"].values()) == pytest.approx(1.0, abs=1e-3)
+        # the seconds in each state are the series' own
+        for k, state in enumerate(TRACE_STATES):
+            traced = sum(e["args"][state] * e["dur"] for e in slices) / 1e6
+            series = sum(s.lanes[lane][k] * s.interval for s in result.thread_states if lane in s.lanes)
+            assert traced == pytest.approx(series, abs=1e-3), state
+        # and the track spans the lane's tasks (to the interval its thread ended in)
+        assert slices[0]["ts"] <= min(e["ts"] for e in task_slices)
+        assert slices[-1]["ts"] + slices[-1]["dur"] >= max(e["ts"] + e["dur"] for e in task_slices) - 0.1e6
+
+
+def test_state_slices_merge_touching_intervals_of_one_state_and_keep_the_mix():
+    on, blocked, waiting = (0.8, 0.1, 0.1), (0.2, 0.1, 0.7), (0.3, 0.6, 0.1)
+    series = [on, on, blocked, (0.1, 0.1, 0.8), blocked, waiting]
+    states = [ThreadStates(0.1 + 0.02 * (k + 1), 0.02, {"thread 1": shares}) for k, shares in enumerate(series)]
+    states.append(ThreadStates(0.3, 0.02, {"thread 1": on}))  # after a gap of 0.06 s: a slice of its own
+    states.append(ThreadStates(0.32, 0.02, {"other": on}))  # another lane's interval
+    result = RunResult(spec={"workload": "cpu", "executor": "thread-pool"}, environment={},
+                       tasks=[TaskRecord(0, "thread 1", 1, 1, 0.1, 0.1, 0.3, 0.1, OK)], thread_states=states)
+    [slices] = state_tracks(chrome_trace(result)["traceEvents"]).values()
+    assert [(e["name"], e["ts"], e["dur"]) for e in slices] == [
+        ("on a core", 100_000, 40_000), ("blocked", 140_000, 60_000), ("waiting for a core", 200_000, 20_000),
+        ("on a core", 280_000, 20_000)]
+    assert slices[1]["args"] == pytest.approx({"on a core": 0.5 / 3, "waiting for a core": 0.1, "blocked": 2.2 / 3},
+                                              abs=1e-4)  # kept to 4 places
+    assert slices[0]["cname"] == "thread_state_running" and slices[2]["cname"] == "thread_state_runnable"
+    result.thread_states = []
+    assert state_tracks(chrome_trace(result)["traceEvents"]) == {}
 
 
 # --- files that are not run files ---------------------------------------------------------------

@@ -14,11 +14,11 @@ import sys
 
 import pytest
 
-from concgui.engine.exports import CSV_COLUMNS, chrome_trace, load_results, save_csv, save_result
+from concgui.engine.exports import CSV_COLUMNS, STATE_CATEGORY, chrome_trace, load_results, save_csv, save_result
 from concgui.engine.records import OK, RunResult, TaskRecord, ThreadStates
 from concgui.engine.summary import summarize
 from concgui.engine.why import explain, xray_sentence
-from concgui.engine.xray import ANY_CAUSE, blocked_cause, lane_series, run_shares, task_states
+from concgui.engine.xray import ANY_CAUSE, blocked_cause, lane_shares, run_shares, task_states
 
 STEP = 0.02  # the probe's resolution
 
@@ -70,14 +70,6 @@ def test_only_the_covered_part_of_a_task_is_counted_and_lanes_do_not_mix():
     assert task_states(states, "thread 0", 0.3, 0.3) == (0.0, 0.0, 0.0)
 
 
-def test_lane_series_gives_arrays_of_the_intervals_the_lane_appears_in():
-    states = series({"a": (0.5, 0.25, 0.25)}, 0.0, 0.06) + series({"b": (1.0, 0.0, 0.0)}, 0.06, 0.1)
-    t0, t1, on, waiting, blocked = lane_series(states, "a")
-    assert t0.tolist() == pytest.approx([0.0, 0.02, 0.04]) and t1.tolist() == pytest.approx([0.02, 0.04, 0.06])
-    assert on.tolist() == [0.5] * 3 and waiting.tolist() == [0.25] * 3 and blocked.tolist() == [0.25] * 3
-    assert all(len(a) == 0 for a in lane_series(states, "nobody"))
-
-
 # --- per run -----------------------------------------------------------------------------
 def test_run_shares_cover_each_worker_from_its_first_task_to_its_last_after_start_up():
     tasks = [TaskRecord(0, "thread 0", 1, 1, 0.0, 0.2, 0.6, 0.1, OK),
@@ -92,8 +84,12 @@ def test_run_shares_cover_each_worker_from_its_first_task_to_its_last_after_star
     assert shares == pytest.approx({"on_core": (0.4 * 0.2 + 0.2 * 0.4) / 0.6, "waiting": 0.4 * 0.1 / 0.6,
                                     "blocked": (0.4 * 0.7 + 0.2 * 0.6) / 0.6})
     assert sum(shares.values()) == pytest.approx(1.0)
+    # the same spans lane by lane: what the calibration tests and the benchmark read
+    lanes = lane_shares(result)
+    assert set(lanes) == {"thread 0", "thread 1"}
+    assert lanes["thread 0"] == pytest.approx((0.2, 0.1, 0.7)) and lanes["thread 1"] == pytest.approx((0.4, 0.0, 0.6))
     result.thread_states = []
-    assert run_shares(result) is None
+    assert run_shares(result) is None and lane_shares(result) == {}
     assert run_shares(RunResult(spec={}, environment={}, thread_states=states)) is None  # no tasks
 
 
@@ -177,20 +173,20 @@ def test_csv_has_each_tasks_seconds_in_each_state(tmp_path):
         assert {row["blocked_s"] for row in csv.DictReader(f)} == {""}
 
 
-def test_trace_has_a_counter_track_per_lane_and_the_states_on_each_task():
+def test_trace_has_a_state_track_under_each_lane_and_the_states_on_each_task():
     result = recorded("thread-pool", "cpu", 2, (0.21, 0.05, 0.74))
     events = chrome_trace(result)["traceEvents"]
-    counters = [e for e in events if e["ph"] == "C"]
-    assert {e["name"] for e in counters} == {"thread 0 · thread state", "thread 1 · thread state"}
-    lane = sorted((e for e in counters if e["name"].startswith("thread 0")), key=lambda e: e["ts"])
-    assert len(lane) == 26  # 25 intervals, then zeros where the series ends
-    assert lane[0]["ts"] == pytest.approx(0.1e6) and lane[-1]["ts"] == pytest.approx(0.6e6)
-    assert lane[0]["args"] == pytest.approx({"on a core": 0.21, "waiting for a core": 0.05, "blocked": 0.74})
-    assert set(lane[-1]["args"].values()) == {0.0}
-    task = next(e for e in events if e["ph"] == "X")
+    assert not any(e["ph"] == "C" for e in events), "no process-level counters: Perfetto draws them apart"
+    names = {e["tid"]: e["args"]["name"] for e in events if e["ph"] == "M" and e["name"] == "thread_name"}
+    states = [e for e in events if e["ph"] == "X" and e["cat"] == STATE_CATEGORY]
+    assert {names[e["tid"]] for e in states} == {"thread 0 · thread state", "thread 1 · thread state"}
+    [lane] = [e for e in states if names[e["tid"]] == "thread 0 · thread state"]  # 25 intervals, one state
+    assert (lane["name"], lane["ts"], lane["dur"]) == ("blocked", 100_000, 500_000)
+    assert lane["args"] == pytest.approx({"on a core": 0.21, "waiting for a core": 0.05, "blocked": 0.74})
+    task = next(e for e in events if e["ph"] == "X" and e["cat"] == OK)
     assert task["args"]["blocked_s"] == pytest.approx(0.5 * 0.74)
     result.thread_states = []
-    assert not any(e["ph"] == "C" for e in chrome_trace(result)["traceEvents"])
+    assert not any(e.get("cat") == STATE_CATEGORY for e in chrome_trace(result)["traceEvents"])
 
 
 def test_run_files_keep_the_series_and_old_ones_without_it_open(tmp_path):

@@ -22,8 +22,12 @@ MAX_RUN_FILE_BYTES = 512 * 1024 * 1024
 #: on_core_s, waiting_s, blocked_s: the task's seconds in each thread state (the GIL X-ray), empty without it
 CSV_COLUMNS = ("index", "worker", "pid", "thread_id", "submitted", "start", "end", "duration",
                "cpu_seconds", "on_core_s", "waiting_s", "blocked_s", "status", "error_type", "error_message")
-#: the names of the three shares in the trace's counter tracks
+#: the names of the three thread states in the trace's state slices
 TRACE_STATES = ("on a core", "waiting for a core", "blocked")
+#: their colours in Chrome's trace viewer (its reserved names for the kernel's running/runnable/sleeping)
+TRACE_STATE_COLOURS = ("thread_state_running", "thread_state_runnable", "thread_state_sleeping")
+#: the category of the state slices, so a reader tells them from the tasks (whose category is their status)
+STATE_CATEGORY = "thread state"
 
 
 def write_atomic(path: str | os.PathLike, write: Callable[[io.IOBase], None], binary: bool = False) -> None:
@@ -205,37 +209,50 @@ def assign_tracks(tasks: list[TaskRecord]) -> dict[int, int]:
 def chrome_trace(result: RunResult) -> dict[str, Any]:
     """Chrome trace event JSON (opens in Perfetto): one complete event per task.
 
-    With the X-ray's series, each lane also gets a counter track of its three thread states (Perfetto
-    draws it with the process, next to the task slices) and each task its seconds in each state.
+    With the X-ray's series, each task also carries its seconds in each state, and each lane gets a
+    track of thread-state slices right under its task track (:func:`state_slices`): a track of its
+    own, since a state slice that straddles a task's start or end would break the nesting of slices
+    on one track; ``thread_sort_index`` places it under the lane's tasks, where Perfetto draws it.
     """
     tracks = assign_tracks(result.tasks)
     states = result.thread_states
     ends = ends_of(states)
-    lanes: dict[tuple[str, int], int] = {}
+    tids: dict[tuple[str, int], int] = {}
     events: list[dict[str, Any]] = []
     pid = 1
     for t in sorted(result.tasks, key=lambda r: (r.start is None, r.start or 0)):
         if t.start is None or t.end is None:
             continue
         key = (t.worker, tracks.get(t.index, 0))
-        if key not in lanes:
-            lanes[key] = tid = len(lanes) + 1
-            name = t.worker + (f" · track {key[1] + 1}" if key[1] else "")
-            events.append({"ph": "M", "name": "thread_name", "pid": pid, "tid": tid, "args": {"name": name}})
-            events.append({"ph": "M", "name": "thread_sort_index", "pid": pid, "tid": tid,
-                           "args": {"sort_index": tid}})
+        tid = tids.setdefault(key, len(tids) + 1)
         events.append({
-            "ph": "X", "name": f"task {t.index}", "cat": t.status, "pid": pid, "tid": lanes[key],
+            "ph": "X", "name": f"task {t.index}", "cat": t.status, "pid": pid, "tid": tid,
             "ts": t.start * 1e6, "dur": max(0.0, t.end - t.start) * 1e6,
             "args": {"index": t.index, "status": t.status, "os_pid": t.pid, "os_thread_id": t.thread_id,
                      "cpu_seconds": t.cpu_seconds, **({"error": t.error["message"]} if t.error else {}),
                      **_task_states_args(states, t, ends)},
         })
-    events.extend(state_counters(states, pid))
+    workers = list(dict.fromkeys(worker for worker, _ in tids))  # in the order they first ran a task
+    measured = {lane for s in states for lane in s.lanes}
+    sort_index, state_tid = 0, len(tids)  # state tracks' tids follow the task tracks'
+    for worker in workers:
+        for track in sorted(track for w, track in tids if w == worker):
+            sort_index += 1
+            events += _thread_track(pid, tids[(worker, track)], worker + (f" · track {track + 1}" if track else ""),
+                                    sort_index)
+        if worker in measured:
+            sort_index, state_tid = sort_index + 1, state_tid + 1
+            events += _thread_track(pid, state_tid, f"{worker} · thread state", sort_index)
+            events += state_slices(states, worker, pid, state_tid)
     spec = result.spec
     events.insert(0, {"ph": "M", "name": "process_name", "pid": pid, "tid": 0,
                       "args": {"name": f"ConcGUI: {spec.get('workload')} on {spec.get('executor')}"}})
     return {"traceEvents": events, "displayTimeUnit": "ms"}
+
+
+def _thread_track(pid: int, tid: int, name: str, sort_index: int) -> list[dict[str, Any]]:
+    return [{"ph": "M", "name": "thread_name", "pid": pid, "tid": tid, "args": {"name": name}},
+            {"ph": "M", "name": "thread_sort_index", "pid": pid, "tid": tid, "args": {"sort_index": sort_index}}]
 
 
 def _task_states_args(states: list[ThreadStates], t: TaskRecord, ends: list[float]) -> dict[str, float]:
@@ -243,29 +260,36 @@ def _task_states_args(states: list[ThreadStates], t: TaskRecord, ends: list[floa
     return {} if xray is None else dict(zip(("on_core_s", "waiting_s", "blocked_s"), xray, strict=True))
 
 
-def state_counters(states: list[ThreadStates], pid: int) -> list[dict[str, Any]]:
-    """Counter ("C") events: per lane, its three shares from the start of each interval.
+def state_slices(states: list[ThreadStates], lane: str, pid: int, tid: int) -> list[dict[str, Any]]:
+    """``lane``'s thread states as complete ("X") events on track ``tid``: one per run of intervals.
 
-    A counter holds its value until the next event, so a lane gets zeros where its series has a gap
-    (or ends), instead of its last shares drawn on to the end of the trace.
+    Each interval is named by its largest share (:data:`TRACE_STATES`); touching intervals of the same
+    name merge into one slice, whose args hold its three shares (time-weighted means), so the mix is
+    kept where the name gives only the most of it. Boundaries are whole microseconds, shared by
+    touching slices, so no slice overlaps the next (a 20 ms probe needs no finer).
     """
-    events: list[dict[str, Any]] = []
-    last_end: dict[str, float] = {}
+    runs: list[list] = []  # [start_us, end_us, state, seconds on a core, waiting, blocked]
     for s in states:
-        start = s.t - s.interval
-        for lane, shares in s.lanes.items():
-            end = last_end.get(lane)
-            if end is not None and start > end + 1e-9:
-                events.append(_counter(lane, pid, end, (0.0, 0.0, 0.0)))
-            events.append(_counter(lane, pid, start, shares))
-            last_end[lane] = s.t
-    events.extend(_counter(lane, pid, end, (0.0, 0.0, 0.0)) for lane, end in last_end.items())
-    return events
-
-
-def _counter(lane: str, pid: int, t: float, shares: tuple[float, float, float]) -> dict[str, Any]:
-    return {"ph": "C", "name": f"{lane} · thread state", "pid": pid, "ts": t * 1e6,
-            "args": dict(zip(TRACE_STATES, shares, strict=True))}
+        shares = s.lanes.get(lane)
+        if shares is None:
+            continue
+        start, end = round((s.t - s.interval) * 1e6), round(s.t * 1e6)
+        last = runs[-1] if runs else None
+        if last is not None and abs(start - last[1]) <= 1:
+            start = last[1]  # touching: the same boundary, whatever the rounding
+        if end <= start:
+            continue
+        state = max(range(3), key=shares.__getitem__)
+        if last is not None and last[1] == start and last[2] == state:
+            last[1] = end
+            for k in range(3):
+                last[3 + k] += shares[k] * (end - start)
+        else:
+            runs.append([start, end, state, *(v * (end - start) for v in shares)])
+    return [{"ph": "X", "name": TRACE_STATES[state], "cat": STATE_CATEGORY, "cname": TRACE_STATE_COLOURS[state],
+             "pid": pid, "tid": tid, "ts": start, "dur": end - start,
+             "args": {name: round(v / (end - start), 4) for name, v in zip(TRACE_STATES, seconds, strict=True)}}
+            for start, end, state, *seconds in runs]
 
 
 def save_trace(path: str | os.PathLike, result: RunResult) -> None:
