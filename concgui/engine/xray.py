@@ -6,40 +6,24 @@ those series into what people read: arrays to draw, seconds per task, shares per
 cause of "blocked" where the engine knows it. Everything is derived after the fact from the
 series, so nothing here costs a system call on a task's hot path.
 
-Qt-free; numpy is imported only by :func:`lane_series`, so the command line and the engine
-process, which summarize runs, start without it.
+Qt-free and numpy-free: the command line and the engine process, which summarize runs, start
+without numpy.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .records import RunResult, TaskRecord, ThreadStates
 from .spec import PROCESS_EXECUTORS
-
-if TYPE_CHECKING:
-    import numpy as np
 
 #: executors whose workers are threads of one process, sharing one GIL
 THREAD_EXECUTORS = ("sequential", "threads", "thread-pool", "asyncio", "qt-thread-pool")
 #: what "blocked" can be when the engine cannot say which
 ANY_CAUSE = "the GIL, a lock, sleep or I/O"
 SHARE_KEYS = ("on_core", "waiting", "blocked")
-
-
-def lane_series(states: list[ThreadStates], lane: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray,
-                                                                 np.ndarray]:
-    """(t_start, t_end, on_core, waiting, blocked), one entry per interval in which ``lane`` appears.
-
-    Arrays, so a view draws a lane's three states as three items however long the run.
-    """
-    import numpy as np
-
-    rows = [(s.t - s.interval, s.t, *s.lanes[lane]) for s in states if lane in s.lanes]
-    table = np.array(rows, dtype=float).reshape(-1, 5)
-    return table[:, 0], table[:, 1], table[:, 2], table[:, 3], table[:, 4]
 
 
 def integrate(states: Sequence[ThreadStates], lane: str, start: float, end: float,
