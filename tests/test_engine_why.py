@@ -237,3 +237,12 @@ def test_the_text_never_comes_from_the_executor_alone(kind):
     else:
         assert "in parallel" in computing and "blocked" not in computing
         assert "in parallel" not in waiting and "Try thread-pool or asyncio" in waiting
+
+
+def test_a_compare_whose_winner_has_no_advice_is_two_sentences():
+    base = sequential("hash", duration=0.24, cpu=0.23)
+    hashing = recorded("thread-pool", "hash", tasks=4, workers=2, duration=0.24, cpu=0.17, startup=0.01, gap=0.005,
+                       shares=(0.79, 0.2, 0.01), baseline=base)
+    text = compare_why([base, hashing])
+    assert text == ("thread-pool was fastest: 490.0 ms, 2.0× as fast as sequential. It computed on 1.4 cores at "
+                    "once, while sequential ran one task at a time.")

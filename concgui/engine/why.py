@@ -22,8 +22,6 @@ from .spec import PROCESS_EXECUTORS
 from .summary import BUSY_CORES, busy_machine, busy_machine_sentence, foreign_cores, summarize
 from .xray import SHARE_KEYS, THREAD_EXECUTORS, blocked_cause, lanes_measured, run_shares, worker_noun
 
-#: workloads whose tasks release the GIL while they wait or run C code
-RELEASES_GIL = {"sleep", "hash", "file-io"}
 #: what releases the GIL in each workload that does, as a sentence's subject
 RELEASER = {"sleep": "Sleeping", "hash": "hashlib", "file-io": "File I/O", "mixed": "The sleeping part"}
 #: workloads whose tasks mostly wait (for a timer, for the disk) rather than compute
@@ -438,8 +436,8 @@ def compare_why(results: list[RunResult]) -> str:
     name = _names(results)
     base = results[0]
     done = [r for r in results if r.status == OK and r.wall_seconds > 0]
-    failed = [r for r in results if r not in done]
-    if base not in done:
+    failed = [r for r in results if r.status != OK]
+    if not any(r is base for r in done):
         return (f"The baseline, {name[id(base)]}, {base.status}: there is nothing to measure the others "
                 "against.")
     if len(done) < 2:
@@ -455,7 +453,8 @@ def compare_why(results: list[RunResult]) -> str:
     others = [r for r in done if r is not winner]
     contrast = max((r for r in others if r is not base), key=lambda r: r.wall_seconds, default=base)
     second = f"It {_achieved(winner, reasons[id(winner)])}, while {name[id(contrast)]} {reasons[id(contrast)].did}."
-    return " ".join((first, second, _compare_last(done, failed, winner, name, reasons[id(winner)])))
+    last = _compare_last(done, failed, winner, name, reasons[id(winner)])
+    return " ".join(part for part in (first, second, last) if part)
 
 
 def _achieved(winner: RunResult, reason: Reason) -> str:
