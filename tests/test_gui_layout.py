@@ -53,3 +53,19 @@ def test_a_dock_the_person_moved_stays_where_they_put_it(qtbot, window):
     window.resize(1024, 700)
     settle(qtbot)
     assert window.dockWidgetArea(dock) == Qt.DockWidgetArea.LeftDockWidgetArea
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (1920, 1080)])
+def test_every_history_column_is_in_view(qtbot, window, size):
+    window.resize(*size)
+    settle(qtbot)
+    spec = ExperimentSpec(workload="sleep", executor="threads", tasks=2, duration=0.02)
+    window.form.set_spec(spec)
+    with qtbot.waitSignal(window.controller.run_finished, timeout=30_000):
+        window.run_button.click()
+    window.tabs.setCurrentWidget(window.history)
+    settle(qtbot)
+    table = window.history.table
+    header = table.horizontalHeader()
+    assert header.length() <= table.viewport().width(), (
+        f"the columns need {header.length()} px, the table shows {table.viewport().width()} at {size}")

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QDockWidget, QFrame, QMainWindow, QScrollArea
 
 #: narrower windows put the results under the charts (the default 1280 px window does)
 WIDE = 1500
+RIGHT_WIDTH = 560  # the dock beside the charts: the History table's columns all fit
 RIGHT, BOTTOM = Qt.DockWidgetArea.RightDockWidgetArea, Qt.DockWidgetArea.BottomDockWidgetArea
 
 
@@ -22,6 +23,7 @@ class ResultsPlacement(QObject):
         super().__init__(window)
         self._window, self._dock = window, dock
         self._moving = False
+        self._placed = False  # sized once by this object, whichever side it starts on
         self.manual = False  # the person placed the dock: leave it where they put it
         # the Experiment dock keeps the whole left side: the results go under the charts only
         window.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
@@ -45,8 +47,9 @@ class ResultsPlacement(QObject):
         if self.manual or self._dock.isFloating():
             return
         want = self.area_for(self._window.width())
-        if self._window.dockWidgetArea(self._dock) == want:
+        if self._window.dockWidgetArea(self._dock) == want and self._placed:
             return
+        self._placed = True
         self._moving = True
         try:
             self._window.addDockWidget(want, self._dock)
@@ -54,7 +57,7 @@ class ResultsPlacement(QObject):
                 self._window.resizeDocks([self._dock], [max(180, int(self._window.height() * 0.3))],
                                          Qt.Orientation.Vertical)
             else:
-                self._window.resizeDocks([self._dock], [440], Qt.Orientation.Horizontal)
+                self._window.resizeDocks([self._dock], [RIGHT_WIDTH], Qt.Orientation.Horizontal)
         finally:
             self._moving = False
 

@@ -86,12 +86,13 @@ class HistoryModel(QAbstractTableModel):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ToolTipRole:
             speed = f", speedup {speedup(r['speedup'])}" if r.get("speedup") else ""
-            return f"Run {r['id']}{speed}. Double-click or Enter opens it."
+            started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(r["started_at"] or 0))
+            return f"Run {r['id']}, started {started}{speed}. Double-click or Enter opens it."
         return None
 
     def _display(self, r: dict[str, Any], col: int) -> str:
         if col == 0:
-            return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(r["started_at"] or 0))
+            return when(r["started_at"] or 0)
         if col == 1:
             return r["workload"] or ""
         if col == 2:
@@ -103,6 +104,14 @@ class HistoryModel(QAbstractTableModel):
         if col == 5:
             return "" if r["wall_seconds"] is None or not r["finished"] else seconds(r["wall_seconds"])
         return self.status_text(r)
+
+
+def when(started_at: float, now: float | None = None) -> str:
+    """A run's start as short as it can be told apart: the time today, the day this year, else the date."""
+    t, today = time.localtime(started_at), time.localtime(now)
+    if t[:3] == today[:3]:
+        return time.strftime("%H:%M:%S", t)
+    return time.strftime("%b %d %H:%M" if t.tm_year == today.tm_year else "%Y-%m-%d", t)
 
 
 class HistoryView(QWidget):
