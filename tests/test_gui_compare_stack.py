@@ -12,6 +12,7 @@ import pytest  # noqa: E402
 from PySide6 import QtGui  # noqa: E402
 
 from concgui.engine.records import RunResult, TaskRecord  # noqa: E402
+from concgui.engine.spec import ExperimentSpec  # noqa: E402
 from concgui.engine.summary import summarize  # noqa: E402
 from concgui.gui import image_export  # noqa: E402
 from concgui.gui.views.compare import CompareView  # noqa: E402
@@ -27,8 +28,8 @@ def make_run(executor: str, spans: list[tuple[str, float, float]], workers: int,
     """A finished run whose task ``i`` ran on ``spans[i]`` = (worker, start, end), times after start-up."""
     tasks = [TaskRecord(i, w, 100, i + 1, startup, startup + s, startup + e, (e - s) * cpu_share, "ok")
              for i, (w, s, e) in enumerate(spans)]
-    return RunResult(spec={"workload": workload, "executor": executor, "tasks": len(spans), "duration": 2.0},
-                     environment={}, startup_seconds=startup, wall_seconds=max(e for _, _, e in spans),
+    spec = ExperimentSpec(workload=workload, executor=executor, tasks=len(spans), duration=2.0).to_dict()
+    return RunResult(spec=spec, environment={}, startup_seconds=startup, wall_seconds=max(e for _, _, e in spans),
                      workers=workers, tasks=tasks, started_at=1_700_000_000.0)
 
 
@@ -101,6 +102,7 @@ def test_the_seed_reads_as_a_staircase_and_two_stacks_on_one_time_axis(stack, qt
     assert threads.mark_texts() == ("wall 2.00 s · 3.0×", "ideal 2.00 s")
     assert sequential.mark_texts()[0] == "wall 6.00 s · baseline"
     assert pool.title_text() == "■ thread-pool · 6 workers, 3 ran tasks · threads (one shared GIL)"
+    assert pool.getAxis("bottom").labelText == "seconds since each run's work started"  # no start-up worth a word
     header = stack.header.text()
     assert "3 × sleep (2.00 s each)" in header and "one row per task" in header
     for line in ("sequential 6.00 s baseline 1.00", "threads 2.00 s 3.0× 3.00", "thread-pool 2.00 s 3.0× 3.00"):
@@ -244,6 +246,7 @@ def test_a_runs_time_counts_from_its_work_so_its_wall_mark_is_its_wall_time(stac
     assert stack.x_range()[0] == pytest.approx(-0.25 * 4.0 - 0.02 * 5.0, abs=0.01)  # the work keeps the room
     assert stack.timelines[1].startup_text() == "start-up 30.00 s"
     assert "start-up, before the work" in stack.header.text()
+    assert stack.timelines[-1].getAxis("bottom").labelText.endswith("work started (a pool's start-up before 0)")
 
 
 def test_the_benchmarks_stack_of_8_by_1000_fits_and_repaints_quickly():
@@ -258,3 +261,72 @@ def test_the_benchmarks_stack_of_8_by_1000_fits_and_repaints_quickly():
     figures = bench.measure_compare_stack(n_runs=8, n_tasks=1000, size=(1600, 900), repeats=3)
     assert figures["visible_timelines"] == 8  # all eight on one screen, no scrolling
     assert figures["repaint_ms_median"] < 150 and figures["bar_items"] < 100
+
+
+# --- exports and History, in the window ------------------------------------------------------------------
+def test_suggested_names_say_preset_executor_chart_and_day():
+    spec = ExperimentSpec(workload="sleep", executor="thread-pool", tasks=3, duration=2.0).to_dict()
+    when = 1_700_000_000.0  # 2023-11-14/15, whatever the local time zone
+    name = image_export.suggested_name("timeline", spec, "seed-notebook", when)
+    assert name.startswith("concgui-seed-notebook-thread-pool-timeline-2023-11-1") and name.endswith(".png")
+    assert image_export.suggested_name("compare-timelines", spec, None, when, "svg", executor=False) \
+        .startswith("concgui-sleep-compare-timelines-2023-11-1")
+    assert image_export.suggested_name("a b/c", {"workload": "x:y"}, None, when).startswith("concgui-x-y-a-b-c-")
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    from gui_support import open_window
+
+    return open_window(qtbot, tmp_path)
+
+
+def test_every_chart_exports_by_right_click_and_file_menu_with_a_name_that_says_what(window, qtbot, tmp_path,
+                                                                                    monkeypatch):
+    asked = []
+
+    def ask(parent, title, suggested, formats=("png", "svg")):
+        asked.append((title, suggested, tuple(formats)))
+        return str(tmp_path / suggested), 900
+
+    monkeypatch.setattr(image_export, "ask_image_file", ask)
+    results = seed_results()
+    window.compare.set_results(results)
+    window.show_result(results[1])
+    charts = {"timeline": window.timeline, "cores": window.cores, "compare_stack": window.compare.stack,
+              "compare_chart": window.compare.chart, "speedup_chart": window.speedup_chart,
+              "efficiency_chart": window.efficiency_chart}
+    for which, widget in charts.items():  # right-click ▸ Export image… on each chart
+        view = widget.timelines[0] if which == "compare_stack" else widget
+        [action] = view.scene().contextMenu
+        action.trigger()
+    titles = [a[0] for a in asked]
+    assert titles[:4] == ["Export the timeline", "Export the CPU cores chart", "Export the comparison timelines",
+                          "Export the wall-time comparison"] and all("_" not in t for t in titles)
+    names = [a[1] for a in asked]
+    assert names[0].startswith("concgui-seed-notebook-threads-timeline-2023-11-1")
+    assert names[2].startswith("concgui-seed-notebook-compare-timelines-2023-11-1")
+    assert names[3].startswith("concgui-seed-notebook-compare-wall-times-")
+    for name in names[:4]:
+        assert QtGui.QImage(str(tmp_path / name)).width() == 900, name
+    # File ▸ Export chart ▸ Comparison: timelines as SVG…: the same dialog, SVG only
+    menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&File")
+    export = next(a.menu() for a in menu.actions() if a.text() == "Export chart")
+    [svg] = [a for a in export.actions() if a.text() == "Comparison: timelines as SVG…"]
+    svg.trigger()
+    assert asked[-1][2] == ("svg",) and asked[-1][1].endswith(".svg")
+    assert (tmp_path / asked[-1][1]).read_text().count("<svg") == 1
+
+
+def test_several_runs_opened_together_from_history_show_side_by_side(window, qtbot):
+    ids = [window.store.save(r) for r in seed_results()]
+    window.history.refresh()
+    window.history.select_ids(set(ids))
+    assert window.history.open_button.isEnabled()
+    window.history.open_button.click()
+    stack = window.compare.stack
+    qtbot.waitUntil(lambda: len(stack.timelines) == 3)
+    assert [r.spec["executor"] for r in stack.results()] == ["sequential", "threads", "thread-pool"]
+    assert stack.timelines[1].mark_texts()[0] == "wall 2.00 s · 3.0×"  # speedup against the first of them
+    assert window.tabs.currentWidget() is window.compare
+    assert window.result.spec["executor"] == "thread-pool"  # and the last in every view

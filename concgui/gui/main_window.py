@@ -96,6 +96,7 @@ class MainWindow(FileActions, ScalingStudyActions, QMainWindow):
         self._build_menus()
         self._build_status_bar()
         self._connect()
+        self.install_chart_exports()  # a chart's right-click "Export image…" is File ▸ Export chart's dialog
         self._restore_settings()
         self._writer_timer = QTimer(self)
         self._writer_timer.setInterval(100)
@@ -184,7 +185,8 @@ class MainWindow(FileActions, ScalingStudyActions, QMainWindow):
         self.export_action = self._action(file, "&Export report image…", self.export_report, "Ctrl+E",
                                           "Timeline, cores and summary in one PNG")
         images = file.addMenu("Export chart")
-        for label, widget in (("Timeline", "timeline"), ("CPU cores", "cores"), ("Comparison", "compare_chart"),
+        for label, widget in (("Timeline", "timeline"), ("CPU cores", "cores"),
+                              ("Comparison: timelines", "compare_stack"), ("Comparison: wall times", "compare_chart"),
                               ("Scaling: speedup", "speedup_chart"), ("Scaling: efficiency", "efficiency_chart")):
             self._action(images, f"{label} as PNG…", lambda _=False, w=widget: self.export_chart(w, "png"))
             self._action(images, f"{label} as SVG…", lambda _=False, w=widget: self.export_chart(w, "svg"))
@@ -238,6 +240,7 @@ class MainWindow(FileActions, ScalingStudyActions, QMainWindow):
                                                                              running=self.sweeper.remaining() > 0))
         self.sweeper.finished.connect(self._on_sweep_finished)
         self.history.open_requested.connect(self.open_history_run)
+        self.history.compare_requested.connect(self.open_history_runs)
 
     # --- settings ----------------------------------------------------------------
     def _restore_settings(self) -> None:
@@ -493,6 +496,20 @@ class MainWindow(FileActions, ScalingStudyActions, QMainWindow):
             self.show_problem("History", f"Could not open run {run_id}: {exc}")
             return
         self.show_result(result)
+
+    def open_history_runs(self, run_ids: list[int]) -> None:
+        """Several runs side by side in Compare, the earliest the baseline; the last in every view."""
+        try:
+            results = [self.store.load(i) for i in sorted(run_ids)]
+        except Exception as exc:  # noqa: BLE001 - a damaged row must not take the window down
+            self.show_problem("History", f"Could not open runs {run_ids}: {exc}")
+            return
+        for r in results:  # speedups against this baseline, not the one each had when it ran
+            r.summary = summarize(r, None if r is results[0] else results[0])
+        self.compare_results = results
+        self.compare.set_results(results)
+        self.show_result(results[-1])
+        self.tabs.setCurrentWidget(self.compare)
 
     def show_result(self, result: RunResult) -> None:
         """Show a finished run (from history or a file) in every view."""

@@ -3,23 +3,80 @@
 A part of :class:`concgui.gui.main_window.MainWindow`, kept apart because it is one idea: asking
 where (remembering the folder), writing, and saying in the status bar or a problem box how that
 went. It uses the window's ``settings``, ``store``, ``history``, ``keeper``, ``compare``, ``result``,
-``show_result`` and ``show_problem``.
+``panel``, ``sweep``, ``show_result`` and ``show_problem``.
+
+Every chart exports the same way from its right-click menu and from File ▸ Export chart: one
+dialog (where, PNG or SVG, how wide) offering a file name that says what the image shows: the
+preset (or workload), the executor, the chart and the day the run was made.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from ..engine import RunResult
 from ..engine.exports import load_results, save_csv, save_result, save_trace
 from ..history_store import HistoryError
 from . import image_export, report
 
+#: every chart the window exports: its attribute (or "compare_stack"), what a person calls it, its file name part,
+#: and whether it shows one run (its file name then names the executor)
+CHARTS: dict[str, tuple[str, str, bool]] = {
+    "timeline": ("timeline", "timeline", True),
+    "cores": ("CPU cores chart", "cpu-cores", True),
+    "compare_stack": ("comparison timelines", "compare-timelines", False),
+    "compare_chart": ("wall-time comparison", "compare-wall-times", False),
+    "speedup_chart": ("scaling study: speedup", "scaling-speedup", False),
+    "efficiency_chart": ("scaling study: efficiency", "scaling-efficiency", False),
+}
+#: the spec fields that tell one preset's experiment from another's, where they matter for its workload (the
+#: executor and workers vary within a preset)
+_PRESET_KEYS = ("workload", "tasks", "duration", "size_mb", "cpu_fraction", "function", "jitter")
+
 
 class FileActions:
     """The File menu's commands, mixed into the main window."""
+
+    def install_chart_exports(self) -> None:
+        """Each chart's right-click "Export image…" goes through :meth:`export_chart`, as File ▸ Export does."""
+        for which in CHARTS:
+            self._chart(which).export_handler = lambda _w, which=which: self.export_chart(which)
+
+    def _chart(self, which: str) -> QWidget:
+        return self.compare.stack if which == "compare_stack" else getattr(self, which)
+
+    def _chart_context(self, which: str) -> tuple[dict[str, Any], float | None]:
+        """The spec a chart shows (the first run's, for several) and when its run was made."""
+        if which in ("timeline", "cores"):
+            if self.result is not None:
+                return self.result.spec, self.result.started_at
+            state = self.timeline.state()
+            return (state.spec if state is not None else {}), None
+        if which.startswith("compare"):
+            results = self.compare.results()
+            return (results[0].spec, results[0].started_at) if results else ({}, None)
+        sweep = self.sweep
+        return (sweep.spec, sweep.started_at) if sweep is not None else ({}, None)
+
+    def preset_of(self, spec: dict[str, Any]) -> str | None:
+        """The shipped preset whose experiment ``spec`` is (any of its executors), or None."""
+        if not spec:
+            return None
+        for name, preset in self.panel.presets.items():
+            for candidate in preset.specs:
+                theirs = candidate.to_dict()
+                if all(theirs.get(k) == spec.get(k) for k in _PRESET_KEYS if candidate.relevant(k)):
+                    return name
+        return None
+
+    def suggested_file(self, which: str, ext: str = "png") -> str:
+        """The file name the export dialog offers for chart ``which``."""
+        _, part, one_run = CHARTS[which]
+        spec, when = self._chart_context(which)
+        return image_export.suggested_name(part, spec, self.preset_of(spec), when, ext, executor=one_run)
 
     def _export_dir(self) -> str:
         return str(self.settings.value("export/folder", str(Path.home())))
@@ -77,30 +134,28 @@ class FileActions:
             QMessageBox.information(self, "Export", "Run an experiment or open one from the history first.")
         return self.result
 
-    def _ask_width(self) -> int | None:
-        width, ok = QInputDialog.getInt(self, "Image width", "Width in pixels:", 1600, 200, 10000, 100)
-        return width if ok else None
-
     def export_report(self) -> None:
         result = self._need_result()
         if result is None:
             return
-        path = self._ask_path("Export report image", "concgui-report.png", "PNG images (*.png)")
-        width = self._ask_width() if path else None
-        if path and width:
+        spec = result.spec
+        name = image_export.suggested_name("report", spec, self.preset_of(spec), result.started_at)
+        chosen = image_export.ask_image_file(self, "Export the report image", name, ("png",))
+        if chosen:
+            path, width = chosen
             self._guarded_write(lambda: report.save_report_png(result, path, width), path)
 
-    def export_chart(self, which: str, fmt: str) -> None:
-        widget = getattr(self, which)
-        path = self._ask_path(f"Export {which}", f"concgui-{which}.{fmt}", f"{fmt.upper()} (*.{fmt})")
-        if not path:
+    def export_chart(self, which: str, fmt: str | None = None) -> None:
+        """Ask where (PNG or SVG, or only ``fmt``; how wide) and save chart ``which`` there."""
+        widget = self._chart(which)
+        human = CHARTS[which][0]
+        formats = (fmt,) if fmt else ("png", "svg")
+        chosen = image_export.ask_image_file(self, f"Export the {human}", self.suggested_file(which, formats[0]),
+                                             formats)
+        if not chosen:
             return
-        if fmt == "png":
-            width = self._ask_width()
-            if width:
-                self._guarded_write(lambda: image_export.export_widget_png(widget, path, width), path)
-        else:
-            self._guarded_write(lambda: image_export.export_widget_svg(widget, path), path)
+        path, width = chosen
+        self._guarded_write(lambda: image_export.export_to_path(widget, path, width), path)
 
     def export_data(self, fmt: str) -> None:
         result = self._need_result()
@@ -116,7 +171,7 @@ class FileActions:
     def _guarded_write(self, write, path: str) -> None:
         try:
             write()
-        except OSError as exc:
+        except (OSError, ValueError) as exc:
             self.show_problem("Export", f"Could not write {path}: {exc}\nNothing was written there.")
             return
         self.statusBar().showMessage(f"Wrote {path}")

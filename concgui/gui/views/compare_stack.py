@@ -130,10 +130,10 @@ class StackTimeline(TimelineView):
         self._apply_theme()
 
     def show_run(self, result: RunResult, baseline: RunResult, per_task: bool, bottom_axis: bool = True,
-                 last: bool = True) -> None:
+                 axis_label: str | None = None) -> None:
         """Draw ``result`` (a row per task or per worker), marked against ``baseline`` (the first run).
 
-        ``bottom_axis``: show the time axis's ticks; ``last``: and its label (the stack's lowest timeline).
+        ``bottom_axis``: show the time axis's ticks; ``axis_label``: and this label (the stack's lowest timeline).
         """
         shown = from_work_start(result)
         shown, self._workers = by_task(shown) if per_task else (shown, {})
@@ -145,8 +145,7 @@ class StackTimeline(TimelineView):
             title.append((f"<b>{result.status}</b>", result.status))
         self._stack_title = title
         plot = self.getPlotItem()
-        plot.setLabel("bottom", "seconds since each run's work started (a pool's start-up before 0)"
-                      if last else None)  # shows the axis, too
+        plot.setLabel("bottom", axis_label)  # shows the axis, too
         plot.showAxis("bottom", bottom_axis)
         self.set_state(RunState.from_result(shown))
         self._startup.setRegion((-result.startup_seconds, 0.0))
@@ -475,11 +474,15 @@ class CompareStack(QtWidgets.QWidget):
             self._add_timeline()
         per_task = self.per_task()
         last = len(results) - 1
+        label = "seconds since each run's work started"
+        if any(r.startup_seconds > 0.01 * max(r.wall_seconds, 1e-9) for r in results):
+            label += " (a pool's start-up before 0)"
         for v in self.timelines[1:]:  # unlinked while each fits its own run: one range change each, not n
             v.setXLink(None)
         for i, (v, r) in enumerate(zip(self.timelines, results, strict=True)):
             # times under each timeline while there is room; under the last only when there are many
-            v.show_run(r, results[0], per_task, bottom_axis=i == last or last < AXIS_EACH_UPTO, last=i == last)
+            v.show_run(r, results[0], per_task, bottom_axis=i == last or last < AXIS_EACH_UPTO,
+                       axis_label=label if i == last else None)
         for v in self.timelines[1:]:
             v.setXLink(self.timelines[0])
         self._sync_left_axes()

@@ -119,6 +119,8 @@ class HistoryView(QWidget):
 
     #: a run the window should show in every view
     open_requested = Signal(int)
+    #: several runs the window should show side by side in Compare (ids, earliest first)
+    compare_requested = Signal(list)
 
     def __init__(self, store: HistoryStore, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -165,7 +167,8 @@ class HistoryView(QWidget):
 
         buttons = QHBoxLayout()
         buttons.setSpacing(4)
-        self.open_button = self._button("Open", "Show the selected run in every view", self.open_selected)
+        self.open_button = self._button("Open", "Show the selected run in every view; several selected: side by "
+                                        "side in the Compare tab, the earliest as the baseline", self.open_selected)
         self.delete_button = self._button("Delete", "Delete the selected runs from the history", self.delete_selected)
         self.save_button = self._button("Save as JSON…", "Save the selected runs as a ConcGUI run file",
                                         self.save_selected)
@@ -231,14 +234,16 @@ class HistoryView(QWidget):
 
     def _update_buttons(self) -> None:
         n = len(self.selected_ids())
-        self.open_button.setEnabled(n == 1)
+        self.open_button.setEnabled(n > 0)
         self.delete_button.setEnabled(n > 0)
         self.save_button.setEnabled(n > 0)
 
     # --- actions -----------------------------------------------------------------
     def open_selected(self) -> None:
         ids = self.selected_ids()
-        if ids:
+        if len(ids) > 1:
+            self.compare_requested.emit(sorted(ids))
+        elif ids:
             self.open_requested.emit(ids[0])
 
     def delete_selected(self) -> None:
@@ -302,8 +307,10 @@ class HistoryView(QWidget):
         ids = [self.store.save(r) for r in results]
         self.refresh()
         self.select_ids(set(ids))
-        for run_id in ids:
-            self.open_requested.emit(run_id)
+        if len(ids) > 1:  # a comparison's file: side by side again
+            self.compare_requested.emit(ids)
+        elif ids:
+            self.open_requested.emit(ids[0])
         return ids
 
     def model_row(self, run_id: int) -> dict[str, Any]:
