@@ -1,11 +1,12 @@
-"""The ``concgui`` command line: run, compare, sweep, executors, gui.
+"""The ``concgui`` command line: run, compare, sweep, calibrate, executors, gui.
 
 Options mirror the spec's fields (``--size-mb`` for ``size_mb`` ...), built
 from :data:`concgui.engine.spec.PARAMS`.  Exit codes: 0 done, 1 the run
 failed, 2 bad input (the message names the field).
 
 The package: this module parses and runs the commands, :mod:`.tables`
-formats their text tables, :mod:`.selftest` is ``concgui self-test``.
+formats their text tables, :mod:`.selftest` is ``concgui self-test``, :mod:`.calibrate` is
+``concgui calibrate``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any, TypeVar
 
 from .. import __version__
 from ..engine import ExperimentSpec, RunResult, SpecError, list_executors, start
+from ..engine.calibration import calibration_gap_sentence
 from ..engine.echo import EchoLines
 from ..engine.events import Event
 from ..engine.exports import save_csv, save_result, save_results, save_trace
@@ -97,6 +99,8 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--width", metavar="PX", default="1600", help="width of the PNG in pixels (default 1600)")
 
     sub.add_parser("executors", help="list every executor and whether it can run here")
+    sub.add_parser("calibrate", add_help=False,
+                   help="measure again how much work a second of cpu and hash tasks is here (see calibrate --help)")
     sub.add_parser("self-test", add_help=False,
                    help="check every executor, start method and the report on this machine (see self-test --help)")
 
@@ -114,6 +118,10 @@ def main(argv: list[str] | None = None) -> int:
         from .selftest import main as selftest_main
 
         return selftest_main(argv[1:])
+    if argv[:1] == ["calibrate"]:  # its options are its own (concgui/cli/calibrate.py)
+        from .calibrate import main as calibrate_main
+
+        return calibrate_main(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command in (None, "gui"):
@@ -196,6 +204,8 @@ def _run(args: argparse.Namespace) -> int:
     spec = spec_from_args(args)
     result = execute_interruptibly(spec, Echo() if args.echo else None)
     print(format_summary(result))
+    if gap := calibration_gap_sentence(result):  # the tasks were not the size asked
+        print(f"Calibration: {gap}")
     if args.json:
         save_result(args.json, result)
     if args.csv:

@@ -8,6 +8,8 @@ import sys
 import sysconfig
 from typing import Any
 
+from . import calibration
+
 
 def gil_enabled() -> bool:
     """False only on a free-threaded build running with the GIL off."""
@@ -25,6 +27,8 @@ def cpu_count() -> int:
 
 
 def environment(spec: Any = None) -> dict[str, Any]:
+    """The run's facts; for a cpu, hash or mixed run also the calibration its task sizes use (see
+    :mod:`.calibration`: the run adds how far its own tasks' CPU time was from it when it ends)."""
     try:
         import psutil  # noqa: F401
 
@@ -43,4 +47,5 @@ def environment(spec: Any = None) -> dict[str, Any]:
         "start_method": spec.effective_start_method() if spec is not None else None,
         "pid": os.getpid(),
         "psutil": has_psutil,
+        **(calibration.recorded(spec.workload) if spec is not None else {}),
     }

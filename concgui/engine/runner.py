@@ -468,6 +468,7 @@ class Run:
                 thread_states=ctl.thread_states,
             )
             env.update(ctl.host_load.figures(result.cpu_samples, work_start, result.wall_seconds + work_start))
+            env.update(calibration.gap_figures(result, ctl.sizes))  # the tasks' CPU time against their calibration
             if ctl.consumer_error:
                 result.error = ctl.consumer_error
             result.summary = summarize(result, self.baseline)
