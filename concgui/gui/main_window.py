@@ -18,6 +18,7 @@ import logging
 import platform
 import sys
 import time
+from collections import Counter
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
@@ -36,14 +37,13 @@ from .. import __version__
 from ..engine import ExperimentSpec, RunResult, SpecError, TaskRecord
 from ..engine.live import RunState
 from ..engine.paths import user_data_dir
-from ..engine.present import count, plural, seconds, speedup
-from ..engine.records import CANCELLED, RUNNING, WAITING
+from ..engine.present import count, number, plural, seconds, speedup
+from ..engine.records import CANCELLED, ERROR, OK, RUNNING, WAITING
 from ..engine.summary import summarize
 from .help_menu import install_help
 from .run_controller import RunController
 from .run_keeper import UNSAVED_FOLDER, RunKeeper, open_history
 from .sweep_controller import SweepController
-from .window_layout import ResultsPlacement
 from .views.compare import CompareView
 from .views.console import ConsolePane
 from .views.cores import CoreUsagePlot
@@ -53,8 +53,10 @@ from .views.scaling import ScalingView
 from .views.summary import SummaryPanel
 from .views.timeline import TimelineView
 from .window_files import FileActions
+from .window_layout import ResultsPlacement
 from .window_sweep import ScalingStudyActions
 
+PROGRESS_FORMAT = "%v / %m tasks"  # while a run goes, and for one whose every task finished
 SWITCH_INTERVAL = 0.001  # seconds: how long another thread may keep the GIL from the window's thread
 log = logging.getLogger("concgui")
 BASELINE_KEYS = ("workload", "tasks", "duration", "size_mb", "cpu_fraction", "function", "jitter", "seed",
@@ -213,7 +215,7 @@ class MainWindow(FileActions, ScalingStudyActions, QMainWindow):
     def _build_status_bar(self) -> None:
         self.progress = QProgressBar()
         self.progress.setMaximumWidth(260)
-        self.progress.setFormat("%v / %m tasks")
+        self.progress.setFormat(PROGRESS_FORMAT)
         self.eta_label = QLabel()
         self.statusBar().addPermanentWidget(self.eta_label)
         self.statusBar().addPermanentWidget(self.progress)
@@ -328,6 +330,7 @@ class MainWindow(FileActions, ScalingStudyActions, QMainWindow):
             self.statusBar().showMessage(f"Running {spec.workload} × {spec.tasks} on {spec.executor}…")
         self.progress.setRange(0, max(1, spec.tasks if spec else 1))
         self.progress.setValue(0)
+        self.progress.setFormat(PROGRESS_FORMAT)
         self.eta_label.clear()
         self._update_buttons()
 
@@ -382,6 +385,21 @@ class MainWindow(FileActions, ScalingStudyActions, QMainWindow):
             eta = state.eta()
             self.eta_label.setText("" if eta is None else f"about {seconds(eta, 1)} left")
 
+    def _show_outcome(self, result: RunResult) -> None:
+        """An ended run's tasks in the progress bar: what finished, failed or was cancelled ("57 done,
+        143 cancelled"), the bar filled by those that ran; never a full "200 / 200" for a stopped run."""
+        statuses = Counter(t.status for t in result.tasks)
+        total, ran = len(result.tasks), statuses[OK] + statuses[ERROR]
+        self.progress.setRange(0, max(1, total))
+        self.progress.setValue(ran)
+        if statuses[OK] == total:
+            self.progress.setFormat(PROGRESS_FORMAT)
+            return
+        parts = [f"{number(statuses[OK], 0)} done"]
+        parts += [f"{number(statuses[ERROR], 0)} failed"] if statuses[ERROR] else []
+        parts += [f"{number(statuses[CANCELLED], 0)} cancelled"] if statuses[CANCELLED] else []
+        self.progress.setFormat(", ".join(parts))
+
     def _on_run_finished(self, result: RunResult) -> None:
         self.result = result
         self.keeper.end(result)
@@ -389,6 +407,7 @@ class MainWindow(FileActions, ScalingStudyActions, QMainWindow):
             self._baselines[_baseline_key(result.spec)] = result
         self.summary.set_result(result)
         self._refresh_views()
+        self._show_outcome(result)
         s = result.summary
         speed = f", {speedup(s['speedup'])} against {s['baseline']}" if s.get("speedup") else ""
         done = f"{result.spec['executor']}: {result.status} in {seconds(result.wall_seconds)}{speed}"
@@ -405,6 +424,7 @@ class MainWindow(FileActions, ScalingStudyActions, QMainWindow):
             self.result = partial
             self.summary.set_result(partial)
             self._refresh_views()
+            self._show_outcome(partial)
         else:  # nothing ran: say why where the tasks would have been, and show the machine's load again
             self.summary.set_result(None)
             self.timeline.set_message(f"The run did not start:\n{message.splitlines()[0]}")
@@ -528,8 +548,7 @@ class MainWindow(FileActions, ScalingStudyActions, QMainWindow):
             self.form.set_spec(ExperimentSpec.from_dict(result.spec), probe=False)
         except (SpecError, TypeError):
             pass  # a run made by another version: show it, keep the form as it is
-        self.progress.setRange(0, max(1, len(result.tasks)))
-        self.progress.setValue(state.done)
+        self._show_outcome(result)
         self.statusBar().showMessage(f"Showing run: {result.spec.get('workload')} on {result.spec.get('executor')}")
 
     # --- about and closing -------------------------------------------------------

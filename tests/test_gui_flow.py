@@ -1,0 +1,53 @@
+"""The window's flow as a person drives it: what Stop leaves in the progress bar, comparison presets and
+Ctrl+R, Run while a field is wrong, and quitting during a run. Offscreen, with pytest-qt."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtTest import QTest
+
+from concgui.engine import ExperimentSpec
+from concgui.engine.records import CANCELLED, OK
+
+pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
+LONG = ExperimentSpec(workload="sleep", executor="thread-pool", tasks=400, duration=0.05, workers=2,
+                      isolation="inline")
+
+
+def start_and_let_some_finish(qtbot, window, spec: ExperimentSpec, finished: int = 6) -> None:
+    window.form.set_spec(spec)
+    window.run_button.click()
+    qtbot.waitUntil(lambda: window.controller.state is not None and window.controller.state.done >= finished,
+                    timeout=15_000)
+
+
+# --- defect 6: after Stop, the bar says what finished and what was cancelled ---------------------------
+def test_after_stop_the_progress_bar_says_how_many_finished_and_how_many_were_cancelled(qtbot, window):
+    start_and_let_some_finish(qtbot, window, LONG)
+    with qtbot.waitSignal(window.controller.run_finished, timeout=10_000) as blocker:
+        window.stop_button.click()
+    result = blocker.args[0]
+    done = sum(t.status == OK for t in result.tasks)
+    cancelled = sum(t.status == CANCELLED for t in result.tasks)
+    assert 0 < done < 400 and done + cancelled == 400
+    assert window.progress.text() == f"{done} done, {cancelled} cancelled"
+    assert window.progress.value() == done < window.progress.maximum() == 400  # not a full bar
+    window.show_result(result)  # reopened later (history, a file): the same words
+    assert window.progress.text() == f"{done} done, {cancelled} cancelled"
+    with qtbot.waitSignal(window.controller.run_finished, timeout=15_000):  # a run that ends whole reads as before
+        window.form.set_spec(LONG.with_(tasks=3))
+        window.run_button.click()
+    assert window.progress.text() == "3 / 3 tasks" and window.progress.value() == 3
+
+
+# --- defect 10: Run stays disabled while a field holds what the spec refuses ---------------------------
+def test_run_stays_disabled_and_says_why_while_a_number_is_out_of_range(qtbot, window):
+    tasks = window.form.editor("tasks")
+    tasks.setFocus()
+    tasks.selectAll()
+    QTest.keyClicks(tasks, "0")
+    assert not window.run_button.isEnabled() and not window.run_action.isEnabled()
+    assert not window.compare_button.isEnabled() and not window.sweep_button.isEnabled()
+    assert window.statusBar().currentMessage().startswith("Cannot run: tasks: 0 is out of range; allowed:")
+    QTest.keyClicks(tasks, "5")  # "05"
+    assert window.run_button.isEnabled() and window.form.spec().tasks == 5
