@@ -4,6 +4,7 @@ Ctrl+R, Run while a field is wrong, and quitting during a run. Offscreen, with p
 from __future__ import annotations
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
 from concgui.engine import ExperimentSpec
@@ -51,3 +52,35 @@ def test_run_stays_disabled_and_says_why_while_a_number_is_out_of_range(qtbot, w
     assert window.statusBar().currentMessage().startswith("Cannot run: tasks: 0 is out of range; allowed:")
     QTest.keyClicks(tasks, "5")  # "05"
     assert window.run_button.isEnabled() and window.form.spec().tasks == 5
+
+
+# --- defect 11: a preset meant for Compare says so, and Ctrl+R compares --------------------------------
+def test_a_comparison_preset_says_so_focuses_compare_and_ctrl_r_runs_its_comparison(qtbot, window):
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    window.preset_box.setFocus()
+    index = window.preset_box.findData("cpu-threads-vs-processes")
+    window.preset_box.setCurrentIndex(index)
+    window.preset_box.activated.emit(index)  # chosen from the list, as a person does
+    assert window.form.spec().executor == "sequential"  # what Run alone would run
+    note = window.preset_note.text()
+    assert "A comparison: press Compare (Ctrl+R)" in note and "Run runs only the executor chosen above" in note
+    assert "thread-pool (2 workers)" in note and "process-pool (2 workers)" in note
+    qtbot.waitUntil(window.compare_button.hasFocus)
+    assert window.compare_button.text() == "Compare (Ctrl+R)"
+    assert window.compare_action.shortcut().toString() == "Ctrl+R" and window.run_action.shortcut().isEmpty()
+    window.form.editor("tasks").setValue(2)  # the person makes it quicker: still the preset's comparison
+    window.form.editor("duration").setValue(0.05)
+    window.form.fields["isolation"].set_value("inline")
+    with qtbot.waitSignal(window.controller.sequence_finished, timeout=60_000) as blocker:
+        QTest.keyClick(window, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
+    results = blocker.args[0]
+    assert [(r.spec["executor"], r.spec["workers"]) for r in results] == [
+        ("sequential", None), ("threads", None), ("thread-pool", 2), ("process-pool", 2)]  # the preset's runs
+    assert all(r.spec["tasks"] == 2 and r.spec["duration"] == 0.05 for r in results)  # with the form's edits
+    qtbot.waitUntil(lambda: window.run_button.isEnabled())
+    combo = window.form.editor("executor")
+    combo.setCurrentIndex(combo.findData("thread-pool"))  # one executor chosen: Run and Ctrl+R run it again
+    assert window.run_action.shortcut().toString() == "Ctrl+R"
+    assert window.compare_action.shortcut().toString() == "Ctrl+Shift+R"
+    assert "A comparison" not in window.preset_note.text() and window.compare_button.text() == "Compare"

@@ -147,7 +147,7 @@ class MainWindow(FileActions, ScalingStudyActions, QMainWindow):
         self.run_button, self.stop_button, self.sweep_button = panel.run_button, panel.stop_button, panel.sweep_button
         self.executor_checks = panel.executor_checks
         self.compare_checks, self.compare_button = self.executor_checks.checks, self.executor_checks.button
-        scroll = QScrollArea()
+        scroll = self.panel_scroll = QScrollArea()
         scroll.setWidget(panel)
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -227,6 +227,7 @@ class MainWindow(FileActions, ScalingStudyActions, QMainWindow):
         self.compare_button.clicked.connect(self.compare_clicked)
         self.sweep_button.clicked.connect(self.sweep_clicked)
         self.form.validity_changed.connect(lambda _ok: self._update_buttons())
+        self.panel.compare_mode_changed.connect(self._on_compare_mode)
         c = self.controller
         c.run_started.connect(self._on_run_started)
         c.updated.connect(self._on_updated)
@@ -299,14 +300,21 @@ class MainWindow(FileActions, ScalingStudyActions, QMainWindow):
         if not names:
             self.statusBar().showMessage("Cannot compare: check at least one executor")
             return
-        specs = []
-        for name in names:
-            try:
-                specs.append(spec.with_(executor=name))
-            except SpecError as exc:
-                self.statusBar().showMessage(f"Cannot compare on {name}: {exc}")
-                return
+        try:  # each checked executor; a preset meant for Compare runs its own runs of them
+            specs = self.panel.comparison(spec, names)
+        except SpecError as exc:
+            self.statusBar().showMessage(f"Cannot compare: {exc}")
+            return
         self.run_sequence(specs)
+
+    def _on_compare_mode(self, on: bool) -> None:
+        """A preset meant for Compare is loaded (or no longer): Ctrl+R runs its comparison, not one run."""
+        self.run_action.setShortcut(QKeySequence() if on else QKeySequence("Ctrl+R"))
+        self.compare_action.setShortcuts([QKeySequence("Ctrl+R"), QKeySequence("Ctrl+Shift+R")] if on
+                                         else [QKeySequence("Ctrl+Shift+R")])
+        if on:
+            self.panel_scroll.ensureWidgetVisible(self.compare_button)
+            self.statusBar().showMessage("This preset is a comparison: press Compare (Ctrl+R) to run it.")
 
     def run_sequence(self, specs: list[ExperimentSpec]) -> None:
         self.compare_results = []
@@ -544,6 +552,7 @@ class MainWindow(FileActions, ScalingStudyActions, QMainWindow):
         self.cores.refresh()
         self.summary.set_result(result)
         self.console.show_result(result)
+        self.panel.leave_compare()  # the form shows this run's experiment, not a preset's comparison
         try:  # no probe: a run file's interpreter runs only when the person runs the experiment
             self.form.set_spec(ExperimentSpec.from_dict(result.spec), probe=False)
         except (SpecError, TypeError):

@@ -2,24 +2,55 @@
 
 What a person sets up before pressing Run, in one column; the window wires its buttons to the
 run controller. Choosing a preset fills the form and the comparison's checkboxes here.
+
+A preset with several runs is meant for Compare, not Run (Run would run only the form's first
+executor, often sequential): while it is loaded the panel says so, the Compare button has the
+focus, :attr:`ExperimentPanel.compare_preset` is that preset, and Compare runs the preset's own
+runs (their workers, chunk size, …) with the form's experiment. Choosing another executor in the
+form, or showing another run, ends that (:meth:`ExperimentPanel.leave_compare`).
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+import html
+
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from ...engine import ExperimentSpec
-from ..presets import load_presets
+from ...engine.present import count
+from ...engine.spec import EXECUTOR_KINDS
+from ..presets import Preset, load_presets
 from .compare import ExecutorChecks
 from .form import ExperimentForm
+
+RUN_TIP = "Run the experiment once, on the executor chosen above (Ctrl+R)"
+
+
+def _and(words: list[str]) -> str:
+    """"a, b and c"."""
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def run_words(spec: ExperimentSpec) -> str:
+    """One run of a comparison as its executor and what it sets: "process-pool (2 workers, chunks of 100)"."""
+    said = [count(spec.workers, "worker")] if spec.workers else []
+    if spec.chunk_size != 1 and "chunk_size" in EXECUTOR_KINDS[spec.executor].fields:
+        said.append(f"chunks of {spec.chunk_size}")
+    return spec.executor + (f" ({', '.join(said)})" if said else "")
 
 
 class ExperimentPanel(QWidget):
     """The left-hand column of the window."""
 
+    #: a preset meant for Compare was loaded (True), or is no longer in effect (False)
+    compare_mode_changed = Signal(bool)
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        #: the preset meant for Compare now loaded, while the form still runs its executor
+        self.compare_preset: Preset | None = None
+        self._compare_executor = ""  # the executor the form holds for it: choosing another leaves it
         layout = QVBoxLayout(self)
         self.preset_box = QComboBox()
         self.preset_box.addItem("Presets…", None)
@@ -30,6 +61,7 @@ class ExperimentPanel(QWidget):
         self.preset_box.activated.connect(self._preset_chosen)
         layout.addWidget(self.preset_box)
         self.preset_note = QLabel()
+        self.preset_note.setTextFormat(Qt.TextFormat.RichText)
         self.preset_note.setWordWrap(True)
         self.preset_note.setVisible(False)
         layout.addWidget(self.preset_note)
@@ -39,7 +71,7 @@ class ExperimentPanel(QWidget):
 
         buttons = QHBoxLayout()
         self.run_button = QPushButton("Run")
-        self.run_button.setToolTip("Run the experiment (Ctrl+R)")
+        self.run_button.setToolTip(RUN_TIP)
         self.stop_button = QPushButton("Stop")
         self.stop_button.setToolTip("Stop the run (Esc): queued tasks are dropped, running ones stopped")
         buttons.addWidget(self.run_button)
@@ -53,6 +85,7 @@ class ExperimentPanel(QWidget):
                                      "each point repeated: speedup and efficiency versus workers")
         layout.addWidget(self.sweep_button)
         layout.addStretch(1)
+        self.form.changed.connect(self._on_form_changed)
 
     def _preset_chosen(self, index: int) -> None:
         name = self.preset_box.itemData(index)
@@ -65,15 +98,62 @@ class ExperimentPanel(QWidget):
         if preset is None:
             raise KeyError(f"preset: no preset named {name!r}; known: {', '.join(self.presets)}")
         specs, skipped = preset.runnable()
+        self.compare_preset = None  # the form's executor changes now: not a reason to leave
         self.form.set_spec(specs[0] if specs else preset.specs[0])
         self.executor_checks.choose({s.executor for s in specs})
         note = preset.description
         if skipped:
             note += " (Skipped here: " + "; ".join(f"{s.executor}: {why}" for s, why in skipped) + ")"
+        note = html.escape(note)
+        if preset.is_comparison and len(specs) > 1:
+            runs = html.escape(_and([run_words(s) for s in specs]))
+            note += (f"<p><b>A comparison: press Compare (Ctrl+R)</b> to run it on {runs}, one after another. "
+                     f"Run runs only the executor chosen above ({specs[0].executor}).</p>")
         self.preset_note.setText(note)
         self.preset_note.setVisible(True)
         self.preset_box.setCurrentIndex(max(0, self.preset_box.findData(name)))
+        self._set_compare(preset if preset.is_comparison and len(specs) > 1 else None)
         return specs
+
+    def comparison(self, base: ExperimentSpec, executors: list[str]) -> list[ExperimentSpec]:
+        """What Compare runs: ``base`` (the form's experiment) on each of ``executors``.
+
+        While a preset meant for Compare is loaded, an executor it has runs as the preset runs it
+        (its workers, start method, chunk size, …, and in its order: its first run is the baseline),
+        with ``base``'s experiment (workload, tasks, duration, …); an executor checked besides runs
+        ``base`` as it is. SpecError when one of them cannot run so.
+        """
+        preset = self.compare_preset
+        own = [s for s in preset.runnable()[0] if s.executor in executors] if preset else []
+        specs = []
+        for s in own:
+            kind = EXECUTOR_KINDS[s.executor]
+            keep = {"executor", "workers", *kind.fields}
+            specs.append(s.with_(**{k: v for k, v in base.to_dict().items() if k not in keep}))
+        done = {s.executor for s in own}
+        return specs + [base.with_(executor=name) for name in executors if name not in done]
+
+    def leave_compare(self) -> None:
+        """The form no longer holds the preset meant for Compare: Run and Compare as usual again."""
+        if self.compare_preset is not None:
+            self.preset_note.setText(html.escape(self.compare_preset.description))
+            self._set_compare(None)
+
+    def _set_compare(self, preset: Preset | None) -> None:
+        self.compare_preset = preset
+        self._compare_executor = self.form.fields["executor"].value()
+        button = self.executor_checks.button
+        button.setText("Compare (Ctrl+R)" if preset else "Compare")
+        self.run_button.setToolTip(f"Run the experiment once, on {self._compare_executor} only; Ctrl+R runs "
+                                   "this preset's comparison" if preset else RUN_TIP)
+        if preset is not None:
+            QTimer.singleShot(0, button.setFocus)  # after the preset list's popup has given the focus back
+        self.compare_mode_changed.emit(preset is not None)
+
+    def _on_form_changed(self) -> None:
+        """Another executor chosen in the form: the person means to run that one."""
+        if self.compare_preset is not None and self.form.fields["executor"].value() != self._compare_executor:
+            self.leave_compare()
 
     def set_running(self, running: bool, valid: bool) -> None:
         """Enable what can be used now: nothing but Stop while a run goes."""
