@@ -3,12 +3,16 @@ Ctrl+R, Run while a field is wrong, and quitting during a run. Offscreen, with p
 
 from __future__ import annotations
 
+import threading
+
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from concgui.engine import ExperimentSpec
 from concgui.engine.records import CANCELLED, OK
+from concgui.history_store import HistoryStore
 
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
 LONG = ExperimentSpec(workload="sleep", executor="thread-pool", tasks=400, duration=0.05, workers=2,
@@ -84,3 +88,45 @@ def test_a_comparison_preset_says_so_focuses_compare_and_ctrl_r_runs_its_compari
     assert window.run_action.shortcut().toString() == "Ctrl+R"
     assert window.compare_action.shortcut().toString() == "Ctrl+Shift+R"
     assert "A comparison" not in window.preset_note.text() and window.compare_button.text() == "Compare"
+
+
+# --- defect 14: Ctrl+Q during a run asks once, and keeps what finished ---------------------------------
+def answer_quit_box(answer: str, asked: list[str]) -> None:
+    """Press ``answer`` in the quit question as soon as it shows (it is modal: the test waits inside it)."""
+    def press() -> None:
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox):
+            QTimer.singleShot(20, press)
+            return
+        asked.append(box.text())
+        next(b for b in box.buttons() if b.text() == answer).click()
+
+    QTimer.singleShot(20, press)
+
+
+def test_quit_during_a_run_asks_once_and_keeps_the_finished_tasks(qtbot, window, tmp_path):
+    start_and_let_some_finish(qtbot, window, LONG)
+    asked: list[str] = []
+    answer_quit_box("Keep running", asked)
+    window.quit_action.trigger()
+    assert len(asked) == 1 and asked[0].startswith("A run is going: ")
+    assert window.isVisible() and window.controller.is_running()  # kept running
+    finished_before = window.controller.state.done
+    answer_quit_box("Stop and quit", asked)
+    window.quit_action.trigger()
+    assert len(asked) == 2  # once for this quit: the close that follows does not ask again
+    assert not window.isVisible()
+    assert not any(t.name == "concgui-gui-run" for t in threading.enumerate())  # the run was stopped
+    with HistoryStore(tmp_path / "history.sqlite3") as store:
+        (run,) = store.list_runs()
+        kept = store.load(run["id"])
+    assert run["executor"] == "thread-pool" and not run["finished"]  # shown as interrupted at the next start
+    assert sum(t.status == OK for t in kept.tasks) >= finished_before > 0
+
+
+def test_quit_with_nothing_running_does_not_ask(qtbot, window):
+    asked: list[str] = []
+    answer_quit_box("Stop and quit", asked)
+    window.quit_action.trigger()
+    qtbot.wait(100)
+    assert asked == [] and not window.isVisible()

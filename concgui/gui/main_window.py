@@ -91,6 +91,7 @@ class MainWindow(FileActions, ScalingStudyActions, QMainWindow):
         self._baselines: dict[tuple, RunResult] = {}
         self._screenshot: str | None = None
         self._closing = False
+        self._quit_asked = False  # the close comes from File ▸ Quit
         self._history_stale = False  # a run was saved while another went: list it once that one ends
 
         self._build_views()
@@ -199,7 +200,7 @@ class MainWindow(FileActions, ScalingStudyActions, QMainWindow):
         self._action(data, "Scaling study as CSV…", lambda: self.export_sweep("csv"))
         self._action(data, "Scaling study as JSON…", lambda: self.export_sweep("json"))
         file.addSeparator()
-        self._action(file, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        self.quit_action = self._action(file, "&Quit", self.quit_clicked, QKeySequence.StandardKey.Quit)
 
         run = bar.addMenu("&Run")
         self.run_action = self._action(run, "&Run", self.run_clicked, "Ctrl+R")
@@ -576,8 +577,40 @@ class MainWindow(FileActions, ScalingStudyActions, QMainWindow):
             f"psutil {psutil.__version__}, numpy {numpy.__version__}<br>{platform.platform()}",
         )
 
+    def quit_clicked(self) -> None:
+        """File ▸ Quit (Ctrl+Q): the window's close, which asks first while a run goes."""
+        self._quit_asked = True
+        try:
+            self.close()
+        finally:
+            self._quit_asked = False
+
+    def _confirm_quit(self) -> bool:
+        """Ask once whether to stop the run going and quit; the tasks it finished are kept either way."""
+        state = self.controller.state
+        what = "A scaling study is running" if self.sweeper.is_running() else "A run is going"
+        if state is not None and state.total:
+            ended = plural(state.done, "has", "have")
+            what += f": {number(state.done, 0)} of {count(state.total, 'task')} {ended} ended"
+        box = QMessageBox(QMessageBox.Icon.Question, "Quit ConcGUI?", f"{what}.", parent=self)
+        box.setInformativeText("Quitting stops it. The tasks it finished are kept in the History, "
+                               "marked 'interrupted'.")
+        quit_button = box.addButton("Stop and quit", QMessageBox.ButtonRole.DestructiveRole)
+        box.setDefaultButton(box.addButton("Keep running", QMessageBox.ButtonRole.RejectRole))
+        box.exec()
+        return box.clickedButton() is quit_button
+
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt's name
-        """Stop a running experiment (bounded), save settings, release the database."""
+        """Stop a running experiment (bounded), save settings, release the database.
+
+        Closed by the person (File ▸ Quit, the window's close button) while a run goes, it asks
+        first; closed by the program (a screenshot taken, a test), it does not.
+        """
+        by_person = event.spontaneous() or self._quit_asked
+        busy = self.controller.is_running() or self.sweeper.is_running()
+        if by_person and busy and not self._closing and not self._confirm_quit():
+            event.ignore()
+            return
         self._closing = True
         self.sweeper.stop()
         self.controller.shutdown()
