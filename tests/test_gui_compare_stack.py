@@ -330,3 +330,21 @@ def test_several_runs_opened_together_from_history_show_side_by_side(window, qtb
     assert stack.timelines[1].mark_texts()[0] == "wall 2.00 s · 3.0×"  # speedup against the first of them
     assert window.tabs.currentWidget() is window.compare
     assert window.result.spec["executor"] == "thread-pool"  # and the last in every view
+
+
+def test_the_ideals_label_covers_no_bar(stack, qtbot):
+    """A process pool of 2 for 3 tasks: the ideal (3 s) falls inside the last task's bar (2–4 s) on the bottom
+    row, so its label goes where no bar is."""
+    base = make_run("sequential", [("main thread", 2.0 * i, 2.0 * i + 2.0) for i in range(3)], 1)
+    procs = make_run("process-pool", [(f"process {i % 2 + 1}", 2.0 * (i // 2), 2.0 * (i // 2) + 2.0)
+                                      for i in range(3)], 2, startup=0.8)
+    stack.set_results(with_summaries([base, procs]))
+    view = stack.timelines[1]
+    assert view.marks()["ideal"] == pytest.approx(3.0)
+    label = view._ideal_text
+    qtbot.waitUntil(lambda: label.isVisible())
+    vb = view.getViewBox()
+    box = vb.mapSceneToView(label.mapToScene(label.boundingRect())).boundingRect()
+    xs = np.linspace(box.left(), box.right(), 7)
+    ys = np.linspace(box.top(), box.bottom(), 4)[1:-1]
+    assert box.width() > 0.3 and all(view.hover_text_at(x, y, 0.0) is None for x in xs for y in ys if y >= 0)

@@ -24,6 +24,7 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
@@ -46,6 +47,8 @@ MARK_POINTS = 8.5  # the markers' labels
 #: the shared axis shows at most this share of the longest run's work as start-up before 0 (a 4 s process
 #: pool start-up would squeeze 0.3 s of work into a corner); the shade's label says how long it really was
 STARTUP_SHOWN = 0.25
+#: runs up to this many tasks place the ideal's label clear of their bars (8 × 5,000 tasks: 6 ms a pan step)
+FREE_CHECK_TASKS = 5_000
 _COLUMNS = {c.label: c for c in COMPARE_COLUMNS}
 _TASK_LANE = re.compile(r"^worker: (task \d+)\b", re.MULTILINE)
 
@@ -103,6 +106,7 @@ class StackTimeline(TimelineView):
         plot = self.getPlotItem()
         plot.titleLabel.setAttr("justify", "left")
         self._workers: dict[str, str] = {}  # a task row's real worker, in a row-per-task layout
+        self._starts = np.zeros(0)  # the tasks' starts, sorted: where the queue row is empty
         self._startup = pg.LinearRegionItem((0.0, 0.0), movable=False, pen=pg.mkPen(None))
         self._startup.setZValue(-20)
         self._startup.hide()
@@ -148,6 +152,7 @@ class StackTimeline(TimelineView):
         plot.setLabel("bottom", axis_label)  # shows the axis, too
         plot.showAxis("bottom", bottom_axis)
         self.set_state(RunState.from_result(shown))
+        self._starts = np.sort(np.array([t.start for t in shown.tasks if t.start is not None], dtype=float))
         self._startup.setRegion((-result.startup_seconds, 0.0))
         self._startup.setVisible(result.startup_seconds > 0.01 * max(result.wall_seconds, 1e-9))
         self._startup_text.setText(f"start-up {seconds(result.startup_seconds, 2)}")
@@ -164,6 +169,17 @@ class StackTimeline(TimelineView):
             item.setVisible(ideal is not None)
         self._update_legend()
         self._place_marks()
+
+    def _free(self, xa: float, xb: float, y: float) -> bool:
+        """No task bar (nor the queue) across ``xa``..``xb`` at row height ``y`` (checked on a large run: it
+        would cost a search of every task at each zoom step)."""
+        state = self.state()
+        if state is None or len(state.tasks) > FREE_CHECK_TASKS:
+            return True
+        xs = [xa + (xb - xa) * k / 4 for k in range(5)]
+        if y < 0:  # the queue row: empty where no task waits any more (every start is behind)
+            return bool(np.all(np.searchsorted(self._starts, xs, side="right") == self._starts.size))
+        return all(self.hover_text_at(x, y, tolerance=0.0) is None for x in xs)
 
     def marks(self) -> dict[str, float | None]:
         """Where the wall-time and ideal marks are (seconds on the run's clock; None when not drawn)."""
@@ -220,20 +236,30 @@ class StackTimeline(TimelineView):
             text.fill = fill
 
     def _place_marks(self, *_: Any) -> None:
-        """Each mark's label at its line: the wall's at the top, the ideal's at the bottom, on the side with room."""
+        """Each mark's label at its line: the wall's at the top, on the side with room; the ideal's where it
+        covers no bar (bottom right, bottom left, top left), as the wall's and the ideal's lines often meet."""
         if "_wall" not in self.__dict__ or self.plotItem is None:
             return
         vb = self.getViewBox()
         (x0, x1), (y0, y1) = vb.viewRange()
+        top, bottom = min(y0, y1), max(y0, y1)
         px = float(vb.viewPixelSize()[0]) if vb.width() > 10 else (x1 - x0) / 1000.0
-        for line, text, y, anchor_y in ((self._wall, self._wall_text, min(y0, y1), 0.0),
-                                        (self._ideal, self._ideal_text, max(y0, y1), 1.0)):
-            if not line.isVisible():
-                continue
-            x = float(line.value())
-            room = x + (text.boundingRect().width() + 6) * px <= x1
-            text.setAnchor((-0.02, anchor_y) if room else (1.02, anchor_y))
-            text.setPos(x, y)
+        py = float(vb.viewPixelSize()[1]) if vb.height() > 10 else (bottom - top) / 100.0
+        if self._wall.isVisible():
+            x = float(self._wall.value())
+            room = x + (self._wall_text.boundingRect().width() + 6) * px <= x1
+            self._wall_text.setAnchor((-0.02, 0.0) if room else (1.02, 0.0))
+            self._wall_text.setPos(x, top)
+        if self._ideal.isVisible():
+            x, rect = float(self._ideal.value()), self._ideal_text.boundingRect()
+            w, h = (rect.width() + 4) * px, rect.height() * py
+            places = [(x, bottom, (-0.02, 1.0), x, bottom - h / 2), (x, bottom, (1.02, 1.0), x - w, bottom - h / 2),
+                      (x, top, (1.02, 0.0), x - w, top + h / 2)]
+            if x + w > x1:  # no room on the right
+                places = places[1:]
+            free = next((p for p in places if self._free(p[3], p[3] + w, p[4])), places[0])
+            self._ideal_text.setAnchor(free[2])
+            self._ideal_text.setPos(free[0], free[1])
         # "start-up 4.20 s" just left of 0, where the shade shows enough of itself for the words
         shown = (min(0.0, x1) - max(self._startup.getRegion()[0], x0)) / px if px > 0 else 0.0
         fits = self._startup.isVisible() and shown >= self._startup_text.boundingRect().width() + 8
