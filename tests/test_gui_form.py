@@ -10,6 +10,7 @@ import time
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QPalette
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QMessageBox, QPushButton, QWidget
 
@@ -25,7 +26,14 @@ from concgui.gui.interpreter_probe import InterpreterProbe
 from concgui.gui.presets import PresetError, get_preset, load_presets, resources_dir
 from concgui.gui.views.console import ConsolePane
 from concgui.gui.views.form import ExperimentForm
-from concgui.gui.views.form_fields import FileField, FunctionField, InterpreterField, TextField, make_field
+from concgui.gui.views.form_fields import (
+    INVALID_BASE,
+    FileField,
+    FunctionField,
+    InterpreterField,
+    TextField,
+    make_field,
+)
 from concgui.gui.views.history_view import HistoryView
 from concgui.gui.views.summary import SummaryPanel
 from concgui.history_store import HistoryStore
@@ -118,9 +126,12 @@ def test_a_number_out_of_range_stays_as_typed_and_the_field_says_why_in_the_spec
     label = form.fields[name].error_label
     assert not label.isHidden() and label.text() == f"⚠ {PARAMS[name].label}: {reason}"
     assert editor.property("invalid") is True and form.error_field() == name
+    base = editor.lineEdit().palette().color(QPalette.ColorRole.Base)
+    assert base.name() == INVALID_BASE  # marked without a stylesheet border, which would hide its arrows
     with qtbot.waitSignal(form.validity_changed) as blocker:
         editor.stepUp() if value < PARAMS[name].minimum else editor.stepDown()  # the arrows lead back in
     assert blocker.args == [True] and label.isHidden()
+    assert editor.lineEdit().palette().color(QPalette.ColorRole.Base) != base
     assert form.spec().to_dict()[name] in (PARAMS[name].minimum, PARAMS[name].maximum)
 
 

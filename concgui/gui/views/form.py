@@ -27,6 +27,7 @@ from .form_fields import (
     FunctionField,
     InterpreterField,
     IntField,
+    NumberBox,
     dim,
     make_field,
     tooltip,
@@ -42,8 +43,10 @@ GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Advanced", ("seed", "timeout", "isolation", "python")),
 )
 
+# spin boxes are marked by NumberBox.show_invalid: a border here would replace their arrows with bare lines
 INVALID_STYLE = """
-*[invalid="true"] { border: 1px solid #e53935; border-radius: 3px; }
+QLineEdit[invalid="true"], QComboBox[invalid="true"], QCheckBox[invalid="true"] {
+    border: 1px solid #e53935; border-radius: 3px; }
 QLabel#fieldError { color: #e53935; }
 """
 
@@ -304,6 +307,8 @@ class ExperimentForm(QWidget):
                 f.editor.setProperty("invalid", invalid)
                 f.editor.style().unpolish(f.editor)
                 f.editor.style().polish(f.editor)
+                if isinstance(f.editor, NumberBox):
+                    f.editor.show_invalid(invalid)
             tip = tooltip(f.param)
             if invalid:
                 message = str(self._error).split(": ", 1)[-1]

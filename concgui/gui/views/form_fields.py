@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QSize, QTimer
-from PySide6.QtGui import QPalette
+from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -143,6 +143,15 @@ class NumberBox:
         up = value < self.high
         down = not self.is_empty() and (value > self.low or self.has_empty)
         return (flags.StepUpEnabled if up else flags.StepNone) | (flags.StepDownEnabled if down else flags.StepNone)
+
+    def show_invalid(self, invalid: bool) -> None:
+        """Red text on a light red field while the number is refused (the line under it says why)."""
+        palette = QPalette()
+        if invalid:
+            palette.setColor(QPalette.ColorRole.Base, QColor(INVALID_BASE))
+            palette.setColor(QPalette.ColorRole.Text, QColor(INVALID_TEXT))
+        self.setPalette(palette)
+        self.lineEdit().setPalette(palette)  # its text field does not always take the box's palette
 
     def empty_value(self) -> float | None:
         """What empty stands for: None ("auto") or the minimum it names ("none" for a timeout of 0)."""
@@ -498,6 +507,7 @@ def _unit_suffix(p: Param) -> str:
     return f" {p.unit}" if p.unit and p.kind is float else ""
 
 
+INVALID_BASE, INVALID_TEXT = "#fdecea", "#c62828"  # a refused number: light red field, dark red text
 #: the widest numbers a number field holds: anything a person types, for the spec to refuse in words
 INT_LIMIT = 2**31 - 1
 FLOAT_LIMIT = 1e12
