@@ -314,7 +314,8 @@ class MainWindow(FileActions, ScalingStudyActions, QMainWindow):
         self.compare_action.setShortcuts([QKeySequence("Ctrl+R"), QKeySequence("Ctrl+Shift+R")] if on
                                          else [QKeySequence("Ctrl+Shift+R")])
         if on:
-            self.panel_scroll.ensureWidgetVisible(self.compare_button)
+            # once the panel is laid out anew with the preset's note
+            QTimer.singleShot(0, lambda: self.panel_scroll.ensureWidgetVisible(self.compare_button))
             self.statusBar().showMessage("This preset is a comparison: press Compare (Ctrl+R) to run it.")
 
     def run_sequence(self, specs: list[ExperimentSpec]) -> None:
