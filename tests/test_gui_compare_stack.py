@@ -348,3 +348,20 @@ def test_the_ideals_label_covers_no_bar(stack, qtbot):
     xs = np.linspace(box.left(), box.right(), 7)
     ys = np.linspace(box.top(), box.bottom(), 4)[1:-1]
     assert box.width() > 0.3 and all(view.hover_text_at(x, y, 0.0) is None for x in xs for y in ys if y >= 0)
+
+
+def test_with_bars_all_around_the_ideal_the_wall_label_says_it(stack, qtbot):
+    """CPU-bound threads: every row busy from 0 to 3.2 s, so the ideal (0.5 s) has no clear place."""
+    base = make_run("sequential", [("main thread", 0.5 * i, 0.5 * i + 0.5) for i in range(4)], 1, workload="cpu")
+    threads = make_run("threads", [(f"thread {i + 1}", 0.0, 3.2) for i in range(4)], 4, workload="cpu")
+    stack.set_results(with_summaries([base, threads]))
+    view = stack.timelines[1]
+    qtbot.waitUntil(lambda: view.mark_texts()[0] == "wall 3.20 s · 1.6× slower · ideal 500.0 ms")
+    assert not view._ideal_text.isVisible() and view.marks()["ideal"] == pytest.approx(0.5)
+
+
+def test_task_rows_follow_the_tasks_order_not_their_starts(stack):
+    base = make_run("sequential", [("main thread", 1.0 * i, 1.0 * i + 1.0) for i in range(3)], 1)
+    pool = make_run("process-pool", [("process 1", 0.02, 1.0), ("process 2", 0.0, 1.0), ("process 1", 1.0, 2.0)], 2)
+    stack.set_results(with_summaries([base, pool]))
+    assert task_rows(stack.timelines[1]) == ["task 0", "task 1", "task 2"]  # task 1 started first

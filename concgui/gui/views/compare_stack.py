@@ -107,6 +107,7 @@ class StackTimeline(TimelineView):
         plot.titleLabel.setAttr("justify", "left")
         self._workers: dict[str, str] = {}  # a task row's real worker, in a row-per-task layout
         self._starts = np.zeros(0)  # the tasks' starts, sorted: where the queue row is empty
+        self._wall_words = ""  # the wall mark's label, before any ideal is folded into it
         self._startup = pg.LinearRegionItem((0.0, 0.0), movable=False, pen=pg.mkPen(None))
         self._startup.setZValue(-20)
         self._startup.hide()
@@ -151,14 +152,18 @@ class StackTimeline(TimelineView):
         plot = self.getPlotItem()
         plot.setLabel("bottom", axis_label)  # shows the axis, too
         plot.showAxis("bottom", bottom_axis)
-        self.set_state(RunState.from_result(shown))
+        state = RunState.from_result(shown)
+        if self._workers:  # task rows in the tasks' order, not their starts': "task 1" never above "task 0"
+            state.lanes.sort(key=lambda lane: int(lane.split()[1]))
+        self.set_state(state)
         self._starts = np.sort(np.array([t.start for t in shown.tasks if t.start is not None], dtype=float))
         self._startup.setRegion((-result.startup_seconds, 0.0))
         self._startup.setVisible(result.startup_seconds > 0.01 * max(result.wall_seconds, 1e-9))
         self._startup_text.setText(f"start-up {seconds(result.startup_seconds, 2)}")
         self._wall.setValue(result.wall_seconds)
         speed = "baseline" if result is baseline else speed_text(baseline, result)
-        self._wall_text.setText(f"wall {seconds(result.wall_seconds, 2)} · {speed}")
+        self._wall_words = f"wall {seconds(result.wall_seconds, 2)} · {speed}"
+        self._wall_text.setText(self._wall_words)
         ideal = None if result is baseline or result.wall_seconds <= 0 else ideal_wall(baseline, result)
         if ideal is not None:
             self._ideal.setValue(ideal)
@@ -236,37 +241,68 @@ class StackTimeline(TimelineView):
             text.fill = fill
 
     def _place_marks(self, *_: Any) -> None:
-        """Each mark's label at its line: the wall's at the top, on the side with room; the ideal's where it
-        covers no bar (bottom right, bottom left, top left), as the wall's and the ideal's lines often meet."""
+        """Each mark's label beside its line where it covers no bar: the ideal's first (bottom right, bottom
+        left, top left, top right), then the wall's (top right, top left, bottom right, bottom left) clear of it.
+        With no room for the ideal's, the wall's label says it ("… · ideal 532 ms")."""
         if "_wall" not in self.__dict__ or self.plotItem is None:
             return
         vb = self.getViewBox()
         (x0, x1), (y0, y1) = vb.viewRange()
-        top, bottom = min(y0, y1), max(y0, y1)
+        view = (x0, x1, min(y0, y1), max(y0, y1))
         px = float(vb.viewPixelSize()[0]) if vb.width() > 10 else (x1 - x0) / 1000.0
-        py = float(vb.viewPixelSize()[1]) if vb.height() > 10 else (bottom - top) / 100.0
-        if self._wall.isVisible():
-            x = float(self._wall.value())
-            room = x + (self._wall_text.boundingRect().width() + 6) * px <= x1
-            self._wall_text.setAnchor((-0.02, 0.0) if room else (1.02, 0.0))
-            self._wall_text.setPos(x, top)
+        py = float(vb.viewPixelSize()[1]) if vb.height() > 10 else (view[3] - view[2]) / 100.0
+        taken: tuple[float, float, float] | None = None  # the ideal's label: x from, x to, y middle
+        wall_text = self._wall_words
         if self._ideal.isVisible():
-            x, rect = float(self._ideal.value()), self._ideal_text.boundingRect()
-            w, h = (rect.width() + 4) * px, rect.height() * py
-            places = [(x, bottom, (-0.02, 1.0), x, bottom - h / 2), (x, bottom, (1.02, 1.0), x - w, bottom - h / 2),
-                      (x, top, (1.02, 0.0), x - w, top + h / 2)]
-            if x + w > x1:  # no room on the right
-                places = places[1:]
-            free = next((p for p in places if self._free(p[3], p[3] + w, p[4])), places[0])
-            self._ideal_text.setAnchor(free[2])
-            self._ideal_text.setPos(free[0], free[1])
+            taken = self._place(self._ideal_text, float(self._ideal.value()), px, py, view,
+                                ("bottom", "right"), ("bottom", "left"), ("top", "left"), ("top", "right"))
+            self._ideal_text.setVisible(taken is not None)
+            if taken is None:
+                wall_text += f" · {self._ideal_text.toPlainText()}"
+        if self._wall.isVisible():
+            if self._wall_text.toPlainText() != wall_text:
+                self._wall_text.setText(wall_text)
+            if self._place(self._wall_text, float(self._wall.value()), px, py, view, ("top", "right"),
+                           ("top", "left"), ("bottom", "right"), ("bottom", "left"), taken=taken,
+                           fallback=True) is None:
+                self._wall_text.hide()  # its line is out of view
         # "start-up 4.20 s" just left of 0, where the shade shows enough of itself for the words
+        x0, x1 = view[0], view[1]
         shown = (min(0.0, x1) - max(self._startup.getRegion()[0], x0)) / px if px > 0 else 0.0
         fits = self._startup.isVisible() and shown >= self._startup_text.boundingRect().width() + 8
         self._startup_text.setVisible(fits)
         if fits:
-            self._startup_text.setPos(-2 * px, min(y0, y1))
+            self._startup_text.setPos(-2 * px, view[2])
 
+    def _place(self, text: pg.TextItem, x: float, px: float, py: float, view: tuple[float, float, float, float],
+               *places: tuple[str, str], taken: tuple[float, float, float] | None = None,
+               fallback: bool = False) -> tuple[float, float, float] | None:
+        """Put ``text`` at the first of ``places`` (top or bottom, left or right of ``x``) inside the view that
+        covers no bar nor ``taken`` (another label's x from, x to, y middle); returns where it went, or None
+        when no place is clear (with ``fallback``: the first inside the view; None when none is)."""
+        x0, x1, top, bottom = view
+        rect = text.boundingRect()
+        w, h = (rect.width() + 4) * px, rect.height() * py
+        inside = []
+        for vertical, side in places:
+            xa = x if side == "right" else x - w
+            if x0 <= xa and xa + w <= x1:
+                inside.append((vertical, side, xa, bottom - h / 2 if vertical == "bottom" else top + h / 2))
+
+        def clear(place: tuple[str, str, float, float]) -> bool:
+            _, _, xa, y = place
+            if taken is not None and abs(taken[2] - y) < h and xa < taken[1] and taken[0] < xa + w:
+                return False
+            return self._free(xa + 3 * px, xa + w - 3 * px, y)  # a bar ending at the line does not count
+
+        chosen = next((c for c in inside if clear(c)), inside[0] if fallback and inside else None)
+        if chosen is None:
+            return None
+        vertical, side, xa, y = chosen
+        text.setAnchor((-0.02 if side == "right" else 1.02, 1.0 if vertical == "bottom" else 0.0))
+        text.setPos(x, bottom if vertical == "bottom" else top)
+        text.show()
+        return xa, xa + w, y
 
 class StackHeader(pg.GraphicsLayoutWidget):
     """Above the timelines: what ran, what the colours and marks mean, and a line per executor.
