@@ -41,6 +41,7 @@ from ..engine.present import count, number, plural, seconds, speedup
 from ..engine.records import CANCELLED, ERROR, OK, RUNNING, WAITING
 from ..engine.summary import summarize
 from .help_menu import install_help
+from .recalibrate import install_recalibrate
 from .run_controller import RunController
 from .run_keeper import UNSAVED_FOLDER, RunKeeper, open_history
 from .sweep_controller import SweepController
@@ -208,6 +209,7 @@ class MainWindow(FileActions, ScalingStudyActions, QMainWindow):
         self.compare_action = self._action(run, "&Compare executors", self.compare_clicked, "Ctrl+Shift+R")
         self.sweep_action = self._action(run, "Scaling &study…", self.sweep_clicked, "Ctrl+Shift+S",
                                          "The experiment with 1, 2, 4, … workers: speedup and efficiency")
+        install_recalibrate(self, run)  # Run ▸ Recalibrate CPU work
 
         helpm = bar.addMenu("&Help")
         install_help(self, helpm)
