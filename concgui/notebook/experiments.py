@@ -13,22 +13,20 @@ opens it in a window when Qt is available.
 
 from __future__ import annotations
 
-import base64
 import os
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from functools import cached_property
-from html import escape
 from pathlib import Path
 from typing import Any
 
 from ..cli import Echo, execute_interruptibly, interruptibly
-from ..cli.tables import format_comparison, format_summary, format_sweep
+from ..cli.tables import format_compare_why, format_comparison, format_summary, format_sweep
 from ..engine import ExperimentSpec, RunResult, SpecError
 from ..engine.exports import write_atomic
 from ..engine.present import plural, seconds
 from ..engine.sweep import DEFAULT_REPEATS, SweepPoint, SweepResult, default_max_workers, plan_sweep, run_sweep
-from ..engine.why import compare_why, explain
+from ..engine.why import explain
 from .scaling import render_scaling
 from .scaling import title_text as sweep_title
 from .stack import render_stack, title_text
@@ -109,12 +107,6 @@ class Picture:
     def __repr__(self) -> str:
         return self.text()
 
-    def html(self) -> str:
-        """One HTML fragment holding both, the picture inlined as an image (for a page or an e-mail)."""
-        data = base64.b64encode(self.svg().encode("utf-8")).decode("ascii")
-        return (f'<div><img alt="{escape(self.title)}" style="max-width:100%" '
-                f'src="data:image/svg+xml;base64,{data}"/>{self.table_html()}</div>')
-
     # --- files and windows ------------------------------------------------------------------------
     def save(self, path: str | os.PathLike, width: int = 1600) -> Path:
         """Write the picture to ``path``: ``.svg`` as drawn, ``.png`` ``width`` pixels wide (drawn by Qt,
@@ -177,8 +169,8 @@ class Timelines(Picture):
     def text(self) -> str:
         if len(self.results) == 1:
             return format_summary(self.results[0])
-        why = compare_why(self.results)
-        return format_comparison(self.results) + (f"\nWhy: {why}" if why else "") + "".join(
+        why = format_compare_why(self.results)
+        return format_comparison(self.results) + (f"\n{why}" if why else "") + "".join(
             f"\n{r.spec.get('executor')}: {explain(r)}" for r in self.results)
 
 

@@ -45,15 +45,18 @@ def comparison_html(results: list[RunResult]) -> str:
 
 def sweep_html(sweep: SweepResult) -> str:
     """A row per executor and worker count, as ``concgui sweep`` prints it, and how speedup was measured."""
-    header = ["executor", "workers", "runs", "median wall s", "speedup", "efficiency", "serial fraction"]
-    numeric = [False] + [True] * 6
+    header = ["executor", "workers", "runs", "median wall s", "speedup", "efficiency", "serial fraction", ""]
+    numeric = [False] + [True] * 6 + [False]
     rows = [_row(header, numeric, True)]
+    noise = sweep.superlinear()  # speedups above what the workers or cores can give
+    flagged = {(f.executor, f.workers): f"⚠ {f.short()}" for f in noise}
     for e in sweep.executors:
         s = sweep.serial_fraction(e)
         rows += [_row([e, f"{r.workers:,}", f"{r.runs:,}", number(r.median_wall, 3), speedup(r.speedup),
-                       efficiency(r.efficiency), fraction(s)], numeric) for r in sweep.stats(e)]
+                       efficiency(r.efficiency), fraction(s), flagged.get((e, r.workers), "")], numeric)
+                 for r in sweep.stats(e)]
     notes = [f"Speedup = median wall at 1 worker of the same executor ÷ wall; serial fraction: Amdahl's law fitted "
-             f"over {sweep.fit_range_text()}."]
+             f"over {sweep.fit_range_text()}."] + [f"⚠ {f.sentence()}." for f in noise]
     failed = sweep.failed()
     if failed:
         notes.append(f"{count(len(failed), 'run')} not ok; first: {failed[0].executor} × {failed[0].workers}: "
