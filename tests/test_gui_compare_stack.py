@@ -365,3 +365,33 @@ def test_task_rows_follow_the_tasks_order_not_their_starts(stack):
     pool = make_run("process-pool", [("process 1", 0.02, 1.0), ("process 2", 0.0, 1.0), ("process 1", 1.0, 2.0)], 2)
     stack.set_results(with_summaries([base, pool]))
     assert task_rows(stack.timelines[1]) == ["task 0", "task 1", "task 2"]  # task 1 started first
+
+
+def test_the_header_fits_its_text_after_the_panel_narrows_and_widens(stack, qtbot):
+    stack.set_results(seed_results())
+    header = stack.header
+    heights = {}
+    for width in (900, 460, 900):
+        stack.resize(width, 800)
+        qtbot.waitUntil(lambda w=width: header.width() == w)
+        qtbot.wait(20)
+        text_h = header._text.boundingRect().height()
+        assert header.sceneRect().height() == header.height() >= text_h  # the whole text shown, nothing cut
+        assert header.sceneRect().width() == header.width()
+        heights.setdefault(width, header.height())
+    assert heights[460] > heights[900]  # narrower: the lines wrap, the header grows (and shrinks back)
+    assert header.height() == heights[900]
+
+
+@pytest.mark.parametrize("size", [(480, 600), (480, 900), (1200, 700)])
+def test_every_timeline_gives_a_row_the_same_height(stack, qtbot, size):
+    """A row (a task's bar) is as thick in each timeline, whatever their titles and axes take."""
+    stack.resize(*size)
+    stack.set_results(seed_results())
+    qtbot.wait(50)
+
+    def row_heights() -> list[float]:
+        return [v.getViewBox().height() / v.rows() for v in stack.timelines]
+
+    qtbot.waitUntil(lambda: max(row_heights()) - min(row_heights()) < 2.0)
+    assert 8 <= min(row_heights()) and max(row_heights()) <= 45

@@ -100,6 +100,8 @@ class StackTimeline(TimelineView):
     """One executor's timeline in the stack: a one-line title, its wall-time mark and a faint ideal mark."""
 
     _stack_title: list[tuple[str, str]] = []  # (html, plain) parts; class default: the base's __init__ titles first
+    #: the title took another number of lines (a new width): the stack gives the timelines new heights
+    sigTitleHeightChanged = QtCore.Signal()
 
     def __init__(self, parent: QtWidgets.QWidget | None = None, dark: bool | None = None) -> None:
         super().__init__(parent, dark)
@@ -223,6 +225,7 @@ class StackTimeline(TimelineView):
             label.setMinimumHeight(height)
             label.setMaximumHeight(height)
             self.getPlotItem().layout.setRowFixedHeight(0, height)
+            self.sigTitleHeightChanged.emit()
 
     def _apply_theme(self) -> None:
         super()._apply_theme()
@@ -304,19 +307,24 @@ class StackTimeline(TimelineView):
         text.show()
         return xa, xa + w, y
 
-class StackHeader(pg.GraphicsLayoutWidget):
+class StackHeader(pg.GraphicsView):
     """Above the timelines: what ran, what the colours and marks mean, and a line per executor.
 
-    A graphics view (not a label) so that an export draws it with the charts, in one image.
+    A graphics view (not a label) so that an export draws it with the charts, in one image: ``panel``
+    is the item exported, one text item on it, wrapped to the view's width, the view as tall as the text.
     """
 
     def __init__(self, parent: QtWidgets.QWidget | None = None, dark: bool | None = None) -> None:
         super().__init__(parent)
         self._dark = dark
         self._parts: tuple[list[tuple[str, str]], list[tuple[str, str]], str] = ([], [], "")
-        self.label = pg.LabelItem(justify="left")
-        self.addItem(self.label)
-        self.ci.setContentsMargins(6, 4, 6, 2)
+        self.panel = pg.GraphicsWidget()
+        self.setCentralItem(self.panel)  # sized to the view by pyqtgraph at each resize
+        self._text = QtWidgets.QGraphicsTextItem(self.panel)
+        self._text.setPos(6, 4)
+        font = QtGui.QFont(self.font())
+        font.setPointSizeF(theme.TITLE_POINTS)
+        self._text.setFont(font)
         self.setSizePolicy(QtWidgets.QSizePolicy.Policy.Expanding, QtWidgets.QSizePolicy.Policy.Fixed)
         self.setFixedHeight(40)
         self._apply_theme()
@@ -328,20 +336,22 @@ class StackHeader(pg.GraphicsLayoutWidget):
 
     def text(self) -> str:
         """Everything the header says, as plain text (tests)."""
-        return self.label.item.toPlainText()
+        return self._text.toPlainText()
 
     def _layout_text(self) -> None:
         head, legend, table = self._parts
         colors = theme.plot_colors(self._dark)
-        width = max(200.0, self.width() - 16.0)
+        width = max(200.0, self.width() - 12.0)
         html = theme.fit_title(width, head, legend, colors["foreground"]) if head else ""
-        self.label.setText(html + table, size=f"{theme.TITLE_POINTS:g}pt", color=colors["foreground"])
-        self.label.item.setTextWidth(width)
-        self.label.updateMin()
-        self.label.resizeEvent(None)
-        height = math.ceil(self.label.item.boundingRect().height()) + 8
+        self._text.setDefaultTextColor(QtGui.QColor(colors["foreground"]))
+        self._text.setTextWidth(width)
+        self._text.setHtml(html + table)
+        height = math.ceil(self._text.boundingRect().height()) + 8
         if height != self.height():
             self.setFixedHeight(height)
+            # set from inside a resize event (a new width wraps the text anew), the new height comes with no
+            # resize event of its own: bring the scene to the view's size here
+            pg.GraphicsView.resizeEvent(self, None)
 
     def _apply_theme(self) -> None:
         self.setBackground(theme.plot_colors(self._dark)["background"])
@@ -403,7 +413,9 @@ class CompareStack(QtWidgets.QWidget):
         self._dark = dark
         self._results: list[RunResult] = []
         self._syncing = False
-        self._export_copy: CompareStack | None = None
+        self._refit = QtCore.QTimer(self, singleShot=True, interval=0)  # titles re-wrapped: heights, once a turn
+        self._row_px = 0.0  # a fixed row height (an export's), else what the panel's height gives
+        self._refit.timeout.connect(self._fit_heights)
         self.timelines: list[StackTimeline] = []
 
         self.rows_box = QtWidgets.QComboBox()
@@ -436,6 +448,7 @@ class CompareStack(QtWidgets.QWidget):
         self.scroll.setWidgetResizable(True)
         self.scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
         self.scroll.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll.viewport().installEventFilter(self)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
@@ -503,11 +516,14 @@ class CompareStack(QtWidgets.QWidget):
             copy.show()
             copy.set_results(self._results, per_task=self.per_task())
             QtWidgets.QApplication.processEvents()
-            copy.resize(logical, copy.natural_height())
-            QtWidgets.QApplication.processEvents()
+            copy._row_px = ROW_EXPORT
+            for _ in range(2):  # the second pass with the titles wrapped at this width
+                copy._fit_heights()
+                copy.resize(logical, copy.natural_height())
+                QtWidgets.QApplication.processEvents()
             copy.set_x_range(*self.x_range())
             copy.flush_pending()
-            yield [copy.header.ci, *copy.timelines] if copy.timelines else [copy.header.ci]
+            yield [copy.header.panel, *copy.timelines]
         finally:
             copy.close()
             copy.deleteLater()
@@ -548,14 +564,16 @@ class CompareStack(QtWidgets.QWidget):
         for v in self.timelines[1:]:
             v.setXLink(self.timelines[0])
         self._sync_left_axes()
+        self._show_header()  # first: its height is the timelines' room
         self._fit_heights()
         self.show_whole_runs()
-        self._show_header()
+        self._show_header()  # again: its legend names what the timelines drew
 
     def _add_timeline(self) -> None:
         v = StackTimeline(dark=self._dark)
         v.export_handler = lambda _w: self._export()
         v.sigLeftAxisWidthChanged.connect(lambda _w: self._sync_left_axes())
+        v.sigTitleHeightChanged.connect(self._refit.start)
         # a double-click (or "View all") asks a view to follow its own run: show every run whole instead
         v.sigFollowChanged.connect(lambda on: on and QtCore.QTimer.singleShot(0, self.show_whole_runs))
         self._column.insertWidget(len(self.timelines), v)
@@ -583,13 +601,22 @@ class CompareStack(QtWidgets.QWidget):
         return math.ceil(plot.titleLabel.maximumHeight() + (axis.height() if axis.isVisible() else 0) + 10)
 
     def _fit_heights(self) -> None:
-        """Taller timelines for more rows: each between :data:`ROW_MIN` and :data:`ROW_MAX` px per row."""
-        for i, v in enumerate(self.timelines):
-            rows = max(1, v.rows())
-            extra = self._overhead(v)
-            v.setMinimumHeight(extra + min(rows, 6) * ROW_MIN)
-            v.setMaximumHeight(extra + min(rows, ROWS_CAPPED) * ROW_MAX)
-            self._column.setStretch(i, min(rows, ROWS_CAPPED))
+        """One row height for every timeline, so a task's bar is as thick in each: what the panel's height
+        gives, between :data:`ROW_MIN` (below it, the panel scrolls) and :data:`ROW_MAX` px (an export:
+        :data:`ROW_EXPORT`); each timeline is its title and time axis plus its rows."""
+        if not self.timelines:
+            return
+        parts = [(self._overhead(v), min(max(1, v.rows()), ROWS_CAPPED)) for v in self.timelines]
+        room = self.height() - self.layout().itemAt(0).sizeHint().height() - self.header.height()  # not yet laid out
+        row = self._row_px or (room - sum(o for o, _ in parts)) / sum(r for _, r in parts)
+        row = min(ROW_MAX, max(ROW_MIN, row))
+        for v, (extra, rows) in zip(self.timelines, parts, strict=True):
+            v.setFixedHeight(int(extra + rows * row))
+
+    def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:  # noqa: N802 - Qt's name
+        if watched is self.scroll.viewport() and event.type() == QtCore.QEvent.Type.Resize:
+            self._refit.start()  # the panel (or the header above the timelines) changed size
+        return super().eventFilter(watched, event)
 
     def _show_header(self) -> None:
         results = self._results
