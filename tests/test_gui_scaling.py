@@ -27,7 +27,7 @@ BLUE, VERMILLION = theme.KIND_COLORS["threads"], theme.KIND_COLORS["processes"]
 
 @pytest.fixture
 def window(window):
-    window.resize(1400, 900)  # room for the scaling charts beside the timeline
+    window.resize(1600, 900)  # wide enough for the results beside the charts (window_layout.WIDE)
     return window
 
 
