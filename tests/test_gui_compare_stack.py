@@ -377,6 +377,7 @@ def test_the_header_fits_its_text_after_the_panel_narrows_and_widens(stack, qtbo
         qtbot.wait(20)
         text_h = header._text.boundingRect().height()
         assert header.sceneRect().height() == header.height() >= text_h  # the whole text shown, nothing cut
+        assert header.viewport().height() == header.height()  # no band of the old height under it
         assert header.sceneRect().width() == header.width()
         heights.setdefault(width, header.height())
     assert heights[460] > heights[900]  # narrower: the lines wrap, the header grows (and shrinks back)

@@ -327,6 +327,8 @@ class StackHeader(pg.GraphicsView):
         self._text.setFont(font)
         self.setSizePolicy(QtWidgets.QSizePolicy.Policy.Expanding, QtWidgets.QSizePolicy.Policy.Fixed)
         self.setFixedHeight(40)
+        self._rewrap = QtCore.QTimer(self, singleShot=True, interval=0)
+        self._rewrap.timeout.connect(self._layout_text)
         self._apply_theme()
 
     def set_parts(self, head: list[tuple[str, str]], legend: list[tuple[str, str]], table: str) -> None:
@@ -349,9 +351,6 @@ class StackHeader(pg.GraphicsView):
         height = math.ceil(self._text.boundingRect().height()) + 8
         if height != self.height():
             self.setFixedHeight(height)
-            # set from inside a resize event (a new width wraps the text anew), the new height comes with no
-            # resize event of its own: bring the scene to the view's size here
-            pg.GraphicsView.resizeEvent(self, None)
 
     def _apply_theme(self) -> None:
         self.setBackground(theme.plot_colors(self._dark)["background"])
@@ -364,7 +363,9 @@ class StackHeader(pg.GraphicsView):
     def resizeEvent(self, event: QtGui.QResizeEvent) -> None:  # noqa: N802 - Qt's name
         super().resizeEvent(event)  # pyqtgraph calls it with None, too
         if event is not None and "_parts" in self.__dict__ and event.oldSize().width() != event.size().width():
-            self._layout_text()
+            # wrapped anew in a turn of its own: a height set inside a resize event gets no resize event, and
+            # the view's viewport and scene keep the old height (the last line cut, a blank band below)
+            self._rewrap.start()
 
     def changeEvent(self, event: QtCore.QEvent) -> None:  # noqa: N802 - Qt's name
         if event.type() in (QtCore.QEvent.Type.PaletteChange, QtCore.QEvent.Type.ApplicationPaletteChange) \
