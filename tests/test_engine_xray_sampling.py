@@ -17,7 +17,7 @@ import pytest
 from concgui.engine import ExperimentSpec, RunResult, run
 from concgui.engine.cpu_probe import FALLBACK_ENV, ThreadClocks, schedstat_works
 from concgui.engine.events import ThreadStatesSampled
-from concgui.engine.sampler import lane_states, spread, thread_shares
+from concgui.engine.sampler import ThreadSharer, lane_states, spread
 from concgui.engine.xray import lane_seconds, lane_shares
 
 ON, WAITING, BLOCKED = range(3)
@@ -107,11 +107,11 @@ def test_four_cpu_processes_on_two_cores_wait_for_a_core_and_are_not_blocked():
                          start_method="fork")
     assert len(means) == 4, means
     assert len({r.pid for r in result.tasks}) == 4
-    # Together they wait for a core about half the time; the kernel need not share the two cores out
-    # evenly over a short run (one process waited 0.21 in a full suite while another got more).
-    assert sum(m[WAITING] for m in means.values()) / len(means) >= 0.3, means
+    # Each waits for a core about half the time (more while other programs take cores), and is not
+    # blocked. (A wait the kernel credits when it ends, read as blocked until the sampler put it back
+    # where it was, and a first task the X-ray did not cover, once let one process read 0.21.)
     for lane, m in means.items():
-        assert m[WAITING] >= 0.1, (lane, m)
+        assert m[WAITING] >= 0.3, (lane, m)
         assert m[BLOCKED] <= 0.1, (lane, m)
 
 
@@ -188,36 +188,59 @@ def test_thread_clocks_keep_few_files_open_and_still_read_every_thread(monkeypat
 
 
 def test_shares_of_an_interval_add_up_to_one_and_are_named_by_lane():
-    prev, first = thread_shares({}, None, 1.0, [[10, 11, 0, 0], [10, 12, 0, 0]])
-    assert first is None, "one reading makes no interval"
+    sharer = ThreadSharer(hold=0.0)  # each interval handed on at once
+    assert sharer.add(1.0, [[10, 11, 0, 0], [10, 12, 0, 0]]) == [], "one reading makes no interval"
     # 20 ms: thread 11 on a core 15 ms and waiting 10 ms (jitter: over the interval), thread 12 blocked
-    prev, shares = thread_shares(prev, 1.0, 1.02, [[10, 11, 15_000_000, 10_000_000], [10, 12, 0, 0],
-                                                   [10, 13, 5, 5]])
+    [shares] = sharer.add(1.02, [[10, 11, 15_000_000, 10_000_000], [10, 12, 0, 0], [10, 13, 5, 5]])
     t, interval, by_thread = shares
     assert t == 1.02 and interval == pytest.approx(0.02)
     assert by_thread[(10, 11)] == pytest.approx((0.75, 0.25, 0.0))
     assert by_thread[(10, 12)] == (0.0, 0.0, 1.0)
     assert (10, 13) not in by_thread, "a thread first read now has no interval yet"
-    # the 5 ms that did not fit come in the next interval: over intervals, the kernel's totals
-    _, (_, _, by_thread) = thread_shares(prev, 1.02, 1.04, [[10, 11, 15_000_000, 10_000_000], [10, 12, 0, 0]])
+    # the 5 ms that did not fit (and had nowhere earlier to go) come in the next interval
+    [(_, _, by_thread)] = sharer.add(1.04, [[10, 11, 15_000_000, 10_000_000], [10, 12, 0, 0]])
     assert by_thread[(10, 11)] == pytest.approx((0.0, 0.25, 0.75))
     states = lane_states(shares, {(10, 12): "thread 1"})
     assert states.lanes == {"thread 1": (0.0, 0.0, 1.0)}, "only threads that ran a task are lanes"
     assert lane_states(shares, {}) is None
 
 
+def test_a_wait_the_kernel_credits_when_it_ends_goes_back_where_it_was():
+    """A process on a busy machine: on a core, then 50 ms in the run queue (read as nothing until it
+    runs again), then on a core 10 ms. The kernel adds the 50 ms at once, in the last interval."""
+    sharer = ThreadSharer(hold=0.1)
+    readings = [(1.00, 0, 0), (1.02, 20, 0), (1.04, 20, 0), (1.06, 20, 0), (1.08, 30, 50)]  # t, on ms, wait ms
+    out = []
+    for t, on, wait in readings:
+        out += sharer.add(t, [[10, 11, on * 1_000_000, wait * 1_000_000]])
+    out += sharer.flush()
+    assert [round(t, 2) for t, _, _ in out] == [1.02, 1.04, 1.06, 1.08]
+    shares = [by_thread[(10, 11)] for _, _, by_thread in out]
+    expected = [(1.0, 0.0, 0.0), (0.0, 1.0, 0.0), (0.0, 1.0, 0.0), (0.5, 0.5, 0.0)]
+    for got, want in zip(shares, expected, strict=True):
+        assert got == pytest.approx(want), shares  # carried forward only, the two middle ones read "blocked"
+    # held back no further than ``hold``: an interval older than that is handed on as it was
+    sharer = ThreadSharer(hold=0.03)
+    first = []
+    for t, on, wait in readings:
+        first += sharer.add(t, [[10, 11, on * 1_000_000, wait * 1_000_000]])
+    assert [round(t, 2) for t, _, _ in first] == [1.02, 1.04]
+    assert first[1][2][(10, 11)] == (0.0, 0.0, 1.0)
+
+
 def test_a_thread_born_since_the_last_readings_counts_from_its_birth():
-    counted, _ = thread_shares({}, None, 1.0, [[10, 11, 0, 0]])
+    sharer = ThreadSharer(hold=0.0)
+    sharer.add(1.0, [[10, 11, 0, 0]])
     # thread 12 was born at 1.01 (after the readings at 1.0): its 5 ms on a core are all this interval's
     # thread 13 was born at 0.90, long before (a process the probe found late): 40 ms on a core over its
     # 0.12 s of life, of which this interval holds 0.02 s: a sixth of them, as if spent evenly
-    counted, (_, _, by_thread) = thread_shares(counted, 1.0, 1.02, [
+    [(_, _, by_thread)] = sharer.add(1.02, [
         [10, 11, 0, 0], [10, 12, 5_000_000, 1_000_000, 1.01], [10, 13, 40_000_000, 0, 0.90], [10, 14, 7, 7]])
     assert by_thread[(10, 12)] == pytest.approx((0.25, 0.05, 0.70))
     assert by_thread[(10, 13)] == pytest.approx((40 / 6 / 20, 0.0, 1 - 40 / 6 / 20))
     assert (10, 14) not in by_thread, "a thread first read without its birth sets a baseline only"
     # a birth a clock tick before the readings may be after them: the kernel truncates it to the tick
-    _, (_, _, by_thread) = thread_shares(counted, 1.02, 1.04, [[10, 15, 10_000_000, 0, 1.015]])
+    [(_, _, by_thread)] = sharer.add(1.04, [[10, 15, 10_000_000, 0, 1.015]])
     assert by_thread[(10, 15)] == pytest.approx((0.5, 0.0, 0.5))
 
 
@@ -228,6 +251,15 @@ def test_a_long_interval_is_spread_over_intervals_of_the_resolution():
     assert [p[0] for p in pieces] == pytest.approx([0.65 + 0.35 / 18 * (k + 1) for k in range(18)])
     assert all(p[1] == pytest.approx(0.35 / 18) and p[2] == shares for p in pieces)
     assert spread((1.0, 0.1, shares), step=0.02) == [(1.0, 0.1, shares)]  # up to LONGEST: as measured
+    # a thread born 0.25 s into a 0.4 s stretch, on a core 0.12 s of its 0.15 s: absent before its birth,
+    # then on a core 0.8 of the time (not 0.12 / 0.4 = 0.3 all along, its unborn time read as blocked)
+    born = {(1, 2): 0.85}
+    pieces = spread((1.0, 0.4, {(1, 1): (0.25, 0.5, 0.25), (1, 2): (0.3, 0.0, 0.7)}), step=0.02, births=born)
+    assert len(pieces) == 20 and all((1, 1) in p[2] for p in pieces)
+    assert [(1, 2) in p[2] for p in pieces] == [False] * 12 + [True] * 8
+    assert pieces[12][2][(1, 2)] == pytest.approx((0.4, 0.0, 0.6))  # born halfway through this piece
+    assert all(p[2][(1, 2)] == pytest.approx((0.8, 0.0, 0.2)) for p in pieces[13:])
+    assert sum(p[1] * p[2][(1, 2)][0] for p in pieces[12:]) == pytest.approx(0.12), "its seconds are kept"
 
 
 def test_without_schedstat_the_xray_falls_back_to_cpu_time_on_a_core_only(monkeypatch):

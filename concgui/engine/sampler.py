@@ -34,6 +34,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 
 from .records import CpuSample, ThreadStates
@@ -50,59 +51,140 @@ THREAD_INTERVAL = 0.02
 LONGEST = 0.1
 #: a thread's start is known to one clock tick (the kernel truncates it to 1/100 s)
 BORN_TICK = 0.01
+#: how long the sampler holds an interval back: a wait the kernel credits late is put where it was
+HOLD = 0.2
 
 #: one interval's shares by thread: (t, interval, {(pid, tid): (on_core, waiting, blocked)})
 ThreadShares = tuple[float, float, dict[tuple[int, int], tuple[float, float, float]]]
 
 
-def thread_shares(counted: dict[tuple[int, int], tuple[float, float]], prev_t: float | None, t: float,
-                  readings: list[list]) -> tuple[dict[tuple[int, int], tuple[float, float]], ThreadShares | None]:
-    """Each thread's shares of the interval since the last readings, and the nanoseconds counted so far.
+class ThreadSharer:
+    """Each thread's shares of each interval between the probe's readings, handed on ``hold`` seconds late.
 
-    On a core = Δon / Δt, waiting = Δwait / Δt, blocked = the rest. The probe stamps a reading a little
-    before or after it reads (it waits for a core too on a busy machine), so an interval may hold more
-    than its length, and the next one less: what does not fit is carried into the next interval
-    instead of clamped away (clamping turned that jitter into "blocked"). So the shares add up to 1
-    and, summed over intervals, to the kernel's totals. ``counted``: per thread, the on-core and
-    waiting nanoseconds given out so far. A reading is ``[pid, tid, on_ns, wait_ns]``, and ``born``
-    (seconds on the run's clock) after them when the probe reads the thread for the first time: a
-    thread born since the last readings counts whole in this interval; one born earlier (a process
-    the probe found late) counts the part of its times its life in this interval makes, as if it
-    had spent them evenly. A thread first read without ``born`` has no interval yet.
+    On a core = Δon / Δt, waiting = Δwait / Δt, blocked = the rest. But the kernel credits a thread's
+    wait for a core when the wait ends (when it gets a core), and its time on a core at scheduler
+    ticks; and the probe stamps a reading a little before or after it reads. So an interval may read
+    less than the thread did in it, and a later one more than its length: here, under load, a process
+    read as idle for seven intervals, then as eight intervals' worth in one. What does not fit goes back
+    into the intervals before it that have room (newest first, waiting before on-core: the wait came
+    just before the thread ran), up to ``hold`` seconds back, which is why intervals are handed on that
+    late; only what still does not fit is carried into the next interval. (Carrying forward alone read
+    such a wait as blocked for good: an always-runnable thread has no room to take it later.) So the
+    shares add up to 1 and, summed over intervals, to the kernel's totals.
+
+    A reading is ``[pid, tid, on_ns, wait_ns]``, and ``born`` (seconds on the run's clock) after them
+    when the probe reads the thread for the first time: a thread born since the last readings counts
+    whole from its birth; one born earlier (a process the probe found late) counts the part of its
+    times its life in this interval makes, as if it had spent them evenly. A thread first read
+    without ``born`` has no interval yet. ``step``: the X-ray's resolution, for :func:`spread`.
     """
-    if prev_t is None or t <= prev_t:
-        return {(r[0], r[1]): (r[2], r[3]) for r in readings}, None
-    span = (t - prev_t) * 1e9
-    now, shares = {}, {}
-    for r in readings:
-        key, on, wait = (r[0], r[1]), r[2], r[3]
-        c = counted.get(key)
-        if c is None:
-            if len(r) < 5:
-                now[key] = (on, wait)
-                continue
-            born = r[4]
-            before = 0.0 if born + BORN_TICK >= prev_t else (prev_t - born) / (t - born)
-            c = (on * before, wait * before)
-        o = min(span, max(0, on - c[0]))
-        w = min(span - o, max(0, wait - c[1]))
-        now[key] = (c[0] + o, c[1] + w)
-        shares[key] = (o / span, w / span, max(0.0, 1.0 - (o + w) / span))
-    return now, (t, t - prev_t, shares)
+
+    def __init__(self, hold: float = HOLD, step: float = THREAD_INTERVAL) -> None:
+        self.hold, self.step = hold, step
+        self.counted: dict[tuple[int, int], tuple[float, float]] = {}  # per thread: the ns given out so far
+        self.prev_t: float | None = None
+        #: intervals not handed on yet: (t, interval, {thread: [on_ns, wait_ns]}, {thread: born within it})
+        self.held: deque[tuple[float, float, dict[tuple[int, int], list[float]], dict[tuple[int, int], float]]] = (
+            deque())
+
+    def add(self, t: float, readings: list[list]) -> list[ThreadShares]:
+        """Take the readings at ``t``; the intervals now ``hold`` seconds old or older, in time order."""
+        prev_t = self.prev_t
+        self.prev_t = t
+        if prev_t is None or t <= prev_t:  # a baseline
+            self.counted = {(r[0], r[1]): (r[2], r[3]) for r in readings}
+            return []
+        out = self._release(t - self.hold)  # out of reach: nothing goes back that far
+        span = (t - prev_t) * 1e9
+        counted, now, placed, births = self.counted, {}, {}, {}
+        for r in readings:
+            key, on, wait = (r[0], r[1]), r[2], r[3]
+            c = counted.get(key)
+            if c is None:
+                if len(r) < 5:
+                    now[key] = (on, wait)
+                    continue
+                born = r[4]
+                before = 0.0 if born + BORN_TICK >= prev_t else (prev_t - born) / (t - born)
+                c = (on * before, wait * before)
+                if prev_t < born < t:
+                    births[key] = born
+            o, w = max(0.0, on - c[0]), max(0.0, wait - c[1])  # not given out yet
+            here_o = min(span, o)
+            here_w = min(span - here_o, w)
+            left_w, left_o = self._place_back(key, w - here_w, o - here_o)
+            now[key] = (c[0] + o - left_o, c[1] + w - left_w)  # what is left is carried
+            placed[key] = [here_o, here_w]
+        self.counted = now
+        self.held.append((t, t - prev_t, placed, births))
+        return out + self._release(t - self.hold)
+
+    def flush(self) -> list[ThreadShares]:
+        """Every interval still held (the readings have ended)."""
+        return self._release(math.inf)
+
+    def _place_back(self, key: tuple[int, int], wait: float, on: float) -> tuple[float, float]:
+        """Put ``wait`` and ``on`` nanoseconds into the held intervals' room for ``key``; what did not fit."""
+        if wait <= 0 and on <= 0:
+            return 0.0, 0.0
+        for t, interval, placed, births in reversed(self.held):
+            v = placed.get(key)
+            if v is None:
+                break  # the thread was not read then: nothing of it goes further back
+            born = births.get(key)
+            room = (t - born if born is not None else interval) * 1e9 - v[0] - v[1]
+            if room > 0:
+                dw = min(room, wait)
+                do = min(room - dw, on)
+                v[0], v[1], wait, on = v[0] + do, v[1] + dw, wait - dw, on - do
+            if (wait <= 0 and on <= 0) or born is not None:
+                break
+        return wait, on
+
+    def _release(self, until: float) -> list[ThreadShares]:
+        out: list[ThreadShares] = []
+        held = self.held
+        while held and held[0][0] <= until:
+            t, interval, placed, births = held.popleft()
+            span = interval * 1e9
+            if placed:
+                shares = {key: (o / span, w / span, max(0.0, 1.0 - (o + w) / span)) for key, (o, w) in placed.items()}
+                out += spread((t, interval, shares), self.step, births=births)
+        return out
 
 
-def spread(shares: ThreadShares, step: float = THREAD_INTERVAL, longest: float = LONGEST) -> list[ThreadShares]:
+def spread(shares: ThreadShares, step: float = THREAD_INTERVAL, longest: float = LONGEST,
+           births: dict[tuple[int, int], float] | None = None) -> list[ThreadShares]:
     """An interval longer than ``longest`` as equal intervals of about ``step``, each with its shares.
 
     Only the probe's start-up (or a probe starved for long) makes one; the views and exports then
     still see intervals of about the X-ray's resolution, and a task's seconds stay what they were.
+    A thread born within it (``births``, from :class:`ThreadSharer`) is spread over its own life:
+    absent before its birth, its times evenly after it (a worker born late in the probe's start-up
+    would otherwise show the time before its birth as blocked, in its first task).
     """
     t, interval, by_thread = shares
     if interval <= longest or step <= 0:
         return [shares]
     n = math.ceil(interval / step - 1e-9)
     piece = interval / n
-    return [(t - (n - 1 - k) * piece, piece, by_thread) for k in range(n)]
+    births = births or {}
+    pieces = []
+    for k in range(n):
+        end = t - (n - 1 - k) * piece
+        lanes = {}
+        for key, v in by_thread.items():
+            born = births.get(key)
+            if born is None:
+                lanes[key] = v
+            elif born < end:
+                alive = min(1.0, (end - born) / piece) * interval / (t - born)  # its life's share, scaled
+                on = min(1.0, v[0] * alive)
+                waiting = min(1.0 - on, v[1] * alive)
+                lanes[key] = (on, waiting, 1.0 - on - waiting)
+        if lanes:
+            pieces.append((end, piece, lanes))
+    return pieces
 
 
 def lane_states(shares: ThreadShares, lanes: dict[tuple[int, int], str]) -> ThreadStates | None:
@@ -190,19 +272,16 @@ class CpuSampler:
             clocks.close()
 
     def _read(self) -> None:
-        prev_t, readings = self._baseline
-        counted, _ = thread_shares({}, None, 0.0, readings)
+        sharer = ThreadSharer(step=self.thread_interval)
+        if self._baseline[0] is not None:
+            sharer.add(*self._baseline)
         for line in self._proc.stdout:
             try:
                 d = json.loads(line)
                 if type(d) is dict:
                     if "th" in d:
-                        t, readings = d["th"]
-                        counted, shares = thread_shares(counted, prev_t, t, readings)
-                        prev_t = t
-                        if shares is not None and shares[2]:
-                            for piece in spread(shares, self.thread_interval):
-                                self.emit(("x", piece))
+                        for shares in sharer.add(*d["th"]):
+                            self.emit(("x", shares))
                     else:
                         self.source = d.get("source", self.source)
                     continue
@@ -212,6 +291,8 @@ class CpuSampler:
             sample = CpuSample(t, per_core, tree)
             self.samples.append(sample)
             self.emit(("c", sample))
+        for shares in sharer.flush():  # the probe has ended: the intervals held back go too
+            self.emit(("x", shares))
 
     def stop(self) -> None:
         """End the sampler process (closing its input) and reap it."""
