@@ -12,8 +12,11 @@ The X-ray: every 20 ms the probe also reads each thread's cumulative time on
 a core and runnable waiting for one (see :mod:`concgui.engine.cpu_probe`).
 Two readings of a thread make its shares of the interval between them: on a
 core, waiting for a core, and blocked (the rest: the GIL, a lock, a sleep or
-I/O).  :func:`lane_states` names the threads by the lanes of the tasks they
-ran; a thread that has not run a task yet is left out of that interval.
+I/O); the kernel credits a wait for a core when it ends, so intervals are
+handed on 0.2 s late, once such a wait is back where it was
+(:class:`ThreadSharer`).  :func:`lane_states` names the threads by the lanes
+of the tasks they ran; a thread that has not run a task yet is left out of
+that interval.
 
 Nothing a run does is left before the first interval.  The probe's interpreter
 takes 0.05 s to start on a quiet machine and seconds on a loaded one, while the
