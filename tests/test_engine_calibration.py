@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from concgui.engine import ExperimentSpec, calibration, run
+from concgui.engine import ExperimentSpec, calibration, run, why
 from concgui.engine.calibration import age_text, calibration_gap_sentence
 from concgui.engine.records import RunResult, TaskRecord
 
@@ -79,6 +79,7 @@ def test_a_calibration_far_from_the_runs_own_cpu_time_is_said_and_recalibrating_
     assert text.startswith("Each task was calibrated to take 80.0 ms of CPU but took ")
     assert f"(median, {gap:.2f}×): this machine did the work slower than when ConcGUI calibrated it just now" in text
     assert "Recalibrate (Run ▸ Recalibrate CPU work, or concgui calibrate)" in text
+    assert text in why.explain(slow), "the run's why says it (Summary, console, concgui run)"
     calibration.recalibrate()
     fixed = run(CPU)
     assert abs(fixed.environment["calibration"]["gap"] - 1) < abs(gap - 1) / 2

@@ -19,7 +19,6 @@ from typing import Any, TypeVar
 
 from .. import __version__
 from ..engine import ExperimentSpec, RunResult, SpecError, list_executors, start
-from ..engine.calibration import calibration_gap_sentence
 from ..engine.echo import EchoLines
 from ..engine.events import Event
 from ..engine.exports import save_csv, save_result, save_results, save_trace
@@ -204,8 +203,6 @@ def _run(args: argparse.Namespace) -> int:
     spec = spec_from_args(args)
     result = execute_interruptibly(spec, Echo() if args.echo else None)
     print(format_summary(result))
-    if gap := calibration_gap_sentence(result):  # the tasks were not the size asked
-        print(f"Calibration: {gap}")
     if args.json:
         save_result(args.json, result)
     if args.csv:

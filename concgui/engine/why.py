@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from .calibration import calibration_gap_sentence
 from .present import count, number, percent, plural, relative_speed, seconds
 from .records import OK, RunResult
 from .spec import PROCESS_EXECUTORS
@@ -402,7 +403,7 @@ def why_run(result: RunResult) -> str:
         return failed_text(result)
     m = measure(result)
     reason = diagnose(result, m)
-    parts = [overlap_sentence(m), reason.held, reason.next]
+    parts = [overlap_sentence(m), reason.held, reason.next, calibration_gap_sentence(result)]
     dask = (result.environment or {}).get("dask")
     if m.executor == "dask" and dask:  # where it ran: a cluster's workers and clocks
         parts.insert(0, cluster_sentence(dask, m.startup))
