@@ -102,6 +102,9 @@ def test_the_seed_reads_as_a_staircase_and_two_stacks_on_one_time_axis(stack, qt
     assert threads.mark_texts() == ("wall 2.00 s · 3.0×", "ideal 2.00 s")
     assert sequential.mark_texts()[0] == "wall 6.00 s · baseline"
     assert pool.title_text() == "■ thread-pool · 6 workers, 3 ran tasks · threads (one shared GIL)"
+    # what is drawn: the one-line title, not the live timeline's legend (the stack overrides TimelineView's hook)
+    shown = pool.getPlotItem().titleLabel.item.toPlainText()
+    assert shown.replace("\n", " ") == pool.title_text() and "Tasks over time" not in shown
     assert pool.getAxis("bottom").labelText == "seconds since each run's work started"  # no start-up worth a word
     header = stack.header.text()
     assert "3 × sleep (2.00 s each)" in header and "one row per task" in header
