@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from why_support import processes_on_cpu, recorded, sequential, threads_on_cpu
 
 from concgui.engine.events import RunFinished, RunStarted
@@ -59,3 +60,17 @@ def test_the_console_ends_a_run_with_its_why_wrapped(qtbot):
     assert all(line.startswith("     ") for line in why[1:])
     console.on_events([RunFinished(processes_on_cpu())])  # a live run's end: the why follows at once
     assert "the tasks ran in parallel" in console.toPlainText().split("Why: ")[-1].replace("\n     ", " ")
+
+
+@pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
+def test_a_compare_in_the_window_says_which_executor_won_in_the_summary_and_console(qtbot, window):
+    from concgui.engine import ExperimentSpec
+
+    spec = ExperimentSpec(workload="sleep", executor="sequential", tasks=3, duration=0.05)
+    with qtbot.waitSignal(window.controller.sequence_finished, timeout=60_000) as blocker:
+        window.run_sequence([spec, spec.with_(executor="threads")])
+    results = blocker.args[0]
+    qtbot.waitUntil(lambda: window.summary.comparison_text() != "", timeout=5_000)
+    assert window.summary.comparison_text() == f"Compare: {compare_why(results)}"
+    assert "threads" in window.summary.comparison_text()
+    assert f"Compare: {compare_why(results)}" in window.console.toPlainText().replace("\n", " ")

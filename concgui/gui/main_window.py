@@ -40,6 +40,7 @@ from ..engine.paths import user_data_dir
 from ..engine.present import count, number, plural, seconds, speedup
 from ..engine.records import CANCELLED, ERROR, OK, RUNNING, WAITING
 from ..engine.summary import summarize
+from ..engine.why import compare_why
 from .help_menu import install_help
 from .recalibrate import install_recalibrate
 from .run_controller import RunController
@@ -487,11 +488,18 @@ class MainWindow(FileActions, ScalingStudyActions, QMainWindow):
         return box
 
     def _on_sequence_finished(self, results: list[RunResult]) -> None:
-        self.compare_results = results
-        self.compare.set_results(results)
-        self.tabs.setCurrentWidget(self.compare)
+        self._show_comparison(results)
         if self._screenshot:
             QTimer.singleShot(400, self._take_screenshot_and_quit)
+
+    def _show_comparison(self, results: list[RunResult]) -> None:
+        """Runs side by side in the Compare tab, and which won and why in the Summary and the console."""
+        self.compare_results = results
+        self.compare.set_results(results)
+        self.summary.set_comparison(results)
+        if text := compare_why(results):
+            self.console.write(f"Compare: {text}")
+        self.tabs.setCurrentWidget(self.compare)
 
     # --- presets and screenshots -------------------------------------------------
     def load_preset(self, name: str) -> list[ExperimentSpec]:
@@ -538,10 +546,8 @@ class MainWindow(FileActions, ScalingStudyActions, QMainWindow):
             return
         for r in results:  # speedups against this baseline, not the one each had when it ran
             r.summary = summarize(r, None if r is results[0] else results[0])
-        self.compare_results = results
-        self.compare.set_results(results)
         self.show_result(results[-1])
-        self.tabs.setCurrentWidget(self.compare)
+        self._show_comparison(results)
 
     def show_result(self, result: RunResult) -> None:
         """Show a finished run (from history or a file) in every view."""
