@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))  # its sibling sections
 
-from concgui.engine import ExperimentSpec, RunResult, run  # noqa: E402
+from concgui.engine import ExperimentSpec, RunResult, run, xray  # noqa: E402
 
 FIGURES: list[dict] = []
 
@@ -130,21 +130,9 @@ def hash_threads(repeats: int) -> None:
     report("hash_thread_pool_speedup", speedup, "x", ">= 1.7", speedup >= 1.7)
 
 
-def _lane_means(r: RunResult) -> dict[str, list[float]]:
-    """Each lane's X-ray shares (on a core, waiting, blocked) over the intervals within its tasks' span,
-    weighted by the intervals' lengths."""
-    spans: dict[str, list[float]] = {}
-    for t in r.tasks:
-        if t.start is not None and t.end is not None:
-            span = spans.setdefault(t.worker, [t.start, t.end])
-            span[0], span[1] = min(span[0], t.start), max(span[1], t.end)
-    inside: dict[str, list] = {}
-    for s in r.thread_states:
-        for lane, shares in s.lanes.items():
-            if lane in spans and s.t - s.interval >= spans[lane][0] and s.t <= spans[lane][1]:
-                inside.setdefault(lane, []).append((shares, s.interval))
-    return {lane: [round(sum(v[k] * dt for v, dt in vs) / sum(dt for _, dt in vs), 3) for k in range(3)]
-            for lane, vs in inside.items()}
+def _lane_means_of(r: RunResult) -> dict[str, list[float]]:
+    """Each lane's X-ray shares (on a core, waiting, blocked) during its work, rounded for the report."""
+    return {lane: [round(v, 3) for v in shares] for lane, shares in xray.lane_shares(r).items()}
 
 
 _PROBE_WATCH = """
@@ -200,13 +188,13 @@ def xray_figures(n: int, repeats: int) -> None:
     on_off: dict[str, dict[bool, list[float]]] = {"cpu": {True: [], False: []}, "flood": {True: [], False: []}}
     flood_wall: dict[bool, list[float]] = {True: [], False: []}
     for k in range(2 * repeats - 1):  # adjacent pairs in turns: this host's speed moves over seconds
-        for xray in ((True, False) if k % 2 == 0 else (False, True)):
-            sampler.THREAD_INTERVAL = 0.02 if xray else 0.0
+        for on in ((True, False) if k % 2 == 0 else (False, True)):
+            sampler.THREAD_INTERVAL = 0.02 if on else 0.0
             try:
-                on_off["cpu"][xray].append(_probe_cpu(cpu4)[0])
+                on_off["cpu"][on].append(_probe_cpu(cpu4)[0])
                 cores, r = _probe_cpu(flood)
-                on_off["flood"][xray].append(cores)
-                flood_wall[xray].append(r.startup_seconds + r.wall_seconds)
+                on_off["flood"][on].append(cores)
+                flood_wall[on].append(r.startup_seconds + r.wall_seconds)
             finally:
                 sampler.THREAD_INTERVAL = 0.02
     for case, label in (("cpu", "4_cpu_threads"), ("flood", f"noop_flood_{n // 1000}k")):
@@ -225,7 +213,7 @@ def xray_figures(n: int, repeats: int) -> None:
              ("sleep", dict(executor="thread-pool", workers=2, workload="sleep", tasks=2, duration=0.5)))
     for name, kw in cases:
         r = _run(**kw)
-        lanes = _lane_means(r)
+        lanes = _lane_means_of(r)
         mean = [round(statistics.fmean(v[k] for v in lanes.values()), 3) for k in range(3)] if lanes else None
         report(f"xray_{name}_blocked", mean[2] if mean else float("nan"), "share", "", None,
                on_waiting_blocked=mean, lanes=lanes, source=r.environment.get("thread_states"))
