@@ -23,6 +23,7 @@ def install_help(window: MainWindow, menu: QMenu) -> tuple[QAction, QAction]:
     concepts.setShortcut(QKeySequence.StandardKey.HelpContents)
     concepts.setStatusTip("The terms, the pictures and every column's full name")
     concepts.triggered.connect(lambda: show_concepts(window))
+    window.summary.help_requested.connect(lambda anchor: show_concepts(window, anchor))  # its "What these mean"
     menu.addActions([lessons, concepts])
     menu.addSeparator()
     return lessons, concepts

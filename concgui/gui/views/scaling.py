@@ -331,6 +331,13 @@ class EfficiencyChart(_ScalingChart):
 
 TABLE_COLUMNS = ("executor", "workers", "runs", "median wall s", "min–max s", "speedup", "efficiency",
                  "serial fraction")
+TABLE_HELP = ("How the tasks ran.", "Workers at this point of the study.", "Repeats measured at this point.",
+              "The median of the repeats' wall times, in seconds.",
+              "The fastest and slowest repeat's wall time, in seconds: the run-to-run spread.",
+              "Wall time at 1 worker of the same executor / wall time here.",
+              "Speedup / workers: 100 % means each added worker helped fully.",
+              "Amdahl's serial fraction s, fitted to the speedups: the share of the work that no number of "
+              "workers can speed up (S(n) = 1 / (s + (1 − s) / n)).")
 
 
 class ScalingView(QtWidgets.QWidget):
@@ -350,6 +357,8 @@ class ScalingView(QtWidgets.QWidget):
         self.efficiency_chart = EfficiencyChart()
         self.table = QtWidgets.QTableWidget(0, len(TABLE_COLUMNS))
         self.table.setHorizontalHeaderLabels(TABLE_COLUMNS)
+        for i, tip in enumerate(TABLE_HELP):
+            self.table.horizontalHeaderItem(i).setToolTip(tip)
         self.table.setMinimumHeight(110)  # a few rows stay readable in a narrow dock
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QtWidgets.QTableWidget.EditTrigger.NoEditTriggers)

@@ -10,7 +10,7 @@ sentences saying which executor won and why (:func:`~concgui.engine.why.compare_
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QVBoxLayout, QWidget
 
 from ...engine.live import RunState
@@ -29,6 +29,9 @@ ROWS = METRICS
 
 class SummaryPanel(QWidget):
     """A run's numbers in a compact grid, and the plain-words explanation below."""
+
+    #: the person asked for the concepts page, at this section ("top", "speedup", ...)
+    help_requested = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -86,6 +89,12 @@ class SummaryPanel(QWidget):
         self._comparison.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self._comparison.setVisible(False)
         outer.addWidget(self._comparison)
+        #: to the Help page that explains every number above, in full words
+        self.help_link = QLabel('<a href="top">What these numbers mean</a> (Help ▸ Concurrency and parallelism, F1)',
+                                self)
+        self.help_link.setObjectName("summary_help_link")
+        self.help_link.linkActivated.connect(self.help_requested)
+        outer.addWidget(self.help_link)
         outer.addStretch(1)
         self.set_result(None)
 
