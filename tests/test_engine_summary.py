@@ -7,7 +7,7 @@ import pytest
 
 from concgui.engine import ExperimentSpec, run
 from concgui.engine.metrics import metric
-from concgui.engine.summary import summarize
+from concgui.engine.summary import busy_machine, summarize
 from concgui.engine.why import explain
 
 
@@ -32,7 +32,11 @@ def assert_waiting_overlapped(result) -> None:
 
 
 def test_cpu_bound_threads_are_told_the_gil_held_them_back_and_to_try_processes():
-    text = explain(run(inline(workload="cpu", executor="thread-pool", tasks=4, duration=0.15, workers=2)))
+    result = run(inline(workload="cpu", executor="thread-pool", tasks=4, duration=0.15, workers=2))
+    text = explain(result)
+    if busy_machine(result) and "on the GIL" not in text:  # other programs took the cores: that is the story
+        assert "other programs" in text.lower(), text
+        return
     assert "on the GIL" in text, text  # measured blocked on it (or, without the X-ray, taking turns on it)
     assert "Try process-pool next: each process has its own GIL" in text, text
 
