@@ -108,7 +108,20 @@ def build_parser() -> argparse.ArgumentParser:
     gui.add_argument("--screenshot", metavar="PATH",
                      help="with --preset: save a screenshot when the run ends, then exit")
     gui.add_argument("--spec", metavar="PATH", help="load this JSON spec (an object of spec fields) and run it")
+    gui.add_argument("--size", metavar="WxH", type=window_size, default=(1600, 1000),
+                     help="with --screenshot: the window's size (default 1600x1000)")
     return parser
+
+
+def window_size(text: str) -> tuple[int, int]:
+    """ "1280x720" → (1280, 720), for --size; argparse names the option in its error."""
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected WIDTHxHEIGHT in pixels, e.g. 1280x720") from None
+    if not (320 <= w <= 10000 and 240 <= h <= 10000):
+        raise argparse.ArgumentTypeError(f"{text!r}: allowed: 320x240 to 10000x10000")
+    return w, h
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -127,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
         from ..gui.app import run_app
 
         return run_app(preset=getattr(args, "preset", None), screenshot=getattr(args, "screenshot", None),
-                       spec_file=getattr(args, "spec", None))
+                       spec_file=getattr(args, "spec", None), size=getattr(args, "size", (1600, 1000)))
     try:
         if args.command == "executors":
             return _executors()

@@ -101,7 +101,7 @@ def _install_error_hooks() -> None:
 
 
 def run_app(preset: str | None = None, screenshot: str | None = None, history_path: str | None = None,
-            spec_file: str | None = None) -> int:
+            spec_file: str | None = None, size: tuple[int, int] = (1600, 1000)) -> int:
     """Open the main window; with ``preset`` (or ``spec_file``, a JSON spec) run it; with ``screenshot``
     save the window when done and exit."""
     if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY") and sys.platform.startswith("linux"):
@@ -131,7 +131,7 @@ def run_app(preset: str | None = None, screenshot: str | None = None, history_pa
     if preset:
         def start() -> None:
             try:
-                window.run_preset(preset, screenshot)
+                window.run_preset(preset, screenshot, size)
             except KeyError as exc:
                 print(f"concgui: bad input: {exc.args[0]}", file=sys.stderr)
                 app.exit(2)

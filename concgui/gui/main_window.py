@@ -124,6 +124,8 @@ class MainWindow(FileActions, ScalingStudyActions, QMainWindow):
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.timeline)
         splitter.addWidget(self.cores)
+        self.timeline.setMinimumHeight(150)  # a dock under the charts may grow, but never squash them unreadable
+        self.cores.setMinimumHeight(120)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
         self.setCentralWidget(splitter)
@@ -500,19 +502,19 @@ class MainWindow(FileActions, ScalingStudyActions, QMainWindow):
         if text := compare_why(results):
             self.console.write(f"Compare: {text}")
         self.tabs.setCurrentWidget(self.compare)
+        self.results_placement.make_room()
 
     # --- presets and screenshots -------------------------------------------------
     def load_preset(self, name: str) -> list[ExperimentSpec]:
         """Put a preset into the form (and the comparison checkboxes); returns its runnable specs."""
         return self.panel.load_preset(name)
 
-    def run_preset(self, name: str, screenshot: str | None = None) -> None:
-        """Load a preset and run it (a comparison when it has several specs)."""
+    def run_preset(self, name: str, screenshot: str | None = None, size: tuple[int, int] = (1600, 1000)) -> None:
+        """Load a preset and run it (a comparison when it has several specs); with ``screenshot``, at ``size``."""
         self._screenshot = screenshot
         if screenshot:  # the same picture whatever size the window had last time
-            self.resize(1600, 1000)
-            self.resizeDocks([self.findChild(QDockWidget, "experiment-dock"),
-                              self.findChild(QDockWidget, "results-dock")], [360, 480], Qt.Orientation.Horizontal)
+            self.resize(*size)
+            self.resizeDocks([self.findChild(QDockWidget, "experiment-dock")], [360], Qt.Orientation.Horizontal)
         specs = self.load_preset(name)
         if len(specs) > 1:
             self.run_sequence(specs)

@@ -171,10 +171,11 @@ def mix(color: str, background: str, amount: float) -> QtGui.QColor:
 
 
 TITLE_POINTS = 10.0
+LEGEND_MORE = "<i>… the whole legend: hover the title</i>"  # where a short chart's legend had to stop
 
 
 def fit_title(width: float, head: list[tuple[str, str]], legend: list[tuple[str, str]],
-              color: str) -> str:
+              color: str, max_lines: int | None = None) -> str:
     """Title HTML whose lines fit ``width`` pixels: the head's parts joined by " · ", then the legend.
 
     Each part is (html, plain text); parts are packed greedily into lines.
@@ -205,6 +206,8 @@ def fit_title(width: float, head: list[tuple[str, str]], legend: list[tuple[str,
         return lines
 
     lines = pack(head, " · ", " · ", True) + pack(legend, " &nbsp; ", "   ", False)
+    if max_lines is not None and len(lines) > max_lines:  # a short chart keeps its plot: the rest is hovered
+        lines = lines[:max(1, max_lines - 1)] + [LEGEND_MORE]
     return f'<span style="color:{color}">{"<br>".join(lines)}</span>'
 
 

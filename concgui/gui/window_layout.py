@@ -61,6 +61,12 @@ class ResultsPlacement(QObject):
         finally:
             self._moving = False
 
+    def make_room(self, share: float = 0.62) -> None:
+        """Under the charts, grow the dock to ``share`` of the window's height: a Compare's stack of timelines
+        is the picture to look at then."""
+        if self._window.dockWidgetArea(self._dock) == BOTTOM and not self._dock.isFloating():
+            self._window.resizeDocks([self._dock], [int(self._window.height() * share)], Qt.Orientation.Vertical)
+
     def eventFilter(self, obj: QObject, event) -> bool:  # noqa: N802 (Qt's name)
         if obj is self._window and event.type() in (event.Type.Resize, event.Type.Show):
             self._timer.start()

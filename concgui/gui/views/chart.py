@@ -7,6 +7,9 @@ from PySide6 import QtCore, QtGui
 
 from .. import theme
 
+MIN_PLOT_PX = 110  # the height a chart keeps for its plot and axis before its legend gets lines
+LINE_PX = 17  # one line of title text
+
 
 class ThemedPlot(pg.PlotWidget):
     """Base of the timeline, cores and comparison charts.
@@ -28,6 +31,16 @@ class ThemedPlot(pg.PlotWidget):
             # swatches) would otherwise be laid out by a posted request, and repainted, after the turn
             self.getPlotItem().layout.activate()
 
+    def _set_legend_title(self, room: float, head: list[tuple[str, str]], legend: list[tuple[str, str]],
+                          color: str) -> None:
+        """The title and legend in ``room`` pixels, in no more lines than leave the plot :data:`MIN_PLOT_PX`
+        of this chart's height; where the legend had to stop, hovering the title gives all of it."""
+        max_lines = max(2, int((self.height() - MIN_PLOT_PX) // LINE_PX))
+        html = theme.fit_title(room, head, legend, color, max_lines)
+        self._set_title(html)
+        whole = theme.LEGEND_MORE in html
+        self.getPlotItem().titleLabel.setToolTip("\n".join(plain for _, plain in legend) if whole else "")
+
     def _on_width_changed(self) -> None:
         pass
 
@@ -35,7 +48,7 @@ class ThemedPlot(pg.PlotWidget):
         pass
 
     def resizeEvent(self, event: QtGui.QResizeEvent) -> None:  # noqa: N802 - Qt's name
-        if self._alive() and event.oldSize().width() != event.size().width():
+        if self._alive() and event.oldSize() != event.size():  # a new height may need a shorter legend
             self._on_width_changed()
         super().resizeEvent(event)  # after the title shrank: the layout then fits the new width
 

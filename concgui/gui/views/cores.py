@@ -27,7 +27,6 @@ from .chart import ThemedPlot
 SAMPLE_MS = 100  # 10 Hz
 TREE_COLOR = "#D55E00"  # vermillion, dashed: this run's own processes
 WINDOW = 30.0  # seconds of history between runs
-COMPACT_HEIGHT = 240  # shorter than this, the legend leaves out the X-ray states' meanings (they go in the tooltip)
 
 
 class _TimeAxis(pg.AxisItem):
@@ -429,7 +428,6 @@ class CoreUsagePlot(ThemedPlot):
             legend.append((theme.swatch(TREE_COLOR, "this run's processes", "╍"), "╍ this run's processes"))
         if self._state is not None and self._startup.isVisible():
             legend.append((theme.swatch(theme.STARTUP_COLOR, "start-up"), "■ start-up"))
-        self.setToolTip("")
         if self._state is not None and self._state.thread_states:  # the X-ray's two states people confuse
             if (self._state.environment or {}).get("thread_states") == "cpu-time":
                 meanings = [("blocked", "not on a core: this system does not tell waiting for a core from blocked")]
@@ -437,21 +435,10 @@ class CoreUsagePlot(ThemedPlot):
                 gil = (self._state.environment or {}).get("gil_enabled", True) is not False
                 cause = xray.blocked_cause(self._state.spec or {}, gil)
                 meanings = list(zip(("waiting", "blocked"), theme.thread_state_meanings(cause), strict=True))
-            if self.height() < COMPACT_HEIGHT:  # a short chart keeps its plot: the meanings go in the tooltip
-                self.setToolTip("\n".join(text for _, text in meanings))
-            else:
-                legend += [(theme.swatch(theme.THREAD_STATE_COLORS[name], text), "■ " + text)
-                           for name, text in meanings]
+            legend += [(theme.swatch(theme.THREAD_STATE_COLORS[name], text), "■ " + text) for name, text in meanings]
         head = [("<b>CPU load per core</b>", "CPU load per core"), (where, where)]
         room = self.width() - 40.0 - self.getAxis("left").width()  # the title sits right of the axis
-        html = theme.fit_title(room, head, legend, colors["foreground"])
-        self._set_title(html)
-
-    def resizeEvent(self, event: QtGui.QResizeEvent) -> None:  # noqa: N802 - Qt's name
-        compact = [size.height() < COMPACT_HEIGHT for size in (event.oldSize(), event.size())] if event else []
-        if self._alive() and compact and compact[0] != compact[1]:
-            self._update_title()  # the legend's long lines come or go
-        super().resizeEvent(event)
+        self._set_legend_title(room, head, legend, colors["foreground"])
 
     def _on_width_changed(self) -> None:
         self._update_title()

@@ -511,7 +511,7 @@ class TimelineView(ThemedPlot):
                                  self._backdrop.startup.isVisible(), self.xray_counts()["cpu_fill"] > 0,
                                  self._strips.item_count() > 0)
         fg = theme.plot_colors(self._dark)["foreground"]
-        self._set_title(theme.fit_title(self._title_width(), head, parts, fg))
+        self._set_legend_title(self._title_width(), head, parts, fg)
 
     def _title_width(self) -> float:
         """The title's room: it sits over the plot, right of the lane labels."""
