@@ -16,6 +16,7 @@ store on the GUI thread only; a worker that wants history opens its own.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import sqlite3
@@ -33,6 +34,9 @@ SCHEMA_VERSION = 1
 FILE_NAME = "history.sqlite3"
 #: seconds a write waits for another writer (a second ConcGUI) to let go of the file before it gives up
 BUSY_TIMEOUT = 5.0
+#: seconds SQLite's own check of every page may take when the window opens the file (about 0.12 s per 30 MB
+#: here); a bigger history is checked as far as this goes, and damage beyond is found when a write meets it
+DAMAGE_CHECK_SECONDS = 0.5
 RUNNING_STATUS = "running"  # the status of a run begun and not (yet) finished
 
 _SCHEMA = """
@@ -116,6 +120,14 @@ class _NewerSchema(sqlite3.DatabaseError):
     """The file has a schema version this ConcGUI does not know."""
 
 
+class _ForeignSchema(sqlite3.DatabaseError):
+    """The file holds tables by ConcGUI's names that are not ConcGUI's (another program's file)."""
+
+
+class _Damaged(sqlite3.DatabaseError):
+    """SQLite's own check found damaged pages."""
+
+
 def default_path() -> Path:
     return user_data_dir() / FILE_NAME
 
@@ -149,6 +161,17 @@ def _task_row(run_id: int, t: TaskRecord) -> tuple:
             t.cpu_seconds, t.status, None if t.error is None else _dumps(t.error))
 
 
+def _is_corruption(exc: sqlite3.DatabaseError) -> bool:
+    """Whether an error means the file is damaged (not, say, locked or read-only)."""
+    if isinstance(exc, _Damaged):
+        return True
+    name = getattr(exc, "sqlite_errorname", "")
+    if name:
+        return name in ("SQLITE_NOTADB", "SQLITE_CORRUPT") or name.startswith("SQLITE_CORRUPT_")
+    text = str(exc).lower()
+    return "not a database" in text or "malformed" in text
+
+
 def explain(exc: sqlite3.Error, path: Path, busy_timeout: float) -> str:
     """What a SQLite error means for a person, naming the file."""
     name = getattr(exc, "sqlite_errorname", "") or ""
@@ -162,28 +185,64 @@ def explain(exc: sqlite3.Error, path: Path, busy_timeout: float) -> str:
         return f"the disk holding the run history {path} is full"
     if name.startswith("SQLITE_CANTOPEN") or "unable to open" in text:
         return f"the run history {path} cannot be opened ({exc})"
+    if _is_corruption(exc):
+        return (f"the run history {path} is damaged ({exc}); ConcGUI sets it aside and starts a new one "
+                "when it next opens")
     if name.startswith("SQLITE_IOERR") or "disk i/o error" in text:
         return f"the run history {path} could not be written: a disk error ({exc})"
     return f"the run history {path} failed: {exc}"
 
 
-def _is_corruption(exc: sqlite3.DatabaseError) -> bool:
-    """Whether an error means the file is damaged (not, say, locked or read-only)."""
-    name = getattr(exc, "sqlite_errorname", "")
-    if name:
-        return name in ("SQLITE_NOTADB", "SQLITE_CORRUPT") or name.startswith("SQLITE_CORRUPT_")
-    text = str(exc).lower()
-    return "not a database" in text or "malformed" in text
+@functools.cache
+def _columns() -> dict[str, frozenset[str]]:
+    """Each table's columns as this ConcGUI makes them: a file whose tables lack one is not a history it can use."""
+    conn = sqlite3.connect(":memory:")
+    try:
+        conn.executescript(_SCHEMA + ";" + _ADDED)
+        return {t: frozenset(c[1] for c in conn.execute(f"PRAGMA table_info({t})"))
+                for (t,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    finally:
+        conn.close()
+
+
+def _check_tables(conn: sqlite3.Connection) -> None:
+    """Raise _ForeignSchema when a table by one of ConcGUI's names lacks a column ConcGUI reads."""
+    for table, wanted in _columns().items():
+        found = {c[1] for c in conn.execute(f"PRAGMA table_info({table})")}
+        missing = sorted(wanted - found)
+        if found and missing:
+            raise _ForeignSchema(f"it is not a ConcGUI history: its table {table} has no column "
+                                 f"{', '.join(missing[:3])}{' …' if len(missing) > 3 else ''}")
+
+
+def _check_pages(conn: sqlite3.Connection, budget: float) -> None:
+    """SQLite's quick_check of every page, given up (silently) after ``budget`` seconds; _Damaged if it fails."""
+    deadline = time.monotonic() + budget
+    conn.set_progress_handler(lambda: time.monotonic() > deadline, 20_000)
+    try:
+        rows = conn.execute("PRAGMA quick_check").fetchall()
+    except sqlite3.OperationalError as exc:
+        if "interrupt" in str(exc).lower():
+            return  # out of time: a write that meets damage beyond this point says so
+        raise
+    finally:
+        conn.set_progress_handler(None, 0)
+    if rows != [("ok",)]:
+        raise _Damaged(f"SQLite's check of the file failed: {rows[0][0]}")
 
 
 class HistoryStore:
     """Past runs in one SQLite file; ``notice`` says when it had to start a new one."""
 
-    def __init__(self, path: str | os.PathLike | None = None, busy_timeout: float | None = None) -> None:
+    def __init__(self, path: str | os.PathLike | None = None, busy_timeout: float | None = None,
+                 check_pages: bool = True) -> None:
         self.path = Path(path) if path is not None else default_path()
         #: seconds a write waits for another writer (default BUSY_TIMEOUT); the window's own connection
         #: uses a short one, its writer thread the default
         self.busy_timeout = busy_timeout = BUSY_TIMEOUT if busy_timeout is None else busy_timeout
+        #: check every page when opening (DAMAGE_CHECK_SECONDS at most), so a file damaged where only the
+        #: task rows are is set aside now, not found when a finished run's tasks fail to go in
+        self._check_pages = check_pages
         #: a sentence for the window when the history file had to be replaced, else None
         self.notice: str | None = None
         self._depth = 0  # nesting of _transaction()
@@ -196,12 +255,19 @@ class HistoryStore:
         try:
             self._conn = self._open()
         except sqlite3.DatabaseError as exc:
-            if not _is_corruption(exc) and not isinstance(exc, _NewerSchema):
+            if not _is_corruption(exc) and not isinstance(exc, (_NewerSchema, _ForeignSchema)):
                 raise HistoryError(f"cannot open: {explain(exc, self.path, busy_timeout)}") from exc
-            kept = self._move_aside()
+            try:
+                kept = self._move_aside()
+            except OSError as err:  # e.g. its folder is read-only: it stays where it is, unused
+                raise HistoryError(f"cannot open: the run history {self.path} cannot be used ({exc}) and "
+                                   f"could not be set aside ({err.strerror or err})") from exc
             self.notice = (f"The run history {self.path.name} could not be read ({exc}); "
                            f"it was kept as {kept.name} and a new, empty history was started.")
-            self._conn = self._open()
+            try:
+                self._conn = self._open()
+            except sqlite3.DatabaseError as err:
+                raise HistoryError(f"cannot open: {explain(err, self.path, busy_timeout)}") from err
 
     # --- opening -----------------------------------------------------------------
     def _open(self) -> sqlite3.Connection:
@@ -221,12 +287,19 @@ class HistoryStore:
                 conn.execute("BEGIN IMMEDIATE")
                 # another ConcGUI may have made the file while this one waited for the lock
                 if conn.execute("PRAGMA user_version").fetchone()[0] == 0:
+                    if ours := conn.execute("SELECT name FROM sqlite_master WHERE name IN "
+                                            "('runs', 'tasks', 'cpu_samples')").fetchone():
+                        raise _ForeignSchema(f"it is not a ConcGUI history: it has a table {ours[0]} "
+                                             "but no ConcGUI schema version")
                     for statement in filter(None, (s.strip() for s in _SCHEMA.split(";"))):
                         conn.execute(statement)
                     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
                 conn.execute("COMMIT")
+            _check_tables(conn)
             conn.execute(_ADDED)
             conn.execute("SELECT COUNT(*) FROM runs").fetchone()  # reads a page: finds damage early
+            if self._check_pages and str(self.path) != ":memory:":
+                _check_pages(conn, DAMAGE_CHECK_SECONDS)
         except BaseException:
             conn.close()
             raise
@@ -268,7 +341,9 @@ class HistoryStore:
                 raise
             self._depth = 0
             self._conn.execute("COMMIT")
-        except sqlite3.OperationalError as exc:  # locked, read-only, full, I/O: say which, naming the file
+        except sqlite3.DatabaseError as exc:  # locked, read-only, full, I/O, damaged: say which, naming the file
+            if not isinstance(exc, sqlite3.OperationalError) and not _is_corruption(exc):
+                raise
             self._depth = 0
             if self._conn.in_transaction:
                 try:

@@ -5,6 +5,10 @@ writing them on the GUI thread stalled the window for all that time.  Here
 the window only queues work; a writer thread with its own SQLite connection
 (WAL lets the window keep reading meanwhile) does it, and reports back
 through a deque the window drains from a timer.
+
+A finished run the history cannot take is written to a run file at once, here, off the window's
+thread (:mod:`concgui.kept_runs`), so a message can name the file it is in; with ``keep_copies``
+(a temporary history standing in for one that cannot be used) every finished run is.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from pathlib import Path
 from ..engine import RunResult, TaskRecord
 from ..engine.isolation import HOST_WAIT  # the longest wait for the window between two chunks
 from ..history_store import HistoryError, HistoryStore
+from ..kept_runs import keep
 
 #: task rows per transaction when a big batch arrives (a flood's quarter second; 20,000 tasks cancelled at
 #: once), with a millisecond's pause after each: the writer holds the GIL for one chunk at a time, so a
@@ -29,11 +34,15 @@ CHUNK_PAUSE = 0.001  # seconds between two chunks of one batch
 class HistoryWriter:
     """The one writer of running and finished runs; tokens name runs until their row exists."""
 
-    def __init__(self, path: str | Path, host_idle: threading.Event | None = None) -> None:
+    def __init__(self, path: str | Path, host_idle: threading.Event | None = None,
+                 keep_copies: Path | None = None) -> None:
         #: set while the window's thread is free (see RunController.host_idle): chunks go between its turns
         self.host_idle = host_idle
+        #: the folder every finished run is also written to as a run file (a temporary history), or None
+        self.keep_copies = keep_copies
         #: ("saved", token, run_id), ("error", token, message), or ("unsaved", token, message) for a run
-        #: whose finish could not be written
+        #: whose finish could not be written; before either of the last two, ("kept", token, (file or None,
+        #: why the folders before it, or every folder, could not take it)) for a run written to a file
         self.outcomes: deque = deque()
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._loop, args=(path,), name="concgui-history-writer", daemon=True)
@@ -58,7 +67,7 @@ class HistoryWriter:
 
     def _loop(self, path: str | Path) -> None:
         try:
-            store = HistoryStore(path)
+            store = HistoryStore(path, check_pages=False)  # the window checked its pages as it opened it
         except Exception as exc:  # noqa: BLE001 - reported to the window, which keeps its results
             message = f"cannot open the history: {exc}"
             self.outcomes.append(("error", 0, message))
@@ -67,6 +76,7 @@ class HistoryWriter:
                 if kind == "stop":
                     return
                 if kind == "finish":
+                    self._keep(token, _payload)
                     self.outcomes.append(("unsaved", token, message))
         ids: dict[int, int] = {}
         try:
@@ -90,13 +100,26 @@ class HistoryWriter:
                             run_id = store.save(payload)
                         else:
                             store.finish_run(run_id, payload)
+                        if self.keep_copies is not None:
+                            self._keep(token, payload, self.keep_copies)
                         self.outcomes.append(("saved", token, run_id))
                 except Exception as exc:  # noqa: BLE001 - reported; the run stays on screen
                     message = str(exc) if isinstance(exc, HistoryError) else f"{type(exc).__name__}: {exc}"
-                    # a run that could not be closed is "unsaved": the window keeps it and offers to save it
+                    # a run that could not be closed is "unsaved": kept in a file, and offered for saving
+                    if kind == "finish":
+                        self._keep(token, payload, self.keep_copies)
                     self.outcomes.append(("unsaved" if kind == "finish" else "error", token, message))
                 # let go of the run before waiting: holding it until the next item came made this thread
                 # free its 100,000 records, holding the GIL, just as the window's next run began
                 payload = None
         finally:
             store.close()
+
+    def _keep(self, token: int, result: RunResult, first: Path | None = None) -> None:
+        """Write ``result`` to a run file and report where (or why nowhere)."""
+        try:
+            path, tried = keep(result, first)
+        except OSError as exc:
+            self.outcomes.append(("kept", token, (None, str(exc))))
+        else:
+            self.outcomes.append(("kept", token, (path, "; ".join(tried))))

@@ -36,7 +36,6 @@ from PySide6.QtWidgets import (
 from .. import __version__
 from ..engine import ExperimentSpec, RunResult, SpecError, TaskRecord
 from ..engine.live import RunState
-from ..engine.paths import user_data_dir
 from ..engine.present import count, number, plural, seconds, speedup
 from ..engine.records import CANCELLED, ERROR, OK, RUNNING, WAITING
 from ..engine.summary import summarize
@@ -44,7 +43,7 @@ from ..engine.why import compare_why
 from .help_menu import install_help
 from .recalibrate import install_recalibrate
 from .run_controller import RunController
-from .run_keeper import UNSAVED_FOLDER, RunKeeper, open_history
+from .run_keeper import RunKeeper, open_history
 from .sweep_controller import SweepController
 from .views.compare import CompareView
 from .views.console import ConsolePane
@@ -360,13 +359,14 @@ class MainWindow(FileActions, ScalingStudyActions, QMainWindow):
         thread, which the live views would show in the middle of the next run's flood of events.
         """
         out = self.keeper.take_outcomes()
-        for result, detail in out.unsaved:
-            self.show_problem(
-                "Run not saved to the history",
-                f"This run could not be written to the history: {detail}.\n\nIt is not lost: it is still on "
-                "screen, and you can save it as JSON now. If you do not, it is written to "
-                f"{user_data_dir() / UNSAVED_FOLDER} when ConcGUI closes.",
-                offer_save=result)
+        for result, detail in out.unsaved:  # named by the file it went to: a full disk sends it elsewhere
+            where = self.keeper.kept_at(result)
+            kept = (f"It is not lost: it was written to {where}, and it is still on screen." if where else
+                    "It is still on screen, but no folder took it as a file: save it as JSON now.")
+            self.show_problem("Run not saved to the history",
+                              f"This run could not be written to the history: {detail}.\n\n{kept}", offer_save=result)
+        for text in out.kept_elsewhere:
+            self.show_problem("Run kept elsewhere", text)
         for detail in out.errors:
             self.statusBar().showMessage(f"Could not write to the history: {detail}")
         refresh = self._history_stale or out.saved

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 
 from ...engine.exports import load_results, save_result, save_results
 from ...engine.present import seconds, speedup
-from ...history_store import RUNNING_STATUS, HistoryStore
+from ...history_store import RUNNING_STATUS, HistoryError, HistoryStore
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1  # the raw value a column sorts by
 RUN_ID_ROLE = Qt.ItemDataRole.UserRole
@@ -258,9 +258,12 @@ class HistoryView(QWidget):
             self.delete_runs(ids)
 
     def delete_runs(self, ids: list[int]) -> None:
-        """Delete without asking (the confirmation is the caller's)."""
-        for run_id in ids:
-            self.store.delete(run_id)
+        """Delete without asking (the confirmation is the caller's); a run the history cannot drop says why."""
+        try:
+            for run_id in ids:
+                self.store.delete(run_id)
+        except HistoryError as exc:  # locked, read-only, or a past run shown from a read-only copy
+            QMessageBox.warning(self, "Cannot delete", f"Could not delete: {exc}.")
         self.refresh()
 
     def save_selected(self) -> None:
