@@ -8,6 +8,7 @@ slowing or confusing the tests after it.
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import time
 from pathlib import Path
@@ -68,6 +69,9 @@ def _multiprocessing_singletons() -> set[int]:
         getattr(forkserver._forkserver, "_forkserver_pid", None),
         getattr(resource_tracker._resource_tracker, "_pid", None),
     }
+    loky = sys.modules.get("joblib.externals.loky.backend.resource_tracker")  # loky's own tracker, as theirs
+    if loky is not None:
+        pids.add(getattr(loky._resource_tracker, "_pid", None))
     return {p for p in pids if p}
 
 
@@ -108,6 +112,9 @@ def no_leftovers():
     threads_before = set(threading.enumerate())
     children_before = {p.pid for p in me.children(recursive=True)}
     yield
+    joblib_backend = sys.modules.get("concgui.engine.executors.joblib_backend")
+    if joblib_backend is not None:  # loky keeps its workers for the next run, as long as this process lives
+        joblib_backend.release_workers()
     start = time.monotonic()
     threads = _new_threads(threads_before)
     while threads and time.monotonic() - start < THREAD_GRACE:

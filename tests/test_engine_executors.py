@@ -10,11 +10,11 @@ import pytest
 
 from concgui.engine import ExperimentSpec, SpecError, list_executors, run
 from concgui.engine.executors.processes import foreign_threads
-from concgui.engine.spec import EXECUTORS, WORKLOADS
+from concgui.engine.spec import EXECUTORS, WORKLOADS, in_processes
 
 DATA = os.path.join(os.path.dirname(__file__), "data")
 RUNNABLE = [e for e in EXECUTORS if e != "interpreter-pool"]
-PROCESS_EXECUTORS = {"process-pool", "processes"}
+PROCESS_EXECUTORS = {e for e in EXECUTORS if e != "dask" and in_processes({"executor": e})}
 THREAD_EXECUTORS = {"threads", "thread-pool", "qt-thread-pool"}
 HAS_INTERPRETERS = hasattr(concurrent.futures, "InterpreterPoolExecutor")
 

@@ -150,14 +150,17 @@ def test_the_workers_field_applies_exactly_to_the_executors_that_declare_a_defau
 
     takers = {name for name, kind in EXECUTOR_KINDS.items() if kind.takes_workers}
     assert set(PARAMS["workers"].executors) == takers
-    assert takers == {"thread-pool", "process-pool", "asyncio", "qt-thread-pool", "interpreter-pool", "dask"}
+    assert takers == {"thread-pool", "process-pool", "mp-pool", "joblib", "asyncio", "qt-thread-pool",
+                      "interpreter-pool", "dask"}
     for name, kind in EXECUTOR_KINDS.items():  # the help text names every default rule
         assert (f"{name}: {kind.auto_words}" in PARAMS["workers"].help) == kind.takes_workers
 
 
 def test_executor_only_fields_apply_to_the_executors_that_declare_them():
-    assert PARAMS["start_method"].executors == ("process-pool", "processes")
-    assert PARAMS["chunk_size"].executors == ("process-pool",)
+    assert PARAMS["start_method"].executors == ("process-pool", "processes", "mp-pool")
+    assert PARAMS["chunk_size"].executors == ("process-pool", "mp-pool")
+    assert PARAMS["backend"].executors == PARAMS["batch_size"].executors == PARAMS["pre_dispatch"].executors == (
+        "joblib",)
     assert PARAMS["offload"].executors == ("asyncio",)
     assert PARAMS["threads_per_worker"].executors == PARAMS["tls_key"].executors == ("dask",)
     assert not ExperimentSpec(executor="thread-pool").relevant("start_method")

@@ -28,14 +28,25 @@ WORKLOAD_HELP = {
 }
 WORKLOADS = tuple(WORKLOAD_HELP)
 START_METHODS = ("fork", "forkserver", "spawn")
+#: joblib's backends, each with what it does (the form's picker says it)
+JOBLIB_BACKEND_HELP = {
+    "loky": "joblib's default: worker processes (loky) kept alive between calls and reused; a GIL each.",
+    "threading": "A pool of threads in this process: nothing to start, one GIL shared by all.",
+    "multiprocessing": "A multiprocessing.Pool started for the call and ended after it; a GIL per process.",
+}
+JOBLIB_BACKENDS = tuple(JOBLIB_BACKEND_HELP)
+#: joblib's pre_dispatch: "all", a whole number of tasks, or a multiple of n_jobs ("2*n_jobs", its default)
+PRE_DISPATCH = re.compile(r"^\s*(all|[1-9]\d*|([1-9]\d*(\.\d+)?\s*\*\s*)?n_jobs)\s*$")
 #: what an empty start method means: never fork (unsafe once threads run), as Python 3.14 chooses
 DEFAULT_START_METHOD = "forkserver" if sys.platform.startswith("linux") else "spawn"
 ISOLATIONS = ("process", "inline")
 MAX_TASKS = 1_000_000
 MAX_WORKERS = 1024
 MAX_TIMEOUT = 86_400.0  # a day
-#: ProcessPoolExecutor on Windows waits on its workers' handles with WaitForMultipleObjects (63 at most)
+#: ProcessPoolExecutor on Windows waits on its workers' handles with WaitForMultipleObjects (63 at most);
+#: so does multiprocessing.Pool
 WINDOWS_MAX_PROCESS_WORKERS = 61
+WINDOWS_LIMITED = ("process-pool", "mp-pool")
 
 
 #: editors a text field may want: a front end picks its widget from this, never from a field's name
@@ -146,6 +157,11 @@ class ExecutorKind:
     cluster_field: str = ""
     #: a field that gives each worker process this many threads where it starts them (Dask's LocalCluster)
     threads_field: str = ""
+    #: a choice field that names a variant of it, said with its name ("joblib (threading)")
+    variant_field: str = ""
+    #: whether its tasks run in worker processes it starts (never in the calling process), per
+    #: ``variant_field``'s choice where it has one
+    in_processes: bool | Mapping[str, bool] = False
 
     @property
     def takes_workers(self) -> bool:
@@ -161,14 +177,19 @@ EXECUTOR_KINDS: dict[str, ExecutorKind] = {
         ExecutorKind("threads", one_per_task=True),
         ExecutorKind("thread-pool", _thread_pool, "min(32, cores + 4), as ThreadPoolExecutor"),
         ExecutorKind("process-pool", _process_pool, "the machine's cores, as ProcessPoolExecutor",
-                     fields=("start_method", "chunk_size")),
-        ExecutorKind("processes", one_per_task=True, fields=("start_method",)),
+                     fields=("start_method", "chunk_size"), in_processes=True),
+        ExecutorKind("processes", one_per_task=True, fields=("start_method",), in_processes=True),
+        ExecutorKind("mp-pool", _process_pool, "the machine's cores, as multiprocessing.Pool",
+                     fields=("start_method", "chunk_size"), in_processes=True),
+        ExecutorKind("joblib", _cores, "all cores, as joblib's n_jobs=-1",
+                     fields=("backend", "batch_size", "pre_dispatch"), variant_field="backend",
+                     in_processes={"loky": True, "multiprocessing": True, "threading": False}),
         ExecutorKind("asyncio", _all_tasks, "all tasks at once", fields=("offload",)),
         ExecutorKind("qt-thread-pool", _cores, "the machine's cores, as QThread.idealThreadCount()"),
         ExecutorKind("interpreter-pool", _thread_pool, "min(32, cores + 4), as InterpreterPoolExecutor"),
         ExecutorKind("dask", _cores, "one worker process per core on a LocalCluster; with a scheduler "
                      "address, all of its workers", fields=_DASK_FIELDS, cluster_field="scheduler",
-                     threads_field="threads_per_worker"),
+                     threads_field="threads_per_worker", in_processes=True),
     )
 }
 EXECUTORS = tuple(EXECUTOR_KINDS)
@@ -234,8 +255,25 @@ PARAMS: dict[str, Param] = {
         ),
         Param(
             "chunk_size", "Chunk size", int,
-            "Tasks sent to a worker process in one message (ProcessPoolExecutor.map chunksize).",
+            "Tasks sent to a worker process in one message (the chunksize of ProcessPoolExecutor.map "
+            "and multiprocessing.Pool.imap_unordered).",
             "tasks", 1, 100_000,
+        ),
+        Param(
+            "backend", "Backend", str, "joblib: what runs the tasks (Parallel's backend).",
+            choices=JOBLIB_BACKENDS, choice_help=JOBLIB_BACKEND_HELP,
+        ),
+        Param(
+            "batch_size", "Batch size", int,
+            "joblib: tasks sent to a worker as one batch, run there back to back. Empty: auto, joblib's "
+            "default: it starts at 1 and doubles the batch while batches take under 0.2 s (the threading "
+            "backend keeps 1).", "tasks", 1, 100_000, optional=True, empty_text="auto",
+        ),
+        Param(
+            "pre_dispatch", "Pre-dispatch", str,
+            "joblib: how many tasks it takes from the list before results come back (more are taken as "
+            "they do): a number, all, or a multiple of n_jobs such as 3*n_jobs. Empty: 2*n_jobs, joblib's "
+            "default.", optional=True, placeholder="2*n_jobs", empty_text="2*n_jobs",
         ),
         Param(
             "offload", "Offload blocking work", bool,
@@ -307,6 +345,9 @@ class ExperimentSpec:
     seed: int = 0
     start_method: str | None = None
     chunk_size: int = 1
+    backend: str = "loky"
+    batch_size: int | None = None
+    pre_dispatch: str | None = None
     offload: bool = False
     threads_per_worker: int = 1
     scheduler: str | None = None
@@ -324,7 +365,7 @@ class ExperimentSpec:
             check_value(p, value)
             if p.kind is int and isinstance(value, float):  # 3.0 from JSON: range() needs an int
                 object.__setattr__(self, f.name, int(value))
-            if f.name in DASK_TEXT and value is not None:  # " tls://..." must not pass as no scheduler
+            if f.name in (*DASK_TEXT, "pre_dispatch") and value is not None:  # " tls://..." is not empty
                 object.__setattr__(self, f.name, value.strip() or None)
         if self.workload == "custom" and not self.function.strip():
             raise SpecError("function", "is empty; give module:function or path/to/file.py:function")
@@ -333,6 +374,7 @@ class ExperimentSpec:
                 "function", f"{self.function!r} has no ':'; give module:function or file.py:function"
             )
         check_dask(self)
+        check_pre_dispatch(self.pre_dispatch)
         check_platform(self)
 
     # --- conversions -------------------------------------------------------------
@@ -382,6 +424,34 @@ class ExperimentSpec:
         """Whether a field matters for this spec's workload and executor."""
         return applies(name, self.workload, self.executor)
 
+    def in_processes(self) -> bool:
+        """Whether its tasks run in worker processes the executor starts (see :func:`in_processes`)."""
+        return in_processes(self.to_dict())
+
+
+#: every field's default, for a stored spec that lacks a field added since
+_DEFAULTS: dict[str, Any] = {f.name: f.default for f in fields(ExperimentSpec)}
+
+
+def executor_label(spec: Mapping[str, Any]) -> str:
+    """A run's executor as people name it: its name, with its variant where it has one ("joblib (threading)").
+
+    ``spec``: a spec's fields as a dict (a stored result's ``spec``); a field it lacks has its default.
+    """
+    name = str(spec.get("executor") or "?")
+    kind = EXECUTOR_KINDS.get(name)
+    if kind is None or not kind.variant_field:
+        return name
+    return f"{name} ({spec.get(kind.variant_field) or _DEFAULTS[kind.variant_field]})"
+
+
+def in_processes(spec: Mapping[str, Any]) -> bool:
+    """Whether a run's tasks run in worker processes its executor starts, never in the calling process."""
+    kind = EXECUTOR_KINDS.get(str(spec.get("executor")))
+    if kind is None or isinstance(kind.in_processes, bool):
+        return bool(kind and kind.in_processes)
+    return kind.in_processes.get(spec.get(kind.variant_field) or _DEFAULTS[kind.variant_field], False)
+
 
 def auto_workers(executor: str, tasks: int, cluster: str | None = None, cores: int | None = None) -> int | None:
     """What an empty ``workers`` means for ``executor``, in the field's own unit (Dask: worker
@@ -423,12 +493,19 @@ def check_dask(spec: ExperimentSpec) -> None:
             raise SpecError(name, "is only used with a tls:// scheduler address; leave it empty")
 
 
+def check_pre_dispatch(value: str | None) -> None:
+    """joblib's pre_dispatch: empty, all, a whole number, or a multiple of n_jobs of at least 1."""
+    if value is not None and not PRE_DISPATCH.match(value):
+        raise SpecError("pre_dispatch", f"{value!r} is not allowed; allowed: all, a whole number such as 8, a "
+                                        "multiple of n_jobs such as 3*n_jobs, or empty for 2*n_jobs")
+
+
 def check_platform(spec: ExperimentSpec, platform: str = sys.platform) -> None:
     """Refuse what ``platform`` cannot do, naming the field (``platform`` as in ``sys.platform``)."""
     if platform == "win32":
         if spec.start_method and spec.start_method != "spawn":
             raise SpecError("start_method", f"{spec.start_method!r} is not available on Windows; use spawn")
-        if spec.executor == "process-pool" and spec.workers and spec.workers > WINDOWS_MAX_PROCESS_WORKERS:
+        if spec.executor in WINDOWS_LIMITED and spec.workers and spec.workers > WINDOWS_MAX_PROCESS_WORKERS:
             raise SpecError("workers", f"{spec.workers} is over the limit of a process pool on Windows; "
                                        f"allowed: 1 to {WINDOWS_MAX_PROCESS_WORKERS}")
 

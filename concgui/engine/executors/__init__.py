@@ -9,6 +9,8 @@ from .asyncio_loop import AsyncioLoop
 from .base import Executor
 from .dask_cluster import DaskCluster
 from .interpreters import InterpreterPool
+from .joblib_backend import Joblib
+from .mp_pool import MultiprocessingPool
 from .plugins import REGISTERED, load_plugin, plugin_modules, register
 from .processes import Processes, ProcessPool
 from .qt_pool import QtThreadPool
@@ -18,8 +20,8 @@ from .threads import ThreadPool, Threads
 #: name -> the executor that runs it (spec.EXECUTORS holds just the names)
 REGISTRY: dict[str, Executor] = {
     e.name: e
-    for e in (Sequential(), Threads(), ThreadPool(), ProcessPool(), Processes(), AsyncioLoop(),
-              QtThreadPool(), InterpreterPool(), DaskCluster())
+    for e in (Sequential(), Threads(), ThreadPool(), ProcessPool(), Processes(), MultiprocessingPool(), Joblib(),
+              AsyncioLoop(), QtThreadPool(), InterpreterPool(), DaskCluster())
 }
 
 

@@ -1,0 +1,132 @@
+"""``multiprocessing.Pool``: the classic pool most tutorials start with.
+
+Tasks go out map-style, ``chunk_size`` to a message (``imap_unordered``'s ``chunksize``, the process
+pool's field), and come back as they finish.  Workers run the process pool's initializer
+(:func:`~concgui.engine.worker.init_process`: they report starts, never outlive their parent and
+prepare the job), under the run's start method.  Stop is ``Pool.terminate()``.
+
+A worker that dies is replaced by the pool, but the tasks it held are never returned (``imap`` would
+wait for them forever), so the run ends there and says how the worker died, as a process pool's does.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+
+from ..present import count, plural
+from ..worker import init_process, run_in_process
+from .base import Executor
+from .processes import STARTUP_TIMEOUT, _context, _stop_processes, describe_exit
+
+POLL = 0.05  # seconds between looks at Stop and at the workers while results are awaited
+
+
+def _run_item(item: tuple[int, float]) -> tuple:
+    """One task, from ``imap_unordered``'s single argument (index, size)."""
+    return run_in_process(*item)
+
+
+class WorkerWatch:
+    """A pool's worker processes, every one it ever started: tells a worker that died from one still there.
+
+    ``Pool`` forgets a worker once it has reaped it (and starts another), so the processes are
+    collected as they are seen; none ends by itself before the pool is closed.
+    """
+
+    def __init__(self, current) -> None:
+        self._current = current  # a callable returning the pool's processes now
+        self.seen: dict[int, multiprocessing.process.BaseProcess] = {}
+        self.dead: dict[int, int] = {}  # pid -> exit code of the workers found dead (before any were ended)
+        self.look()
+
+    def look(self) -> list[multiprocessing.process.BaseProcess]:
+        """Collect the pool's processes; returns those that have died."""
+        for p in self._current() or ():
+            if p.pid is not None:
+                self.seen.setdefault(p.pid, p)
+        return [p for p in self.seen.values() if p.exitcode is not None]
+
+    def deaths(self) -> str:
+        """How the workers that died died ("killed by signal 9 (SIGKILL)"), or "": the first ones found are kept."""
+        if not self.dead:
+            self.dead = {p.pid: p.exitcode for p in self.look()}
+        return ", ".join(sorted({describe_exit(code) for code in self.dead.values()}))
+
+    def processes(self) -> list[multiprocessing.process.BaseProcess]:
+        self.look()
+        return list(self.seen.values())
+
+
+def wait_ready(ctl, ready, workers: int, watch: WorkerWatch) -> bool:
+    """Wait until ``workers`` initializers have finished; False if the run was cancelled meanwhile.
+
+    Fails the run, naming the cause, when a worker dies while starting or none start in time.
+    """
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    while ready.value < workers:
+        if ctl.cancel.wait(0.01):
+            return False
+        if died := watch.deaths():
+            raise RuntimeError(f"a worker process died while starting ({died})")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the worker processes did not start within {STARTUP_TIMEOUT:g} s "
+                               f"(start method {ctl.start_method})")
+    return True
+
+
+def lost_worker(ctl, watch: WorkerWatch, died: str) -> RuntimeError:
+    """Fail the tasks that were running on a worker that died, and say so for the run."""
+    time.sleep(0.1)  # the dead worker's last start report reaches the records within a pump interval
+    lost = [r.index for r in ctl.records if r.status == "running" and r.pid in watch.dead]
+    for i in lost:
+        ctl.record_failed(i, RuntimeError(f"its worker process was {died}"))
+    were = plural(len(lost), "was", "were")
+    return RuntimeError(f"a worker process died ({died}); {count(len(lost), 'task')} {were} lost with it. "
+                        "multiprocessing.Pool starts another worker but never returns a dead one's tasks, so the "
+                        "run was ended")
+
+
+class MultiprocessingPool(Executor):
+    name = "mp-pool"
+    title = "multiprocessing.Pool"
+    description = ("multiprocessing.Pool, map-style: chunks of tasks to worker processes, each with its own "
+                   "GIL; the pool most tutorials start with.")
+
+    def run(self, ctl) -> None:
+        ctx, cancel, init_args = _context(ctl)
+        ready = init_args[-1]
+        began = time.monotonic()
+        pool = ctx.Pool(ctl.workers, initializer=init_process, initargs=init_args)
+        watch = WorkerWatch(lambda: getattr(pool, "_pool", None))
+        died = ""
+        try:
+            if not wait_ready(ctl, ready, ctl.workers, watch):
+                return
+            ctl.environment["mp_pool"] = {"startup_seconds": time.monotonic() - began,
+                                          "worker_pids": sorted(watch.seen)}
+            ctl.startup_done()
+            for i in range(len(ctl.sizes)):
+                ctl.mark_submitted(i)
+            results = pool.imap_unordered(_run_item, enumerate(ctl.sizes), chunksize=ctl.spec.chunk_size)
+            while True:
+                try:
+                    ctl.record_finished(results.next(POLL))
+                except StopIteration:
+                    break
+                except multiprocessing.TimeoutError:
+                    if ctl.cancel.is_set():
+                        break
+                    if died := watch.deaths():
+                        break
+        finally:
+            ctl.stopped.set()
+            if ctl.cancel.is_set() or died:
+                cancel.set()
+                pool.terminate()  # Stop: the running tasks' workers end now; queued tasks are dropped
+            else:
+                pool.close()
+            _stop_processes(watch.processes(), 5.0)
+            pool.join()
+        if died:
+            raise lost_worker(ctl, watch, died)
