@@ -262,3 +262,87 @@ def test_ctrl_c_stops_a_sweep_with_the_run_going_and_prints_what_it_measured(chi
     assert "stopping the sweep..." in err and "Traceback" not in err
     assert "cancelled" in out and "stopped after 1 of 6 runs" in out
     assert [p["status"] for p in json.loads((tmp_path / "s.json").read_text())["points"]] == ["cancelled"]
+
+
+# --- runs kept as they go, and exit codes that tell (issue 18) ------------------------------------
+def test_a_killed_run_leaves_its_files_and_its_history_row_with_the_finished_tasks(child_env, tmp_path,
+                                                                                    data_dir):
+    import signal
+    import time
+
+    from faults_support import alive, descendants
+
+    from concgui.engine.exports import load_csv, load_results
+    from concgui.history_store import HistoryStore
+
+    out_json, out_csv = tmp_path / "run.json", tmp_path / "run.csv"
+    proc = subprocess.Popen([sys.executable, "-m", "concgui", "run", "--workload", "sleep", "--duration", "0.1",
+                             "--tasks", "200", "--executor", "thread-pool", "--workers", "2",
+                             "--json", str(out_json), "--csv", str(out_csv)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=child_env(), cwd=REPO)
+    try:
+        deadline = time.monotonic() + 30
+        done = 0
+        while done < 6 and time.monotonic() < deadline:  # the file is rewritten as the run goes
+            time.sleep(0.1)
+            try:
+                done = sum(t.status == "ok" for t in load_results(out_json)[0].tasks)
+            except (OSError, ValueError):
+                pass
+        assert done >= 6, "the run's file appeared as it went"
+        engine = descendants(proc.pid)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+    finally:
+        proc.kill()
+    deadline = time.monotonic() + 10
+    while alive(engine) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    (kept,) = load_results(out_json)
+    finished = [t for t in kept.tasks if t.status == "ok"]
+    assert kept.status == "interrupted" and "interrupted" in kept.error
+    assert len(kept.tasks) == 200 and done <= len(finished) < 200
+    rows = load_csv(out_csv)  # written just after the JSON, each time
+    assert len(rows) == 200 and 0 < sum(t.status == "ok" for t in rows) <= len(finished)
+    with HistoryStore(data_dir / "history.sqlite3") as store:
+        (run_id,) = store.unfinished()  # the window lists it as interrupted, with its finished tasks
+        assert len(store.load(run_id).tasks) >= done
+
+
+def test_a_run_from_the_command_line_is_in_the_windows_history(child_env, data_dir):
+    from concgui.history_store import HistoryStore
+
+    proc = concgui(child_env, "run", "--workload", "noop", "--tasks", "4", "--inline")
+    assert proc.returncode == 0, proc.stderr
+    proc = concgui(child_env, "run", "--workload", "noop", "--tasks", "3", "--inline", "--no-history")
+    assert proc.returncode == 0, proc.stderr
+    with HistoryStore(data_dir / "history.sqlite3") as store:
+        (row,) = store.list_runs()
+        assert row["finished"] and row["status"] == "ok" and row["tasks"] == 4
+        assert [t.status for t in store.load(row["id"]).tasks] == ["ok"] * 4
+
+
+def test_a_task_ending_the_inline_process_is_refused_and_the_run_does_not_look_like_success(child_env):
+    proc = concgui(child_env, "run", "--inline", "--workload", "custom", "--function", "os:_exit", "--tasks", "3")
+    assert proc.returncode == 3, (proc.returncode, proc.stdout, proc.stderr)
+    assert "ExitRefused: os._exit(0) would end this process" in proc.stdout
+
+
+@pytest.mark.parametrize("function, failed", [("builtins:iter", 3), ("custom_tasks.py:fail_on_one", 1)])
+def test_a_run_whose_tasks_raised_exits_3(child_env, function, failed):
+    from concgui.cli import EXIT_TASKS_FAILED
+
+    path = function if not function.startswith("custom") else str(REPO / "tests" / "data" / function)
+    proc = concgui(child_env, "run", "--workload", "custom", "--function", path, "--tasks", "3",
+                   "--executor", "threads")
+    assert proc.returncode == EXIT_TASKS_FAILED == 3, (proc.stdout, proc.stderr)
+    assert f"Errors             {failed}" in proc.stdout
+
+
+def test_the_help_names_every_exit_code(child_env):
+    from concgui.cli import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, EXIT_TASKS_FAILED
+
+    text = " ".join(concgui(child_env, "run", "--help").stdout.split())
+    for code in (EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_TASKS_FAILED):
+        assert f"{code} " in text.split("Exit codes:")[1]
+    assert "tasks raised" in text and "interrupted" in text

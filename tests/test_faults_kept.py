@@ -252,3 +252,31 @@ def test_the_window_names_the_file_a_run_went_to_when_the_disk_filled(qtbot, tmp
     finally:
         w.close()
         small_disk.free()
+
+
+# --- an interrupted run reopens as interrupted ----------------------------------------------------
+@pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
+def test_an_interrupted_run_reopens_counted_against_the_tasks_it_was_to_run(qtbot, tmp_path):
+    from gui_support import open_window
+
+    from concgui.engine.exports import save_result
+
+    db, full = tmp_path / FILE_NAME, result(20)
+    with HistoryStore(db) as store:  # the app was killed after 5 of the run's 20 tasks
+        run_id = store.begin_run(full.spec, {"pid": 1}, time.time(), 1)
+        store.add_tasks(run_id, full.tasks[:5])
+    # a file a killed command line left: 7 finished, 2 running, the rest waiting
+    running = [TaskRecord(i, "thread 1", 1, 2, 0.0, 0.5, None, 0.0, "running") for i in (7, 8)]
+    left = RunResult(spec=full.spec, environment={"pid": 1}, status="interrupted", wall_seconds=0.1,
+                     tasks=full.tasks[:7] + running + [TaskRecord(i) for i in range(9, 20)])
+    save_result(tmp_path / "left.json", left)
+    w = open_window(qtbot, tmp_path, db)
+    try:
+        w.open_history_run(run_id)
+        assert (w.progress.value(), w.progress.maximum()) == (5, 20)
+        assert w.progress.format() == "Interrupted: 5 done, 15 not finished"
+        assert [r.status for r in w.open_run_file(str(tmp_path / "left.json"))] == ["interrupted"]
+        qtbot.waitUntil(lambda: w.progress.format() == "Interrupted: 7 done, 13 not finished", timeout=5_000)
+        assert (w.progress.value(), w.progress.maximum()) == (7, 20)
+    finally:
+        w.close()

@@ -1,8 +1,10 @@
 """The ``concgui`` command line: run, compare, sweep, calibrate, executors, gui.
 
 Options mirror the spec's fields (``--size-mb`` for ``size_mb`` ...), built
-from :data:`concgui.engine.spec.PARAMS`.  Exit codes: 0 done, 1 the run
-failed, 2 bad input (the message names the field).
+from :data:`concgui.engine.spec.PARAMS`.  Exit codes (:data:`EXIT_CODES`): 0 every task
+ran and none failed, 1 the run failed or was stopped, 2 bad input (the message names the
+field), 3 the run finished but some of its tasks raised.  ``run`` and ``compare`` record
+their runs in the window's history as they go (:mod:`.recorder`).
 
 The package: this module parses and runs the commands, :mod:`.tables`
 formats their text tables, :mod:`.selftest` is ``concgui self-test``, :mod:`.calibrate` is
@@ -12,6 +14,7 @@ formats their text tables, :mod:`.selftest` is ``concgui self-test``, :mod:`.cal
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import threading
 from collections.abc import Callable
@@ -21,13 +24,20 @@ from .. import __version__
 from ..engine import ExperimentSpec, RunResult, SpecError, list_executors, start
 from ..engine.echo import EchoLines
 from ..engine.events import Event
+from ..engine.exit_guard import exit_refused
 from ..engine.exports import save_csv, save_result, save_results, save_trace
 from ..engine.present import count, plural, seconds
+from ..engine.records import ERROR
 from ..engine.spec import PARAMS, parse_value
 from ..engine.sweep import DEFAULT_REPEATS, SWEEP_PARAMS
+from .recorder import RunRecorder, check_folders, print_notes
 from .tables import format_compare_why, format_comparison, format_summary, format_sweep
 
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_TASKS_FAILED = 0, 1, 2, 3
+#: what each exit code means, for --help and the README
+EXIT_CODES = (f"Exit codes: {EXIT_OK} every task ran and none failed; {EXIT_FAILED} the run failed (its process died, "
+              f"a task ended it from inside) or was stopped (Ctrl+C, --timeout); {EXIT_BAD_INPUT} bad input (the "
+              f"message names the field); {EXIT_TASKS_FAILED} the run finished, but some of its tasks raised.")
 T = TypeVar("T")
 
 
@@ -59,21 +69,34 @@ def spec_from_args(args: argparse.Namespace, **overrides: Any) -> ExperimentSpec
     return ExperimentSpec(**values)
 
 
+def _add_history_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--no-history", action="store_true",
+                   help="do not record the run in the window's history (the data directory's run history)")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="concgui", description="See concurrency and parallelism in Python, live.")
+    parser = argparse.ArgumentParser(prog="concgui", description="See concurrency and parallelism in Python, live.",
+                                     epilog=EXIT_CODES)
     parser.add_argument("--version", action="version", version=f"ConcGUI {__version__}")
     sub = parser.add_subparsers(dest="command")
 
-    run = sub.add_parser("run", help="run one experiment and print its summary")
+    run = sub.add_parser("run", help="run one experiment and print its summary",
+                         epilog="The run is recorded in the window's history as it goes (--no-history: not), "
+                                "and --json and --csv are rewritten as it goes, marked 'interrupted' until it "
+                                "ends. " + EXIT_CODES)
     _add_spec_options(run)
+    _add_history_option(run)
     run.add_argument("--echo", action="store_true", help="print 'Task 0 started' ... live, as the seed notebook did")
     run.add_argument("--json", metavar="PATH", help="write the result as JSON")
     run.add_argument("--csv", metavar="PATH", help="write a row per task as CSV")
     run.add_argument("--trace", metavar="PATH", help="write Chrome trace JSON (opens in Perfetto)")
     run.add_argument("--png", metavar="PATH", help="write the report image (timeline, cores, summary)")
 
-    cmp = sub.add_parser("compare", help="run one workload over several executors")
+    cmp = sub.add_parser("compare", help="run one workload over several executors",
+                         epilog="Each run is recorded in the window's history as it goes (--no-history: not). "
+                                + EXIT_CODES)
     _add_spec_options(cmp, skip=("executor",))
+    _add_history_option(cmp)
     cmp.add_argument("--executors", required=True, metavar="A,B,C",
                      help="executors to compare, the first is the baseline")
     cmp.add_argument("--json", metavar="PATH", help='write {"runs": [result, ...]} as JSON')
@@ -194,6 +217,35 @@ def interruptibly(work: Callable[[], T], stop: Callable[[], None], what: str = "
     return box["result"]
 
 
+def exit_code(results: list[RunResult]) -> int:
+    """EXIT_FAILED if a run did not finish (failed, stopped, interrupted), EXIT_TASKS_FAILED if one finished with
+    tasks that raised, else EXIT_OK."""
+    if any(r.status != "ok" for r in results):
+        return EXIT_FAILED
+    if any(t.status == ERROR for r in results for t in r.tasks):
+        return EXIT_TASKS_FAILED
+    return EXIT_OK
+
+
+def recorded(spec: ExperimentSpec, recorder: RunRecorder, baseline: RunResult | None = None) -> RunResult:
+    """Run ``spec`` interruptibly, kept by ``recorder`` as it goes; a run that failed midway is closed as
+    failed in the history and its files before the error goes on.  Inline, a task cannot end this process."""
+    guard = exit_refused() if spec.isolation == "inline" else contextlib.nullcontext()
+    try:
+        with guard:
+            result = execute_interruptibly(spec, recorder, baseline)
+    except RuntimeError as exc:  # the engine process failed: what it did is kept, marked failed
+        partial = recorder.end(None, f"{exc}")
+        for path, save in ((recorder.json_path, save_result), (recorder.csv_path, save_csv)):
+            if partial is not None and path:
+                save(path, partial)
+        print_notes(recorder)
+        raise
+    result = recorder.end(result) or result
+    print_notes(recorder)
+    return result
+
+
 def execute_interruptibly(spec: ExperimentSpec, on_events: Callable[[list[Event]], None] | None = None,
                           baseline: RunResult | None = None) -> RunResult:
     """Run in a helper thread so Ctrl+C cancels the run cleanly instead of tearing it down."""
@@ -214,7 +266,9 @@ class Echo:
 
 def _run(args: argparse.Namespace) -> int:
     spec = spec_from_args(args)
-    result = execute_interruptibly(spec, Echo() if args.echo else None)
+    check_folders(args.json, args.csv, args.trace, args.png)  # before the run, not after it
+    recorder = RunRecorder(args.json, args.csv, history=not args.no_history, then=Echo() if args.echo else None)
+    result = recorded(spec, recorder)
     print(format_summary(result))
     if args.json:
         save_result(args.json, result)
@@ -226,7 +280,7 @@ def _run(args: argparse.Namespace) -> int:
         from ..gui.report import save_report_png
 
         save_report_png(result, args.png)
-    return EXIT_OK if result.status == "ok" else EXIT_FAILED
+    return exit_code([result])
 
 
 def _compare(args: argparse.Namespace) -> int:
@@ -235,8 +289,9 @@ def _compare(args: argparse.Namespace) -> int:
         raise SpecError("executors", "is empty; give a comma-separated list such as sequential,threads")
     specs = [spec_from_args(args, executor=n) for n in names]  # validates every one before any runs
     results: list[RunResult] = []
+    check_folders(args.json)
     for spec in specs:
-        results.append(execute_interruptibly(spec, baseline=results[0] if results else None))
+        results.append(recorded(spec, RunRecorder(history=not args.no_history), results[0] if results else None))
         if results[-1].status == "cancelled":
             break
     print(format_comparison(results))
@@ -245,7 +300,7 @@ def _compare(args: argparse.Namespace) -> int:
         print(why)
     if args.json:
         save_results(args.json, results)
-    return EXIT_OK if all(r.status == "ok" for r in results) else EXIT_FAILED
+    return exit_code(results)
 
 
 def _whole(name: str, text: str) -> int:

@@ -13,6 +13,8 @@ from typing import Any
 RESULT_VERSION = 1
 
 OK, ERROR, CANCELLED, RUNNING, WAITING = "ok", "error", "cancelled", "running", "waiting"
+#: a run's status in a file written while it went (a killed command line leaves one): it never ended
+INTERRUPTED = "interrupted"
 
 
 @dataclass(slots=True)
@@ -111,7 +113,7 @@ class RunResult:
 
     spec: dict[str, Any]
     environment: dict[str, Any]
-    status: str = OK  # ok | cancelled | failed
+    status: str = OK  # ok | cancelled | failed | interrupted
     error: str | None = None
     started_at: float = 0.0  # epoch seconds, for people
     startup_seconds: float = 0.0  # pool start-up, before the first task

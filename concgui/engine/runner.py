@@ -344,8 +344,9 @@ class Run:
         ctl._main_pid = os.getpid()
         ctl.environment = env
         if spec.executor in PROCESS_EXECUTORS:
-            ctl.start_method, note = choose_start_method(
-                spec, foreign_consumer=self.on_events is not None and not self.fork_safe_consumer)
+            # a consumer may say it holds no lock a forked child needs (``fork_safe``: the command line's recorder)
+            safe = self.fork_safe_consumer or getattr(self.on_events, "fork_safe", False)
+            ctl.start_method, note = choose_start_method(spec, foreign_consumer=self.on_events is not None and not safe)
             if note:
                 env["start_method"], env["start_method_note"] = ctl.start_method, note
                 ctl.worker_environ = dict(os.environ)  # what a forked worker would have seen

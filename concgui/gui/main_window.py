@@ -37,7 +37,7 @@ from .. import __version__
 from ..engine import ExperimentSpec, RunResult, SpecError, TaskRecord
 from ..engine.live import RunState
 from ..engine.present import count, number, plural, seconds, speedup
-from ..engine.records import CANCELLED, ERROR, OK, RUNNING, WAITING
+from ..engine.records import CANCELLED, ERROR, INTERRUPTED, OK, RUNNING, WAITING
 from ..engine.summary import summarize
 from ..engine.why import compare_why
 from .help_menu import install_help
@@ -402,17 +402,26 @@ class MainWindow(FileActions, ScalingStudyActions, QMainWindow):
 
     def _show_outcome(self, result: RunResult) -> None:
         """An ended run's tasks in the progress bar: what finished, failed or was cancelled ("57 done,
-        143 cancelled"), the bar filled by those that ran; never a full "200 / 200" for a stopped run."""
+        143 cancelled"), the bar filled by those that ran; never a full "200 / 200" for a stopped run.
+        An interrupted run (never closed in the history, or a file written as it went) counts against
+        the tasks it was to run: "Interrupted: 5 done, 15 not finished"."""
         statuses = Counter(t.status for t in result.tasks)
-        total, ran = len(result.tasks), statuses[OK] + statuses[ERROR]
+        interrupted = result.status in (RUNNING, INTERRUPTED)
+        planned = result.spec.get("tasks")
+        total = len(result.tasks)
+        if interrupted and isinstance(planned, int) and not isinstance(planned, bool):
+            total = max(total, planned)  # the history keeps only the tasks that finished
+        ran = statuses[OK] + statuses[ERROR]
         self.progress.setRange(0, max(1, total))
         self.progress.setValue(ran)
-        if statuses[OK] == total:
+        if statuses[OK] == total and not interrupted:
             self.progress.setFormat(PROGRESS_FORMAT)
             return
-        parts = [f"{number(statuses[OK], 0)} done"]
+        parts = [f"{'Interrupted: ' if interrupted else ''}{number(statuses[OK], 0)} done"]
         parts += [f"{number(statuses[ERROR], 0)} failed"] if statuses[ERROR] else []
         parts += [f"{number(statuses[CANCELLED], 0)} cancelled"] if statuses[CANCELLED] else []
+        left = total - ran - statuses[CANCELLED]
+        parts += [f"{number(left, 0)} not finished"] if interrupted and left else []
         self.progress.setFormat(", ".join(parts))
 
     def _on_run_finished(self, result: RunResult) -> None:
