@@ -256,7 +256,7 @@ PARAMS: dict[str, Param] = {
         Param(
             "chunk_size", "Chunk size", int,
             "Tasks sent to a worker process in one message (the chunksize of ProcessPoolExecutor.map "
-            "and multiprocessing.Pool.imap_unordered).",
+            "and multiprocessing.Pool.map).",
             "tasks", 1, 100_000,
         ),
         Param(

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .calibration import calibration_gap_sentence
+from .executors.joblib_backend import joblib_sentence
 from .present import count, number, percent, plural, relative_speed, seconds
 from .records import OK, RunResult
 from .spec import PROCESS_EXECUTORS
@@ -407,6 +408,9 @@ def why_run(result: RunResult) -> str:
     dask = (result.environment or {}).get("dask")
     if m.executor == "dask" and dask:  # where it ran: a cluster's workers and clocks
         parts.insert(0, cluster_sentence(dask, m.startup))
+    joblib = (result.environment or {}).get("joblib")
+    if m.executor == "joblib" and joblib:  # what joblib did that others do not: loky's reuse, its batch sizes
+        parts.insert(2, joblib_sentence(joblib))
     return " ".join(p for p in parts if p)
 
 

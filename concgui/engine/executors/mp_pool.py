@@ -1,11 +1,11 @@
 """``multiprocessing.Pool``: the classic pool most tutorials start with.
 
-Tasks go out map-style, ``chunk_size`` to a message (``imap_unordered``'s ``chunksize``, the process
-pool's field), and come back as they finish.  Workers run the process pool's initializer
-(:func:`~concgui.engine.worker.init_process`: they report starts, never outlive their parent and
-prepare the job), under the run's start method.  Stop is ``Pool.terminate()``.
+Tasks go out map-style, ``chunk_size`` to a message (``map_async``'s ``chunksize``, the process pool's
+field).  Workers run the process pool's initializer (:func:`~concgui.engine.worker.init_process`: they
+never outlive their parent and prepare the job), under the run's start method, and report each start and
+each finish at once: tasks come back as they finish, not a chunk at a time.  Stop is ``Pool.terminate()``.
 
-A worker that dies is replaced by the pool, but the tasks it held are never returned (``imap`` would
+A worker that dies is replaced by the pool, but the tasks it held are never returned (``map`` would
 wait for them forever), so the run ends there and says how the worker died, as a process pool's does.
 """
 
@@ -19,11 +19,11 @@ from ..worker import init_process, run_in_process
 from .base import Executor
 from .processes import STARTUP_TIMEOUT, _context, _stop_processes, describe_exit
 
-POLL = 0.05  # seconds between looks at Stop and at the workers while results are awaited
+POLL = 0.05  # seconds between looks at Stop and at the workers while the tasks run
 
 
 def _run_item(item: tuple[int, float]) -> tuple:
-    """One task, from ``imap_unordered``'s single argument (index, size)."""
+    """One task, from ``map``'s single argument (index, size)."""
     return run_in_process(*item)
 
 
@@ -97,7 +97,8 @@ class MultiprocessingPool(Executor):
         ctx, cancel, init_args = _context(ctl)
         ready = init_args[-1]
         began = time.monotonic()
-        pool = ctx.Pool(ctl.workers, initializer=init_process, initargs=init_args)
+        # True: each worker reports each finish as it happens, so tasks stream back however large the chunks
+        pool = ctx.Pool(ctl.workers, initializer=init_process, initargs=(*init_args, True))
         watch = WorkerWatch(lambda: getattr(pool, "_pool", None))
         died = ""
         try:
@@ -108,17 +109,13 @@ class MultiprocessingPool(Executor):
             ctl.startup_done()
             for i in range(len(ctl.sizes)):
                 ctl.mark_submitted(i)
-            results = pool.imap_unordered(_run_item, enumerate(ctl.sizes), chunksize=ctl.spec.chunk_size)
-            while True:
-                try:
-                    ctl.record_finished(results.next(POLL))
-                except StopIteration:
+            results = pool.map_async(_run_item, list(enumerate(ctl.sizes)), chunksize=ctl.spec.chunk_size)
+            while not results.ready():
+                results.wait(POLL)
+                if ctl.cancel.is_set() or (died := watch.deaths()):
                     break
-                except multiprocessing.TimeoutError:
-                    if ctl.cancel.is_set():
-                        break
-                    if died := watch.deaths():
-                        break
+            if results.ready():
+                results.get()  # raises what went wrong outside the tasks (each task's own fault is its record)
         finally:
             ctl.stopped.set()
             if ctl.cancel.is_set() or died:

@@ -1,0 +1,226 @@
+"""joblib as an executor, on each backend: it runs, streams, fails, stops and loses a worker as the pools do;
+loky's reuse and auto-batching are measured and said.
+
+Real loky worker processes, real threads, real signals.  The ``no_leftovers`` fixture (conftest.py) ends
+loky's kept workers after each test and then fails any that is left.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import faults_support
+import psutil
+import pytest
+
+import concgui.engine as engine
+from concgui.engine import ExperimentSpec, SpecError, TaskFinished, TaskStarted, run
+from concgui.engine.why import why_run
+
+DATA = Path(__file__).resolve().parent / "data"
+CUSTOM = str(DATA / "custom_tasks.py")
+FAULTS = str(DATA / "fault_tasks.py")
+ROOT = Path(__file__).resolve().parent.parent
+BACKENDS = ["loky", "threading", "multiprocessing"]
+PROCESS_BACKENDS = ["loky", "multiprocessing"]
+CANCEL_LIMIT = 2.0
+
+
+def joblib(backend: str = "loky", **kw) -> ExperimentSpec:
+    kw = {"isolation": "inline", "workers": 2, "workload": "sleep", "tasks": 4, "duration": 0.05, **kw}
+    return ExperimentSpec(executor="joblib", backend=backend, **kw)
+
+
+def batch_of(result) -> dict[int, int]:
+    """Task index -> number of the batch joblib sent it in, from the result's run-length batch sizes."""
+    out, task, batch = {}, 0, 0
+    for size, n in result.environment["joblib"]["batches"]:
+        for _ in range(n):
+            for i in range(task, task + size):
+                out[i] = batch
+            task, batch = task + size, batch + 1
+    return out
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_each_backend_runs_on_its_own_lanes_and_streams_tasks_before_the_run_ends(backend):
+    got: list[tuple[float, object]] = []
+    result = run(joblib(backend, tasks=6, duration=0.3), on_events=lambda b: got.extend((time.monotonic(), e)
+                                                                                      for e in b))
+    ended = time.monotonic()
+    assert result.status == "ok", result.error
+    assert [t.status for t in result.tasks] == ["ok"] * 6
+    assert all(t.submitted is not None and t.submitted <= t.start + 0.01 < t.end for t in result.tasks)
+    pids, lanes = {t.pid for t in result.tasks}, {t.worker for t in result.tasks}
+    if backend in PROCESS_BACKENDS:
+        assert os.getpid() not in pids and len(pids) == 2, "two worker processes of joblib's"
+        assert all(t.worker.startswith("process ") and t.worker.endswith(f"(pid {t.pid})") for t in result.tasks)
+    else:
+        assert pids == {os.getpid()} and len(lanes) == 2 and all(w.startswith("thread ") for w in lanes)
+        assert threading.get_native_id() not in {t.thread_id for t in result.tasks}
+    first = min(at for at, e in got if isinstance(e, TaskFinished))
+    assert ended - first > 0.25, "three rounds of 0.3 s: the first tasks arrive while the others still run"
+    info = result.environment["joblib"]
+    assert (info["backend"], info["n_jobs"], info["batch_size"]) == (backend, 2, "auto")
+    assert sum(size * n for size, n in info["batches"]) == 6
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_task_that_raises_is_its_own_error_and_the_run_goes_on(custom_out, backend):
+    result = run(joblib(backend, workload="custom", function=f"{CUSTOM}:fail_on_one", tasks=3))
+    assert result.status == "ok", result.error
+    assert [t.status for t in result.tasks] == ["ok", "error", "ok"]
+    assert (result.tasks[1].error["type"], result.tasks[1].error["message"]) == (
+        "ValueError", "task 1 went wrong on purpose")
+    assert "fail_on_one" in result.tasks[1].error["traceback"]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_custom_function_is_called_with_each_index_where_the_record_says(tmp_path, backend):
+    # the folder is in the function's text: a forkserver's workers keep the environment it started with
+    (tmp_path / "where.py").write_text(
+        "import os, threading\n"
+        "def record(index):\n"
+        f"    with open(os.path.join({str(tmp_path)!r}, f'index-{{index}}'), 'w') as f:\n"
+        "        f.write(f'{index} {os.getpid()} {threading.get_native_id()}')\n")
+    result = run(joblib(backend, workload="custom", function=f"{tmp_path / 'where.py'}:record", tasks=5))
+    assert result.status == "ok", result.error
+    for t in result.tasks:
+        index, pid, tid = map(int, (tmp_path / f"index-{t.index}").read_text().split())
+        assert (index, pid, tid) == (t.index, t.pid, t.thread_id), result.tasks
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_stop_drops_the_queued_tasks_and_ends_the_running_ones_within_two_seconds(backend):
+    first = threading.Event()
+    r = engine.start(joblib(backend, tasks=200, duration=5.0),
+                     lambda b: any(isinstance(e, TaskStarted) for e in b) and first.set())
+    stopped_at: list[float] = []
+
+    def stop() -> None:
+        first.wait(60)
+        time.sleep(0.3)
+        stopped_at.append(time.monotonic())
+        r.cancel()
+
+    stopper = threading.Thread(target=stop, name="test-stopper")
+    stopper.start()
+    try:
+        result = r.execute()
+        took = time.monotonic() - stopped_at[0]
+    finally:
+        first.set()
+        stopper.join()
+    assert took < CANCEL_LIMIT, f"Stop took {took:.2f} s"
+    assert result.status == "cancelled"
+    assert [t.status for t in result.tasks] == ["cancelled"] * 200
+    assert sum(t.start is not None for t in result.tasks) <= 2, "only the two running tasks had started"
+    if backend in PROCESS_BACKENDS:
+        workers = {t.pid for t in result.tasks if t.pid}
+        left, _ = faults_support.wait_gone(workers, 3.0)
+        assert not left, f"worker processes outlived the Stop: {faults_support.describe(left)}"
+
+
+@pytest.mark.parametrize("backend", PROCESS_BACKENDS)
+def test_a_killed_worker_fails_the_run_at_once_naming_the_signal_and_the_next_run_works(custom_out, backend):
+    spec = joblib(backend, workload="custom", function=f"{FAULTS}:announce_and_sleep", tasks=4)
+    result, victim, seconds = faults_support.run_killing_first_worker(spec)
+    assert victim and seconds < 5.0, "the death is noticed at once, not when the other tasks end"
+    assert result.status == "failed"
+    assert "a worker process died (killed by signal 9 (SIGKILL))" in result.error, result.error
+    lost = [t for t in result.tasks if t.status == "error"]
+    assert lost and victim in {t.pid for t in lost}, [(t.pid, t.status) for t in result.tasks]
+    if backend == "loky":
+        assert "TerminatedWorkerError" in result.error and lost[0].error["type"] == "TerminatedWorkerError"
+    again = run(joblib(backend))
+    assert again.status == "ok" and victim not in {t.pid for t in again.tasks}
+
+
+def test_a_second_loky_run_reuses_the_workers_and_its_start_up_is_near_zero():
+    cold = run(joblib("loky", workload="noop"))
+    warm = run(joblib("loky", workload="noop"))
+    assert cold.status == warm.status == "ok"
+    c, w = cold.environment["joblib"], warm.environment["joblib"]
+    assert not c["reused_from_earlier_run"] and w["reused_from_earlier_run"]
+    assert w["worker_pids"] == c["worker_pids"] == sorted({t.pid for t in warm.tasks})
+    assert warm.startup_seconds < cold.startup_seconds / 2, (cold.startup_seconds, warm.startup_seconds)
+    assert c["reused_call_seconds"] < c["first_call_seconds"], "even the first run shows what reuse costs"
+    assert "loky started 2 worker processes" in why_run(cold)
+    assert "loky reused the 2 worker processes an earlier run in this process had started" in why_run(warm)
+
+
+def test_auto_batching_sends_growing_batches_run_back_to_back_on_one_worker():
+    result = run(joblib("loky", workload="noop", tasks=3000))
+    assert result.status == "ok", result.error
+    sizes = [size for size, _ in result.environment["joblib"]["batches"]]
+    assert sizes[0] == 1 and max(sizes) >= 8, sizes
+    batch = batch_of(result)
+    assert sorted(batch) == list(range(3000))
+    by_batch: dict[int, list] = {}
+    for t in result.tasks:
+        by_batch.setdefault(batch[t.index], []).append(t)
+    for tasks in by_batch.values():
+        assert len({(t.pid, t.thread_id) for t in tasks}) == 1, "a batch runs on one worker"
+        assert all(a.end <= b.start for a, b in zip(tasks, tasks[1:], strict=False)), "in order, back to back"
+    assert f"joblib sent the 3,000 tasks in {len(by_batch):,} batches (auto-batching chose: " in why_run(result)
+
+
+def test_a_fixed_batch_size_and_pre_dispatch_are_what_joblib_uses():
+    result = run(joblib("loky", workload="noop", tasks=20, batch_size=5, pre_dispatch="all"))
+    assert result.status == "ok", result.error
+    info = result.environment["joblib"]
+    assert (info["batch_size"], info["pre_dispatch"], info["batches"]) == (5, "all", [[5, 4]])
+    assert "joblib sent the 20 tasks in 4 batches (batch_size set: 4 of 5)" in why_run(result)
+
+
+@pytest.mark.parametrize(("field", "value"), [("pre_dispatch", "0*n_jobs"), ("pre_dispatch", "n_jobs+1"),
+                                              ("pre_dispatch", "0"), ("batch_size", 0), ("backend", "dask")])
+def test_the_spec_refuses_what_joblib_would_not_take_naming_the_field(field, value):
+    with pytest.raises(SpecError) as err:
+        joblib(**{field: value})
+    assert err.value.field == field
+
+
+def test_one_job_is_run_by_joblib_itself_in_the_calling_thread_and_says_so():
+    result = run(joblib("loky", workers=1, tasks=3))
+    assert result.status == "ok", result.error
+    assert {t.pid for t in result.tasks} == {os.getpid()}
+    assert "With n_jobs=1 joblib ran the tasks itself" in why_run(result)
+
+
+def test_a_loky_run_in_the_engine_process_leaves_no_worker_behind():
+    result = run(joblib("loky", isolation="process", tasks=4))
+    assert result.status == "ok", result.error
+    workers = {t.pid for t in result.tasks}
+    assert len(workers) == 2 and os.getpid() not in workers
+    left, _ = faults_support.wait_gone(workers, 5.0)
+    assert not left, f"loky workers outlived their engine process: {faults_support.describe(left)}"
+
+
+def test_no_process_is_left_when_the_app_running_loky_is_killed(child_env):
+    """The window's default path: the engine process owns loky's workers; SIGKILL the app mid-run."""
+    script = ("from concgui.engine import ExperimentSpec, TaskStarted, run\n"
+              "def on(events):\n"
+              "    if any(isinstance(e, TaskStarted) for e in events):\n"
+              "        print('started', flush=True)\n"
+              "if __name__ == '__main__':\n"
+              "    run(ExperimentSpec(executor='joblib', workload='sleep', tasks=50, duration=5, workers=2), on)\n")
+    proc = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, env=child_env(), text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    tree: set[int] = set()
+    try:
+        assert proc.stdout.readline().strip() == "started", "the joblib run never started a task"
+        tree = {p.pid for p in psutil.Process(proc.pid).children(recursive=True)}
+        assert len(tree) >= 3, "an engine process and two loky workers"
+        proc.kill()
+        proc.wait(5)
+        left, _ = faults_support.wait_gone(tree, 5.0)
+        assert not left, f"processes outlived the killed app: {faults_support.describe(left)}"
+    finally:
+        faults_support.kill_all(tree)
+        proc.stdout.close()

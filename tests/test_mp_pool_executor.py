@@ -1,0 +1,138 @@
+"""multiprocessing.Pool as an executor, under every start method: it runs in chunks, streams, fails, stops
+through terminate() and reports a worker killed mid-run.  Real processes and signals throughout."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import faults_support
+import pytest
+
+import concgui.engine as engine
+from concgui.engine import ExperimentSpec, TaskFinished, TaskStarted, run
+
+DATA = Path(__file__).resolve().parent / "data"
+CUSTOM = str(DATA / "custom_tasks.py")
+FAULTS = str(DATA / "fault_tasks.py")
+ROOT = Path(__file__).resolve().parent.parent
+#: fork is asked for here too, and switched to forkserver (this test process runs foreign threads): the
+#: child-process test below runs it where fork is used as asked
+METHODS = [m for m in ("fork", "forkserver", "spawn") if m in multiprocessing.get_all_start_methods()]
+
+
+def pool(start_method: str | None = None, **kw) -> ExperimentSpec:
+    kw = {"isolation": "inline", "workers": 2, "workload": "sleep", "tasks": 4, "duration": 0.05, **kw}
+    return ExperimentSpec(executor="mp-pool", start_method=start_method, **kw)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_a_pool_of_each_start_method_runs_every_task_in_its_worker_processes(method):
+    result = run(pool(method, tasks=5))
+    assert result.status == "ok", result.error
+    assert [t.status for t in result.tasks] == ["ok"] * 5
+    pids = {t.pid for t in result.tasks}
+    assert os.getpid() not in pids and len(pids) <= 2
+    assert all(t.worker.startswith("process ") and t.worker.endswith(f"(pid {t.pid})") for t in result.tasks)
+    assert all(t.submitted <= t.start + 0.01 < t.end for t in result.tasks)
+    assert result.startup_seconds > 0 and result.environment["mp_pool"]["worker_pids"]
+
+
+@pytest.mark.parametrize("chunk", [1, 3])
+def test_tasks_stream_back_as_they_finish_in_chunks_of_the_chunk_size(chunk):
+    got: list[tuple[float, object]] = []
+    result = run(pool(tasks=6, duration=0.3, chunk_size=chunk),
+                 on_events=lambda b: got.extend((time.monotonic(), e) for e in b))
+    ended = time.monotonic()
+    assert result.status == "ok", result.error
+    first = min(at for at, e in got if isinstance(e, TaskFinished))
+    assert ended - first > 0.25, "the first tasks arrive while the others still run"
+    by_worker: dict[int, list[int]] = {}
+    for t in sorted(result.tasks, key=lambda t: t.start):
+        by_worker.setdefault(t.pid, []).append(t.index)
+    if chunk == 3:  # a chunk is 3 tasks in a row on one worker
+        assert sorted(by_worker.values()) == [[0, 1, 2], [3, 4, 5]], by_worker
+
+
+def test_a_task_that_raises_is_its_own_error_and_the_run_goes_on(custom_out):
+    result = run(pool("spawn", workload="custom", function=f"{CUSTOM}:fail_on_one", tasks=3))
+    assert result.status == "ok", result.error
+    assert [t.status for t in result.tasks] == ["ok", "error", "ok"]
+    assert result.tasks[1].error["message"] == "task 1 went wrong on purpose"
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_a_custom_function_is_called_with_each_index_where_the_record_says(tmp_path, method):
+    (tmp_path / "where.py").write_text(
+        "import os, threading\n"
+        "def record(index):\n"
+        f"    with open(os.path.join({str(tmp_path)!r}, f'index-{{index}}'), 'w') as f:\n"
+        "        f.write(f'{index} {os.getpid()} {threading.get_native_id()}')\n")
+    result = run(pool(method, workload="custom", function=f"{tmp_path / 'where.py'}:record", tasks=4))
+    assert result.status == "ok", result.error
+    for t in result.tasks:
+        assert list(map(int, (tmp_path / f"index-{t.index}").read_text().split())) == [t.index, t.pid, t.thread_id]
+
+
+@pytest.mark.parametrize("chunk", [1, 10])
+def test_stop_terminates_the_pool_and_drops_the_queued_tasks_within_two_seconds(chunk):
+    first = threading.Event()
+    r = engine.start(pool(tasks=200, duration=5.0, chunk_size=chunk),
+                     lambda b: any(isinstance(e, TaskStarted) for e in b) and first.set())
+    stopped_at: list[float] = []
+
+    def stop() -> None:
+        first.wait(60)
+        time.sleep(0.3)
+        stopped_at.append(time.monotonic())
+        r.cancel()
+
+    stopper = threading.Thread(target=stop, name="test-stopper")
+    stopper.start()
+    try:
+        result = r.execute()
+        took = time.monotonic() - stopped_at[0]
+    finally:
+        first.set()
+        stopper.join()
+    assert took < 2.0, f"Stop took {took:.2f} s"
+    assert result.status == "cancelled"
+    assert [t.status for t in result.tasks] == ["cancelled"] * 200
+    assert sum(t.start is not None for t in result.tasks) <= 2
+    left, _ = faults_support.wait_gone({t.pid for t in result.tasks if t.pid}, 3.0)
+    assert not left, faults_support.describe(left)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_a_killed_worker_fails_the_run_at_once_naming_the_signal(custom_out, method):
+    spec = pool(method, workload="custom", function=f"{FAULTS}:announce_and_sleep", tasks=4)
+    result, victim, seconds = faults_support.run_killing_first_worker(spec)
+    assert victim and seconds < 5.0, "the death is noticed at once, not when the other tasks end"
+    assert result.status == "failed"
+    assert "a worker process died (killed by signal 9 (SIGKILL)); 1 task was lost with it" in result.error
+    lost = [t for t in result.tasks if t.status == "error"]
+    assert [t.pid for t in lost] == [victim]
+    assert "killed by signal 9 (SIGKILL)" in lost[0].error["message"]
+    assert run(pool(method)).status == "ok", "the next run has a pool of its own"
+
+
+def test_fork_is_used_as_asked_where_only_concgui_threads_run(child_env):
+    script = ("import json, sys\n"
+              "from concgui.engine import ExperimentSpec, run\n"
+              "if __name__ == '__main__':\n"
+              "    r = run(ExperimentSpec(executor='mp-pool', start_method='fork', workers=2, workload='sleep',\n"
+              "                           tasks=4, duration=0.05, isolation=sys.argv[1]))\n"
+              "    print(json.dumps([r.status, r.spec['start_method'], r.environment.get('start_method'),\n"
+              "                      sorted({t.pid for t in r.tasks})]))\n")
+    for isolation in ("inline", "process"):
+        out = subprocess.run([sys.executable, "-c", script, isolation], cwd=ROOT, env=child_env(), text=True,
+                             capture_output=True, timeout=120)
+        status, asked, used, pids = json.loads(out.stdout.strip().splitlines()[-1])
+        assert (status, asked, used) == ("ok", "fork", "fork"), out.stderr[-2000:]
+        assert len(pids) == 2
