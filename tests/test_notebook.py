@@ -46,6 +46,7 @@ def test_run_echoes_the_seed_lines_and_sweep_measures_speedup(capsys):
     (lambda: cg.run(workload="sleeep"), "workload", "one of sleep, cpu"),
     (lambda: cg.compare([]), "executors", "sequential"),
     (lambda: cg.compare(["sequential", "nope"]), "executor", "one of sequential"),
+    (lambda: cg.compare(executors=["sequential"], tasks=0), "tasks", "from 1"),  # by name too, as people write it
     (lambda: cg.compare(["sequential"], executor="threads"), "executor", "executors=[...]"),
     (lambda: cg.sweep(workers=2), "workers", "max_workers"),
     (lambda: cg.sweep(max_workers=0), "max_workers", "from 1 to"),

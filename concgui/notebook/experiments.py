@@ -204,7 +204,7 @@ def run(spec: SpecLike = None, /, *, echo: bool = False, **fields: Any) -> Timel
     return Timelines([result])
 
 
-def compare(executors: str | Sequence[str], /, spec: SpecLike = None, **fields: Any) -> Timelines:
+def compare(executors: str | Sequence[str], spec: SpecLike = None, **fields: Any) -> Timelines:
     """Run one workload on each executor in turn, the first being the baseline of the others' speedup:
     ``compare(["sequential", "threads"], workload="sleep", tasks=3, duration=2)``.
 
@@ -221,7 +221,7 @@ def compare(executors: str | Sequence[str], /, spec: SpecLike = None, **fields: 
     return Timelines(results)
 
 
-def sweep(executors: str | Sequence[str] = ("process-pool",), /, spec: SpecLike = None, *,
+def sweep(executors: str | Sequence[str] = ("process-pool",), spec: SpecLike = None, *,
           max_workers: int | None = None, repeats: int = DEFAULT_REPEATS, progress: bool = True,
           **fields: Any) -> Scaling:
     """A scaling study: the workload with 1, 2, 4, … up to ``max_workers`` workers (default twice the
