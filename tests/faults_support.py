@@ -132,3 +132,48 @@ def write_hanging_module(folder: Path, name: str, release: Path) -> None:
         def f():
             pass
         """))
+
+
+def wait_gone(pids: set[int], seconds: float) -> tuple[set[int], float]:
+    """Wait up to ``seconds`` for every one of ``pids`` to end: (those still alive, seconds waited)."""
+    t0 = time.monotonic()
+    left = alive(pids)
+    while left and time.monotonic() - t0 < seconds:
+        time.sleep(0.02)
+        left = alive(left)
+    return left, time.monotonic() - t0
+
+
+def kill_all(pids: set[int]) -> None:
+    """SIGKILL whatever of ``pids`` still runs (a test's leftovers, so the next tests do not pay for them)."""
+    for pid in alive(pids):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+
+def wait_for_notes(folder: Path, prefix: str, n: int, proc: subprocess.Popen | None = None,
+                   timeout: float = 60.0) -> list[int]:
+    """The pids in the first ``n`` notes named ``<prefix>-<index>`` a task wrote in ``folder``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        notes = sorted(folder.glob(f"{prefix}-*"))
+        pids = [int(p.read_text().split()[0]) for p in notes if p.read_text().strip()]
+        if len(pids) >= n:
+            return pids[:n]
+        if proc is not None and proc.poll() is not None:
+            err = proc.stderr.read()[-2000:] if proc.stderr else ""
+            raise AssertionError(f"it ended before {n} {prefix} notes: {err}")
+        assert time.monotonic() < deadline, f"no {n} {prefix} notes within {timeout:g} s"
+        time.sleep(0.02)
+
+
+def describe(pids: set[int]) -> list[str]:
+    out = []
+    for pid in pids:
+        try:
+            out.append(f"{pid}: {' '.join(psutil.Process(pid).cmdline())[:120]}")
+        except psutil.Error:
+            out.append(str(pid))
+    return out

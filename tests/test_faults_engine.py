@@ -124,26 +124,23 @@ def test_an_exception_that_cannot_be_pickled_still_names_itself(executor, functi
 
 # --- a custom function whose import hangs -----------------------------------------------
 def test_an_import_that_hangs_is_given_up_after_the_stated_timeout(tmp_path, custom_out, monkeypatch):
+    """Imported first in a fresh interpreter, killed at the deadline: nothing of it stays in this process."""
     name = f"concgui_test_hangs_{os.getpid()}_{time.monotonic_ns()}"
     faults_support.write_hanging_module(tmp_path, name, custom_out / "release")
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.setattr(runner, "IMPORT_TIMEOUT", 0.5)
     events: list = []
-    for ref in (f"{name}:f", f"{tmp_path / name}.py:f"):
+    for ref in (f"{name}:f", f"{tmp_path / name}.py:f", f"{name}:f"):
         t0 = time.monotonic()
         with pytest.raises(SpecError) as err:
             run(custom(ref, "process-pool"), on_events=events.extend)
-        assert time.monotonic() - t0 < 2.0
+        assert time.monotonic() - t0 < 3.0
         assert err.value.field == "function"
         assert "did not finish within 0.5 s" in str(err.value)
-    with pytest.raises(SpecError, match="still running from an earlier attempt"):
-        run(custom(f"{name}:f"))  # refused at once, not imported a second time
     assert events == [], "nothing starts"
+    assert name not in sys.modules and not [t for t in threading.enumerate() if t.name == "concgui-import"]
     (custom_out / "release").write_text("go")
-    deadline = time.monotonic() + 5
-    while any(t.name == "concgui-import" for t in threading.enumerate()) and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert run(custom(f"{name}:f", tasks=1)).status == "ok", "once imported, it runs"
+    assert run(custom(f"{name}:f", tasks=1)).status == "ok", "once it imports, it runs"
 
 
 def test_the_default_import_timeout_is_ten_seconds():

@@ -15,7 +15,10 @@ finished tasks, nearly all of a busy line, travel as bare record rows after
 the line's other events (half the bytes, and a third of the work to read), at
 most 500 to a line.  A consumer gets each line as a batch of its own: a
 worker's tasks come in the order they ran (see :mod:`.events`), so a batch
-may be cut anywhere.
+may be cut anywhere.  Lines with a ``type`` and no events are the protocol's
+own: ``hello`` (the engine runs: its start deadline is met), ``importing`` and
+``imported`` (a custom function's import, which the parent kills at its deadline),
+``stopping`` (a cancel was heard), ``spec_error`` and ``engine_error``.
 """
 
 from __future__ import annotations
@@ -27,18 +30,43 @@ import sys
 import threading
 import time
 from collections import deque
+from functools import partial
 from pathlib import Path
 
-from .events import Event, EventSink, RunFinished, TaskFinished, event_from_json, event_to_json
+from . import lifetime, runner
+from .events import (
+    Event,
+    EventSink,
+    RunFinished,
+    RunStarted,
+    StartupFinished,
+    TaskFinished,
+    event_from_json,
+    event_to_json,
+)
 from .executors import load_plugin, plugin_modules
 from .executors.processes import describe_exit
+from .import_check import timeout_message
 from .records import CANCELLED, RunResult, TaskRecord
-from .runner import Run
+from .runner import ABANDON_AFTER_POOLS, IMPORT_TIMEOUT, Run
 from .spec import ExperimentSpec, SpecError
 from .summary import summarize
+from .workloads import FunctionError, load_function
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]
+#: seconds the engine gets to answer a Stop (it says "stopping" at once, if a thread of it can run); one
+#: that does not (a task holds its GIL) is killed, with everything it started
 CANCEL_GRACE = 2.0
+#: seconds an engine that answered a Stop gets to end: its own last resort is ABANDON_AFTER_POOLS
+STOP_BOUND = ABANDON_AFTER_POOLS + 5.0
+#: seconds a started engine process gets to say it runs (a cold interpreter on a busy machine takes seconds;
+#: a --python that is not one, a script that sleeps, never says it)
+START_TIMEOUT = 20.0
+#: seconds past the import deadline after which the parent kills an engine whose custom import has not ended
+#: (its own check gives up in time unless the import holds the GIL, which stops that check too)
+IMPORT_SLACK = 0.5
+#: the variable that tells the engine process which pid started it (see serve)
+PARENT_ENV = "CONCGUI_ENGINE_PARENT"
 #: seconds the reader pauses after each line of events: the engine sends a line per 25 ms normally, but
 #: 20,000 tasks settled at once come as 40 lines in a burst
 READ_PAUSE = 0.001
@@ -69,7 +97,12 @@ def parse_registered(args: list[str]) -> dict[str, str]:
 
 
 class EngineProcess:
-    """A run in a child engine process, with the same face as :class:`Run`."""
+    """A run in a child engine process, with the same face as :class:`Run`.
+
+    The engine leads a process group of its own; whatever it started (workers, a forkserver, what its
+    tasks forked) is killed with the group once the engine has ended, or when it is killed: at a deadline
+    (its start, a custom function's import, the run's timeout) or after a Stop it did not answer.
+    """
 
     def __init__(self, spec: ExperimentSpec, on_events: EventSink | None = None,
                  baseline: RunResult | None = None, host_idle: threading.Event | None = None) -> None:
@@ -84,10 +117,16 @@ class EngineProcess:
         self._proc: subprocess.Popen | None = None
         self._cancelled = threading.Event()
         self._lock = threading.Lock()
-        self._killed_stuck = False
+        #: why the parent killed the engine ("" while it has not): a deadline's or a Stop's sentence
+        self._killed_because = ""
+        self._heard = threading.Event()  # the engine said it runs
+        self._stopping = threading.Event()  # it answered a Stop
+        self._import_timer: threading.Timer | None = None
+        self._run_started: RunStarted | None = None
 
     def cancel(self) -> None:
-        """Ask the engine to stop; it is terminated if it has not ended within 2 s."""
+        """Ask the engine to stop; it is killed if it does not answer within :data:`CANCEL_GRACE` s, or
+        has not ended within :data:`STOP_BOUND` s of its answer."""
         self._cancelled.set()
         with self._lock:
             proc = self._proc
@@ -98,23 +137,41 @@ class EngineProcess:
             proc.stdin.flush()
         except (OSError, ValueError):
             pass
-        threading.Thread(target=self._enforce_cancel, args=(proc,), daemon=True).start()
+        threading.Thread(target=self._enforce_cancel, args=(proc,), daemon=True,
+                         name="concgui-engine-stop").start()
 
     def _enforce_cancel(self, proc: subprocess.Popen) -> None:
+        if not self._stopping.wait(CANCEL_GRACE) and proc.poll() is None:
+            self._kill(proc, f"the engine process did not answer the Stop within {CANCEL_GRACE:g} s (a task "
+                             "holding the GIL stops every thread of its process) and was killed, with its workers")
+            return
         try:
-            proc.wait(CANCEL_GRACE)
+            proc.wait(STOP_BOUND)
         except subprocess.TimeoutExpired:
-            proc.kill()
+            self._kill(proc, f"the engine process did not end within {STOP_BOUND:g} s of the Stop and was killed, "
+                             "with its workers")
+
+    def _kill(self, proc: subprocess.Popen, why: str) -> None:
+        """End the engine and everything in its group, saying why (the first reason stays)."""
+        if proc.poll() is None:
+            with self._lock:
+                self._killed_because = self._killed_because or why
+            lifetime.kill_group(proc.pid)
+            try:
+                proc.kill()
+            except OSError:
+                pass
 
     def execute(self) -> RunResult:
         env = dict(os.environ)
         if self.spec.python:  # another interpreter finds this package by path
             env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PACKAGE_ROOT), env.get("PYTHONPATH")]))
         env["PYTHONUNBUFFERED"] = "1"
+        env[PARENT_ENV] = str(os.getpid())
         try:
             proc = subprocess.Popen(
                 engine_command(self.spec.python), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE, env=env,
+                stderr=subprocess.PIPE, env=env, **lifetime.own_group(),
             )
         except OSError as exc:
             raise SpecError("python", f"cannot start {self.spec.python or sys.executable}: {exc}") from None
@@ -128,11 +185,17 @@ class EngineProcess:
         stderr_reader = threading.Thread(target=self._read_stderr, args=(proc,), daemon=True,
                                          name="concgui-engine-stderr")
         stderr_reader.start()
-        killer = None
+        # once the engine has ended, what it left (a task's forked child holding its pipes) goes too
+        threading.Thread(target=self._reap_group, args=(proc,), daemon=True, name="concgui-engine-group").start()
+        timers = [threading.Timer(START_TIMEOUT, self._check_started, args=(proc,))]
         if self.spec.timeout:
-            killer = threading.Timer(self.spec.timeout + TIMEOUT_SLACK, self._kill_stuck, args=(proc,))
-            killer.name, killer.daemon = "concgui-engine-timeout", True
-            killer.start()
+            timers.append(threading.Timer(
+                self.spec.timeout + TIMEOUT_SLACK, self._kill,
+                args=(proc, f"it was still running {TIMEOUT_SLACK:g} s after the run's {self.spec.timeout:g} s "
+                            "timeout and was killed")))
+        for t in timers:
+            t.name, t.daemon = "concgui-engine-deadline", True
+            t.start()
         try:
             if self._cancelled.is_set():
                 self.cancel()
@@ -145,19 +208,25 @@ class EngineProcess:
             try:
                 proc.wait(5)
             except subprocess.TimeoutExpired:
-                proc.kill()
+                self._kill(proc, "it did not end 5 s after its output did and was killed")
                 proc.wait()
+            lifetime.kill_group(proc.pid)
             proc.stdout.close()
             stderr_reader.join(2)
-            if killer is not None:
-                killer.cancel()
+            for t in [*timers, self._import_timer]:
+                if t is not None:
+                    t.cancel()
+        why = self._killed_because
+        if why.startswith(repr(self.spec.function) + ": importing"):  # the import's deadline passed
+            raise SpecError("function", why)
         if problem and problem.get("type") == "spec_error":
             field = str(problem.get("field") or "spec")
             raise SpecError(field, str(problem.get("message", "")).split(": ", 1)[-1])
+        if result is None and self._cancelled.is_set() and why:
+            return self._stopped_result(why)  # a Stop the user asked for, which had to kill the engine
         if result is None:
-            if self._killed_stuck:
-                detail = (f"it was still running {TIMEOUT_SLACK:g} s after the run's {self.spec.timeout:g} s "
-                          "timeout and was killed")
+            if why:
+                detail = why
             elif problem and problem.get("message"):
                 detail = str(problem["message"])
             else:
@@ -167,32 +236,79 @@ class EngineProcess:
                                + (f"; its last output:\n{tail}" if tail else "; it printed nothing"))
         return result
 
-    def _kill_stuck(self, proc: subprocess.Popen) -> None:
-        if proc.poll() is None:
-            self._killed_stuck = True
-            proc.kill()
+    def _check_started(self, proc: subprocess.Popen) -> None:
+        if not self._heard.is_set():
+            self._kill(proc, f"it did not start within {START_TIMEOUT:g} s (is "
+                             f"{self.spec.python or sys.executable} a Python that runs ConcGUI's engine?) and "
+                             "was killed, with every process it started")
+
+    def _reap_group(self, proc: subprocess.Popen) -> None:
+        lifetime.wait_unreaped(proc.pid)
+        lifetime.kill_group(proc.pid)
+
+    def _on_message(self, proc: subprocess.Popen, msg: dict) -> bool:
+        """A line of the engine's that is not events: True if it was one of the protocol's own."""
+        kind = msg.get("type")
+        if kind == "hello":
+            self._heard.set()
+        elif kind == "stopping":
+            self._stopping.set()
+        elif kind == "importing":
+            limit = float(msg.get("timeout") or IMPORT_TIMEOUT)
+            why = timeout_message(self.spec.function, limit)
+            self._import_timer = threading.Timer(limit + IMPORT_SLACK, self._kill, args=(proc, why))
+            self._import_timer.name, self._import_timer.daemon = "concgui-engine-import", True
+            self._import_timer.start()
+        elif kind == "imported":
+            if self._import_timer is not None:
+                self._import_timer.cancel()
+        else:
+            return False
+        return True
+
+    def _stopped_result(self, why: str) -> RunResult:
+        """The run as far as it came, for a Stop that had to kill the engine: cancelled, saying how."""
+        started = self._run_started
+        records = self._records
+        result = RunResult(
+            spec=started.spec if started else self.spec.to_dict(), environment=started.environment if started else {},
+            status="cancelled", error=f"stopped as asked; {why}", started_at=self._started_at,
+            workers=started.workers if started else 0,
+            tasks=[records.get(i) or TaskRecord(i, status=CANCELLED) for i in range(self.spec.tasks)])
+        ends = [r.end for r in result.tasks if r.end is not None]
+        result.startup_seconds = self._work_start or 0.0
+        result.wall_seconds = max(0.0, max(ends, default=result.startup_seconds) - result.startup_seconds)
+        result.summary = summarize(result, self.baseline)
+        return result
 
     def _read_events(self, proc: subprocess.Popen) -> tuple[RunResult | None, dict | None]:
         result, problem = None, None
         records: dict[int, TaskRecord] = {}  # every task's final record, from its TaskFinished
+        self._records, self._started_at, self._work_start = records, time.time(), None
         for line in proc.stdout:
             try:
                 msg = json.loads(line)
                 if not isinstance(msg, dict):
                     raise TypeError(f"a JSON {type(msg).__name__}, not an object")
                 if "events" not in msg:
-                    problem = msg
+                    if not self._on_message(proc, msg):
+                        problem = msg
                     continue
                 events = [event_from_json(e) for e in msg["events"]]
                 finished = [TaskRecord(*row) for row in msg.get("finished", ())]
             except (ValueError, KeyError, TypeError) as exc:
                 self.stderr_tail.append(f"unreadable engine output ({exc}): {line[:200]!r}")
                 continue
+            self._heard.set()
             for r in finished:
                 records[r.index] = r
             for e in events:
                 if isinstance(e, TaskFinished):
                     records[e.record.index] = e.record
+                elif isinstance(e, RunStarted):
+                    self._run_started = e
+                elif isinstance(e, StartupFinished):
+                    self._work_start = e.t
                 elif isinstance(e, RunFinished):
                     result = e.result
                     # the engine does not send 100,000 records twice: they came one by one
@@ -219,7 +335,9 @@ class EngineProcess:
     def _read_stderr(self, proc: subprocess.Popen) -> None:
         try:
             for line in proc.stderr:
-                self.stderr_tail.append(line.decode(errors="replace").rstrip())
+                text = line.decode(errors="replace").rstrip()
+                if "resource_tracker" not in text:  # multiprocessing's tracker, cleaning up after killed workers
+                    self.stderr_tail.append(text)
         finally:
             proc.stderr.close()  # here, not in execute(): a leftover grandchild may hold it open
 
@@ -233,6 +351,9 @@ def serve(stdin=None, modules: dict[str, str] | None = None) -> int:
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops us through stdin
     own_process = stdin is None  # a real engine process, not a test calling serve() in-process
+    parent = os.environ.pop(PARENT_ENV, "")  # not for the processes this one starts
+    if own_process and parent.isdigit():
+        lifetime.die_with_parent(int(parent))  # even while a task holds the GIL (see lifetime)
     out = os.fdopen(os.dup(1), "w", encoding="utf-8")
     os.dup2(2, 1)  # whatever tasks print goes to stderr, never into the protocol
     sys.stdout = sys.stderr
@@ -244,6 +365,10 @@ def serve(stdin=None, modules: dict[str, str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_RDONLY)
         os.dup2(devnull, 0)
         os.close(devnull)
+    if own_process and hasattr(os, "register_at_fork"):
+        # a forked child (a worker, a task's own fork) keeps no end of the protocol's pipes: the parent reads
+        # until they close, and a task's child that sleeps a minute kept it reading for that minute
+        os.register_at_fork(after_in_child=partial(_blind, [out.fileno(), stdin.fileno()]))
     write_lock = threading.Lock()
 
     def send(*objs: dict) -> None:
@@ -252,13 +377,22 @@ def serve(stdin=None, modules: dict[str, str] | None = None) -> int:
             out.flush()
 
     try:
+        send({"type": "hello", "pid": os.getpid()})  # it runs: the parent's start deadline is met
         line = stdin.readline()
         spec = ExperimentSpec.from_dict(json.loads(line))
         if modules and spec.executor in modules:  # another interpreter may find no metadata to read
             load_plugin(spec.executor, modules)
         run = Run(spec, lambda events: send(*_encode_lines(events)))
         run.fork_safe_consumer = True  # send() writes to a file of its own, never to sys.stdout
-        threading.Thread(target=_watch_stdin, args=(stdin, run), daemon=True, name="concgui-stdin").start()
+        if spec.workload == "custom":  # imported under the parent's watch, which kills us at the deadline
+            send({"type": "importing", "timeout": runner.IMPORT_TIMEOUT})
+            try:
+                load_function(spec.function, runner.IMPORT_TIMEOUT)
+            except FunctionError as exc:
+                raise SpecError("function", str(exc)) from None
+            send({"type": "imported"})
+            run.import_watched = True
+        threading.Thread(target=_watch_stdin, args=(stdin, run, send), daemon=True, name="concgui-stdin").start()
         if own_process:
             threading.Thread(target=_exit_if_abandoned, args=(run, out, write_lock), daemon=True,
                              name="concgui-exit-guard").start()
@@ -324,9 +458,21 @@ def _exit_now(out, write_lock: threading.Lock) -> None:
     os._exit(0)
 
 
-def _watch_stdin(stdin, run: Run) -> None:
-    """``cancel`` or end of input (the parent is gone) stops the run."""
+def _watch_stdin(stdin, run: Run, send) -> None:
+    """``cancel`` (answered with ``stopping``) or end of input (the parent is gone) stops the run."""
     for line in stdin:
         if line.strip() == b"cancel":
             run.cancel()
+            send({"type": "stopping"})
     run.cancel()
+
+
+def _blind(fds: list[int]) -> None:
+    """In a forked child: point ``fds`` at /dev/null, so it holds no end of the pipes they were."""
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in fds:
+        try:
+            os.dup2(devnull, fd)
+        except OSError:
+            pass
+    os.close(devnull)

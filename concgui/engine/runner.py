@@ -34,6 +34,7 @@ from .executors import get_executor
 from .executors.base import STOP_GRACE
 from .executors.processes import choose_start_method
 from .host_load import HostLoad
+from .import_check import check_import
 from .records import (
     CANCELLED,
     ERROR,
@@ -73,17 +74,28 @@ def task_sizes(spec: ExperimentSpec) -> list[float]:
     return [base * (1.0 + spec.jitter * (2.0 * rng.random() - 1.0)) for _ in range(spec.tasks)]
 
 
-def make_job(spec: ExperimentSpec) -> Job:
+#: the modules of custom functions (a reference's part before its ``:``) this process has imported
+_imported: set[str] = set()
+
+
+def make_job(spec: ExperimentSpec, import_watched: bool = False) -> Job:
     """Resolve everything a worker needs once, in the parent, so bad input fails early.
 
-    A custom function's module is imported within :data:`IMPORT_TIMEOUT` seconds or refused:
-    an import that waits forever must not hang the run before it starts.
+    A custom function's module is imported within :data:`IMPORT_TIMEOUT` seconds or refused: an import
+    that waits forever must not hang the run before it starts.  A thread cannot give up on an import that
+    holds the GIL, so a module this process has not imported yet is first imported in a fresh interpreter
+    that is killed at the deadline (:func:`~concgui.engine.import_check.check_import`), unless
+    ``import_watched``: another process (the engine's parent) kills this one at the deadline.
     """
     if spec.workload == "custom":
+        module = spec.function.strip().rpartition(":")[0]
         try:
+            if not import_watched and module not in _imported and module not in sys.modules:
+                check_import(spec.function, IMPORT_TIMEOUT)
             load_function(spec.function, IMPORT_TIMEOUT)
         except FunctionError as exc:
             raise SpecError("function", str(exc)) from None
+        _imported.add(module)
     f: dict[str, float] = {}
     if spec.workload in ("cpu", "hash", "mixed"):
         f = calibration.factors()
@@ -127,6 +139,9 @@ class RunControl:
         self.start_method = spec.effective_start_method()  # may be switched: see choose_start_method
         self.worker_environ: dict[str, str] | None = None  # given to workers when fork was switched
         self.timed_out = False
+        #: how the executor had to end its worker processes at a stop ("2 worker processes ignored SIGTERM
+        #: and were killed (SIGKILL)"); "" when they ended by themselves
+        self.stop_note = ""
         self._main_pid = 0
         self._main_tid = threading.get_native_id()
         if spec.tasks == 0:
@@ -308,6 +323,9 @@ class Run:
     #: whether the event consumer is ConcGUI's own stream writer, which holds no lock a forked
     #: child needs (the engine process sets it); any other consumer is code we do not know
     fork_safe_consumer = False
+    #: whether another process gives up on a custom function's import at its deadline, killing this one
+    #: (the engine process's parent does): see :func:`make_job`
+    import_watched = False
 
     def __init__(self, spec: ExperimentSpec, on_events: EventSink | None = None,
                  baseline: RunResult | None = None) -> None:
@@ -336,7 +354,7 @@ class Run:
         if not ok:
             raise SpecError("executor", f"{spec.executor} is not available here: {reason}")
         executor.check(spec)
-        job = make_job(spec)
+        job = make_job(spec, self.import_watched)
         env = environment(spec)
         env["thread_states"] = expected_source()  # settled by the probe's own report at the end
         workers = spec.worker_threads()
@@ -422,6 +440,8 @@ class Run:
             spec = self.spec
             if ctl.cancel.is_set() and status == OK:
                 status = "cancelled"
+                if ctl.stop_note and not ctl.timed_out:  # a stop asked for: say how it had to end the workers
+                    error = f"stopped as asked; {ctl.stop_note}"
             ended_late = []  # every task gets one TaskFinished, those the run's end settled too
             stopped = abandoned = 0
             for i, r in enumerate(ctl.records):
@@ -446,6 +466,7 @@ class Run:
                 status = "failed"
                 error = (f"timed out: the run passed its {spec.timeout:g} s timeout"
                          + (f"; {stopped} running task(s) had their worker process stopped" if stopped else "")
+                         + (f" ({ctl.stop_note})" if ctl.stop_note else "")
                          + (f"; {abandoned} thread task(s) could not be stopped and were abandoned"
                             if abandoned else "")
                          + (f" ({error})" if error else ""))

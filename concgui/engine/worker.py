@@ -16,6 +16,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+from . import lifetime
 from .records import CANCELLED, ERROR, OK
 from .workloads import Cancelled, Job, perform, prepare
 
@@ -179,8 +180,12 @@ def init_process(t0_ns: int, cancel: Any, job: Job, reports: Any, parent_pid: in
     ``environ``: the parent's environment, for workers started another way than the
     fork that was asked for (see ``choose_start_method``), so tasks see what fork shows.
     ``ready``: a shared counter of the pool's workers that finished this, for :func:`warm_up`.
+    First of all the worker ties its life to its parent's and leads a process group of its own, which the
+    run's end kills (see :mod:`.lifetime`): before the job's preparation, which may hold the GIL for long.
     """
     global _process_ctx, _ready
+    lifetime.die_with_parent(parent_pid)
+    lifetime.start_own_group()
     if environ is not None:
         os.environ.clear()
         os.environ.update(environ)
@@ -233,7 +238,12 @@ def _ignore(*_: Any) -> None:
 
 
 def watch_parent(parent_pid: int, interval: float = 0.5) -> None:
-    """Exit this process soon after ``parent_pid`` dies, so no worker outlives the app."""
+    """Exit this process soon after ``parent_pid`` dies, so no worker outlives the app.
+
+    A thread, so it waits while a task holds the GIL: on Linux the kernel's watch
+    (:func:`.lifetime.die_with_parent`) comes first; this one remains for other systems, and for a worker
+    whose forkserver was not set to die with the engine.
+    """
 
     def loop() -> None:
         while True:

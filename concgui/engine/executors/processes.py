@@ -1,8 +1,9 @@
 """Processes: ``ProcessPoolExecutor`` and one ``multiprocessing.Process`` per task.
 
 Every pool gets an explicit start method.  Workers report starts (and, one
-per task, finishes) through a multiprocessing queue, watch their parent so
-they never outlive it, and are terminated when a run is cancelled.
+per task, finishes) through a multiprocessing queue, die with their parent so
+they never outlive it (see :mod:`..lifetime`), and are terminated when a run is
+cancelled; whatever they started goes with them at the run's end.
 """
 
 from __future__ import annotations
@@ -15,10 +16,13 @@ from concurrent.futures import CancelledError, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from functools import partial
 
+from .. import lifetime
+from ..present import count, plural
 from ..worker import init_process, process_main, run_in_process, warm_up
 from .base import STOP_GRACE, Executor
 
 WARM_UP_DELAY = 0.05
+TERMINATE_GRACE = 0.5  # seconds workers get to end after SIGTERM before SIGKILL
 STARTUP_TIMEOUT = 60.0  # seconds a pool's worker processes get to start before the run fails
 
 
@@ -101,12 +105,20 @@ def _preload_worker() -> None:
     The workers then start with it loaded, and their pure-Python loop runs at the engine's own speed;
     workers that each imported it after the fork ran the same cpu task slower. It takes effect where
     the server is not running yet.
+
+    Started from the main thread (the engine's, a script's), the server also dies with this process
+    (:mod:`..forkserver_lifetime`), and its workers with it; started from another thread, which may end
+    long before this process, it must not, and its workers rely on their own watch.
     """
     from multiprocessing import forkserver
 
+    guard = "concgui.engine.forkserver_lifetime"
     wanted = list(getattr(getattr(forkserver, "_forkserver", None), "_preload_modules", None) or ["__main__"])
-    if "concgui.engine.worker" not in wanted:
-        forkserver.set_forkserver_preload([*wanted, "concgui.engine.worker"])
+    wanted = [m for m in wanted if m != guard]
+    wanted += [m for m in ("concgui.engine.worker",) if m not in wanted]
+    if threading.current_thread() is threading.main_thread():
+        wanted.append(guard)
+    forkserver.set_forkserver_preload(wanted)
 
 
 def _forward_cancel(ctl, cancel) -> None:
@@ -148,7 +160,7 @@ class ProcessPool(Executor):
                 cancel.set()
             processes = list((getattr(pool, "_processes", None) or {}).values())
             pool.shutdown(wait=False, cancel_futures=True)
-            _stop_processes(processes, STOP_GRACE if not finished else 5.0)
+            ctl.stop_note = how_stopped(_stop_processes(processes, STOP_GRACE if not finished else 5.0))
         failed = [r for r in ctl.records if r.error and r.error.get("type") == "BrokenProcessPool"]
         if failed:
             codes = {p.exitcode for p in processes if p.exitcode not in (0, None)}
@@ -227,19 +239,46 @@ def describe_exit(code: int) -> str:
     return f"exited with code {code}"
 
 
-def _stop_processes(processes, grace: float) -> None:
-    """Give processes ``grace`` seconds to end, then terminate, then kill; always reap."""
+def _stop_processes(processes, grace: float) -> tuple[int, int]:
+    """Give processes ``grace`` seconds to end, then SIGTERM, then SIGKILL; always reap.
+
+    Then every process each one started is killed too: a worker leads a process group of its own
+    (:func:`~concgui.engine.lifetime.start_own_group`), which what its tasks started stays in, even
+    once the worker itself has ended.  Returns (how many were terminated, how many of those had to be
+    killed): a stop reports how it ended the workers.
+    """
     deadline = time.monotonic() + grace
     for p in processes:
         p.join(max(0.0, deadline - time.monotonic()))
-    for p in processes:
-        if p.is_alive():
-            p.terminate()
-    for p in processes:
+    late = [p for p in processes if p.is_alive()]
+    for p in late:
+        p.terminate()
+    deadline = time.monotonic() + TERMINATE_GRACE
+    for p in late:
+        p.join(max(0.0, deadline - time.monotonic()))
+    stubborn = [p for p in late if p.is_alive()]
+    for p in stubborn:
+        p.kill()
+    for p in stubborn:
         p.join(1.0)
-        if p.is_alive():
-            p.kill()
-            p.join(1.0)
+    for p in processes:
+        if p.pid:
+            lifetime.kill_group(p.pid)
+    return len(late), len(stubborn)
+
+
+def how_stopped(ends: tuple[int, int]) -> str:
+    """'2 worker processes ignored SIGTERM and were killed (SIGKILL)', from :func:`_stop_processes`'s count."""
+    terminated, killed = ends
+    parts = []
+    if terminated > killed:
+        n = terminated - killed
+        parts.append(f"{count(n, 'worker process', 'worker processes')} still running {plural(n, 'was', 'were')} "
+                     "ended with SIGTERM")
+    if killed:
+        parts.append(f"{count(killed, 'worker process', 'worker processes')} ignored SIGTERM and "
+                     f"{plural(killed, 'was', 'were')} killed (SIGKILL)")
+    return "; ".join(parts)
 
 
 class Processes(Executor):
@@ -265,7 +304,8 @@ class Processes(Executor):
             ctl.stopped.set()
             if ctl.cancel.is_set():
                 cancel.set()
-            _stop_processes(list(procs.values()), STOP_GRACE if ctl.cancel.is_set() else 5.0)
+            ctl.stop_note = how_stopped(_stop_processes(list(procs.values()),
+                                                        STOP_GRACE if ctl.cancel.is_set() else 5.0))
         # A process that ended without reporting: its exit code is the task's error.  Reports that
         # are still in the queue reach the records within a pump interval or two; wait for them first.
         exited = [i for i, p in procs.items() if p.exitcode is not None]
