@@ -80,6 +80,8 @@ class _Reporter:
                                f"{summary}\n\nConcGUI keeps running. Details are in {log_path()}; "
                                "later errors are only written there.")
         self.box.setWindowModality(Qt.WindowModality.NonModal)
+        # the box alone must not keep the app running once the main window has closed (by SIGTERM, say)
+        self.box.setAttribute(Qt.WidgetAttribute.WA_QuitOnClose, False)
         self.box.show()
 
 
@@ -158,14 +160,20 @@ def run_app(preset: str | None = None, screenshot: str | None = None, history_pa
 
 
 def _close_on_sigterm(window) -> None:
-    """SIGTERM closes the window as a click would: the run stops, nothing is left behind."""
+    """SIGTERM closes the window as a click would (the run stops, nothing is left behind), then ends the
+    app whatever else is open: an error box, a dialog waiting in an event loop of its own."""
     import signal
 
-    from PySide6.QtCore import QTimer
+    from PySide6.QtCore import QCoreApplication, QTimer
 
     if not hasattr(signal, "SIGTERM"):
         return
-    signal.signal(signal.SIGTERM, lambda *_: QTimer.singleShot(0, window.close))
+
+    def end() -> None:
+        window.close()
+        QCoreApplication.quit()  # every event loop, a modal dialog's too
+
+    signal.signal(signal.SIGTERM, lambda *_: QTimer.singleShot(0, end))
     wake = QTimer(window)  # Python handles signals only when it runs: give it a moment regularly
     wake.timeout.connect(lambda: None)
     wake.start(200)
