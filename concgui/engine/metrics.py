@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .present import MISSING, count, efficiency, number, percent, seconds, speedup
+from .spec import executor_label
 from .summary import BUSY_CORES, busy_machine, foreign_cores
 
 if TYPE_CHECKING:
@@ -114,7 +115,7 @@ class Column:
 
 COMPARE_COLUMNS: tuple[Column, ...] = (
     Column("executor", "How the tasks ran; the first row is the baseline the others' speedup is measured against.",
-           lambda r: str(r.spec.get("executor", "?")), numeric=False),
+           lambda r: executor_label(r.spec), numeric=False),
     Column("workers", "Workers that shared the tasks (on Dask: the cluster's worker threads).",
            lambda r: f"{r.workers:,}"),
     Column.of("wall_seconds", "wall s", lambda v: number(v, 3)),

@@ -20,9 +20,17 @@ from .calibration import calibration_gap_sentence
 from .executors.joblib_backend import joblib_sentence
 from .present import count, number, percent, plural, relative_speed, seconds
 from .records import OK, RunResult
-from .spec import PROCESS_EXECUTORS
+from .spec import PROCESS_EXECUTORS, executor_label
 from .summary import BUSY_CORES, busy_machine, busy_machine_sentence, foreign_cores, summarize
-from .xray import SHARE_KEYS, THREAD_EXECUTORS, blocked_cause, lanes_measured, run_shares, worker_noun
+from .xray import (
+    SHARE_KEYS,
+    THREAD_EXECUTORS,
+    blocked_cause,
+    lanes_measured,
+    on_threads,
+    run_shares,
+    worker_noun,
+)
 
 #: what releases the GIL in each workload that does, as a sentence's subject
 RELEASER = {"sleep": "Sleeping", "hash": "hashlib", "file-io": "File I/O", "mixed": "The sleeping part"}
@@ -74,6 +82,7 @@ class Measured:
     busy: bool
     chunk_size: int | None
     cause: str  # what "blocked" was, where the engine knows (xray.blocked_cause)
+    on_threads: bool = False  # the workers are threads of one process (xray.on_threads)
 
     @property
     def per_task(self) -> float:
@@ -88,7 +97,7 @@ class Measured:
     @property
     def threads(self) -> bool:
         """Whether the workers are threads of one process, sharing one GIL (where the GIL is on)."""
-        return self.executor in THREAD_EXECUTORS and self.executor != "sequential"
+        return (self.on_threads or self.executor in THREAD_EXECUTORS) and self.executor != "sequential"
 
     @property
     def cpu_work(self) -> bool:
@@ -128,7 +137,7 @@ def measure(result: RunResult) -> Measured:
     gil = env.get("gil_enabled", True) is not False
     return Measured(
         executor=spec.get("executor") or "?", workload=spec.get("workload") or "?",
-        noun=worker_noun(spec.get("executor")), ran=ran, workers=workers,
+        noun=worker_noun(spec), ran=ran, workers=workers,
         lanes=lanes or max(1, min(workers, ran)), cores=int(env.get("cpu_count") or 1),
         gil=gil,
         wall=s.get("wall_seconds", result.wall_seconds) or 0.0,
@@ -140,7 +149,7 @@ def measure(result: RunResult) -> Measured:
         shares=shares, split=env.get("thread_states") != "cpu-time",
         foreign=foreign_cores(result), busy=busy_machine(result),
         chunk_size=spec.get("chunk_size") if spec.get("executor") == "process-pool" else None,
-        cause=blocked_cause(spec, gil),
+        cause=blocked_cause(spec, gil), on_threads=on_threads(spec),
     )
 
 
@@ -338,7 +347,7 @@ def _waits(result: RunResult, m: Measured, state: str | None) -> Reason:
         held = (f"The tasks computed for only {_pct(m.cpu_seconds / m.task_seconds)} of their time: waiting "
                 "needs no core, so they overlapped.")
     did = f"overlapped {_avg(m.concurrency)} waiting tasks at once"
-    if m.executor in (*PROCESS_EXECUTORS, "dask"):
+    if m.executor in (*PROCESS_EXECUTORS, "dask") or m.noun == "process":
         start = f" or the {seconds(m.startup, 2)} of start-up" if m.startup >= MIN_STARTUP else ""
         nxt = (f"Try thread-pool or asyncio next: they overlap waiting as well, without a process per "
                f"worker{start}.")
@@ -425,7 +434,7 @@ def explain(result: RunResult, load_line: bool = True) -> str:
 # --- a Compare -------------------------------------------------------------------------------------
 def _names(results: list[RunResult]) -> dict[int, str]:
     """Each run's name in a Compare: its executor, with its workers where an executor ran twice."""
-    executors = [r.spec.get("executor") or "?" for r in results]
+    executors = [executor_label(r.spec) for r in results]
     return {id(r): (f"{e} ({count(r.workers, 'worker')})" if executors.count(e) > 1 else e)
             for r, e in zip(results, executors, strict=True)}
 
@@ -512,7 +521,7 @@ def dominant_state(shares: tuple[float, float, float], split: bool = True) -> st
 
 def _lanes(result: RunResult) -> tuple[str, int, str, str]:
     """(noun, how many lanes, "The 4 threads" / "The thread", "were" / "was") for the X-ray's sentences."""
-    noun = worker_noun(result.spec.get("executor"))
+    noun = worker_noun(result.spec)
     n = lanes_measured(result)
     who, were = (f"The {noun}", "was") if n == 1 else (f"The {count(n, noun)}", "were")
     return noun, n, who, were

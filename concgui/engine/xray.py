@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .records import RunResult, TaskRecord, ThreadStates
-from .spec import PROCESS_EXECUTORS
+from .spec import EXECUTOR_KINDS, PROCESS_EXECUTORS, in_processes
 
 #: executors whose workers are threads of one process, sharing one GIL
 THREAD_EXECUTORS = ("sequential", "threads", "thread-pool", "asyncio", "qt-thread-pool")
@@ -149,8 +149,8 @@ def blocked_cause(spec: dict[str, Any], gil: bool = True) -> str:
     ``cpu`` threads of one process wait for the one GIL; on a free-threaded build with the GIL
     off they do not, and the cause is unknown like anywhere else.
     """
-    workload, executor = spec.get("workload"), spec.get("executor")
-    threads = executor in THREAD_EXECUTORS
+    workload = spec.get("workload")
+    threads = on_threads(spec)
     if workload == "sleep":
         return "sleeping"
     if workload == "file-io":
@@ -162,10 +162,20 @@ def blocked_cause(spec: dict[str, Any], gil: bool = True) -> str:
     return ANY_CAUSE
 
 
-def worker_noun(executor: str | None) -> str:
-    """What a lane of this executor is: "thread", "process" or "worker"."""
-    if executor in THREAD_EXECUTORS or executor == "interpreter-pool":
+def on_threads(spec: dict[str, Any]) -> bool:
+    """Whether a run's workers are threads of one process, sharing its GIL: those of :data:`THREAD_EXECUTORS`,
+    and an executor's variant that runs in the calling process (joblib's threading backend)."""
+    executor = spec.get("executor")
+    kind = EXECUTOR_KINDS.get(str(executor))
+    return executor in THREAD_EXECUTORS or bool(kind and kind.variant_field and not in_processes(spec))
+
+
+def worker_noun(executor: str | dict[str, Any] | None) -> str:
+    """What a lane of this executor (or of a run, by its spec) is: "thread", "process" or "worker"."""
+    spec = executor if isinstance(executor, dict) else {"executor": executor}
+    executor = spec.get("executor")
+    if on_threads(spec) or executor == "interpreter-pool":
         return "thread"
-    if executor in PROCESS_EXECUTORS:
+    if executor in PROCESS_EXECUTORS or (executor != "dask" and in_processes(spec)):
         return "process"
     return "worker"

@@ -9,8 +9,13 @@ that, the lightness of the application palette.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui
+
+from ..engine.xray import THREAD_EXECUTORS, on_threads
 
 #: fill colour of a task bar in each state
 STATE_COLORS: dict[str, str] = {
@@ -63,6 +68,8 @@ EXECUTOR_KINDS: dict[str, str] = {
     "qt-thread-pool": "threads",
     "process-pool": "processes",
     "processes": "processes",
+    "mp-pool": "processes",
+    "joblib": "processes",  # its default backend, loky; a run on its threading backend is "threads"
     "interpreter-pool": "interpreters",
     "asyncio": "asyncio",
     "dask": "cluster",
@@ -93,8 +100,13 @@ _LIGHT = {"background": "#FFFFFF", "foreground": "#1F1F1F", "muted": "#6B6B6B", 
 _DARK = {"background": "#1E1F22", "foreground": "#E6E6E6", "muted": "#A0A0A0", "grid": "#FFFFFF"}
 
 
-def executor_kind(executor: str | None) -> str:
-    """The kind an executor belongs to ("threads", "processes"...), for colours and legends."""
+def executor_kind(executor: str | Mapping[str, Any] | None) -> str:
+    """The kind an executor belongs to ("threads", "processes"...), for colours and legends; given a run's spec,
+    the kind of the variant it ran (joblib on its threading backend runs threads)."""
+    if isinstance(executor, Mapping):
+        spec, executor = dict(executor), executor.get("executor")
+        if on_threads(spec) and executor not in THREAD_EXECUTORS:
+            return "threads"
     return EXECUTOR_KINDS.get(executor or "", "threads")
 
 

@@ -20,7 +20,8 @@ STARTUP_COLOR = "#CC79A7"
 #: executor -> kind -> colour, for the scaling chart's series (theme.EXECUTOR_KINDS, theme.KIND_COLORS)
 EXECUTOR_KINDS = {
     "sequential": "sequential", "threads": "threads", "thread-pool": "threads", "qt-thread-pool": "threads",
-    "process-pool": "processes", "processes": "processes", "interpreter-pool": "interpreters",
+    "process-pool": "processes", "processes": "processes", "mp-pool": "processes", "joblib": "processes",
+    "interpreter-pool": "interpreters",
     "asyncio": "asyncio", "dask": "cluster",
 }
 KIND_COLORS = {

@@ -20,6 +20,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from ...engine.present import count, number, relative_speed, seconds, speedup
 from ...engine.records import RunResult
+from ...engine.spec import executor_label
 from ...engine.summary import busy_machine, busy_machine_sentence
 from .. import theme
 from ..image_export import install_export_menu
@@ -44,7 +45,7 @@ def workers_text(result: RunResult) -> str:
     tasks all run on its one event loop, and a Dask worker runs several threads.
     """
     text = count(result.workers, "worker")
-    if theme.executor_kind(result.spec.get("executor")) in ("threads", "processes", "interpreters", "sequential"):
+    if theme.executor_kind(result.spec) in ("threads", "processes", "interpreters", "sequential"):
         used = len({t.worker for t in result.tasks if t.worker and t.start is not None})
         if 0 < used < result.workers:
             text += f", {used} ran tasks"
@@ -112,8 +113,8 @@ class CompareChart(ThemedPlot):
         """The tooltip of bar ``i``."""
         r = self._results[i]
         base = self._results[0]
-        ex = r.spec.get("executor", "?")
-        lines = [f"{ex} · {workers_text(r)} · {theme.KIND_LABELS.get(theme.executor_kind(ex), '')}",
+        ex = executor_label(r.spec)
+        lines = [f"{ex} · {workers_text(r)} · {theme.KIND_LABELS.get(theme.executor_kind(r.spec), '')}",
                  f"wall {seconds(r.wall_seconds)} (the work, after start-up: the solid bar)"]
         if r.startup_seconds:
             lines.append(f"start-up {seconds(r.startup_seconds)} (starting the pool, before the work: on top)")
@@ -148,7 +149,7 @@ class CompareChart(ThemedPlot):
         x = np.arange(n, dtype=float)
         startup = np.array([r.startup_seconds for r in results])
         wall = np.array([r.wall_seconds for r in results])
-        kinds = [theme.executor_kind(r.spec.get("executor")) for r in results]
+        kinds = [theme.executor_kind(r.spec) for r in results]
         solid = [QtGui.QBrush(QtGui.QColor(theme.KIND_COLORS[k])) for k in kinds]
         # the work from 0, so the bar's top is its wall time; the start-up on top, in the timeline's colour
         self._work_bars.setOpts(x=x, y0=np.zeros(n), height=wall, width=0.7, brushes=solid)
@@ -200,7 +201,7 @@ class CompareChart(ThemedPlot):
         """Executor names under the bars: split at hyphens and set smaller when the bars are narrow."""
         axis = self.getAxis("bottom")
         font = QtGui.QFont(self.font())
-        labels = [[r.spec.get("executor", "?"), *workers_text(r).split(", ")] for r in results]
+        labels = [[executor_label(r.spec), *workers_text(r).split(", ")] for r in results]
 
         def widest(rows: list[list[str]], f: QtGui.QFont) -> int:
             metrics = QtGui.QFontMetrics(f)
@@ -222,7 +223,7 @@ class CompareChart(ThemedPlot):
         colors = theme.plot_colors(self._dark)
         kinds: list[str] = []
         for r in self._results:
-            k = theme.executor_kind(r.spec.get("executor"))
+            k = theme.executor_kind(r.spec)
             if k not in kinds:
                 kinds.append(k)
         legend = [(theme.swatch(theme.KIND_COLORS[k], theme.KIND_LABELS[k]), "■ " + theme.KIND_LABELS[k])

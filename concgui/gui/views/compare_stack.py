@@ -32,6 +32,7 @@ from ...engine.live import RunState
 from ...engine.metrics import COMPARE_COLUMNS, metric
 from ...engine.present import seconds
 from ...engine.records import RunResult, ThreadStates
+from ...engine.spec import executor_label
 from .. import theme
 from ..image_export import ExportTarget, export_dialog
 from .compare_chart import ideal_wall, speed_text, workers_text
@@ -144,8 +145,8 @@ class StackTimeline(TimelineView):
         """
         shown = from_work_start(result)
         shown, self._workers = by_task(shown) if per_task else (shown, {})
-        ex = str(result.spec.get("executor", "?"))
-        kind = theme.executor_kind(ex)
+        ex = executor_label(result.spec)
+        kind = theme.executor_kind(result.spec)
         title = [(theme.swatch(theme.KIND_COLORS[kind], f"<b>{ex}</b>"), f"■ {ex}"),
                  (workers_text(result), workers_text(result)), (theme.KIND_LABELS[kind], theme.KIND_LABELS[kind])]
         if result.status != "ok":
@@ -391,7 +392,7 @@ def header_table(results: Sequence[RunResult], dark: bool | None = None) -> str:
 
     rows = [row(heads, "th")]
     for r in results:
-        kind = theme.executor_kind(r.spec.get("executor"))
+        kind = theme.executor_kind(r.spec)
         rows.append(row([f'<span style="color:{theme.KIND_COLORS[kind]}">■</span>', _COLUMNS["executor"].show(r),
                          seconds(r.wall_seconds, 2), "baseline" if r is base else speed_text(base, r),
                          _COLUMNS["concurrency"].show(r), _COLUMNS["parallelism"].show(r)], "td"))

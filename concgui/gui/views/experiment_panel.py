@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBox
 
 from ...engine import ExperimentSpec
 from ...engine.present import count
-from ...engine.spec import EXECUTOR_KINDS
+from ...engine.spec import EXECUTOR_KINDS, executor_label
 from ..presets import Preset, load_presets
 from .compare import ExecutorChecks
 from .form import ExperimentForm
@@ -37,7 +37,7 @@ def run_words(spec: ExperimentSpec) -> str:
     said = [count(spec.workers, "worker")] if spec.workers else []
     if spec.chunk_size != 1 and "chunk_size" in EXECUTOR_KINDS[spec.executor].fields:
         said.append(f"chunks of {spec.chunk_size}")
-    return spec.executor + (f" ({', '.join(said)})" if said else "")
+    return executor_label(spec.to_dict()) + (f" ({', '.join(said)})" if said else "")
 
 
 class ExperimentPanel(QWidget):

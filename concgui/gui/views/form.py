@@ -38,8 +38,9 @@ TASK_FIELDS = ("workload", "tasks", "duration", "size_mb", "cpu_fraction", "func
 #: which group each field sits in; a field missing here lands in the last group
 GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("What each task does", TASK_FIELDS),
-    ("How it runs", ("executor", "workers", "threads_per_worker", "chunk_size", "start_method", "offload",
-                     "scheduler", "tls_ca", "tls_cert", "tls_key", "dashboard")),
+    ("How it runs", ("executor", "workers", "threads_per_worker", "backend", "batch_size", "pre_dispatch",
+                     "chunk_size", "start_method", "offload", "scheduler", "tls_ca", "tls_cert", "tls_key",
+                     "dashboard")),
     ("Advanced", ("seed", "timeout", "isolation", "python")),
 )
 
