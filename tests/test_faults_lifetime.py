@@ -251,3 +251,34 @@ def test_sigterm_ends_the_app_while_an_unexpected_error_box_is_open(tmp_path, ch
         proc.communicate()
     assert proc.returncode == 0
     assert took < 3.0, f"the app ended {took:.1f} s after SIGTERM"
+
+
+# --- the window's own helper processes -----------------------------------------------------------------
+def test_the_interpreter_probe_kills_what_a_script_posing_as_python_started(qtbot, tmp_path, watched):
+    from concgui.gui.interpreter_probe import InterpreterProbe
+
+    script = tmp_path / "python-that-sleeps"
+    script.write_text(f"#!/bin/sh\necho $$ > {tmp_path}/shell\nsleep 600\n")
+    script.chmod(0o755)
+    probe = InterpreterProbe(timeout_ms=1000)
+    with qtbot.waitSignal(probe.finished, timeout=10_000) as answer:
+        probe.start(str(script))
+    assert "did not answer within 1 s" in answer.args[0]["problem"]
+    shell = int((tmp_path / "shell").read_text())
+    sleepers = {p.pid for p in psutil.process_iter(["cmdline"]) if p.info["cmdline"] == ["sleep", "600"]
+                and p.ppid() in (shell, 1)}
+    watched.update(sleepers)
+    left, _ = faults_support.wait_gone(sleepers | {shell}, 2.0)
+    assert not left, "the probe's whole process group went"
+
+
+def test_the_function_check_gives_up_on_an_import_holding_the_gil_at_its_limit(qtbot, tmp_path):
+    from concgui.gui.function_check import FunctionCheck
+
+    check = FunctionCheck(timeout_ms=1500)
+    t0 = time.monotonic()
+    with qtbot.waitSignal(check.finished, timeout=15_000) as answer:
+        check.start((gil_module(tmp_path), "", False))
+    took = time.monotonic() - t0
+    assert "importing it did not finish within 1.5 s" in answer.args[0]["problem"]
+    assert took < 1.5 + 5.0, took

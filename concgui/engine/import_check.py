@@ -26,6 +26,8 @@ START_TIMEOUT = 20.0
 
 CHECK_SCRIPT = """\
 import sys
+from concgui.engine.lifetime import die_with_parent
+die_with_parent(int(sys.argv[2]))  # a check whose caller was killed (a window's function check) ends too
 from concgui.engine.workloads import resolve_function
 sys.stdout.write("importing\\n")
 sys.stdout.flush()
@@ -50,7 +52,7 @@ def check_import(ref: str, timeout: float) -> None:
     env = dict(os.environ)  # the module path this process imports from, this package findable
     env["PYTHONPATH"] = os.pathsep.join([str(PACKAGE_ROOT), *(p for p in sys.path if p)])
     try:
-        proc = subprocess.Popen([sys.executable, "-c", CHECK_SCRIPT, ref], stdin=subprocess.DEVNULL,
+        proc = subprocess.Popen([sys.executable, "-c", CHECK_SCRIPT, ref, str(os.getpid())], stdin=subprocess.DEVNULL,
                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env,
                                 **lifetime.own_group())
     except OSError:

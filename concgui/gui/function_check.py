@@ -7,6 +7,10 @@ process started with :class:`QProcess`: the window never waits, the person's mod
 is imported where the engine would import it (the interpreter the engine runs on,
 with the module path it would see), and nothing of it stays in the window's process,
 so a file fixed afterwards is read anew by the next check.
+
+The module's import is timed from outside, as the engine's parent times it: the check says when it
+begins the import, and is killed (with its process group) :data:`IMPORT_TIMEOUT` seconds later. A
+thread inside cannot give up on an import that holds the GIL.
 """
 
 from __future__ import annotations
@@ -18,12 +22,17 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signal
 
-from ..engine.isolation import PACKAGE_ROOT
+from ..engine.import_check import timeout_message
+from ..engine.isolation import IMPORT_SLACK, PACKAGE_ROOT
 from ..engine.runner import IMPORT_TIMEOUT
-from .interpreter_probe import _kill
+from .interpreter_probe import _kill, own_group
 
-#: the engine's own import limit, plus the start of a cold interpreter
-CHECK_TIMEOUT_MS = int(IMPORT_TIMEOUT * 1000) + 5000
+#: the start of a cold interpreter importing ConcGUI, before the module's import is timed
+START_TIMEOUT_MS = 10_000
+#: the engine's own import limit, counted from the check's word that the import begins
+CHECK_TIMEOUT_MS = int(IMPORT_TIMEOUT * 1000)
+#: what the check says on its own line before it imports the module
+IMPORTING = "importing"
 
 # Run in a fresh interpreter with the function's reference as its one argument: the engine's
 # pre-run check, then whether the function takes the task index. The answer is the last line.
@@ -33,8 +42,10 @@ from concgui.engine.runner import IMPORT_TIMEOUT, make_job
 from concgui.engine.spec import ExperimentSpec, SpecError
 from concgui.engine.workloads import load_function
 ref = sys.argv[1]
+sys.stdout.write("importing\\n")
+sys.stdout.flush()
 try:
-    make_job(ExperimentSpec(workload="custom", function=ref))
+    make_job(ExperimentSpec(workload="custom", function=ref), import_watched=True)  # timed by the window
     out = {"takes_index": load_function(ref, IMPORT_TIMEOUT)[1]}
 except SpecError as exc:
     out = {"problem": str(exc).split(": ", 1)[-1]}
@@ -72,6 +83,7 @@ class FunctionCheck(QObject):
         #: its answer; None while it is being asked, or when nothing was
         self.answer: dict[str, Any] | None = None
         self._proc: QProcess | None = None
+        self._importing = False  # the check said it begins the import
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._timed_out)
@@ -87,10 +99,13 @@ class FunctionCheck(QObject):
         proc = QProcess(self)
         proc.setProcessEnvironment(_environment(python, inline))
         proc.finished.connect(self._done)  # bound methods asking sender(): see InterpreterProbe.start
+        proc.readyReadStandardOutput.connect(self._output)
         proc.errorOccurred.connect(self._failed)
         self._proc = proc
         self.destroyed.connect(lambda *_a, p=proc: _kill(p))
-        self._timer.start(self.timeout_ms)
+        self._importing = False
+        self._timer.start(START_TIMEOUT_MS)
+        own_group(proc)  # stopped or timed out, the check's whole group ends: the module may start processes
         proc.start(python or sys.executable, ["-c", CHECK_SCRIPT, ref])
         proc.closeWriteChannel()  # a module that reads stdin on import gets end-of-file, not a wait
 
@@ -128,10 +143,24 @@ class FunctionCheck(QObject):
             return
         self._finish({"problem": f"could not be checked: {proc.errorString()}"})
 
+    def _output(self) -> None:
+        """The check's first line says it begins the import: from now on the import's own limit runs."""
+        proc = self.sender()
+        if proc is None or proc is not self._proc or self._importing or not proc.canReadLine():
+            return
+        if bytes(proc.peek(64).data()).split(b"\n", 1)[0].strip() == IMPORTING.encode():
+            proc.readLine()
+            self._importing = True
+            self._timer.start(self.timeout_ms + int(IMPORT_SLACK * 1000))  # its own deadline passes first
+
     def _timed_out(self) -> None:
-        if self._proc is not None:
-            self._finish({"problem": f"its check did not finish within {self.timeout_ms / 1000:g} s "
-                                     "(does the module wait for something when it is imported?)"})
+        if self._proc is None:
+            return
+        if self._importing:
+            self._finish({"problem": timeout_message(self.key[0], self.timeout_ms / 1000)})
+        else:
+            self._finish({"problem": f"its check did not start within {START_TIMEOUT_MS / 1000:g} s "
+                                     "(is this a Python that can run ConcGUI?)"})
 
     def _finish(self, info: dict[str, Any]) -> None:
         self.stop()

@@ -19,6 +19,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signal
 
+from ..engine import lifetime
 from ..engine.environment import free_threaded_build, gil_enabled
 from ..engine.isolation import PACKAGE_ROOT
 
@@ -104,6 +105,7 @@ class InterpreterProbe(QObject):
         self._proc = proc
         self.destroyed.connect(lambda *_a, p=proc: _kill(p))
         self._timer.start(self.timeout_ms)
+        own_group(proc)
         proc.start(path, ["-c", PROBE_SCRIPT])
 
     def stop(self) -> None:
@@ -157,10 +159,20 @@ class InterpreterProbe(QObject):
         self.finished.emit(info)
 
 
+def own_group(proc: QProcess) -> None:
+    """Have ``proc`` start a session, so a process group, of its own: :func:`_kill` ends what it started too
+    (a script named as the interpreter that runs ``sleep 600`` without ``exec``)."""
+    if os.name == "posix" and hasattr(proc, "setUnixProcessParameters"):  # Qt 6.6+
+        proc.setUnixProcessParameters(QProcess.UnixProcessFlag.CreateNewSession)
+
+
 def _kill(proc: QProcess) -> None:
-    """End a probe process and reap it (Qt warns when a running QProcess is destroyed)."""
+    """End a probe process and its process group, and reap it (Qt warns when a running QProcess is
+    destroyed)."""
     try:
         if proc.state() != QProcess.ProcessState.NotRunning:
+            if pid := proc.processId():
+                lifetime.kill_group(pid)
             proc.kill()
             proc.waitForFinished(1000)
     except RuntimeError:  # already deleted on the C++ side
