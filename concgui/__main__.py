@@ -10,9 +10,12 @@ from __future__ import annotations
 import multiprocessing
 import sys
 
+from . import loky_frozen
+
 
 def main(argv: list[str] | None = None) -> int:
     multiprocessing.freeze_support()
+    loky_frozen.divert()  # a frozen app started as one of joblib's loky workers is that worker
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["engine"]:
         from .engine.isolation import parse_registered, serve

@@ -3,8 +3,10 @@
 Installers run it as their smoke test, so it checks exactly what breaks
 when an app is frozen: worker processes under every start method of the
 platform (a frozen app without ``freeze_support`` relaunches itself in
-them), the engine process started from the app's own executable, Qt's
-thread pool, and the report rendered offscreen to a PNG.  Tiny workloads
+them), joblib's loky workers (started as ``<app> -m ...``: see
+:mod:`concgui.loky_frozen`), the engine process started from the
+app's own executable, Qt's thread pool, and the report rendered offscreen
+to a PNG.  Tiny workloads
 (three 20 ms sleeps) keep it to a few seconds.  One line per check; exit
 code 0 only when every check passes.
 """
@@ -25,7 +27,7 @@ from pathlib import Path
 from .. import __version__
 from ..engine import ExperimentSpec, RunResult, list_executors, start
 from ..engine.present import count, seconds
-from ..engine.spec import PROCESS_EXECUTORS
+from ..engine.spec import PROCESS_EXECUTORS, executor_label
 
 TASKS = 3
 WORKERS = 2
@@ -78,7 +80,8 @@ def plan() -> tuple[list[tuple[str, ExperimentSpec]], list[Check]]:
                                       start_method=method, isolation=isolation)
                 if spec.relevant("workers"):
                     spec = spec.with_(workers=WORKERS)
-                runs.append((f"{label} {executor}" + (f"/{method}" if method else ""), spec))
+                name = executor_label(spec.to_dict())  # joblib (loky): its default backend
+                runs.append((f"{label} {name}" + (f"/{method}" if method else ""), spec))
     return runs, skipped
 
 
@@ -122,13 +125,18 @@ def verify(spec: ExperimentSpec, result: RunResult) -> str:
             return "a task ran in this process, not in a worker process"
         if spec.executor == "processes" and len(pids) != spec.tasks:
             return f"{len(pids)} worker processes for {spec.tasks} tasks, expected one each"
-        if spec.executor == "process-pool" and len(pids) > (spec.workers or spec.tasks):
+        if spec.executor != "processes" and len(pids) > (spec.workers or spec.tasks):
             return f"{len(pids)} worker processes, more than the {spec.workers} workers asked for"
         if result.spec.get("start_method") != spec.start_method:
             return f"ran with start method {result.spec.get('start_method')!r}"
     elif spec.executor == "dask":
         if os.getpid() in pids:
             return "a task ran in this process, not in a Dask worker process"
+    elif spec.in_processes():  # joblib's loky workers
+        if os.getpid() in pids:
+            return "a task ran in this process, not in a worker process"
+        if len(pids) > (spec.workers or spec.tasks):
+            return f"{len(pids)} worker processes, more than the {spec.workers} workers asked for"
     elif spec.isolation == "inline" and not in_this_process:
         return f"tasks ran in processes {sorted(pids)}, not in this one"
     if spec.isolation == "process" and in_this_process:
