@@ -365,8 +365,24 @@ def sample_forever(pid: int, t0_ns: int, interval: float, thread_interval: float
         out.flush()  # the last interval's readings
 
 
+def die_with(parent: int) -> None:
+    """End with the run's process, even while its tasks hold the GIL (:mod:`concgui.engine.lifetime`, read by
+    path where this runs as a plain script: importing the package would delay the first sample)."""
+    if __package__:
+        from .lifetime import die_with_parent
+    else:
+        from importlib.util import module_from_spec, spec_from_file_location
+
+        spec = spec_from_file_location("concgui_lifetime", os.path.join(os.path.dirname(__file__), "lifetime.py"))
+        module = module_from_spec(spec)
+        spec.loader.exec_module(module)
+        die_with_parent = module.die_with_parent
+    die_with_parent(parent)
+
+
 def main(argv: list[str]) -> int:
     pid, t0_ns, interval = int(argv[0]), int(argv[1]), float(argv[2])
+    die_with(pid)
     thread_interval = float(argv[3]) if len(argv) > 3 else 0.0
     try:
         sample_forever(pid, t0_ns, interval, thread_interval)
