@@ -369,16 +369,111 @@ def app_sigkill() -> tuple[bool, str]:
             f"processes left: {sorted(left)}; the interrupted run kept {kept} finished tasks", took)
 
 
+def _gil_run_killed(command: list[str], victim: str) -> tuple[bool, str, float]:
+    """Start ``command`` (the app or ``concgui run``) on the GIL-holding task, SIGKILL ``victim`` (its "top"
+    process or its "engine") once the regex runs, and time how long until every other process is gone (the
+    command line's own exit included, when the engine was the one killed)."""
+    out = Path(tempfile.mkdtemp(prefix="concgui-gil-"))
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", CONCGUI_DATA_DIR=str(out / "data"),
+               XDG_CONFIG_HOME=str(out / "config"), PYTHONPATH=str(ROOT), CONCGUI_TEST_OUT=str(out))
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    kids: set[int] = set()
+    try:
+        deadline = time.monotonic() + 60
+        while len(list(out.glob("gil-*"))) < (1 if victim == "top" and "thread-pool" in command else 2):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                return False, f"the run did not start its tasks (exit {proc.poll()})", 0.0
+            time.sleep(0.05)
+        time.sleep(0.3)  # the regex holds the GIL now
+        kids = _descendants(proc.pid)
+        if victim == "top":
+            target = proc.pid
+        else:
+            target = next(p for p in kids if "concgui.engine" in " ".join(_cmdline(p)) and _parent(p) == proc.pid)
+        everything = (kids | {proc.pid}) - {target}
+        t0 = time.perf_counter()
+        os.kill(target, signal.SIGKILL)
+        end = time.monotonic() + 20
+        while _alive(everything) and time.monotonic() < end:
+            time.sleep(0.02)
+        took = time.perf_counter() - t0
+        left = _alive(everything)
+        return took <= 5.0 and not left, f"{len(kids)} processes below it; left after 20 s: {sorted(left)}", took
+    finally:
+        for pid in _alive(kids | {proc.pid}):
+            os.kill(pid, signal.SIGKILL)
+        proc.wait()
+
+
+def _cmdline(pid: int) -> list[str]:
+    import psutil
+
+    try:
+        return psutil.Process(pid).cmdline()
+    except psutil.Error:
+        return []
+
+
+def _parent(pid: int) -> int:
+    import psutil
+
+    try:
+        return psutil.Process(pid).ppid()
+    except psutil.Error:
+        return 0
+
+
+GIL_TASK = f"{DATA / 'lifetime_tasks.py'}:hold_gil"  # re.fullmatch(r'(a+)+b', 'a' * 30): ~30 s holding the GIL
+GIL_RUN = ["--workload", "custom", "--function", GIL_TASK, "--workers", "2", "--tasks", "2"]
+
+
+@case("gil_app_sigkill", "every process of a process-pool run is gone within 5 s of SIGKILL of the window, "
+                         "while its tasks hold the GIL")
+def gil_app_sigkill() -> tuple[bool, str, float]:
+    folder = Path(tempfile.mkdtemp())
+    spec = {"workload": "custom", "function": GIL_TASK, "executor": "process-pool", "workers": 2, "tasks": 2,
+            "start_method": "forkserver"}
+    (folder / "spec.json").write_text(json.dumps(spec))
+    return _gil_run_killed([sys.executable, str(ROOT / "main.py"), "gui", "--spec", str(folder / "spec.json")], "top")
+
+
+@case("gil_engine_sigkill", "every process of a process-pool run is gone within 5 s of SIGKILL of the engine, "
+                            "while its tasks hold the GIL")
+def gil_engine_sigkill() -> tuple[bool, str, float]:
+    return _gil_run_killed([sys.executable, "-m", "concgui", "run", *GIL_RUN, "--executor", "process-pool",
+                            "--start-method", "forkserver"], "engine")
+
+
+@case("gil_cli_sigkill", "the engine of a thread-pool run is gone within 5 s of SIGKILL of `concgui run`, "
+                         "while its tasks hold the GIL")
+def gil_cli_sigkill() -> tuple[bool, str, float]:
+    return _gil_run_killed([sys.executable, "-m", "concgui", "run", *GIL_RUN, "--executor", "thread-pool"], "top")
+
+
 CASES = [task_raises, worker_dies, worker_segfault, worker_sigkill, sys_exit_in_task, unpicklable_exception,
          bad_function, import_hangs, timeout_stuck_thread, timeout_stuck_process, stop_20000_thread_pool,
          stop_20000_process_pool, engine_killed, bad_run_files, history_locked, history_corrupt,
-         export_missing_folder, fork_beside_threads, app_sigterm, app_sigkill]
+         export_missing_folder, fork_beside_threads, app_sigterm, app_sigkill, gil_app_sigkill, gil_engine_sigkill,
+         gil_cli_sigkill]
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(description="The fault table: each case made to happen, one JSON line each.")
+    parser.add_argument("--only", metavar="CASES", help="comma-separated case names (default: all): "
+                                                        + ", ".join(c.__name__ for c in CASES))
+    args = parser.parse_args(argv)
+    chosen = CASES
+    if args.only:
+        names = [n.strip() for n in args.only.split(",") if n.strip()]
+        unknown = sorted(set(names) - {c.__name__ for c in CASES})
+        if unknown:
+            parser.error(f"no such case: {', '.join(unknown)}")
+        chosen = [c for c in CASES if c.__name__ in names]
     os.environ.setdefault("CONCGUI_DATA_DIR", tempfile.mkdtemp(prefix="concgui-faults-"))
     os.environ["CONCGUI_TEST_OUT"] = tempfile.mkdtemp(prefix="concgui-fault-tasks-")  # where fault tasks write
-    for check in CASES:
+    for check in chosen:
         check()
     return 0
 
