@@ -224,3 +224,26 @@ def test_no_process_is_left_when_the_app_running_loky_is_killed(child_env):
     finally:
         faults_support.kill_all(tree)
         proc.stdout.close()
+
+
+def test_a_killed_app_takes_loky_workers_that_hold_the_gil_with_it(tmp_path, child_env):
+    """The command line is killed, then (by the kernel) its engine: nobody is left to kill the engine's process
+    group, and no thread of a worker whose task holds the GIL runs. The kernel's watch must end the workers."""
+    if not sys.platform.startswith("linux"):
+        pytest.skip("the kernel's watch of a parent (PR_SET_PDEATHSIG) is Linux's")
+    proc = subprocess.Popen([sys.executable, "-m", "concgui", "run", "--workload", "custom", "--executor", "joblib",
+                             "--function", f"{DATA / 'lifetime_tasks.py'}:hold_gil", "--workers", "2", "--tasks", "2"],
+                            env=child_env(CONCGUI_TEST_OUT=str(tmp_path)), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    tree: set[int] = {proc.pid}
+    try:
+        workers = faults_support.wait_for_notes(tmp_path, "gil", 2, proc)
+        time.sleep(0.3)  # the regex has the GIL now
+        tree |= faults_support.descendants(proc.pid)
+        assert set(workers) <= tree
+        proc.kill()
+        proc.wait(5)
+        left, took = faults_support.wait_gone(tree, 5.0)
+        assert not left, f"alive {took:.1f} s after the app's kill: {faults_support.describe(left)}"
+    finally:
+        faults_support.kill_all(tree)

@@ -31,8 +31,10 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from .. import lifetime
 from ..present import count, plural, seconds
 from ..worker import WorkerContext, execute, init_process, run_in_process, watch_parent
 from .base import STOP_GRACE, Executor
@@ -59,8 +61,10 @@ class Joblib(Executor):
 
     def run(self, ctl) -> None:
         call = _Call(ctl)
-        helper = threading.Thread(target=call.run, name="concgui-joblib", daemon=True)
-        helper.start()
+        if ctl.spec.backend == "loky" and not call.sequential:
+            _loky_caller().submit(call.run)  # loky starts its workers on the calling thread: see _loky_caller
+        else:
+            threading.Thread(target=call.run, name="concgui-joblib", daemon=True).start()
         try:
             while not call.done.wait(POLL):
                 if ctl.cancel.is_set():
@@ -72,13 +76,13 @@ class Joblib(Executor):
                     break
         finally:
             ctl.stopped.set()
-            helper.join(STOP_GRACE if ctl.cancel.is_set() else STOP_GRACE + 5.0)
+            call.done.wait(STOP_GRACE if ctl.cancel.is_set() else STOP_GRACE + 5.0)
             ctl.environment["joblib"] = call.figures()
         call.settle()
 
 
 class _Call:
-    """One run's joblib calls, made on a helper thread; the executor's thread watches and stops them."""
+    """One run's joblib calls, made on a thread of their own; the executor's thread watches and stops them."""
 
     def __init__(self, ctl) -> None:
         self.ctl = ctl
@@ -394,19 +398,39 @@ class _Channel:
                     self.go.set()
 
 
+_caller: ThreadPoolExecutor | None = None
+
+
+def _loky_caller() -> ThreadPoolExecutor:
+    """The one thread every loky call of this process is made from, for as long as loky's workers live.
+
+    loky starts its workers on the thread that submits, and on Linux a worker set to die with its parent
+    (:func:`~concgui.engine.lifetime.die_with_parent`, in :func:`loky_init`) dies when that *thread* ends:
+    a thread per run would take the workers the next run is to reuse with it.
+    """
+    global _caller
+    with _Channel._lock:
+        if _caller is None:
+            _caller = ThreadPoolExecutor(1, thread_name_prefix="concgui-loky-calls")
+        return _caller
+
+
 def release_workers(timeout: float = 5.0) -> None:
     """End loky's reusable workers and this process's channel to them now (a process that ends does so itself).
 
     For a host that must leave no process running between runs: the tests check that after each one.
     """
+    global _caller
     with _Channel._lock:
         channel, _Channel._current = _Channel._current, None
-    if channel is None:
-        return
-    channel.discard()
-    if channel.executor is not None:
-        channel.executor.shutdown(wait=True, kill_workers=True)
-    channel.reader.join(timeout)
+        caller, _caller = _caller, None
+    if channel is not None:
+        channel.discard()
+        if channel.executor is not None:
+            channel.executor.shutdown(wait=True, kill_workers=True)
+        channel.reader.join(timeout)
+    if caller is not None:
+        caller.shutdown(wait=True)
 
 
 # What each loky worker keeps: the channel (set once, by its initializer) and the current run's context.
@@ -415,8 +439,14 @@ _worker_runs: dict[int, WorkerContext] = {}
 
 
 def loky_init(reports: Any, go: Any, parent_pid: int) -> None:
-    """A loky worker's initializer, once per worker for as long as loky keeps it."""
+    """A loky worker's initializer, once per worker for as long as loky keeps it.
+
+    The worker dies with its parent: by the kernel's watch where there is one (Linux), which holds even
+    while a task holds the GIL, else by a thread's.  It stays in its parent's process group: unlike a
+    pool's worker it outlives the run, whose end kills a worker's group.
+    """
     global _worker_channel
+    lifetime.die_with_parent(parent_pid)
     _worker_channel = (reports, go)
     reports.put(("p", os.getpid()))  # starts the queue's feeder thread now, not in a task's start report
     watch_parent(parent_pid)
