@@ -102,8 +102,10 @@ def test_a_task_forking_on_threads_does_not_keep_the_run_waiting(tmp_path, custo
 
 @pytest.mark.parametrize("isolation", ["inline", "process"])
 def test_what_worker_processes_started_ends_with_the_run(tmp_path, custom_out, watched, isolation):
+    # inline: fork, which becomes forkserver with this environment where threads run; a forkserver started
+    # by an earlier test would give its workers that test's CONCGUI_TEST_OUT
     spec = ExperimentSpec(workload="custom", function=f"{LIFE}:fork_a_sleeper", executor="process-pool", workers=2,
-                          tasks=2, isolation=isolation, start_method="forkserver")
+                          tasks=2, isolation=isolation, start_method="fork" if isolation == "inline" else "forkserver")
     result = run(spec)
     children = set(faults_support.wait_for_notes(custom_out, "child", 2))
     watched.update(children)
