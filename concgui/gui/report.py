@@ -21,7 +21,7 @@ from ..engine.live import RunState
 from ..engine.metrics import METRICS
 from ..engine.present import count, percent
 from ..engine.records import RunResult
-from ..engine.spec import PROCESS_EXECUTORS
+from ..engine.spec import PROCESS_EXECUTORS, executor_label
 from ..engine.summary import summarize
 from ..engine.why import explain
 from . import theme
@@ -61,7 +61,7 @@ def title_text(result: RunResult) -> str:
     tasks = len(result.tasks) or spec.get("tasks", 0)
     workers = result.workers
     text = (f"{spec.get('workload', '?')} × {count(tasks, 'task')} on "
-            f"{spec.get('executor', '?')} · {count(workers, 'worker')}")
+            f"{executor_label(spec)} · {count(workers, 'worker')}")
     if result.status != "ok":
         text += f" · {result.status.upper()}"
     return text

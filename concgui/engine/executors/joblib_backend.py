@@ -17,7 +17,7 @@ callback, so the call returns), and lets threads see the run's cancel flag.  A w
 as a process pool's is: loky raises ``TerminatedWorkerError`` with the exit codes; a dead multiprocessing
 worker is seen by its exit code, since ``multiprocessing.Pool`` never returns its tasks.
 
-joblib is imported only when a joblib run starts (it takes a quarter of a second).
+joblib is imported only when a joblib run is about to start (it takes a quarter of a second), before its clock.
 """
 
 from __future__ import annotations
@@ -58,6 +58,11 @@ class Joblib(Executor):
                 return False, "this installed ConcGUI does not include joblib"
             return False, "needs the package joblib: pip install joblib"
         return True, ""
+
+    def check(self, spec) -> None:
+        """Import joblib now, before the run's clock starts: its import (a quarter of a second) is no pool's
+        start-up."""
+        _backends()
 
     def run(self, ctl) -> None:
         call = _Call(ctl)

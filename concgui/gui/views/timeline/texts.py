@@ -6,6 +6,7 @@ from ....engine import xray
 from ....engine.live import STATES, RunState
 from ....engine.present import seconds
 from ....engine.records import TaskRecord
+from ....engine.spec import executor_label
 from ... import theme
 
 TITLE = ("<b>Tasks over time</b>", "Tasks over time")  # (rich text, plain text), as theme.fit_title takes them
@@ -88,5 +89,5 @@ def legend(state: RunState, counts: dict[str, int], queue_shown: bool, startup_s
                 if name == "blocked" else label
             parts.append((theme.swatch(theme.THREAD_STATE_COLORS[name], text), "■ " + text))
     spec = state.spec or {}
-    what = f'{spec.get("tasks", sum(counts.values()))} × {spec.get("workload", "?")} on {spec.get("executor", "?")}'
+    what = f'{spec.get("tasks", sum(counts.values()))} × {spec.get("workload", "?")} on {executor_label(spec)}'
     return [TITLE, (what, what), ("one row per worker", "one row per worker")], parts
