@@ -50,11 +50,15 @@ def watched():
 
 # --- F2: a task holding the GIL, and the process above it killed -----------------------------------
 @pytest.mark.parametrize(("executor", "start_method"), [("process-pool", "forkserver"), ("process-pool", "fork"),
-                                                        ("process-pool", "spawn"), ("processes", "forkserver")])
+                                                        ("process-pool", "spawn"), ("processes", "forkserver"),
+                                                        ("dask", "")])
 def test_a_killed_engine_takes_workers_that_hold_the_gil_with_it(tmp_path, child_env, watched, executor,
                                                                   start_method):
+    if executor == "dask":
+        pytest.importorskip("distributed")
+    how = ["--start-method", start_method] if start_method else ["--threads-per-worker", "1"]
     proc = concgui_run(tmp_path, child_env, "--function", f"{LIFE}:hold_gil", "--executor", executor,
-                       "--workers", "2", "--tasks", "2", "--start-method", start_method)
+                       "--workers", "2", "--tasks", "2", *how)
     watched.add(proc.pid)
     workers = faults_support.wait_for_notes(tmp_path, "gil", 2, proc)
     time.sleep(0.3)  # the regex has the GIL now

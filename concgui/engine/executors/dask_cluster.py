@@ -26,7 +26,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from .. import dask_worker
+from .. import dask_worker, lifetime
 from ..environment import cpu_count
 from ..records import CANCELLED, RUNNING
 from ..spec import TLS_FILES, SpecError
@@ -192,6 +192,8 @@ class _Session:
                                "install concgui in the workers' Python environment") from None
         if not found:
             raise RuntimeError(f"the Dask scheduler at {spec.scheduler} has no workers")
+        if self.cluster is not None:  # this run's own workers die with it, even while a task holds the GIL
+            self.client.run(lifetime.die_with_parent)
         addresses = sorted(found)
         if spec.scheduler and spec.workers:
             if spec.workers > len(addresses):
