@@ -1,16 +1,20 @@
 """Results on disk: the JSON run file, a CSV row per task, and Chrome trace JSON.
 
-Every writer goes through a temporary file in the target folder and an
-atomic rename, so a failed write never leaves half a file behind.
+Every export in ConcGUI (these, a sweep's files, the pictures) is written by :func:`write_atomic`:
+through a temporary file in the target folder and an atomic rename, so a failed write never leaves
+half a file behind, and never over a device, a pipe, a socket or a folder (see there).
 """
 
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
 import os
+import stat
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -19,6 +23,8 @@ from .records import RESULT_VERSION, RunResult, TaskRecord, ThreadStates
 from .xray import ends_of, task_seconds
 
 MAX_RUN_FILE_BYTES = 512 * 1024 * 1024
+#: seconds an export to a named pipe waits for a program to open it for reading
+PIPE_WAIT = 5.0
 #: on_core_s, waiting_s, blocked_s: the task's seconds in each thread state (the GIL X-ray), empty without it
 CSV_COLUMNS = ("index", "worker", "pid", "thread_id", "submitted", "start", "end", "duration",
                "cpu_seconds", "on_core_s", "waiting_s", "blocked_s", "status", "error_type", "error_message")
@@ -31,22 +37,89 @@ STATE_CATEGORY = "thread state"
 
 
 def write_atomic(path: str | os.PathLike, write: Callable[[io.IOBase], None], binary: bool = False) -> None:
-    """Write a file via a temporary file and ``os.replace``; no partial file on failure."""
+    """Write an export where ``path`` says, never replacing what is not a file.
+
+    A file (or a new name) is written to a temporary file beside it and renamed over it, so a failed
+    write leaves no half file and the old one intact; a symbolic link is followed (its target is
+    replaced, the link kept), and a replaced file keeps its permissions. A character device or a
+    named pipe (``/dev/null``, ``/dev/stdout``, a FIFO another program reads) is written through as a
+    stream, once the whole export is made. A folder, a socket or a disk device is refused with an
+    OSError saying so: an export never takes the place of any of them.
+    """
     path = Path(path)
-    if not path.parent.is_dir():
-        raise OSError(f"folder {str(path.parent)!r} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    mode = target_kind(path)
+    if mode is not None and not stat.S_ISREG(mode):
+        _write_stream(path, write, binary)
+        return
+    target = Path(os.path.realpath(path)) if path.is_symlink() else path
+    if not target.parent.is_dir():
+        raise OSError(f"folder {str(target.parent)!r} does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
     try:
         with (os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8", newline="")) as f:
             write(f)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private (0600); an export is an ordinary file
-        os.replace(tmp, path)
+        # mkstemp makes it private (0600): an export is an ordinary file, or keeps the one it replaces
+        os.chmod(tmp, stat.S_IMODE(mode) if mode is not None else 0o666 & ~_umask())
+        os.replace(tmp, target)
     except BaseException:
         try:
             os.unlink(tmp)
         except OSError:
             pass
         raise
+
+
+def target_kind(path: str | os.PathLike) -> int | None:
+    """The ``st_mode`` of what ``path`` names (through links), None when nothing is there yet; an OSError
+    naming it for what an export must never replace or write into: a folder, a socket, a disk device."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return None
+    if stat.S_ISDIR(mode):
+        raise OSError(f"{os.fspath(path)} is a folder: give the name of a file in it")
+    if stat.S_ISSOCK(mode):
+        raise OSError(f"{os.fspath(path)} is a socket: exports go to files, devices and pipes only")
+    if stat.S_ISBLK(mode):
+        raise OSError(f"{os.fspath(path)} is a disk device: an export never writes over a disk")
+    return mode
+
+
+def _write_stream(path: Path, write: Callable[[io.IOBase], None], binary: bool) -> None:
+    """Make the whole export in memory (a failure sends nothing), then write it through the device or pipe."""
+    buffer: io.IOBase = io.BytesIO() if binary else io.StringIO(newline="")
+    write(buffer)
+    data = buffer.getvalue() if binary else buffer.getvalue().encode("utf-8")
+    fd = _open_stream(path)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror, os.fspath(path)) from None
+    finally:
+        os.close(fd)
+
+
+def _open_stream(path: Path) -> int:
+    """Open a device or pipe to write, creating nothing; a named pipe no program opens to read within
+    :data:`PIPE_WAIT` seconds is refused rather than waited on for ever."""
+    if not stat.S_ISFIFO(os.stat(path).st_mode):
+        return os.open(path, os.O_WRONLY | getattr(os, "O_CLOEXEC", 0))
+    deadline = time.monotonic() + PIPE_WAIT
+    while True:
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        except OSError as exc:
+            if exc.errno != errno.ENXIO:  # ENXIO: no reader yet
+                raise
+            if time.monotonic() >= deadline:
+                raise OSError(f"{path} is a named pipe that no program opened to read within "
+                              f"{PIPE_WAIT:g} s; nothing was written") from None
+            time.sleep(0.05)
+            continue
+        os.set_blocking(fd, True)  # the reader sets the pace from here
+        return fd
 
 
 def _umask() -> int:

@@ -2,7 +2,9 @@
 
 Every writer renders to memory first, then writes a temporary file in the
 target folder and renames it over the target, so a failed export never
-leaves half an image behind (and never clobbers a good one).
+leaves half an image behind (and never clobbers a good one); a device or a
+pipe is written through, a folder or a socket refused, as every export is
+(:func:`concgui.engine.exports.write_atomic`).
 
 A chart made of several (the Compare tab's stack of timelines) offers
 ``export_parts(width)``: a context manager giving the charts to stack, laid
@@ -16,6 +18,7 @@ import contextlib
 import datetime as _dt
 import os
 import re
+import stat
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 
@@ -23,7 +26,7 @@ import pyqtgraph as pg
 from pyqtgraph.exporters import ImageExporter
 from PySide6 import QtCore, QtGui, QtSvg, QtWidgets
 
-from ..engine.exports import write_atomic
+from ..engine.exports import target_kind, write_atomic
 
 DEFAULT_WIDTH = 1600
 SETTINGS_FOLDER_KEY = "export/folder"
@@ -33,19 +36,25 @@ ExportTarget = pg.PlotWidget | pg.PlotItem | QtWidgets.QGraphicsItem
 
 
 def check_folder(path: str | os.PathLike) -> Path:
-    """The target's folder, or an OSError naming it when it is missing or read-only."""
-    folder = Path(path).expanduser().resolve().parent
+    """The folder a file export of ``path`` goes to, or an OSError naming what stops it: a missing or
+    read-only folder, or a target an export never replaces (a folder, a socket: see
+    :func:`~concgui.engine.exports.write_atomic`). Called before the rendering work, to fail early."""
+    path = Path(path).expanduser()
+    mode = target_kind(path)
+    if mode is not None and not stat.S_ISREG(mode):  # a device or a pipe: written through, no folder needed
+        return path.parent
+    folder = Path(os.path.realpath(path)).parent  # a link's target is what is replaced
     if not folder.is_dir():
-        raise OSError(f"cannot save {Path(path).name}: the folder {str(folder)!r} does not exist")
+        raise OSError(f"cannot save {path.name}: the folder {str(folder)!r} does not exist")
     if not os.access(folder, os.W_OK | os.X_OK):
-        raise OSError(f"cannot save {Path(path).name}: the folder {str(folder)!r} is read-only")
+        raise OSError(f"cannot save {path.name}: the folder {str(folder)!r} is read-only")
     return folder
 
 
 def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> None:
-    """Write ``data`` via a temporary file in the same folder and ``os.replace``."""
-    folder = check_folder(path)
-    write_atomic(folder / Path(path).name, lambda f: f.write(data), binary=True)
+    """Write ``data`` as every export is written (:func:`~concgui.engine.exports.write_atomic`)."""
+    check_folder(path)
+    write_atomic(Path(path).expanduser(), lambda f: f.write(data), binary=True)
 
 
 def image_to_png_bytes(image: QtGui.QImage) -> bytes:

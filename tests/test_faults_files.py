@@ -1,0 +1,211 @@
+"""Hostile files (issue 18): export targets that are not files, run files that name programs or are too big.
+
+Real devices, named pipes, sockets, folders and links, real run files and a real window. The devices are
+the test's own nodes of the kernel's null and full devices (made with mknod, as root): an export that
+wrongly replaced one replaces only that copy, never the system's /dev/null.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import stat
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from concgui.engine import ExperimentSpec, RunResult, run
+from concgui.engine.exports import save_csv, save_result, save_trace
+from concgui.engine.sweep import SweepResult, save_sweep_csv, save_sweep_json
+from concgui.gui import image_export
+
+ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
+
+
+@pytest.fixture(scope="module")
+def result() -> RunResult:
+    return run(ExperimentSpec(workload="sleep", executor="thread-pool", workers=2, tasks=3, duration=0.05,
+                              isolation="inline"))
+
+
+def _sweep() -> SweepResult:
+    return SweepResult(spec=ExperimentSpec(workload="noop").to_dict(), executors=["threads"], worker_counts=[1],
+                       repeats=1)
+
+
+#: every export, by name: a function writing it to a path
+EXPORTS = {
+    "json": lambda r, p: save_result(p, r),
+    "csv": lambda r, p: save_csv(p, r),
+    "trace": lambda r, p: save_trace(p, r),
+    "sweep json": lambda r, p: save_sweep_json(p, _sweep()),
+    "sweep csv": lambda r, p: save_sweep_csv(p, _sweep()),
+    "png": lambda r, p: image_export.save_image_png(_image(), p),
+    "svg": lambda r, p: image_export.write_bytes_atomic(p, b"<svg xmlns='http://www.w3.org/2000/svg'/>"),
+}
+
+
+def _image():
+    from PySide6.QtGui import QImage
+
+    image = QImage(8, 8, QImage.Format.Format_ARGB32)
+    image.fill(0xFF336699)
+    return image
+
+
+def _device(path: str | Path) -> tuple[int, int, int]:
+    st = os.lstat(path)
+    return st.st_mode, st.st_rdev, st.st_ino
+
+
+@pytest.fixture
+def dev(tmp_path) -> dict[str, Path]:
+    """This test's own nodes of /dev/null (1, 3) and /dev/full (1, 7), in a folder of their own."""
+    folder = tmp_path / "dev"
+    folder.mkdir()
+    nodes = {}
+    for name, minor in (("null", 3), ("full", 7)):
+        nodes[name] = folder / name
+        try:
+            os.mknod(nodes[name], 0o666 | stat.S_IFCHR, os.makedev(1, minor))
+        except PermissionError:
+            pytest.skip("making a device node needs root (CAP_MKNOD)")
+    return nodes
+
+
+def _read_pipe(fifo: Path, got: list[bytes], seconds: float = 10.0) -> None:
+    """Read ``fifo`` until a writer has written and closed it, or ``seconds`` pass (never hangs: an export
+    that replaced the pipe instead of writing into it leaves this reader with nothing, not stuck)."""
+    fd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    data, deadline = b"", time.monotonic() + seconds
+    try:
+        while time.monotonic() < deadline:
+            try:
+                chunk = os.read(fd, 65536)
+            except BlockingIOError:
+                chunk = None
+            if chunk:
+                data += chunk
+            elif chunk == b"" and data:
+                break  # the writer closed it
+            else:
+                time.sleep(0.002)
+    finally:
+        os.close(fd)
+        got.append(data)
+
+
+# --- F10: an export never replaces what is not a file ----------------------------------------------
+@pytest.mark.parametrize("export", list(EXPORTS))
+def test_every_export_writes_through_a_null_device_and_leaves_the_node(qapp, result, export, dev):
+    before = _device(dev["null"])
+    EXPORTS[export](result, dev["null"])
+    assert _device(dev["null"]) == before and stat.S_ISCHR(before[0])
+    assert sorted(os.listdir(dev["null"].parent)) == ["full", "null"], "no temporary file beside it"
+
+
+@pytest.mark.parametrize("export", ["json", "csv", "png"])
+def test_a_full_device_fails_the_export_with_its_reason_and_stays_a_device(qapp, result, export, dev):
+    before = _device(dev["full"])
+    with pytest.raises(OSError) as err:
+        EXPORTS[export](result, dev["full"])
+    assert "No space left on device" in str(err.value) and str(dev["full"]) in str(err.value)
+    assert _device(dev["full"]) == before
+
+
+@pytest.mark.parametrize("export", list(EXPORTS))
+def test_a_named_pipe_is_written_through_to_its_reader(qapp, tmp_path, result, export):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=_read_pipe, args=(fifo, got))
+    reader.start()
+    time.sleep(0.05)  # the reader has the pipe open
+    try:
+        EXPORTS[export](result, fifo)
+    finally:
+        reader.join(15)
+    assert stat.S_ISFIFO(fifo.lstat().st_mode) and got and got[0]
+    if export == "json":
+        assert json.loads(got[0])["tasks"][2]["index"] == 2
+
+
+def test_a_named_pipe_nobody_reads_is_refused_after_a_short_wait(tmp_path, result, monkeypatch):
+    from concgui.engine import exports
+
+    monkeypatch.setattr(exports, "PIPE_WAIT", 0.3)
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    t0 = time.monotonic()
+    with pytest.raises(OSError, match="no program opened to read within 0.3 s"):
+        save_csv(fifo, result)
+    assert time.monotonic() - t0 < 2 and stat.S_ISFIFO(fifo.lstat().st_mode)
+
+
+@pytest.mark.parametrize("export", list(EXPORTS))
+def test_a_folder_or_a_socket_is_refused_and_left_as_it_was(qapp, tmp_path, result, export):
+    folder = tmp_path / "a folder"
+    folder.mkdir()
+    (folder / "inside.txt").write_text("kept")
+    with pytest.raises(OSError, match="is a folder"):
+        EXPORTS[export](result, folder)
+    assert [p.name for p in folder.iterdir()] == ["inside.txt"]
+    sock = socket.socket(socket.AF_UNIX)
+    try:
+        sock.bind(str(tmp_path / "sock"))
+        with pytest.raises(OSError, match="is a socket"):
+            EXPORTS[export](result, tmp_path / "sock")
+        assert stat.S_ISSOCK((tmp_path / "sock").lstat().st_mode)
+    finally:
+        sock.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a folder", "sock"], "no temporary file left"
+
+
+@pytest.mark.parametrize("export", list(EXPORTS))
+def test_a_symlink_is_followed_its_target_replaced_and_the_link_kept(qapp, tmp_path, result, export):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    target = elsewhere / "target.out"
+    target.write_text("old")
+    target.chmod(0o600)  # a private file stays private
+    link = tmp_path / "link.out"
+    link.symlink_to(target)
+    EXPORTS[export](result, link)
+    assert link.is_symlink() and os.readlink(link) == str(target)
+    assert target.read_bytes() != b"old" and stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert sorted(p.name for p in elsewhere.iterdir()) == ["target.out"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["elsewhere", "link.out"]
+
+
+def test_the_cli_writes_through_a_null_device_and_refuses_a_full_one_without_replacing_either(dev):
+    before = {d: _device(d) for d in dev.values()}
+    out = subprocess.run([sys.executable, "-m", "concgui", "run", "--workload", "noop", "--tasks", "3", "--inline",
+                          "--json", str(dev["null"]), "--trace", str(dev["null"]), "--csv", str(dev["full"])],
+                         capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert out.returncode == 1 and f"No space left on device: '{dev['full']}'" in out.stderr, out.stderr
+    assert {d: _device(d) for d in before} == before
+
+
+def test_the_windows_export_dialogs_write_through_devices_and_never_replace_them(window, result, monkeypatch,
+                                                                                   dev):
+    window.show_result(result)
+    before = {d: _device(d) for d in dev.values()}
+    null, full = str(dev["null"]), str(dev["full"])
+    window._ask_path = lambda *_a: null  # what File ▸ Export's save dialog returned
+    for fmt in ("csv", "json", "trace"):
+        window.export_data(fmt)
+        assert window.statusBar().currentMessage() == f"Wrote {null}"
+    monkeypatch.setattr(image_export, "ask_image_file", lambda *_a: (null, 400))
+    window.export_chart("timeline", "png")
+    window.export_report()
+    assert window.statusBar().currentMessage() == f"Wrote {null}" and window.problem_box is None
+    window._ask_path = lambda *_a: full
+    window.export_data("json")
+    assert "No space left on device" in window.problem_box.text()
+    assert {d: _device(d) for d in before} == before
