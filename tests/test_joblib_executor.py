@@ -17,6 +17,7 @@ from pathlib import Path
 import faults_support
 import psutil
 import pytest
+from PySide6.QtWidgets import QLabel
 
 import concgui.engine as engine
 from concgui.engine import ExperimentSpec, SpecError, TaskFinished, TaskStarted, run
@@ -247,3 +248,22 @@ def test_a_killed_app_takes_loky_workers_that_hold_the_gil_with_it(tmp_path, chi
         assert not left, f"alive {took:.1f} s after the app's kill: {faults_support.describe(left)}"
     finally:
         faults_support.kill_all(tree)
+
+
+@pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
+def test_the_form_shows_joblibs_fields_and_what_its_backend_means_only_for_joblib(qtbot):
+    from concgui.gui.views.form import ExperimentForm
+
+    form = ExperimentForm()
+    qtbot.addWidget(form)
+    form.resize(320, 700)
+    form.show()
+    form.set_spec(ExperimentSpec(executor="joblib", backend="threading"))
+    note = form.findChild(QLabel, "about_backend")
+    assert all(form.fields[n].row.isVisible() for n in ("backend", "batch_size", "pre_dispatch"))
+    assert note.isVisible() and "one GIL shared by all" in note.text()
+    assert form.spec().backend == "threading"
+    form.set_spec(ExperimentSpec(executor="process-pool"))
+    assert not any(form.fields[n].row.isVisible() for n in ("backend", "batch_size", "pre_dispatch"))
+    assert not note.isVisible(), "a hidden field's note is hidden with it"
+    form.shutdown()

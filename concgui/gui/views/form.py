@@ -323,6 +323,8 @@ class ExperimentForm(QWidget):
         for name, f in self.fields.items():
             visible = applies(name, workload, executor) or name == (self._error.field if self._error else None)
             f.form.setRowVisible(f.row, visible)
+            if name in self._notes:  # what its choice means goes with it (joblib's backend)
+                f.form.setRowVisible(self._notes[name], visible)
         if self._interpreter is not None:
             self._interpreter.show_isolation(values.get("isolation") == "inline")
 
