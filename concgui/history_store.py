@@ -27,8 +27,10 @@ from operator import attrgetter, is_not
 from pathlib import Path
 from typing import Any
 
+from .engine import validate
 from .engine.paths import user_data_dir
 from .engine.records import RESULT_VERSION, CpuSample, RunResult, TaskRecord, ThreadStates
+from .engine.spec import MAX_TASKS, SpecError
 
 SCHEMA_VERSION = 1
 FILE_NAME = "history.sqlite3"
@@ -116,6 +118,42 @@ class HistoryError(RuntimeError):
     """The history file cannot be used; the message says why and what to do."""
 
 
+class InvalidRun(ValueError):
+    """A run with a value :mod:`concgui.engine.validate` refuses: not written, or found so when read back."""
+
+
+def _checked(prefix: str, check: Any, *args: Any) -> None:
+    """Run one of :mod:`validate`'s checks; its refusal as an InvalidRun (``prefix`` says where from)."""
+    try:
+        check(*args)
+    except SpecError as exc:
+        raise InvalidRun(f"{prefix or 'not stored in the run history: '}{exc}") from None
+
+
+def _passes(value: Any, field: validate.Field) -> bool:
+    try:
+        validate.check("", value, field)
+    except SpecError:
+        return False
+    return True
+
+
+#: list_runs' columns: its key, what the value must be, and what a value that is not is shown as
+_LISTED: tuple[tuple[str, validate.Field, Any], ...] = (
+    ("id", validate.whole_field(0, 2**63 - 1), 0),
+    ("started_at", validate.RUN_FIELDS["started_at"], 0.0),
+    ("workload", validate.OPTIONAL_TEXT, None),
+    ("executor", validate.OPTIONAL_TEXT, None),
+    ("tasks", validate.whole_field(0, MAX_TASKS), 0),
+    ("workers", (validate.RUN_FIELDS["workers"][0], True), None),
+    ("wall_seconds", (validate.SECONDS[0], True), None),
+    ("status", validate.OPTIONAL_TEXT, None),
+    ("speedup", validate.SUMMARY_NUMBER, None),
+    ("finished", validate.whole_field(0, 1), 1),
+)
+_LISTED_KEYS = tuple(key for key, _, _ in _LISTED)
+
+
 class _NewerSchema(sqlite3.DatabaseError):
     """The file has a schema version this ConcGUI does not know."""
 
@@ -142,7 +180,15 @@ def _to_int64(value: int) -> int:
 
 
 def _from_int64(value: int) -> int:
-    return value + (1 << 64) if value < 0 else value
+    return value + (1 << 64) if type(value) is int and value < 0 else value  # else: for the check to name
+
+
+def _decoded(text: Any, where: str) -> Any:
+    """A stored JSON column's value; a SpecError naming ``where`` when it holds no JSON."""
+    try:
+        return json.loads(text)
+    except (TypeError, ValueError, RecursionError):
+        raise validate.refuse(where, text, "JSON text, as ConcGUI stores it") from None
 
 
 def _insert_tasks(conn: sqlite3.Connection, rows: list[tuple]) -> None:
@@ -355,7 +401,11 @@ class HistoryStore:
     # --- writing -----------------------------------------------------------------
     def begin_run(self, spec: dict[str, Any], environment: dict[str, Any], started_at: float,
                   pid: int) -> int:
-        """Write a run's row before its first task; returns its id."""
+        """Write a run's row before its first task; returns its id (InvalidRun for a value :mod:`validate`
+        refuses: nothing is written)."""
+        _checked("", validate.check_spec, spec)
+        _checked("", validate.check_environment, environment)
+        _checked("", validate.check, "started_at", started_at, validate.RUN_FIELDS["started_at"])
         with self._transaction() as c:
             cur = c.execute(
                 "INSERT INTO runs (started_at, spec, environment, workload, executor, task_count, status, "
@@ -368,8 +418,9 @@ class HistoryStore:
         return run_id
 
     def add_tasks(self, run_id: int, records: Iterable[TaskRecord]) -> None:
-        """Append (or update) finished tasks of an open run, in one transaction."""
-        records = list(records)
+        """Append (or update) finished tasks of an open run, in one transaction (none if one is invalid)."""
+        records = sorted(records, key=_INDEX)
+        _checked("", validate.check_tasks, records, False)
         with self._transaction() as c:
             _insert_tasks(c, [_task_row(run_id, t) for t in records])
         written = self._written.get(run_id)
@@ -377,7 +428,9 @@ class HistoryStore:
             written.update(zip(map(_INDEX, records), records, strict=True))
 
     def finish_run(self, run_id: int, result: RunResult) -> None:
-        """Close a run with its result: tasks not yet written (or changed), samples and numbers."""
+        """Close a run with its result: tasks not yet written (or changed), samples and numbers; a result
+        :mod:`validate` refuses is not written (InvalidRun), and the run stays open."""
+        _checked("", validate.check_run, result)
         written = self._written.pop(run_id, {})
         tasks = result.tasks
         # only the records not written as they are (a record never changes once made: compared by
@@ -432,45 +485,75 @@ class HistoryStore:
 
     # --- reading -----------------------------------------------------------------
     def list_runs(self) -> list[dict[str, Any]]:
-        """One small dict per run, newest first, without reading any task rows."""
-        cur = self._conn.execute(
+        """One small dict per run, newest first, without reading any task rows.
+
+        A value the history should never hold (the file edited, or written by a ConcGUI before the
+        schema check) is shown as unknown (None, 0 for its time and tasks) and the run's status as
+        ``damaged``, so the list always draws; opening that run says what is wrong (:meth:`load`).
+        """
+        rows = self._conn.execute(
             "SELECT id, started_at, workload, executor, task_count, workers, wall_seconds, status, speedup, "
             "finished FROM runs ORDER BY started_at DESC, id DESC"
-        )
-        keys = ("id", "started_at", "workload", "executor", "tasks", "workers", "wall_seconds", "status",
-                "speedup", "finished")
-        return [{**dict(zip(keys, row, strict=True)), "finished": bool(row[-1])} for row in cur]
+        ).fetchall()
+        columns = list(zip(*rows, strict=True)) or [()] * len(_LISTED)
+        bad = set()
+        for column, (_, field, _) in zip(columns, _LISTED, strict=True):
+            if not validate.column_ok(list(column), field):
+                bad.update(i for i, v in enumerate(column) if not _passes(v, field))
+        out = [{**dict(zip(_LISTED_KEYS, row, strict=True)), "finished": bool(row[-1])} for row in rows]
+        for i in bad:
+            r = out[i]
+            for key, field, unknown in _LISTED:
+                if not _passes(r[key], field):
+                    r[key] = unknown
+            r["status"], r["finished"] = "damaged", True
+        return out
 
     def load(self, run_id: int) -> RunResult:
-        """The run exactly as saved (a run never finished comes back with status ``running``)."""
+        """The run as saved (a run never finished comes back with status ``running``, and only the tasks it
+        finished), every value checked by :mod:`validate`: InvalidRun names the first that is wrong."""
         row = self._conn.execute(
             "SELECT spec, environment, status, error, started_at, startup_seconds, wall_seconds, workers, "
             "summary, version FROM runs WHERE id = ?", (run_id,)
         ).fetchone()
         if row is None:
             raise KeyError(f"run {run_id} is not in the history")
+        prefix = f"run {run_id} in the history is damaged: "
+        try:
+            result = self._load(run_id, row)
+        except SpecError as exc:
+            raise InvalidRun(f"{prefix}{exc}") from None
+        _checked(prefix, validate.check_run, result, False)
+        return result
+
+    def _load(self, run_id: int, row: tuple) -> RunResult:
+        """The run's rows as a result, each stored JSON text decoded (a SpecError names one that is not JSON);
+        the values are checked after, by :meth:`load`."""
         spec, env, status, error, started_at, startup, wall, workers, summary, version = row
         tasks = [
-            TaskRecord(i, w, pid, _from_int64(tid), sub, start, end, cpu, st, None if err is None else json.loads(err))
+            TaskRecord(i, w, pid, _from_int64(tid), sub, start, end, cpu, st,
+                       None if err is None else _decoded(err, f"tasks[{i}].error"))
             for i, w, pid, tid, sub, start, end, cpu, st, err in self._conn.execute(_TASK_SELECT, (run_id,))
         ]
         samples = [
-            CpuSample(t, json.loads(per_core), tree)
-            for t, per_core, tree in self._conn.execute(
-                "SELECT t, per_core, tree_percent FROM cpu_samples WHERE run_id = ? ORDER BY seq", (run_id,))
+            CpuSample(t, _decoded(per_core, f"cpu_samples[{k}].per_core"), tree)
+            for k, (t, per_core, tree) in enumerate(self._conn.execute(
+                "SELECT t, per_core, tree_percent FROM cpu_samples WHERE run_id = ? ORDER BY seq", (run_id,)))
         ]
-        states = [
-            ThreadStates(t, interval, {k: (v[0], v[1], v[2]) for k, v in json.loads(lanes).items()})
-            for t, interval, lanes in self._conn.execute(
-                "SELECT t, interval, lanes FROM thread_states WHERE run_id = ? ORDER BY seq", (run_id,))
-        ]
+        states = []
+        for k, (t, interval, lanes) in enumerate(self._conn.execute(
+                "SELECT t, interval, lanes FROM thread_states WHERE run_id = ? ORDER BY seq", (run_id,))):
+            lanes = _decoded(lanes, f"thread_states[{k}].lanes")
+            if isinstance(lanes, dict):  # shares as the tuples a result holds; anything else is refused by check
+                lanes = {name: tuple(v) if isinstance(v, list) else v for name, v in lanes.items()}
+            states.append(ThreadStates(t, interval, lanes))
         return RunResult(
-            spec=json.loads(spec), environment=json.loads(env), status=status, error=error,
+            spec=_decoded(spec, "spec"), environment=_decoded(env, "environment"), status=status, error=error,
             started_at=started_at, startup_seconds=startup,
             wall_seconds=wall if wall is not None else 0.0,
             workers=workers if workers is not None else 1,
             tasks=tasks, cpu_samples=samples, thread_states=states,
-            summary=json.loads(summary) if summary else {}, version=version,
+            summary=_decoded(summary, "summary") if summary else {}, version=version,
         )
 
     def unfinished(self) -> list[int]:

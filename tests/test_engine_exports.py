@@ -285,3 +285,42 @@ def test_an_export_is_an_ordinary_file_that_follows_the_umask(mixed_result, tmp_
     finally:
         os.umask(old)
     assert stat.S_IMODE((tmp_path / "run.json").stat().st_mode) == 0o666 & ~umask
+
+
+# --- the issue's hostile files (issue 18, F6): one line naming the field, in the spec's words --------
+HOSTILE = {
+    "tree_percent text": (lambda d: d["cpu_samples"][0].update(tree_percent="hot"),
+                          "cpu_samples[0].tree_percent: 'hot' is not allowed; allowed: a number from 0 to 409,600 "
+                          "or null"),
+    "run error a list": (lambda d: d.update(error=["a", "b"]),
+                         "error: ['a', 'b'] is not allowed; allowed: text or null"),
+    "task message a list": (lambda d: d["tasks"][1].update(error={"type": "E", "message": ["x"]}),
+                            "tasks[1].error.message: ['x'] is not allowed; allowed: text"),
+    "thread id 2**70": (lambda d: d["tasks"][0].update(thread_id=2**70),
+                        "tasks[0].thread_id: 1180591620717411303424 is out of range; allowed: a whole number "
+                        "from 0 to 18,446,744,073,709,551,615"),
+    "spec tasks text": (lambda d: d["spec"].update(tasks="many"),
+                        "spec.tasks: 'many' is not allowed; allowed: a whole number from 1 to 1,000,000"),
+    "status 123, error {}": (lambda d: d.update(status=123, error={}),
+                             "status: 123 is not text; allowed: one of ok, cancelled, failed, running, interrupted"),
+    "summary text": (lambda d: d["summary"].update(speedup="fast"),
+                     "summary.speedup: 'fast' is not allowed; allowed: a number from -1e+15 to 1e+15 or null"),
+    "started 1e300": (lambda d: d.update(started_at=1e300),
+                      "started_at: 1e+300 is out of range; allowed: a number from 0 to 32,503,680,000"),
+    "workers text": (lambda d: d.update(workers="many"),
+                     "workers: 'many' is not allowed; allowed: a whole number from 0 to 1,000,000"),
+    "4097 cores": (lambda d: d["cpu_samples"][0].update(per_core=[1.0] * 4097),
+                   "cpu_samples[0].per_core: holds 4,097 per-core values; allowed: at most 4,096"),
+}
+
+
+@pytest.mark.parametrize("damage", list(HOSTILE))
+def test_a_hostile_value_is_refused_in_one_line_naming_its_field(tmp_path, sleep_result, damage):
+    data = json.loads(json.dumps(sleep_result.to_dict()))  # a real run: CPU samples, X-ray, environment, summary
+    damage_it, words = HOSTILE[damage]
+    damage_it(data)
+    path = tmp_path / "hostile.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(ValueError) as err:
+        load_results(path)
+    assert str(err.value) == f"hostile.json: {words}"

@@ -21,7 +21,7 @@ import pytest
 
 from concgui.engine import ExperimentSpec, RunResult, run
 from concgui.engine.exports import save_csv, save_result, save_trace
-from concgui.engine.sweep import SweepResult, save_sweep_csv, save_sweep_json
+from concgui.engine.sweep import SweepResult, load_sweep_json, save_sweep_csv, save_sweep_json
 from concgui.gui import image_export
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -209,3 +209,13 @@ def test_the_windows_export_dialogs_write_through_devices_and_never_replace_them
     window.export_data("json")
     assert "No space left on device" in window.problem_box.text()
     assert {d: _device(d) for d in before} == before
+
+
+# --- F7: a sweep file nested 100,000 deep ---------------------------------------------------------
+@pytest.mark.parametrize("text", ["[" * 100_000, "[" * 100_000 + "]" * 100_000, '{"a":' * 50_000])
+def test_a_sweep_file_nested_too_deeply_is_refused_in_one_line(tmp_path, text):
+    path = tmp_path / "deep.json"
+    path.write_text(text)
+    with pytest.raises(ValueError) as err:
+        load_sweep_json(path)
+    assert str(err.value) == "deep.json is not a ConcGUI sweep file (nested too deeply)"

@@ -6,6 +6,7 @@ Every test ends with ``PRAGMA integrity_check`` on the file it touched.
 
 from __future__ import annotations
 
+import re
 import signal
 import sqlite3
 import subprocess
@@ -19,7 +20,7 @@ import pytest
 
 from concgui.engine import ExperimentSpec, RunResult
 from concgui.engine.records import TaskRecord
-from concgui.history_store import FILE_NAME, HistoryError, HistoryStore
+from concgui.history_store import FILE_NAME, HistoryError, HistoryStore, InvalidRun
 
 small_disk, read_only_disk = faults_support.small_disk, faults_support.read_only_disk  # fixtures
 
@@ -164,3 +165,50 @@ def test_sigkill_in_the_middle_of_writes_loses_at_most_the_last_batch(tmp_path, 
         kept = store.load(run_id).tasks
     assert len(kept) >= written, "every batch reported written survived the kill"
     assert [t.index for t in kept] == list(range(len(kept)))
+
+
+# --- values the history must never hold (issue 18, F6) -------------------------------------------
+@pytest.mark.parametrize(("field", "value", "words"), [
+    ("started_at", 1e300, "started_at: 1e+300 is out of range; allowed: a number from 0 to"),
+    ("workers", "many", "workers: 'many' is not allowed; allowed: a whole number from 0 to"),
+])
+def test_a_run_with_a_value_the_schema_refuses_is_not_stored(tmp_path, field, value, words):
+    bad = result()
+    setattr(bad, field, value)
+    with HistoryStore(tmp_path / FILE_NAME) as store:
+        with pytest.raises(InvalidRun, match=re.escape(words)):
+            store.save(bad)
+        assert store.list_runs() == [] and store._conn.execute("SELECT COUNT(*) FROM tasks").fetchone() == (0,)
+        run_id = store.begin_run(bad.spec, bad.environment, 1.0, 1)  # a run recorded as it goes: the same check
+        with pytest.raises(InvalidRun, match="tasks\\[3\\].status: 'done' is not allowed"):
+            store.add_tasks(run_id, [TaskRecord(3, "thread 1", 1, 2, 0.0, 0.0, 0.1, 0.0, "done")])
+        with pytest.raises(InvalidRun, match=re.escape(words)):
+            store.finish_run(run_id, bad)
+        assert store.list_runs()[0]["finished"] is False, "nothing of it was written"
+    sound(tmp_path / FILE_NAME)
+
+
+def test_rows_an_older_concgui_stored_are_listed_as_damaged_and_opening_one_names_the_field(tmp_path):
+    path = tmp_path / FILE_NAME
+    with HistoryStore(path) as store:
+        good, huge, words = store.save(result()), store.save(result()), store.save(result())
+    conn = sqlite3.connect(path)  # what the issue found stored: a start in 1e300, workers "many"
+    with conn:
+        conn.execute("UPDATE runs SET started_at = 1e300 WHERE id = ?", (huge,))
+        conn.execute("UPDATE runs SET workers = 'many', summary = '{\"speedup\": \"fast\"}' WHERE id = ?", (words,))
+        conn.execute("UPDATE tasks SET thread_id = 'x' WHERE run_id = ? AND idx = 2", (good,))
+    conn.close()
+    with HistoryStore(path) as store:
+        rows = {r["id"]: r for r in store.list_runs()}  # what the history table draws, every value as it expects
+        assert rows[huge]["status"] == rows[words]["status"] == "damaged" and rows[good]["status"] == "ok"
+        assert rows[huge]["started_at"] == 0.0 and rows[words]["workers"] is None and rows[huge]["workers"] == 1
+        for run_id, text in ((huge, "started_at: 1e+300 is out of range"),
+                             (words, "workers: 'many' is not allowed"),
+                             (good, "tasks[2].thread_id: 'x' is not allowed")):
+            with pytest.raises(InvalidRun) as err:
+                store.load(run_id)
+            assert str(err.value).startswith(f"run {run_id} in the history is damaged: {text}"), str(err.value)
+            assert "\n" not in str(err.value)
+        store.delete(huge)  # a damaged run can still be deleted
+        assert huge not in {r["id"] for r in store.list_runs()}
+    sound(path)

@@ -26,7 +26,7 @@ def fake_result(n: int, executor: str = "thread-pool", started_at: float = 1_700
             error={"type": "ValueError", "message": f"bad {i}", "traceback": "Traceback…\n"}
             if status == ERROR else None,
         ))
-    samples = [CpuSample(k * 0.1, [12.5, 99.0 + k], None if k == 0 else 150.25) for k in range(5)]
+    samples = [CpuSample(k * 0.1, [12.5, 96.0 + k], None if k == 0 else 150.25) for k in range(5)]
     states = [ThreadStates(0.02 * (k + 1), 0.02, {f"thread {w}": (0.1 * w, 0.05, 0.95 - 0.1 * w) for w in range(k % 5)})
               for k in range(30)]  # lanes come and go
     result = RunResult(spec=spec, environment=environment(), status=OK, started_at=started_at,
@@ -191,7 +191,7 @@ def test_file_is_sound_in_wal_mode_with_foreign_keys(store):
 
 def test_failed_save_leaves_nothing_behind(store):
     result = fake_result(3)
-    result.tasks[1].error = {"bad": object()}  # not JSON: the save fails halfway
+    result.environment["extra"] = {"bad": object()}  # passes the schema (nothing reads it), not JSON: fails midway
     with pytest.raises(TypeError):
         store.save(result)
     assert store.list_runs() == []

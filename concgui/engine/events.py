@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .records import CpuSample, RunResult, TaskRecord, ThreadStates
+from .validate import run_from_dict
 
 
 @dataclass(slots=True)
@@ -109,5 +110,5 @@ def event_from_json(d: dict[str, Any]) -> Event:
     if kind == "run_started":
         return RunStarted(d["spec"], d["environment"], d["tasks"], d["workers"])
     if kind == "run_finished":
-        return RunFinished(RunResult.from_dict(d["result"]))
+        return RunFinished(run_from_dict(d["result"]))  # the engine's output: checked as a file is
     raise ValueError(f"unknown event type {kind!r}")

@@ -2,7 +2,8 @@
 
 Every export in ConcGUI (these, a sweep's files, the pictures) is written by :func:`write_atomic`:
 through a temporary file in the target folder and an atomic rename, so a failed write never leaves
-half a file behind, and never over a device, a pipe, a socket or a folder (see there).
+half a file behind, and never over a device, a pipe, a socket or a folder (see there). Every run
+file is read by :func:`read_json` and checked by :mod:`.validate`.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .records import RESULT_VERSION, RunResult, TaskRecord, ThreadStates
+from .records import RunResult, TaskRecord, ThreadStates
+from .validate import run_from_dict
 from .xray import ends_of, task_seconds
 
 MAX_RUN_FILE_BYTES = 512 * 1024 * 1024
@@ -147,26 +149,75 @@ def save_results(path: str | os.PathLike, results: list[RunResult]) -> None:
     save_json(path, {"runs": [r.to_dict() for r in results]})
 
 
-def load_results(path: str | os.PathLike) -> list[RunResult]:
-    """Read a run file (one result, or ``{"runs": [...]}``); a clear ValueError if it is not one.
+class LoadCancelled(Exception):
+    """Raised by a ``progress`` callback to stop a load (a person pressed Cancel)."""
 
-    Every message starts with the file's name.  Only JSON is read, and every field is checked
-    for its type before anything draws it: opening a file never executes code (its spec may
-    name a function or an interpreter; they run only when the person runs the experiment).
+
+#: told how far a load is, 0..1; it may raise (:class:`LoadCancelled`) to stop it
+Progress = Callable[[float], None]
+_CHUNK = 4 * 2**20
+#: bytes of JSON per object, roughly (a task record is ~190): how far parsing is, from the objects made
+_BYTES_PER_OBJECT = 190
+
+
+def read_json(path: str | os.PathLike, what: str, progress: Progress | None = None,
+              max_bytes: int = MAX_RUN_FILE_BYTES) -> Any:
+    """A JSON file's value, or a one-line ValueError starting with the file's name: too large, not UTF-8,
+    not JSON (NaN and Infinity included), nested too deeply. ``what`` names the kind of file refused.
+
+    With ``progress``, it is told how far reading and parsing are (up to 0.9) and may stop both by
+    raising; parsing then calls it back between objects, so a thread that loads lets others run.
     """
     path = Path(path)
     name = path.name
     size = path.stat().st_size
-    if size > MAX_RUN_FILE_BYTES:
-        raise ValueError(f"{name} is {size / 1e6:,.0f} MB; run files over "
-                         f"{MAX_RUN_FILE_BYTES // 2**20} MB are refused")
+    if size > max_bytes:
+        raise ValueError(f"{name} is {size / 1e6:,.0f} MB; {what}s over {max_bytes // 2**20} MB are refused")
+    tell = progress or (lambda _f: None)
+    data = bytearray()
+    with open(path, "rb") as f:
+        while chunk := f.read(_CHUNK):
+            data += chunk
+            tell(0.2 * min(1.0, len(data) / max(1, size)))
+            if len(data) > max_bytes:  # it grew since stat() (a pipe, a file being written)
+                raise ValueError(f"{name} is over {max_bytes // 2**20} MB; {what}s that large are refused")
+    hook = None
+    if progress is not None:
+        made, expected = 0, max(1, len(data) // _BYTES_PER_OBJECT)
+
+        def hook(obj: dict) -> dict:
+            nonlocal made
+            made += 1
+            if not made % 2048:
+                progress(0.2 + 0.7 * min(1.0, made / expected))
+            return obj
     try:
-        data = json.loads(path.read_bytes().decode("utf-8"), parse_constant=_no_constant)
+        text = data.decode("utf-8")
+        del data  # the text is a copy: hold one at a time
+        return json.loads(text, parse_constant=_no_constant, object_hook=hook)
     except (UnicodeDecodeError, ValueError) as exc:  # JSONDecodeError is a ValueError
-        raise ValueError(f"{name} is not a ConcGUI run file (not valid JSON: {exc})") from None
+        raise ValueError(f"{name} is not a {what} (not valid JSON: {_one_line(exc)})") from None
     except RecursionError:
-        raise ValueError(f"{name} is not a ConcGUI run file (nested too deeply)") from None
+        raise ValueError(f"{name} is not a {what} (nested too deeply)") from None
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text if len(text) <= 200 else text[:199] + "…"
+
+
+def load_results(path: str | os.PathLike, progress: Progress | None = None) -> list[RunResult]:
+    """Read a run file (one result, or ``{"runs": [...]}``); a one-line ValueError if it is not one.
+
+    Every message starts with the file's name, then names the field at fault in the spec's words
+    (:mod:`.validate`). Only JSON is read, and every value is checked before anything draws it: opening
+    a file never executes code (its spec may name a function or an interpreter; they run only when the
+    person confirms them). ``progress`` as in :func:`read_json`, up to 1 when the last run is checked.
+    """
+    name = Path(path).name
+    data = read_json(path, "ConcGUI run file", progress)
     items = data.get("runs") if isinstance(data, dict) and "runs" in data else [data]
+    del data  # each run's objects go once its records are made
     if not isinstance(items, list):
         raise ValueError(f"{name}: 'runs' must be a list")
     if not items:
@@ -175,68 +226,19 @@ def load_results(path: str | os.PathLike) -> list[RunResult]:
     for n, d in enumerate(items):
         where = name if len(items) == 1 else f"{name}, run {n + 1}"
         try:
-            _check_result(d)
-            results.append(RunResult.from_dict(d))
+            results.append(run_from_dict(d))
         except (KeyError, TypeError, AttributeError) as exc:
-            raise ValueError(f"{where} is not a ConcGUI run file (missing or wrong field {exc})") from None
-        except ValueError as exc:
-            raise ValueError(f"{where}: {exc}") from None
+            raise ValueError(f"{where} is not a ConcGUI run file (missing or wrong field {_one_line(exc)})") from None
+        except (ValueError, RecursionError) as exc:
+            raise ValueError(f"{where}: {_one_line(exc)}") from None
+        items[n] = None  # its dicts can go: the records are made
+        if progress is not None:
+            progress(0.9 + 0.1 * (n + 1) / len(items))
     return results
 
 
 def _no_constant(word: str) -> float:
     raise ValueError(f"{word} is not a number a run file may hold")
-
-
-_NUMBER = (int, float)
-_OPTIONAL_NUMBER = (int, float, type(None))
-_TASK_TYPES = {"index": int, "worker": str, "pid": int, "thread_id": int, "submitted": _OPTIONAL_NUMBER,
-               "start": _OPTIONAL_NUMBER, "end": _OPTIONAL_NUMBER, "cpu_seconds": _NUMBER, "status": str,
-               "error": (dict, type(None))}
-_STATUSES = ("ok", "error", "cancelled", "running", "waiting")
-
-
-def _check_result(d: Any) -> None:
-    """Refuse (ValueError naming the field) what the views could not draw."""
-    if not isinstance(d, dict):
-        raise ValueError(f"a run must be a JSON object, not {type(d).__name__}")
-    version = d.get("version")
-    if not isinstance(version, int) or isinstance(version, bool) or version > RESULT_VERSION:
-        raise ValueError(f"version: {version!r} is not a result format this ConcGUI reads "
-                         f"(it reads up to {RESULT_VERSION})")
-    for key, kind in (("spec", dict), ("environment", dict), ("tasks", list), ("wall_seconds", _NUMBER)):
-        if key not in d:
-            raise ValueError(f"{key}: missing")
-        if not isinstance(d[key], kind) or isinstance(d[key], bool):
-            raise ValueError(f"{key}: {type(d[key]).__name__} is not allowed")
-    for key in ("startup_seconds", "started_at"):
-        if not isinstance(d.get(key, 0.0), _NUMBER):
-            raise ValueError(f"{key}: {d[key]!r} is not a number")
-    if not isinstance(d.get("summary", {}), dict) or not isinstance(d.get("cpu_samples", []), list):
-        raise ValueError("summary or cpu_samples: wrong type")
-    for i, t in enumerate(d["tasks"]):
-        if not isinstance(t, dict):
-            raise ValueError(f"tasks[{i}]: must be an object")
-        for key, kind in _TASK_TYPES.items():
-            if key in t and (not isinstance(t[key], kind) or isinstance(t[key], bool)):
-                raise ValueError(f"tasks[{i}].{key}: {t[key]!r} is not allowed")
-        if t.get("index", i) != i:
-            raise ValueError(f"tasks[{i}].index: {t.get('index')!r}, expected {i}")
-        if t.get("status", "ok") not in _STATUSES:
-            raise ValueError(f"tasks[{i}].status: {t['status']!r} is not one of {', '.join(_STATUSES)}")
-    for i, c in enumerate(d.get("cpu_samples", [])):
-        if not (isinstance(c, dict) and isinstance(c.get("t"), _NUMBER) and isinstance(c.get("per_core"), list)
-                and all(isinstance(v, _NUMBER) for v in c["per_core"])):
-            raise ValueError(f"cpu_samples[{i}]: needs a time t and a per_core list of numbers")
-    states = d.get("thread_states", [])
-    if not isinstance(states, list):
-        raise ValueError("thread_states: must be a list")
-    for i, s in enumerate(states):
-        if not (isinstance(s, dict) and isinstance(s.get("t"), _NUMBER) and isinstance(s.get("interval"), _NUMBER)
-                and isinstance(s.get("lanes"), dict)
-                and all(isinstance(v, list) and len(v) == 3 and all(isinstance(x, _NUMBER) for x in v)
-                        for v in s["lanes"].values())):
-            raise ValueError(f"thread_states[{i}]: needs a time t, an interval and lanes of three numbers each")
 
 
 def save_csv(path: str | os.PathLike, result: RunResult) -> None:

@@ -33,7 +33,6 @@ point with that status and its error, and the sweep goes on.
 from __future__ import annotations
 
 import csv
-import json
 import os
 import statistics
 import threading
@@ -44,7 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from .environment import cpu_count
-from .exports import save_json, write_atomic
+from .exports import read_json, save_json, write_atomic
 from .records import ERROR
 from .spec import EXECUTOR_KINDS, EXECUTORS, MAX_WORKERS, ExperimentSpec, Param, SpecError, check_value
 from .superlinear import Superlinear, superlinear_points
@@ -360,11 +359,11 @@ def save_sweep_json(path: str | os.PathLike, sweep: SweepResult) -> None:
 
 def load_sweep_json(path: str | os.PathLike) -> SweepResult:
     """A sweep back from its JSON file; ValueError starting with the file's name if it is not one."""
-    name = Path(path).name
+    data = read_json(path, "ConcGUI sweep file")  # too large, not JSON, nested too deeply: one line naming it
     try:
-        return SweepResult.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
-    except ValueError as exc:
-        raise ValueError(f"{name}: {exc}") from None
+        return SweepResult.from_dict(data)
+    except (ValueError, RecursionError) as exc:
+        raise ValueError(f"{Path(path).name}: {exc}") from None
 
 
 def save_sweep_csv(path: str | os.PathLike, sweep: SweepResult) -> None:
