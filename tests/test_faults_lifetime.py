@@ -189,9 +189,21 @@ def test_a_stop_of_tasks_ignoring_sigterm_is_a_stop_saying_how_they_ended(custom
     watched.update(faults_support.wait_for_notes(custom_out, "stubborn", 2))
     assert result.status == "cancelled", result.error
     assert "2 worker processes ignored SIGTERM and were killed (SIGKILL)" in result.error
+    assert all("ignored SIGTERM" in t.error["message"] for t in result.tasks), "each stopped task says how"
     assert took < 30, took
     left, _ = faults_support.wait_gone(watched, 2.0)
     assert not left
+
+
+def test_ctrl_c_on_tasks_ignoring_sigterm_is_a_stop_not_a_failed_engine(tmp_path, child_env, watched):
+    proc = concgui_run(tmp_path, child_env, "--function", f"{LIFE}:ignore_sigterm", "--executor", "processes",
+                       "--tasks", "2")
+    watched.add(proc.pid)
+    watched.update(faults_support.wait_for_notes(tmp_path, "stubborn", 2, proc))
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert "— cancelled" in out and "ignored SIGTERM and were killed (SIGKILL)" in out, out
+    assert "engine process failed" not in out + err, err
 
 
 def test_a_stop_the_engine_cannot_hear_kills_it_and_is_still_a_stop(custom_out, watched):

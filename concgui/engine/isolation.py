@@ -62,6 +62,8 @@ STOP_BOUND = ABANDON_AFTER_POOLS + 5.0
 #: seconds a started engine process gets to say it runs (a cold interpreter on a busy machine takes seconds;
 #: a --python that is not one, a script that sleeps, never says it)
 START_TIMEOUT = 20.0
+#: seconds past a run's timeout (when it has one, and it is shorter) that an engine gets to say it runs
+START_SLACK = 5.0
 #: seconds past the import deadline after which the parent kills an engine whose custom import has not ended
 #: (its own check gives up in time unless the import holds the GIL, which stops that check too)
 IMPORT_SLACK = 0.5
@@ -187,7 +189,9 @@ class EngineProcess:
         stderr_reader.start()
         # once the engine has ended, what it left (a task's forked child holding its pipes) goes too
         threading.Thread(target=self._reap_group, args=(proc,), daemon=True, name="concgui-engine-group").start()
-        timers = [threading.Timer(START_TIMEOUT, self._check_started, args=(proc,))]
+        # a run with a timeout is not kept waiting much past it by an engine that never starts
+        start_limit = min(START_TIMEOUT, self.spec.timeout + START_SLACK) if self.spec.timeout else START_TIMEOUT
+        timers = [threading.Timer(start_limit, self._check_started, args=(proc, start_limit))]
         if self.spec.timeout:
             timers.append(threading.Timer(
                 self.spec.timeout + TIMEOUT_SLACK, self._kill,
@@ -236,9 +240,9 @@ class EngineProcess:
                                + (f"; its last output:\n{tail}" if tail else "; it printed nothing"))
         return result
 
-    def _check_started(self, proc: subprocess.Popen) -> None:
+    def _check_started(self, proc: subprocess.Popen, limit: float) -> None:
         if not self._heard.is_set():
-            self._kill(proc, f"it did not start within {START_TIMEOUT:g} s (is "
+            self._kill(proc, f"it did not start within {limit:g} s (is "
                              f"{self.spec.python or sys.executable} a Python that runs ConcGUI's engine?) and "
                              "was killed, with every process it started")
 

@@ -453,8 +453,9 @@ class Run:
                         r.end = end_time
                         if r.pid and r.pid != ctl._main_pid:
                             stopped += 1
+                            how = f" ({ctl.stop_note})" if ctl.stop_note else ""
                             r.error = {"type": "Stopped", "message": "still running when the run ended; "
-                                       "its worker process was stopped", "traceback": ""}
+                                       f"its worker process was stopped{how}", "traceback": ""}
                         else:
                             abandoned += 1
                             r.error = {"type": "Abandoned", "message": "still running when the run ended; "
