@@ -91,6 +91,7 @@ def test_a_custom_function_is_called_with_each_index_where_the_record_says(tmp_p
         "        f.write(f'{index} {os.getpid()} {threading.get_native_id()}')\n")
     result = run(joblib(backend, workload="custom", function=f"{tmp_path / 'where.py'}:record", tasks=5))
     assert result.status == "ok", result.error
+    assert [t.status for t in result.tasks] == ["ok"] * 5, "every finish reached the run, the last ones too"
     for t in result.tasks:
         index, pid, tid = map(int, (tmp_path / f"index-{t.index}").read_text().split())
         assert (index, pid, tid) == (t.index, t.pid, t.thread_id), result.tasks

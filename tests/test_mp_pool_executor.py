@@ -76,6 +76,7 @@ def test_a_custom_function_is_called_with_each_index_where_the_record_says(tmp_p
         "        f.write(f'{index} {os.getpid()} {threading.get_native_id()}')\n")
     result = run(pool(method, workload="custom", function=f"{tmp_path / 'where.py'}:record", tasks=4))
     assert result.status == "ok", result.error
+    assert [t.status for t in result.tasks] == ["ok"] * 4, "every finish reached the run, the last ones too"
     for t in result.tasks:
         assert list(map(int, (tmp_path / f"index-{t.index}").read_text().split())) == [t.index, t.pid, t.thread_id]
 

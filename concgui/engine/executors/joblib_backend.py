@@ -118,13 +118,14 @@ class _Call:
                                 batch_size=self.spec.batch_size or "auto",
                                 pre_dispatch=self.spec.pre_dispatch or "2 * n_jobs")
             results = parallel(self._tasks(task, packet, gate))
-            if self.backend_name == "loky" and not self.sequential:
-                for rec in results:  # each task's record, as its batch comes back
+            if self.backend_name == "threading" or self.sequential:
+                for _ in results:  # each task handed its record to the run itself
+                    pass
+            else:  # loky: each task's record, as its batch comes back; multiprocessing: all of them at the end,
+                # for a report its worker had not sent yet when joblib terminated the pool (the run keeps the first)
+                for rec in results:
                     self.received.add(rec[0])
                     self.ctl.record_finished(rec)
-            else:  # the tasks reported their finishes themselves
-                for _ in results:
-                    pass
         except BaseException as exc:  # noqa: BLE001 - judged by settle(), on the executor's thread
             self.error = exc
         finally:

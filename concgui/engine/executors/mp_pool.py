@@ -114,8 +114,9 @@ class MultiprocessingPool(Executor):
                 results.wait(POLL)
                 if ctl.cancel.is_set() or (died := watch.deaths()):
                     break
-            if results.ready():
-                results.get()  # raises what went wrong outside the tasks (each task's own fault is its record)
+            if results.ready():  # every record again (the run keeps the first of each): none is lost in a queue
+                for rec in results.get():  # raises what went wrong outside the tasks; a task's fault is its record
+                    ctl.record_finished(rec)
         finally:
             ctl.stopped.set()
             if ctl.cancel.is_set() or died:
