@@ -107,6 +107,9 @@ class _Call:
 
     # --- on the helper thread ---------------------------------------------------------------------
     def run(self) -> None:
+        if self.ctl.cancel.is_set():  # stopped while an earlier run's loky call still held the thread
+            self.done.set()
+            return
         try:
             from joblib import Parallel
 
