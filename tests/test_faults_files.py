@@ -18,6 +18,8 @@ import time
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
 
 from concgui.engine import ExperimentSpec, RunResult, run
 from concgui.engine.exports import save_csv, save_result, save_trace
@@ -219,3 +221,74 @@ def test_a_sweep_file_nested_too_deeply_is_refused_in_one_line(tmp_path, text):
     with pytest.raises(ValueError) as err:
         load_sweep_json(path)
     assert str(err.value) == "deep.json is not a ConcGUI sweep file (nested too deeply)"
+
+
+# --- F1: a program a run file names runs only once the person confirms it ----------------------------
+def _named_programs(tmp_path: Path) -> tuple[Path, Path, Path, ExperimentSpec]:
+    """A run file whose spec names an interpreter and a function; each leaves a marker when run or imported."""
+    marker = tmp_path / "ran"
+    module = tmp_path / "named_tasks.py"
+    module.write_text(f"open({str(marker)!r}, 'a').write('imported ')\n\ndef f():\n    pass\n")
+    python = tmp_path / "named-python"
+    python.write_text(f"#!/bin/sh\nprintf 'started ' >> {marker}\nexec {sys.executable} \"$@\"\n")
+    python.chmod(0o755)
+    spec = ExperimentSpec(workload="custom", function=f"{module}:f", python=str(python), tasks=2)
+    path = tmp_path / "named.json"
+    save_result(path, RunResult(spec=spec.to_dict(), environment={}, wall_seconds=0.5))
+    return path, marker, python, spec
+
+
+def test_an_interpreter_or_function_from_a_run_file_runs_only_once_confirmed(qtbot, window, tmp_path):
+    path, marker, python, spec = _named_programs(tmp_path)
+    form = window.form
+    assert window.open_run_file(str(path))
+    edit, field = form.editor("python"), form.fields["python"]
+    function = form.fields["function"]
+    assert field.value() == str(python) and function.value() == spec.function  # shown as they are
+    assert "From the opened file" in field.info.text() and field.confirm_button.isVisible()
+    assert "From the opened file" in function.info.text() and function.confirm_button.isVisible()
+    # what used to start it: the field's focus taken, then given to another field (editingFinished)
+    window.activateWindow()
+    edit.setFocus()
+    form.editor("tasks").setFocus()
+    edit.editingFinished.emit()
+    form.fields["function"].editor.editingFinished.emit()
+    # ... and Run, from the button, the menu and its shortcut
+    assert not window.run_button.isEnabled() and not window.run_action.isEnabled()
+    window.run_action.trigger()
+    window.run_clicked()
+    qtbot.wait(function.DEBOUNCE_MS + 700)  # long enough for a probe, a check or a run to have started
+    assert not marker.exists(), "nothing the file names ran"
+    assert not window.controller.is_running()
+    assert form.error_field() == "python" and "comes from the opened file" in form.error()
+    assert "comes from the opened file" in window.statusBar().currentMessage()
+    # confirmed: the interpreter is asked what it is (and only then); the function waits for its own word
+    with qtbot.waitSignal(form.interpreter_probed, timeout=20_000):
+        QTest.keyClick(edit, Qt.Key.Key_Return)
+    assert marker.read_text() == "started " and not field.confirm_button.isVisible()
+    assert form.error_field() == "function" and not window.run_button.isEnabled()
+    qtbot.wait(function.DEBOUNCE_MS + 300)
+    assert "imported" not in marker.read_text()
+    function.confirm_button.click()
+    qtbot.waitUntil(lambda: function.info.text() == "Found: it is called without arguments.", timeout=30_000)
+    assert marker.read_text() == "started started imported "  # the check runs on the confirmed interpreter
+    assert window.run_button.isEnabled() and form.spec() == spec
+
+
+def test_a_value_confirmed_once_is_not_asked_again_and_a_typed_one_is_the_persons(qtbot, window, tmp_path):
+    path, marker, python, spec = _named_programs(tmp_path)
+    form = window.form
+    window.open_run_file(str(path))
+    form.fields["python"].confirm_button.click()
+    form.fields["function"].confirm_button.click()
+    qtbot.waitUntil(form.is_valid, timeout=30_000)
+    window.open_run_file(str(path))  # the same file again, in the same session
+    assert not form.fields["python"].confirm_button.isVisible() and form.is_valid()
+    another = tmp_path / "another-python"
+    another.symlink_to(sys.executable)
+    other = tmp_path / "other.json"
+    save_result(other, RunResult(spec=ExperimentSpec(python=str(another)).to_dict(), environment={}, wall_seconds=0.5))
+    window.open_run_file(str(other))  # another interpreter, from a file: waits again
+    assert form.error_field() == "python"
+    form.editor("python").setText(str(python))  # typed by the person: theirs, checked as always
+    assert form.error_field() != "python"

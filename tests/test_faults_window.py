@@ -454,7 +454,8 @@ def test_opening_a_run_file_never_runs_the_code_it_names(qtbot, window, tmp_path
     assert [r.spec["function"] for r in window.open_run_file(str(path))] == [f"{module}:f"]
     qtbot.wait(500)  # long enough for an interpreter probe to have started
     assert not marker.exists(), "neither the function's module nor the interpreter was run"
-    assert window.form.spec().function == f"{module}:f" and window.form.spec().python == str(python)
+    shown = window.form.fields  # shown, marked as from the file, and not run until confirmed (test_faults_files.py)
+    assert shown["function"].value() == f"{module}:f" and shown["python"].value() == str(python)
 
 
 # --- the history locked, corrupt, read-only or full ---------------------------------------------

@@ -6,7 +6,8 @@ Every field's label, range, unit, help, hint and editor come from ``PARAMS``
 refuse: the field at fault is outlined in red and says why, and
 :meth:`ExperimentForm.is_valid` is False until it is fixed.  What the engine
 checks only when a run starts, whether it can load a custom function, is
-checked in the background as the field changes.  Only the layout (which group
+checked in the background as the field changes.  An interpreter or a function
+read from a file runs only once the person confirms it (:mod:`..file_values`).  Only the layout (which group
 a field sits in) is decided here.
 """
 
@@ -19,6 +20,7 @@ from PySide6.QtWidgets import QFormLayout, QGroupBox, QLabel, QVBoxLayout, QWidg
 
 from ...engine.executors import list_executors
 from ...engine.spec import EXECUTOR_KINDS, PARAMS, ExperimentSpec, Param, SpecError, applies, auto_workers
+from ..file_values import RUNNABLE, SESSION
 from ..function_check import CheckKey
 from .form_fields import (
     BoolField,
@@ -28,6 +30,7 @@ from .form_fields import (
     InterpreterField,
     IntField,
     NumberBox,
+    RunnableField,
     dim,
     make_field,
     tooltip,
@@ -127,6 +130,8 @@ class ExperimentForm(QWidget):
         elif isinstance(field, FunctionField):
             self._function = field
             field.check.finished.connect(lambda _info: self._on_edit())
+        if isinstance(field, RunnableField):
+            field.on_confirm = self._on_edit
         return field
 
     def _add_row(self, form: QFormLayout, field: Field) -> None:
@@ -161,9 +166,14 @@ class ExperimentForm(QWidget):
     def set_spec(self, spec: ExperimentSpec, probe: bool = True) -> None:
         """Show ``spec`` in every field (an unavailable executor is shown, marked invalid).
 
-        ``probe=False`` for a spec read from a file: its interpreter is not started (opening a
-        file never runs code) until the person presses Enter in that field or runs the experiment.
+        ``probe=False`` for a spec read from a file (a run file, the history): its interpreter and its
+        function are shown marked as coming from the file, and neither is started, imported or run
+        until the person confirms it in this session (:mod:`..file_values`): never on a change of
+        focus, and Run is refused meanwhile, saying why.
         """
+        if not probe:
+            for name in RUNNABLE:
+                SESSION.opened(name, getattr(spec, name))
         self._updating = True
         self._base = spec
         try:
@@ -171,6 +181,8 @@ class ExperimentForm(QWidget):
                 f.editor.blockSignals(True)
             for name, f in self.fields.items():
                 f.set_value(getattr(spec, name))
+                if isinstance(f, RunnableField):
+                    f.confirm_button.setVisible(f.pending())
         finally:
             for f in self.fields.values():
                 f.editor.blockSignals(False)
@@ -178,14 +190,12 @@ class ExperimentForm(QWidget):
         python = self._interpreter
         if python is not None:
             path = getattr(spec, python.param.name)
-            if path and probe:
-                python.check(path)
-            elif path:
+            if path and python.pending():
                 python.defer()
+            elif path:
+                python.check(path)
             else:
                 python.probe.forget()
-        if self._function is not None and not probe:  # nor its function's module imported
-            self._function.defer()
         self._on_edit()
 
     def is_valid(self) -> bool:
@@ -222,7 +232,12 @@ class ExperimentForm(QWidget):
         return self._base.to_dict() | {name: f.value() for name, f in self.fields.items()}
 
     def _build(self) -> ExperimentSpec:
-        spec = ExperimentSpec(**self._values())
+        values = self._values()
+        spec = ExperimentSpec(**values)
+        waiting = self._waiting(values)
+        if waiting:
+            raise SpecError(waiting[0], f"{values[waiting[0]]!r} comes from the opened file and has not run in "
+                                        "this session; press Enter in the field, or Confirm, to allow it")
         problem = self._function.problem(self._function_key(spec.to_dict())) if self._function is not None else None
         if spec.workload == "custom" and problem:
             raise SpecError("function", f"{problem} (press Enter in the field to check again)")
@@ -258,6 +273,13 @@ class ExperimentForm(QWidget):
         self.interpreter_probed.emit(info.get("problem") or info["text"])
 
     @staticmethod
+    def _waiting(values: dict[str, Any]) -> list[str]:
+        """The fields whose value came from a file unconfirmed and would run: the interpreter of an engine
+        process, the function of a custom workload."""
+        uses = {"python": values.get("isolation") == "process", "function": values.get("workload") == "custom"}
+        return [name for name in RUNNABLE if uses[name] and SESSION.pending(name, values.get(name))]
+
+    @staticmethod
     def _function_key(values: dict[str, Any]) -> CheckKey:
         """What a check of the function is about: the function, the interpreter the engine runs on, inline or not."""
         inline = values.get("isolation") == "inline"
@@ -275,7 +297,7 @@ class ExperimentForm(QWidget):
                 pass
             else:
                 key = self._function_key(values)
-        self._function.want(key)
+        self._function.want(key, held=key is not None and bool(key[1]) and SESSION.pending("python", key[1]))
 
     def _revalidate(self) -> None:
         values = self._values()

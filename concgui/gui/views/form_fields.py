@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSize, QTimer
+from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 )
 
 from ...engine.spec import ExperimentSpec, Param, SpecError
+from ..file_values import SESSION
 from ..function_check import CheckKey, FunctionCheck, checkable
 from ..interpreter_probe import InterpreterProbe, describe_interpreter, this_interpreter
 
@@ -266,6 +267,63 @@ def _browse_line(p: Param, parent: QWidget, tip: str, browse: Callable[[], None]
     return line, edit
 
 
+class RunnableField(TextField):
+    """A text field naming something the app runs (an interpreter, a function's module), with a note under
+    it; a value read from a file waits there, marked, until the person confirms it (:mod:`..file_values`).
+
+    :meth:`confirm` (Enter in the field, or the Confirm button shown beside the note while a value
+    waits) lets it run; :attr:`on_confirm` is then called, so the form checks it and allows Run.
+    """
+
+    FROM_FILE = ("From the opened file: not run until you confirm it. Press Enter here or Confirm to "
+                 "{what}.")
+
+    def __init__(self, p: Param, row: QWidget, line: QHBoxLayout, edit: QLineEdit, what: str) -> None:
+        lay = QVBoxLayout(row)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(2)
+        lay.addLayout(line)
+        note = QHBoxLayout()
+        note.setContentsMargins(0, 0, 0, 0)
+        self.info = QLabel(row)
+        self.info.setObjectName(f"about_{p.name}")
+        self.info.setWordWrap(True)
+        dim(self.info)
+        self.confirm_button = QPushButton("Confirm", row)
+        self.confirm_button.setObjectName(f"confirm_{p.name}")
+        self.confirm_button.setToolTip(f"Allow ConcGUI to run this {p.label.lower()}, which the opened file names")
+        self.confirm_button.setVisible(False)
+        self.confirm_button.clicked.connect(self.confirm)
+        note.addWidget(self.info, 1)
+        note.addWidget(self.confirm_button, 0, Qt.AlignmentFlag.AlignTop)
+        lay.addLayout(note)
+        super().__init__(p, edit, row)
+        self.from_file_text = self.FROM_FILE.format(what=what)
+        #: called after the person confirmed a value from a file
+        self.on_confirm: Callable[[], None] = lambda: None
+        edit.textChanged.connect(lambda _t: self.confirm_button.setVisible(self.pending()))
+
+    def pending(self) -> bool:
+        """Whether the value shown came from a file and waits for the person to confirm it."""
+        return SESSION.pending(self.param.name, self.editor.text())
+
+    def confirm(self) -> None:
+        """The person lets the value shown run (Enter, Confirm): it is checked now, and the form told."""
+        if SESSION.confirm(self.param.name, self.editor.text()):
+            self.confirm_button.setVisible(False)
+            self.confirmed()
+            self.on_confirm()
+
+    def confirmed(self) -> None:
+        """Check the value just confirmed (each field its own way)."""
+
+    def show_pending(self) -> None:
+        """Say that the value came from a file and offer to confirm it."""
+        self.confirm_button.setVisible(True)
+        self.info.setText(self.from_file_text)
+        self.info.setVisible(True)
+
+
 class FileField(TextField):
     """A path to a file to read, with a Browse… button."""
 
@@ -299,12 +357,13 @@ def callables(path: Path) -> list[str]:
     return out
 
 
-class FunctionField(TextField):
+class FunctionField(RunnableField):
     """A function to call, as module:function or file.py:function; Browse… reads a file's functions.
 
     As it changes, :attr:`check` asks, in the background, whether the engine can load it (see
     :mod:`..function_check`); a line under it says what the check is doing or found, and the form
-    refuses the function with the engine's reason. Enter checks again (after the file was fixed).
+    refuses the function with the engine's reason. Enter checks again (after the file was fixed). A
+    function read from a file is not imported, even to check it, until the person confirms it.
     """
 
     #: how long typing must pause before a check starts: one check per word, not per key
@@ -312,59 +371,60 @@ class FunctionField(TextField):
 
     def __init__(self, p: Param, parent: QWidget) -> None:
         row = QWidget(parent)
-        lay = QVBoxLayout(row)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.setSpacing(2)
         line, edit = _browse_line(p, row, "Choose a .py file; its function is filled in", self.browse)
-        lay.addLayout(line)
-        self.info = QLabel(row)
-        self.info.setObjectName(f"about_{p.name}")
-        self.info.setWordWrap(True)
+        super().__init__(p, row, line, edit, "check it")
         self.info.setVisible(False)
-        dim(self.info)
-        lay.addWidget(self.info)
-        super().__init__(p, edit, row)
         self.check = FunctionCheck(row)
         self.check.finished.connect(self._on_answer)
         self._wanted: CheckKey | None = None  # what the form holds now, to check when typing pauses
-        self._defer_next = False  # read from a file: the next function is checked only on Enter or an edit
+        self._held = False  # the interpreter it would be checked on waits for the person to confirm it
         self._debounce = QTimer(row)
         self._debounce.setSingleShot(True)
         self._debounce.setInterval(self.DEBOUNCE_MS)
         self._debounce.timeout.connect(self._start)
-        edit.returnPressed.connect(lambda: self._start(again=True))
+        edit.returnPressed.connect(self._on_enter)
 
     def problem(self, key: CheckKey) -> str | None:
         """Why the engine would refuse ``key``'s function, if the last check of it said so."""
         answer = self.check.answer
         return answer.get("problem") if answer is not None and self.check.key == key else None
 
-    def want(self, key: CheckKey | None) -> None:
-        """The function the form holds now (None: not a custom run, or not a reference yet): checked soon."""
-        defer, self._defer_next = self._defer_next, False
-        if key == self._wanted:
+    def want(self, key: CheckKey | None, held: bool = False) -> None:
+        """The function the form holds now (None: not a custom run, or not a reference yet): checked soon,
+        unless it, or the interpreter it would be checked on (``held``), came from a file unconfirmed."""
+        if key == self._wanted and held == self._held and not (key is not None and self.pending()):
             return
-        self._wanted = key
+        self._wanted, self._held = key, held
         self._debounce.stop()
         if key is None or not checkable():
             self.check.forget()
             self._say("")
-        elif defer:
+        elif self.pending():
             self.check.forget()
-            self._say("Press Enter to check that this function can be loaded.")
+            self.show_pending()
+        elif held:
+            self.check.forget()
+            self._say("Checked once the interpreter above, from the opened file, is confirmed.")
         elif key != self.check.key:
             self.check.forget()
             self._say("")
             self._debounce.start()
 
-    def defer(self) -> None:
-        """Opening a file must not import the module it names: the next function wanted waits for Enter."""
-        self._defer_next = True
+    def _on_enter(self) -> None:
+        if self.pending():
+            self.confirm()
+        else:
+            self._start(again=True)
+
+    def confirmed(self) -> None:
+        self._start(again=True)
 
     def _start(self, again: bool = False) -> None:
         key = self._wanted
-        if key is None or not checkable() or (not again and key == self.check.key):
+        if key is None or not checkable() or self.pending() or self._held \
+                or (not again and key == self.check.key):
             return
+        SESSION.confirm(self.param.name, key[0])  # checked at the person's word: theirs from now on
         self._say(f"Checking {key[0]}…")
         self.check.start(key)
 
@@ -388,7 +448,7 @@ class FunctionField(TextField):
             self.use_file(path)
 
     def use_file(self, path: str) -> None:
-        """Fill in ``path``, asking which function when it has several."""
+        """Fill in ``path`` (the person chose it), asking which function when it has several."""
         names = callables(Path(path))
         name = ""
         if len(names) == 1:
@@ -397,34 +457,29 @@ class FunctionField(TextField):
             name, ok = QInputDialog.getItem(self.row, "Which function?", f"Functions in {Path(path).name}:",
                                             names, 0, False)
             name = name if ok else ""
+        SESSION.confirm(self.param.name, f"{path}:{name}")
         self.editor.setText(f"{path}:{name}")
         self.editor.setFocus()
         self.editor.setCursorPosition(len(self.editor.text()))
 
 
-class InterpreterField(TextField):
+class InterpreterField(RunnableField):
     """A Python interpreter to run, with a line under it saying which Python it is.
 
-    Pressing Enter (or Browse…) asks the interpreter through :attr:`probe`, in the background;
-    its answer stays until another interpreter is asked or the field is cleared.
+    Pressing Enter, leaving the field (or Browse…) asks the interpreter through :attr:`probe`, in the
+    background; its answer stays until another interpreter is asked or the field is cleared. One read
+    from a file is asked only once the person confirms it: Enter or Confirm, never leaving the field.
     """
 
     def __init__(self, p: Param, parent: QWidget) -> None:
         row = QWidget(parent)
-        lay = QVBoxLayout(row)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.setSpacing(2)
         line, edit = _browse_line(p, row, "Choose another Python interpreter, for example a free-threaded "
                                           "python3.13t", self.browse)
-        lay.addLayout(line)
-        self.info = QLabel(self._this_one(), row)
-        self.info.setObjectName(f"about_{p.name}")
-        self.info.setWordWrap(True)
-        dim(self.info)
-        lay.addWidget(self.info)
-        super().__init__(p, edit, row)
+        super().__init__(p, row, line, edit, "check it")
+        self.info.setText(self._this_one())
         self.probe = InterpreterProbe(row)
         self.probe.finished.connect(lambda info: self.info.setText(info.get("problem") or info["text"]))
+        edit.returnPressed.connect(self._on_enter)
         edit.editingFinished.connect(lambda: self.check(edit.text().strip()))
         edit.textChanged.connect(self._on_text)
 
@@ -437,16 +492,29 @@ class InterpreterField(TextField):
         return self.probe.answer
 
     def check(self, path: str) -> None:
-        """Ask ``path`` what it is, unless it is being or has been asked."""
+        """Ask ``path`` what it is, unless it is being or has been asked, or came from a file unconfirmed."""
         if not path or (path == self.probe.path and (self.probe.running() or self.probe.answer is not None)):
             return
+        if SESSION.pending(self.param.name, path):
+            self.show_pending()
+            return
+        SESSION.confirm(self.param.name, path)  # asked at the person's word: theirs from now on
         self.info.setText(f"Checking {Path(path).name}…")
         self.probe.start(path)
 
+    def _on_enter(self) -> None:
+        if self.pending():
+            self.confirm()
+        else:
+            self.check(self.editor.text().strip())
+
+    def confirmed(self) -> None:
+        self.check(self.editor.text().strip())
+
     def defer(self) -> None:
-        """Forget any answer and wait for Enter: opening a file must not run the interpreter it names."""
+        """Forget any answer and show the value as from a file: opening a file must not run the interpreter it names."""
         self.probe.forget()
-        self.info.setText("Press Enter to check this interpreter.")
+        self.show_pending()
 
     def show_isolation(self, inline: bool) -> None:
         """Inline runs use this app's own Python whatever the field holds: say so, and grey it out."""
@@ -460,6 +528,7 @@ class InterpreterField(TextField):
         current = self.editor.text().strip() or sys.executable
         path, _ = QFileDialog.getOpenFileName(self.row, "Choose a Python interpreter", str(Path(current).parent))
         if path:
+            SESSION.confirm(self.param.name, path)
             self.editor.setText(path)
             self.check(path)
 
@@ -469,6 +538,8 @@ class InterpreterField(TextField):
             self.info.setText(self._this_one())
             if not label_only:
                 self.probe.forget()
+        elif self.pending():
+            self.info.setText(self.from_file_text)
         elif text != self.probe.path:
             self.info.setText("Press Enter to check this interpreter.")
         elif self.probe.answer is not None:
