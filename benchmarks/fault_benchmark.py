@@ -233,6 +233,38 @@ def bad_run_files() -> tuple[bool, str]:
     return refused == [True] * 4, f"{sum(refused)} of 4 refused naming the file"
 
 
+def run_file_schema_check() -> None:
+    """Issue 18 (F6, F8): run files of 100,000 tasks opened per second, whole (read, parse, check) and the
+    schema check alone (concgui.engine.validate), on a file made of a real short run's records."""
+    from concgui.engine.exports import collector_paused, load_results, read_json
+    from concgui.engine.validate import run_from_dict
+
+    data = run(ExperimentSpec(workload="sleep", executor="thread-pool", workers=2, tasks=3, duration=0.05,
+                              isolation="inline")).to_dict()
+    one = data["tasks"][0]
+    data["tasks"] = [{**one, "index": i, "worker": f"thread {i % 8 + 1}", "start": i * 1e-3, "end": i * 1e-3 + 0.01}
+                     for i in range(100_000)]
+    data["spec"]["tasks"] = 100_000
+    path = Path(tempfile.mkdtemp()) / "run-100k.json"
+    path.write_text(json.dumps(data, separators=(",", ":")))
+    size = path.stat().st_size / 1e6
+    for name, what, step in (("open", "read, parse and check", lambda: load_results(path)),
+                             ("check", "the schema check alone (and the records it makes)", None)):
+        parsed = read_json(path, "run file") if step is None else None
+        timed = step or (lambda parsed=parsed: run_from_dict(parsed))
+        times = []
+        for _ in range(3):
+            t0 = time.perf_counter()
+            with collector_paused():  # as load_results checks
+                result = timed()
+            times.append(time.perf_counter() - t0)
+        best = min(times)
+        ok = len((result[0] if isinstance(result, list) else result).tasks) == 100_000
+        print(json.dumps({"figure": f"fault_run_file_100k_{name}", "value": round(1 / best, 2), "unit": "files/s",
+                          "goal": f"a 100,000-task run file ({size:.1f} MB): {what}", "pass": ok,
+                          "detail": f"best of 3: {best:.3f} s"}), flush=True)
+
+
 @case("history_locked", "waits the busy timeout (0.5 s here), then names the lock; nothing half written")
 def history_locked() -> tuple[bool, str]:
     from concgui.history_store import HistoryError, HistoryStore
@@ -454,7 +486,7 @@ CASES = [task_raises, worker_dies, worker_segfault, worker_sigkill, sys_exit_in_
          bad_function, import_hangs, timeout_stuck_thread, timeout_stuck_process, stop_20000_thread_pool,
          stop_20000_process_pool, engine_killed, bad_run_files, history_locked, history_corrupt,
          export_missing_folder, fork_beside_threads, app_sigterm, app_sigkill, gil_app_sigkill, gil_engine_sigkill,
-         gil_cli_sigkill]
+         gil_cli_sigkill, run_file_schema_check]
 
 
 def main(argv: list[str] | None = None) -> int:

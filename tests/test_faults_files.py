@@ -18,8 +18,9 @@ import time
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QProgressDialog, QPushButton
 
 from concgui.engine import ExperimentSpec, RunResult, run
 from concgui.engine.exports import save_csv, save_result, save_trace
@@ -292,3 +293,66 @@ def test_a_value_confirmed_once_is_not_asked_again_and_a_typed_one_is_the_person
     assert form.error_field() == "python"
     form.editor("python").setText(str(python))  # typed by the person: theirs, checked as always
     assert form.error_field() != "python"
+
+
+# --- F8: a big run file opens off the UI thread, with progress and Cancel -------------------------------
+@pytest.fixture(scope="module")
+def big_run_file(tmp_path_factory, result) -> Path:
+    """A run file of 100,000 tasks (18 MB), made of a real run's records."""
+    data = json.loads(json.dumps(result.to_dict()))
+    one = data["tasks"][0]
+    data["tasks"] = [{**one, "index": i, "worker": f"thread {i % 8 + 1}", "start": i * 1e-3, "end": i * 1e-3 + 0.01}
+                     for i in range(100_000)]
+    data["spec"]["tasks"] = 100_000
+    path = tmp_path_factory.mktemp("big") / "big-run.json"
+    path.write_text(json.dumps(data, separators=(",", ":")))
+    return path
+
+
+def test_a_big_run_file_loads_while_the_window_keeps_answering(qtbot, window, big_run_file):
+    from concgui.gui.file_loading import load_with_progress
+
+    ticks: list[float] = []
+    timer = QTimer()
+    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    timer.start(10)
+    t0 = time.perf_counter()
+    results = load_with_progress(window, big_run_file)
+    took = time.perf_counter() - t0
+    timer.stop()
+    gaps = [b - a for a, b in zip([t0, *ticks], [*ticks, time.perf_counter()], strict=True)]
+    assert len(results[0].tasks) == 100_000
+    assert max(gaps) < max(0.3, took / 3), f"the window went {max(gaps):.3f} s without answering in {took:.2f} s"
+
+
+def test_cancel_stops_opening_a_big_run_file_at_once_and_nothing_is_kept(qtbot, window, big_run_file):
+    cancelled: list[float] = []
+
+    def press_cancel() -> None:
+        dialog = window.findChild(QProgressDialog, "loadingDialog")
+        if dialog is None:
+            QTimer.singleShot(20, press_cancel)
+            return
+        cancelled.append(time.perf_counter())
+        dialog.findChild(QPushButton).click()  # its Cancel button, as a person presses it
+
+    QTimer.singleShot(150, press_cancel)
+    assert window.open_run_file(str(big_run_file)) == []
+    assert cancelled and time.perf_counter() - cancelled[0] < 0.5, "Cancel returns at once"
+    assert window.store.list_runs() == [] and window.result is None and window.problem_box is None
+    assert "cancelled" in window.statusBar().currentMessage()
+    qtbot.waitUntil(lambda: not any(t.name == "concgui-open-run-file" for t in threading.enumerate()),
+                    timeout=10_000)
+
+
+@pytest.mark.timeout(60)
+def test_a_run_file_with_more_cores_than_a_machine_has_is_refused_before_anything_draws(window, tmp_path, result):
+    data = json.loads(json.dumps(result.to_dict()))
+    data["cpu_samples"] = [{"t": 0.1, "per_core": [50.0] * 100_000, "tree_percent": 1.0}]  # 500 KB
+    path = tmp_path / "cores.json"
+    path.write_text(json.dumps(data))
+    t0 = time.perf_counter()
+    assert window.open_run_file(str(path)) == []
+    assert time.perf_counter() - t0 < 5
+    assert "cpu_samples[0].per_core: holds 100,000 per-core values; allowed: at most 4,096" \
+        in window.problem_box.text()

@@ -8,15 +8,17 @@ file is read by :func:`read_json` and checked by :mod:`.validate`.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import errno
+import gc
 import io
 import json
 import os
 import stat
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -158,6 +160,7 @@ Progress = Callable[[float], None]
 _CHUNK = 4 * 2**20
 #: bytes of JSON per object, roughly (a task record is ~190): how far parsing is, from the objects made
 _BYTES_PER_OBJECT = 190
+_FREE_AT_ONCE = 5000
 
 
 def read_json(path: str | os.PathLike, what: str, progress: Progress | None = None,
@@ -214,6 +217,11 @@ def load_results(path: str | os.PathLike, progress: Progress | None = None) -> l
     a file never executes code (its spec may name a function or an interpreter; they run only when the
     person confirms them). ``progress`` as in :func:`read_json`, up to 1 when the last run is checked.
     """
+    with collector_paused():
+        return _load_results(path, progress)
+
+
+def _load_results(path: str | os.PathLike, progress: Progress | None) -> list[RunResult]:
     name = Path(path).name
     data = read_json(path, "ConcGUI run file", progress)
     items = data.get("runs") if isinstance(data, dict) and "runs" in data else [data]
@@ -231,10 +239,33 @@ def load_results(path: str | os.PathLike, progress: Progress | None = None) -> l
             raise ValueError(f"{where} is not a ConcGUI run file (missing or wrong field {_one_line(exc)})") from None
         except (ValueError, RecursionError) as exc:
             raise ValueError(f"{where}: {_one_line(exc)}") from None
-        items[n] = None  # its dicts can go: the records are made
+        _let_go(items, n)  # its objects can go: the records are made
         if progress is not None:
             progress(0.9 + 0.1 * (n + 1) / len(items))
     return results
+
+
+def _let_go(items: list, n: int) -> None:
+    """Drop run ``n``'s parsed objects a few thousand tasks at a time: a million freed at once held the GIL
+    for half a second, and a window loading on another thread stood still that long."""
+    tasks = items[n].get("tasks") if isinstance(items[n], dict) else None
+    while isinstance(tasks, list) and tasks:
+        del tasks[-_FREE_AT_ONCE:]
+    items[n] = None
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a file's objects are made: a million of them made it
+    run full passes over all that were made so far (a 1,000,000-task file loaded in 6.9 s, 4.7 s paused).
+    JSON's objects hold no cycles; what the load frees goes by reference counting as usual."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def _no_constant(word: str) -> float:

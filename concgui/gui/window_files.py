@@ -18,9 +18,10 @@ from typing import Any
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from ..engine import RunResult
-from ..engine.exports import load_results, save_csv, save_result, save_trace
+from ..engine.exports import LoadCancelled, save_csv, save_result, save_trace
 from ..history_store import HistoryError
 from . import image_export, report
+from .file_loading import load_with_progress
 
 #: every chart the window exports: its attribute (or "compare_stack"), what a person calls it, its file name part,
 #: and whether it shows one run (its file name then names the executor)
@@ -103,16 +104,20 @@ class FileActions:
         return True
 
     def open_run_file(self, path: str | None = None) -> list[RunResult]:
-        """Open a run file (asked for when ``path`` is None): only JSON is read, nothing is run."""
+        """Open a run file (asked for when ``path`` is None): only JSON is read, every value checked, nothing
+        is run (an interpreter or function it names waits for the person to confirm it in the form)."""
         if path is None:
             path, _ = QFileDialog.getOpenFileName(self, "Open run file", self._export_dir(),
                                                   "ConcGUI runs (*.json)")
         if not path:
             return []
-        try:
-            results = load_results(path)
+        name = Path(path).name
+        try:  # off the UI thread, with progress and Cancel (a file may hold a million tasks)
+            results = load_with_progress(self, path)
+        except LoadCancelled:
+            self.statusBar().showMessage(f"Opening {name} was cancelled: nothing was opened")
+            return []
         except (OSError, ValueError) as exc:
-            name = Path(path).name
             self.show_problem("Open run file", str(exc) if name in str(exc) else f"{name}: {exc}")
             return []
         try:

@@ -26,9 +26,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...engine.exports import load_results, save_result, save_results
+from ...engine.exports import LoadCancelled, save_result, save_results
 from ...engine.present import seconds, speedup
 from ...history_store import RUNNING_STATUS, HistoryError, HistoryStore
+from ..file_loading import load_with_progress
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1  # the raw value a column sorts by
 RUN_ID_ROLE = Qt.ItemDataRole.UserRole
@@ -299,8 +300,10 @@ class HistoryView(QWidget):
 
     def open_json(self, path: str | Path) -> list[int]:
         """Load a run file into the history and open its runs; a bad file is explained, not raised."""
-        try:
-            results = load_results(path)
+        try:  # off the UI thread, with progress and Cancel, as File ▸ Open
+            results = load_with_progress(self, path)
+        except LoadCancelled:
+            return []
         except (OSError, ValueError) as exc:
             name = Path(path).name
             text = str(exc) if name in str(exc) else f"{name}: {exc}"
