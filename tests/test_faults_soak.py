@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import sqlite3
+import sys
 import threading
 import time
 
@@ -43,6 +44,9 @@ def _helpers() -> set[int]:
 
     pids = {getattr(forkserver._forkserver, "_forkserver_pid", None),
             getattr(resource_tracker._resource_tracker, "_pid", None)}
+    loky = sys.modules.get("joblib.externals.loky.backend.resource_tracker")  # the joblib executor's own tracker
+    if loky is not None:
+        pids.add(getattr(loky._resource_tracker, "_pid", None))
     return {p for p in pids if p}
 
 
