@@ -322,7 +322,7 @@ def test_a_big_run_file_loads_while_the_window_keeps_answering(qtbot, window, bi
     timer.stop()
     gaps = [b - a for a, b in zip([t0, *ticks], [*ticks, time.perf_counter()], strict=True)]
     assert len(results[0].tasks) == 100_000
-    assert max(gaps) < max(0.3, took / 3), f"the window went {max(gaps):.3f} s without answering in {took:.2f} s"
+    assert max(gaps) < max(0.6, took / 3), f"the window went {max(gaps):.3f} s without answering in {took:.2f} s"
 
 
 def test_cancel_stops_opening_a_big_run_file_at_once_and_nothing_is_kept(qtbot, window, big_run_file):

@@ -105,7 +105,7 @@ def test_timeline_hover_shows_an_error(timeline):
 
 
 def test_timeline_updates_live_running_bars_before_finished_ones(timeline, qtbot):
-    spec = ExperimentSpec(workload="sleep", executor="thread-pool", tasks=6, duration=0.12, workers=2,
+    spec = ExperimentSpec(workload="sleep", executor="thread-pool", tasks=6, duration=0.3, workers=2,
                           isolation="inline")
     inbox: collections.deque = collections.deque()
     state = RunState()
