@@ -149,7 +149,9 @@ def test_a_second_loky_run_reuses_the_workers_and_its_start_up_is_near_zero():
     assert cold.status == warm.status == "ok"
     c, w = cold.environment["joblib"], warm.environment["joblib"]
     assert not c["reused_from_earlier_run"] and w["reused_from_earlier_run"]
-    assert w["worker_pids"] == c["worker_pids"] == sorted({t.pid for t in warm.tasks})
+    assert w["worker_pids"] == c["worker_pids"]
+    # a few noop tasks may all land on one of the reused workers
+    assert {t.pid for t in warm.tasks} <= set(w["worker_pids"])
     assert warm.startup_seconds < cold.startup_seconds / 2, (cold.startup_seconds, warm.startup_seconds)
     assert c["reused_call_seconds"] < c["first_call_seconds"], "even the first run shows what reuse costs"
     assert "loky started 2 worker processes" in why_run(cold)

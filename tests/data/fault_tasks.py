@@ -8,6 +8,7 @@ other people's code does.
 
 import ctypes
 import os
+import tempfile
 import threading
 import time
 
@@ -15,7 +16,7 @@ RELEASE_AFTER = 60.0  # a blocked task gives up by itself after this long, whate
 
 
 def _out(name: str = "") -> str:
-    return os.path.join(os.environ.get("CONCGUI_TEST_OUT", "."), name)
+    return os.path.join(os.environ.get("CONCGUI_TEST_OUT", tempfile.gettempdir()), name)
 
 
 def _note(name: str, text: str = "") -> None:
