@@ -24,7 +24,7 @@ from PySide6.QtWidgets import QProgressDialog, QPushButton
 
 from concgui.engine import ExperimentSpec, RunResult, run
 from concgui.engine.exports import save_csv, save_result, save_trace
-from concgui.engine.sweep import SweepResult, load_sweep_json, save_sweep_csv, save_sweep_json
+from concgui.engine.sweep import SweepPoint, SweepResult, load_sweep_json, save_sweep_csv, save_sweep_json
 from concgui.gui import image_export
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -222,6 +222,31 @@ def test_a_sweep_file_nested_too_deeply_is_refused_in_one_line(tmp_path, text):
     with pytest.raises(ValueError) as err:
         load_sweep_json(path)
     assert str(err.value) == "deep.json is not a ConcGUI sweep file (nested too deeply)"
+
+
+# --- F6: a sweep file's values are checked field by field, as a run file's ------------------------------
+@pytest.mark.parametrize("change, words", [
+    (lambda d: d.update(started_at=10**400), "started_at: 1000"),  # an OverflowError before
+    (lambda d: d["points"][0].update(workers=-5), "points[0].workers: -5 is out of range; allowed: a whole number"),
+    (lambda d: d["points"][0].update(error=[1, 2]), "points[0].error: [1, 2] is not allowed; allowed: text or null"),
+    (lambda d: d["points"][0].update(status=123), "points[0].status: 123 is not text; allowed: one of ok"),
+    (lambda d: d["points"][0].update(wall_seconds="x"), "points[0].wall_seconds: 'x' is not allowed"),
+    (lambda d: d["spec"].update(tasks="many"), "spec.tasks: 'many' is not allowed"),
+    (lambda d: d.update(executors="threads"), "executors: 'threads' is not allowed; allowed: a list of executors"),
+    (lambda d: d.update(cores=0), "cores: 0 is out of range"),
+    (lambda d: d.update(points={"a": 1}), "points: {'a': 1} is not allowed; allowed: a list of points"),
+    (lambda d: d.pop("worker_counts"), "worker_counts: is missing"),
+])
+def test_a_sweep_file_with_a_wrong_value_is_refused_in_one_line_naming_it(tmp_path, change, words):
+    sweep = _sweep()
+    sweep.points.append(SweepPoint("threads", 1, 0, 0.5, 0.1, "ok"))
+    save_sweep_json(tmp_path / "s.json", sweep)
+    data = json.loads((tmp_path / "s.json").read_text())
+    change(data)
+    (tmp_path / "s.json").write_text(json.dumps(data))
+    with pytest.raises(ValueError) as err:
+        load_sweep_json(tmp_path / "s.json")
+    assert str(err.value).startswith(f"s.json: {words}") and "\n" not in str(err.value), str(err.value)
 
 
 # --- F1: a program a run file names runs only once the person confirms it ----------------------------

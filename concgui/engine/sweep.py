@@ -47,6 +47,20 @@ from .exports import read_json, save_json, write_atomic
 from .records import ERROR
 from .spec import EXECUTOR_KINDS, EXECUTORS, MAX_WORKERS, ExperimentSpec, Param, SpecError, check_value
 from .superlinear import Superlinear, superlinear_points
+from .validate import (
+    MAX_CORES,
+    MAX_EPOCH,
+    OPTIONAL_TEXT,
+    SECONDS,
+    TEXT,
+    Field,
+    check,
+    check_fields,
+    check_list,
+    check_spec,
+    number_field,
+    whole_field,
+)
 
 SWEEP_FORMAT = "concgui-sweep"
 SWEEP_VERSION = 1
@@ -62,6 +76,46 @@ SWEEP_PARAMS: dict[str, Param] = {
     )
 }
 DEFAULT_REPEATS = 3
+
+
+#: at most this many executors and worker counts in a sweep file (a sweep plans far fewer)
+MAX_SWEEP_SERIES = 64
+#: a sweep file's fields, checked as a run's are (:mod:`.validate`): the same words, each named by where it sits
+SWEEP_FIELDS: dict[str, Field] = {
+    "repeats": whole_field(1, MAX_REPEATS),
+    "cores": whole_field(1, MAX_CORES),
+    "started_at": number_field(0, MAX_EPOCH),
+}
+POINT_FIELDS: dict[str, Field] = {
+    "executor": TEXT,
+    "workers": whole_field(1, MAX_WORKERS),
+    "repeat": whole_field(0, MAX_REPEATS),
+    "wall_seconds": (SECONDS[0], True),
+    "startup_seconds": (SECONDS[0], True),
+    "status": (Param("status", "status", str, "", choices=("ok", ERROR, "failed", "cancelled")), False),
+    "error": OPTIONAL_TEXT,
+    "threads": whole_field(0, MAX_WORKERS * 1024, nullable=True),
+}
+
+
+def check_sweep_dict(d: dict[str, Any]) -> None:
+    """Every value of a sweep file that is read back, or a SpecError (a ValueError) naming the first bad one
+    (``points[3].workers: -5 is out of range; allowed: …``): a loaded sweep never makes a view raise."""
+    for key in ("spec", "executors", "worker_counts", "repeats", "cores", "points"):
+        if key not in d:
+            raise SpecError(key, "is missing")
+    check_spec(d["spec"])
+    for key, kind in SWEEP_FIELDS.items():
+        if key in d:
+            check(key, d[key], kind)
+    for key, kind in (("executors", TEXT), ("worker_counts", POINT_FIELDS["workers"])):
+        check_list(key, d[key], MAX_SWEEP_SERIES, key.replace("_", " "))
+        for i, value in enumerate(d[key]):
+            check(f"{key}[{i}]", value, kind)
+    points = d["points"]
+    check_list("points", points, MAX_REPEATS * MAX_SWEEP_SERIES**2, "points")
+    for i, p in enumerate(points):
+        check_fields(f"points[{i}]", p, POINT_FIELDS, ("executor", "workers", "repeat", "status"))
 
 
 def default_max_workers(cores: int | None = None) -> int:
@@ -318,16 +372,14 @@ class SweepResult:
         version = d.get("version")
         if not isinstance(version, int) or isinstance(version, bool) or not 1 <= version <= SWEEP_VERSION:
             raise ValueError(f"version: {version!r} is not a sweep format this ConcGUI reads (up to {SWEEP_VERSION})")
-        try:
-            points = [SweepPoint(str(p["executor"]), int(p["workers"]), int(p["repeat"]),
-                                 _opt_float(p.get("wall_seconds")), _opt_float(p.get("startup_seconds")),
-                                 str(p["status"]), p.get("error"), _opt_int(p.get("threads")))
-                      for p in d["points"]]
-            return cls(spec=dict(d["spec"]), executors=[str(e) for e in d["executors"]],
-                       worker_counts=[int(n) for n in d["worker_counts"]], repeats=int(d["repeats"]),
-                       cores=int(d["cores"]), started_at=float(d.get("started_at", 0.0)), points=points)
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ValueError(f"not a ConcGUI sweep (missing or wrong field {exc})") from None
+        check_sweep_dict(d)
+        points = [SweepPoint(p["executor"], int(p["workers"]), int(p["repeat"]),
+                             _opt_float(p.get("wall_seconds")), _opt_float(p.get("startup_seconds")), p["status"],
+                             p.get("error"), _opt_int(p.get("threads")))
+                  for p in d["points"]]
+        return cls(spec=dict(d["spec"]), executors=list(d["executors"]),
+                   worker_counts=[int(n) for n in d["worker_counts"]], repeats=int(d["repeats"]),
+                   cores=int(d["cores"]), started_at=float(d.get("started_at", 0.0)), points=points)
 
     def csv_rows(self) -> list[list[Any]]:
         """One row per run (:data:`CSV_COLUMNS`), with its (executor, workers) statistics repeated on it."""
