@@ -29,7 +29,7 @@ from typing import Any
 
 from .engine import validate
 from .engine.paths import user_data_dir
-from .engine.records import RESULT_VERSION, CpuSample, RunResult, TaskRecord, ThreadStates
+from .engine.records import RESULT_VERSION, CpuSample, MemorySample, RunResult, TaskRecord, ThreadStates
 from .engine.spec import MAX_TASKS, SpecError
 
 SCHEMA_VERSION = 1
@@ -94,6 +94,13 @@ CREATE TABLE IF NOT EXISTS thread_states (  -- the GIL X-ray's series: one row p
     t REAL NOT NULL,
     interval REAL NOT NULL,
     lanes TEXT NOT NULL,             -- {lane: [on a core, waiting, blocked]} as JSON
+    PRIMARY KEY (run_id, seq)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS memory_samples (  -- each process's memory (USS, else RSS), every probe memory reading
+    run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL,
+    t REAL NOT NULL,
+    per_pid TEXT NOT NULL,           -- {pid: bytes} as JSON
     PRIMARY KEY (run_id, seq)
 ) WITHOUT ROWID
 """
@@ -342,7 +349,8 @@ class HistoryStore:
                     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
                 conn.execute("COMMIT")
             _check_tables(conn)
-            conn.execute(_ADDED)
+            for statement in _ADDED.split(";"):
+                conn.execute(statement)
             conn.execute("SELECT COUNT(*) FROM runs").fetchone()  # reads a page: finds damage early
             if self._check_pages and str(self.path) != ":memory:":
                 _check_pages(conn, DAMAGE_CHECK_SECONDS)
@@ -458,6 +466,11 @@ class HistoryStore:
                 "INSERT INTO thread_states (run_id, seq, t, interval, lanes) VALUES (?, ?, ?, ?, ?)",
                 [(run_id, k, s.t, s.interval, _dumps(s.lanes)) for k, s in enumerate(result.thread_states)],
             )
+            c.execute("DELETE FROM memory_samples WHERE run_id = ?", (run_id,))
+            c.executemany(
+                "INSERT INTO memory_samples (run_id, seq, t, per_pid) VALUES (?, ?, ?, ?)",
+                [(run_id, k, s.t, _dumps(s.per_pid)) for k, s in enumerate(result.memory_samples)],
+            )
             c.execute(
                 "UPDATE runs SET started_at = ?, spec = ?, environment = ?, workload = ?, executor = ?, "
                 "task_count = ?, status = ?, error = ?, pid = COALESCE(?, pid), startup_seconds = ?, "
@@ -547,12 +560,22 @@ class HistoryStore:
             if isinstance(lanes, dict):  # shares as the tuples a result holds; anything else is refused by check
                 lanes = {name: tuple(v) if isinstance(v, list) else v for name, v in lanes.items()}
             states.append(ThreadStates(t, interval, lanes))
+        memory = []
+        for k, (t, per_pid) in enumerate(self._conn.execute(
+                "SELECT t, per_pid FROM memory_samples WHERE run_id = ? ORDER BY seq", (run_id,))):
+            per_pid = _decoded(per_pid, f"memory_samples[{k}].per_pid")
+            if isinstance(per_pid, dict):  # pids as the numbers a result holds; anything else is refused by check
+                try:
+                    per_pid = {int(pid): v for pid, v in per_pid.items()}
+                except ValueError:
+                    raise SpecError(f"memory_samples[{k}].per_pid", "has a key that is not a process id") from None
+            memory.append(MemorySample(t, per_pid))
         return RunResult(
             spec=_decoded(spec, "spec"), environment=_decoded(env, "environment"), status=status, error=error,
             started_at=started_at, startup_seconds=startup,
             wall_seconds=wall if wall is not None else 0.0,
             workers=workers if workers is not None else 1,
-            tasks=tasks, cpu_samples=samples, thread_states=states,
+            tasks=tasks, cpu_samples=samples, thread_states=states, memory_samples=memory,
             summary=_decoded(summary, "summary") if summary else {}, version=version,
         )
 

@@ -175,7 +175,7 @@ class RunRecorder:
                            started_at=self._started_at, startup_seconds=work_start,
                            wall_seconds=max(0.0, (max(ends) if ends else work_start) - work_start),
                            workers=state.workers, tasks=tasks, cpu_samples=list(state.cpu_samples),
-                           thread_states=list(state.thread_states))
+                           thread_states=list(state.thread_states), memory_samples=list(state.memory_samples))
         if status == INTERRUPTED:
             result.error = (f"written while the run went, {len(ends)} of {len(tasks)} tasks finished: still marked "
                             f"interrupted, it tells that the command line (pid {os.getpid()}) ended before the run")

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .records import CpuSample, RunResult, TaskRecord, ThreadStates
+from .records import CpuSample, MemorySample, RunResult, TaskRecord, ThreadStates
 from .validate import run_from_dict
 
 
@@ -65,11 +65,19 @@ class ThreadStatesSampled:
 
 
 @dataclass(slots=True)
+class MemorySampled:
+    """Each process's memory at the probe's last memory reading."""
+
+    sample: MemorySample
+
+
+@dataclass(slots=True)
 class RunFinished:
     result: RunResult
 
 
-Event = RunStarted | StartupFinished | TaskStarted | TaskFinished | CpuSampled | ThreadStatesSampled | RunFinished
+Event = (RunStarted | StartupFinished | TaskStarted | TaskFinished | CpuSampled | ThreadStatesSampled | MemorySampled
+         | RunFinished)
 EventSink = Callable[[list[Event]], None]
 
 
@@ -84,6 +92,8 @@ def event_to_json(e: Event) -> dict[str, Any]:
         return {"type": "cpu", "sample": e.sample.to_dict()}
     if isinstance(e, ThreadStatesSampled):
         return {"type": "thread_states", "states": e.states.to_dict()}
+    if isinstance(e, MemorySampled):
+        return {"type": "memory", "sample": e.sample.to_dict()}
     if isinstance(e, StartupFinished):
         return {"type": "startup_finished", "t": e.t, "detail": e.detail}
     if isinstance(e, RunStarted):
@@ -105,6 +115,8 @@ def event_from_json(d: dict[str, Any]) -> Event:
         return CpuSampled(CpuSample.from_dict(d["sample"]))
     if kind == "thread_states":
         return ThreadStatesSampled(ThreadStates.from_dict(d["states"]))
+    if kind == "memory":
+        return MemorySampled(MemorySample.from_dict(d["sample"]))
     if kind == "startup_finished":
         return StartupFinished(d["t"], d.get("detail"))
     if kind == "run_started":

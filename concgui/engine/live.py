@@ -15,6 +15,7 @@ from operator import attrgetter, is_not
 from .events import (
     CpuSampled,
     Event,
+    MemorySampled,
     RunFinished,
     RunStarted,
     StartupFinished,
@@ -22,7 +23,19 @@ from .events import (
     TaskStarted,
     ThreadStatesSampled,
 )
-from .records import CANCELLED, ERROR, NOT_STARTED, OK, RUNNING, WAITING, CpuSample, RunResult, TaskRecord, ThreadStates
+from .records import (
+    CANCELLED,
+    ERROR,
+    NOT_STARTED,
+    OK,
+    RUNNING,
+    WAITING,
+    CpuSample,
+    MemorySample,
+    RunResult,
+    TaskRecord,
+    ThreadStates,
+)
 
 STATES = (WAITING, RUNNING, OK, ERROR, CANCELLED)
 _OPEN = frozenset((WAITING, RUNNING))  # a task in either state may still change; a final one never does
@@ -41,6 +54,7 @@ class RunState:
         self.lanes: list[str] = []  # worker labels in order of first appearance
         self.cpu_samples: list[CpuSample] = []
         self.thread_states: list[ThreadStates] = []  # the X-ray: each lane's states, interval by interval
+        self.memory_samples: list[MemorySample] = []  # each process's memory, every few tenths of a second
         self.work_start: float | None = None
         self.result: RunResult | None = None
         self.done = 0
@@ -84,6 +98,8 @@ class RunState:
                 self.cpu_samples.append(e.sample)
             elif kind is ThreadStatesSampled:
                 self.thread_states.append(e.states)
+            elif kind is MemorySampled:
+                self.memory_samples.append(e.sample)
             elif kind is StartupFinished:
                 self.work_start = e.t
                 self.workers = (e.detail or {}).get("workers", self.workers)
@@ -121,6 +137,7 @@ class RunState:
         self.total, self.workers = len(new), result.workers
         self.cpu_samples = list(result.cpu_samples)
         self.thread_states = list(result.thread_states)
+        self.memory_samples = list(result.memory_samples)
         self.work_start = result.startup_seconds
         # C-level passes, not a Python loop and a recount: a run may end with 100,000 records
         diff = list(compress(range(len(new)), map(is_not, old, new))) if len(old) == len(new) else None

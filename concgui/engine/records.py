@@ -1,4 +1,4 @@
-"""What a run produced: one record per task, the CPU samples and the result.
+"""What a run produced: one record per task, the CPU and memory samples and the result.
 
 Times are seconds from the run's start, measured with ``perf_counter_ns``,
 which is system-wide on Linux and Windows, so records from worker processes
@@ -115,6 +115,28 @@ class ThreadStates:
         return cls(d["t"], d["interval"], {k: (v[0], v[1], v[2]) for k, v in d["lanes"].items()})
 
 
+@dataclass(slots=True)
+class MemorySample:
+    """Each process of the run's tree and its memory in bytes at time ``t`` (the run's clock).
+
+    Unique set size where the platform gives it (what the process would give back if it ended), else
+    resident set size; ``RunResult.environment["memory"]`` says which ("uss" or "rss"). A thread run has
+    one process: its threads share its memory. JSON keys are the pids as text.
+    """
+
+    t: float
+    per_pid: dict[int, int]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"t": self.t, "per_pid": {str(pid): v for pid, v in self.per_pid.items()}}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> MemorySample:
+        _need_object("a memory sample", d)
+        _need_object("per_pid", d["per_pid"])
+        return cls(d["t"], {int(pid): v for pid, v in d["per_pid"].items()})
+
+
 @dataclass
 class RunResult:
     """Everything a finished (or failed, or cancelled) run measured."""
@@ -130,6 +152,8 @@ class RunResult:
     tasks: list[TaskRecord] = field(default_factory=list)
     cpu_samples: list[CpuSample] = field(default_factory=list)
     thread_states: list[ThreadStates] = field(default_factory=list)
+    #: each process's memory over the run (the probe's, every :data:`.sampler.MEMORY_INTERVAL`)
+    memory_samples: list[MemorySample] = field(default_factory=list)
     summary: dict[str, Any] = field(default_factory=dict)
     version: int = RESULT_VERSION
 
@@ -149,6 +173,7 @@ class RunResult:
             "tasks": [t.to_dict() for t in self.tasks] if tasks else [],
             "cpu_samples": [s.to_dict() for s in self.cpu_samples],
             "thread_states": [s.to_dict() for s in self.thread_states],
+            "memory_samples": [s.to_dict() for s in self.memory_samples],
         }
 
     @classmethod
@@ -175,6 +200,7 @@ class RunResult:
             tasks=_records(d["tasks"]),
             cpu_samples=[CpuSample.from_dict(s) for s in d.get("cpu_samples", [])],
             thread_states=[ThreadStates.from_dict(s) for s in d.get("thread_states", [])],  # none in old files
+            memory_samples=[MemorySample.from_dict(s) for s in d.get("memory_samples", [])],  # nor these
             version=version,
         )
 

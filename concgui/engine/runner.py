@@ -23,6 +23,7 @@ from .events import (
     CpuSampled,
     Event,
     EventSink,
+    MemorySampled,
     RunFinished,
     RunStarted,
     StartupFinished,
@@ -117,7 +118,7 @@ class RunControl:
         self.workers = workers
         self.sizes = task_sizes(spec)
         self.cancel = threading.Event()
-        self.sink: deque = deque()  # ("f"|"s"|"c"|"x"|"w", payload) from this process
+        self.sink: deque = deque()  # ("f"|"s"|"c"|"x"|"m"|"w", payload) from this process
         self.thread_states: list[ThreadStates] = []  # the X-ray, lane by lane, as the drains named it
         self.finishes: deque = deque()  # record tuples of tasks run in this process
         self.running: dict[int, tuple] = {}  # thread id -> start tuple of its current task
@@ -236,6 +237,8 @@ class RunControl:
                     events.append(TaskFinished(r))
             elif kind == "c":
                 events.append(CpuSampled(payload))
+            elif kind == "m":
+                events.append(MemorySampled(payload))
         for t in running:
             self._start(t, started)
         for kind, payload in items:  # after the starts: a thread whose first task began by now has its lane
@@ -477,6 +480,7 @@ class Run:
             work_start = ctl.work_start if ctl.work_start is not None else 0.0
             ends = [r.end for r in ctl.records if r.end is not None]
             env["thread_states"] = sampler.source  # where the X-ray's readings came from
+            env["memory"] = sampler.memory_kind  # what the memory series holds: uss, rss or none
             result = RunResult(
                 spec=spec.to_dict(),
                 environment=env,
@@ -489,6 +493,7 @@ class Run:
                 tasks=ctl.records,
                 cpu_samples=sampler.samples,
                 thread_states=ctl.thread_states,
+                memory_samples=sampler.memory,
             )
             env.update(ctl.host_load.figures(result.cpu_samples, work_start, result.wall_seconds + work_start))
             env.update(calibration.gap_figures(result, ctl.sizes))  # the tasks' CPU time against their calibration

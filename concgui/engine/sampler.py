@@ -26,6 +26,10 @@ from there.  A thread born later counts from its birth, which the probe reads
 from the kernel, not from the first reading that saw it.  The stretch until
 the probe's first reading is one measurement, spread over intervals of the
 X-ray's resolution (:func:`spread`), as every view and export expects.
+
+Memory: every :data:`MEMORY_INTERVAL` the probe also reads each process's unique set size (else its
+resident set size), which costs the kernel a walk of the process's mappings, so it is read far less
+often than the X-ray (see :class:`concgui.engine.cpu_probe.Memory`).
 """
 
 from __future__ import annotations
@@ -40,7 +44,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-from .records import CpuSample, ThreadStates
+from .records import CpuSample, MemorySample, ThreadStates
 
 try:
     import psutil
@@ -52,6 +56,8 @@ INTERVAL = 0.1
 THREAD_INTERVAL = 0.02
 #: an interval longer than this (the probe's start-up) is spread over intervals of the resolution
 LONGEST = 0.1
+#: each process's memory is read this often: a USS reading costs about 0.3 ms a process (0 turns it off)
+MEMORY_INTERVAL = 0.25
 #: a thread's start is known to one clock tick (the kernel truncates it to 1/100 s)
 BORN_TICK = 0.01
 #: how long the sampler holds an interval back: a wait the kernel credits late is put where it was
@@ -221,19 +227,24 @@ class CpuSampler:
     """Runs the sampler process until ``stop()``.
 
     CPU samples go to ``emit`` as ``("c", sample)``, the threads' shares of each X-ray interval as
-    ``("x", shares)`` (:data:`ThreadShares`); ``thread_interval`` 0 turns the X-ray off, None takes
-    :data:`THREAD_INTERVAL` as it is then (the benchmark sets it to 0 to weigh the X-ray's cost).
-    :attr:`source` says where the thread readings came from: "schedstat", "cpu-time" or "none".
+    ``("x", shares)`` (:data:`ThreadShares`), memory readings as ``("m", sample)``; ``thread_interval``
+    (``memory_interval``) 0 turns the X-ray (the memory series) off, None takes :data:`THREAD_INTERVAL`
+    (:data:`MEMORY_INTERVAL`) as it is then (the benchmark sets them to 0 to weigh their cost).
+    :attr:`source` says where the thread readings came from: "schedstat", "cpu-time" or "none";
+    :attr:`memory_kind` what the memory readings are: "uss", "rss" or "none".
     """
 
     def __init__(self, t0_ns: int, emit: Callable[[tuple], None], interval: float = INTERVAL,
-                 thread_interval: float | None = None) -> None:
+                 thread_interval: float | None = None, memory_interval: float | None = None) -> None:
         self.t0_ns = t0_ns
         self.emit = emit
         self.interval = interval
         self.thread_interval = THREAD_INTERVAL if thread_interval is None else thread_interval
+        self.memory_interval = MEMORY_INTERVAL if memory_interval is None else memory_interval
         self.samples: list[CpuSample] = []
+        self.memory: list[MemorySample] = []
         self.source = "none"
+        self.memory_kind = "none"
         self._proc: subprocess.Popen | None = None
         self._reader: threading.Thread | None = None
         #: the run's threads as read before the probe started: its first readings count from them
@@ -247,7 +258,7 @@ class CpuSampler:
         try:
             self._proc = subprocess.Popen(
                 [*sampler_command(), str(os.getpid()), str(self.t0_ns), str(self.interval),
-                 str(self.thread_interval)],
+                 str(self.thread_interval), str(self.memory_interval)],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         except OSError:
             return  # no samples, nothing else lost
@@ -285,8 +296,14 @@ class CpuSampler:
                     if "th" in d:
                         for shares in sharer.add(*d["th"]):
                             self.emit(("x", shares))
+                    elif "mem" in d:
+                        t, readings = d["mem"]
+                        memory = MemorySample(t, {pid: value for pid, value in readings})
+                        self.memory.append(memory)
+                        self.emit(("m", memory))
                     else:
                         self.source = d.get("source", self.source)
+                        self.memory_kind = d.get("memory", self.memory_kind)
                     continue
                 t, per_core, tree = d
             except (ValueError, TypeError):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .memory import memory_figures
 from .present import number
 from .records import CANCELLED, ERROR, RunResult
 from .xray import SHARE_KEYS, run_shares
@@ -52,6 +53,7 @@ def summarize(result: RunResult, baseline: RunResult | None = None) -> dict[str,
         out["speedup"] = baseline.wall_seconds / wall
         out["efficiency"] = out["speedup"] / effective
         out["baseline"] = baseline.spec.get("executor")
+    out.update(memory_figures(result))  # memory per worker process and in total, from the probe's series
     return out
 
 

@@ -31,6 +31,7 @@ from .records import (
     RUNNING,
     WAITING,
     CpuSample,
+    MemorySample,
     RunResult,
     TaskRecord,
     ThreadStates,
@@ -47,6 +48,10 @@ MAX_SECONDS = 100_000_000
 MAX_EPOCH = 32_503_680_000
 MAX_PID = 2**32 - 1
 MAX_THREAD_ID = 2**64 - 1
+#: bytes a process's memory may reach in a memory sample (a pebibyte: far beyond any machine's)
+MAX_MEMORY = 2**50
+#: the kinds of memory a run's memory series may hold (``environment["memory"]``)
+MEMORY_KINDS = ("uss", "rss", "none")
 #: a summary's numbers: finite, and far beyond anything a run measures
 MAX_NUMBER = 1e15
 RUN_STATUSES = (OK, CANCELLED, "failed", RUNNING, "interrupted")
@@ -106,6 +111,8 @@ SUMMARY_FIELDS: dict[str, Field] = {
                      "errors", "cancelled", "workers", "speedup", "efficiency",
                      *(f"{key}_share" for key in SHARE_KEYS)), SUMMARY_NUMBER),
     "baseline": OPTIONAL_TEXT,
+    **dict.fromkeys(("memory_processes", "memory_per_worker_mb", "memory_total_mb"), SUMMARY_NUMBER),
+    "memory_kind": OPTIONAL_TEXT,
 }
 #: what the views read from a run's environment; every key is optional (old files lack most)
 ENVIRONMENT_FIELDS: dict[str, Field] = {
@@ -114,6 +121,7 @@ ENVIRONMENT_FIELDS: dict[str, Field] = {
     **dict.fromkeys(("start_method", "start_method_note", "thread_states"), OPTIONAL_TEXT),
     "cpu_count": whole_field(1, MAX_CORES),
     "pid": whole_field(0, MAX_PID, nullable=True),
+    "memory": (_p("memory", str, choices=MEMORY_KINDS), True),
     **dict.fromkeys(("other_programs_cores", "steal_cores", "concgui_helpers_cores"), CORES),
 }
 CALIBRATION_FIELDS: dict[str, Field] = {
@@ -131,6 +139,8 @@ DASK_WORKER_FIELDS: dict[str, Field] = {
 }
 SHARE = number_field(0, 1)
 INDEX = whole_field(0, MAX_TASKS - 1)
+PID = whole_field(0, MAX_PID)
+MEMORY_BYTES = whole_field(0, MAX_MEMORY)
 
 
 # --- one value ---------------------------------------------------------------------------------
@@ -245,6 +255,14 @@ def run_from_dict(d: Any) -> RunResult:
         for lane, shares in state["lanes"].items():
             if type(shares) is not list or len(shares) != 3:
                 raise refuse(f"thread_states[{i}].lanes[{_short.repr(lane)}]", shares, "a list of three shares")
+    memory = d.get("memory_samples", [])
+    check_list("memory_samples", memory, MAX_SECONDS, "samples")
+    for i, sample in enumerate(memory):
+        check_fields(f"memory_samples[{i}]", sample, {}, ("t", "per_pid"))
+        check_fields(f"memory_samples[{i}].per_pid", sample["per_pid"], {})
+        for pid in sample["per_pid"]:
+            if not (pid.isascii() and pid.isdigit()) or len(pid) > 10:
+                raise refuse(f"memory_samples[{i}].per_pid", pid, "process ids (whole numbers as text) as keys")
     result = RunResult.from_dict(d)
     check_run(result)
     return result
@@ -266,6 +284,7 @@ def check_run(r: RunResult, positional: bool = True) -> None:
     check_tasks(r.tasks, positional)
     check_samples(r.cpu_samples)
     check_thread_states(r.thread_states)
+    check_memory_samples(r.memory_samples)
 
 
 def check_spec(spec: Any) -> None:
@@ -360,3 +379,18 @@ def check_thread_states(states: list[ThreadStates]) -> None:
             for lane, values in s.lanes.items():
                 where = f"thread_states[{i}].lanes[{_short.repr(lane)}]"
                 check_column(lambda k, where=where: f"{where}[{k}]", list(values), SHARE)
+
+
+def check_memory_samples(samples: list[MemorySample]) -> None:
+    """Each memory sample: a time, and whole bytes by pid; all the pids, then all the bytes, checked as a column."""
+    check_list("memory_samples", samples, MAX_SECONDS, "samples")
+    check_column(lambda i: f"memory_samples[{i}].t", [s.t for s in samples], TIME)
+    for i, s in enumerate(samples):
+        if type(s.per_pid) is not dict:
+            raise refuse(f"memory_samples[{i}].per_pid", s.per_pid, "an object of bytes by process id")
+    for what, field, of in (("pid", PID, dict.keys), ("bytes", MEMORY_BYTES, dict.values)):
+        if not column_ok(list(chain.from_iterable(of(s.per_pid) for s in samples)), field):
+            for i, s in enumerate(samples):
+                for pid, value in s.per_pid.items():
+                    check(f"memory_samples[{i}].per_pid[{_short.repr(pid)}]" + ("" if what == "bytes" else " (pid)"),
+                          value if what == "bytes" else pid, field)

@@ -480,7 +480,8 @@ class MainWindow(FileActions, ScalingStudyActions, QMainWindow):
         result = RunResult(spec=state.spec, environment=state.environment, status="failed", error=message,
                            started_at=self.keeper.started_at or time.time(), startup_seconds=work_start,
                            wall_seconds=max(0.0, (max(ends) if ends else work_start) - work_start),
-                           workers=state.workers, tasks=tasks, cpu_samples=list(state.cpu_samples))
+                           workers=state.workers, tasks=tasks, cpu_samples=list(state.cpu_samples),
+                           memory_samples=list(state.memory_samples))
         result.summary = summarize(result)
         return result
 
