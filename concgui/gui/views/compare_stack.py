@@ -37,7 +37,7 @@ from .. import theme
 from ..image_export import ExportTarget, export_dialog
 from .compare_chart import ideal_wall, speed_text, workers_text
 from .timeline import TimelineView
-from .timeline.texts import blocked_cause
+from .timeline.texts import blocked_cause, transfer_parts
 
 MAX_TASK_ROWS = 16  # runs of at most this many tasks get a row per task (the staircase); more, a row per worker
 ROW_MIN, ROW_MAX, ROW_EXPORT = 8, 44, 26  # a row's height (px): at least, at most on screen, in an export
@@ -642,7 +642,9 @@ class CompareStack(QtWidgets.QWidget):
         colors = theme.plot_colors(self._dark)
         counts: dict[str, int] = {}
         fill = strips = startup = False
+        transfer: list[tuple[str, str]] = []  # the segments' swatch, or each "nothing is copied" once
         for v, r in zip(self.timelines, self._results, strict=False):
+            transfer += [p for p in transfer_parts(r.spec, v.has_transfer()) if p not in transfer]
             for name, n in v.bar_counts().items():
                 counts[name] = counts.get(name, 0) + n
             xray = v.xray_counts()
@@ -657,6 +659,7 @@ class CompareStack(QtWidgets.QWidget):
         if fill:
             text = "a bar's filled part: its CPU time"
             parts.append((theme.swatch(theme.CPU_FILL_COLOR, text, "▄"), "▄ " + text))
+        parts += transfer
         if strips:
             cause = blocked_cause(RunState.from_result(self._results[0]))
             parts.append(("strip under each row, its thread:", "strip under each row, its thread:"))

@@ -26,6 +26,15 @@ CODES: dict[str, int] = {s: i for i, s in enumerate(STATES)}
 FINAL_CODES = (OK, ERROR, CANCELLED)
 _START, _END, _STATUS, _WORKER, _CPU = (attrgetter(f) for f in ("start", "end", "status", "worker", "cpu_seconds"))
 
+
+def _SENT(t: TaskRecord) -> float:  # noqa: N802 - until TaskRecord has the field, then an attrgetter
+    return getattr(t, "sent_seconds", 0.0)
+
+
+def _RETURNED(t: TaskRecord) -> float:  # noqa: N802
+    return getattr(t, "returned_seconds", 0.0)
+
+
 LANE_FILL = 0.8  # the share of a lane's height its bars fill; the rest separates lanes
 LANE_PAD = (1.0 - LANE_FILL) / 2
 MAX_TRACKS = 256  # sub-rows per lane at most; beyond, overlapping tasks share rows
@@ -34,6 +43,10 @@ STRIP_TOP = LANE_PAD + LANE_FILL + 0.01
 STRIP_HEIGHT = LANE_PAD - 0.015
 FILL_LEVELS = 32  # CPU-share fills of neighbouring tasks merge when their shares round to the same 1/32
 MIN_FILL = 0.02  # a task that used less of a core than this shows no fill
+#: a transfer segment (a task's argument on its way in, its result on its way out) is this share of its
+#: bar's height, centred on it: a thin "pipe" either side of the bar, apart from the bar itself
+TRANSFER_HEIGHT = 0.3
+MIN_TRANSFER_PX = 0.5  # transfer segments narrower than this share of a pixel are not drawn (invisible anyway)
 
 
 def merge_touching(x0: np.ndarray, x1: np.ndarray, y0: np.ndarray, h: np.ndarray, gap: float,
@@ -88,6 +101,11 @@ class TimelineLayout:
         self.lane = np.full(n, -1, dtype=np.int32)
         self.track = np.full(n, -1, dtype=np.int32)
         self.cpu = np.zeros(n)  # CPU seconds (known once a task has finished)
+        self.sent = np.zeros(n)  # seconds the argument took to reach the task (the span ends at its start)
+        self.returned = np.zeros(n)  # seconds its result took to come back (the span begins at its end)
+        self.has_transfer = False  # some task's argument or result took time to move: drawn, hovered, named
+        #: False for a run whose tasks share its memory (threads): nothing to read, its flood builds as fast
+        self.copies_data = True
         self.labels: list[str] = []  # one per lane, top to bottom
         self.lane_of: dict[str, int] = {}
         self.lane_tracks: list[LaneTracks] = []
@@ -119,6 +137,24 @@ class TimelineLayout:
         """Tasks ``idx``'s CPU seconds, from their records (in the same order)."""
         self.cpu[idx] = np.fromiter(map(_CPU, recs), dtype=float, count=len(recs))
 
+    def set_transfer(self, idx: np.ndarray, recs: Sequence[TaskRecord]) -> None:
+        """Tasks ``idx``'s sent and returned seconds, from their records (after their starts and ends are set).
+
+        Zero for threads, asyncio and sequential runs (nothing is copied); a process's task pays them."""
+        if not self.copies_data:
+            return
+        n = len(recs)
+        sent = np.fromiter(map(_SENT, recs), dtype=float, count=n)
+        returned = np.fromiter(map(_RETURNED, recs), dtype=float, count=n)
+        if not (self.has_transfer or sent.any() or returned.any()):
+            return  # the common case: nothing moved (the columns are already zero)
+        self.sent[idx], self.returned[idx] = sent, returned
+        self.has_transfer = True
+        out = self.end[idx] + returned
+        out = out[np.isfinite(out)]
+        if out.size:
+            self.max_time = max(self.max_time, float(out.max()))
+
     def load(self, tasks: Sequence[TaskRecord], finished: bool) -> None:
         """Every record at once (a reopened run, a run's end): columns, then each lane's tracks."""
         n = self.n
@@ -139,6 +175,7 @@ class TimelineLayout:
         starts, ends_known = (v[np.isfinite(v)] for v in (self.start, self.end))
         self.max_time = max(float(starts.max()) if starts.size else 0.0,
                             float(ends_known.max()) if ends_known.size else 0.0)
+        self.set_transfer(seen, recs)  # after the ends: a result's way back may end the run's picture
 
     def apply(self, changed: np.ndarray, codes: np.ndarray, st: np.ndarray, en: np.ndarray,
               ln: np.ndarray) -> bool:
@@ -240,6 +277,29 @@ class TimelineLayout:
         key = (self.lane[idx].astype(np.int64) * MAX_TRACKS + self.track[idx] % MAX_TRACKS) * (FILL_LEVELS + 1) + level
         return merge_touching(x0, x1, y0 + h - fh, fh, px * 0.5, key)
 
+    def transfer_tasks(self, idx: np.ndarray) -> np.ndarray:
+        """Those of tasks ``idx`` whose argument or result took time to move (none when no task's did)."""
+        if not self.has_transfer or idx.size == 0:
+            return idx[:0]
+        return idx[(self.sent[idx] > 0) | (self.returned[idx] > 0)]
+
+    def transfer_rects(self, idx: np.ndarray, px: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(x0, x1, y0, height) of tasks ``idx``'s transfer segments: "sent" ending at each bar's start, "returned"
+        beginning at its end, thin (:data:`TRANSFER_HEIGHT` of the bar) and centred on its row.
+
+        Drawn at their true width (a bar is widened to a pixel; a transfer is not: it would then claim time it
+        did not take); narrower than :data:`MIN_TRANSFER_PX` of a pixel they are left out, touching ones merge.
+        """
+        y0, h = self.rows(idx)
+        th = h * TRANSFER_HEIGHT
+        ty = y0 + (h - th) / 2
+        start, end = self.start[idx], self.end[idx]
+        x0 = np.concatenate([start - self.sent[idx], end])
+        x1 = np.concatenate([start, end + self.returned[idx]])
+        ys, hs = np.concatenate([ty, ty]), np.concatenate([th, th])
+        keep = (x1 - x0 >= px * MIN_TRANSFER_PX) & np.isfinite(x0) & np.isfinite(x1)
+        return merge_touching(x0[keep], x1[keep], ys[keep], hs[keep], px * 0.5)
+
     def task_at(self, x: float, y: float, tolerance: float, now: float) -> int | None:
         """The task whose bar is at (``x`` seconds, ``y`` rows, ``y`` ≥ 0), within ``tolerance`` seconds."""
         hits = self.tasks_at(x, y, tolerance, now)
@@ -256,9 +316,11 @@ class TimelineLayout:
         cap = self.caps[lane]
         slot = min(cap - 1, max(0, int((frac - LANE_PAD) // (LANE_FILL / cap))))
         start, end = self.start, self.end_now(now)
+        lo, hi = (start - self.sent, end + self.returned) if self.has_transfer else (start, end)
         m = (self.lane == lane) & (self.track % MAX_TRACKS == slot)
-        m &= (start <= x + tolerance) & (end >= x - tolerance)
+        m &= (lo <= x + tolerance) & (hi >= x - tolerance)  # a task's transfer segments are its, too
         hits = np.flatnonzero(m)
+        # the nearest bar first: a next task's argument may travel under the bar of the one before
         dist = np.maximum(0.0, np.maximum(start[hits] - x, x - end[hits]))
         return hits[np.lexsort((-start[hits], dist))]
 

@@ -36,7 +36,7 @@ from .follow import next_x_range
 from .layout import FINAL_CODES, OK, RUNNING, TimelineLayout
 from .queue_area import QueueArea
 from .strips import ThreadStrips
-from .texts import TITLE, legend, task_text
+from .texts import SHARED_MEMORY, TITLE, legend, task_text
 
 EMPTY_TEXT = "Run an experiment: every task appears here as a bar\non the row of the worker that ran it."
 MANY_LANES = 16  # beyond this many rows the mouse also zooms and pans vertically
@@ -99,6 +99,8 @@ class TimelineView(ThemedPlot):
         # every finished task's fill in one colour, whatever its state: one open chunk, as the bars
         self._fills = BarItems(plot, lambda idx: self._layout.fill_rects(idx, self._now, self._min_w),
                                brush=theme.with_alpha(theme.CPU_FILL_COLOR, theme.CPU_FILL_ALPHA), z=5)
+        # the transfer segments (a task's argument in, its result out), made for the first run that has any
+        self._transfer: BarItems | None = None
         self._strips = ThreadStrips(plot)
         for item in (*self._backdrop.items, self._queue_area.item, self._now_line, self._placeholder):
             plot.addItem(item, ignoreBounds=True)
@@ -133,6 +135,8 @@ class TimelineView(ThemedPlot):
             self._reset(0)
             self._bars.clear()
             self._fills.clear()
+            if self._transfer is not None:
+                self._transfer.clear()
             self._strips.clear()
             self._show_empty()
             return
@@ -241,6 +245,24 @@ class TimelineView(ThemedPlot):
         out["cpu_fill"] = sum(len(item.opts["x0"]) for item in self._fills.items())
         return out
 
+    def transfer_rects(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(x0, x1, y0, height) of every transfer segment drawn, merged ones as one (for tests)."""
+        items = self._transfer.items() if self._transfer is not None else []
+        x0 = [np.asarray(item.opts["x0"], dtype=float) for item in items]
+        w = [np.asarray(item.opts["width"], dtype=float) for item in items]
+        y0 = [np.asarray(item.opts["y0"], dtype=float) for item in items]
+        h = [np.asarray(item.opts["height"], dtype=float) for item in items]
+        cat = (lambda v: np.concatenate(v) if v else np.zeros(0))
+        return cat(x0), cat(x0) + cat(w), cat(y0), cat(h)
+
+    def has_transfer(self) -> bool:
+        """Whether some task's argument or result took time to move (its segments drawn, the legend names them)."""
+        return self._layout.has_transfer
+
+    def transfer_item_count(self) -> int:
+        """Graphics items drawing transfer segments (0 for a run that copied nothing)."""
+        return 0 if self._transfer is None else self._transfer.item_count()
+
     def xray_item_count(self) -> int:
         """Graphics items of the X-ray: the fills and the strips (a few for any run)."""
         return self._fills.item_count() + self._strips.item_count()
@@ -292,6 +314,9 @@ class TimelineView(ThemedPlot):
         assert state is not None
         tasks = state.tasks
         self._reset(len(tasks))
+        # threads, asyncio and sequential copy nothing by construction: their floods skip reading the zeros
+        spec = state.spec or {}
+        self._layout.copies_data = not spec.get("executor") or theme.executor_kind(spec) not in SHARED_MEMORY
         self._tasks_ref = tasks
         self._log_pos = len(state.changed)
         self._was_finished = state.finished
@@ -349,6 +374,8 @@ class TimelineView(ThemedPlot):
         codes, st, en, ln = layout.columns(recs)
         layout.set_cpu(changed, recs)
         grew = layout.apply(changed, codes, st, en, ln)
+        had_transfer = layout.has_transfer
+        layout.set_transfer(changed, recs)
         if grew:  # a lane got more sub-rows: every bar in it moves, so rebuild (rare: it doubles)
             self._rebuild_items()
         else:
@@ -360,9 +387,12 @@ class TimelineView(ThemedPlot):
             final = changed[drawable & (codes >= OK)]
             if final.size:
                 self._fills.append(OK, final)
+                moved = layout.transfer_tasks(final)
+                if moved.size:
+                    self._transfer_items().append(OK, moved)
         if lanes_changed or grew:
             self._update_axes()
-        if lanes_changed:
+        if lanes_changed or had_transfer != layout.has_transfer:
             self._update_legend()
 
     def _settle(self) -> None:
@@ -385,6 +415,8 @@ class TimelineView(ThemedPlot):
         """One bar item per state holding every drawable task (the fast path)."""
         self._bars.clear()
         self._fills.clear()
+        if self._transfer is not None:
+            self._transfer.clear()
         self._min_w, self._rescale_at_end = self._pixel_width(), False
         finals = []
         for code in FINAL_CODES:
@@ -393,12 +425,24 @@ class TimelineView(ThemedPlot):
                 self._bars.fill(code, idx)
                 finals.append(idx)
         if finals:
-            self._fills.fill(OK, np.concatenate(finals))
+            done = np.concatenate(finals)
+            self._fills.fill(OK, done)
+            moved = self._layout.transfer_tasks(done)
+            if moved.size:
+                self._transfer_items().fill(OK, moved)
         if self._state is not None:  # the strips at this zoom's span
             self._strips.clear()
             self._sync_strips()
         self._update_running()
         self._update_axes()
+
+    def _transfer_items(self) -> BarItems:
+        """The transfer segments' items, made on first use: a run that copied nothing has none to paint."""
+        if self._transfer is None:
+            self._transfer = BarItems(self.getPlotItem(),
+                                      lambda idx: self._layout.transfer_rects(idx, self._min_w),
+                                      brush=theme.TRANSFER_COLOR, z=-1)
+        return self._transfer
 
     def _sync_strips(self) -> None:
         """Draw the thread states that arrived since the last refresh (all of them for a new list)."""
@@ -509,7 +553,7 @@ class TimelineView(ThemedPlot):
         if self._state is not None:
             head, parts = legend(self._state, self._layout.counts(), self._queue_area.shown,
                                  self._backdrop.startup.isVisible(), self.xray_counts()["cpu_fill"] > 0,
-                                 self._strips.item_count() > 0)
+                                 self._strips.item_count() > 0, self._layout.has_transfer)
         fg = theme.plot_colors(self._dark)["foreground"]
         self._set_legend_title(self._title_width(), head, parts, fg)
 
