@@ -193,6 +193,49 @@ def test_a_bad_function_in_the_engine_process_is_a_spec_error():
     assert "concgui_no_such_module_xyz" in str(err.value)
 
 
+#: an engine that sends what the schema refuses: the real one, with a task's or a sample's value spoiled
+SPOILING_ENGINE = """
+import sys
+import concgui.engine.events as events
+import concgui.engine.records as records
+from concgui.engine.isolation import parse_registered, serve
+
+row, to_dict = records.TaskRecord.to_row, records.CpuSample.to_dict
+SPOIL = {SPOIL!r}
+if SPOIL == "pid":
+    records.TaskRecord.to_row = lambda r: [*row(r)[:2], 2**70, *row(r)[3:]] if r.index == 1 else row(r)
+else:
+    records.CpuSample.to_dict = lambda s: {{**to_dict(s), "tree_percent": "hot"}}
+sys.exit(serve(modules=parse_registered(sys.argv[1:])))
+"""
+
+
+@pytest.mark.parametrize(("spoil", "words"), [
+    ("pid", "tasks[1].pid: 1180591620717411303424 is out of range"),
+    ("cpu", "cpu_samples[0].tree_percent: 'hot' is not allowed"),
+])
+def test_what_the_engine_streams_is_checked_on_arrival_and_never_reaches_the_consumer(tmp_path, spoil, words):
+    (tmp_path / "spoiling_engine.py").write_text(SPOILING_ENGINE.format(SPOIL=spoil))
+    python = tmp_path / "python"
+    python.write_text(f"#!/bin/sh\nexec {sys.executable} {tmp_path / 'spoiling_engine.py'} \"$@\"\n")
+    python.chmod(0o755)
+    seen: list = []
+    spec = ExperimentSpec(executor="sequential", workload="sleep", duration=0.3, tasks=3, python=str(python))
+    if spoil == "pid":  # one line of tasks refused: the run ends failed, saying why, without them
+        result = engine.start(spec, seen.extend).execute()
+        assert result.status == "failed" and words in result.error, result.error
+        assert "the engine process sent a value ConcGUI refuses" in result.error
+    else:  # every sample refused, and the run's end that holds them: no run to show
+        with pytest.raises(RuntimeError) as err:
+            engine.start(spec, seen.extend).execute()
+        assert str(err.value).startswith(f"the engine process failed (it sent a value ConcGUI refuses: {words}")
+    finished = [e.record for e in seen if isinstance(e, engine.TaskFinished)]
+    samples = [e.sample for e in seen if type(e).__name__ == "CpuSampled"]
+    assert all(type(r.pid) is int and r.pid < 2**32 for r in finished), "a refused record reached the consumer"
+    assert all(s.tree_percent is None or isinstance(s.tree_percent, float) for s in samples)
+    assert spoil != "pid" or 1 not in {r.index for r in finished}
+
+
 @pytest.mark.parametrize(("line", "field"), [(b"not json\n", "spec"), (b'{"tasks": 0}\n', "tasks"),
                                              (b'{"speed": 1}\n', "speed"), (b"\n", "spec")])
 def test_the_engine_protocol_refuses_a_bad_spec(child_env, line, field):

@@ -33,21 +33,24 @@ from collections import deque
 from functools import partial
 from pathlib import Path
 
-from . import lifetime, runner
+from . import lifetime, runner, validate
 from .events import (
+    CpuSampled,
     Event,
     EventSink,
     RunFinished,
     RunStarted,
     StartupFinished,
     TaskFinished,
+    TaskStarted,
+    ThreadStatesSampled,
     event_from_json,
     event_to_json,
 )
 from .executors import load_plugin, plugin_modules
 from .executors.processes import describe_exit
 from .import_check import timeout_message
-from .records import CANCELLED, RunResult, TaskRecord
+from .records import CANCELLED, RUNNING, RunResult, TaskRecord
 from .runner import ABANDON_AFTER_POOLS, IMPORT_TIMEOUT, Run
 from .spec import ExperimentSpec, SpecError
 from .summary import summarize
@@ -231,6 +234,8 @@ class EngineProcess:
         if result is None:
             if why:
                 detail = why
+            elif self._refused:
+                detail = f"it sent a value ConcGUI refuses: {self._refused}"
             elif problem and problem.get("message"):
                 detail = str(problem["message"])
             else:
@@ -289,6 +294,7 @@ class EngineProcess:
         result, problem = None, None
         records: dict[int, TaskRecord] = {}  # every task's final record, from its TaskFinished
         self._records, self._started_at, self._work_start = records, time.time(), None
+        self._refused = ""  # the first value of the engine's output that the schema check refused
         for line in proc.stdout:
             try:
                 msg = json.loads(line)
@@ -300,6 +306,12 @@ class EngineProcess:
                     continue
                 events = [event_from_json(e) for e in msg["events"]]
                 finished = [TaskRecord(*row) for row in msg.get("finished", ())]
+                # a door like a file's: nothing the window draws or the history keeps comes unchecked
+                check_stream(events, finished, self.spec.tasks)
+            except SpecError as exc:  # a value the schema check refuses (the run's end is checked whole)
+                self._refused = self._refused or str(exc)
+                self.stderr_tail.append(f"engine output refused ({exc}): {line[:200]!r}")
+                continue
             except (ValueError, KeyError, TypeError) as exc:
                 self.stderr_tail.append(f"unreadable engine output ({exc}): {line[:200]!r}")
                 continue
@@ -320,6 +332,9 @@ class EngineProcess:
                                     for i in range(int(result.spec.get("tasks", 0)))]
                     if self.baseline is not None:
                         result.summary = summarize(result, self.baseline)
+                    if self._refused:  # its tasks that were refused did not reach it: not a run to trust
+                        result.status = "failed"
+                        result.error = f"the engine process sent a value ConcGUI refuses: {self._refused}"
             # a line's events, then its rows: a batch of its own, so that a window takes a burst
             # (20,000 tasks behind a starved pump) a few hundred tasks at a time
             self._hand_on(events + list(map(TaskFinished, finished)))
@@ -445,6 +460,36 @@ def _encode_lines(events: list[Event]) -> list[dict]:
         lines.append({"events": [{"type": "run_finished", "result": events[end].result.to_dict(tasks=False)}]
                       + [event_to_json(e) for e in events[end + 1:]]})
     return [line for line in lines if line["events"] or line.get("finished")]
+
+
+def check_stream(events: list[Event], finished: list[TaskRecord], tasks: int) -> None:
+    """A line of the engine's output, checked by :mod:`.validate` as a file is (a run's end is checked
+    whole by :func:`.events.event_from_json`): a SpecError names the first value that is wrong."""
+    records, started = list(finished), []
+    for e in events:
+        kind = type(e)
+        if kind is TaskFinished:
+            records.append(e.record)
+        elif kind is TaskStarted:
+            started.append(e)
+        elif kind is CpuSampled:
+            validate.check_samples([e.sample])
+        elif kind is ThreadStatesSampled:
+            validate.check_thread_states([e.states])
+        elif kind is StartupFinished:
+            validate.check("startup_finished.t", e.t, validate.SECONDS)
+            if e.detail is not None:  # what the start-up found: its workers, a Dask cluster's as a run keeps them
+                validate.check_fields("startup_finished.detail", e.detail, {"workers": validate.RUN_FIELDS["workers"]})
+                validate.check_environment({"dask": e.detail.get("dask")})
+        elif kind is RunStarted:
+            validate.check_spec(e.spec)
+            validate.check_environment(e.environment)
+            validate.check("run_started.tasks", e.tasks, validate.whole_field(0, tasks))
+            validate.check("run_started.workers", e.workers, validate.RUN_FIELDS["workers"])
+    validate.check_streamed_tasks(records, tasks)
+    if started:  # as records: the same columns, the same words
+        validate.check_streamed_tasks([TaskRecord(e.index, e.worker, e.pid, e.thread_id, start=e.start, status=RUNNING)
+                                       for e in started], tasks)
 
 
 def _exit_if_abandoned(run: Run, out, write_lock: threading.Lock) -> None:

@@ -335,6 +335,19 @@ def check_tasks(tasks: list[TaskRecord], positional: bool = True) -> None:
         if any(map(int.__ge__, indices, indices[1:])):
             i = next(i for i in range(1, len(indices)) if indices[i] <= indices[i - 1])
             raise refuse(f"tasks[{i}].index", indices[i], f"more than {indices[i - 1]}, the index before it")
+    _check_task_values(tasks, indices)
+
+
+def check_streamed_tasks(tasks: list[TaskRecord], count: int) -> None:
+    """Task records as the engine streams them (in the order they ended, any index): each index one of
+    the run's ``count`` tasks, every other value as :func:`check_tasks` checks it."""
+    check_list("tasks", tasks, MAX_TASKS, "tasks")
+    indices = list(map(attrgetter("index"), tasks))
+    check_column(lambda i: f"tasks[{_short.repr(indices[i])}].index", indices, whole_field(0, max(0, count - 1)))
+    _check_task_values(tasks, indices)
+
+
+def _check_task_values(tasks: list[TaskRecord], indices: list[int]) -> None:
     for key, field in TASK_FIELDS.items():  # named by index: a batch's first record is not tasks[0]
         check_column(lambda i, key=key: f"tasks[{indices[i]}].{key}", list(map(attrgetter(key), tasks)), field)
     for t in tasks:
