@@ -12,6 +12,7 @@ charts and their repaints in one turn were the longest pauses of a flood).
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import threading
 import time
@@ -21,6 +22,7 @@ from collections import deque
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from ..engine import ExperimentSpec, RunFinished, RunResult, SpecError, start
+from ..engine.exit_guard import exit_refused
 from ..engine.live import RunState
 
 REFRESH_MS = 33  # a frame: views redraw at most this often
@@ -125,9 +127,14 @@ class RunController(QObject):
         # process-pool runs kept two more file descriptors with every run
         run_ref = weakref.ref(run)
 
+        # inline, the run's tasks share the window's process: a task's os._exit would close it without a word
+        guard = exit_refused if spec.isolation == "inline" else contextlib.nullcontext
+
         def work() -> None:
             try:
-                outcome("done", run.execute())
+                with guard():
+                    result = run.execute()
+                outcome("done", result)
             except SpecError as exc:
                 outcome("failed", f"Bad input: {exc}")
             except Exception as exc:  # noqa: BLE001 - shown in the window, which stays usable
