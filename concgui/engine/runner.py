@@ -106,6 +106,9 @@ def make_job(spec: ExperimentSpec, import_watched: bool = False) -> Job:
         cpu_fraction=spec.cpu_fraction,
         cpu_iterations_per_second=f.get("cpu_iterations_per_second", 1.0),
         hash_bytes_per_second=f.get("hash_bytes_per_second", 1.0),
+        increments=spec.increments,
+        lock=spec.lock,
+        run_key=random.SystemRandom().getrandbits(62) + 1,  # never 0, a fresh counter's
     )
 
 

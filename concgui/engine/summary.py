@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .counter import counter_figures
 from .memory import memory_figures
 from .present import number
 from .records import CANCELLED, ERROR, RunResult
@@ -49,6 +50,7 @@ def summarize(result: RunResult, baseline: RunResult | None = None) -> dict[str,
     }
     shares = run_shares(result)  # what the worker threads did, from the X-ray's series
     out.update({f"{key}_share": shares[key] if shares else None for key in SHARE_KEYS})
+    out.update(counter_figures(result, baseline))  # the counter workload's counts: lost, or never met
     if baseline is not None and wall > 0:
         out["speedup"] = baseline.wall_seconds / wall
         out["efficiency"] = out["speedup"] / effective

@@ -20,7 +20,7 @@ from .calibration import calibration_gap_sentence
 from .executors.joblib_backend import joblib_sentence
 from .present import count, number, percent, plural, relative_speed, seconds
 from .records import OK, RunResult
-from .spec import PROCESS_EXECUTORS, executor_label
+from .spec import PROCESS_EXECUTORS, executor_label, in_processes
 from .summary import BUSY_CORES, busy_machine, busy_machine_sentence, foreign_cores, summarize
 from .xray import (
     SHARE_KEYS,
@@ -423,12 +423,61 @@ def why_run(result: RunResult) -> str:
     return " ".join(p for p in parts if p)
 
 
-def explain(result: RunResult, load_line: bool = True) -> str:
+def explain(result: RunResult, load_line: bool = True, counter_line: bool = True) -> str:
     """:func:`why_run`; with ``load_line``, then the line saying what other programs took meanwhile, where
-    they took enough to matter (the window shows that line on its own)."""
+    they took enough to matter; with ``counter_line``, first what a counter run counted
+    (:func:`counter_sentence`). The window shows those two lines on their own."""
     text = why_run(result)
     line = busy_machine_sentence(result) if load_line else ""
-    return f"{text} {line}" if line else text
+    counted = counter_sentence(result) if counter_line and result.status == OK else ""
+    return " ".join(p for p in (counted, text, line) if p)
+
+
+def counter_sentence(result: RunResult) -> str:
+    """What a counter run counted, in a sentence ("" for another workload): the updates threads lost and
+    why, the lock that kept the count right and what it cost, or the per-process counts that never meet."""
+    s = result.summary if result.summary and "counter_expected" in result.summary else summarize(result)
+    expected = s.get("counter_expected")
+    if expected is None:
+        return ""
+    reached, lost, counters = s["counter_count"], s["counter_lost"], s["counter_processes"]
+    spec = result.spec or {}
+    if counters > 1:
+        noun = "interpreter" if spec.get("executor") == "interpreter-pool" else "process"
+        many = plural(counters, noun)
+        if s["counter_lowest"] == reached:
+            head = f"Each of the {counters} {many} counted its own {reached:,}"
+        else:
+            head = f"The {counters} {many} counted their own {s['counter_lowest']:,} to {reached:,}"
+        text = (f"{head} of the {expected:,} increments ({s['counter_sum']:,} together): {plural(counters, noun)} "
+                "share no memory, so each had a counter of its own and none reached the total")
+        if lost:
+            text += f"; within them, threads lost {lost:,}, writing back stale values"
+        return text + "."
+    if in_processes(spec) and not lost:
+        return (f"One process ran every task, so its counter reached all {expected:,} increments: processes share "
+                "no memory, so a task in another process would have counted on a counter of its own.")
+    threads = len({(t.pid, t.thread_id) for t in result.tasks if t.start is not None})
+    if threads <= 1:
+        return (f"One thread made all {expected:,} increments, one after another, and the counter reached "
+                f"{reached:,}: with no other thread between a read and its write, none was lost.")
+    who = f"The {count(threads, 'thread')}"
+    if lost:
+        return (f"{who} lost {lost:,} of {expected:,} increments (the counter reached {reached:,}): each read "
+                "the counter, was switched out, and wrote back a stale value over the others' increments.")
+    if spec.get("lock"):
+        slowdown = s.get("counter_lock_slowdown")
+        cost = (f", and the run was {_slower(slowdown)} without it" if slowdown else
+                f", at {seconds(result.wall_seconds / expected)} per increment" if expected else "")
+        return (f"{who} counted all {expected:,} increments, right: the lock let one thread at a time read, add "
+                f"and write back{cost}.")
+    return (f"{who} lost none of the {expected:,} increments this time: no thread was switched out between "
+            "reading the counter and writing it back. With more increments per task, updates are lost.")
+
+
+def _slower(slowdown: float) -> str:
+    """ "3.1× slower than" for a time 3.1 times as long; "about as fast as" near 1."""
+    return f"{relative_speed(1 / slowdown)} than" if slowdown >= 1.05 else "about as fast as"
 
 
 # --- a Compare -------------------------------------------------------------------------------------

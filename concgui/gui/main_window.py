@@ -60,8 +60,8 @@ from .window_sweep import ScalingStudyActions
 PROGRESS_FORMAT = "%v / %m tasks"  # while a run goes, and for one whose every task finished
 SWITCH_INTERVAL = 0.001  # seconds: how long another thread may keep the GIL from the window's thread
 log = logging.getLogger("concgui")
-BASELINE_KEYS = ("workload", "tasks", "duration", "size_mb", "cpu_fraction", "function", "jitter", "seed",
-                 "isolation", "python")
+BASELINE_KEYS = ("workload", "tasks", "duration", "size_mb", "cpu_fraction", "increments", "lock", "function",
+                 "jitter", "seed", "isolation", "python")
 
 
 def _baseline_key(spec: dict) -> tuple:

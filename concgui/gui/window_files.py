@@ -35,7 +35,8 @@ CHARTS: dict[str, tuple[str, str, bool]] = {
 }
 #: the spec fields that tell one preset's experiment from another's, where they matter for its workload (the
 #: executor and workers vary within a preset)
-_PRESET_KEYS = ("workload", "tasks", "duration", "size_mb", "cpu_fraction", "function", "jitter")
+_PRESET_KEYS = ("workload", "tasks", "duration", "size_mb", "cpu_fraction", "increments", "lock", "function",
+                "jitter")
 
 
 class FileActions:

@@ -37,7 +37,7 @@ from .form_fields import (
 )
 
 #: the fields that say what the experiment's tasks do (a scaling study shows these, and varies the rest)
-TASK_FIELDS = ("workload", "tasks", "duration", "size_mb", "cpu_fraction", "function", "jitter")
+TASK_FIELDS = ("workload", "tasks", "duration", "size_mb", "cpu_fraction", "increments", "lock", "function", "jitter")
 #: which group each field sits in; a field missing here lands in the last group
 GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("What each task does", TASK_FIELDS),

@@ -18,7 +18,7 @@ from ...engine.metrics import METRICS
 from ...engine.present import count, seconds
 from ...engine.records import RunResult
 from ...engine.summary import busy_machine_sentence, summarize
-from ...engine.why import compare_why, explain
+from ...engine.why import compare_why, counter_sentence, explain
 
 PLACEHOLDER = "Run an experiment (Ctrl+R) or open one from the history to see its numbers here."
 
@@ -68,6 +68,16 @@ class SummaryPanel(QWidget):
         grid.setColumnStretch(3, 1)
         outer.addWidget(self._grid_frame)
 
+        #: one line for a counter run: the updates its threads lost, or its processes' counts that never meet
+        self._counter = QLabel(self)
+        self._counter.setObjectName("summary_counter")
+        self._counter.setWordWrap(True)
+        self._counter.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._counter.setToolTip("The counter workload: every task adds 1 to its process's counter many times. "
+                                 "Threads share one counter; each process has its own.")
+        self._counter.setVisible(False)
+        outer.addWidget(self._counter)
+
         self._explanation = QLabel(self)
         self._explanation.setObjectName("summary_explanation")
         self._explanation.setWordWrap(True)
@@ -102,6 +112,8 @@ class SummaryPanel(QWidget):
         """Show a finished run's numbers, or the placeholder for None (either ends a Compare's text)."""
         self._busy.setText("")
         self._busy.setVisible(False)
+        self._counter.setText("")
+        self._counter.setVisible(False)
         self.set_comparison([])
         if result is None:
             self._title.setText("")
@@ -118,9 +130,13 @@ class SummaryPanel(QWidget):
             self._values[m.key].setText(m.text(s))
         self._grid_frame.setVisible(True)
         try:
-            self._explanation.setText(explain(result, load_line=False))
+            self._explanation.setText(explain(result, load_line=False, counter_line=False))
+            counted = counter_sentence(result) if result.status == "ok" else ""
         except (KeyError, TypeError, ValueError):  # an old or partial summary: numbers only
             self._explanation.setText("")
+            counted = ""
+        self._counter.setText(counted)
+        self._counter.setVisible(bool(counted))
         busy = busy_machine_sentence(result)
         self._busy.setText(f"⚠ {busy}" if busy else "")
         self._busy.setVisible(bool(busy))
@@ -142,6 +158,8 @@ class SummaryPanel(QWidget):
         self._grid_frame.setVisible(False)
         self._busy.setText("")
         self._busy.setVisible(False)
+        self._counter.setText("")
+        self._counter.setVisible(False)
         self.set_comparison([])
         eta = state.eta()
         text = f"{state.done:,} of {state.total:,} tasks done"
@@ -161,6 +179,10 @@ class SummaryPanel(QWidget):
     def comparison_text(self) -> str:
         """The Compare's sentences ("" when the panel shows a single run)."""
         return self._comparison.text()
+
+    def counter_text(self) -> str:
+        """The counter run's line ("" for another workload)."""
+        return self._counter.text()
 
     def busy_text(self) -> str:
         """The busy-machine line ("" when the machine was quiet enough, or for a run that did not finish)."""
