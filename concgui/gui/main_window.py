@@ -50,6 +50,7 @@ from .views.console import ConsolePane
 from .views.cores import CoreUsagePlot
 from .views.experiment_panel import ExperimentPanel
 from .views.history_view import HistoryView
+from .views.memory import MemoryPlot
 from .views.scaling import ScalingView
 from .views.summary import SummaryPanel
 from .views.timeline import TimelineView
@@ -120,9 +121,18 @@ class MainWindow(FileActions, ScalingStudyActions, QMainWindow):
         self.timeline = TimelineView()
         self.cores = CoreUsagePlot()
         self.cores.link_x(self.timeline)
+        self.memory = MemoryPlot()  # the cores chart's second tab, on the same time axis
+        self.memory.link_x(self.timeline)
+        self.chart_tabs = QTabWidget()
+        self.chart_tabs.setTabPosition(QTabWidget.TabPosition.East)  # tabs at the side: the charts keep their height
+        self.chart_tabs.setDocumentMode(True)
+        self.chart_tabs.addTab(self.cores, "CPU")
+        self.chart_tabs.addTab(self.memory, "Memory")
+        self.chart_tabs.setTabToolTip(1, "Memory per worker process over the run (USS, else RSS)")
+        self.chart_tabs.currentChanged.connect(lambda _: self.memory.refresh())
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.timeline)
-        splitter.addWidget(self.cores)
+        splitter.addWidget(self.chart_tabs)
         self.timeline.setMinimumHeight(150)  # a dock under the charts may grow, but never squash them unreadable
         self.cores.setMinimumHeight(120)
         splitter.setStretchFactor(0, 3)
@@ -191,7 +201,7 @@ class MainWindow(FileActions, ScalingStudyActions, QMainWindow):
         self.export_action = self._action(file, "&Export report image…", self.export_report, "Ctrl+E",
                                           "Timeline, cores and summary in one PNG")
         images = file.addMenu("Export chart")
-        for label, widget in (("Timeline", "timeline"), ("CPU cores", "cores"),
+        for label, widget in (("Timeline", "timeline"), ("CPU cores", "cores"), ("Memory", "memory"),
                               ("Comparison: timelines", "compare_stack"), ("Comparison: wall times", "compare_chart"),
                               ("Scaling: speedup", "speedup_chart"), ("Scaling: efficiency", "efficiency_chart")):
             self._action(images, f"{label} as PNG…", lambda _=False, w=widget: self.export_chart(w, "png"))
@@ -336,6 +346,7 @@ class MainWindow(FileActions, ScalingStudyActions, QMainWindow):
         self.result = None
         self.timeline.set_state(state)
         self.cores.set_state(state)
+        self.memory.set_state(state)
         self.summary.set_result(None)
         self.console.clear()
         spec = self.controller._run.spec if self.controller._run is not None else None
@@ -383,6 +394,7 @@ class MainWindow(FileActions, ScalingStudyActions, QMainWindow):
             self.timeline.refresh()
         else:
             self.cores.refresh()
+            self.memory.refresh()
             self._refresh_progress()
             self.keeper.flush()
 
@@ -390,6 +402,7 @@ class MainWindow(FileActions, ScalingStudyActions, QMainWindow):
         """Bring every view up to date at once (a run's end)."""
         self.timeline.refresh()
         self.cores.refresh()
+        self.memory.refresh()
         self._refresh_progress()
 
     def _refresh_progress(self) -> None:
@@ -453,6 +466,7 @@ class MainWindow(FileActions, ScalingStudyActions, QMainWindow):
             self.summary.set_result(None)
             self.timeline.set_message(f"The run did not start:\n{message.splitlines()[0]}")
             self.cores.set_state(None)
+            self.memory.set_state(None)
         self.console.write(message)
         self.statusBar().showMessage(message.splitlines()[0])
         self._update_buttons()
@@ -570,6 +584,7 @@ class MainWindow(FileActions, ScalingStudyActions, QMainWindow):
         state = RunState.from_result(result)
         self.timeline.set_state(state)
         self.cores.set_state(state)
+        self.memory.set_state(state)
         self.timeline.refresh()
         self.cores.refresh()
         self.summary.set_result(result)

@@ -28,6 +28,7 @@ from .file_loading import load_with_progress
 CHARTS: dict[str, tuple[str, str, bool]] = {
     "timeline": ("timeline", "timeline", True),
     "cores": ("CPU cores chart", "cpu-cores", True),
+    "memory": ("memory chart", "memory", True),
     "compare_stack": ("comparison timelines", "compare-timelines", False),
     "compare_chart": ("wall-time comparison", "compare-wall-times", False),
     "speedup_chart": ("scaling study: speedup", "scaling-speedup", False),
@@ -52,7 +53,7 @@ class FileActions:
 
     def _chart_context(self, which: str) -> tuple[dict[str, Any], float | None]:
         """The spec a chart shows (the first run's, for several) and when its run was made."""
-        if which in ("timeline", "cores"):
+        if which in ("timeline", "cores", "memory"):
             if self.result is not None:
                 return self.result.spec, self.result.started_at
             state = self.timeline.state()
