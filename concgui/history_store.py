@@ -214,6 +214,23 @@ def _task_row(run_id: int, t: TaskRecord) -> tuple:
             t.cpu_seconds, t.status, None if t.error is None else _dumps(t.error))
 
 
+def recorder_running(pid: Any, started_at: Any) -> bool:
+    """Whether ``pid``, which began a run's row at ``started_at``, is another ConcGUI process that still runs:
+    it exists, is not a zombie, started before the run (a pid reused since started later) and its command
+    line names concgui (``concgui run``, ``python -m concgui``, the frozen app)."""
+    if type(pid) is not int or pid <= 0 or pid == os.getpid() or not isinstance(started_at, int | float):
+        return False
+    try:
+        import psutil
+
+        proc = psutil.Process(pid)
+        if proc.status() == psutil.STATUS_ZOMBIE or proc.create_time() > started_at + 1.0:
+            return False
+        return any("concgui" in part.lower() for part in proc.cmdline())
+    except Exception:  # noqa: BLE001 - gone, not ours to see, or no psutil: not known to run
+        return False
+
+
 def _is_corruption(exc: sqlite3.DatabaseError) -> bool:
     """Whether an error means the file is damaged (not, say, locked or read-only)."""
     if isinstance(exc, _Damaged):
@@ -410,7 +427,8 @@ class HistoryStore:
     def begin_run(self, spec: dict[str, Any], environment: dict[str, Any], started_at: float,
                   pid: int) -> int:
         """Write a run's row before its first task; returns its id (InvalidRun for a value :mod:`validate`
-        refuses: nothing is written)."""
+        refuses: nothing is written). ``pid``: the process that records the run as it goes (while it lives,
+        the run is not interrupted: :meth:`recorded_elsewhere`)."""
         _checked("", validate.check_spec, spec)
         _checked("", validate.check_environment, environment)
         _checked("", validate.check, "started_at", started_at, validate.RUN_FIELDS["started_at"])
@@ -520,6 +538,9 @@ class HistoryStore:
                 if not _passes(r[key], field):
                     r[key] = unknown
             r["status"], r["finished"] = "damaged", True
+        elsewhere = self.recorded_elsewhere()
+        for r in out:  # a run not finished that another process still records is running there, not interrupted
+            r["recorded_by"] = None if r["finished"] else elsewhere.get(r["id"])
         return out
 
     def load(self, run_id: int) -> RunResult:
@@ -579,9 +600,20 @@ class HistoryStore:
             summary=_decoded(summary, "summary") if summary else {}, version=version,
         )
 
-    def unfinished(self) -> list[int]:
-        """Ids of runs begun and never finished (the app was killed or crashed)."""
-        return [i for (i,) in self._conn.execute("SELECT id FROM runs WHERE finished = 0 ORDER BY id")]
+    def unfinished(self, elsewhere: bool = True) -> list[int]:
+        """Ids of runs begun and never finished: the app was killed or crashed, or (``elsewhere``, not left
+        out) another process still records them (:meth:`recorded_elsewhere`)."""
+        ids = [i for (i,) in self._conn.execute("SELECT id FROM runs WHERE finished = 0 ORDER BY id")]
+        if not elsewhere:
+            going = self.recorded_elsewhere()
+            ids = [i for i in ids if i not in going]
+        return ids
+
+    def recorded_elsewhere(self) -> dict[int, int]:
+        """{run id: pid} of the runs not finished that another live process (``concgui run``, a second
+        window) still records: each row keeps the pid of the process that began it (:meth:`begin_run`)."""
+        rows = self._conn.execute("SELECT id, pid, started_at FROM runs WHERE finished = 0").fetchall()
+        return {i: pid for i, pid, started_at in rows if recorder_running(pid, started_at)}
 
     def integrity_check(self) -> str:
         """SQLite's own check of the file: ``"ok"`` when it is sound."""

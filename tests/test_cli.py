@@ -309,6 +309,36 @@ def test_a_killed_run_leaves_its_files_and_its_history_row_with_the_finished_tas
         assert len(store.load(run_id).tasks) >= done
 
 
+def test_a_command_line_run_still_going_is_listed_as_running_not_interrupted(child_env, data_dir, qtbot):
+    import signal
+    import time
+
+    from concgui.gui.views.history_view import HistoryModel
+    from concgui.history_store import HistoryStore
+
+    proc = subprocess.Popen([sys.executable, "-m", "concgui", "run", "--workload", "sleep", "--duration", "0.2",
+                             "--tasks", "100", "--executor", "sequential"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=child_env(), cwd=REPO)
+    model = HistoryModel()
+    try:
+        with HistoryStore(data_dir / "history.sqlite3") as store:
+            deadline = time.monotonic() + 30
+            while not store.list_runs() and time.monotonic() < deadline:
+                time.sleep(0.1)
+            (row,) = store.list_runs()
+            assert not row["finished"] and row["recorded_by"] == proc.pid
+            assert model.status_text(row) == "running in another process"
+            assert store.unfinished(elsewhere=False) == [] and store.unfinished() == [row["id"]]
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(10)
+            (row,) = store.list_runs()
+            assert row["recorded_by"] is None and model.status_text(row) == "interrupted"
+            assert store.unfinished(elsewhere=False) == [row["id"]]
+    finally:
+        proc.kill()
+        proc.wait(10)
+
+
 def test_a_run_from_the_command_line_is_in_the_windows_history(child_env, data_dir):
     from concgui.history_store import HistoryStore
 

@@ -106,7 +106,8 @@ class RunRecorder:
         if store is not None:
             with self._lock:
                 spec, env = self._state.spec, self._state.environment
-            run_id = self._history(store.begin_run, spec, env, self._started_at, env.get("pid", 0)) or None
+            # this process's pid: while it lives, the window lists the run as running here, not interrupted
+            run_id = self._history(store.begin_run, spec, env, self._started_at, os.getpid()) or None
         interval = FLUSH_SECONDS
         try:
             while True:

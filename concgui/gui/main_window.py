@@ -110,7 +110,7 @@ class MainWindow(FileActions, ScalingStudyActions, QMainWindow):
         self._update_buttons()
         if self.store.notice:
             QTimer.singleShot(0, lambda: self.show_problem("History", self.store.notice))
-        n = len(self.store.unfinished())
+        n = len(self.store.unfinished(elsewhere=False))  # not those another process still records
         if n:
             self.statusBar().showMessage(
                 f"{count(n, 'run')} {plural(n, 'was', 'were')} interrupted when ConcGUI last ended; the tasks "

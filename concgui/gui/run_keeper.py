@@ -17,6 +17,7 @@ also written to a run file in the folder its notice names.
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import sqlite3
 import tempfile
@@ -201,7 +202,7 @@ class RunKeeper:
             self._token = self._tokens
             self.started_at = time.time()
             self.writer.begin(self._token, state.spec, state.environment, self.started_at,
-                              state.environment.get("pid", 0))
+                              os.getpid())  # the recording process: a second window lists the run as running
         self._pending += [e.record for e in events if type(e) is TaskFinished]
 
     def flush(self, force: bool = False) -> None:

@@ -68,7 +68,9 @@ class HistoryModel(QAbstractTableModel):
 
     def status_text(self, r: dict[str, Any]) -> str:
         if not r["finished"]:
-            return RUNNING_STATUS if r["id"] == self.active_run else "interrupted"
+            if r["id"] == self.active_run:
+                return RUNNING_STATUS
+            return f"{RUNNING_STATUS} in another process" if r.get("recorded_by") else "interrupted"
         return str(r["status"])
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -88,7 +90,8 @@ class HistoryModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             speed = f", speedup {speedup(r['speedup'])}" if r.get("speedup") else ""
             started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(r["started_at"] or 0))
-            return f"Run {r['id']}, started {started}{speed}. Double-click or Enter opens it."
+            going = f", still recorded by process {r['recorded_by']}" if r.get("recorded_by") else ""
+            return f"Run {r['id']}, started {started}{speed}{going}. Double-click or Enter opens it."
         return None
 
     def _display(self, r: dict[str, Any], col: int) -> str:
