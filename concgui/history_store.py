@@ -74,6 +74,9 @@ CREATE TABLE tasks (
     cpu_seconds REAL NOT NULL,
     status TEXT NOT NULL,
     error TEXT,                      -- {"type", "message", "traceback"} as JSON, or NULL
+    sent_seconds REAL NOT NULL DEFAULT 0,      -- added since schema 1: see _TASK_COLUMNS_ADDED
+    returned_seconds REAL NOT NULL DEFAULT 0,
+    value INTEGER,
     PRIMARY KEY (run_id, idx)
 ) WITHOUT ROWID;
 CREATE TABLE cpu_samples (
@@ -105,17 +108,22 @@ CREATE TABLE IF NOT EXISTS memory_samples (  -- each process's memory (USS, else
 ) WITHOUT ROWID
 """
 
+#: the tasks table's columns added since schema 1, added where missing at every open (as _ADDED's tables):
+#: a ConcGUI from before them still opens the file and writes its rows, which get the defaults
+_TASK_COLUMNS_ADDED = (("sent_seconds", "REAL NOT NULL DEFAULT 0"), ("returned_seconds", "REAL NOT NULL DEFAULT 0"),
+                       ("value", "INTEGER"))
+
 _TASK_INSERT = (
     'INSERT OR REPLACE INTO tasks (run_id, idx, worker, pid, thread_id, submitted, start, "end", '
-    "cpu_seconds, status, error) VALUES "
+    "cpu_seconds, status, error, sent_seconds, returned_seconds, value) VALUES "
 )
-_TASK_VALUES = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_TASK_VALUES = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 #: task rows per INSERT statement: half the time of one row per statement, and the sqlite3 module lets go
 #: of the GIL once per statement, so a window drawing meanwhile is interrupted 50 times less often
 ROWS_PER_INSERT = 50
 _TASK_SELECT = (
-    'SELECT idx, worker, pid, thread_id, submitted, start, "end", cpu_seconds, status, error '
-    "FROM tasks WHERE run_id = ? ORDER BY idx"
+    'SELECT idx, worker, pid, thread_id, submitted, start, "end", cpu_seconds, status, error, sent_seconds, '
+    "returned_seconds, value FROM tasks WHERE run_id = ? ORDER BY idx"
 )
 _INT64 = 1 << 63
 _INDEX = attrgetter("index")
@@ -211,7 +219,8 @@ def _insert_tasks(conn: sqlite3.Connection, rows: list[tuple]) -> None:
 
 def _task_row(run_id: int, t: TaskRecord) -> tuple:
     return (run_id, t.index, t.worker, t.pid, _to_int64(t.thread_id), t.submitted, t.start, t.end,
-            t.cpu_seconds, t.status, None if t.error is None else _dumps(t.error))
+            t.cpu_seconds, t.status, None if t.error is None else _dumps(t.error), t.sent_seconds,
+            t.returned_seconds, t.value)
 
 
 def recorder_running(pid: Any, started_at: Any) -> bool:
@@ -273,6 +282,24 @@ def _columns() -> dict[str, frozenset[str]]:
                 for (t,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     finally:
         conn.close()
+
+
+def _add_task_columns(conn: sqlite3.Connection) -> None:
+    """Add the tasks table's columns added since schema 1 where a ConcGUI history lacks them."""
+    found = {c[1] for c in conn.execute("PRAGMA table_info(tasks)")}
+    added = {name for name, _ in _TASK_COLUMNS_ADDED}
+    if not found or found >= added or not found >= _columns()["tasks"] - added:
+        return  # no table yet, nothing missing, or not ConcGUI's table (_check_tables says so)
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        found = {c[1] for c in conn.execute("PRAGMA table_info(tasks)")}  # another ConcGUI may have added them
+        for name, kind in _TASK_COLUMNS_ADDED:
+            if name not in found:
+                conn.execute(f"ALTER TABLE tasks ADD COLUMN {name} {kind}")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
 
 
 def _check_tables(conn: sqlite3.Connection) -> None:
@@ -365,6 +392,7 @@ class HistoryStore:
                         conn.execute(statement)
                     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
                 conn.execute("COMMIT")
+            _add_task_columns(conn)
             _check_tables(conn)
             for statement in _ADDED.split(";"):
                 conn.execute(statement)
@@ -566,8 +594,9 @@ class HistoryStore:
         spec, env, status, error, started_at, startup, wall, workers, summary, version = row
         tasks = [
             TaskRecord(i, w, pid, _from_int64(tid), sub, start, end, cpu, st,
-                       None if err is None else _decoded(err, f"tasks[{i}].error"))
-            for i, w, pid, tid, sub, start, end, cpu, st, err in self._conn.execute(_TASK_SELECT, (run_id,))
+                       None if err is None else _decoded(err, f"tasks[{i}].error"), sent, returned, value)
+            for i, w, pid, tid, sub, start, end, cpu, st, err, sent, returned, value
+            in self._conn.execute(_TASK_SELECT, (run_id,))
         ]
         samples = [
             CpuSample(t, _decoded(per_core, f"cpu_samples[{k}].per_core"), tree)

@@ -31,7 +31,8 @@ MAX_RUN_FILE_BYTES = 512 * 1024 * 1024
 PIPE_WAIT = 5.0
 #: on_core_s, waiting_s, blocked_s: the task's seconds in each thread state (the GIL X-ray), empty without it
 CSV_COLUMNS = ("index", "worker", "pid", "thread_id", "submitted", "start", "end", "duration",
-               "cpu_seconds", "on_core_s", "waiting_s", "blocked_s", "status", "error_type", "error_message")
+               "cpu_seconds", "on_core_s", "waiting_s", "blocked_s", "status", "error_type", "error_message",
+               "sent_seconds", "returned_seconds", "value")
 #: the names of the three thread states in the trace's state slices
 TRACE_STATES = ("on a core", "waiting for a core", "blocked")
 #: their colours in Chrome's trace viewer (its reserved names for the kernel's running/runnable/sleeping)
@@ -283,7 +284,8 @@ def save_csv(path: str | os.PathLike, result: RunResult) -> None:
             xray = (task_seconds(states, t, ends) if states else None) or ("", "", "")
             w.writerow([t.index, t.worker, t.pid, t.thread_id, t.submitted, t.start, t.end,
                         t.duration if t.end is not None else None, t.cpu_seconds, *xray, t.status,
-                        err.get("type", ""), err.get("message", "")])
+                        err.get("type", ""), err.get("message", ""), t.sent_seconds, t.returned_seconds,
+                        "" if t.value is None else t.value])
 
     write_atomic(path, write)
 
@@ -297,7 +299,9 @@ def load_csv(path: str | os.PathLike) -> list[TaskRecord]:
             error = {"type": row["error_type"], "message": row["error_message"]} if row["error_type"] else None
             out.append(TaskRecord(int(row["index"]), row["worker"], int(row["pid"]), int(row["thread_id"]),
                                   num(row["submitted"]), num(row["start"]), num(row["end"]),
-                                  float(row["cpu_seconds"]), row["status"], error))
+                                  float(row["cpu_seconds"]), row["status"], error,
+                                  float(row.get("sent_seconds") or 0.0), float(row.get("returned_seconds") or 0.0),
+                                  int(row["value"]) if row.get("value") not in (None, "", "None") else None))
     return out
 
 
@@ -336,6 +340,9 @@ def chrome_trace(result: RunResult) -> dict[str, Any]:
             "ts": t.start * 1e6, "dur": max(0.0, t.end - t.start) * 1e6,
             "args": {"index": t.index, "status": t.status, "os_pid": t.pid, "os_thread_id": t.thread_id,
                      "cpu_seconds": t.cpu_seconds, **({"error": t.error["message"]} if t.error else {}),
+                     **({"sent_seconds": t.sent_seconds} if t.sent_seconds else {}),
+                     **({"returned_seconds": t.returned_seconds} if t.returned_seconds else {}),
+                     **({"value": t.value} if t.value is not None else {}),
                      **_task_states_args(states, t, ends)},
         })
     workers = list(dict.fromkeys(worker for worker, _ in tids))  # in the order they first ran a task

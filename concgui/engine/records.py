@@ -33,6 +33,13 @@ class TaskRecord:
     cpu_seconds: float = 0.0
     status: str = WAITING
     error: dict[str, str] | None = None
+    #: seconds the task's argument took to reach it (serialising, the queue or pipe, deserialising); the
+    #: span ends at ``start``. 0 where nothing was copied (threads, asyncio, sequential, fork's inheritance)
+    sent_seconds: float = 0.0
+    #: seconds its result took to come back to the run (serialising, the pipe, deserialising); begins at ``end``
+    returned_seconds: float = 0.0
+    #: a small whole number the task's work returned (the shared-counter workload's count), else None
+    value: int | None = None
 
     @property
     def duration(self) -> float:
@@ -52,6 +59,9 @@ class TaskRecord:
             "cpu_seconds": self.cpu_seconds,
             "status": self.status,
             "error": self.error,
+            "sent_seconds": self.sent_seconds,
+            "returned_seconds": self.returned_seconds,
+            "value": self.value,
         }
 
     @classmethod
@@ -64,7 +74,7 @@ class TaskRecord:
     def to_row(self) -> list:
         """The fields in declaration order: the compact form the live stream uses."""
         return [self.index, self.worker, self.pid, self.thread_id, self.submitted, self.start, self.end,
-                self.cpu_seconds, self.status, self.error]
+                self.cpu_seconds, self.status, self.error, self.sent_seconds, self.returned_seconds, self.value]
 
 
 _FIELDS = TaskRecord.__slots__
@@ -206,14 +216,19 @@ class RunResult:
 
 
 _ROW = itemgetter(*_FIELDS)
+#: the fields of a record before sent_seconds, returned_seconds and value were added (files from before)
+_OLD_ROW = itemgetter(*_FIELDS[:_FIELDS.index("sent_seconds")])
 
 
 def _records(tasks: list[dict[str, Any]]) -> list[TaskRecord]:
-    """Records from task objects: at C speed when each has every field, else one by one with defaults."""
-    try:
-        return list(starmap(TaskRecord, map(_ROW, tasks)))
-    except (KeyError, TypeError):
-        return [TaskRecord.from_dict(t) for t in tasks]
+    """Records from task objects: at C speed when each has every field (or every field an older file
+    has), else one by one with defaults."""
+    for row in (_ROW, _OLD_ROW):
+        try:
+            return list(starmap(TaskRecord, map(row, tasks)))
+        except (KeyError, TypeError):
+            pass
+    return [TaskRecord.from_dict(t) for t in tasks]
 
 
 def _need_object(what: str, d: Any) -> None:

@@ -51,6 +51,7 @@ from .records import (
 from .sampler import CpuSampler, expected_source, lane_states
 from .spec import PROCESS_EXECUTORS, ExperimentSpec, SpecError
 from .summary import summarize
+from .transfer import Payload, check_memory, make_argument, returned_seconds
 from .worker import WorkerContext, describe_error, thread_context
 from .workloads import FunctionError, Job, load_function
 
@@ -106,6 +107,7 @@ def make_job(spec: ExperimentSpec, import_watched: bool = False) -> Job:
         cpu_fraction=spec.cpu_fraction,
         cpu_iterations_per_second=f.get("cpu_iterations_per_second", 1.0),
         hash_bytes_per_second=f.get("hash_bytes_per_second", 1.0),
+        result_bytes=spec.result_bytes,
         increments=spec.increments,
         lock=spec.lock,
         run_key=random.SystemRandom().getrandbits(62) + 1,  # never 0, a fresh counter's
@@ -146,6 +148,9 @@ class RunControl:
         #: how the executor had to end its worker processes at a stop ("2 worker processes ignored SIGTERM
         #: and were killed (SIGKILL)"); "" when they ended by themselves
         self.stop_note = ""
+        #: the run's argument (``arg_bytes``), made once and handed to every task; None for 0 bytes. A process
+        #: per task reads it as it starts (streamed): see :mod:`.transfer`
+        self.argument: Payload | None = make_argument(spec.arg_bytes, spec.seed, streamed=spec.executor == "processes")
         self._main_pid = 0
         self._main_tid = threading.get_native_id()
         if spec.tasks == 0:
@@ -184,7 +189,7 @@ class RunControl:
 
     def record_failed(self, index: int, exc: BaseException) -> None:
         """A task that ended without its own record (worker died, result unpicklable...)."""
-        self.sink.append(("f", (index, 0, 0, None, self.now(), 0.0, ERROR, describe_error(exc))))
+        self.sink.append(("f", (index, 0, 0, None, self.now(), 0.0, ERROR, describe_error(exc), 0.0, 0.0, None)))
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until every task finished or the run was cancelled; True if all finished."""
@@ -268,7 +273,7 @@ class RunControl:
 
     def _finish(self, rec: tuple) -> TaskRecord | None:
         """Make a finished task's record; None if the task was already final."""
-        index, pid, tid, start, end, cpu, status, error = rec
+        index, pid, tid, start, end, cpu, status, error, sent, returned, value = rec
         old = self.records[index]
         if old.status != WAITING and old.status != RUNNING:
             return None  # e.g. a late report from a worker that was written off
@@ -278,8 +283,10 @@ class RunControl:
             worker = ""
         else:
             worker = self._lanes.get((pid, tid)) or self._lane(pid, tid)
+        if returned.__class__ is not float:  # the task's result, as it arrived: the seconds it travelled
+            returned = returned_seconds(returned)
         r = self.records[index] = TaskRecord(index, worker, pid, tid, self.submitted[index], start, end, cpu,
-                                             status, error)
+                                             status, error, sent, returned, value)
         self._finished += 1
         return r
 
@@ -364,6 +371,7 @@ class Run:
         env = environment(spec)
         env["thread_states"] = expected_source()  # settled by the probe's own report at the end
         workers = spec.worker_threads()
+        check_memory(spec, workers)  # before the argument is made: the machine must be able to hold its copies
         ctl = RunControl(spec, job, workers, self.on_events)
         ctl._main_pid = os.getpid()
         ctl.environment = env

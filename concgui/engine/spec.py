@@ -45,6 +45,14 @@ ISOLATIONS = ("process", "inline")
 MAX_TASKS = 1_000_000
 MAX_WORKERS = 1024
 MAX_TIMEOUT = 86_400.0  # a day
+#: the most an argument or a result may hold whatever the machine (a run checks its memory too: MEMORY_RULE);
+#: 2 GiB - 1, the most a form's number box holds
+MAX_TRANSFER_BYTES = 2**31 - 1
+#: how much memory an argument and a result may take, checked when a run starts (transfer.check_memory)
+MEMORY_RULE = ("At most what this machine's memory allows: the argument × (1 + 3 × workers) plus the result × "
+               "3 × workers (Dask keeps every result: × tasks) must fit in half the memory available when the "
+               "run starts, since the parent keeps the argument and each worker may hold a copy, one being read "
+               "and one in flight.")
 MAX_INCREMENTS = 1_000_000_000  # the counter workload's, per task: under a minute each without the lock
 #: ProcessPoolExecutor on Windows waits on its workers' handles with WaitForMultipleObjects (63 at most);
 #: so does multiprocessing.Pool
@@ -261,7 +269,20 @@ PARAMS: dict[str, Param] = {
             "Spread of task sizes: 0 makes all tasks equal, 1 lets them vary from 0 to 2x.",
             "", 0.0, 1.0,
         ),
-        Param("seed", "Seed", int, "Seed for the jitter, so a run can be repeated.", "", 0, 2**31 - 1),
+        Param("seed", "Seed", int, "Seed for the jitter and the argument's bytes, so a run can be repeated.",
+              "", 0, 2**31 - 1),
+        Param(
+            "arg_bytes", "Argument size", int,
+            "Bytes of data every task is handed: made once per run from the seed, and copied (pickled) to "
+            "each task that runs in another process, which threads never need. 0: none. " + MEMORY_RULE,
+            "bytes", 0, MAX_TRANSFER_BYTES,
+        ),
+        Param(
+            "result_bytes", "Result size", int,
+            "Bytes of data each task makes and gives back: copied (pickled) back from another process, "
+            "shared by threads. 0: none. " + MEMORY_RULE,
+            "bytes", 0, MAX_TRANSFER_BYTES,
+        ),
         Param(
             "start_method", "Start method", str,
             "How worker processes are started. Empty: forkserver on Linux, spawn elsewhere.",
@@ -359,6 +380,8 @@ class ExperimentSpec:
     lock: bool = False
     jitter: float = 0.0
     seed: int = 0
+    arg_bytes: int = 0
+    result_bytes: int = 0
     start_method: str | None = None
     chunk_size: int = 1
     backend: str = "loky"

@@ -103,6 +103,9 @@ TASK_FIELDS: dict[str, Field] = {
     "end": (TIME[0], True),
     "cpu_seconds": SECONDS,
     "status": (_p("status", str, choices=TASK_STATUSES), False),
+    "sent_seconds": SECONDS,
+    "returned_seconds": SECONDS,
+    "value": whole_field(-(2**63), 2**63 - 1, nullable=True),
 }
 #: the summary's known values (others, a newer ConcGUI's, may be any JSON scalar)
 SUMMARY_FIELDS: dict[str, Field] = {

@@ -18,9 +18,12 @@ from typing import Any
 
 from . import lifetime
 from .records import CANCELLED, ERROR, OK
+from .transfer import Payload, make_result, sent_seconds
 from .workloads import Cancelled, Job, perform, prepare
 
-# (index, pid, thread_id, start, end, cpu_seconds, status, error)
+# (index, pid, thread_id, start, end, cpu_seconds, status, error, sent_seconds, returned, value):
+# TaskRecord's fields without worker and submitted, which the parent adds. ``returned`` is 0.0, or the
+# task's result as it travels (see :mod:`.transfer`), which the parent turns into seconds.
 RecordTuple = tuple
 
 
@@ -32,7 +35,7 @@ class WorkerContext:
     bound once per run by :func:`bind_work`.
     """
 
-    __slots__ = ("t0_ns", "cancel", "started", "finished", "job", "work")
+    __slots__ = ("t0_ns", "cancel", "started", "finished", "job", "work", "result_bytes")
 
     def __init__(self, t0_ns: int, cancel: Any, job: Job,
                  started: Callable[[int, tuple], None], finished: Callable[[tuple], None]) -> None:
@@ -42,10 +45,13 @@ class WorkerContext:
         self.started = started
         self.finished = finished
         self.work = bind_work(job, cancel)
+        self.result_bytes = job.result_bytes  # each task makes a result this big, which travels back
 
 
-def bind_work(job: Job, cancel: Any) -> Callable[[int, float], None]:
+def bind_work(job: Job, cancel: Any) -> Callable[[int, float], int | None]:
     """The workload as one call; refuses to start once the run is cancelled.
+
+    What it returns, a whole number or None, becomes the task record's ``value``.
 
     Binding prepares this process for the workload (:func:`~concgui.engine.workloads.prepare`):
     it happens where a worker starts, never inside a task.
@@ -58,14 +64,18 @@ def bind_work(job: Job, cancel: Any) -> Callable[[int, float], None]:
             pass
     else:
 
-        def work(index: int, size: float) -> None:
-            perform(job, index, size, is_set, wait)
+        def work(index: int, size: float) -> int | None:
+            return perform(job, index, size, is_set, wait)
 
     return work
 
 
-def execute(ctx: WorkerContext, index: int, size: float) -> RecordTuple:
+def execute(ctx: WorkerContext, index: int, size: float, arg: Payload | None = None) -> RecordTuple:
     """Run task ``index`` and return its record.  The hot path: keep it lean.
+
+    ``arg``: the run's argument (``arg_bytes``), as it reached this worker; its travel is the record's
+    ``sent_seconds``, counted from the end of the previous task on this thread at the earliest (see
+    :mod:`.transfer`).  With ``result_bytes`` the task makes a result that travels back in the record.
 
     A task's CPU time is read once, at its end, as the thread's CPU time since
     the end of the previous task on the same thread in this run (or since this
@@ -74,26 +84,32 @@ def execute(ctx: WorkerContext, index: int, size: float) -> RecordTuple:
     """
     t0 = ctx.t0_ns
     if ctx.cancel.is_set():  # dropped before it began: no start, no lane
-        rec = (index, _pid, 0, None, None, 0.0, CANCELLED, None)
+        rec = (index, _pid, 0, None, None, 0.0, CANCELLED, None, 0.0, 0.0, None)
         ctx.finished(rec)
         return rec
-    mark = getattr(_thread, "mark", None)  # [run's t0, thread id, CPU clock at the last task's end]
+    # [run's t0, thread id, CPU clock at the last task's end, perf_counter_ns at the last task's end]
+    mark = getattr(_thread, "mark", None)
     if mark is None or mark[0] != t0:  # first task of this run on this thread
-        mark = _thread.mark = [t0, threading.get_native_id(), thread_time()]
+        mark = _thread.mark = [t0, threading.get_native_id(), thread_time(), 0]
     tid = mark[1]
+    sent = 0.0 if arg is None else sent_seconds(arg, mark[3])
     start = (perf_counter_ns() - t0) / 1e9
     ctx.started(tid, (index, _pid, tid, start))
-    status, error = OK, None
+    status, error, value, result = OK, None, None, 0.0
     try:
-        ctx.work(index, size)
+        value = ctx.work(index, size)
+        if ctx.result_bytes:
+            result = make_result(ctx.result_bytes)
     except Cancelled:
         status = CANCELLED
     except BaseException as exc:  # noqa: BLE001 - a task's fault is data, not our crash
         status, error = ERROR, describe_error(exc)
-    end = (perf_counter_ns() - t0) / 1e9
+    end_ns = perf_counter_ns()
     cpu = thread_time()
-    rec = (index, _pid, tid, start, end, cpu - mark[2], status, error)
-    mark[2] = cpu
+    if value is not None and type(value) is not int:
+        value = None  # only a whole number is a record's value (a bool, a float or an object is not)
+    rec = (index, _pid, tid, start, (end_ns - t0) / 1e9, cpu - mark[2], status, error, sent, result, value)
+    mark[2], mark[3] = cpu, end_ns
     ctx.finished(rec)
     return rec
 
@@ -115,7 +131,7 @@ def finish(ctx: WorkerContext, index: int, begun: tuple, status: str, error: dic
     other coroutines' work too.
     """
     tid, start = begun
-    rec = (index, _pid, tid, start, (perf_counter_ns() - ctx.t0_ns) / 1e9, cpu, status, error)
+    rec = (index, _pid, tid, start, (perf_counter_ns() - ctx.t0_ns) / 1e9, cpu, status, error, 0.0, 0.0, None)
     ctx.finished(rec)
     return rec
 
@@ -166,6 +182,7 @@ def thread_context(t0_ns: int, cancel: threading.Event, job: Job, sink: deque,
 
 # --- worker processes -----------------------------------------------------------------
 _process_ctx: WorkerContext | None = None
+_reports_finish = False  # this worker reports each finish (with its result) itself: see run_in_process
 _ready: Any = None  # the pool's count of prepared workers (a multiprocessing Value), see warm_up
 
 
@@ -183,7 +200,7 @@ def init_process(t0_ns: int, cancel: Any, job: Job, reports: Any, parent_pid: in
     First of all the worker ties its life to its parent's and leads a process group of its own, which the
     run's end kills (see :mod:`.lifetime`): before the job's preparation, which may hold the GIL for long.
     """
-    global _process_ctx, _ready
+    global _process_ctx, _ready, _reports_finish
     lifetime.die_with_parent(parent_pid)
     lifetime.start_own_group()
     if environ is not None:
@@ -191,6 +208,7 @@ def init_process(t0_ns: int, cancel: Any, job: Job, reports: Any, parent_pid: in
         os.environ.update(environ)
     put = reports.put
     finished = (lambda r: put(("f", r))) if report_finish else _ignore
+    _reports_finish = report_finish
     _process_ctx = WorkerContext(t0_ns, cancel, job, lambda _tid, t: put(("s", t)), finished)  # prepares the job
     # A queue starts its feeder thread on its first put: here, not in the first task's start report,
     # where starting a thread on a busy machine took milliseconds of the task. The run ignores ("p", pid).
@@ -202,19 +220,27 @@ def init_process(t0_ns: int, cancel: Any, job: Job, reports: Any, parent_pid: in
         _ready = ready
 
 
-def run_in_process(index: int, size: float) -> RecordTuple:
-    return execute(_process_ctx, index, size)
+def run_in_process(index: int, size: float, arg: Payload | None = None) -> RecordTuple:
+    """One task in a pool's worker process; its record is the pool's result.
+
+    Where the worker reports each finish itself (``report_finish``), the task's result travelled with that
+    report, and the pool's copy of the record carries none: the data crosses once.
+    """
+    rec = execute(_process_ctx, index, size, arg)
+    if _reports_finish and rec[9].__class__ is not float:
+        rec = (*rec[:9], 0.0, rec[10])
+    return rec
 
 
-def process_main(init_args: tuple, index: int, size: float) -> None:
+def process_main(init_args: tuple, index: int, size: float, arg: Payload | None = None) -> None:
     """Entry point of a one-task ``multiprocessing.Process``."""
     init_process(*init_args, report_finish=True)
-    execute(_process_ctx, index, size)
+    execute(_process_ctx, index, size, arg)
 
 
-def run_standalone(t0_ns: int, job: Job, index: int, size: float) -> RecordTuple:
+def run_standalone(t0_ns: int, job: Job, index: int, size: float, arg: Payload | None = None) -> RecordTuple:
     """For executors with no shared queue or flag (interpreter pools): the result is the report."""
-    return execute(WorkerContext(t0_ns, threading.Event(), job, _ignore, _ignore), index, size)
+    return execute(WorkerContext(t0_ns, threading.Event(), job, _ignore, _ignore), index, size, arg)
 
 
 def warm_up(delay: float, workers: int = 0, patience: float = 60.0) -> int:

@@ -29,6 +29,7 @@ class AsyncioLoop(Executor):
         limit = asyncio.Semaphore(ctl.workers)
         sleeps = ctl.job.workload == "sleep"
         offload = ctl.spec.offload
+        arg = ctl.argument  # the sleep workload's coroutines take none: it would never travel anyway
 
         async def one(i: int, size: float) -> None:
             async with limit:
@@ -44,9 +45,9 @@ class AsyncioLoop(Executor):
                     c1 = thread_time()
                     finish(ctx, i, begun, status, None, cpu + thread_time() - c1)
                 elif offload:
-                    await asyncio.to_thread(execute, ctx, i, size)
+                    await asyncio.to_thread(execute, ctx, i, size, arg)
                 else:
-                    execute(ctx, i, size)
+                    execute(ctx, i, size, arg)
                     await asyncio.sleep(0)  # let the loop breathe between blocking tasks
 
         ctl.startup_done()

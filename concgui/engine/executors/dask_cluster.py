@@ -304,7 +304,7 @@ class _Session:
                     ctl.sink.append(("f", (r.index, 0, 0, None, ctl.now(), 0.0, CANCELLED, {
                         "type": "Abandoned", "traceback": "",
                         "message": "still running on its Dask worker when the run ended; it was asked to "
-                                   "stop, and its outcome is ignored"})))
+                                   "stop, and its outcome is ignored"}, 0.0, 0.0, None)))
 
     def close(self) -> None:
         """Forget the run on the workers, close the client and the cluster it started."""

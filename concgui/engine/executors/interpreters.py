@@ -29,7 +29,7 @@ class InterpreterPool(Executor):
                 if i % 256 == 0 and ctl.cancel.is_set():
                     break
                 ctl.mark_submitted(i)
-                fut = pool.submit(run_standalone, ctl.t0_ns, ctl.job, i, size)
+                fut = pool.submit(run_standalone, ctl.t0_ns, ctl.job, i, size, ctl.argument)
                 fut.add_done_callback(partial(_collect, ctl, i))
             ctl.wait()
         finally:

@@ -22,9 +22,19 @@ from .processes import STARTUP_TIMEOUT, _context, _stop_processes, describe_exit
 POLL = 0.05  # seconds between looks at Stop and at the workers while the tasks run
 
 
-def _run_item(item: tuple[int, float]) -> tuple:
-    """One task, from ``map``'s single argument (index, size)."""
+def _run_item(item: tuple) -> tuple:
+    """One task, from ``map``'s single argument (index, size, the run's argument)."""
     return run_in_process(*item)
+
+
+def await_reports(ctl, patience: float = 1.0) -> None:
+    """Give the workers' own finish reports, which carry the tasks' results, ``patience`` seconds to reach the
+    records before the pool's copies (which carry none) are taken: the run keeps the first of each."""
+    if not ctl.job.result_bytes:
+        return
+    deadline = time.monotonic() + patience
+    while time.monotonic() < deadline and any(r.status in ("waiting", "running") for r in ctl.records):
+        time.sleep(0.02)
 
 
 class WorkerWatch:
@@ -109,12 +119,15 @@ class MultiprocessingPool(Executor):
             ctl.startup_done()
             for i in range(len(ctl.sizes)):
                 ctl.mark_submitted(i)
-            results = pool.map_async(_run_item, list(enumerate(ctl.sizes)), chunksize=ctl.spec.chunk_size)
+            arg = ctl.argument  # pickled with each chunk: one copy per message
+            results = pool.map_async(_run_item, [(i, size, arg) for i, size in enumerate(ctl.sizes)],
+                                     chunksize=ctl.spec.chunk_size)
             while not results.ready():
                 results.wait(POLL)
                 if ctl.cancel.is_set() or (died := watch.deaths()):
                     break
             if results.ready():  # every record again (the run keeps the first of each): none is lost in a queue
+                await_reports(ctl)
                 for rec in results.get():  # raises what went wrong outside the tasks; a task's fault is its record
                     ctl.record_finished(rec)
         finally:

@@ -8,6 +8,7 @@ cancelled; whatever they started goes with them at the run's end.
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import os
 import threading
@@ -147,11 +148,12 @@ class ProcessPool(Executor):
             if ctl.spec.chunk_size > 1:
                 self._map(ctl, pool)
             else:
+                arg = ctl.argument
                 for i, size in enumerate(ctl.sizes):
                     if i % 256 == 0 and ctl.cancel.is_set():
                         break
                     ctl.mark_submitted(i)
-                    pool.submit(run_in_process, i, size).add_done_callback(partial(_collect, ctl, i))
+                    pool.submit(run_in_process, i, size, arg).add_done_callback(partial(_collect, ctl, i))
             ctl.wait()
         finally:
             ctl.stopped.set()
@@ -174,7 +176,8 @@ class ProcessPool(Executor):
         n = len(ctl.sizes)
         for i in range(n):
             ctl.mark_submitted(i)
-        results = pool.map(run_in_process, range(n), ctl.sizes, chunksize=ctl.spec.chunk_size)
+        results = pool.map(run_in_process, range(n), ctl.sizes, itertools.repeat(ctl.argument, n),
+                           chunksize=ctl.spec.chunk_size)
 
         def consume() -> None:
             i = 0
@@ -294,7 +297,7 @@ class Processes(Executor):
             for i, size in enumerate(ctl.sizes):
                 if ctl.cancel.is_set():
                     break
-                p = ctx.Process(target=process_main, args=(init_args, i, size), name=f"concgui-task-{i}")
+                p = ctx.Process(target=process_main, args=(init_args, i, size, ctl.argument), name=f"concgui-task-{i}")
                 ctl.mark_submitted(i)
                 p.start()
                 procs[i] = p

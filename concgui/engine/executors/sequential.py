@@ -13,10 +13,10 @@ class Sequential(Executor):
     on_calling_thread = True
 
     def run(self, ctl) -> None:
-        ctx = ctl.worker_context()
+        ctx, arg = ctl.worker_context(), ctl.argument
         ctl.startup_done()
         for i, size in enumerate(ctl.sizes):
             if ctl.cancel.is_set():
                 break
             ctl.mark_submitted(i)
-            execute(ctx, i, size)
+            execute(ctx, i, size, arg)

@@ -15,13 +15,13 @@ class Threads(Executor):
     description = "threading.Thread per task, started together and joined, as in the seed's second cell."
 
     def run(self, ctl) -> None:
-        ctx = ctl.worker_context()
+        ctx, arg = ctl.worker_context(), ctl.argument
         ctl.startup_done()
         threads = []
         for i, size in enumerate(ctl.sizes):
             if ctl.cancel.is_set():
                 break
-            t = threading.Thread(target=execute, args=(ctx, i, size), name=f"concgui-task-{i}", daemon=True)
+            t = threading.Thread(target=execute, args=(ctx, i, size, arg), name=f"concgui-task-{i}", daemon=True)
             ctl.mark_submitted(i)
             t.start()
             threads.append(t)
@@ -35,7 +35,7 @@ class ThreadPool(Executor):
     description = "concurrent.futures.ThreadPoolExecutor, as in the seed's third cell."
 
     def run(self, ctl) -> None:
-        ctx = ctl.worker_context()
+        ctx, arg = ctl.worker_context(), ctl.argument
         pool = ThreadPoolExecutor(ctl.workers, thread_name_prefix="concgui-pool")
         try:
             ctl.startup_done()
@@ -44,7 +44,7 @@ class ThreadPool(Executor):
                 if i % 1024 == 0 and cancel.is_set():
                     break
                 mark(i)
-                submit(execute, ctx, i, size)
+                submit(execute, ctx, i, size, arg)
             ctl.wait()
         finally:
             pool.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,174 @@
+"""The data a task is sent and gives back, and how long each took to travel.
+
+A :class:`Payload` holds bytes.  Pickling it (its ``__reduce__``) stamps ``perf_counter_ns()``, the
+send; unpickling it stamps the arrival.  ``perf_counter_ns`` is system-wide on Linux and Windows (the
+records already rely on it), so a stamp taken in the parent and one taken in a worker process subtract.
+A payload that is never pickled (threads, asyncio, sequential, QThreadPool, a process started by
+``fork``, which inherits it) has no arrival, and its transfer is zero by construction: that is the lesson.
+
+- ``sent_seconds`` (worker side, :func:`sent_seconds`): arrival − the latest of the send stamp, the end of
+  the previous task on that worker and, for a one-per-task process, the moment the new process began to
+  read it (a ``streamed`` payload carries a mark that stamps it): time the item waited behind another
+  task, or for an interpreter to start, is not transfer.
+- ``returned_seconds`` (parent side, :func:`returned_seconds`): the result's arrival in the parent − its
+  send stamp in the worker.  The task makes its result (``result_bytes`` of it) and it rides in the record
+  tuple's ``returned`` slot; the run turns it into seconds and drops the data.
+
+How each executor moves the data (and so what is measured) is said in :data:`HOW`.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+from typing import Any
+
+perf_counter_ns = time.perf_counter_ns
+
+#: how each executor moves a task's argument and result, for the docs and the run's why
+HOW: dict[str, str] = {
+    "sequential": "no copy: the task gets the parent's object",
+    "threads": "no copy: threads share the parent's memory",
+    "thread-pool": "no copy: threads share the parent's memory",
+    "asyncio": "no copy: coroutines share the parent's memory",
+    "qt-thread-pool": "no copy: Qt's threads share the parent's memory",
+    "process-pool": ("pickled into the pool's call queue (a pipe) by its feeder thread, unpickled by the worker; "
+                     "the result is pickled back through the result pipe. With chunk_size > 1 a chunk's tasks "
+                     "share one copy of the argument (pickle keeps one copy per message)"),
+    "processes": ("fork: inherited by the new process (copy-on-write), never pickled: zero. spawn and "
+                  "forkserver: pickled with the Process object and read by the new process once it runs; "
+                  "the result comes back through the run's report queue"),
+    "mp-pool": ("pickled into multiprocessing.Pool's task pipe, one copy per chunk; the result comes back "
+                "through the run's report queue (the pool's own copy of the record carries no data)"),
+    "joblib": ("loky and multiprocessing: pickled with each batch joblib sends (one copy per batch), the result "
+               "with the batch's results; threading: no copy"),
+    "dask": ("pickled by the scheduler with the task it sends a worker (for a LocalCluster the scheduler runs in "
+             "this process), unpickled by the worker; the result is pickled back to the client. The hop from "
+             "the client to the scheduler is not counted"),
+    "interpreter-pool": "pickled into the sub-interpreter that runs the task, the result pickled back",
+}
+
+
+class Payload:
+    """Bytes that stamp the moment they are pickled and the moment they are unpickled.
+
+    ``sent_ns``/``arrived_ns``: 0 until the payload has travelled.  ``ready_ns``: when the receiver began
+    to read it (``streamed`` payloads only, see the module's docstring).
+    """
+
+    __slots__ = ("data", "sent_ns", "arrived_ns", "ready_ns", "streamed")
+
+    def __init__(self, data: bytes, streamed: bool = False) -> None:
+        self.data = data
+        self.sent_ns = self.arrived_ns = self.ready_ns = 0
+        self.streamed = streamed
+
+    def __reduce__(self) -> tuple:
+        # the mark is pickled before the data: a reader that streams (a new process reading its Process
+        # object) unpickles it, and so stamps its start, before it reads the data
+        return _arrive, (perf_counter_ns(), _MARK if self.streamed else 0, self.data)
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+
+class _Mark:
+    """Unpickles as ``perf_counter_ns()``: the moment a streaming reader reached it."""
+
+    def __reduce__(self) -> tuple:
+        return perf_counter_ns, ()
+
+
+_MARK = _Mark()
+
+
+def _arrive(sent_ns: int, ready_ns: int, data: bytes) -> Payload:
+    """A payload, unpickled: its arrival is now, once its data has been read and rebuilt."""
+    p = Payload.__new__(Payload)
+    p.data, p.sent_ns, p.ready_ns, p.streamed = data, sent_ns, ready_ns, False
+    p.arrived_ns = perf_counter_ns()
+    return p
+
+
+def sent_seconds(arg: Payload, free_ns: int) -> float:
+    """How long ``arg`` travelled to this task: its arrival − the latest of its send, its reader's start and
+    ``free_ns`` (the end of the previous task on this worker); 0 when it never travelled."""
+    if not arg.arrived_ns:
+        return 0.0
+    return max(0, arg.arrived_ns - max(arg.sent_ns, arg.ready_ns, free_ns)) / 1e9
+
+
+def returned_seconds(result: Any) -> float:
+    """How long a task's result (a :class:`Payload`, in a record tuple's ``returned`` slot) took to come back."""
+    arrived = getattr(result, "arrived_ns", 0)
+    return max(0, arrived - result.sent_ns) / 1e9 if arrived else 0.0
+
+
+def make_argument(size: int, seed: int, streamed: bool = False) -> Payload | None:
+    """The run's argument: ``size`` bytes made reproducibly from ``seed``, once per run; None for 0 bytes."""
+    if size <= 0:
+        return None
+    return Payload(random.Random(seed).randbytes(size), streamed)
+
+
+def make_result(size: int) -> Payload:
+    """A task's result of ``size`` bytes (what is in them does not change what copying them costs)."""
+    return Payload(bytes(size))
+
+
+# --- how much may travel ------------------------------------------------------------------------------
+def copies(executor: str, workers: int, tasks: int) -> tuple[int, int]:
+    """How many copies of the argument and of a result a run may hold at once (see ``spec.MEMORY_RULE``)."""
+    return 1 + 3 * workers, 3 * workers + (tasks if executor == "dask" else 0)
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available now (psutil's figure, else the kernel's free pages), or None if unknown."""
+    try:
+        import psutil
+
+        return int(psutil.virtual_memory().available)
+    except Exception:  # noqa: BLE001 - without psutil, ask the kernel
+        try:
+            return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        except (AttributeError, OSError, ValueError):
+            return None
+
+
+def check_memory(spec: Any, workers: int, available: int | None = None) -> None:
+    """Refuse, naming the field, an argument or result the machine's memory cannot hold for this run.
+
+    The rule (``spec.MEMORY_RULE``): argument × (1 + 3 × workers) + result × 3 × workers (+ result × tasks on
+    Dask, which keeps every result) must fit in half of ``available`` (the memory available now).
+    """
+    from .present import count
+    from .spec import SpecError
+
+    arg, res = spec.arg_bytes, spec.result_bytes
+    if not arg and not res:
+        return
+    available = available_memory() if available is None else available
+    if available is None:
+        return
+    budget = available // 2
+    n_arg, n_res = copies(spec.executor, workers, spec.tasks)
+    if arg * n_arg + res * n_res <= budget:
+        return
+    who = count(workers, "worker")
+    if arg * n_arg >= res * n_res:
+        limit = max(0, budget - res * n_res) // n_arg
+        raise SpecError("arg_bytes", f"{arg:,} bytes is more than this machine's memory allows for {who}; allowed: "
+                                     f"0 to {limit:,}. The argument is made once and each worker may hold up to 3 "
+                                     f"copies of it while it travels: {n_arg:,} copies (with the results') must "
+                                     f"fit in half of the {_gb(available)} available now")
+    limit = max(0, budget - arg * n_arg) // n_res
+    kept = " plus one per task, which Dask keeps until the run ends" if spec.executor == "dask" else ""
+    raise SpecError("result_bytes", f"{res:,} bytes is more than this machine's memory allows for {who}; allowed: "
+                                    f"0 to {limit:,}. Each worker may hold up to 3 copies of its result while it "
+                                    f"travels{kept}: {n_res:,} copies (with the argument's) must fit in half of the "
+                                    f"{_gb(available)} available now")
+
+
+def _gb(n: int) -> str:
+    return f"{n / 1e9:.1f} GB"
