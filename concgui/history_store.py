@@ -30,7 +30,7 @@ from typing import Any
 from .engine import validate
 from .engine.paths import user_data_dir
 from .engine.records import RESULT_VERSION, CpuSample, MemorySample, RunResult, TaskRecord, ThreadStates
-from .engine.spec import MAX_TASKS, SpecError
+from .engine.spec import EXECUTOR_KINDS, MAX_TASKS, SpecError, executor_label
 
 SCHEMA_VERSION = 1
 FILE_NAME = "history.sqlite3"
@@ -566,9 +566,25 @@ class HistoryStore:
                 if not _passes(r[key], field):
                     r[key] = unknown
             r["status"], r["finished"] = "damaged", True
+        variants = self._variants()
+        for r in out:  # "joblib (loky)": a variant is read from the spec's JSON, for the executors that have one
+            variant = variants.get(r["id"])
+            r["executor_label"] = executor_label({"executor": r["executor"], **variant}) if variant else r["executor"]
         elsewhere = self.recorded_elsewhere()
         for r in out:  # a run not finished that another process still records is running there, not interrupted
             r["recorded_by"] = None if r["finished"] else elsewhere.get(r["id"])
+        return out
+
+    def _variants(self) -> dict[int, dict[str, str | None]]:
+        """{run id: {variant field: its text, or None}} for the runs whose executor has a variant (joblib's
+        backend): one query, SQLite reading each spec's JSON (a spec that is not JSON reads as the default)."""
+        out: dict[int, dict[str, str | None]] = {}
+        for name, kind in EXECUTOR_KINDS.items():
+            if kind.variant_field:
+                rows = self._conn.execute(
+                    "SELECT id, CASE WHEN json_valid(spec) THEN json_extract(spec, ?) END FROM runs "
+                    "WHERE executor = ?", (f"$.{kind.variant_field}", name))
+                out.update((i, {kind.variant_field: v if isinstance(v, str) else None}) for i, v in rows)
         return out
 
     def load(self, run_id: int) -> RunResult:

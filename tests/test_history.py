@@ -73,7 +73,7 @@ def test_list_runs_newest_first_and_delete(store):
     assert [r["id"] for r in runs] == [b, a]
     assert runs[0] == {"id": b, "started_at": 200.0, "workload": "noop", "executor": "threads", "tasks": 4,
                        "workers": 4, "wall_seconds": pytest.approx(0.50004), "status": OK, "speedup": 1.5,
-                       "finished": True, "recorded_by": None}
+                       "finished": True, "recorded_by": None, "executor_label": "threads"}
     store.delete(a)
     assert [r["id"] for r in store.list_runs()] == [b]
     with pytest.raises(KeyError):

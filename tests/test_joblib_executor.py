@@ -270,3 +270,25 @@ def test_the_form_shows_joblibs_fields_and_what_its_backend_means_only_for_jobli
     assert not any(form.fields[n].row.isVisible() for n in ("backend", "batch_size", "pre_dispatch"))
     assert not note.isVisible(), "a hidden field's note is hidden with it"
     form.shutdown()
+
+
+def test_a_joblib_run_is_named_with_its_backend_on_the_command_line_and_in_the_history(child_env, qtbot, tmp_path):
+    from concgui.engine.records import RunResult
+    from concgui.gui.views.history_view import HistoryModel
+    from concgui.history_store import HistoryStore
+
+    proc = subprocess.run([sys.executable, "-m", "concgui", "run", "--executor", "joblib", "--backend", "threading",
+                           "--workload", "noop", "--tasks", "2", "--echo", "--no-history"],
+                          capture_output=True, text=True, env=child_env(), timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert "— noop × 2 on joblib (threading), " in proc.stdout  # the echo's header
+    assert "noop × 2 on joblib (threading) (" in proc.stdout  # the summary's
+    model = HistoryModel()
+    with HistoryStore(tmp_path / "h.sqlite3") as store:
+        for spec in ({"workload": "noop", "executor": "joblib", "tasks": 1, "backend": "threading"},
+                     {"workload": "noop", "executor": "joblib", "tasks": 1},  # a file from before the field
+                     {"workload": "noop", "executor": "threads", "tasks": 1}):
+            store.save(RunResult(spec=spec, environment={}, wall_seconds=0.1, started_at=1000.0 + len(spec)))
+        model.set_rows(store.list_runs())
+    names = sorted(model.index(row, 2).data() for row in range(model.rowCount()))
+    assert names == ["joblib (loky)", "joblib (threading)", "threads"]

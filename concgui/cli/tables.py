@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from ..engine import RunResult
 from ..engine.metrics import COMPARE_COLUMNS, METRICS
 from ..engine.present import count, efficiency, fraction, number, speedup
+from ..engine.spec import executor_label
 from ..engine.why import compare_why, explain
 
 if TYPE_CHECKING:
@@ -19,7 +20,7 @@ def format_summary(r: RunResult) -> str:
     where = "engine process" if spec.get("isolation") == "process" else "in process"
     cores = count(env["cpu_count"], "core") if env.get("cpu_count") else "cores unknown"
     lines = [
-        f"{spec['workload']} × {spec['tasks']} on {spec['executor']} ({count(r.workers, 'worker')}, {where}, "
+        f"{spec['workload']} × {spec['tasks']} on {executor_label(spec)} ({count(r.workers, 'worker')}, {where}, "
         f"Python {env.get('python_version')}, {gil}, {cores}) — {r.status}",
     ]
     for m in METRICS:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from .events import Event, RunFinished, RunStarted, StartupFinished, TaskFinished, TaskStarted
 from .present import count
 from .records import CANCELLED, ERROR, RunResult, TaskRecord
+from .spec import executor_label
 
 
 def finished_line(record: TaskRecord) -> str:
@@ -76,7 +77,7 @@ class EchoLines:
             elif isinstance(e, RunStarted):
                 self._running.clear()
                 spec = e.spec
-                out.append(f"— {spec.get('workload')} × {e.tasks} on {spec.get('executor')}, "
+                out.append(f"— {spec.get('workload')} × {e.tasks} on {executor_label(spec)}, "
                            f"{count(e.workers, 'worker')} —")
             elif isinstance(e, StartupFinished):
                 out.extend(cluster_lines((e.detail or {}).get("dask")))

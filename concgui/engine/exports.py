@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from .records import RunResult, TaskRecord, ThreadStates
+from .spec import executor_label
 from .validate import run_from_dict
 from .xray import ends_of, task_seconds
 
@@ -359,7 +360,7 @@ def chrome_trace(result: RunResult) -> dict[str, Any]:
             events += state_slices(states, worker, pid, state_tid)
     spec = result.spec
     events.insert(0, {"ph": "M", "name": "process_name", "pid": pid, "tid": 0,
-                      "args": {"name": f"ConcGUI: {spec.get('workload')} on {spec.get('executor')}"}})
+                      "args": {"name": f"ConcGUI: {spec.get('workload')} on {executor_label(spec)}"}})
     return {"traceEvents": events, "displayTimeUnit": "ms"}
 
 

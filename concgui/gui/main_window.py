@@ -38,6 +38,7 @@ from ..engine import ExperimentSpec, RunResult, SpecError, TaskRecord
 from ..engine.live import RunState
 from ..engine.present import count, number, plural, seconds, speedup
 from ..engine.records import CANCELLED, ERROR, INTERRUPTED, OK, RUNNING, WAITING
+from ..engine.spec import executor_label
 from ..engine.summary import summarize
 from ..engine.why import compare_why
 from .help_menu import install_help
@@ -351,8 +352,8 @@ class MainWindow(FileActions, ScalingStudyActions, QMainWindow):
         self.console.clear()
         spec = self.controller._run.spec if self.controller._run is not None else None
         if spec is not None:
-            self.console.write(f"▶ {spec.workload} × {spec.tasks} on {spec.executor}")
-            self.statusBar().showMessage(f"Running {spec.workload} × {spec.tasks} on {spec.executor}…")
+            self.console.write(f"▶ {spec.workload} × {spec.tasks} on {executor_label(spec.to_dict())}")
+            self.statusBar().showMessage(f"Running {spec.workload} × {spec.tasks} on {executor_label(spec.to_dict())}…")
         self.progress.setRange(0, max(1, spec.tasks if spec else 1))
         self.progress.setValue(0)
         self.progress.setFormat(PROGRESS_FORMAT)
@@ -447,7 +448,7 @@ class MainWindow(FileActions, ScalingStudyActions, QMainWindow):
         self._show_outcome(result)
         s = result.summary
         speed = f", {speedup(s['speedup'])} against {s['baseline']}" if s.get("speedup") else ""
-        done = f"{result.spec['executor']}: {result.status} in {seconds(result.wall_seconds)}{speed}"
+        done = f"{executor_label(result.spec)}: {result.status} in {seconds(result.wall_seconds)}{speed}"
         self.statusBar().showMessage(done)
         self.eta_label.clear()
         self._update_buttons()
@@ -595,7 +596,7 @@ class MainWindow(FileActions, ScalingStudyActions, QMainWindow):
         except (SpecError, TypeError):
             pass  # a run made by another version: show it, keep the form as it is
         self._show_outcome(result)
-        self.statusBar().showMessage(f"Showing run: {result.spec.get('workload')} on {result.spec.get('executor')}")
+        self.statusBar().showMessage(f"Showing run: {result.spec.get('workload')} on {executor_label(result.spec)}")
 
     # --- about and closing -------------------------------------------------------
     def show_about(self) -> None:

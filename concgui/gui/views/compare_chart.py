@@ -120,7 +120,7 @@ class CompareChart(ThemedPlot):
             lines.append(f"start-up {seconds(r.startup_seconds)} (starting the pool, before the work: on top)")
         if i and r.wall_seconds > 0:
             ideal = ideal_wall(base, r)
-            lines.append(f"{speed_text(base, r)} against {base.spec.get('executor')}; "
+            lines.append(f"{speed_text(base, r)} against {executor_label(base.spec)}; "
                          f"ideal {seconds(ideal)} ({speedup(base.wall_seconds / ideal, 1)})")
         s = r.summary or {}
         if s.get("parallelism") is not None:

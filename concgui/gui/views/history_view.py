@@ -83,7 +83,8 @@ class HistoryModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return self._display(r, col)
         if role == SORT_ROLE:
-            return (r["started_at"], r["workload"] or "", r["executor"] or "", r["tasks"] or 0, r["workers"] or 0,
+            executor = r.get("executor_label") or r["executor"] or ""
+            return (r["started_at"], r["workload"] or "", executor, r["tasks"] or 0, r["workers"] or 0,
                     r["wall_seconds"] if r["wall_seconds"] is not None else -1.0, self.status_text(r))[col]
         if role == Qt.ItemDataRole.TextAlignmentRole and col in (3, 4, 5):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -100,7 +101,7 @@ class HistoryModel(QAbstractTableModel):
         if col == 1:
             return r["workload"] or ""
         if col == 2:
-            return r["executor"] or ""
+            return r.get("executor_label") or r["executor"] or ""
         if col == 3:
             return f"{r['tasks']:,}"
         if col == 4:

@@ -17,6 +17,7 @@ from ...engine.live import RunState
 from ...engine.metrics import METRICS
 from ...engine.present import count, seconds
 from ...engine.records import RunResult
+from ...engine.spec import executor_label
 from ...engine.summary import busy_machine_sentence, summarize
 from ...engine.why import compare_why, counter_sentence, explain
 
@@ -124,7 +125,7 @@ class SummaryPanel(QWidget):
             result.summary = summarize(result)
         s = result.summary
         spec = result.spec
-        self._title.setText(f"{spec.get('workload')} × {len(result.tasks):,} on {spec.get('executor')}, "
+        self._title.setText(f"{spec.get('workload')} × {len(result.tasks):,} on {executor_label(spec)}, "
                             f"{count(result.workers, 'worker')} — {result.status}")
         for m in METRICS:
             self._values[m.key].setText(m.text(s))
@@ -154,7 +155,7 @@ class SummaryPanel(QWidget):
             self.set_result(state.result)
             return
         spec = state.spec
-        self._title.setText(f"{spec.get('workload')} × {state.total:,} on {spec.get('executor')} — running")
+        self._title.setText(f"{spec.get('workload')} × {state.total:,} on {executor_label(spec)} — running")
         self._grid_frame.setVisible(False)
         self._busy.setText("")
         self._busy.setVisible(False)
