@@ -37,7 +37,7 @@ RELEASER = {"sleep": "Sleeping", "hash": "hashlib", "file-io": "File I/O", "mixe
 #: workloads whose tasks mostly wait (for a timer, for the disk) rather than compute
 WAITING_WORKLOADS = ("sleep", "file-io")
 #: workloads that never wait: a blocked share there is the GIL, a queue or a lock, not the task's waiting
-NEVER_WAIT = ("cpu", "hash", "noop")
+NEVER_WAIT = ("cpu", "hash", "noop", "counter")
 
 #: parallelism from which the tasks ran in parallel (as shown, to one decimal)
 PARALLEL = 1.2
@@ -102,7 +102,7 @@ class Measured:
     @property
     def cpu_work(self) -> bool:
         """Whether the tasks wanted a core most of their time: on one or runnable (X-ray), else by CPU time."""
-        if self.workload == "cpu":
+        if self.workload in ("cpu", "counter"):  # pure-Python arithmetic
             return True
         if self.shares and self.split:
             return self.shares[0] + self.shares[1] >= 0.5
@@ -552,6 +552,8 @@ BLOCKED_WHY = {
     "sleeping": "a sleeping {noun} needs no core",
     "I/O": "waiting for the disk needs no core",
     "the GIL, between hashlib calls": "hashlib lets go of it while it hashes and takes it back between blocks",
+    "the lock or the GIL": "one {noun} at a time may hold the lock, and the others wait for it or for the GIL",
+    "the lock": "one {noun} at a time may hold the lock, and the others wait for it",
 }
 
 

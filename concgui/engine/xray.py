@@ -147,7 +147,8 @@ def blocked_cause(spec: dict[str, Any], gil: bool = True) -> str:
     """What "blocked" was, in words, where the engine knows it; ``gil``: the run's GIL state.
 
     ``cpu`` threads of one process wait for the one GIL; on a free-threaded build with the GIL
-    off they do not, and the cause is unknown like anywhere else.
+    off they do not, and the cause is unknown like anywhere else. ``counter`` threads with the
+    lock wait for it as well.
     """
     workload = spec.get("workload")
     threads = on_threads(spec)
@@ -159,6 +160,10 @@ def blocked_cause(spec: dict[str, Any], gil: bool = True) -> str:
         return "the GIL"
     if workload == "hash" and threads and gil:
         return "the GIL, between hashlib calls"
+    if workload == "counter" and threads:  # pure Python like cpu; with the lock, the lock too
+        if spec.get("lock"):
+            return "the lock or the GIL" if gil else "the lock"
+        return "the GIL" if gil else ANY_CAUSE
     return ANY_CAUSE
 
 
