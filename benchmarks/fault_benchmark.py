@@ -206,7 +206,7 @@ def engine_killed() -> tuple[bool, str]:
     try:
         r.execute()
     except RuntimeError as exc:
-        ok = "killed by signal 9 (SIGKILL)" in str(exc)
+        ok = "killed by signal 9 (SIGKILL)" in str(exc) and "resource_tracker" not in str(exc)
         ok = ok and run(ExperimentSpec(workload="noop", tasks=2)).status == "ok"
         return ok, str(exc)[:200], time.perf_counter() - killed[0]
     return False, "no error"
@@ -482,11 +482,202 @@ def gil_cli_sigkill() -> tuple[bool, str, float]:
     return _gil_run_killed([sys.executable, "-m", "concgui", "run", *GIL_RUN, "--executor", "thread-pool"], "top")
 
 
+# --- issue 18's groups: each made to happen once --------------------------------------------------------
+LIFE = str(DATA / "lifetime_tasks.py")
+
+
+def _concgui(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "concgui", *args], capture_output=True, text=True, cwd=ROOT,
+                          timeout=timeout)
+
+
+@case("hostile_files", "F6, F7, F8: run and sweep files holding wrong types, 4,097 cores or nesting 100,000 deep "
+                       "are each refused in one line naming the file and the field; never another exception")
+def hostile_files() -> tuple[bool, str]:
+    from concgui.engine.exports import load_results
+    from concgui.engine.sweep import SweepPoint, SweepResult, load_sweep_json, save_sweep_json
+
+    folder = Path(tempfile.mkdtemp())
+    good = run(ExperimentSpec(workload="sleep", executor="thread-pool", workers=2, tasks=3, duration=0.05,
+                              isolation="inline")).to_dict()
+    good["cpu_samples"] = good["cpu_samples"] or [{"t": 0.1, "per_core": [1.0, 2.0], "tree_percent": 3.0}]
+    runs = {  # what the issue found raising "unexpected error" boxes, or stored in the history
+        "tree_percent": lambda d: d["cpu_samples"][0].update(tree_percent="hot"),
+        "run_error": lambda d: d.update(error=["a", "b"]),
+        "task_message": lambda d: d["tasks"][1].update(error={"type": "E", "message": ["x"]}),
+        "thread_id": lambda d: d["tasks"][0].update(thread_id=2**70),
+        "spec_tasks": lambda d: d["spec"].update(tasks="many"),
+        "status": lambda d: d.update(status=123, error={}),
+        "summary": lambda d: d["summary"].update(speedup="fast"),
+        "started_at": lambda d: d.update(started_at=1e300),
+        "workers": lambda d: d.update(workers="many"),
+        "cores": lambda d: d["cpu_samples"][0].update(per_core=[1.0] * 4097),
+    }
+    sweep = SweepResult(spec=ExperimentSpec(workload="noop").to_dict(), executors=["threads"], worker_counts=[1],
+                        repeats=1, points=[SweepPoint("threads", 1, 0, 0.5, 0.1, "ok")])
+    save_sweep_json(folder / "sweep.json", sweep)
+    sweep_doc = json.loads((folder / "sweep.json").read_text())
+    sweeps = {"sweep_started_at": lambda d: d.update(started_at=10**400),
+              "sweep_workers": lambda d: d["points"][0].update(workers=-5),
+              "sweep_status": lambda d: d["points"][0].update(status=123)}
+    files = []
+    for group, doc in ((runs, good), (sweeps, sweep_doc)):
+        for name, change in group.items():
+            data = json.loads(json.dumps(doc))
+            change(data)
+            (folder / f"{name}.json").write_text(json.dumps(data))
+            files.append((folder / f"{name}.json", load_sweep_json if group is sweeps else load_results))
+    (folder / "deep.json").write_text("[" * 100_000)
+    files.append((folder / "deep.json", load_sweep_json))
+    refused, wrong = 0, []
+    for path, load in files:
+        try:
+            load(path)
+            wrong.append(f"{path.name} loaded")
+        except ValueError as exc:
+            if str(exc).startswith(path.name) and "\n" not in str(exc):
+                refused += 1
+            else:
+                wrong.append(str(exc)[:80])
+        except Exception as exc:  # noqa: BLE001 - the defect itself
+            wrong.append(f"{path.name}: {type(exc).__name__}")
+    return not wrong, f"{refused} of {len(files)} refused in one line" + (f"; {'; '.join(wrong)}" if wrong else "")
+
+
+@case("export_to_device", "F10: an export to /dev/null is written through, one to /dev/full refused with its "
+                          "reason; neither device node is replaced")
+def export_to_device() -> tuple[bool, str]:
+    import stat
+
+    from concgui.engine.exports import save_csv, save_result
+
+    result = RunResult(spec=ExperimentSpec().to_dict(), environment={}, wall_seconds=1.0)
+    nodes = [p for p in ("/dev/null", "/dev/full") if os.path.exists(p)]
+    before = {p: os.stat(p) for p in nodes}
+    save_result("/dev/null", result)
+    save_csv("/dev/null", result)
+    refused = "no /dev/full here"
+    if "/dev/full" in nodes:
+        try:
+            save_result("/dev/full", result)
+            refused = "it wrote to /dev/full"
+        except OSError as exc:
+            refused = str(exc)
+    kept = all(stat.S_ISCHR(os.stat(p).st_mode) and os.stat(p).st_rdev == before[p].st_rdev for p in nodes)
+    return kept and ("No space" in refused or "/dev/full" not in nodes), refused
+
+
+@case("cli_killed_keeps_run", "CLI runs: SIGKILL of `concgui run --json` leaves a readable file marked interrupted "
+                              "with the finished tasks, and a history row; seconds until its engine is gone")
+def cli_killed_keeps_run() -> tuple[bool, str, float]:
+    from faults_support import alive
+
+    from concgui.engine.exports import load_results
+    from concgui.history_store import HistoryStore
+
+    out = Path(tempfile.mkdtemp()) / "run.json"
+    proc = subprocess.Popen([sys.executable, "-m", "concgui", "run", "--workload", "sleep", "--duration", "0.1",
+                             "--tasks", "200", "--executor", "thread-pool", "--workers", "2", "--json", str(out)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+    done, deadline = 0, time.monotonic() + 30
+    while done < 6 and time.monotonic() < deadline:
+        time.sleep(0.1)
+        try:
+            done = sum(t.status == "ok" for t in load_results(out)[0].tasks)
+        except (OSError, ValueError):
+            pass
+    engine = _descendants(proc.pid)
+    proc.kill()
+    killed = time.perf_counter()
+    proc.wait(10)
+    while alive(engine) and time.perf_counter() - killed < 10:
+        time.sleep(0.01)
+    gone = time.perf_counter() - killed
+    (kept,) = load_results(out)
+    finished = sum(t.status == "ok" for t in kept.tasks)
+    with HistoryStore() as store:
+        row = store.list_runs()[0]
+    ok = kept.status == "interrupted" and done <= finished < 200 and not row["finished"] and not alive(engine)
+    listed = "running" if row["recorded_by"] else "interrupted"
+    return ok, f"{finished} of 200 tasks kept in the file, marked {kept.status}; the history row: {listed}", gone
+
+
+@case("exit_codes", "F12 and the exit codes: --inline --function os:_exit is refused (ExitRefused), exit 3; every "
+                    "task raising exits 3; a bad value exits 2")
+def exit_codes() -> tuple[bool, str]:
+    os_exit = _concgui("run", "--inline", "--workload", "custom", "--function", "os:_exit", "--tasks", "2",
+                       "--no-history")
+    raised = _concgui("run", "--workload", "custom", "--function", "builtins:iter", "--tasks", "2", "--executor",
+                      "threads", "--no-history")
+    bad = _concgui("run", "--tasks", "0", "--no-history")
+    codes = (os_exit.returncode, raised.returncode, bad.returncode)
+    ok = codes == (3, 3, 2) and "ExitRefused" in os_exit.stdout and "tasks" in bad.stderr
+    return ok, f"os._exit inline: {codes[0]}, tasks raised: {codes[1]}, --tasks 0: {codes[2]}"
+
+
+@case("stop_ignoring_sigterm", "F13: Stop of workers that ignore SIGTERM is reported as a stop that says how they "
+                               "ended (seconds from Stop to the result)")
+def stop_ignoring_sigterm() -> tuple[bool, str, float]:
+    from faults_support import wait_for_notes
+
+    out = Path(tempfile.mkdtemp(prefix="concgui-fault-tasks-"))
+    os.environ["CONCGUI_TEST_OUT"], previous = str(out), os.environ["CONCGUI_TEST_OUT"]
+    try:
+        r = start(ExperimentSpec(workload="custom", function=f"{LIFE}:ignore_sigterm", executor="processes",
+                                 tasks=2, start_method="forkserver"))
+        asked: list[float] = []
+        stopper = threading.Thread(target=lambda: (wait_for_notes(out, "stubborn", 2), time.sleep(0.2),
+                                                   asked.append(time.perf_counter()), r.cancel()), daemon=True)
+        stopper.start()
+        result = r.execute()
+        took = time.perf_counter() - asked[0] if asked else 0.0
+    finally:
+        os.environ["CONCGUI_TEST_OUT"] = previous
+    ok = result.status == "cancelled" and "ignored SIGTERM and were killed (SIGKILL)" in (result.error or "")
+    return ok, f"{result.status}: {result.error}", took
+
+
+@case("task_forks_on_threads", "F11: a task that forks a child sleeping 60 s (thread-pool, engine process) "
+                               "does not keep the run waiting; the child is killed at the run's end")
+def task_forks_on_threads() -> tuple[bool, str]:
+    from faults_support import alive, wait_for_notes, wait_gone
+
+    out = Path(tempfile.mkdtemp(prefix="concgui-fault-tasks-"))
+    os.environ["CONCGUI_TEST_OUT"], previous = str(out), os.environ["CONCGUI_TEST_OUT"]
+    try:
+        t0 = time.perf_counter()
+        result = run(ExperimentSpec(workload="custom", function=f"{LIFE}:fork_a_sleeper", executor="thread-pool",
+                                    workers=2, tasks=2))
+        took = time.perf_counter() - t0
+    finally:
+        os.environ["CONCGUI_TEST_OUT"] = previous
+    children = set(wait_for_notes(out, "child", 2, timeout=10))
+    left, _ = wait_gone(children, 2.0)
+    for pid in alive(left):
+        os.kill(pid, signal.SIGKILL)
+    return result.status == "ok" and took < 10 and not left, f"run {took:.2f} s, {len(left)} children left"
+
+
+@case("foreign_history", "F4: a history whose runs table is another program's (user_version 1) is set aside "
+                         "with a notice; the app starts with a new one")
+def foreign_history() -> tuple[bool, str]:
+    from concgui.history_store import HistoryStore
+
+    folder = Path(tempfile.mkdtemp())
+    conn = sqlite3.connect(folder / "history.sqlite3")
+    conn.executescript("CREATE TABLE runs (x); INSERT INTO runs VALUES (1); PRAGMA user_version = 1;")
+    conn.close()
+    with HistoryStore(folder / "history.sqlite3") as store:
+        ok = bool(store.notice) and store.list_runs() == [] and len(list(folder.glob("*.corrupt-*"))) == 1
+        return ok, store.notice or "no notice"
+
+
 CASES = [task_raises, worker_dies, worker_segfault, worker_sigkill, sys_exit_in_task, unpicklable_exception,
          bad_function, import_hangs, timeout_stuck_thread, timeout_stuck_process, stop_20000_thread_pool,
          stop_20000_process_pool, engine_killed, bad_run_files, history_locked, history_corrupt,
          export_missing_folder, fork_beside_threads, app_sigterm, app_sigkill, gil_app_sigkill, gil_engine_sigkill,
-         gil_cli_sigkill, run_file_schema_check]
+         gil_cli_sigkill, run_file_schema_check, hostile_files, export_to_device, cli_killed_keeps_run, exit_codes,
+         stop_ignoring_sigterm, task_forks_on_threads, foreign_history]
 
 
 def main(argv: list[str] | None = None) -> int:
