@@ -13,6 +13,7 @@ from concgui.engine.memory import memory_figures, worker_pids
 from concgui.engine.records import OK, MemorySample, RunResult, TaskRecord
 from concgui.engine.spec import SpecError
 from concgui.engine.validate import run_from_dict
+from concgui.engine.why import compare_why, memory_sentence
 from concgui.history_store import HistoryStore
 
 MB = 1e6
@@ -103,3 +104,24 @@ def test_a_bad_memory_sample_is_refused_in_a_line(change, says) -> None:
     with pytest.raises(SpecError) as err:
         run_from_dict(d)
     assert str(err.value).startswith(says) and "\n" not in str(err.value)
+
+
+def test_a_compare_says_what_processes_held_against_threads() -> None:
+    procs = recorded(SERIES)
+    procs.environment["start_method"] = "spawn"
+    procs.workers = 2
+    threads = RunResult(spec={"workload": "cpu", "executor": "thread-pool", "tasks": 2},
+                        environment={"memory": "uss"}, wall_seconds=0.8, workers=4,
+                        tasks=[TaskRecord(i, f"thread {i}", 99, 300 + i, 0.0, 0.0, 0.8, 0.2, OK) for i in range(2)],
+                        memory_samples=SERIES)
+    threads.summary = {"wall_seconds": 0.8, **memory_figures(threads)}
+    seq = RunResult(spec={"workload": "cpu", "executor": "sequential", "tasks": 2}, environment={},
+                    wall_seconds=0.8, tasks=[TaskRecord(i, "main", 99, 1, 0.0, 0.4 * i, 0.4 * i + 0.4, 0.4, OK)
+                                             for i in range(2)])
+    seq.summary = {"wall_seconds": 0.8, **memory_figures(seq)}
+    text = compare_why([seq, threads, procs])
+    assert ("process-pool's 2 processes held 2 interpreters: 27 MB in total, 14 MB each; thread-pool's 4 threads "
+            "shared one process of 31 MB.") in text
+    assert memory_sentence([seq, threads]) == ""  # no processes to set against the threads
+    procs.environment["start_method"] = "fork"
+    assert "forked workers share their parent's pages" in memory_sentence([threads, procs])

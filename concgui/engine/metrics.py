@@ -81,6 +81,14 @@ METRICS: tuple[Metric, ...] = (
     Metric("dispatch_overhead_seconds", "Overhead per task", seconds, "estimate",
            "(Wall − task time / workers) / tasks: an estimate of what handing out one task cost beyond its "
            "work (0 when tasks themselves include the waiting, e.g. for the GIL).", in_report=False),
+    Metric("memory_per_worker_mb", "Memory per worker", _num(1, "MB"), "peak, each process",
+           "Each worker process's peak memory over the run, averaged over the workers: its unique set size (USS, "
+           "what it alone holds) where the system tells it, else its resident set size (RSS). A thread pool's "
+           "threads share one process, so this is that process. Forked workers share their parent's pages until "
+           "they write them: their USS is only what they changed.", optional=True),
+    Metric("memory_total_mb", "Memory in total", _num(1, "MB"), "all workers at their peak",
+           "The peak of all worker processes' memory together (USS, else RSS): four processes hold four "
+           "interpreters, while a thread pool's threads share the memory of its one process.", optional=True),
     Metric("errors", "Errors", _num(0), "tasks that raised", "Tasks that raised an exception.",
            in_report=False),
     Metric("cancelled", "Cancelled", _num(0), "stopped or never started",
@@ -124,6 +132,8 @@ COMPARE_COLUMNS: tuple[Column, ...] = (
     Column.of("concurrency", "concurrency", number),
     Column.of("parallelism", "parallelism", number),
     Column.of("startup_seconds", "start-up s", lambda v: number(v, 3)),
+    Column.of("memory_per_worker_mb", "MB/worker", lambda v: number(v, 1)),
+    Column.of("memory_total_mb", "MB total", lambda v: number(v, 1)),
     Column("other load", f"Cores that other programs and the hypervisor (steal) took during the work, on average. "
            f"⚠ above {BUSY_CORES:g} cores: a busy machine, so this run's speedup is lower than this machine can "
            f"give. — where not measured (a run from an older ConcGUI).",

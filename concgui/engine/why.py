@@ -517,7 +517,35 @@ def compare_why(results: list[RunResult]) -> str:
     contrast = max((r for r in others if r is not base), key=lambda r: r.wall_seconds, default=base)
     second = f"It {_achieved(winner, reasons[id(winner)])}, while {name[id(contrast)]} {reasons[id(contrast)].did}."
     last = _compare_last(done, failed, winner, name, reasons[id(winner)])
-    return " ".join(part for part in (first, second, last) if part)
+    return " ".join(part for part in (first, second, last, memory_sentence(done, name)) if part)
+
+
+def memory_sentence(results: list[RunResult], name: dict[int, str] | None = None) -> str:
+    """What processes held against threads, from the runs' memory figures, where a Compare has both:
+    "process-pool's 4 processes held 4 interpreters: 52 MB in total, 13 MB each; thread-pool's 4 threads
+    shared one process of 31 MB." ("" without both, or without the probe's memory series)."""
+    name = name or _names(results)
+    measured = [r for r in results if (r.summary or {}).get("memory_total_mb") is not None]
+    procs = [r for r in measured if in_processes(r.spec or {}) and (r.summary.get("memory_processes") or 0) > 1]
+    threads = [r for r in measured if not in_processes(r.spec or {}) and r.summary.get("memory_processes") == 1]
+    if not procs or not threads:
+        return ""
+    p = max(procs, key=lambda r: r.summary["memory_processes"])
+    t = max(threads, key=lambda r: r.workers)
+    ps, ts = p.summary, t.summary
+    n = ps["memory_processes"]
+    noun = "interpreter" if (p.spec or {}).get("executor") == "interpreter-pool" else "process"
+    text = (f"{name[id(p)]}'s {count(n, noun)} held {count(n, 'interpreter')}: "
+            f"{number(ps['memory_total_mb'], 0, 'MB')} in total, {number(ps['memory_per_worker_mb'], 0, 'MB')} "
+            f"each; {name[id(t)]}'s {count(t.workers, 'thread')} shared one process of "
+            f"{number(ts['memory_total_mb'], 0, 'MB')}")
+    forked = (p.spec or {}).get("executor") in ("process-pool", "mp-pool") and \
+        (p.environment or {}).get("start_method") == "fork"  # joblib's loky starts its own way
+    if forked and ps.get("memory_kind") == "uss":
+        text += " (forked workers share their parent's pages until they write them: their USS is what they changed)"
+    elif "rss" in (ps.get("memory_kind"), ts.get("memory_kind")):
+        text += " (resident sizes: pages the processes share count in each)"
+    return text + "."
 
 
 def _achieved(winner: RunResult, reason: Reason) -> str:
