@@ -151,7 +151,8 @@ while True:
     time.sleep(0.05)
     try:
         if probe is None:
-            probe = next((c for c in me.children() if "cpu_probe" in " ".join(c.cmdline())), None)
+            probe = next((c for c in me.children()  # not this watcher, whose own command line holds the name
+                          if c.pid != os.getpid() and "cpu_probe" in " ".join(c.cmdline())), None)
         elif time.time() - probe.create_time() > 0.3:  # its interpreter's start is not sampling
             print(time.monotonic(), cpu(probe), flush=True)
     except psutil.Error:
@@ -217,6 +218,57 @@ def xray_figures(n: int, repeats: int) -> None:
         mean = [round(statistics.fmean(v[k] for v in lanes.values()), 3) for k in range(3)] if lanes else None
         report(f"xray_{name}_blocked", mean[2] if mean else float("nan"), "share", "", None,
                on_waiting_blocked=mean, lanes=lanes, source=r.environment.get("thread_states"))
+
+
+def memory_series_figures(repeats: int) -> None:
+    """Issue 20's memory series: one reading's cost per process (USS and RSS), and the CPU probe's own CPU
+    during 4 cpu processes with the series at :data:`sampler.MEMORY_INTERVAL` and without it, in turns. Alone::
+
+        python -c "import sys; sys.path[:0] = ['benchmarks']; import benchmark; benchmark.memory_series_figures(3)"
+    """
+    from concgui.engine import sampler
+    from concgui.engine.cpu_probe import Memory
+
+    children = [subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
+                for _ in range(4)]  # four idle interpreters, as a pool's workers
+    try:
+        time.sleep(0.5)
+        pids = [os.getpid(), *(c.pid for c in children)]
+        memory = Memory()
+        for kind in ("uss", "rss"):
+            memory.kind = kind
+            memory.read(pids)
+            t0, c0 = time.perf_counter(), time.process_time()
+            for _ in range(50):
+                memory.read(pids)
+            wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+            report(f"memory_reading_{kind}_ms_per_process", 1000 * wall / 50 / len(pids), "ms", "", None,
+                   cpu_ms_per_process=round(1000 * cpu / 50 / len(pids), 4), processes=len(pids))
+    finally:
+        for c in children:
+            c.stdin.close()
+            c.wait()
+    spec = ExperimentSpec(workload="cpu", executor="process-pool", workers=4, tasks=8, duration=0.5,
+                          isolation="inline")
+    interval = sampler.MEMORY_INTERVAL
+    cores: dict[bool, list[float]] = {True: [], False: []}
+    samples = []
+    for k in range(2 * repeats - 1):  # adjacent pairs in turns: this host's speed moves over seconds
+        for on in ((True, False) if k % 2 == 0 else (False, True)):
+            sampler.MEMORY_INTERVAL = interval if on else 0.0
+            try:
+                c, r = _probe_cpu(spec)
+            finally:
+                sampler.MEMORY_INTERVAL = interval
+            cores[on].append(c)
+            if on:
+                samples.append(len(r.memory_samples))
+    on, off = statistics.median(cores[True]), statistics.median(cores[False])
+    report("memory_probe_cores_4_cpu_processes", on, "cores", "<= off + 0.01", on <= off + 0.01,
+           memory_off=round(off, 4), added=round(on - off, 4), interval_s=interval,
+           per_repeat_on=[round(x, 4) for x in cores[True]], per_repeat_off=[round(x, 4) for x in cores[False]],
+           memory_samples=samples,
+           note="the CPU probe's own CPU (X-ray at 20 ms too) with the memory series and without it, side by side")
 
 
 def _noop() -> None:
@@ -396,6 +448,7 @@ def main() -> int:
         hash_threads(repeats)
         noop_overhead(n, 2 * paired - 1)
         xray_figures(n, repeats)
+        memory_series_figures(repeats)
         memory_100k(n)
     if "gui" in sections:
         gui_figures(n)

@@ -56,7 +56,8 @@ INTERVAL = 0.1
 THREAD_INTERVAL = 0.02
 #: an interval longer than this (the probe's start-up) is spread over intervals of the resolution
 LONGEST = 0.1
-#: each process's memory is read this often: a USS reading costs about 0.3 ms a process (0 turns it off)
+#: each process's memory is read this often (or less, within :data:`.cpu_probe.MEMORY_BUDGET`): a USS reading
+#: costs the probe about 0.4–0.6 ms a process (0 turns it off)
 MEMORY_INTERVAL = 0.25
 #: a thread's start is known to one clock tick (the kernel truncates it to 1/100 s)
 BORN_TICK = 0.01
