@@ -292,3 +292,15 @@ def test_a_joblib_run_is_named_with_its_backend_on_the_command_line_and_in_the_h
         model.set_rows(store.list_runs())
     names = sorted(model.index(row, 2).data() for row in range(model.rowCount()))
     assert names == ["joblib (loky)", "joblib (threading)", "threads"]
+
+
+def test_a_scaling_study_of_joblib_names_its_backend_in_the_table():
+    from concgui.cli.tables import format_sweep
+    from concgui.engine.sweep import SweepPoint, SweepResult
+
+    sweep = SweepResult(ExperimentSpec(executor="joblib", backend="threading").to_dict(), ["joblib", "threads"],
+                        [1, 2], 1, cores=2)
+    sweep.points += [SweepPoint(e, n, 0, 2.0 / n, 0.1, "ok") for e in ("joblib", "threads") for n in (1, 2)]
+    assert sweep.label("joblib") == "joblib (threading)" and sweep.label("threads") == "threads"
+    rows = format_sweep(sweep).splitlines()
+    assert rows[1].startswith("joblib (threading) ") and rows[3].startswith("threads ")

@@ -56,22 +56,26 @@ def format_compare_why(results: list[RunResult]) -> str:
 def format_sweep(sweep: SweepResult) -> str:
     """The sweep's table: a row per executor and worker count, with the executor's serial fraction."""
     header = ("executor", "workers", "runs", "median wall s", "speedup", "effic.", "serial frac.")
-    rows = ["{:16} {:>7} {:>5} {:>13} {:>8} {:>7} {:>12}".format(*header)]
+    names = {e: sweep.label(e) for e in sweep.executors}  # "joblib (loky)": the backend is the base spec's
+    w = max([16, *map(len, names.values())])
+    rows = [f"{{:{w}}} {{:>7}} {{:>5}} {{:>13}} {{:>8}} {{:>7}} {{:>12}}".format(*header)]
     noise = sweep.superlinear()
     flagged = {(f.executor, f.workers): f for f in noise}
     for e in sweep.executors:
         s = sweep.serial_fraction(e)
         for r in sweep.stats(e):
             flag = flagged.get((e, r.workers))
-            rows.append(f"{e:16} {r.workers:7} {r.runs:5} {number(r.median_wall, 3):>13} {speedup(r.speedup):>8} "
-                        f"{efficiency(r.efficiency):>7} {fraction(s):>12}" + (f"  ⚠ {flag.short()}" if flag else ""))
+            rows.append(f"{names[e]:{w}} {r.workers:7} {r.runs:5} {number(r.median_wall, 3):>13} "
+                        f"{speedup(r.speedup):>8} {efficiency(r.efficiency):>7} {fraction(s):>12}"
+                        + (f"  ⚠ {flag.short()}" if flag else ""))
     rows.append(f"speedup = median wall at 1 worker of the same executor ÷ wall; serial fraction: Amdahl fitted "
                 f"over {sweep.fit_range_text()}")
     rows += [f"⚠ {f.sentence()}." for f in noise]
     failed = sweep.failed()
     if failed:
-        rows.append(f"{count(len(failed), 'run')} not ok; first: {failed[0].executor} × {failed[0].workers}: "
-                    f"{failed[0].status} {failed[0].error or ''}".rstrip())
+        first = failed[0]
+        rows.append(f"{count(len(failed), 'run')} not ok; first: {sweep.label(first.executor)} × {first.workers}: "
+                    f"{first.status} {first.error or ''}".rstrip())
     if len(sweep.points) < sweep.planned:
         rows.append(f"stopped after {len(sweep.points)} of {sweep.planned} runs")
     return "\n".join(rows)

@@ -45,7 +45,16 @@ from typing import Any
 from .environment import cpu_count
 from .exports import read_json, save_json, write_atomic
 from .records import ERROR
-from .spec import EXECUTOR_KINDS, EXECUTORS, MAX_WORKERS, ExperimentSpec, Param, SpecError, check_value
+from .spec import (
+    EXECUTOR_KINDS,
+    EXECUTORS,
+    MAX_WORKERS,
+    ExperimentSpec,
+    Param,
+    SpecError,
+    check_value,
+    executor_label,
+)
 from .superlinear import Superlinear, superlinear_points
 from .validate import (
     MAX_CORES,
@@ -276,6 +285,10 @@ class SweepResult:
     @property
     def planned(self) -> int:
         return self.repeats * len(self.worker_counts) * len(self.executors)
+
+    def label(self, executor: str) -> str:
+        """``executor`` as people name it in this sweep: with the base spec's variant ("joblib (loky)")."""
+        return executor_label({**self.spec, "executor": executor})
 
     def ok_walls(self, executor: str, workers: int) -> list[float]:
         return [p.wall_seconds for p in self.points if p.executor == executor and p.workers == workers

@@ -64,7 +64,7 @@ class ScalingStudyActions:
         self.tabs.setCurrentWidget(self.scaling)
 
     def _on_sweep_point_started(self, point: PlannedPoint, sweep: SweepResult) -> None:
-        what = f"{point.executor}, {count(point.workers, 'worker')}, repeat {point.repeat + 1}"
+        what = f"{sweep.label(point.executor)}, {count(point.workers, 'worker')}, repeat {point.repeat + 1}"
         self.statusBar().showMessage(f"Scaling study: run {len(sweep.points) + 1} of {sweep.planned} ({what})…")
 
     def _on_sweep_finished(self, sweep: SweepResult) -> None:

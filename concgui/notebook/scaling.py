@@ -21,7 +21,7 @@ def title_text(sweep: SweepResult) -> str:
     what = f"{spec.get('workload', '?')} × {count(int(spec.get('tasks', 0)), 'task')}"
     if spec.get("workload") in ("sleep", "cpu", "hash", "mixed"):
         what += f" of {seconds(spec.get('duration'), 2)}"
-    return f"Scaling study: {what} on {', '.join(sweep.executors)}"
+    return f"Scaling study: {what} on {', '.join(map(sweep.label, sweep.executors))}"
 
 
 def render_scaling(sweep: SweepResult) -> str:

@@ -140,7 +140,7 @@ class _ScalingChart(ThemedPlot):
         """Anything more a series draws (the Amdahl curve)."""
 
     def _legend(self, sweep: SweepResult, executor: str) -> str:
-        return executor
+        return sweep.label(executor)
 
     # --- drawing ---------------------------------------------------------------------
     def _add(self, item: QtWidgets.QGraphicsItem) -> None:
@@ -297,7 +297,7 @@ class SpeedupChart(_ScalingChart):
                                   pen=pg.mkPen(color, width=1.5, style=QtCore.Qt.PenStyle.DotLine)))
 
     def _legend(self, sweep: SweepResult, executor: str) -> str:
-        return f"{executor}: serial fraction s={fraction(sweep.serial_fraction(executor))}"
+        return f"{sweep.label(executor)}: serial fraction s={fraction(sweep.serial_fraction(executor))}"
 
     def _update_title(self, series: list[tuple[str, str]]) -> None:
         if self._sweep is not None and series:
@@ -390,7 +390,7 @@ class ScalingView(QtWidgets.QWidget):
         state = "running" if running else ("done" if len(sweep.points) == sweep.planned else "stopped")
         self.status.setText(
             f"Scaling study {state}: {len(sweep.points)} of {sweep.planned} runs "
-            f"({', '.join(sweep.executors)}; workers {', '.join(map(str, sweep.worker_counts))}; "
+            f"({', '.join(map(sweep.label, sweep.executors))}; workers {', '.join(map(str, sweep.worker_counts))}; "
             f"{count(sweep.repeats, 'repeat')})"
             + (f" · {failed} not ok" if failed else "")
             + ". Speedup = median wall at 1 worker of the same executor ÷ wall.")
@@ -404,7 +404,7 @@ class ScalingView(QtWidgets.QWidget):
         for i, r in enumerate(rows):
             flag = noise.get((r.executor, r.workers))
             mark = f" {NOISE_MARK}" if flag else ""
-            cells = [r.executor, str(r.workers), str(r.runs), number(r.median_wall, 3),
+            cells = [sweep.label(r.executor), str(r.workers), str(r.runs), number(r.median_wall, 3),
                      f"{number(r.min_wall, 3)}–{number(r.max_wall, 3)}", speedup(r.speedup) + mark,
                      efficiency(r.efficiency) + mark, fraction(fits.get(r.executor))]
             for col, text in enumerate(cells):
