@@ -85,6 +85,11 @@ class BarItems:
             self._active[code] = None
         self._set(self.running, np.zeros(0, dtype=np.int64))
 
+    def remove(self) -> None:
+        """Take every item off the plot, the running one too: the object is not used again."""
+        self.clear()
+        self._plot.removeItem(self.running)
+
     def fill(self, code: int, idx: np.ndarray) -> None:
         """One frozen item for tasks ``idx`` of final state ``code`` (after :meth:`clear`)."""
         item = self._new(code)

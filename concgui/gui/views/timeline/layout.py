@@ -25,15 +25,7 @@ WAITING, RUNNING, OK, ERROR, CANCELLED = range(5)
 CODES: dict[str, int] = {s: i for i, s in enumerate(STATES)}
 FINAL_CODES = (OK, ERROR, CANCELLED)
 _START, _END, _STATUS, _WORKER, _CPU = (attrgetter(f) for f in ("start", "end", "status", "worker", "cpu_seconds"))
-
-
-def _SENT(t: TaskRecord) -> float:  # noqa: N802 - until TaskRecord has the field, then an attrgetter
-    return getattr(t, "sent_seconds", 0.0)
-
-
-def _RETURNED(t: TaskRecord) -> float:  # noqa: N802
-    return getattr(t, "returned_seconds", 0.0)
-
+_SENT, _RETURNED = attrgetter("sent_seconds"), attrgetter("returned_seconds")
 
 LANE_FILL = 0.8  # the share of a lane's height its bars fill; the rest separates lanes
 LANE_PAD = (1.0 - LANE_FILL) / 2

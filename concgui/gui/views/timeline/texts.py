@@ -38,7 +38,7 @@ SHARED_MEMORY = {"threads": "threads share memory", "asyncio": "asyncio's tasks 
 def transfer_line(t: TaskRecord) -> str | None:
     """"sent 41.2 ms → ran 101.3 ms → returned 2.1 ms" for a finished task whose argument or result was
     copied across; None when nothing moved."""
-    sent, returned = getattr(t, "sent_seconds", 0.0), getattr(t, "returned_seconds", 0.0)
+    sent, returned = t.sent_seconds, t.returned_seconds
     if not (sent or returned) or t.end is None:
         return None
     return f"sent {seconds(sent)} → ran {seconds(t.duration)} → returned {seconds(returned)}"
@@ -81,7 +81,7 @@ def task_text(i: int, t: TaskRecord, now: float, state: RunState | None = None) 
     if moved or zero:
         lines.append(moved or zero)
     if t.submitted is not None and t.start is not None:
-        sent = getattr(t, "sent_seconds", 0.0)
+        sent = t.sent_seconds
         of_it = f", {seconds(sent)} of it being sent" if 0 < sent <= t.start - t.submitted else ""
         lines.append(f"submitted {t.submitted:.3f} s · waited {seconds(t.start - t.submitted)} in the queue{of_it}")
     if t.error:

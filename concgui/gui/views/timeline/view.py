@@ -135,8 +135,7 @@ class TimelineView(ThemedPlot):
             self._reset(0)
             self._bars.clear()
             self._fills.clear()
-            if self._transfer is not None:
-                self._transfer.clear()
+            self._drop_transfer()
             self._strips.clear()
             self._show_empty()
             return
@@ -415,8 +414,7 @@ class TimelineView(ThemedPlot):
         """One bar item per state holding every drawable task (the fast path)."""
         self._bars.clear()
         self._fills.clear()
-        if self._transfer is not None:
-            self._transfer.clear()
+        self._drop_transfer()
         self._min_w, self._rescale_at_end = self._pixel_width(), False
         finals = []
         for code in FINAL_CODES:
@@ -443,6 +441,12 @@ class TimelineView(ThemedPlot):
                                       lambda idx: self._layout.transfer_rects(idx, self._min_w),
                                       brush=theme.TRANSFER_COLOR, z=-1)
         return self._transfer
+
+    def _drop_transfer(self) -> None:
+        """No transfer segments: their items leave the plot (made again for a run that has some)."""
+        if self._transfer is not None:
+            self._transfer.remove()
+            self._transfer = None
 
     def _sync_strips(self) -> None:
         """Draw the thread states that arrived since the last refresh (all of them for a new list)."""
