@@ -117,11 +117,15 @@ def test_a_compare_says_what_processes_held_against_threads() -> None:
     threads.summary = {"wall_seconds": 0.8, **memory_figures(threads)}
     seq = RunResult(spec={"workload": "cpu", "executor": "sequential", "tasks": 2}, environment={},
                     wall_seconds=0.8, tasks=[TaskRecord(i, "main", 99, 1, 0.0, 0.4 * i, 0.4 * i + 0.4, 0.4, OK)
-                                             for i in range(2)])
+                                             for i in range(2)], memory_samples=SERIES)
     seq.summary = {"wall_seconds": 0.8, **memory_figures(seq)}
     text = compare_why([seq, threads, procs])
     assert ("process-pool's 2 processes held 2 interpreters: 27 MB in total, 14 MB each; thread-pool's 4 threads "
             "shared one process of 31 MB.") in text
     assert memory_sentence([seq, threads]) == ""  # no processes to set against the threads
+    assert memory_sentence([procs, recorded(SERIES)]) == ""  # nor threads against the processes
     procs.environment["start_method"] = "fork"
     assert "forked workers share their parent's pages" in memory_sentence([threads, procs])
+    assert memory_sentence([seq, procs]).endswith("; sequential ran in one process of 31 MB (forked workers share "
+                                                  "their parent's pages until they write them: their USS is what "
+                                                  "they changed).")

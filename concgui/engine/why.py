@@ -527,18 +527,18 @@ def memory_sentence(results: list[RunResult], name: dict[int, str] | None = None
     name = name or _names(results)
     measured = [r for r in results if (r.summary or {}).get("memory_total_mb") is not None]
     procs = [r for r in measured if in_processes(r.spec or {}) and (r.summary.get("memory_processes") or 0) > 1]
-    threads = [r for r in measured if not in_processes(r.spec or {}) and r.summary.get("memory_processes") == 1]
+    threads = [r for r in measured if on_threads(r.spec or {}) and r.summary.get("memory_processes") == 1]
     if not procs or not threads:
         return ""
     p = max(procs, key=lambda r: r.summary["memory_processes"])
     t = max(threads, key=lambda r: r.workers)
     ps, ts = p.summary, t.summary
     n = ps["memory_processes"]
-    noun = "interpreter" if (p.spec or {}).get("executor") == "interpreter-pool" else "process"
-    text = (f"{name[id(p)]}'s {count(n, noun)} held {count(n, 'interpreter')}: "
+    text = (f"{name[id(p)]}'s {count(n, 'process')} held {count(n, 'interpreter')}: "
             f"{number(ps['memory_total_mb'], 0, 'MB')} in total, {number(ps['memory_per_worker_mb'], 0, 'MB')} "
-            f"each; {name[id(t)]}'s {count(t.workers, 'thread')} shared one process of "
-            f"{number(ts['memory_total_mb'], 0, 'MB')}")
+            + (f"each; {name[id(t)]}'s {count(t.workers, 'thread')} shared one process of " if t.workers > 1
+               else f"each; {name[id(t)]} ran in one process of ")
+            + number(ts["memory_total_mb"], 0, "MB"))
     forked = (p.spec or {}).get("executor") in ("process-pool", "mp-pool") and \
         (p.environment or {}).get("start_method") == "fork"  # joblib's loky starts its own way
     if forked and ps.get("memory_kind") == "uss":
