@@ -47,6 +47,19 @@ def test_the_kept_calibration_says_when_it_was_measured_and_recalibrate_measures
     assert list(json.loads((data_dir / "calibration.json").read_text()).values()) == [after]
 
 
+@pytest.mark.parametrize("entry", ["x", {"cpu_iterations_per_second": "fast", "hash_bytes_per_second": 1e6},
+                                   {"cpu_iterations_per_second": -1.0, "hash_bytes_per_second": 1e6},
+                                   {"cpu_iterations_per_second": 1e6}, {"cpu_iterations_per_second": 1e6,
+                                                                        "hash_bytes_per_second": 1e6,
+                                                                        "measured_at": [1]}])
+def test_a_damaged_calibration_is_measured_again_not_every_tasks_error(data_dir, entry):
+    (data_dir / "calibration.json").write_text(json.dumps({calibration._key(): entry}))
+    assert calibration.stored() is None
+    result = run(ExperimentSpec(workload="cpu", tasks=1, duration=0.02, isolation="inline"))
+    assert [t.status for t in result.tasks] == ["ok"], result.tasks[0].error
+    assert calibration.usable(json.loads((data_dir / "calibration.json").read_text())[calibration._key()])
+
+
 def test_an_unwritable_data_dir_measures_once_per_process(tmp_path, monkeypatch):
     blocked = tmp_path / "file"
     blocked.write_text("not a folder")

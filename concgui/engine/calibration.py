@@ -65,6 +65,10 @@ def _measure(fn, amount: int, target: float = 0.25) -> float:
     return best
 
 
+#: the factors a kept entry must have
+FACTORS = ("cpu_iterations_per_second", "hash_bytes_per_second")
+
+
 def _read() -> dict[str, Any]:
     try:
         cache = json.loads(_path().read_text())
@@ -73,10 +77,26 @@ def _read() -> dict[str, Any]:
     return cache if isinstance(cache, dict) else {}
 
 
+def usable(entry: Any) -> bool:
+    """Whether a kept entry can be used: its factors positive numbers, every value as the schema check allows
+    it (:data:`.validate.CALIBRATION_FIELDS`). A damaged or foreign ``calibration.json`` is measured again,
+    not turned into every cpu task's TypeError."""
+    from .validate import CALIBRATION_FIELDS, check_fields
+
+    try:
+        check_fields("calibration", entry, CALIBRATION_FIELDS, FACTORS)
+    except ValueError:
+        return False
+    return all(entry[key] is not None and entry[key] > 0 for key in FACTORS)
+
+
 def stored() -> dict[str, float] | None:
-    """This machine's and interpreter's factors as kept, without measuring; None when never measured."""
-    entry = _read().get(_key()) or _memo.get((str(_path()), _key()))
-    return dict(entry) if entry else None
+    """This machine's and interpreter's factors as kept, without measuring; None when never measured (or
+    what is kept is not :func:`usable`)."""
+    entry = _read().get(_key())
+    if not usable(entry):
+        entry = _memo.get((str(_path()), _key()))
+    return dict(entry) if usable(entry) else None
 
 
 def factors(refresh: bool = False) -> dict[str, float]:
