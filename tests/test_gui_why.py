@@ -74,3 +74,19 @@ def test_a_compare_in_the_window_says_which_executor_won_in_the_summary_and_cons
     assert window.summary.comparison_text() == f"Compare: {compare_why(results)}"
     assert "threads" in window.summary.comparison_text()
     assert f"Compare: {compare_why(results)}" in window.console.toPlainText().replace("\n", " ")
+
+
+def test_the_summary_gives_a_counter_run_one_line_of_what_it_counted(qtbot):
+    """The counter's line stands apart from the why (which the command line begins with it instead)."""
+    from concgui.engine import ExperimentSpec, run
+    from concgui.engine.why import counter_sentence
+
+    panel = SummaryPanel()
+    qtbot.addWidget(panel)
+    result = run(ExperimentSpec(workload="counter", executor="processes", tasks=2, increments=1000,
+                                start_method="fork", isolation="inline"))
+    panel.set_result(result)
+    assert panel.counter_text() == counter_sentence(result) and "processes share no memory" in panel.counter_text()
+    assert panel.explanation() == why_run(result)
+    panel.set_result(sequential())  # another workload: no counter line
+    assert panel.counter_text() == ""
