@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QDockWidget
 
 from concgui.engine.metrics import COMPARE_COLUMNS, METRICS
 from concgui.gui.lessons_data import LESSONS, faster, t
+from concgui.gui.lessons_data import label as run_label
 from concgui.gui.presets import load_presets
 from concgui.gui.views import help_page
 from concgui.gui.views.help_page import ConceptsPage
@@ -100,6 +101,35 @@ def test_a_faster_process_pool_that_did_not_compute_in_parallel_is_not_called_pa
     assert "own GIL" not in answer.text
 
 
+def test_the_share_copy_lesson_answers_from_its_counters_data_and_memory(qtbot, window):
+    """Lesson 6, run for real in the window: the answer quotes what each counter run counted and what the
+    process pool paid to send its data, whichever way the numbers fell."""
+    panel = open_lessons(window)
+    panel.go_to(5)
+    assert panel.lesson.key == "share-copy" and "Threads share, processes copy" in panel.lesson.title
+    panel.duration_scale = 0.5  # the data runs' tasks of 0.05 s; the counters are not shortened
+    with qtbot.waitSignal(window.controller.sequence_finished, timeout=180_000) as blocker:
+        panel.run_button.click()
+    runs = {run_label(r): r for r in blocker.args[0]}
+    assert set(runs) == {"thread-pool", "process-pool", "thread-pool (counter)", "thread-pool (counter, lock)",
+                         "process-pool (counter)"}
+    assert all(r.status == "ok" for r in runs.values())
+    text = panel.answer_text()
+    free, locked, procs = (runs[k].summary for k in ("thread-pool (counter)", "thread-pool (counter, lock)",
+                                                     "process-pool (counter)"))
+    if free["counter_lost"]:
+        assert f"it ended at {free['counter_count']:,}: {free['counter_lost']:,} updates were lost" in text
+    else:
+        assert "Measured: this time the thread pool lost no update" in text
+    assert locked["counter_count"] == 2_000_000 and "With the lock every increment counted (2,000,000)" in text
+    assert procs["counter_sum"] == 2_000_000
+    if procs["counter_processes"] == 2:
+        assert "processes share no memory" in text
+    sent = sum(t.sent_seconds + t.returned_seconds for t in runs["process-pool"].tasks)
+    assert sent > 0 and all(t.sent_seconds == 0 for t in runs["thread-pool"].tasks)
+    assert f"The process pool spent {t(sent)} sending it" in text and "the thread pool 0 s" in text
+
+
 def test_a_lesson_stopped_midway_says_so_instead_of_answering(qtbot, window):
     panel = open_lessons(window)
     with qtbot.waitSignal(window.controller.sequence_finished, timeout=60_000) as blocker:
@@ -125,7 +155,7 @@ def test_a_comparison_the_person_starts_is_not_taken_for_a_lesson(qtbot, window)
 
 def test_every_lesson_runs_a_shipped_preset_on_executors_it_has():
     presets = {p.name: p for p in load_presets()}
-    assert len(LESSONS) == 5
+    assert len(LESSONS) == 6
     for lesson in LESSONS:
         specs = lesson.specs(presets[lesson.preset].specs, 0.5)
         assert len(specs) >= 3, lesson.key

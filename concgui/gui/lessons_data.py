@@ -1,4 +1,4 @@
-"""The five guided lessons: a question, the preset comparison that answers it, and the answer from its numbers.
+"""The six guided lessons: a question, the preset comparison that answers it, and the answer from its numbers.
 
 Qt-free: a lesson names a shipped preset (``resources/presets.json``) and which of
 its runs to make; :func:`Lesson.answer` turns the results that came back into a few
@@ -14,7 +14,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from ..engine.present import count, number, relative_speed, seconds
+from ..engine.present import count, number, percent, relative_speed, seconds
 from ..engine.records import RunResult
 from ..engine.spec import ExperimentSpec
 from ..engine.summary import busy_machine_sentence
@@ -82,8 +82,11 @@ class Lesson:
 
 # --- how the answers quote numbers ----------------------------------------------------------------
 def label(r: RunResult) -> str:
-    """The run's name in an answer: its executor, and its chunk size where it has one."""
+    """The run's name in an answer: its executor, and its chunk size where it has one; a counter run's says so,
+    with its lock ("thread-pool (counter, lock)"), as a lesson may run the same executor on other work too."""
     ex = str(r.spec.get("executor", "?"))
+    if r.spec.get("workload") == "counter":
+        return f"{ex} (counter, lock)" if r.spec.get("lock") else f"{ex} (counter)"
     chunk = r.spec.get("chunk_size") or 1
     return f"{ex} (chunks of {chunk})" if chunk > 1 else ex
 
@@ -281,6 +284,90 @@ def _dispatch(runs: dict[str, RunResult]) -> Answer:
     return Answer(confirmed, tuple(paragraphs))
 
 
+def _counter_paragraphs(free: RunResult, locked: RunResult, procs: RunResult) -> tuple[bool, list[str]]:
+    """What the three counter runs counted: lost updates in threads, the lock's price, processes' own counts."""
+    fs, ls, ps = free.summary, locked.summary, procs.summary
+    expected, lost = fs.get("counter_expected") or 0, fs.get("counter_lost") or 0
+    n, each = len(free.tasks), int(free.spec.get("increments") or 0)
+    head = f"The counter: {count(n, 'task')} each added 1 to a counter {each:,} times, {expected:,} in all. "
+    if lost > 0:
+        out = [head + (f"In the thread pool, without a lock, it ended at {fs.get('counter_count'):,}: {lost:,} updates "
+                       "were lost. The threads share one counter: one read it, was switched out before writing it "
+                       "back, and then wrote a stale value over the increments the others had made meanwhile.")]
+        ok = True
+    else:
+        out = [head + ("Measured: this time the thread pool lost no update: no thread was switched out between its "
+                       "read and its write. Run it again, or give each task more increments.")]
+        ok = False
+    slower = relative_speed(free.wall_seconds / locked.wall_seconds) if locked.wall_seconds > 0 else "?"
+    if ls.get("counter_count") == ls.get("counter_expected") and not ls.get("counter_lost"):
+        out.append(f"With the lock every increment counted ({ls.get('counter_count'):,}), and the run took "
+                   f"{t(locked.wall_seconds)} instead of {t(free.wall_seconds)} ({slower}): one thread at a time may "
+                   "read, add and write back, and taking the lock for every increment costs.")
+    else:
+        out.append(f"Measured: with the lock the count was {ls.get('counter_count')}, not "
+                   f"{ls.get('counter_expected')}.")
+        ok = False
+    counters = ps.get("counter_processes") or 0
+    if counters > 1 and (ps.get("counter_count") or 0) < (ps.get("counter_expected") or 0):
+        low, high = ps.get("counter_lowest"), ps.get("counter_count")
+        counted = f"{high:,} each" if low == high else f"from {low:,} to {high:,}"
+        out.append(f"The process pool's {counters} processes counted {counted}, {ps.get('counter_sum'):,} together: "
+                   "each process has its own copy of the counter (processes share no memory), so none lost an "
+                   "update, and none reached the total either. To add them up, the results must be sent back.")
+    else:
+        out.append(f"Measured: the process pool ran every task in {count(counters, 'process')}, so its one counter "
+                   "reached the total; with tasks in two processes each would count only its own.")
+        ok = False
+    return ok, out
+
+
+def _transfer_paragraph(threads: RunResult, procs: RunResult) -> tuple[bool, str]:
+    """What moving each task's argument and result cost the process pool, and the thread pool."""
+    def moved(r: RunResult) -> float:
+        return sum(getattr(x, "sent_seconds", 0.0) + getattr(x, "returned_seconds", 0.0) for x in r.tasks)
+
+    size = int(procs.spec.get("arg_bytes") or 0)
+    p_moved, t_moved = moved(procs), moved(threads)
+    p_work = procs.summary.get("task_seconds") or 0.0
+    share = p_moved / (p_moved + p_work) if p_moved + p_work > 0 else 0.0
+    head = (f"The data: each of the {count(len(procs.tasks), 'task')} was handed {number(size / 1e6, 0, 'MB')}. "
+            f"The process pool spent {t(p_moved)} sending it to its processes and the results back (pickled, "
+            f"through a pipe, unpickled: {percent(100 * share)} of its tasks' time), the thread pool {t(t_moved)}")
+    if p_moved > 0 and t_moved == 0:
+        return True, head + (": its threads read the parent's bytes where they are. Threads share memory; processes "
+                             "copy everything they get and give back.")
+    return False, head + ". Measured: that is not the usual difference (the process pool pays for every copy)."
+
+
+def _memory_paragraph(threads: RunResult, procs: RunResult) -> str:
+    """Memory per worker process against the thread pool's one process, where the probe measured it."""
+    ps, ts = procs.summary, threads.summary
+    if ps.get("memory_per_worker_mb") is None or ts.get("memory_total_mb") is None:
+        return "Memory per worker was not measured here (it needs psutil and a run on this machine)."
+    kind = "unique" if ps.get("memory_kind") == "uss" else "resident"
+    n = ps.get("memory_processes") or 0
+    return (f"Memory ({kind} set size): the process pool's {count(n, 'worker process', 'worker processes')} held "
+            f"{number(ps['memory_per_worker_mb'], 0, 'MB')} each at most, {number(ps.get('memory_total_mb'), 0, 'MB')} "
+            f"together: each is an interpreter of its own, with its own copy of what it was sent. The thread pool's "
+            f"{count(threads.workers, 'thread')} shared their one process's {number(ts['memory_total_mb'], 0, 'MB')}.")
+
+
+def _share_copy(runs: dict[str, RunResult]) -> Answer:
+    free, locked = runs["thread-pool (counter)"], runs["thread-pool (counter, lock)"]
+    procs = runs["process-pool (counter)"]
+    ok, paragraphs = _counter_paragraphs(free, locked, procs)
+    data_threads, data_procs = runs.get("thread-pool"), runs.get("process-pool")
+    if data_threads is not None and data_procs is not None:  # the data-transfer pair of the preset
+        moved, text = _transfer_paragraph(data_threads, data_procs)
+        paragraphs.append(text)
+        paragraphs.append(_memory_paragraph(data_threads, data_procs))
+        ok = ok and moved
+    else:
+        paragraphs.append(_memory_paragraph(free, procs))
+    return Answer(ok, tuple(paragraphs))
+
+
 LESSONS: tuple[Lesson, ...] = (
     Lesson(
         "seed", "Waiting together: the seed notebook",
@@ -314,6 +401,14 @@ LESSONS: tuple[Lesson, ...] = (
         "Watch the Compare tab when it ends: the wall time here is nothing but the executor's own cost.",
         "dispatch-overhead", _dispatch, "threads-processes",
         ("sequential", "thread-pool", "threads", "process-pool")),
+    Lesson(
+        "share-copy", "Threads share, processes copy",
+        "Four tasks each add 1 to a counter 500,000 times; eight tasks each get 20 MB of data. Do threads see one "
+        "counter and processes each their own? What does handing the data over cost a process pool, and a thread "
+        "pool? And what does each worker cost in memory?",
+        "Watch the Summary's counter line after each counter run, and the timeline of the process pool: each task's "
+        "bar begins with the data sent to it. The memory chart shows what each worker process holds.",
+        "threads-share-processes-copy", _share_copy, "threads-processes"),
 )
 
 
