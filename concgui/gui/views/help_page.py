@@ -217,6 +217,10 @@ waiting, no help for CPU-bound Python. <b>Processes</b> each have their own inte
 compute in parallel on several cores, but cost start-up (milliseconds to a second) and every task and result is
 copied between processes. <b>asyncio</b> overlaps waiting in a single thread: one event loop switches between
 coroutines whenever one awaits.</p>
+<p>Sharing cuts both ways. Threads that update one counter update the same one, and a thread switched out
+between reading it and writing it back writes a stale value over the others' updates, unless a lock lets one
+thread at a time through (slower). Processes each have their own copy, so their counts never meet: the
+<code>counter</code> workload and the lesson "Threads share, processes copy" measure both.</p>
 
 <h3><a name="states"></a>On a core, waiting for a core, blocked</h3>
 <p>The thin strip under each worker's row of the timeline (the GIL X-ray) shows what its thread was doing,
