@@ -309,9 +309,12 @@ def test_a_killed_run_leaves_its_files_and_its_history_row_with_the_finished_tas
         assert len(store.load(run_id).tasks) >= done
 
 
-def test_a_command_line_run_still_going_is_listed_as_running_not_interrupted(child_env, data_dir, qtbot):
+@pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
+def test_a_command_line_run_still_going_is_listed_as_running_not_interrupted(child_env, data_dir, qtbot, tmp_path):
     import signal
     import time
+
+    from gui_support import open_window
 
     from concgui.gui.views.history_view import HistoryModel
     from concgui.history_store import HistoryStore
@@ -323,17 +326,25 @@ def test_a_command_line_run_still_going_is_listed_as_running_not_interrupted(chi
     try:
         with HistoryStore(data_dir / "history.sqlite3") as store:
             deadline = time.monotonic() + 30
-            while not store.list_runs() and time.monotonic() < deadline:
+            while not (store.list_runs() and store.load(store.list_runs()[0]["id"]).tasks) \
+                    and time.monotonic() < deadline:
                 time.sleep(0.1)
             (row,) = store.list_runs()
             assert not row["finished"] and row["recorded_by"] == proc.pid
             assert model.status_text(row) == "running in another process"
             assert store.unfinished(elsewhere=False) == [] and store.unfinished() == [row["id"]]
+            window = open_window(qtbot, tmp_path, data_dir / "history.sqlite3")
+            window.open_history_run(row["id"])  # what it has finished so far, not "Interrupted"
+            assert window.progress.format().startswith(f"Still running in process {proc.pid}: "), \
+                window.progress.format()
+            assert "so far" in window.progress.format()
             proc.send_signal(signal.SIGKILL)
             proc.wait(10)
             (row,) = store.list_runs()
             assert row["recorded_by"] is None and model.status_text(row) == "interrupted"
             assert store.unfinished(elsewhere=False) == [row["id"]]
+            window.open_history_run(row["id"])
+            assert window.progress.format().startswith("Interrupted: "), window.progress.format()
     finally:
         proc.kill()
         proc.wait(10)

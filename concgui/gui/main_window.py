@@ -414,11 +414,12 @@ class MainWindow(FileActions, ScalingStudyActions, QMainWindow):
             eta = state.eta()
             self.eta_label.setText("" if eta is None else f"about {seconds(eta, 1)} left")
 
-    def _show_outcome(self, result: RunResult) -> None:
+    def _show_outcome(self, result: RunResult, elsewhere: int | None = None) -> None:
         """An ended run's tasks in the progress bar: what finished, failed or was cancelled ("57 done,
         143 cancelled"), the bar filled by those that ran; never a full "200 / 200" for a stopped run.
         An interrupted run (never closed in the history, or a file written as it went) counts against
-        the tasks it was to run: "Interrupted: 5 done, 15 not finished"."""
+        the tasks it was to run: "Interrupted: 5 done, 15 not finished"; one another process (pid
+        ``elsewhere``) still records is not interrupted: "Still running in process 123: 5 done so far, …"."""
         statuses = Counter(t.status for t in result.tasks)
         interrupted = result.status in (RUNNING, INTERRUPTED)
         planned = result.spec.get("tasks")
@@ -431,7 +432,9 @@ class MainWindow(FileActions, ScalingStudyActions, QMainWindow):
         if statuses[OK] == total and not interrupted:
             self.progress.setFormat(PROGRESS_FORMAT)
             return
-        parts = [f"{'Interrupted: ' if interrupted else ''}{number(statuses[OK], 0)} done"]
+        going = bool(elsewhere) and interrupted
+        head = f"Still running in process {elsewhere}: " if going else "Interrupted: " if interrupted else ""
+        parts = [f"{head}{number(statuses[OK], 0)} done{' so far' if going else ''}"]
         parts += [f"{number(statuses[ERROR], 0)} failed"] if statuses[ERROR] else []
         parts += [f"{number(statuses[CANCELLED], 0)} cancelled"] if statuses[CANCELLED] else []
         left = total - ran - statuses[CANCELLED]
@@ -563,6 +566,11 @@ class MainWindow(FileActions, ScalingStudyActions, QMainWindow):
             self.show_problem("History", f"Could not open run {run_id}: {exc}")
             return
         self.show_result(result)
+        elsewhere = self.store.recorded_elsewhere().get(run_id) if result.status == RUNNING else None
+        if elsewhere:  # concgui run (or another window) still records it: what it has finished so far
+            self._show_outcome(result, elsewhere)
+            self.statusBar().showMessage(f"Run {run_id} is still going in process {elsewhere}: showing the tasks "
+                                         "it had finished; open it again for more")
 
     def open_history_runs(self, run_ids: list[int]) -> None:
         """Several runs side by side in Compare, the earliest the baseline; the last in every view."""
