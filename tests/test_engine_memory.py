@@ -8,7 +8,7 @@ import os
 import pytest
 
 from concgui.engine import ExperimentSpec, run
-from concgui.engine.events import MemorySampled, event_from_json, event_to_json
+from concgui.engine.events import MemorySampled, RunStarted, event_from_json, event_to_json
 from concgui.engine.memory import memory_figures, worker_pids
 from concgui.engine.records import OK, MemorySample, RunResult, TaskRecord
 from concgui.engine.spec import SpecError
@@ -41,8 +41,13 @@ def test_a_process_pool_records_each_workers_memory() -> None:
 
 
 def test_a_thread_pool_is_one_process() -> None:
-    r = run(inline(executor="thread-pool"))
+    events: list = []
+    r = run(inline(executor="thread-pool"), on_events=events.extend)
     assert r.status == OK, r.error
+    started = next(e for e in events if isinstance(e, RunStarted))
+    assert started.environment["memory"] == "uss"  # known live, for the chart's title
+    live = [e.sample for e in events if isinstance(e, MemorySampled)]
+    assert live == r.memory_samples  # every reading went out live as it came
     assert worker_pids(r) == [os.getpid()]
     assert r.memory_samples and all(os.getpid() in m.per_pid for m in r.memory_samples)
     s = r.summary

@@ -48,7 +48,7 @@ from .records import (
     TaskRecord,
     ThreadStates,
 )
-from .sampler import CpuSampler, expected_source, lane_states
+from .sampler import CpuSampler, expected_memory, expected_source, lane_states
 from .spec import PROCESS_EXECUTORS, ExperimentSpec, SpecError
 from .summary import summarize
 from .transfer import Payload, check_memory, make_argument, returned_seconds
@@ -370,6 +370,7 @@ class Run:
         job = make_job(spec, self.import_watched)
         env = environment(spec)
         env["thread_states"] = expected_source()  # settled by the probe's own report at the end
+        env["memory"] = expected_memory()  # what the live memory chart's title names; settled at the end too
         workers = spec.worker_threads()
         check_memory(spec, workers)  # before the argument is made: the machine must be able to hold its copies
         ctl = RunControl(spec, job, workers, self.on_events)

@@ -224,6 +224,16 @@ def expected_source() -> str:
     return "schedstat" if schedstat_works() else "cpu-time"
 
 
+def expected_memory() -> str:
+    """What the probe's memory readings will be ("uss", "rss" or "none"), known before it starts, so that a
+    live view names them; the probe's own report settles it."""
+    if psutil is None or not MEMORY_INTERVAL:
+        return "none"
+    from .cpu_probe import Memory
+
+    return Memory().kind
+
+
 class CpuSampler:
     """Runs the sampler process until ``stop()``.
 
