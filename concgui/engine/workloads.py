@@ -127,8 +127,9 @@ def count_up(job: Job, stop: Callable[[], bool]) -> int:
     call between read and write is such a check: a thread switched out there (every 5 ms, the default
     switch interval) writes back a stale value when it resumes, wiping out every increment the other
     threads made meanwhile. Measured on 2 cores, 4 threads: 10 of 10 runs lost updates at 300,000
-    increments each and more (at 100,000 a thread can finish within one switch interval and lose none).
-    The switch interval is left alone: it is process-wide, and would change the run's other threads too.
+    increments each and more; 1 of 10 at 100,000, where a thread can finish within one switch interval.
+    The switch interval is left alone: it is process-wide, and would change the run's other threads too
+    (the window sets 1 ms for itself, so a run inside it loses more).
     ``job.lock``: each read-call-write holds the process's lock: the count is right, and slower.
     Every process has its own counter (processes share no memory); it starts at 0 for each run.
     """
