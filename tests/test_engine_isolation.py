@@ -200,12 +200,14 @@ import concgui.engine.events as events
 import concgui.engine.records as records
 from concgui.engine.isolation import parse_registered, serve
 
-row, to_dict = records.TaskRecord.to_row, records.CpuSample.to_dict
+row, to_dict, memory = records.TaskRecord.to_row, records.CpuSample.to_dict, records.MemorySample.to_dict
 SPOIL = {SPOIL!r}
 if SPOIL == "pid":
     records.TaskRecord.to_row = lambda r: [*row(r)[:2], 2**70, *row(r)[3:]] if r.index == 1 else row(r)
-else:
+elif SPOIL == "cpu":
     records.CpuSample.to_dict = lambda s: {{**to_dict(s), "tree_percent": "hot"}}
+else:
+    records.MemorySample.to_dict = lambda s: {{**memory(s), "per_pid": {{"1": "big"}}}}
 sys.exit(serve(modules=parse_registered(sys.argv[1:])))
 """
 
@@ -213,6 +215,7 @@ sys.exit(serve(modules=parse_registered(sys.argv[1:])))
 @pytest.mark.parametrize(("spoil", "words"), [
     ("pid", "tasks[1].pid: 1180591620717411303424 is out of range"),
     ("cpu", "cpu_samples[0].tree_percent: 'hot' is not allowed"),
+    ("memory", "memory_samples[0].per_pid[1]: 'big' is not allowed"),
 ])
 def test_what_the_engine_streams_is_checked_on_arrival_and_never_reaches_the_consumer(tmp_path, spoil, words):
     (tmp_path / "spoiling_engine.py").write_text(SPOILING_ENGINE.format(SPOIL=spoil))
@@ -233,6 +236,8 @@ def test_what_the_engine_streams_is_checked_on_arrival_and_never_reaches_the_con
     samples = [e.sample for e in seen if type(e).__name__ == "CpuSampled"]
     assert all(type(r.pid) is int and r.pid < 2**32 for r in finished), "a refused record reached the consumer"
     assert all(s.tree_percent is None or isinstance(s.tree_percent, float) for s in samples)
+    memory = [e.sample for e in seen if type(e).__name__ == "MemorySampled"]
+    assert all(type(v) is int for m in memory for v in m.per_pid.values()), "refused memory reached the consumer"
     assert spoil != "pid" or 1 not in {r.index for r in finished}
 
 

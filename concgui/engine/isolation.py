@@ -38,6 +38,7 @@ from .events import (
     CpuSampled,
     Event,
     EventSink,
+    MemorySampled,
     RunFinished,
     RunStarted,
     StartupFinished,
@@ -476,6 +477,8 @@ def check_stream(events: list[Event], finished: list[TaskRecord], tasks: int) ->
             validate.check_samples([e.sample])
         elif kind is ThreadStatesSampled:
             validate.check_thread_states([e.states])
+        elif kind is MemorySampled:
+            validate.check_memory_samples([e.sample])
         elif kind is StartupFinished:
             validate.check("startup_finished.t", e.t, validate.SECONDS)
             if e.detail is not None:  # what the start-up found: its workers, a Dask cluster's as a run keeps them
