@@ -297,6 +297,7 @@ def test_a_joblib_run_is_named_with_its_backend_on_the_command_line_and_in_the_h
 def test_a_scaling_study_of_joblib_names_its_backend_in_the_table():
     from concgui.cli.tables import format_sweep
     from concgui.engine.sweep import SweepPoint, SweepResult
+    from concgui.notebook.tables import sweep_html
 
     sweep = SweepResult(ExperimentSpec(executor="joblib", backend="threading").to_dict(), ["joblib", "threads"],
                         [1, 2], 1, cores=2)
@@ -304,3 +305,4 @@ def test_a_scaling_study_of_joblib_names_its_backend_in_the_table():
     assert sweep.label("joblib") == "joblib (threading)" and sweep.label("threads") == "threads"
     rows = format_sweep(sweep).splitlines()
     assert rows[1].startswith("joblib (threading) ") and rows[3].startswith("threads ")
+    assert ">joblib (threading)</td>" in sweep_html(sweep)  # the notebook's table

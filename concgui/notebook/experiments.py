@@ -25,6 +25,7 @@ from ..cli.tables import format_compare_why, format_comparison, format_summary, 
 from ..engine import ExperimentSpec, RunResult, SpecError
 from ..engine.exports import write_atomic
 from ..engine.present import plural, seconds
+from ..engine.spec import executor_label
 from ..engine.sweep import DEFAULT_REPEATS, SweepPoint, SweepResult, default_max_workers, plan_sweep, run_sweep
 from ..engine.why import explain
 from .scaling import render_scaling
@@ -171,7 +172,7 @@ class Timelines(Picture):
             return format_summary(self.results[0])
         why = format_compare_why(self.results)
         return format_comparison(self.results) + (f"\n{why}" if why else "") + "".join(
-            f"\n{r.spec.get('executor')}: {explain(r)}" for r in self.results)
+            f"\n{executor_label(r.spec)}: {explain(r)}" for r in self.results)
 
 
 class Scaling(Picture):
@@ -237,7 +238,7 @@ def sweep(executors: str | Sequence[str] = ("process-pool",), spec: SpecLike = N
 
     def on_point(p: SweepPoint, so_far: SweepResult) -> None:
         if progress:
-            print(f"[{len(so_far.points):>3}/{so_far.planned}] {p.executor} × {p.workers} "
+            print(f"[{len(so_far.points):>3}/{so_far.planned}] {so_far.label(p.executor)} × {p.workers} "
                   f"{plural(p.workers, 'worker')}, repeat {p.repeat + 1}: wall {seconds(p.wall_seconds)} {p.status}",
                   flush=True)
 

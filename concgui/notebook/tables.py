@@ -11,6 +11,7 @@ from html import escape
 from ..engine.metrics import COMPARE_COLUMNS
 from ..engine.present import count, efficiency, fraction, number, speedup
 from ..engine.records import ERROR, RunResult
+from ..engine.spec import executor_label
 from ..engine.sweep import SweepResult
 from ..engine.why import compare_why, explain
 
@@ -32,10 +33,10 @@ def comparison_html(results: list[RunResult]) -> str:
     numeric = [c.numeric for c in COMPARE_COLUMNS]
     rows = [_row([c.label for c in COMPARE_COLUMNS], numeric, True, [c.help for c in COMPARE_COLUMNS])]
     rows += [_row([c.show(r) for c in COMPARE_COLUMNS], numeric) for r in results]
-    why = "".join(f"<li><b>{escape(str(r.spec.get('executor', '?')))}</b>: {escape(explain(r))}</li>"
+    why = "".join(f"<li><b>{escape(executor_label(r.spec))}</b>: {escape(explain(r))}</li>"
                   for r in results)
     firsts = [(r, next((t for t in r.tasks if t.status == ERROR and t.error), None)) for r in results]
-    errors = "".join(f"<li>{escape(str(r.spec.get('executor')))}: first error (task {t.index}): "
+    errors = "".join(f"<li>{escape(executor_label(r.spec))}: first error (task {t.index}): "
                      f"{escape(t.error['type'])}: {escape(t.error['message'])}</li>" for r, t in firsts if t)
     verdict = compare_why(results)
     head = f'<p style="margin:4px 0"><b>Why:</b> {escape(verdict)}</p>' if verdict else ""
@@ -52,15 +53,16 @@ def sweep_html(sweep: SweepResult) -> str:
     flagged = {(f.executor, f.workers): f"⚠ {f.short()}" for f in noise}
     for e in sweep.executors:
         s = sweep.serial_fraction(e)
-        rows += [_row([e, f"{r.workers:,}", f"{r.runs:,}", number(r.median_wall, 3), speedup(r.speedup),
+        rows += [_row([sweep.label(e), f"{r.workers:,}", f"{r.runs:,}", number(r.median_wall, 3), speedup(r.speedup),
                        efficiency(r.efficiency), fraction(s), flagged.get((e, r.workers), "")], numeric)
                  for r in sweep.stats(e)]
     notes = [f"Speedup = median wall at 1 worker of the same executor ÷ wall; serial fraction: Amdahl's law fitted "
              f"over {sweep.fit_range_text()}."] + [f"⚠ {f.sentence()}." for f in noise]
     failed = sweep.failed()
     if failed:
-        notes.append(f"{count(len(failed), 'run')} not ok; first: {failed[0].executor} × {failed[0].workers}: "
-                     f"{failed[0].status} {failed[0].error or ''}".rstrip())
+        first = failed[0]
+        notes.append(f"{count(len(failed), 'run')} not ok; first: {sweep.label(first.executor)} × {first.workers}: "
+                     f"{first.status} {first.error or ''}".rstrip())
     if len(sweep.points) < sweep.planned:
         notes.append(f"Stopped after {len(sweep.points)} of {sweep.planned} runs.")
     return (f"<div><table {_TABLE}>{''.join(rows)}</table>"
