@@ -65,8 +65,10 @@ def _measure(fn, amount: int, target: float = 0.25) -> float:
     return best
 
 
-#: the factors a kept entry must have
+#: the factors a kept entry must have, each a positive number below MAX_FACTOR
 FACTORS = ("cpu_iterations_per_second", "hash_bytes_per_second")
+MAX_FACTOR = 1e15  # validate's MAX_NUMBER
+MAX_EPOCH = 32_503_680_000  # validate's: 1 January 3000
 
 
 def _read() -> dict[str, Any]:
@@ -78,16 +80,17 @@ def _read() -> dict[str, Any]:
 
 
 def usable(entry: Any) -> bool:
-    """Whether a kept entry can be used: its factors positive numbers, every value as the schema check allows
-    it (:data:`.validate.CALIBRATION_FIELDS`). A damaged or foreign ``calibration.json`` is measured again,
-    not turned into every cpu task's TypeError."""
-    from .validate import CALIBRATION_FIELDS, check_fields
-
-    try:
-        check_fields("calibration", entry, CALIBRATION_FIELDS, FACTORS)
-    except ValueError:
+    """Whether a kept entry can be used: its factors positive numbers and its date, if any, a time (the limits
+    of :data:`.validate.CALIBRATION_FIELDS`, which this module cannot import: validate's imports lead back
+    here). A damaged or foreign ``calibration.json`` is measured again, not turned into every cpu task's
+    TypeError."""
+    if type(entry) is not dict:
         return False
-    return all(entry[key] is not None and entry[key] > 0 for key in FACTORS)
+    numbers = [entry.get(key) for key in FACTORS]
+    if not all(type(v) in (int, float) and 0 < v < MAX_FACTOR for v in numbers):  # NaN fails both
+        return False
+    when = entry.get("measured_at")
+    return when is None or (type(when) in (int, float) and 0 <= when <= MAX_EPOCH)
 
 
 def stored() -> dict[str, float] | None:
