@@ -659,7 +659,7 @@ class CompareStack(QtWidgets.QWidget):
         if fill:
             text = "a bar's filled part: its CPU time"
             parts.append((theme.swatch(theme.CPU_FILL_COLOR, text, "▄"), "▄ " + text))
-        parts += transfer
+        parts += sorted(transfer, key=lambda p: not p[1].startswith("▬"))  # the segments' swatch, then the zeros
         if strips:
             cause = blocked_cause(RunState.from_result(self._results[0]))
             parts.append(("strip under each row, its thread:", "strip under each row, its thread:"))
