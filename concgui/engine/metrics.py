@@ -86,7 +86,7 @@ METRICS: tuple[Metric, ...] = (
            "what it alone holds) where the system tells it, else its resident set size (RSS). A thread pool's "
            "threads share one process, so this is that process. Forked workers share their parent's pages until "
            "they write them: their USS is only what they changed.", optional=True),
-    Metric("memory_total_mb", "Memory in total", _num(1, "MB"), "all workers at their peak",
+    Metric("memory_total_mb", "Memory in total", _num(1, "MB"), "all workers together, peak",
            "The peak of all worker processes' memory together (USS, else RSS): four processes hold four "
            "interpreters, while a thread pool's threads share the memory of its one process.", optional=True),
     Metric("errors", "Errors", _num(0), "tasks that raised", "Tasks that raised an exception.",
