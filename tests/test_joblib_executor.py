@@ -306,3 +306,13 @@ def test_a_scaling_study_of_joblib_names_its_backend_in_the_table():
     rows = format_sweep(sweep).splitlines()
     assert rows[1].startswith("joblib (threading) ") and rows[3].startswith("threads ")
     assert ">joblib (threading)</td>" in sweep_html(sweep)  # the notebook's table
+
+
+def test_concgui_sweep_names_joblibs_backend_as_it_goes(child_env):
+    proc = subprocess.run([sys.executable, "-m", "concgui", "sweep", "--executors", "joblib,thread-pool", "--backend",
+                           "threading", "--workload", "noop", "--tasks", "2", "--max-workers", "1", "--repeats", "1"],
+                          capture_output=True, text=True, env=child_env(), timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert "on joblib (threading), thread-pool;" in lines[0]
+    assert "] joblib (threading) " in lines[1] and "] thread-pool " in lines[2]

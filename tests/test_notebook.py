@@ -101,3 +101,14 @@ def test_runs_and_pictures_need_no_qt(child_env):
     out = subprocess.run([sys.executable, "-c", QT_FREE], env=child_env(), capture_output=True, text=True,
                          timeout=120)
     assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-2000:]
+
+
+@pytest.mark.parametrize("call", ["cg.run(workload='custom', function='os:_exit', tasks=2, isolation='inline')",
+                                  "cg.sweep(['thread-pool'], workload='custom', function='os:_exit', tasks=2, "
+                                  "max_workers=1, repeats=1, isolation='inline', progress=False).sweep"])
+def test_a_task_ending_the_kernel_inline_is_refused_and_the_kernel_goes_on(child_env, call):
+    """Run inline in a notebook, a task's os._exit would end the kernel without a word (issue 18, F12)."""
+    code = f"from concgui import notebook as cg\nshown = {call}\nprint('kernel still here', repr(shown)[:60])"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=child_env(),
+                          timeout=60)
+    assert proc.returncode == 0 and "kernel still here" in proc.stdout, (proc.returncode, proc.stderr[-1500:])

@@ -28,7 +28,7 @@ from ..engine.exit_guard import exit_refused
 from ..engine.exports import save_csv, save_result, save_results, save_trace
 from ..engine.present import count, plural, seconds
 from ..engine.records import ERROR
-from ..engine.spec import PARAMS, parse_value
+from ..engine.spec import PARAMS, executor_label, parse_value
 from ..engine.sweep import DEFAULT_REPEATS, SWEEP_PARAMS
 from .recorder import RunRecorder, check_folders, print_notes
 from .tables import format_compare_why, format_comparison, format_summary, format_sweep
@@ -230,10 +230,8 @@ def exit_code(results: list[RunResult]) -> int:
 def recorded(spec: ExperimentSpec, recorder: RunRecorder, baseline: RunResult | None = None) -> RunResult:
     """Run ``spec`` interruptibly, kept by ``recorder`` as it goes; a run that failed midway is closed as
     failed in the history and its files before the error goes on.  Inline, a task cannot end this process."""
-    guard = exit_refused() if spec.isolation == "inline" else contextlib.nullcontext()
     try:
-        with guard:
-            result = execute_interruptibly(spec, recorder, baseline)
+        result = execute_interruptibly(spec, recorder, baseline)
     except RuntimeError as exc:  # the engine process failed: what it did is kept, marked failed
         partial = recorder.end(None, f"{exc}")
         for path, save in ((recorder.json_path, save_result), (recorder.csv_path, save_csv)):
@@ -248,9 +246,17 @@ def recorded(spec: ExperimentSpec, recorder: RunRecorder, baseline: RunResult | 
 
 def execute_interruptibly(spec: ExperimentSpec, on_events: Callable[[list[Event]], None] | None = None,
                           baseline: RunResult | None = None) -> RunResult:
-    """Run in a helper thread so Ctrl+C cancels the run cleanly instead of tearing it down."""
+    """Run in a helper thread so Ctrl+C cancels the run cleanly instead of tearing it down (the command line's
+    runs and the notebook's); inline, a task cannot end this process (:func:`exits_refused`)."""
     run = start(spec, on_events, baseline)
-    return interruptibly(run.execute, run.cancel)
+    with exits_refused(spec):
+        return interruptibly(run.execute, run.cancel)
+
+
+def exits_refused(spec: ExperimentSpec) -> contextlib.AbstractContextManager:
+    """While a run of ``spec`` goes in this process (isolation inline), a task's ``os._exit`` is refused
+    (:mod:`..engine.exit_guard`): it would end ``concgui``, or a notebook's kernel, looking like success."""
+    return exit_refused() if spec.isolation == "inline" else contextlib.nullcontext()
 
 
 class Echo:
@@ -324,7 +330,9 @@ def _sweep(args: argparse.Namespace) -> int:
     if not 200 <= width <= 10_000:
         raise SpecError("width", f"{width} is not allowed; allowed: a whole number from 200 to 10,000")
     plan = plan_sweep(base, names, max_workers, repeats)  # bad input stops here, before any run
-    print(f"sweep: {base.workload} × {count(base.tasks, 'task')} on {', '.join(plan.executors)}; workers "
+    names = {e: executor_label({**base.to_dict(), "executor": e}) for e in plan.executors}  # joblib (loky)
+    width_names = max([16, *map(len, names.values())])
+    print(f"sweep: {base.workload} × {count(base.tasks, 'task')} on {', '.join(names.values())}; workers "
           f"{', '.join(map(str, plan.worker_counts))}; {count(repeats, 'repeat')}; {count(cpu_count(), 'core')} "
           f"here; {count(len(plan.points), 'run')}", flush=True)
     if base.tasks < max_workers:
@@ -334,11 +342,13 @@ def _sweep(args: argparse.Namespace) -> int:
     def on_point(p, sweep) -> None:
         tail = f"  {p.error.splitlines()[0]}" if p.error and p.status != "ok" else ""
         workers = f"{p.workers:>4} {plural(p.workers, 'worker'):7}"
-        print(f"[{len(sweep.points):>3}/{sweep.planned}] {p.executor:16} {workers}  repeat {p.repeat + 1}  "
+        name = f"{names[p.executor]:{width_names}}"
+        print(f"[{len(sweep.points):>3}/{sweep.planned}] {name} {workers}  repeat {p.repeat + 1}  "
               f"wall {seconds(p.wall_seconds):>9}  {p.status}{tail}", flush=True)
 
     cancel = threading.Event()
-    sweep = interruptibly(lambda: run_sweep(plan, on_point=on_point, cancel=cancel), cancel.set, " the sweep")
+    with exits_refused(base):
+        sweep = interruptibly(lambda: run_sweep(plan, on_point=on_point, cancel=cancel), cancel.set, " the sweep")
     print(format_sweep(sweep))
     _write_sweep_files(args, sweep, width)
     complete = len(sweep.points) == sweep.planned

@@ -20,7 +20,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from ..cli import Echo, execute_interruptibly, interruptibly
+from ..cli import Echo, execute_interruptibly, exits_refused, interruptibly
 from ..cli.tables import format_compare_why, format_comparison, format_summary, format_sweep
 from ..engine import ExperimentSpec, RunResult, SpecError
 from ..engine.exports import write_atomic
@@ -242,5 +242,6 @@ def sweep(executors: str | Sequence[str] = ("process-pool",), spec: SpecLike = N
                   f"{plural(p.workers, 'worker')}, repeat {p.repeat + 1}: wall {seconds(p.wall_seconds)} {p.status}",
                   flush=True)
 
-    result = interruptibly(lambda: run_sweep(plan, on_point=on_point, cancel=cancel), cancel.set, " the sweep")
+    with exits_refused(base):
+        result = interruptibly(lambda: run_sweep(plan, on_point=on_point, cancel=cancel), cancel.set, " the sweep")
     return Scaling(result)
