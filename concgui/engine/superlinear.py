@@ -43,6 +43,7 @@ class Superlinear:
     spread: float | None  # ± half the repeats' min..max speedup; None with one run
     base_low: float | None  # the 1-worker baseline's walls, min and max
     base_high: float | None
+    name: str = ""  # the executor as people name it ("joblib (loky)"); the executor's name when empty
 
     def short(self) -> str:
         """A few words for a table cell or a chart's mark: "above 2 cores"."""
@@ -51,8 +52,8 @@ class Superlinear:
     def sentence(self) -> str:
         """What the number is and why it is noise, with the spread that says how noisy the runs were."""
         on = f" on {count(self.cores, 'core')}" if self.cores is not None else ""
-        head = (f"{self.executor}: {speedup(self.speedup)} with {count(self.workers, 'worker')}{on} is above what "
-                f"{self._limit_text()} can give ({speedup(self.limit, 0)} at most)")
+        head = (f"{self.name or self.executor}: {speedup(self.speedup)} with {count(self.workers, 'worker')}{on} is "
+                f"above what {self._limit_text()} can give ({speedup(self.limit, 0)} at most)")
         if self.spread is None:
             spread = "one run per point, so no run-to-run spread was measured"
         else:
@@ -98,5 +99,5 @@ def superlinear_points(sweep: SweepResult) -> list[Superlinear]:
         spread = (row.speedup_max - row.speedup_min) / 2 if row.runs > 1 and row.speedup_min is not None else None
         base = sweep.ok_walls(row.executor, 1)
         flags.append(Superlinear(row.executor, row.workers, row.speedup, limit[0], limit[1], cores, row.runs,
-                                 spread, min(base, default=None), max(base, default=None)))
+                                 spread, min(base, default=None), max(base, default=None), sweep.label(row.executor)))
     return flags
