@@ -212,7 +212,8 @@ class _ScalingChart(ThemedPlot):
 
     def point_text(self, row: SweepStat) -> str:
         """The tooltip of one marker: what it is and the numbers behind it."""
-        lines = [f"{row.executor} · {count(row.workers, 'worker')}",
+        name = self._sweep.label(row.executor) if self._sweep is not None else row.executor
+        lines = [f"{name} · {count(row.workers, 'worker')}",
                  f"median wall {seconds(row.median_wall)} (min {seconds(row.min_wall)}, max {seconds(row.max_wall)}; "
                  f"{count(row.runs, 'run')})"]
         if row.speedup is not None:
