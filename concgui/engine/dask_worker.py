@@ -21,6 +21,7 @@ import threading
 import time
 from typing import Any
 
+from .transfer import Payload
 from .worker import WorkerContext, _ignore, execute, watch_parent
 from .workloads import Job, load_function
 
@@ -102,12 +103,12 @@ def start_run(run_id: str, t0_by_address: dict[str, int], pid_by_address: dict[s
     return ""
 
 
-def run_task(index: int, size: float, run_id: str) -> tuple:
+def run_task(index: int, size: float, run_id: str, arg: Payload | None = None) -> tuple:
     """One task, recorded by the same wrapper as every executor's; the record is the result."""
     state = _runs.get(run_id)
     if state is None:
         raise RuntimeError(f"this Dask worker ({os.getpid()}) was not prepared for run {run_id}")
-    rec = execute(state.ctx, index, size)
+    rec = execute(state.ctx, index, size, arg)
     return rec if rec[1] == state.pid else (rec[0], state.pid, *rec[2:])
 
 

@@ -151,6 +151,7 @@ class RunControl:
         #: the run's argument (``arg_bytes``), made once and handed to every task; None for 0 bytes. A process
         #: per task reads it as it starts (streamed): see :mod:`.transfer`
         self.argument: Payload | None = make_argument(spec.arg_bytes, spec.seed, streamed=spec.executor == "processes")
+        self.awaiting: set[int] = set()  # tasks reported finished whose result is still on its way
         self._main_pid = 0
         self._main_tid = threading.get_native_id()
         if spec.tasks == 0:
@@ -276,6 +277,9 @@ class RunControl:
         index, pid, tid, start, end, cpu, status, error, sent, returned, value = rec
         old = self.records[index]
         if old.status != WAITING and old.status != RUNNING:
+            if returned.__class__ is not float and index in self.awaiting:  # its result, after its report
+                self.awaiting.discard(index)
+                old.returned_seconds = returned_seconds(returned)
             return None  # e.g. a late report from a worker that was written off
         if not pid:  # ended without its worker's report (the worker died): keep what its start told
             worker, pid, tid, start = old.worker or "lost worker", old.pid, old.thread_id, old.start
@@ -284,7 +288,11 @@ class RunControl:
         else:
             worker = self._lanes.get((pid, tid)) or self._lane(pid, tid)
         if returned.__class__ is not float:  # the task's result, as it arrived: the seconds it travelled
-            returned = returned_seconds(returned)
+            if returned is None:  # a report without it: the result follows (see worker._without_result)
+                self.awaiting.add(index)
+                returned = 0.0
+            else:
+                returned = returned_seconds(returned)
         r = self.records[index] = TaskRecord(index, worker, pid, tid, self.submitted[index], start, end, cpu,
                                              status, error, sent, returned, value)
         self._finished += 1

@@ -43,9 +43,10 @@ HOW: dict[str, str] = {
                 "through the run's report queue (the pool's own copy of the record carries no data)"),
     "joblib": ("loky and multiprocessing: pickled with each batch joblib sends (one copy per batch), the result "
                "with the batch's results; threading: no copy"),
-    "dask": ("pickled by the scheduler with the task it sends a worker (for a LocalCluster the scheduler runs in "
-             "this process), unpickled by the worker; the result is pickled back to the client. The hop from "
-             "the client to the scheduler is not counted"),
+    "dask": ("pickled by the client into the task graph it sends the scheduler (one copy per Client.map "
+             "batch: pickle keeps one copy per message), passed on to a worker with its task and unpickled "
+             "there: the time from the client's pickling to the worker's unpickling, the scheduler's hop "
+             "included; tasks that share an unpickled copy count 0. The result is pickled back to the client"),
     "interpreter-pool": "pickled into the sub-interpreter that runs the task, the result pickled back",
 }
 

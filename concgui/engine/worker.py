@@ -182,7 +182,6 @@ def thread_context(t0_ns: int, cancel: threading.Event, job: Job, sink: deque,
 
 # --- worker processes -----------------------------------------------------------------
 _process_ctx: WorkerContext | None = None
-_reports_finish = False  # this worker reports each finish (with its result) itself: see run_in_process
 _ready: Any = None  # the pool's count of prepared workers (a multiprocessing Value), see warm_up
 
 
@@ -200,15 +199,14 @@ def init_process(t0_ns: int, cancel: Any, job: Job, reports: Any, parent_pid: in
     First of all the worker ties its life to its parent's and leads a process group of its own, which the
     run's end kills (see :mod:`.lifetime`): before the job's preparation, which may hold the GIL for long.
     """
-    global _process_ctx, _ready, _reports_finish
+    global _process_ctx, _ready
     lifetime.die_with_parent(parent_pid)
     lifetime.start_own_group()
     if environ is not None:
         os.environ.clear()
         os.environ.update(environ)
     put = reports.put
-    finished = (lambda r: put(("f", r))) if report_finish else _ignore
-    _reports_finish = report_finish
+    finished = (lambda r: put(("f", _without_result(r)))) if report_finish else _ignore
     _process_ctx = WorkerContext(t0_ns, cancel, job, lambda _tid, t: put(("s", t)), finished)  # prepares the job
     # A queue starts its feeder thread on its first put: here, not in the first task's start report,
     # where starting a thread on a busy machine took milliseconds of the task. The run ignores ("p", pid).
@@ -220,22 +218,31 @@ def init_process(t0_ns: int, cancel: Any, job: Job, reports: Any, parent_pid: in
         _ready = ready
 
 
-def run_in_process(index: int, size: float, arg: Payload | None = None) -> RecordTuple:
-    """One task in a pool's worker process; its record is the pool's result.
+def _without_result(rec: RecordTuple) -> RecordTuple:
+    """A finish report without the task's result: ``returned`` None says the result follows by its own way.
 
-    Where the worker reports each finish itself (``report_finish``), the task's result travelled with that
-    report, and the pool's copy of the record carries none: the data crosses once.
+    The reports queue is shared by every worker, so a message on it must never be large: one cut short (a
+    worker ended while it wrote) would leave the reader waiting for the rest forever.  The result goes with
+    the pool's copy of the record, or through a pipe of the task's own (one process per task).
     """
-    rec = execute(_process_ctx, index, size, arg)
-    if _reports_finish and rec[9].__class__ is not float:
-        rec = (*rec[:9], 0.0, rec[10])
-    return rec
+    return rec if rec[9].__class__ is float else (*rec[:9], None, rec[10])
 
 
-def process_main(init_args: tuple, index: int, size: float, arg: Payload | None = None) -> None:
-    """Entry point of a one-task ``multiprocessing.Process``."""
+def run_in_process(index: int, size: float, arg: Payload | None = None) -> RecordTuple:
+    """One task in a pool's worker process; its record (with the task's result) is the pool's result."""
+    return execute(_process_ctx, index, size, arg)
+
+
+def process_main(init_args: tuple, index: int, size: float, arg: Payload | None = None,
+                 results: Any = None) -> None:
+    """Entry point of a one-task ``multiprocessing.Process``; ``results``: the write end of the task's own
+    pipe, which its record goes back through when it has a result (see :func:`_without_result`)."""
     init_process(*init_args, report_finish=True)
-    execute(_process_ctx, index, size, arg)
+    rec = execute(_process_ctx, index, size, arg)
+    if results is not None:
+        if rec[9].__class__ is not float:
+            results.send(rec)
+        results.close()
 
 
 def run_standalone(t0_ns: int, job: Job, index: int, size: float, arg: Payload | None = None) -> RecordTuple:

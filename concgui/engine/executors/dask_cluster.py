@@ -23,6 +23,7 @@ import sys
 import threading
 import time
 import uuid
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -238,9 +239,12 @@ class _Session:
         """Tasks ``lo``..``hi - 1`` as futures, on this run's workers only (pure=False: none merged)."""
         for i in range(lo, hi):
             self.ctl.mark_submitted(i)
-        futures = self.client.map(dask_worker.run_task, range(lo, hi), self.ctl.sizes[lo:hi],
-                                  run_id=self.run_id, pure=False, workers=list(self.workers),
-                                  allow_other_workers=False)
+        extra = {} if self.ctl.argument is None else {"arg": self.ctl.argument}  # no keyword at all for none
+        with warnings.catch_warnings():  # a large argument in the graph is this run's point, not a mistake
+            warnings.filterwarnings("ignore", message=".*Large object of size", category=UserWarning)
+            futures = self.client.map(dask_worker.run_task, range(lo, hi), self.ctl.sizes[lo:hi],
+                                      run_id=self.run_id, pure=False, workers=list(self.workers),
+                                      allow_other_workers=False, **extra)
         for i, f in zip(range(lo, hi), futures, strict=True):
             self.futures[i] = f
             self.index_of[f.key] = i

@@ -36,6 +36,7 @@ from typing import Any
 
 from .. import lifetime
 from ..present import count, plural, seconds
+from ..transfer import Payload
 from ..worker import WorkerContext, execute, init_process, run_in_process, watch_parent
 from .base import STOP_GRACE, Executor
 from .mp_pool import WorkerWatch, lost_worker, wait_ready
@@ -140,11 +141,11 @@ class _Call:
             return
         if self.ctl.work_start is None:
             self.ctl.startup_done()
-        cancel = self.ctl.cancel
+        cancel, arg = self.ctl.cancel, self.ctl.argument
         for i, size in enumerate(self.ctl.sizes):
             if cancel.is_set():
                 return
-            yield task, (*packet, i, size), {}
+            yield task, (*packet, i, size, arg), {}
 
     def dispatched(self, indices: list[int]) -> None:
         """A batch was submitted (joblib's dispatch thread or a result callback calls this)."""
@@ -274,8 +275,8 @@ def _make_backends() -> dict[str, type]:
             call.backend = self
 
         def submit(self, func, callback=None):
-            if self.observe:  # a task's arguments end with (index, size)
-                self.call.dispatched([args[-2] for _, args, _ in getattr(func, "items", ())])
+            if self.observe:  # a task's arguments end with (index, size, the run's argument)
+                self.call.dispatched([args[-3] for _, args, _ in getattr(func, "items", ())])
             return super().submit(func, callback=callback)
 
     class Loky(Observed, LokyBackend):
@@ -474,9 +475,9 @@ def _run_context(packet: tuple) -> WorkerContext:
     return ctx
 
 
-def loky_task(packet: tuple, index: int, size: float) -> tuple:
+def loky_task(packet: tuple, index: int, size: float, arg: Payload | None = None) -> tuple:
     """One task in a loky worker: the recording wrapper, with the run's context."""
-    return execute(_worker_runs.get(packet[0]) or _run_context(packet), index, size)
+    return execute(_worker_runs.get(packet[0]) or _run_context(packet), index, size, arg)
 
 
 def loky_warm_up(packet: tuple, patience: float) -> int:

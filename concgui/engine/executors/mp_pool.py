@@ -27,15 +27,6 @@ def _run_item(item: tuple) -> tuple:
     return run_in_process(*item)
 
 
-def await_reports(ctl, patience: float = 1.0) -> None:
-    """Give the workers' own finish reports, which carry the tasks' results, ``patience`` seconds to reach the
-    records before the pool's copies (which carry none) are taken: the run keeps the first of each."""
-    if not ctl.job.result_bytes:
-        return
-    deadline = time.monotonic() + patience
-    while time.monotonic() < deadline and any(r.status in ("waiting", "running") for r in ctl.records):
-        time.sleep(0.02)
-
 
 class WorkerWatch:
     """A pool's worker processes, every one it ever started: tells a worker that died from one still there.
@@ -126,8 +117,9 @@ class MultiprocessingPool(Executor):
                 results.wait(POLL)
                 if ctl.cancel.is_set() or (died := watch.deaths()):
                     break
-            if results.ready():  # every record again (the run keeps the first of each): none is lost in a queue
-                await_reports(ctl)
+            # every record again (the run keeps the first of each, and takes each task's result from this copy,
+            # which the pool's result handler unpickled, and so stamped, as the task's chunk came back)
+            if results.ready():
                 for rec in results.get():  # raises what went wrong outside the tasks; a task's fault is its record
                     ctl.record_finished(rec)
         finally:

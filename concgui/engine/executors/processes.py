@@ -284,6 +284,57 @@ def how_stopped(ends: tuple[int, int]) -> str:
     return "; ".join(parts)
 
 
+class ResultPipes:
+    """A pipe per task for its record with its result (``result_bytes``), read by one thread.
+
+    Only the task's process holds a pipe's write end, so a process that ends while it writes leaves the reader
+    an end of file, never a wait for the rest: the run's shared reports queue carries no results for that reason.
+    """
+
+    def __init__(self, ctl, ctx) -> None:
+        self.ctl, self.ctx = ctl, ctx
+        self.readers: list = []
+        self.lock = threading.Lock()
+        self.closing = False
+        self.thread = threading.Thread(target=self._read, name="concgui-result-pipes", daemon=True)
+        self.thread.start()
+
+    def new(self):
+        """A new pipe's write end, for the next task's process."""
+        reader, writer = self.ctx.Pipe(duplex=False)
+        with self.lock:
+            self.readers.append(reader)
+        return writer
+
+    def _read(self) -> None:
+        from multiprocessing.connection import wait
+
+        while True:
+            with self.lock:
+                readers = list(self.readers)
+            if not readers:
+                if self.closing:
+                    return
+                time.sleep(0.02)
+                continue
+            for reader in wait(readers, timeout=0.05):
+                try:
+                    self.ctl.record_finished(reader.recv())
+                except (EOFError, OSError):  # written and closed, or its process ended: done with it
+                    with self.lock:
+                        self.readers.remove(reader)
+                    reader.close()
+
+    def finish(self, timeout: float = 2.0) -> None:
+        """Read what the ended processes wrote, for at most ``timeout`` seconds; then close every pipe."""
+        self.closing = True
+        self.thread.join(timeout)
+        with self.lock:
+            for reader in self.readers:
+                reader.close()
+            self.readers.clear()
+
+
 class Processes(Executor):
     name = "processes"
     title = "Processes (one per task)"
@@ -291,15 +342,20 @@ class Processes(Executor):
 
     def run(self, ctl) -> None:
         ctx, cancel, init_args = _context(ctl)
+        pipes = ResultPipes(ctl, ctx) if ctl.job.result_bytes else None
         ctl.startup_done()
         procs: dict[int, multiprocessing.process.BaseProcess] = {}
         try:
             for i, size in enumerate(ctl.sizes):
                 if ctl.cancel.is_set():
                     break
-                p = ctx.Process(target=process_main, args=(init_args, i, size, ctl.argument), name=f"concgui-task-{i}")
+                results = pipes.new() if pipes is not None else None
+                p = ctx.Process(target=process_main, args=(init_args, i, size, ctl.argument, results),
+                                name=f"concgui-task-{i}")
                 ctl.mark_submitted(i)
                 p.start()
+                if results is not None:
+                    results.close()  # the task's process holds the only write end now
                 procs[i] = p
             while any(p.is_alive() for p in procs.values()) and not ctl.cancel.is_set():
                 time.sleep(0.02)
@@ -309,6 +365,8 @@ class Processes(Executor):
                 cancel.set()
             ctl.stop_note = how_stopped(_stop_processes(list(procs.values()),
                                                         STOP_GRACE if ctl.cancel.is_set() else 5.0))
+            if pipes is not None:
+                pipes.finish()
         # A process that ended without reporting: its exit code is the task's error.  Reports that
         # are still in the queue reach the records within a pump interval or two; wait for them first.
         exited = [i for i, p in procs.items() if p.exitcode is not None]
