@@ -81,6 +81,13 @@ METRICS: tuple[Metric, ...] = (
     Metric("dispatch_overhead_seconds", "Overhead per task", seconds, "estimate",
            "(Wall − task time / workers) / tasks: an estimate of what handing out one task cost beyond its "
            "work (0 when tasks themselves include the waiting, e.g. for the GIL).", in_report=False),
+    Metric("sent_share", "Sending data", efficiency, "args, of workers' time",
+           "Share of the workers' time (the workers that ran tasks × the wall time) spent getting the tasks' "
+           "arguments (Argument size): pickling, the pipe, unpickling. Threads share memory: 0 for them.",
+           optional=True),
+    Metric("returned_share", "Returning data", efficiency, "results, of workers' time",
+           "Share of the workers' time spent bringing the tasks' results (Result size) back to the run: "
+           "pickling, the pipe, unpickling. Threads share memory: 0 for them.", optional=True),
     Metric("memory_per_worker_mb", "Memory per worker", _num(1, "MB"), "peak, each process",
            "Each worker process's peak memory over the run, averaged over the workers: its unique set size (USS, "
            "what it alone holds) where the system tells it, else its resident set size (RSS). A thread pool's "

@@ -15,6 +15,7 @@ from .counter import counter_figures
 from .memory import memory_figures
 from .present import number
 from .records import CANCELLED, ERROR, RunResult
+from .transfer import transfer_figures
 from .xray import SHARE_KEYS, run_shares
 
 
@@ -56,6 +57,7 @@ def summarize(result: RunResult, baseline: RunResult | None = None) -> dict[str,
         out["efficiency"] = out["speedup"] / effective
         out["baseline"] = baseline.spec.get("executor")
     out.update(memory_figures(result))  # memory per worker process and in total, from the probe's series
+    out.update(transfer_figures(result))  # time the tasks' arguments and results spent travelling
     return out
 
 

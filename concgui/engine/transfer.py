@@ -173,3 +173,86 @@ def check_memory(spec: Any, workers: int, available: int | None = None) -> None:
 
 def _gb(n: int) -> str:
     return f"{n / 1e9:.1f} GB"
+
+
+# --- what it cost the run ------------------------------------------------------------------------------
+#: the share of the workers' time in transfer from which a run's why calls it a cost worth a sentence
+NOTABLE_SHARE = 0.05
+
+
+def transfer_figures(result: Any) -> dict[str, Any]:
+    """The summary's transfer keys: ``sent_seconds``/``returned_seconds`` (every task's, added up) and
+    ``sent_share``/``returned_share`` (of the workers' time: the lanes that ran tasks × the wall time); None
+    each where the spec moves no such data. ``start_method``: how a process executor started its workers."""
+    from .spec import DEFAULT_START_METHOD, PROCESS_EXECUTORS
+
+    spec = result.spec or {}
+    out: dict[str, Any] = dict.fromkeys(("sent_seconds", "returned_seconds", "sent_share", "returned_share"))
+    if spec.get("executor") in PROCESS_EXECUTORS:
+        out["start_method"] = ((result.environment or {}).get("start_method") or spec.get("start_method")
+                               or DEFAULT_START_METHOD)
+    ran = [t for t in result.tasks if t.start is not None and t.end is not None]
+    capacity = max(1, min(result.workers, len(ran))) * result.wall_seconds
+    for key, size in (("sent", spec.get("arg_bytes")), ("returned", spec.get("result_bytes"))):
+        if size:
+            total = sum(getattr(t, f"{key}_seconds") for t in ran)
+            out[f"{key}_seconds"] = total
+            out[f"{key}_share"] = total / capacity if capacity > 0 else None
+    return out
+
+
+def _mb(n: int) -> str:
+    from .present import number
+
+    return number(n / 1e6, 0 if n >= 10e6 else 1, "MB")
+
+
+def _how(spec: dict[str, Any]) -> str:
+    """How the data travelled, in a clause for the run's why."""
+    executor = spec.get("executor")
+    if executor == "processes":
+        return "each process read its own pickled copy through a pipe as it started"
+    if executor == "dask":
+        return "each went pickled from the client through the scheduler to its worker"
+    if executor == "interpreter-pool":
+        return "each was pickled into and out of its sub-interpreter"
+    return "each was pickled and copied through a pipe"
+
+
+def transfer_sentence(result: Any) -> str:
+    """What moving the tasks' data cost the run, in a sentence ("" where the spec moves none): the workers'
+    share of time spent receiving arguments and sending back results, or that threads paid nothing."""
+    from .present import count, efficiency, seconds
+    from .spec import in_processes
+
+    spec = result.spec or {}
+    arg, res = spec.get("arg_bytes") or 0, spec.get("result_bytes") or 0
+    if not (arg or res) or result.status != "ok":
+        return ""
+    f = transfer_figures(result)
+    ran = [t for t in result.tasks if t.start is not None and t.end is not None]
+    sent, back = f["sent_seconds"] or 0.0, f["returned_seconds"] or 0.0
+    data = " and ".join(p for p in (f"its {_mb(arg)} argument" if arg else "",
+                                    f"its {_mb(res)} result" if res else "") if p)
+    forked = spec.get("executor") == "processes" and f.get("start_method") == "fork"
+    if not sent and not back:
+        if in_processes(spec):  # a process per task, forked: the argument is inherited, and no result was made
+            return (f"Each forked process inherited {data} from the parent without a copy (copy-on-write): "
+                    "moving the data cost nothing.")
+        threads = len({(t.pid, t.thread_id) for t in ran})
+        who = "the thread shares" if threads <= 1 else f"the {count(threads, 'thread')} share"
+        return f"Handing every task {data} cost nothing: {who} the parent's memory, so nothing was copied."
+    share = (f["sent_share"] or 0.0) + (f["returned_share"] or 0.0)
+    processes = len({t.pid for t in ran})
+    who = f"The {count(processes, 'process', 'processes')}" if processes > 1 else "The worker process"
+    if share < NOTABLE_SHARE:
+        return (f"Moving the tasks' data took {efficiency(share)} of the workers' time ({seconds(sent + back)} in "
+                "all): little next to the work.")
+    pieces = []
+    if sent:
+        pieces.append(f"{efficiency(f['sent_share'])} of the run receiving their {_mb(arg)} arguments")
+    if back:
+        pieces.append(f"{efficiency(f['returned_share'])} sending back their {_mb(res)} results")
+    inherited = " (forked, they inherited the argument without a copy)" if forked and arg and not sent else ""
+    return (f"{who} spent {' and '.join(pieces)}{inherited}: {_how(spec)}; threads share "
+            "memory and pay nothing.")

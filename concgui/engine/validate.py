@@ -114,6 +114,8 @@ SUMMARY_FIELDS: dict[str, Field] = {
                      "errors", "cancelled", "workers", "speedup", "efficiency",
                      *(f"{key}_share" for key in SHARE_KEYS)), SUMMARY_NUMBER),
     "baseline": OPTIONAL_TEXT,
+    **dict.fromkeys(("sent_seconds", "returned_seconds", "sent_share", "returned_share"), SUMMARY_NUMBER),
+    "start_method": OPTIONAL_TEXT,
     **dict.fromkeys(("memory_processes", "memory_per_worker_mb", "memory_total_mb"), SUMMARY_NUMBER),
     "memory_kind": OPTIONAL_TEXT,
 }
