@@ -20,6 +20,7 @@ from concgui.engine.records import RunResult, TaskRecord  # noqa: E402
 from concgui.engine.summary import summarize  # noqa: E402
 from concgui.gui import theme  # noqa: E402
 from concgui.gui.views.compare_stack import CompareStack  # noqa: E402
+from concgui.gui.views.summary import SummaryPanel  # noqa: E402
 from concgui.gui.views.timeline.layout import TRANSFER_HEIGHT  # noqa: E402
 
 # the offscreen platform's note when a top-level window's size limits change (the stack fits its timelines)
@@ -60,7 +61,7 @@ def test_sent_and_returned_segments_sit_either_side_of_each_bar(timeline):
     x0, x1, y0, h = timeline.transfer_rects()
     bar_h = timeline._layout.rows(np.arange(6))[1]
     assert np.allclose(h, bar_h.max() * TRANSFER_HEIGHT)  # thin: a pipe either side of the bar
-    assert theme.TRANSFER_LABEL in timeline.getPlotItem().titleLabel.text
+    assert f"{theme.TRANSFER_LABEL}: 420.0 ms in all" in timeline.getPlotItem().titleLabel.text  # 6 × (50 + 20) ms
     assert timeline.transfer_item_count() >= 1
 
 
@@ -138,7 +139,7 @@ def test_the_compare_stack_draws_the_same_segments_and_names_them(qtbot):
     assert "sent: 0 s — threads share memory, nothing is copied" in text
 
 
-def test_a_real_process_pool_run_draws_its_segments_where_its_records_say(timeline):
+def test_a_real_process_pool_run_draws_its_segments_where_its_records_say(timeline, qtbot):
     spec = ExperimentSpec(workload="cpu", executor="process-pool", tasks=4, workers=2, duration=0.05,
                           arg_bytes=8_000_000, result_bytes=8_000_000, isolation="inline")
     r = run_inline(spec)
@@ -158,3 +159,10 @@ def test_a_real_process_pool_run_draws_its_segments_where_its_records_say(timeli
     timeline.set_result(threads)
     assert timeline.transfer_item_count() == 0
     assert "sent and returned: 0 s — threads share memory" in timeline.getPlotItem().titleLabel.text
+    summary = SummaryPanel()  # the summary's shares of the workers' time, beside the picture
+    qtbot.addWidget(summary)
+    summary.set_result(r)
+    shares = [summary.value_text(k) for k in ("sent_share", "returned_share")]
+    assert all(v.endswith("%") for v in shares) and any(v != "0 %" for v in shares), shares
+    summary.set_result(threads)
+    assert [summary.value_text(k) for k in ("sent_share", "returned_share")] == ["0 %", "0 %"]

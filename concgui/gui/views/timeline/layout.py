@@ -269,6 +269,10 @@ class TimelineLayout:
         key = (self.lane[idx].astype(np.int64) * MAX_TRACKS + self.track[idx] % MAX_TRACKS) * (FILL_LEVELS + 1) + level
         return merge_touching(x0, x1, y0 + h - fh, fh, px * 0.5, key)
 
+    def transfer_total(self) -> float | None:
+        """Seconds every task's argument and result took to move, added up; None when none moved."""
+        return float(self.sent.sum() + self.returned.sum()) if self.has_transfer else None
+
     def transfer_tasks(self, idx: np.ndarray) -> np.ndarray:
         """Those of tasks ``idx`` whose argument or result took time to move (none when no task's did)."""
         if not self.has_transfer or idx.size == 0:

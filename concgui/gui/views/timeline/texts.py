@@ -89,20 +89,24 @@ def task_text(i: int, t: TaskRecord, now: float, state: RunState | None = None) 
     return "\n".join(lines)
 
 
-def transfer_parts(spec: dict, transfer: bool) -> list[tuple[str, str]]:
-    """The legend's entry for transfer segments (when drawn), or the words saying none was needed."""
+def transfer_parts(spec: dict, transfer: bool, total: float | None = None) -> list[tuple[str, str]]:
+    """The legend's entry for transfer segments (when drawn), with the seconds they add up to when ``total``
+    is given, or the words saying none was needed."""
     if transfer:
-        return [(theme.swatch(theme.TRANSFER_COLOR, theme.TRANSFER_LABEL, "▬"), "▬ " + theme.TRANSFER_LABEL)]
+        text = theme.TRANSFER_LABEL + (f": {seconds(total)} in all" if total is not None else "")
+        return [(theme.swatch(theme.TRANSFER_COLOR, text, "▬"), "▬ " + text)]
     zero = zero_transfer_text(spec)
     return [(zero, zero)] if zero else []
 
 
 def legend(state: RunState, counts: dict[str, int], queue_shown: bool, startup_shown: bool, filled: bool = False,
-           xray_shown: bool = False, transfer: bool = False) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+           xray_shown: bool = False,
+           transfer: float | None = None) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     """The title's head (what ran) and its parts (a swatch and a count per state worth naming).
 
     ``filled``: some bars show a CPU share; ``xray_shown``: the lanes have their thread-state strips;
-    ``transfer``: some task's argument or result took time to move (its segments are drawn).  A run that
+    ``transfer``: the seconds the tasks' arguments and results took to move, None when none did (no segment
+    is drawn then).  A run that
     gave its tasks data without copying it (threads) says so, so the zero is seen, not missed.
     """
     parts: list[tuple[str, str]] = []
@@ -120,7 +124,7 @@ def legend(state: RunState, counts: dict[str, int], queue_shown: bool, startup_s
     if filled:
         text = "a bar's filled part: its CPU time"
         parts.append((theme.swatch(theme.CPU_FILL_COLOR, text, "▄"), "▄ " + text))
-    parts += transfer_parts(state.spec or {}, transfer)
+    parts += transfer_parts(state.spec or {}, transfer is not None, transfer)
     if xray_shown:
         parts.append(("strip under each row, its thread:", "strip under each row, its thread:"))
         cpu_time_only = (state.environment or {}).get("thread_states") == "cpu-time"

@@ -557,7 +557,7 @@ class TimelineView(ThemedPlot):
         if self._state is not None:
             head, parts = legend(self._state, self._layout.counts(), self._queue_area.shown,
                                  self._backdrop.startup.isVisible(), self.xray_counts()["cpu_fill"] > 0,
-                                 self._strips.item_count() > 0, self._layout.has_transfer)
+                                 self._strips.item_count() > 0, self._layout.transfer_total())
         fg = theme.plot_colors(self._dark)["foreground"]
         self._set_legend_title(self._title_width(), head, parts, fg)
 
