@@ -18,7 +18,6 @@ from concgui.engine.events import RunFinished, RunStarted, StartupFinished, Task
 from concgui.engine.live import RunState  # noqa: E402
 from concgui.engine.records import RunResult, TaskRecord  # noqa: E402
 from concgui.engine.summary import summarize  # noqa: E402
-from concgui.gui import theme  # noqa: E402
 from concgui.gui.views.compare_stack import CompareStack  # noqa: E402
 from concgui.gui.views.summary import SummaryPanel  # noqa: E402
 from concgui.gui.views.timeline.layout import TRANSFER_HEIGHT  # noqa: E402
@@ -27,6 +26,7 @@ from concgui.gui.views.timeline.layout import TRANSFER_HEIGHT  # noqa: E402
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
 
 SENT, RETURNED = 0.05, 0.02
+PICKLED = "(pickled across processes)"  # the legend's words for the segments
 
 
 def make_run(executor: str, sent: float = SENT, returned: float = RETURNED, arg_bytes: int = 20_000_000,
@@ -58,11 +58,21 @@ def test_sent_and_returned_segments_sit_either_side_of_each_bar(timeline):
             if t.worker == worker:
                 want += [(round(t.start - SENT, 6), round(t.start, 6)), (round(t.end, 6), round(t.end + RETURNED, 6))]
         assert lane_rects(timeline, lane) == sorted(want)
-    x0, x1, y0, h = timeline.transfer_rects()
-    bar_h = timeline._layout.rows(np.arange(6))[1]
-    assert np.allclose(h, bar_h.max() * TRANSFER_HEIGHT)  # thin: a pipe either side of the bar
-    assert f"{theme.TRANSFER_LABEL}: 420.0 ms in all" in timeline.getPlotItem().titleLabel.text  # 6 × (50 + 20) ms
+    bar_y, bar_h = timeline._layout.rows(np.arange(6))
+    for kind, half in (("sent", 0), ("returned", 1)):  # thin: a pipe either side, "sent" its upper half
+        _, _, y0, h = timeline.transfer_rects(kind)
+        assert np.allclose(h, bar_h.max() * TRANSFER_HEIGHT / 2)
+        assert np.allclose((y0 - bar_y.min()) % 1.0, bar_h.max() / 2 - h[0] * (1 - half))
+    assert f"{PICKLED}: 420.0 ms in all" in timeline.getPlotItem().titleLabel.text  # 6 × (50 + 20) ms
     assert timeline.transfer_item_count() >= 1
+
+
+def test_a_result_going_back_while_the_next_argument_comes_in_stays_apart_from_it(timeline):
+    r = make_run("process-pool", sent=0.15, returned=0.15)  # each worker's next task starts 0.1 s after an end
+    timeline.set_result(r)
+    sent, returned = timeline.transfer_rects("sent"), timeline.transfer_rects("returned")
+    assert sent[0].size == returned[0].size == 6  # none merged into its neighbour: each drawn on its own
+    assert set(np.round(sent[2] % 1.0, 6)).isdisjoint(set(np.round(returned[2] % 1.0, 6)))  # at other heights
 
 
 def test_hovering_a_segment_tells_the_three_spans(timeline):
@@ -82,7 +92,7 @@ def test_a_run_that_copied_nothing_draws_no_segment_and_makes_no_item(timeline):
     timeline.set_result(make_run("process-pool", sent=0.0, returned=0.0))
     assert timeline.transfer_rects()[0].size == 0
     assert timeline.transfer_item_count() == 0
-    assert theme.TRANSFER_LABEL not in timeline.getPlotItem().titleLabel.text
+    assert PICKLED not in timeline.getPlotItem().titleLabel.text
     _, y = timeline.task_bar_center(2)
     assert "sent" not in timeline.hover_text_at(timeline.task_bar_center(2)[0], y)
 
@@ -91,7 +101,7 @@ def test_a_thread_run_given_data_says_nothing_was_copied(timeline):
     timeline.set_result(make_run("thread-pool", sent=0.0, returned=0.0))
     title = timeline.getPlotItem().titleLabel.text
     assert "sent: 0 s — threads share memory, nothing is copied" in title
-    assert theme.TRANSFER_LABEL not in title
+    assert PICKLED not in title
     x, y = timeline.task_bar_center(0)
     assert "sent: 0 s — threads share memory" in timeline.hover_text_at(x, y)
     timeline.set_result(make_run("thread-pool", sent=0.0, returned=0.0, arg_bytes=0))  # no data: no words
@@ -111,7 +121,7 @@ def test_a_live_run_draws_each_tasks_segments_as_it_finishes(timeline):
         timeline.refresh()
         drawn.append(timeline.transfer_rects()[0].size)
     assert drawn == [2, 4, 6, 8, 10, 12]  # each finished task: its sent and its returned segment
-    assert theme.TRANSFER_LABEL in timeline.getPlotItem().titleLabel.text
+    assert PICKLED in timeline.getPlotItem().titleLabel.text
     state.apply([RunFinished(r)])
     timeline.refresh()
     assert timeline.transfer_rects()[0].size == 12
@@ -135,7 +145,7 @@ def test_the_compare_stack_draws_the_same_segments_and_names_them(qtbot):
     assert sorted(np.round(x1[sent], 6).tolist()) == starts
     assert sorted(np.round(x0[~sent], 6).tolist()) == ends
     text = stack.header.text()
-    assert theme.TRANSFER_LABEL in text
+    assert PICKLED in text
     assert "sent: 0 s — threads share memory, nothing is copied" in text
 
 

@@ -60,9 +60,10 @@ CPU_FILL_ALPHA = 190  # the fill lets the bar's state colour show through a litt
 #: the pool's start-up period, shaded behind the bars
 STARTUP_COLOR = "#CC79A7"
 
-#: a task's argument on its way to its worker and its result on its way back (pickled across processes):
-#: a thin segment either side of the bar, in a hue no state, strip or shade uses
-TRANSFER_COLOR = "#7B68B8"
+#: a task's argument on its way to its worker ("sent") and its result on its way back ("returned"), pickled
+#: across processes: a thin segment either side of the bar, in a hue no state, strip or shade uses; the way
+#: back lighter, as the two may overlap in time (a result travels back while the next argument comes in)
+TRANSFER_COLORS: dict[str, str] = {"sent": "#7B68B8", "returned": "#B4A7E0"}
 TRANSFER_LABEL = "sent / returned (pickled across processes)"
 
 #: executor name -> kind, for the comparison chart's colours

@@ -35,9 +35,11 @@ STRIP_TOP = LANE_PAD + LANE_FILL + 0.01
 STRIP_HEIGHT = LANE_PAD - 0.015
 FILL_LEVELS = 32  # CPU-share fills of neighbouring tasks merge when their shares round to the same 1/32
 MIN_FILL = 0.02  # a task that used less of a core than this shows no fill
-#: a transfer segment (a task's argument on its way in, its result on its way out) is this share of its
-#: bar's height, centred on it: a thin "pipe" either side of the bar, apart from the bar itself
-TRANSFER_HEIGHT = 0.3
+#: the transfer segments (a task's argument on its way in, its result on its way out) fill this share of the
+#: bar's height, centred on it: a thin "pipe" either side of the bar, "sent" its upper half and "returned"
+#: its lower half, so the two stay apart where a result travels back while the next argument comes in
+TRANSFER_HEIGHT = 0.4
+TRANSFER_KINDS = ("sent", "returned")
 MIN_TRANSFER_PX = 0.5  # transfer segments narrower than this share of a pixel are not drawn (invisible anyway)
 
 
@@ -279,22 +281,25 @@ class TimelineLayout:
             return idx[:0]
         return idx[(self.sent[idx] > 0) | (self.returned[idx] > 0)]
 
-    def transfer_rects(self, idx: np.ndarray, px: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """(x0, x1, y0, height) of tasks ``idx``'s transfer segments: "sent" ending at each bar's start, "returned"
-        beginning at its end, thin (:data:`TRANSFER_HEIGHT` of the bar) and centred on its row.
+    def transfer_rects(self, idx: np.ndarray, px: float,
+                       kind: str = "sent") -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(x0, x1, y0, height) of tasks ``idx``'s ``kind`` segments: "sent" ends at each bar's start (the upper
+        half of a pipe :data:`TRANSFER_HEIGHT` of the bar, centred on it), "returned" begins at its end (the
+        lower half).
 
         Drawn at their true width (a bar is widened to a pixel; a transfer is not: it would then claim time it
         did not take); narrower than :data:`MIN_TRANSFER_PX` of a pixel they are left out, touching ones merge.
         """
         y0, h = self.rows(idx)
-        th = h * TRANSFER_HEIGHT
-        ty = y0 + (h - th) / 2
-        start, end = self.start[idx], self.end[idx]
-        x0 = np.concatenate([start - self.sent[idx], end])
-        x1 = np.concatenate([start, end + self.returned[idx]])
-        ys, hs = np.concatenate([ty, ty]), np.concatenate([th, th])
+        half = h * TRANSFER_HEIGHT / 2
+        if kind == "sent":
+            x1 = self.start[idx]
+            x0, y = x1 - self.sent[idx], y0 + h / 2 - half
+        else:
+            x0 = self.end[idx]
+            x1, y = x0 + self.returned[idx], y0 + h / 2
         keep = (x1 - x0 >= px * MIN_TRANSFER_PX) & np.isfinite(x0) & np.isfinite(x1)
-        return merge_touching(x0[keep], x1[keep], ys[keep], hs[keep], px * 0.5)
+        return merge_touching(x0[keep], x1[keep], y[keep], half[keep], px * 0.5)
 
     def task_at(self, x: float, y: float, tolerance: float, now: float) -> int | None:
         """The task whose bar is at (``x`` seconds, ``y`` rows, ``y`` ≥ 0), within ``tolerance`` seconds."""

@@ -93,8 +93,11 @@ def transfer_parts(spec: dict, transfer: bool, total: float | None = None) -> li
     """The legend's entry for transfer segments (when drawn), with the seconds they add up to when ``total``
     is given, or the words saying none was needed."""
     if transfer:
-        text = theme.TRANSFER_LABEL + (f": {seconds(total)} in all" if total is not None else "")
-        return [(theme.swatch(theme.TRANSFER_COLOR, text, "▬"), "▬ " + text)]
+        sent, returned = theme.TRANSFER_LABEL.split(" / ", 1)  # "sent", "returned (pickled across processes)"
+        tail = f": {seconds(total)} in all" if total is not None else ""
+        html = (f'{theme.swatch(theme.TRANSFER_COLORS["sent"], sent, "▬")} / '
+                f'{theme.swatch(theme.TRANSFER_COLORS["returned"], returned, "▬")}{tail}')
+        return [(html, f"▬ {sent} / ▬ {returned}{tail}")]
     zero = zero_transfer_text(spec)
     return [(zero, zero)] if zero else []
 

@@ -33,7 +33,7 @@ from ..chart import ThemedPlot
 from .backdrop import Backdrop
 from .bars import BarItems
 from .follow import next_x_range
-from .layout import FINAL_CODES, OK, RUNNING, TimelineLayout
+from .layout import FINAL_CODES, OK, RUNNING, TRANSFER_KINDS, TimelineLayout
 from .queue_area import QueueArea
 from .strips import ThreadStrips
 from .texts import SHARED_MEMORY, TITLE, legend, task_text
@@ -99,8 +99,8 @@ class TimelineView(ThemedPlot):
         # every finished task's fill in one colour, whatever its state: one open chunk, as the bars
         self._fills = BarItems(plot, lambda idx: self._layout.fill_rects(idx, self._now, self._min_w),
                                brush=theme.with_alpha(theme.CPU_FILL_COLOR, theme.CPU_FILL_ALPHA), z=5)
-        # the transfer segments (a task's argument in, its result out), made for the first run that has any
-        self._transfer: BarItems | None = None
+        # the transfer segments ("sent": a task's argument in, "returned": its result out), made for a run with any
+        self._transfer: dict[str, BarItems] | None = None
         self._strips = ThreadStrips(plot)
         for item in (*self._backdrop.items, self._queue_area.item, self._now_line, self._placeholder):
             plot.addItem(item, ignoreBounds=True)
@@ -244,9 +244,10 @@ class TimelineView(ThemedPlot):
         out["cpu_fill"] = sum(len(item.opts["x0"]) for item in self._fills.items())
         return out
 
-    def transfer_rects(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """(x0, x1, y0, height) of every transfer segment drawn, merged ones as one (for tests)."""
-        items = self._transfer.items() if self._transfer is not None else []
+    def transfer_rects(self, kind: str | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(x0, x1, y0, height) of every transfer segment drawn (of ``kind``, "sent" or "returned", if given),
+        merged ones as one (for tests)."""
+        items = [item for k, bars in (self._transfer or {}).items() if kind in (None, k) for item in bars.items()]
         x0 = [np.asarray(item.opts["x0"], dtype=float) for item in items]
         w = [np.asarray(item.opts["width"], dtype=float) for item in items]
         y0 = [np.asarray(item.opts["y0"], dtype=float) for item in items]
@@ -260,7 +261,7 @@ class TimelineView(ThemedPlot):
 
     def transfer_item_count(self) -> int:
         """Graphics items drawing transfer segments (0 for a run that copied nothing)."""
-        return 0 if self._transfer is None else self._transfer.item_count()
+        return sum(bars.item_count() for bars in (self._transfer or {}).values())
 
     def xray_item_count(self) -> int:
         """Graphics items of the X-ray: the fills and the strips (a few for any run)."""
@@ -388,7 +389,8 @@ class TimelineView(ThemedPlot):
                 self._fills.append(OK, final)
                 moved = layout.transfer_tasks(final)
                 if moved.size:
-                    self._transfer_items().append(OK, moved)
+                    for bars in self._transfer_items():
+                        bars.append(OK, moved)
         if lanes_changed or grew:
             self._update_axes()
         if lanes_changed or had_transfer != layout.has_transfer:
@@ -427,26 +429,29 @@ class TimelineView(ThemedPlot):
             self._fills.fill(OK, done)
             moved = self._layout.transfer_tasks(done)
             if moved.size:
-                self._transfer_items().fill(OK, moved)
+                for bars in self._transfer_items():
+                    bars.fill(OK, moved)
         if self._state is not None:  # the strips at this zoom's span
             self._strips.clear()
             self._sync_strips()
         self._update_running()
         self._update_axes()
 
-    def _transfer_items(self) -> BarItems:
-        """The transfer segments' items, made on first use: a run that copied nothing has none to paint."""
+    def _transfer_items(self) -> list[BarItems]:
+        """The transfer segments' items, "sent" and "returned", made on first use: a run that copied nothing
+        has none to paint."""
         if self._transfer is None:
-            self._transfer = BarItems(self.getPlotItem(),
-                                      lambda idx: self._layout.transfer_rects(idx, self._min_w),
-                                      brush=theme.TRANSFER_COLOR, z=-1)
-        return self._transfer
+            self._transfer = {kind: BarItems(self.getPlotItem(),
+                                             lambda idx, kind=kind: self._layout.transfer_rects(idx, self._min_w, kind),
+                                             brush=theme.TRANSFER_COLORS[kind], z=-1)
+                              for kind in TRANSFER_KINDS}
+        return list(self._transfer.values())
 
     def _drop_transfer(self) -> None:
         """No transfer segments: their items leave the plot (made again for a run that has some)."""
-        if self._transfer is not None:
-            self._transfer.remove()
-            self._transfer = None
+        for bars in (self._transfer or {}).values():
+            bars.remove()
+        self._transfer = None
 
     def _sync_strips(self) -> None:
         """Draw the thread states that arrived since the last refresh (all of them for a new list)."""
