@@ -137,11 +137,11 @@ class TimelineLayout:
         Zero for threads, asyncio and sequential runs (nothing is copied); a process's task pays them."""
         if not self.copies_data:
             return
+        if not (self.has_transfer or any(map(_SENT, recs)) or any(map(_RETURNED, recs))):
+            return  # the common case: nothing moved (the columns are already zero); any() stops at a first
         n = len(recs)
         sent = np.fromiter(map(_SENT, recs), dtype=float, count=n)
         returned = np.fromiter(map(_RETURNED, recs), dtype=float, count=n)
-        if not (self.has_transfer or sent.any() or returned.any()):
-            return  # the common case: nothing moved (the columns are already zero)
         self.sent[idx], self.returned[idx] = sent, returned
         self.has_transfer = True
         out = self.end[idx] + returned
