@@ -112,10 +112,12 @@ def test_a_process_pool_pays_to_send_20_mb_a_thread_pool_pays_nothing_and_its_sp
 
 def test_results_come_back_measured_on_every_kind_of_pool():
     """A result of 5 MB from each task: measured on the way back from process pools, 0 on threads."""
-    for executor in ("process-pool", "mp-pool", "processes"):
-        r = run_inline(_cpu(executor, tasks=4, duration=0.02, result_bytes=5_000_000))
+    for executor, more in (("process-pool", {}), ("mp-pool", {}), ("processes", {}),
+                           ("joblib", {"backend": "loky", "batch_size": 1}),
+                           ("joblib", {"backend": "multiprocessing", "batch_size": 1})):
+        r = run_inline(_cpu(executor, tasks=4, duration=0.02, result_bytes=5_000_000, **more))
         assert r.status == "ok", (executor, r.error)
-        assert all(t.returned_seconds > 0 for t in r.tasks), executor
+        assert all(t.returned_seconds > 0 for t in r.tasks), (executor, more)
         assert r.summary["returned_share"] > 0 and r.summary["sent_seconds"] is None
     r = run_inline(_cpu("thread-pool", tasks=4, duration=0.02, result_bytes=5_000_000))
     assert all(t.returned_seconds == 0.0 for t in r.tasks)

@@ -151,7 +151,8 @@ class RunControl:
         #: the run's argument (``arg_bytes``), made once and handed to every task; None for 0 bytes. A process
         #: per task reads it as it starts (streamed): see :mod:`.transfer`
         self.argument: Payload | None = make_argument(spec.arg_bytes, spec.seed, streamed=spec.executor == "processes")
-        self.awaiting: set[int] = set()  # tasks reported finished whose result is still on its way
+        #: the finish reports of tasks whose result is still on its way, by index: see _finish
+        self.awaiting: dict[int, tuple] = {}
         self._main_pid = 0
         self._main_tid = threading.get_native_id()
         if spec.tasks == 0:
@@ -277,9 +278,6 @@ class RunControl:
         index, pid, tid, start, end, cpu, status, error, sent, returned, value = rec
         old = self.records[index]
         if old.status != WAITING and old.status != RUNNING:
-            if returned.__class__ is not float and index in self.awaiting:  # its result, after its report
-                self.awaiting.discard(index)
-                old.returned_seconds = returned_seconds(returned)
             return None  # e.g. a late report from a worker that was written off
         if not pid:  # ended without its worker's report (the worker died): keep what its start told
             worker, pid, tid, start = old.worker or "lost worker", old.pid, old.thread_id, old.start
@@ -288,11 +286,12 @@ class RunControl:
         else:
             worker = self._lanes.get((pid, tid)) or self._lane(pid, tid)
         if returned.__class__ is not float:  # the task's result, as it arrived: the seconds it travelled
-            if returned is None:  # a report without it: the result follows (see worker._without_result)
-                self.awaiting.add(index)
-                returned = 0.0
-            else:
-                returned = returned_seconds(returned)
+            if returned is None:  # a report without it: the task is final when its result comes, by its own way
+                self.awaiting[index] = rec  # (see worker._without_result), or at the run's end without it
+                return None
+            returned = returned_seconds(returned)
+        if self.awaiting:
+            self.awaiting.pop(index, None)
         r = self.records[index] = TaskRecord(index, worker, pid, tid, self.submitted[index], start, end, cpu,
                                              status, error, sent, returned, value)
         self._finished += 1
@@ -466,6 +465,9 @@ class Run:
                 if ctl.stop_note and not ctl.timed_out:  # a stop asked for: say how it had to end the workers
                     error = f"stopped as asked; {ctl.stop_note}"
             ended_late = []  # every task gets one TaskFinished, those the run's end settled too
+            for rec in list(ctl.awaiting.values()):  # finished, but their results never came: without them
+                if (r := ctl._finish((*rec[:9], 0.0, rec[10]))) is not None:
+                    ended_late.append(TaskFinished(r))
             stopped = abandoned = 0
             for i, r in enumerate(ctl.records):
                 if r.status in (WAITING, RUNNING):

@@ -14,7 +14,28 @@ A payload that is never pickled (threads, asyncio, sequential, QThreadPool, a pr
   send stamp in the worker.  The task makes its result (``result_bytes`` of it) and it rides in the record
   tuple's ``returned`` slot; the run turns it into seconds and drops the data.
 
-How each executor moves the data (and so what is measured) is said in :data:`HOW`.
+How each executor moves the data, and so what is measured:
+
+- sequential, threads, thread-pool, asyncio, QThreadPool, joblib's threading backend: no copy, the task gets
+  the parent's object (threads share memory): 0 by construction.
+- process-pool: pickled into the pool's call queue (a pipe) by its feeder thread and unpickled by the worker;
+  the result is pickled back through the result pipe.  With ``chunk_size`` > 1, pickle keeps one copy per
+  message: a chunk's other tasks count 0.
+- processes (one per task): with fork the argument is inherited by the new process (copy-on-write), never
+  pickled: 0.  With spawn and forkserver it is pickled with the ``Process`` object and read by the new process
+  once it runs, counted from when it begins to read (its interpreter's start is not transfer).  The result
+  comes back through a pipe of the task's own (see ``worker._without_result``).
+- mp-pool: pickled into ``multiprocessing.Pool``'s task pipe, one copy per chunk (the chunk's other tasks
+  count 0); the results come back with their chunk's records through the pool's result pipe, so each task's
+  returned time is its chunk's.
+- joblib, loky and multiprocessing backends: pickled with each batch joblib sends (one copy per batch), the
+  results with the batch's results (each task's returned time is its batch's).
+- dask: pickled by the client into the task graph it sends the scheduler (one copy per ``Client.map`` batch),
+  passed on with the task to a worker and unpickled there: the time from the client's pickling to the
+  worker's unpickling, the scheduler's hop included (for a LocalCluster the scheduler runs in this process);
+  tasks sharing an unpickled copy count 0.  The result stays in the worker until the client gathers it (as
+  each task finishes): it is pickled then, and its time runs from there to its unpickling in this process.
+- interpreter-pool (Python 3.14+): pickled into and out of the sub-interpreter that runs the task.
 """
 
 from __future__ import annotations
@@ -25,31 +46,6 @@ import time
 from typing import Any
 
 perf_counter_ns = time.perf_counter_ns
-
-#: how each executor moves a task's argument and result, for the docs and the run's why
-HOW: dict[str, str] = {
-    "sequential": "no copy: the task gets the parent's object",
-    "threads": "no copy: threads share the parent's memory",
-    "thread-pool": "no copy: threads share the parent's memory",
-    "asyncio": "no copy: coroutines share the parent's memory",
-    "qt-thread-pool": "no copy: Qt's threads share the parent's memory",
-    "process-pool": ("pickled into the pool's call queue (a pipe) by its feeder thread, unpickled by the worker; "
-                     "the result is pickled back through the result pipe. With chunk_size > 1 a chunk's tasks "
-                     "share one copy of the argument (pickle keeps one copy per message)"),
-    "processes": ("fork: inherited by the new process (copy-on-write), never pickled: zero. spawn and "
-                  "forkserver: pickled with the Process object and read by the new process once it runs; "
-                  "the result comes back through the run's report queue"),
-    "mp-pool": ("pickled into multiprocessing.Pool's task pipe, one copy per chunk; the result comes back "
-                "through the run's report queue (the pool's own copy of the record carries no data)"),
-    "joblib": ("loky and multiprocessing: pickled with each batch joblib sends (one copy per batch), the result "
-               "with the batch's results; threading: no copy"),
-    "dask": ("pickled by the client into the task graph it sends the scheduler (one copy per Client.map "
-             "batch: pickle keeps one copy per message), passed on to a worker with its task and unpickled "
-             "there: the time from the client's pickling to the worker's unpickling, the scheduler's hop "
-             "included; tasks that share an unpickled copy count 0. The result is pickled back to the client"),
-    "interpreter-pool": "pickled into the sub-interpreter that runs the task, the result pickled back",
-}
-
 
 class Payload:
     """Bytes that stamp the moment they are pickled and the moment they are unpickled.

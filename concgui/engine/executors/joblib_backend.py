@@ -318,6 +318,9 @@ def _make_backends() -> dict[str, type]:
             self.pending[key] = callback
 
             def done(out: Any) -> None:
+                if isinstance(out, list):  # the batch's records, with the tasks' results: the run has them now
+                    for rec in out:
+                        self.call.ctl.record_finished(rec)
                 if (cb := self.pending.pop(key, None)) is not None:
                     cb(out)
 

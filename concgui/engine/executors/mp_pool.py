@@ -1,9 +1,12 @@
 """``multiprocessing.Pool``: the classic pool most tutorials start with.
 
-Tasks go out map-style, ``chunk_size`` to a message (``map_async``'s ``chunksize``, the process pool's
-field).  Workers run the process pool's initializer (:func:`~concgui.engine.worker.init_process`: they
-never outlive their parent and prepare the job), under the run's start method, and report each start and
-each finish at once: tasks come back as they finish, not a chunk at a time.  Stop is ``Pool.terminate()``.
+Tasks go out map-style, ``chunk_size`` to a message (the chunks ``map``'s ``chunksize`` makes, the process
+pool's field, sent with ``imap_unordered`` so each chunk's records come back as it ends).  Workers run the
+process pool's initializer (:func:`~concgui.engine.worker.init_process`: they never outlive their parent and
+prepare the job), under the run's start method, and report each start and each finish at once: tasks come
+back as they finish, not a chunk at a time.  A task's result (``result_bytes``) comes back with its chunk's
+records instead, the way the pool returns results (see :mod:`concgui.engine.transfer`).  Stop is
+``Pool.terminate()``.
 
 A worker that dies is replaced by the pool, but the tasks it held are never returned (``map`` would
 wait for them forever), so the run ends there and says how the worker died, as a process pool's does.
@@ -12,6 +15,7 @@ wait for them forever), so the run ends there and says how the worker died, as a
 from __future__ import annotations
 
 import multiprocessing
+import threading
 import time
 
 from ..present import count, plural
@@ -22,9 +26,10 @@ from .processes import STARTUP_TIMEOUT, _context, _stop_processes, describe_exit
 POLL = 0.05  # seconds between looks at Stop and at the workers while the tasks run
 
 
-def _run_item(item: tuple) -> tuple:
-    """One task, from ``map``'s single argument (index, size, the run's argument)."""
-    return run_in_process(*item)
+def _run_chunk(chunk: list[tuple]) -> list[tuple]:
+    """One chunk's tasks, each (index, size, the run's argument), one after another: what ``map`` sends in a
+    message; their records, with their results, come back as one."""
+    return [run_in_process(*item) for item in chunk]
 
 
 
@@ -88,6 +93,34 @@ def lost_worker(ctl, watch: WorkerWatch, died: str) -> RuntimeError:
                         "run was ended")
 
 
+class ResultConsumer(threading.Thread):
+    """Hands the run every record the pool returns, as its chunk comes back: each worker reported the finish
+    already, but a task's result (``result_bytes``) travels with this copy (see ``worker._without_result``),
+    and this copy is the one a report lost in a stopped queue is not. Ends with the results or the run."""
+
+    def __init__(self, ctl, results) -> None:
+        super().__init__(name="concgui-mp-results", daemon=True)
+        self.ctl, self.results = ctl, results
+        self.error: BaseException | None = None
+        self.start()
+
+    def run(self) -> None:
+        while True:
+            try:
+                chunk = self.results.next(timeout=POLL)
+            except StopIteration:
+                return
+            except multiprocessing.TimeoutError:
+                if self.ctl.stopped.is_set() or self.ctl.cancel.is_set():
+                    return
+                continue
+            except BaseException as exc:  # noqa: BLE001 - raised by the executor's thread
+                self.error = exc
+                return
+            for rec in chunk:
+                self.ctl.record_finished(rec)
+
+
 class MultiprocessingPool(Executor):
     name = "mp-pool"
     title = "multiprocessing.Pool"
@@ -111,17 +144,16 @@ class MultiprocessingPool(Executor):
             for i in range(len(ctl.sizes)):
                 ctl.mark_submitted(i)
             arg = ctl.argument  # pickled with each chunk: one copy per message
-            results = pool.map_async(_run_item, [(i, size, arg) for i, size in enumerate(ctl.sizes)],
-                                     chunksize=ctl.spec.chunk_size)
-            while not results.ready():
-                results.wait(POLL)
+            # the chunks map would make, sent as map does; each chunk's records come back as it ends
+            items, k = [(i, size, arg) for i, size in enumerate(ctl.sizes)], ctl.spec.chunk_size
+            results = pool.imap_unordered(_run_chunk, [items[j:j + k] for j in range(0, len(items), k)])
+            consumer = ResultConsumer(ctl, results)
+            while consumer.is_alive():
+                consumer.join(POLL)
                 if ctl.cancel.is_set() or (died := watch.deaths()):
                     break
-            # every record again (the run keeps the first of each, and takes each task's result from this copy,
-            # which the pool's result handler unpickled, and so stamped, as the task's chunk came back)
-            if results.ready():
-                for rec in results.get():  # raises what went wrong outside the tasks; a task's fault is its record
-                    ctl.record_finished(rec)
+            if consumer.error is not None and not ctl.cancel.is_set() and not died:
+                raise consumer.error  # what went wrong outside the tasks; a task's fault is its record
         finally:
             ctl.stopped.set()
             if ctl.cancel.is_set() or died:
