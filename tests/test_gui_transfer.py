@@ -144,6 +144,12 @@ def test_the_compare_stack_draws_the_same_segments_and_names_them(qtbot):
     sent = np.isclose(x1 - x0, SENT)
     assert sorted(np.round(x1[sent], 6).tolist()) == starts
     assert sorted(np.round(x0[~sent], 6).tolist()) == ends
+    early, late = make_run("thread-pool", sent=0.0, returned=0.0), make_run("process-pool", returned=0.1)
+    for r in (early, late):  # the wall ends at the last task's end ...
+        r.wall_seconds = max(t.end for t in r.tasks) - r.startup_seconds
+    stack.set_results([early, late])  # ... and the last result comes back 0.1 s later: still in view
+    assert stack.x_range()[1] >= late.wall_seconds + 0.1
+    stack.set_results([threads, procs])
     text = stack.header.text()
     assert PICKLED in text
     assert "sent: 0 s — threads share memory, nothing is copied" in text

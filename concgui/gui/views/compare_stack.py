@@ -55,8 +55,9 @@ _TASK_LANE = re.compile(r"^worker: (task \d+)\b", re.MULTILINE)
 
 
 def run_end(result: RunResult) -> float:
-    """Where a run ends, in seconds since its work started: its wall time, or its last task's end."""
-    ends = [t.end - result.startup_seconds for t in result.tasks if t.end is not None]
+    """Where a run ends, in seconds since its work started: its wall time, or its last task's end (once its
+    result came back: the wall time ends at the last task's end, its result may travel on)."""
+    ends = [t.end + t.returned_seconds - result.startup_seconds for t in result.tasks if t.end is not None]
     return max([result.wall_seconds, *ends])
 
 
