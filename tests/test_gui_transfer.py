@@ -182,3 +182,14 @@ def test_a_real_process_pool_run_draws_its_segments_where_its_records_say(timeli
     assert all(v.endswith("%") for v in shares) and any(v != "0 %" for v in shares), shares
     summary.set_result(threads)
     assert [summary.value_text(k) for k in ("sent_share", "returned_share")] == ["0 %", "0 %"]
+
+
+def test_a_process_forked_per_task_inherits_its_argument_and_says_so(timeline):
+    r = make_run("processes", sent=0.0, returned=0.0)  # as fork runs it: never pickled, the pages are inherited
+    r.environment = {"start_method": "fork"}  # (a GUI test process starts its processes otherwise: Qt's threads)
+    timeline.set_result(r)
+    assert timeline.transfer_item_count() == 0
+    assert "sent: 0 s — each forked process inherits the argument" in timeline.getPlotItem().titleLabel.text
+    r.environment = {"start_method": "spawn"}  # no such words where the copy was merely not measured
+    timeline.set_result(r)
+    assert "nothing is copied" not in timeline.getPlotItem().titleLabel.text

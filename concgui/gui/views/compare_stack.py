@@ -645,7 +645,8 @@ class CompareStack(QtWidgets.QWidget):
         fill = strips = startup = False
         transfer: list[tuple[str, str]] = []  # the segments' swatch, or each "nothing is copied" once
         for v, r in zip(self.timelines, self._results, strict=False):
-            transfer += [p for p in transfer_parts(r.spec, v.has_transfer()) if p not in transfer]
+            said = transfer_parts(r.spec, v.has_transfer(), environment=r.environment)
+            transfer += [p for p in said if p not in transfer]
             for name, n in v.bar_counts().items():
                 counts[name] = counts.get(name, 0) + n
             xray = v.xray_counts()

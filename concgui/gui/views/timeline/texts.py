@@ -44,11 +44,15 @@ def transfer_line(t: TaskRecord) -> str | None:
     return f"sent {seconds(sent)} → ran {seconds(t.duration)} → returned {seconds(returned)}"
 
 
-def zero_transfer_text(spec: dict) -> str | None:
+def zero_transfer_text(spec: dict, environment: dict | None = None) -> str | None:
     """"sent: 0 s — threads share memory, nothing is copied" for a run whose tasks were given (or gave back)
-    data without copying it; None when the spec moves no data or its executor copies it."""
+    data without copying it (a process per task started by fork inherits its argument, too); None when the
+    spec moves no data or its executor copies it."""
     why = SHARED_MEMORY.get(theme.executor_kind(spec))
     arg, res = (int(spec.get(k) or 0) > 0 for k in ("arg_bytes", "result_bytes"))
+    method = (environment or {}).get("start_method") or spec.get("start_method")
+    if spec.get("executor") == "processes" and method == "fork" and arg and not res:
+        return "sent: 0 s — each forked process inherits the argument, nothing is copied"
     if why is None or not (arg or res):
         return None
     what = "sent and returned" if arg and res else "sent" if arg else "returned"
@@ -77,7 +81,9 @@ def task_text(i: int, t: TaskRecord, now: float, state: RunState | None = None) 
     if line:
         lines.append(line)
     moved = transfer_line(t)
-    zero = None if moved or state is None or t.status == "running" else zero_transfer_text(state.spec or {})
+    zero = None
+    if not moved and state is not None and t.status != "running":
+        zero = zero_transfer_text(state.spec or {}, state.environment)
     if moved or zero:
         lines.append(moved or zero)
     if t.submitted is not None and t.start is not None:
@@ -89,7 +95,8 @@ def task_text(i: int, t: TaskRecord, now: float, state: RunState | None = None) 
     return "\n".join(lines)
 
 
-def transfer_parts(spec: dict, transfer: bool, total: float | None = None) -> list[tuple[str, str]]:
+def transfer_parts(spec: dict, transfer: bool, total: float | None = None,
+                   environment: dict | None = None) -> list[tuple[str, str]]:
     """The legend's entry for transfer segments (when drawn), with the seconds they add up to when ``total``
     is given, or the words saying none was needed."""
     if transfer:
@@ -98,7 +105,7 @@ def transfer_parts(spec: dict, transfer: bool, total: float | None = None) -> li
         html = (f'{theme.swatch(theme.TRANSFER_COLORS["sent"], sent, "▬")} / '
                 f'{theme.swatch(theme.TRANSFER_COLORS["returned"], returned, "▬")}{tail}')
         return [(html, f"▬ {sent} / ▬ {returned}{tail}")]
-    zero = zero_transfer_text(spec)
+    zero = zero_transfer_text(spec, environment)
     return [(zero, zero)] if zero else []
 
 
@@ -127,7 +134,7 @@ def legend(state: RunState, counts: dict[str, int], queue_shown: bool, startup_s
     if filled:
         text = "a bar's filled part: its CPU time"
         parts.append((theme.swatch(theme.CPU_FILL_COLOR, text, "▄"), "▄ " + text))
-    parts += transfer_parts(state.spec or {}, transfer is not None, transfer)
+    parts += transfer_parts(state.spec or {}, transfer is not None, transfer, state.environment)
     if xray_shown:
         parts.append(("strip under each row, its thread:", "strip under each row, its thread:"))
         cpu_time_only = (state.environment or {}).get("thread_states") == "cpu-time"
