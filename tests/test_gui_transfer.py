@@ -67,6 +67,13 @@ def test_sent_and_returned_segments_sit_either_side_of_each_bar(timeline):
     assert timeline.transfer_item_count() >= 1
 
 
+def test_the_legend_names_only_the_ways_data_went(timeline):
+    timeline.set_result(make_run("process-pool", returned=0.0))  # arguments in, no results back
+    title = timeline.getPlotItem().titleLabel.text
+    assert f"&nbsp;sent {PICKLED}: 300.0 ms in all" in title and "returned" not in title
+    assert timeline.transfer_rects("returned")[0].size == 0
+
+
 def test_a_result_going_back_while_the_next_argument_comes_in_stays_apart_from_it(timeline):
     r = make_run("process-pool", sent=0.15, returned=0.15)  # each worker's next task starts 0.1 s after an end
     timeline.set_result(r)

@@ -64,7 +64,6 @@ STARTUP_COLOR = "#CC79A7"
 #: across processes: a thin segment either side of the bar, in a hue no state, strip or shade uses; the way
 #: back lighter, as the two may overlap in time (a result travels back while the next argument comes in)
 TRANSFER_COLORS: dict[str, str] = {"sent": "#7B68B8", "returned": "#B4A7E0"}
-TRANSFER_LABEL = "sent / returned (pickled across processes)"
 
 #: executor name -> kind, for the comparison chart's colours
 EXECUTOR_KINDS: dict[str, str] = {

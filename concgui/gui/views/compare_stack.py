@@ -643,10 +643,12 @@ class CompareStack(QtWidgets.QWidget):
         colors = theme.plot_colors(self._dark)
         counts: dict[str, int] = {}
         fill = strips = startup = False
-        transfer: list[tuple[str, str]] = []  # the segments' swatch, or each "nothing is copied" once
+        moved: dict[str, float | None] = {}  # the kinds of transfer segment drawn (no totals across runs)
+        zeros: list[tuple[str, str]] = []  # each "nothing is copied" once
         for v, r in zip(self.timelines, self._results, strict=False):
-            said = transfer_parts(r.spec, v.has_transfer(), environment=r.environment)
-            transfer += [p for p in said if p not in transfer]
+            moved.update(dict.fromkeys(v.transfer_totals()))
+            if not v.has_transfer():
+                zeros += [p for p in transfer_parts(r.spec, {}, r.environment) if p not in zeros]
             for name, n in v.bar_counts().items():
                 counts[name] = counts.get(name, 0) + n
             xray = v.xray_counts()
@@ -661,7 +663,7 @@ class CompareStack(QtWidgets.QWidget):
         if fill:
             text = "a bar's filled part: its CPU time"
             parts.append((theme.swatch(theme.CPU_FILL_COLOR, text, "▄"), "▄ " + text))
-        parts += sorted(transfer, key=lambda p: not p[1].startswith("▬"))  # the segments' swatch, then the zeros
+        parts += transfer_parts({}, moved) + zeros  # the segments' swatches, then the zeros
         if strips:
             cause = blocked_cause(RunState.from_result(self._results[0]))
             parts.append(("strip under each row, its thread:", "strip under each row, its thread:"))

@@ -271,9 +271,13 @@ class TimelineLayout:
         key = (self.lane[idx].astype(np.int64) * MAX_TRACKS + self.track[idx] % MAX_TRACKS) * (FILL_LEVELS + 1) + level
         return merge_touching(x0, x1, y0 + h - fh, fh, px * 0.5, key)
 
-    def transfer_total(self) -> float | None:
-        """Seconds every task's argument and result took to move, added up; None when none moved."""
-        return float(self.sent.sum() + self.returned.sum()) if self.has_transfer else None
+    def transfer_totals(self) -> dict[str, float]:
+        """Seconds the tasks' arguments ("sent") and results ("returned") took to move, each added up, for
+        those that took any (none when nothing moved)."""
+        if not self.has_transfer:
+            return {}
+        totals = {"sent": float(self.sent.sum()), "returned": float(self.returned.sum())}
+        return {k: v for k, v in totals.items() if v > 0}
 
     def transfer_tasks(self, idx: np.ndarray) -> np.ndarray:
         """Those of tasks ``idx`` whose argument or result took time to move (none when no task's did)."""

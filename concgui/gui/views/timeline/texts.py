@@ -30,6 +30,7 @@ def states_line(t: TaskRecord, now: float, state: RunState | None) -> str | None
     return f"on a core {seconds(on)} · waiting {seconds(waiting)} · blocked {seconds(blocked)} ({blocked_cause(state)})"
 
 
+TRANSFER_WHY = "(pickled across processes)"  # the legend's words for the transfer segments, after their kinds
 #: executor kinds whose tasks share their memory (one process): nothing is copied to them or back
 SHARED_MEMORY = {"threads": "threads share memory", "asyncio": "asyncio's tasks share one thread's memory",
                  "sequential": "the tasks run in this process"}
@@ -95,28 +96,30 @@ def task_text(i: int, t: TaskRecord, now: float, state: RunState | None = None) 
     return "\n".join(lines)
 
 
-def transfer_parts(spec: dict, transfer: bool, total: float | None = None,
+def transfer_parts(spec: dict, totals: dict[str, float | None],
                    environment: dict | None = None) -> list[tuple[str, str]]:
-    """The legend's entry for transfer segments (when drawn), with the seconds they add up to when ``total``
-    is given, or the words saying none was needed."""
-    if transfer:
-        sent, returned = theme.TRANSFER_LABEL.split(" / ", 1)  # "sent", "returned (pickled across processes)"
-        tail = f": {seconds(total)} in all" if total is not None else ""
-        html = (f'{theme.swatch(theme.TRANSFER_COLORS["sent"], sent, "▬")} / '
-                f'{theme.swatch(theme.TRANSFER_COLORS["returned"], returned, "▬")}{tail}')
-        return [(html, f"▬ {sent} / ▬ {returned}{tail}")]
+    """The legend's entry for the transfer segments drawn, ``totals`` naming the kinds ("sent", "returned")
+    with the seconds each adds up to (None: not said), or, when none is drawn, the words saying none was needed:
+    "▬ sent / ▬ returned (pickled across processes): 1.2 s in all"."""
+    if totals:
+        kinds = [k for k in ("sent", "returned") if k in totals]
+        values = [totals[k] for k in kinds]
+        tail = f": {seconds(sum(values))} in all" if None not in values else ""
+        html = " / ".join(theme.swatch(theme.TRANSFER_COLORS[k], k, "▬") for k in kinds)
+        plain = " / ".join(f"▬ {k}" for k in kinds)
+        return [(f"{html} {TRANSFER_WHY}{tail}", f"{plain} {TRANSFER_WHY}{tail}")]
     zero = zero_transfer_text(spec, environment)
     return [(zero, zero)] if zero else []
 
 
 def legend(state: RunState, counts: dict[str, int], queue_shown: bool, startup_shown: bool, filled: bool = False,
            xray_shown: bool = False,
-           transfer: float | None = None) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+           transfer: dict[str, float] | None = None) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     """The title's head (what ran) and its parts (a swatch and a count per state worth naming).
 
     ``filled``: some bars show a CPU share; ``xray_shown``: the lanes have their thread-state strips;
-    ``transfer``: the seconds the tasks' arguments and results took to move, None when none did (no segment
-    is drawn then).  A run that
+    ``transfer``: the seconds the tasks' arguments ("sent") and results ("returned") took to move, the kinds
+    that took any (segments are drawn for those).  A run that
     gave its tasks data without copying it (threads) says so, so the zero is seen, not missed.
     """
     parts: list[tuple[str, str]] = []
@@ -134,7 +137,7 @@ def legend(state: RunState, counts: dict[str, int], queue_shown: bool, startup_s
     if filled:
         text = "a bar's filled part: its CPU time"
         parts.append((theme.swatch(theme.CPU_FILL_COLOR, text, "▄"), "▄ " + text))
-    parts += transfer_parts(state.spec or {}, transfer is not None, transfer, state.environment)
+    parts += transfer_parts(state.spec or {}, transfer or {}, state.environment)
     if xray_shown:
         parts.append(("strip under each row, its thread:", "strip under each row, its thread:"))
         cpu_time_only = (state.environment or {}).get("thread_states") == "cpu-time"

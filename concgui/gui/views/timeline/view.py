@@ -259,6 +259,10 @@ class TimelineView(ThemedPlot):
         """Whether some task's argument or result took time to move (its segments drawn, the legend names them)."""
         return self._layout.has_transfer
 
+    def transfer_totals(self) -> dict[str, float]:
+        """Seconds the arguments ("sent") and results ("returned") took to move, each added up, where any did."""
+        return self._layout.transfer_totals()
+
     def transfer_item_count(self) -> int:
         """Graphics items drawing transfer segments (0 for a run that copied nothing)."""
         return sum(bars.item_count() for bars in (self._transfer or {}).values())
@@ -562,7 +566,7 @@ class TimelineView(ThemedPlot):
         if self._state is not None:
             head, parts = legend(self._state, self._layout.counts(), self._queue_area.shown,
                                  self._backdrop.startup.isVisible(), self.xray_counts()["cpu_fill"] > 0,
-                                 self._strips.item_count() > 0, self._layout.transfer_total())
+                                 self._strips.item_count() > 0, self._layout.transfer_totals())
         fg = theme.plot_colors(self._dark)["foreground"]
         self._set_legend_title(self._title_width(), head, parts, fg)
 
