@@ -279,19 +279,18 @@ class RunControl:
         old = self.records[index]
         if old.status != WAITING and old.status != RUNNING:
             return None  # e.g. a late report from a worker that was written off
+        if returned:  # 0.0 but for a task with a result (result_bytes): the result as it arrived, or word of it
+            if returned.__class__ is float:  # RESULT_FOLLOWS: final when its result comes by its own way (see
+                self.awaiting[index] = rec  # worker._without_result), or at the run's end without it
+                return None
+            returned = returned_seconds(returned)  # the seconds it travelled
+            self.awaiting.pop(index, None)
         if not pid:  # ended without its worker's report (the worker died): keep what its start told
             worker, pid, tid, start = old.worker or "lost worker", old.pid, old.thread_id, old.start
         elif start is None:  # dropped by a cancel before it began: no lane, no times
             worker = ""
         else:
             worker = self._lanes.get((pid, tid)) or self._lane(pid, tid)
-        if returned.__class__ is not float:  # the task's result, as it arrived: the seconds it travelled
-            if returned is None:  # a report without it: the task is final when its result comes, by its own way
-                self.awaiting[index] = rec  # (see worker._without_result), or at the run's end without it
-                return None
-            returned = returned_seconds(returned)
-        if self.awaiting:
-            self.awaiting.pop(index, None)
         r = self.records[index] = TaskRecord(index, worker, pid, tid, self.submitted[index], start, end, cpu,
                                              status, error, sent, returned, value)
         self._finished += 1
@@ -468,6 +467,7 @@ class Run:
             for rec in list(ctl.awaiting.values()):  # finished, but their results never came: without them
                 if (r := ctl._finish((*rec[:9], 0.0, rec[10]))) is not None:
                     ended_late.append(TaskFinished(r))
+            ctl.awaiting.clear()
             stopped = abandoned = 0
             for i, r in enumerate(ctl.records):
                 if r.status in (WAITING, RUNNING):

@@ -46,6 +46,8 @@ import time
 from typing import Any
 
 perf_counter_ns = time.perf_counter_ns
+#: a record tuple's ``returned`` when its task's result comes back by another way than the record
+RESULT_FOLLOWS = -1.0
 
 class Payload:
     """Bytes that stamp the moment they are pickled and the moment they are unpickled.
@@ -68,6 +70,9 @@ class Payload:
 
     def __len__(self) -> int:
         return len(self.data)
+
+    def __bool__(self) -> bool:  # a record's ``returned`` slot is tested for truth: a result is there
+        return True
 
 
 class _Mark:

@@ -18,7 +18,7 @@ from typing import Any
 
 from . import lifetime
 from .records import CANCELLED, ERROR, OK
-from .transfer import Payload, make_result, sent_seconds
+from .transfer import RESULT_FOLLOWS, Payload, make_result, sent_seconds
 from .workloads import Cancelled, Job, perform, prepare
 
 # (index, pid, thread_id, start, end, cpu_seconds, status, error, sent_seconds, returned, value):
@@ -51,7 +51,8 @@ class WorkerContext:
 def bind_work(job: Job, cancel: Any) -> Callable[[int, float], int | None]:
     """The workload as one call; refuses to start once the run is cancelled.
 
-    What it returns, a whole number or None, becomes the task record's ``value``.
+    What it returns becomes the task record's ``value``: a whole number (the counter workload's count) or
+    None, never anything else (a custom function's return value is not passed on).
 
     Binding prepares this process for the workload (:func:`~concgui.engine.workloads.prepare`):
     it happens where a worker starts, never inside a task.
@@ -95,7 +96,9 @@ def execute(ctx: WorkerContext, index: int, size: float, arg: Payload | None = N
     sent = 0.0 if arg is None else sent_seconds(arg, mark[3])
     start = (perf_counter_ns() - t0) / 1e9
     ctx.started(tid, (index, _pid, tid, start))
-    status, error, value, result = OK, None, None, 0.0
+    status = OK
+    error = value = None
+    result = 0.0
     try:
         value = ctx.work(index, size)
         if ctx.result_bytes:
@@ -106,10 +109,10 @@ def execute(ctx: WorkerContext, index: int, size: float, arg: Payload | None = N
         status, error = ERROR, describe_error(exc)
     end_ns = perf_counter_ns()
     cpu = thread_time()
-    if value is not None and type(value) is not int:
-        value = None  # only a whole number is a record's value (a bool, a float or an object is not)
     rec = (index, _pid, tid, start, (end_ns - t0) / 1e9, cpu - mark[2], status, error, sent, result, value)
-    mark[2], mark[3] = cpu, end_ns
+    mark[2] = cpu
+    if arg is not None:  # only an argument's travel is counted from here
+        mark[3] = end_ns
     ctx.finished(rec)
     return rec
 
@@ -219,13 +222,13 @@ def init_process(t0_ns: int, cancel: Any, job: Job, reports: Any, parent_pid: in
 
 
 def _without_result(rec: RecordTuple) -> RecordTuple:
-    """A finish report without the task's result: ``returned`` None says the result follows by its own way.
+    """A finish report without the task's result: ``returned`` is RESULT_FOLLOWS, by its own way.
 
     The reports queue is shared by every worker, so a message on it must never be large: one cut short (a
     worker ended while it wrote) would leave the reader waiting for the rest forever.  The result goes with
     the pool's copy of the record, or through a pipe of the task's own (one process per task).
     """
-    return rec if rec[9].__class__ is float else (*rec[:9], None, rec[10])
+    return rec if rec[9].__class__ is float else (*rec[:9], RESULT_FOLLOWS, rec[10])
 
 
 def run_in_process(index: int, size: float, arg: Payload | None = None) -> RecordTuple:
