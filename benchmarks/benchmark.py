@@ -1,6 +1,7 @@
 """ConcGUI's benchmark: the figures the issues set goals for, measured side by side in one run.
 
-    .venv/bin/python benchmarks/benchmark.py [--only engine,gui,faults,scaling,packaging] [--quick] [--json PATH]
+    .venv/bin/python benchmarks/benchmark.py [--only engine,gui,faults,scaling,transfer,packaging] [--quick]
+                                             [--json PATH]
 
 Prints one JSON object per figure as it is measured ({"figure", "value",
 "unit", "goal", "pass", ...}) and a final summary object.  The machine is
@@ -406,6 +407,14 @@ def dask_and_sweep_figures(repeats: int, quick: bool) -> None:
     sweep_figures(report, repeats=repeats)
 
 
+# --- issue 20: what moving a task's data costs -----------------------------------------
+def transfer_section(repeats: int) -> None:
+    """Transfer seconds per MB in and out, for each process executor and start method, Dask and threads."""
+    from transfer_benchmark import transfer_figures
+
+    transfer_figures(report, repeats=repeats)
+
+
 # --- issue 4: the installers ----------------------------------------------------------
 def packaging_figures(build: bool) -> None:
     """Bundle and .deb sizes, build time and the frozen app's time to window (from build_linux.py)."""
@@ -430,8 +439,9 @@ def packaging_figures(build: bool) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", default="engine,gui,faults,scaling,packaging",
-                        help="comma-separated sections: engine, gui, faults, scaling (Dask, sweeps), packaging")
+    parser.add_argument("--only", default="engine,gui,faults,scaling,transfer,packaging",
+                        help="comma-separated sections: engine, gui, faults, scaling (Dask, sweeps), transfer, "
+                             "packaging")
     parser.add_argument("--no-build", action="store_true",
                         help="packaging: report the last build's figures instead of building again")
     parser.add_argument("--quick", action="store_true", help="fewer repeats and tasks (a smoke test)")
@@ -456,6 +466,8 @@ def main() -> int:
         fault_figures()
     if "scaling" in sections:
         dask_and_sweep_figures(repeats, args.quick)
+    if "transfer" in sections:
+        transfer_section(repeats)
     if "packaging" in sections:
         packaging_figures(build=not args.no_build)
     failed = [f["figure"] for f in FIGURES if f["pass"] is False]
