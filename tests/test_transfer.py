@@ -138,3 +138,16 @@ def test_a_stop_while_large_results_travel_ends_the_run():
     threading.Thread(target=lambda: (box.setdefault("r", run.execute()), done.set()), daemon=True).start()
     assert done.wait(30), "the run did not end after Stop"
     assert box["r"].status == "cancelled"
+
+
+def test_a_compare_with_fork_and_spawn_pools_says_how_their_start_ups_differ():
+    from concgui.engine.why import start_method_sentence
+
+    def pool(method: str, startup: float) -> RunResult:
+        return RunResult(spec={"executor": "process-pool", "start_method": method}, environment={},
+                         startup_seconds=startup, wall_seconds=1.0, summary={"start_method": method})
+
+    text = start_method_sentence([pool("fork", 0.05), pool("spawn", 0.6), pool("forkserver", 0.3)])
+    assert text.startswith("Start-up by start method: fork 50.0 ms, forkserver 300.0 ms, spawn 600.0 ms (12.0× fork's)")
+    assert "spawn starts a fresh interpreter" in text
+    assert start_method_sentence([pool("spawn", 0.6), pool("forkserver", 0.3)]) == ""  # no fork to set them against

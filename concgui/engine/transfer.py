@@ -160,15 +160,17 @@ def check_memory(spec: Any, workers: int, available: int | None = None) -> None:
     who = count(workers, "worker")
     if arg * n_arg >= res * n_res:
         limit = max(0, budget - res * n_res) // n_arg
+        also = " (with the results')" if res else ""
         raise SpecError("arg_bytes", f"{arg:,} bytes is more than this machine's memory allows for {who}; allowed: "
                                      f"0 to {limit:,}. The argument is made once and each worker may hold up to 3 "
-                                     f"copies of it while it travels: {n_arg:,} copies (with the results') must "
-                                     f"fit in half of the {_gb(available)} available now")
+                                     f"copies of it while it travels: {n_arg:,} copies{also} must fit in half of "
+                                     f"the {_gb(available)} available now")
     limit = max(0, budget - arg * n_arg) // n_res
     kept = " plus one per task, which Dask keeps until the run ends" if spec.executor == "dask" else ""
+    also = " (with the argument's)" if arg else ""
     raise SpecError("result_bytes", f"{res:,} bytes is more than this machine's memory allows for {who}; allowed: "
                                     f"0 to {limit:,}. Each worker may hold up to 3 copies of its result while it "
-                                    f"travels{kept}: {n_res:,} copies (with the argument's) must fit in half of the "
+                                    f"travels{kept}: {n_res:,} copies{also} must fit in half of the "
                                     f"{_gb(available)} available now")
 
 
