@@ -14,9 +14,9 @@ from ..engine.worker import execute
 
 
 class _Task(QRunnable):
-    def __init__(self, ctx, index: int, size: float) -> None:
+    def __init__(self, ctx, index: int, size: float, arg) -> None:
         super().__init__()
-        self.args = (ctx, index, size)
+        self.args = (ctx, index, size, arg)
 
     def run(self) -> None:
         execute(*self.args)
@@ -34,7 +34,7 @@ class QtThreadPool(qt_pool.QtThreadPool):
 
 def run_on_qthreadpool(ctl) -> None:
     """Run every task of ``ctl`` on a QThreadPool of ``ctl.workers`` threads."""
-    ctx = ctl.worker_context()
+    ctx, arg = ctl.worker_context(), ctl.argument  # the run's argument: shared, never copied
     pool = QThreadPool()
     pool.setMaxThreadCount(ctl.workers)
     ctl.startup_done()
@@ -43,7 +43,7 @@ def run_on_qthreadpool(ctl) -> None:
             if i % 1024 == 0 and ctl.cancel.is_set():
                 break
             ctl.mark_submitted(i)
-            pool.start(_Task(ctx, i, size))
+            pool.start(_Task(ctx, i, size, arg))
         ctl.wait()
     finally:
         pool.clear()  # drops queued runnables at once
