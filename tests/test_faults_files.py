@@ -335,19 +335,31 @@ def big_run_file(tmp_path_factory, result) -> Path:
 
 
 def test_a_big_run_file_loads_while_the_window_keeps_answering(qtbot, window, big_run_file):
+    """The window answers its timers while 100,000 tasks load on a thread.
+
+    Tried twice: once, in a full-suite run on a 2-core machine, the whole load (0.63 s) passed without a
+    tick, a stall of the host or the test process (alone, in this file, it never happened). Loading on the UI
+    thread would fail both tries.
+    """
     from concgui.gui.file_loading import load_with_progress
 
-    ticks: list[float] = []
-    timer = QTimer()
-    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
-    timer.start(10)
-    t0 = time.perf_counter()
-    results = load_with_progress(window, big_run_file)
-    took = time.perf_counter() - t0
-    timer.stop()
-    gaps = [b - a for a, b in zip([t0, *ticks], [*ticks, time.perf_counter()], strict=True)]
-    assert len(results[0].tasks) == 100_000
-    assert max(gaps) < max(0.6, took / 3), f"the window went {max(gaps):.3f} s without answering in {took:.2f} s"
+    qtbot.wait(50)  # the window's own first events are not the load's
+    worst = []
+    for _ in range(2):
+        ticks: list[float] = []
+        timer = QTimer()
+        timer.timeout.connect(lambda ticks=ticks: ticks.append(time.perf_counter()))
+        timer.start(10)
+        t0 = time.perf_counter()
+        results = load_with_progress(window, big_run_file)
+        took = time.perf_counter() - t0
+        timer.stop()
+        gaps = [b - a for a, b in zip([t0, *ticks], [*ticks, time.perf_counter()], strict=True)]
+        assert len(results[0].tasks) == 100_000
+        if max(gaps) < max(0.6, took / 3):
+            return
+        worst.append(f"{max(gaps):.3f} s without answering in {took:.2f} s")
+    pytest.fail(f"the window went {' and '.join(worst)}")
 
 
 def test_cancel_stops_opening_a_big_run_file_at_once_and_nothing_is_kept(qtbot, window, big_run_file):
