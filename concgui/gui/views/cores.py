@@ -401,15 +401,7 @@ class CoreUsagePlot(ThemedPlot):
         """
         if not self._shares_x():
             return
-        vb, other = self.getViewBox(), self._timeline.getViewBox()
-        link = self._state.finished
-        if link != self._linked:
-            vb.setXLink(other if link else None)
-            self._linked = link
-        if not link:
-            x0, x1 = other.viewRange()[0]
-            if [x0, x1] != vb.viewRange()[0]:
-                vb.setXRange(x0, x1, padding=0.0)
+        self._linked = follow_x(self.getViewBox(), self._timeline.getViewBox(), self._state.finished, self._linked)
 
     def _on_manual_range(self, *_: Any) -> None:
         if self._shares_x() and hasattr(self._timeline, "set_follow"):
@@ -457,3 +449,14 @@ class CoreUsagePlot(ThemedPlot):
     def closeEvent(self, event: Any) -> None:
         self.stop()
         super().closeEvent(event)
+
+
+def follow_x(vb: pg.ViewBox, timeline: pg.ViewBox, finished: bool, linked: bool) -> bool:
+    """Show ``timeline``'s time span in ``vb``: linked once the run ended, copied while it goes; the link's state."""
+    if finished != linked:
+        vb.setXLink(timeline if finished else None)
+    if not finished:
+        x0, x1 = timeline.viewRange()[0]
+        if [x0, x1] != vb.viewRange()[0]:
+            vb.setXRange(x0, x1, padding=0.0)
+    return finished

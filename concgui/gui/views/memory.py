@@ -20,7 +20,7 @@ from ...engine.live import RunState
 from .. import theme
 from ..image_export import install_export_menu
 from .chart import ThemedPlot
-from .cores import PlotNote, _run_end
+from .cores import PlotNote, _run_end, follow_x
 
 _PID = attrgetter("pid")
 
@@ -166,15 +166,7 @@ class MemoryPlot(ThemedPlot):
         """The timeline's span: linked once the run ended, copied at each refresh while it goes."""
         if not self._shares_x():
             return
-        vb, other = self.getViewBox(), self._timeline.getViewBox()
-        link = self._state.finished
-        if link != self._linked:
-            vb.setXLink(other if link else None)
-            self._linked = link
-        if not link:
-            x0, x1 = other.viewRange()[0]
-            if [x0, x1] != vb.viewRange()[0]:
-                vb.setXRange(x0, x1, padding=0.0)
+        self._linked = follow_x(self.getViewBox(), self._timeline.getViewBox(), self._state.finished, self._linked)
 
     def _match_left_axis(self, width: float) -> None:
         if self._alive():
