@@ -7,7 +7,8 @@ Prints one JSON object per figure ({"figure", "value", "unit", "goal", "pass", .
 - per-task overhead: ``noop`` × 20,000 on 2 workers, wall time over tasks, for joblib-loky with auto
   batching, joblib-loky with batch_size=1, mp-pool and process-pool (each executor's default chunking);
 - loky's start-up cold (its first run in a process) against reused (the next run);
-- ``cpu`` 8 × 0.25 s: speedup at 2 workers over 1 for loky and mp-pool (goal ≥ 1.8 on an idle 2-core machine).
+- ``cpu`` 8 × 0.25 s: speedup at 2 workers over 1 for loky and mp-pool (goal ≥ 1.8 on an idle 2-core machine),
+  and for the process pool beside them, as the reference for what the host allowed in that run.
 
 Runs are inline (in this process), so a second loky run can reuse the first's workers, and interleaved
 and repeated (the median is kept), so a noisy moment on a shared machine hits every executor alike.
@@ -69,14 +70,21 @@ def joblib_figures(report: Callable[..., None], repeats: int = 3) -> None:
     report("loky_startup_reused", statistics.median(warm), "s", "near zero", statistics.median(warm) < 0.1,
            runs=[round(w, 3) for w in warm])
 
-    for name, fields in (("joblib_loky", {"executor": "joblib"}), ("mp_pool", {"executor": "mp-pool"})):
-        one, two = [], []
-        for _ in range(repeats):
-            one.append(_run(workload="cpu", tasks=8, duration=0.25, workers=1, **fields).wall_seconds)
-            two.append(_run(workload="cpu", tasks=8, duration=0.25, workers=2, **fields).wall_seconds)
-        speedup = statistics.median(one) / statistics.median(two)
-        report(f"cpu_speedup_2_workers_{name}", speedup, "x", f">= {GOAL_SPEEDUP_2}", speedup >= GOAL_SPEEDUP_2,
-               wall_1=round(statistics.median(one), 3), wall_2=round(statistics.median(two), 3))
+    # interleaved with the process pool, the reference both are held to, so a slow moment hits all three
+    speedups = {"joblib_loky": {"executor": "joblib"}, "mp_pool": {"executor": "mp-pool"},
+                "process_pool": {"executor": "process-pool"}}
+    one: dict[str, list[float]] = {name: [] for name in speedups}
+    two: dict[str, list[float]] = {name: [] for name in speedups}
+    for _ in range(repeats):
+        for name, fields in speedups.items():
+            one[name].append(_run(workload="cpu", tasks=8, duration=0.25, workers=1, **fields).wall_seconds)
+            two[name].append(_run(workload="cpu", tasks=8, duration=0.25, workers=2, **fields).wall_seconds)
+    for name in speedups:
+        speedup = statistics.median(one[name]) / statistics.median(two[name])
+        goal = name != "process_pool"  # the reference: what this host allows, no goal of its own
+        report(f"cpu_speedup_2_workers_{name}", speedup, "x", f">= {GOAL_SPEEDUP_2}" if goal else "reference",
+               speedup >= GOAL_SPEEDUP_2 if goal else None,
+               wall_1=round(statistics.median(one[name]), 3), wall_2=round(statistics.median(two[name]), 3))
     release_workers()
 
 
