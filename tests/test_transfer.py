@@ -119,6 +119,8 @@ def test_results_come_back_measured_on_every_kind_of_pool():
         assert r.status == "ok", (executor, r.error)
         assert all(t.returned_seconds > 0 for t in r.tasks), (executor, more)
         assert r.summary["returned_share"] > 0 and r.summary["sent_seconds"] is None
+        last_back = max(t.end + t.returned_seconds for t in r.tasks)  # the wall ends when the run has every result
+        assert r.wall_seconds == pytest.approx(last_back - r.startup_seconds), (executor, more)
     r = run_inline(_cpu("thread-pool", tasks=4, duration=0.02, result_bytes=5_000_000))
     assert all(t.returned_seconds == 0.0 for t in r.tasks)
 

@@ -25,7 +25,7 @@ from ..engine import RunResult, TaskRecord
 from ..engine.events import Event, RunStarted, TaskFinished
 from ..engine.exports import save_csv, save_result
 from ..engine.live import RunState
-from ..engine.records import CANCELLED, INTERRUPTED, NOT_STARTED, RUNNING, WAITING
+from ..engine.records import CANCELLED, INTERRUPTED, NOT_STARTED, RUNNING, WAITING, wall_seconds
 from ..engine.summary import summarize
 from ..history_store import HistoryError, HistoryStore
 
@@ -171,14 +171,14 @@ class RunRecorder:
                      TaskRecord(i, t.worker, t.pid, t.thread_id, t.submitted, t.start, None, t.cpu_seconds, CANCELLED)
                      for i, t in enumerate(tasks)]
         work_start = state.work_start or 0.0
-        ends = [t.end for t in tasks if t.end is not None]
         result = RunResult(spec=state.spec, environment=state.environment, status=status, error=error,
                            started_at=self._started_at, startup_seconds=work_start,
-                           wall_seconds=max(0.0, (max(ends) if ends else work_start) - work_start),
+                           wall_seconds=wall_seconds(tasks, work_start),
                            workers=state.workers, tasks=tasks, cpu_samples=list(state.cpu_samples),
                            thread_states=list(state.thread_states), memory_samples=list(state.memory_samples))
         if status == INTERRUPTED:
-            result.error = (f"written while the run went, {len(ends)} of {len(tasks)} tasks finished: still marked "
+            ended = sum(t.end is not None for t in tasks)
+            result.error = (f"written while the run went, {ended} of {len(tasks)} tasks finished: still marked "
                             f"interrupted, it tells that the command line (pid {os.getpid()}) ended before the run")
         return result
 

@@ -51,7 +51,7 @@ from .events import (
 from .executors import load_plugin, plugin_modules
 from .executors.processes import describe_exit
 from .import_check import timeout_message
-from .records import CANCELLED, RUNNING, RunResult, TaskRecord
+from .records import CANCELLED, RUNNING, RunResult, TaskRecord, wall_seconds
 from .runner import ABANDON_AFTER_POOLS, IMPORT_TIMEOUT, Run
 from .spec import ExperimentSpec, SpecError
 from .summary import summarize
@@ -285,9 +285,8 @@ class EngineProcess:
             status="cancelled", error=f"stopped as asked; {why}", started_at=self._started_at,
             workers=started.workers if started else 0,
             tasks=[records.get(i) or TaskRecord(i, status=CANCELLED) for i in range(self.spec.tasks)])
-        ends = [r.end for r in result.tasks if r.end is not None]
         result.startup_seconds = self._work_start or 0.0
-        result.wall_seconds = max(0.0, max(ends, default=result.startup_seconds) - result.startup_seconds)
+        result.wall_seconds = wall_seconds(result.tasks, result.startup_seconds)
         result.summary = summarize(result, self.baseline)
         return result
 

@@ -35,6 +35,7 @@ from .records import (
     RunResult,
     TaskRecord,
     ThreadStates,
+    last_back,
 )
 
 STATES = (WAITING, RUNNING, OK, ERROR, CANCELLED)
@@ -180,8 +181,7 @@ class RunState:
         return time.monotonic() - self._received_at
 
     def end_time(self) -> float:
-        ends = [t.end for t in self.tasks if t.end is not None]
-        return max(ends) if ends else (self.work_start or 0.0)
+        return last_back(self.tasks, self.work_start or 0.0)
 
     def eta(self) -> float | None:
         """Seconds left, extrapolated from the pace so far; None until a task finished."""

@@ -47,6 +47,11 @@ class TaskRecord:
             return 0.0
         return self.end - self.start
 
+    @property
+    def back(self) -> float | None:
+        """When the run had the task's result: its end plus the time the result took to come back."""
+        return None if self.end is None else self.end + self.returned_seconds
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "index": self.index,
@@ -218,6 +223,17 @@ class RunResult:
 _ROW = itemgetter(*_FIELDS)
 #: the fields of a record before sent_seconds, returned_seconds and value were added (files from before)
 _OLD_ROW = itemgetter(*_FIELDS[:_FIELDS.index("sent_seconds")])
+
+
+def last_back(tasks: list[TaskRecord], default: float) -> float:
+    """When the run had its last result (:attr:`TaskRecord.back`); ``default`` before any task ended."""
+    return max((t.back for t in tasks if t.end is not None), default=default)
+
+
+def wall_seconds(tasks: list[TaskRecord], work_start: float, default: float | None = None) -> float:
+    """The run's wall time: from the work's start until its last result was back (not merely computed), so
+    a result still being copied home counts; ``default`` (else ``work_start``) ends it when none ended."""
+    return max(0.0, last_back(tasks, work_start if default is None else default) - work_start)
 
 
 def _records(tasks: list[dict[str, Any]]) -> list[TaskRecord]:

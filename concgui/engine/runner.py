@@ -47,6 +47,7 @@ from .records import (
     RunResult,
     TaskRecord,
     ThreadStates,
+    wall_seconds,
 )
 from .sampler import CpuSampler, expected_memory, expected_source, lane_states
 from .spec import PROCESS_EXECUTORS, ExperimentSpec, SpecError
@@ -500,7 +501,6 @@ class Run:
                 if ctl._on_events is not None:
                     ctl.deliver(ended_late[k:k + LATE_BATCH])
             work_start = ctl.work_start if ctl.work_start is not None else 0.0
-            ends = [r.end for r in ctl.records if r.end is not None]
             env["thread_states"] = sampler.source  # where the X-ray's readings came from
             env["memory"] = sampler.memory_kind  # what the memory series holds: uss, rss or none
             result = RunResult(
@@ -510,7 +510,7 @@ class Run:
                 error=error,
                 started_at=started_at,
                 startup_seconds=work_start,
-                wall_seconds=max(0.0, (max(ends) if ends else end_time) - work_start),
+                wall_seconds=wall_seconds(ctl.records, work_start, end_time),
                 workers=ctl.workers,
                 tasks=ctl.records,
                 cpu_samples=sampler.samples,

@@ -37,7 +37,7 @@ from .. import __version__
 from ..engine import ExperimentSpec, RunResult, SpecError, TaskRecord
 from ..engine.live import RunState
 from ..engine.present import count, number, plural, seconds, speedup
-from ..engine.records import CANCELLED, ERROR, INTERRUPTED, OK, RUNNING, WAITING
+from ..engine.records import CANCELLED, ERROR, INTERRUPTED, OK, RUNNING, WAITING, wall_seconds
 from ..engine.spec import executor_label
 from ..engine.summary import summarize
 from ..engine.why import compare_why
@@ -494,10 +494,9 @@ class MainWindow(FileActions, ScalingStudyActions, QMainWindow):
                                if running else None)
             tasks.append(t)
         work_start = state.work_start or 0.0
-        ends = [t.end for t in tasks if t.end is not None]
         result = RunResult(spec=state.spec, environment=state.environment, status="failed", error=message,
                            started_at=self.keeper.started_at or time.time(), startup_seconds=work_start,
-                           wall_seconds=max(0.0, (max(ends) if ends else work_start) - work_start),
+                           wall_seconds=wall_seconds(tasks, work_start),
                            workers=state.workers, tasks=tasks, cpu_samples=list(state.cpu_samples),
                            memory_samples=list(state.memory_samples))
         result.summary = summarize(result)
