@@ -17,7 +17,8 @@ from concgui.engine.summary import summarize  # noqa: E402
 from concgui.gui import image_export  # noqa: E402
 from concgui.gui.views.compare import CompareView  # noqa: E402
 from concgui.gui.views.compare_chart import CompareChart, ideal_wall, workers_text  # noqa: E402
-from concgui.gui.views.compare_stack import MAX_TASK_ROWS, CompareStack, run_end  # noqa: E402
+from concgui.gui.views.compare_stack import CompareStack  # noqa: E402
+from concgui.gui.views.stack_timeline import MAX_TASK_ROWS, run_end  # noqa: E402
 
 # the offscreen platform's note when a top-level window's size limits change (the stack fits its timelines)
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
