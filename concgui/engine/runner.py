@@ -15,6 +15,7 @@ import sys
 import threading
 import time
 from collections import deque
+from dataclasses import replace
 from typing import Any
 
 from . import calibration
@@ -52,7 +53,7 @@ from .records import (
 from .sampler import CpuSampler, expected_memory, expected_source, lane_states
 from .spec import PROCESS_EXECUTORS, ExperimentSpec, SpecError
 from .summary import summarize
-from .transfer import Payload, check_memory, make_argument, returned_seconds
+from .transfer import Payload, check_memory, make_argument, once_per_message, returned_seconds
 from .worker import WorkerContext, describe_error, thread_context
 from .workloads import FunctionError, Job, load_function
 
@@ -154,6 +155,8 @@ class RunControl:
         self.argument: Payload | None = make_argument(spec.arg_bytes, spec.seed, streamed=spec.executor == "processes")
         #: the finish reports of tasks whose result is still on its way, by index: see _finish
         self.awaiting: dict[int, tuple] = {}
+        #: each arrived result's (pid, sent_ns, arrived_ns), by index: its time is settled at the run's end
+        self.result_stamps: dict[int, tuple[int, int, int]] = {}
         self._main_pid = 0
         self._main_tid = threading.get_native_id()
         if spec.tasks == 0:
@@ -284,7 +287,9 @@ class RunControl:
             if returned.__class__ is float:  # RESULT_FOLLOWS: final when its result comes by its own way (see
                 self.awaiting[index] = rec  # worker._without_result), or at the run's end without it
                 return None
-            returned = returned_seconds(returned)  # the seconds it travelled
+            if pid and returned.arrived_ns:
+                self.result_stamps[index] = (pid, returned.sent_ns, returned.arrived_ns)
+            returned = returned_seconds(returned)  # the seconds it travelled (a chunk's: see settle_returns)
             self.awaiting.pop(index, None)
         if not pid:  # ended without its worker's report (the worker died): keep what its start told
             worker, pid, tid, start = old.worker or "lost worker", old.pid, old.thread_id, old.start
@@ -296,6 +301,11 @@ class RunControl:
                                              status, error, sent, returned, value)
         self._finished += 1
         return r
+
+    def settle_returns(self) -> None:
+        """Results that came back together in one message count its time once (:func:`once_per_message`)."""
+        for index, seconds in once_per_message(self.result_stamps).items():
+            self.records[index] = replace(self.records[index], returned_seconds=seconds)
 
     def _start(self, t: tuple, started: dict[int, TaskRecord]) -> None:
         index, pid, tid, start = t
@@ -469,6 +479,7 @@ class Run:
                 if (r := ctl._finish((*rec[:9], 0.0, rec[10]))) is not None:
                     ended_late.append(TaskFinished(r))
             ctl.awaiting.clear()
+            ctl.settle_returns()
             stopped = abandoned = 0
             for i, r in enumerate(ctl.records):
                 if r.status in (WAITING, RUNNING):
