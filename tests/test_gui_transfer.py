@@ -200,3 +200,29 @@ def test_a_process_forked_per_task_inherits_its_argument_and_says_so(timeline):
     r.environment = {"start_method": "spawn"}  # no such words where the copy was merely not measured
     timeline.set_result(r)
     assert "nothing is copied" not in timeline.getPlotItem().titleLabel.text
+
+
+def test_the_form_refuses_data_the_memory_cannot_hold_as_it_is_typed(qtbot):
+    """The memory rule (transfer.check_memory) judges the form's spec as it is edited, naming the field and
+    what is allowed, rather than only when Run is pressed."""
+    import psutil
+
+    from concgui.engine.spec import MAX_TRANSFER_BYTES
+    from concgui.gui.views.form import ExperimentForm
+
+    workers = 8  # 25 copies of the argument at most: 50 GiB
+    if psutil.virtual_memory().available // 2 >= MAX_TRANSFER_BYTES * (1 + 3 * workers):
+        pytest.skip("this machine could hold them")
+    form = ExperimentForm()
+    qtbot.addWidget(form)
+    spec = ExperimentSpec(executor="process-pool", workload="cpu", tasks=8, workers=workers)
+    form.set_spec(spec)
+    assert form.is_valid()
+    form.set_spec(spec.with_(arg_bytes=MAX_TRANSFER_BYTES))
+    assert not form.is_valid() and form.error_field() == "arg_bytes"
+    assert "allowed: 0 to" in form.error() and "available now" in form.error()
+    label = form.fields["arg_bytes"].error_label
+    assert not label.isHidden() and "allowed: 0 to" in label.text()
+    form.set_spec(spec.with_(arg_bytes=1_000_000))
+    assert form.is_valid() and label.isHidden()
+    form.shutdown()

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QFormLayout, QGroupBox, QLabel, QVBoxLayout, QWidg
 
 from ...engine.executors import list_executors
 from ...engine.spec import EXECUTOR_KINDS, PARAMS, ExperimentSpec, Param, SpecError, applies, auto_workers
+from ...engine.transfer import check_memory
 from ..file_values import RUNNABLE, SESSION
 from ..function_check import CheckKey
 from .form_fields import (
@@ -244,6 +245,7 @@ class ExperimentForm(QWidget):
         ok, reason = self._availability(spec.executor, spec)
         if not ok:
             raise SpecError("executor", f"{spec.executor} is not available here: {reason}")
+        check_memory(spec, spec.worker_threads())  # the copies its data would need: refused as typed, not at Run
         info = self.interpreter_info()
         if spec.python and spec.isolation == "process" and info and info.get("problem"):
             raise SpecError("python", info["problem"])
