@@ -7,6 +7,7 @@ import re
 import pytest
 
 from concgui import notebook as cg
+from concgui.engine.present import seconds
 from concgui.notebook import palette
 
 BARS = re.compile(r'<g fill="#009E73">(.*?)</g>')  # the finished tasks' bars
@@ -63,3 +64,90 @@ def test_the_colours_are_the_windows():
     assert palette.THREAD_STATE_LABELS == theme.THREAD_STATE_LABELS
     assert (palette.CPU_FILL_COLOR, palette.STARTUP_COLOR) == (theme.CPU_FILL_COLOR, theme.STARTUP_COLOR)
     assert palette.KIND_COLORS == theme.KIND_COLORS and palette.EXECUTOR_KINDS == theme.EXECUTOR_KINDS
+
+
+SWATCH = (16.0, 6.0)  # the legend's swatch of a transfer kind: (width, height)
+
+
+def transfer_rects(svg: str, kind: str) -> list[tuple[float, float, float, float]]:
+    """(x, y, width, height) of the ``kind`` ("sent", "returned") segments drawn, the legend's swatch left out."""
+    groups = re.findall(rf'<g fill="{palette.TRANSFER_COLORS[kind]}">(.*?)</g>', svg)
+    rects = [tuple(map(float, m)) for g in groups
+             for m in re.findall(r'<rect x="([\d.]+)" y="([\d.]+)" width="([\d.]+)" height="([\d.]+)"/>', g)]
+    return sorted(r for r in rects if r[2:] != SWATCH)
+
+
+def hand_run(sent: float, returned: float):
+    """Two process-pool tasks of 0.2 s on two workers, one after the other, 0.1 s of start-up before them."""
+    from concgui.engine.records import RunResult, TaskRecord
+
+    tasks = [TaskRecord(i, f"process {i + 1}", 100 + i, 1, 0.1, 0.2 + 0.4 * i, 0.4 + 0.4 * i, 0.2, "ok",
+                        sent_seconds=sent * (i + 1), returned_seconds=returned * (i + 1)) for i in range(2)]
+    spec = {"workload": "cpu", "executor": "process-pool", "tasks": 2, "workers": 2, "duration": 0.2,
+            "arg_bytes": 20_000_000, "isolation": "inline"}
+    return RunResult(spec=spec, environment={}, startup_seconds=0.1, wall_seconds=0.7 + 2 * returned, workers=2,
+                     tasks=tasks)
+
+
+def test_sent_and_returned_segments_sit_either_side_of_each_bar_with_their_totals():
+    from concgui.notebook.stack import LEFT, RIGHT, WIDTH, render_stack
+
+    svg = render_stack([hand_run(sent=0.05, returned=0.1)])
+    # the axis: from the start-up's 0.1 s before 0 to the last result back (at 0.7 + 0.2 s) and 3 % more
+    scale = (WIDTH - RIGHT - LEFT) / (0.1 + 0.9 * 1.03)
+
+    def x(t: float) -> float:
+        return LEFT + (t + 0.1) * scale
+
+    sent, returned = transfer_rects(svg, "sent"), transfer_rects(svg, "returned")
+    # task 0 ran 0.1-0.3 s since the work started, task 1 0.5-0.7 s; each sent (i + 1) × 50 ms, returned × 100 ms
+    assert [v for r in sent for v in (r[0], r[0] + r[2])] == pytest.approx([x(0.05), x(0.1), x(0.4), x(0.5)], abs=0.11)
+    assert [v for r in returned for v in (r[0], r[0] + r[2])] == pytest.approx([x(0.3), x(0.4), x(0.7), x(0.9)],
+                                                                                abs=0.11)
+    rects = re.findall(r'<rect x="[\d.]+" y="([\d.]+)" width="([\d.]+)" height="([\d.]+)"/>', BARS.search(svg).group(1))
+    bars = sorted((float(y), float(h)) for y, w, h in rects if w != "16")  # not the legend's swatches
+    for (y, h), s, r in zip(bars, sent, returned, strict=True):  # a thin pipe: "sent" above the bar's middle
+        assert s[1] + s[3] == pytest.approx(y + h / 2, abs=0.11) and r[1] == pytest.approx(y + h / 2, abs=0.11)
+        assert s[3] == r[3] == pytest.approx(h * 0.2, abs=0.06)
+    assert ">argument sent: 150.0 ms in all</text>" in svg and ">result returned: 300.0 ms in all</text>" in svg
+    # drawn before (under) the bars: a next task's argument may travel under the bar before it
+    assert svg.index(palette.TRANSFER_COLORS["sent"]) < svg.index('<g fill="#009E73">')
+
+
+def test_a_run_that_copied_nothing_draws_no_segments_and_says_nothing_of_them():
+    from concgui.notebook.stack import render_stack
+
+    svg = render_stack([hand_run(sent=0.0, returned=0.0)])
+    assert not any(color in svg for color in palette.TRANSFER_COLORS.values())
+    assert " sent" not in svg and "returned" not in svg
+    assert BARS.search(svg)  # the bars themselves were drawn
+
+
+def test_a_stack_gives_each_run_its_own_totals_and_the_legend_the_sum():
+    from concgui.notebook.stack import render_stack
+
+    svg = render_stack([hand_run(sent=0.05, returned=0.0), hand_run(sent=0.1, returned=0.0)])
+    headers = [t for t in re.findall(r">([^<]*)</text>", svg) if t.startswith("process-pool ·")]
+    assert [h.split(" · ")[-1] for h in headers] == ["sent 150.0 ms", "sent 300.0 ms"]
+    assert ">argument sent: 450.0 ms in all</text>" in svg and "returned" not in svg
+    assert len(transfer_rects(svg, "sent")) == 4
+
+
+def test_a_process_pool_run_given_data_draws_what_its_arguments_took_to_arrive():
+    from concgui.engine.runner import run_inline
+    from concgui.engine.spec import ExperimentSpec
+    from concgui.notebook.stack import render_stack
+
+    r = run_inline(ExperimentSpec(workload="cpu", executor="process-pool", workers=2, tasks=4, duration=0.02,
+                                  isolation="inline", arg_bytes=5_000_000))
+    total = sum(t.sent_seconds for t in r.tasks)
+    assert r.status == "ok" and total > 0  # 5 MB pickled into each worker's pipe
+    svg = render_stack([r])
+    assert 1 <= len(transfer_rects(svg, "sent")) <= 4
+    assert f">argument sent: {seconds(total)} in all</text>" in svg
+
+
+def test_the_transfer_colours_are_the_windows():
+    from concgui.gui import theme
+
+    assert palette.TRANSFER_COLORS == theme.TRANSFER_COLORS

@@ -17,6 +17,9 @@ THREAD_STATE_COLORS = {"on_core": "#0072B2", "waiting": "#F0E442", "blocked": "#
 THREAD_STATE_LABELS = {"on_core": "on a core", "waiting": "waiting for a core", "blocked": "blocked"}
 #: a pool's start-up, shaded before the work (theme.STARTUP_COLOR)
 STARTUP_COLOR = "#CC79A7"
+#: a task's argument on its way to its worker and its result on its way back, either side of its bar
+#: (theme.TRANSFER_COLORS): the way back lighter, as the two may overlap in time
+TRANSFER_COLORS = {"sent": "#7B68B8", "returned": "#B4A7E0"}
 #: executor -> kind -> colour, for the scaling chart's series (theme.EXECUTOR_KINDS, theme.KIND_COLORS)
 EXECUTOR_KINDS = {
     "sequential": "sequential", "threads": "threads", "thread-pool": "threads", "qt-thread-pool": "threads",

@@ -5,7 +5,10 @@ get a track each, placed by :mod:`concgui.engine.tracks`), its bars' CPU-time fi
 strip of what each lane's thread did, its start-up shaded before 0, its wall-time marker and,
 after the first (the baseline), a faint marker of the ideal: baseline wall ÷ workers. As in the
 window's Compare, runs of a few tasks get a row per task instead, so that "one after another"
-reads as a staircase (without the X-ray strips, which are per thread).
+reads as a staircase (without the X-ray strips, which are per thread). A task whose argument or
+result was copied to or from its worker draws it as the window does, sent → ran → returned: a thin
+pipe either side of its bar, "sent" the upper half ending at its start, "returned" the lower half
+beginning at its end, behind the bars, and the legend says how long each took in all.
 
 Time is seconds since the run's work started, so the wall markers line up with the walls the
 table shows. The file stays small however many tasks ran: bars narrower than a few pixels merge
@@ -32,6 +35,7 @@ from .palette import (
     STATE_LABELS,
     THREAD_STATE_COLORS,
     THREAD_STATE_LABELS,
+    TRANSFER_COLORS,
 )
 from .svg import Svg, nice_ticks, text_width, tick_label
 
@@ -49,6 +53,12 @@ MIN_FILL = 0.02  # a bar whose task used less of a core than this shows no CPU f
 MAX_TASK_LABELS = 200  # task numbers written inside wide bars, at most, per picture
 PID = re.compile(r" \(pid \d+\)$")  # a process lane's pid, left out of a task row's name to keep it short
 MAX_TASK_ROWS = 16  # runs of at most this many tasks get a row per task (the window's Compare stack's rule)
+#: the transfer pipe's share of its bar's height, "sent" its upper half and "returned" its lower half, so the
+#: two stay apart where a result travels back while the next argument comes in (the window's TRANSFER_HEIGHT)
+TRANSFER_HEIGHT = 0.4
+TRANSFER_LAYER = 0.5  # over the lanes' backgrounds, under the bars (a next argument travels under a bar)
+MIN_TRANSFER_PX = 0.5  # transfer segments narrower than this (pixels) are not drawn; touching ones merge
+TRANSFER_WHAT = {"sent": "argument", "returned": "result"}  # what moved, in the legend ("argument sent: 1.2 s")
 
 
 @dataclass(frozen=True)
@@ -74,9 +84,9 @@ def per_task(results: list[RunResult]) -> bool:
 
 
 def time_span(results: list[RunResult]) -> tuple[float, float]:
-    """The shared axis: from the longest start-up before 0 (when it is big enough to see) to the last end."""
+    """The shared axis: from the longest start-up before 0 (when it is big enough to see) to the last result back."""
     right = max([r.wall_seconds for r in results]
-                + [t.end - r.startup_seconds for r in results for t in _done(r)], default=0.0)
+                + [t.end + t.returned_seconds - r.startup_seconds for r in results for t in _done(r)], default=0.0)
     right = right * 1.03 if right > 0 else 1.0
     startup = max((r.startup_seconds for r in results), default=0.0)
     return (-startup if startup > 0.01 * right else 0.0), right
@@ -113,8 +123,9 @@ def render_stack(results: list[RunResult], title: str = "") -> str:
     axis = Axis(t0, t1)
     y = _legend(svg, results, 58, show_startup=t0 < 0)
     labels = [0 if per_task(results) else MAX_TASK_LABELS]
+    several = sum(bool(transfer_totals([r])) for r in results) > 1  # then each header says its run's totals
     for i, r in enumerate(results):
-        y = _panel(svg, r, results[0] if i else None, axis, y + 10, labels, per_task(results))
+        y = _panel(svg, r, results[0] if i else None, axis, y + 10, labels, per_task(results), several)
     y = _time_axis(svg, axis, y + 4, show_startup=t0 < 0)
     return svg.document(y + 8, title)
 
@@ -125,6 +136,8 @@ def _legend(svg: Svg, results: list[RunResult], y: float, show_startup: bool) ->
     items: list[tuple[str, str, str]] = [("box", STATE_COLORS[s], STATE_LABELS[s]) for s in STATE_COLORS
                                           if s in states or s == "ok"]
     items.append(("fill", CPU_FILL_COLOR, "CPU time (share of the bar)"))
+    items += [("strip", TRANSFER_COLORS[kind], f"{TRANSFER_WHAT[kind]} {kind}: {seconds(total)} in all")
+              for kind, total in transfer_totals(results).items()]
     if not per_task(results) and any(_strips(r) for r in results):
         items += [("strip", THREAD_STATE_COLORS[k], f"thread {THREAD_STATE_LABELS[k]}") for k in THREAD_STATE_COLORS]
     if show_startup:
@@ -151,16 +164,28 @@ def _legend(svg: Svg, results: list[RunResult], y: float, show_startup: bool) ->
     return y + 22
 
 
+def transfer_totals(results: list[RunResult]) -> dict[str, float]:
+    """Seconds the tasks' arguments ("sent") and results ("returned") took to move, each added up over
+    ``results``, for the kinds that took any (none when nothing was copied: threads, asyncio, fork)."""
+    totals = {"sent": sum(t.sent_seconds for r in results for t in _done(r)),
+              "returned": sum(t.returned_seconds for r in results for t in _done(r))}
+    return {k: v for k, v in totals.items() if v > 0}
+
+
 def _strips(r: RunResult) -> bool:
     """Whether the run's lanes get X-ray strips: it has the series, and few enough lanes to read them."""
     return bool(r.thread_states) and len({t.worker for t in _done(r)}) <= STRIP_LANES
 
 
-def _header(r: RunResult) -> str:
+def _header(r: RunResult, transfer: bool = False) -> str:
+    """The run's line over its lanes; with ``transfer``, its own sent and returned totals (the legend adds
+    up every run's)."""
     s = r.summary or {}
     parts = [count(r.workers, "worker"), f"wall {seconds(r.wall_seconds)}"]
     if r.startup_seconds >= 0.0005:
         parts.append(f"start-up {seconds(r.startup_seconds)}")
+    if transfer:
+        parts += [f"{kind} {seconds(total)}" for kind, total in transfer_totals([r]).items()]
     if r.status != "ok":
         parts.append(r.status)
     return f"{r.spec.get('executor', '?')} · " + " · ".join(parts) + (
@@ -169,9 +194,9 @@ def _header(r: RunResult) -> str:
 
 
 def _panel(svg: Svg, r: RunResult, baseline: RunResult | None, axis: Axis, y: float, labels: list[int],
-           task_rows: bool) -> float:
+           task_rows: bool, transfer_header: bool = False) -> float:
     """One run's timeline from ``y`` down, a row per task with ``task_rows``; returns the y below it."""
-    svg.text(16, y + 13, _header(r), 13, FOREGROUND, bold=True)
+    svg.text(16, y + 13, _header(r, transfer_header), 13, FOREGROUND, bold=True)
     top = y + 20
     done = _done(r)
     if task_rows:
@@ -207,6 +232,7 @@ def _panel(svg: Svg, r: RunResult, baseline: RunResult | None, axis: Axis, y: fl
         by_lane.setdefault(t.worker, []).append(t)
     for w in lanes:
         _bars(svg, by_lane[w], track_of, r.startup_seconds, axis, lane_y[w], row_h, labels)
+        _transfers(svg, by_lane[w], track_of, r.startup_seconds, axis, lane_y[w], row_h)
         if strips:
             _strip(svg, r, w, axis, lane_y[w] + tracks[w] * row_h + 1)
     if not lanes:
@@ -229,15 +255,28 @@ def _lane_names(svg: Svg, lanes: list[str], lane_y: dict[str, float], tracks: di
         last = mid
 
 
+def _bar_height(row_h: float) -> float:
+    """A bar's height in a row ``row_h`` pixels tall: a share of it, or all of it (at least a pixel) when thin."""
+    return row_h * BAR_SHARE if row_h >= 3 else max(row_h, 1.0)
+
+
+def _row(track: int, row_h: float) -> int:
+    """The row a track is drawn in: itself, or the pixel row it shares with others when rows are thinner."""
+    return track if row_h >= 1 else int(track * row_h)
+
+
+def _row_top(y: float, row: int, row_h: float, h: float) -> float:
+    """The top of a bar ``h`` tall in ``row`` (from :func:`_row`) of a lane whose top is ``y``."""
+    return y + (row * row_h + (row_h - h) / 2 if row_h >= 1 else row)
+
+
 def _bars(svg: Svg, tasks: list[TaskRecord], track_of: dict[int, int], startup: float, axis: Axis, y: float,
           row_h: float, labels: list[int]) -> None:
     """One lane's bars, merged where pixels cannot tell them apart, with their CPU fills and task numbers."""
-    tall = row_h >= 3
-    h = row_h * BAR_SHARE if tall else max(row_h, 1.0)
+    h = _bar_height(row_h)
     segments: dict[tuple[int, str], list[list]] = {}  # (pixel row, status) -> [x0, x1, cpu, dur, n, index]
     for t in sorted(tasks, key=lambda t: (t.start, t.index)):
-        row = track_of.get(t.index, 0)
-        key = (row if row_h >= 1 else int(row * row_h), t.status)
+        key = (_row(track_of.get(t.index, 0), row_h), t.status)
         a, b = axis.x(t.start - startup), axis.x(t.end - startup)
         segs = segments.setdefault(key, [])
         last = segs[-1] if segs else None
@@ -251,7 +290,7 @@ def _bars(svg: Svg, tasks: list[TaskRecord], track_of: dict[int, int], startup: 
         else:
             segs.append([a, b, t.cpu_seconds, t.duration, 1, t.index])
     for (row, status), segs in segments.items():
-        top = y + (row * row_h + (row_h - h) / 2 if row_h >= 1 else row)
+        top = _row_top(y, row, row_h, h)
         for a, b, cpu, dur, n, index in segs:
             w = max(b - a, 0.8)
             if n == 1 and w >= NARROW + 2:
@@ -264,6 +303,37 @@ def _bars(svg: Svg, tasks: list[TaskRecord], track_of: dict[int, int], startup: 
             if n == 1 and labels[0] > 0 and h >= 11 and w >= text_width(label, 10) + 8:
                 svg.text(a + w / 2, top + h / 2 + 3.5, label, 10, "#FFFFFF", anchor="middle")
                 labels[0] -= 1
+
+
+def _transfers(svg: Svg, tasks: list[TaskRecord], track_of: dict[int, int], startup: float, axis: Axis,
+               y: float, row_h: float) -> None:
+    """One lane's transfer segments: each task's "sent" ending at its bar's start (the upper half of a pipe
+    :data:`TRANSFER_HEIGHT` of the bar, centred on it), its "returned" beginning at its end (the lower half).
+
+    At their true width (a bar is widened to a pixel, a transfer is not: it would claim time it did not
+    take), left out under :data:`MIN_TRANSFER_PX`, merged where they touch, clipped to the plot."""
+    if not any(t.sent_seconds or t.returned_seconds for t in tasks):
+        return  # the common case: nothing was copied
+    h = _bar_height(row_h)
+    spans: dict[tuple[int, str], list[tuple[float, float]]] = {}  # (pixel row, kind) -> [(x0, x1)]
+    for t in tasks:
+        row = _row(track_of.get(t.index, 0), row_h)
+        for kind, a, b in (("sent", t.start - t.sent_seconds, t.start),
+                           ("returned", t.end, t.end + t.returned_seconds)):
+            xa, xb = max(axis.left, axis.x(a - startup)), min(axis.right, axis.x(b - startup))
+            if xb - xa >= MIN_TRANSFER_PX:
+                spans.setdefault((row, kind), []).append((xa, xb))
+    half = h * TRANSFER_HEIGHT / 2
+    for (row, kind), xs in spans.items():
+        top = _row_top(y, row, row_h, h) + h / 2 - (half if kind == "sent" else 0.0)
+        merged: list[list[float]] = []
+        for xa, xb in sorted(xs):
+            if merged and xa <= merged[-1][1] + 0.5:
+                merged[-1][1] = max(merged[-1][1], xb)
+            else:
+                merged.append([xa, xb])
+        for xa, xb in merged:
+            svg.rect(xa, top, xb - xa, half, TRANSFER_COLORS[kind], layer=TRANSFER_LAYER)
 
 
 def _strip(svg: Svg, r: RunResult, lane: str, axis: Axis, y: float) -> None:

@@ -29,7 +29,7 @@ class Svg:
 
     Within a layer the rectangles come first, those of one fill in one group, then the lines
     and text in the order given: a picture draws backgrounds on layer 0, bars on 1, and marks
-    and words over them on :data:`TOP`.
+    and words over them on :data:`TOP`; a layer between two (0.5) draws between them.
     """
 
     TOP = 3
@@ -37,16 +37,17 @@ class Svg:
     def __init__(self, width: float, background: str = "#FFFFFF") -> None:
         self.width = width
         self.background = background
-        self._rects: dict[tuple[int, str, float], list[str]] = defaultdict(list)  # (layer, fill, opacity) -> rects
-        self._other: dict[int, list[str]] = defaultdict(list)  # layer -> lines, text
+        self._rects: dict[tuple[float, str, float], list[str]] = defaultdict(list)  # (layer, fill, opacity) -> rects
+        self._other: dict[float, list[str]] = defaultdict(list)  # layer -> lines, text
 
-    def rect(self, x: float, y: float, w: float, h: float, fill: str, opacity: float = 1.0, layer: int = 1) -> None:
+    def rect(self, x: float, y: float, w: float, h: float, fill: str, opacity: float = 1.0,
+             layer: float = 1) -> None:
         if w > 0 and h > 0:
             self._rects[(layer, fill, opacity)].append(
                 f'<rect x="{_n(x)}" y="{_n(y)}" width="{_n(w)}" height="{_n(h)}"/>')
 
     def line(self, x1: float, y1: float, x2: float, y2: float, stroke: str, width: float = 1.0,
-             dash: str = "", opacity: float = 1.0, layer: int = TOP) -> None:
+             dash: str = "", opacity: float = 1.0, layer: float = TOP) -> None:
         extra = (f' stroke-dasharray="{dash}"' if dash else "") + (f' stroke-opacity="{opacity:g}"'
                                                                     if opacity < 1 else "")
         self._other[layer].append(f'<line x1="{_n(x1)}" y1="{_n(y1)}" x2="{_n(x2)}" y2="{_n(y2)}" '
@@ -63,7 +64,7 @@ class Svg:
         self._other[self.TOP].append(f'<circle cx="{_n(x)}" cy="{_n(y)}" r="{r:g}" fill="{fill}"/>')
 
     def text(self, x: float, y: float, text: str, size: float = 12, fill: str = "#1F1F1F", anchor: str = "start",
-             bold: bool = False, layer: int = TOP) -> None:
+             bold: bool = False, layer: float = TOP) -> None:
         """``text`` with its baseline at ``y``; ``anchor``: start, middle or end."""
         weight = ' font-weight="bold"' if bold else ""
         self._other[layer].append(f'<text x="{_n(x)}" y="{_n(y)}" font-size="{size:g}" fill="{fill}" '
