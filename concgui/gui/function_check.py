@@ -15,17 +15,16 @@ thread inside cannot give up on an import that holds the GIL.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from typing import Any
 
-from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signal
+from PySide6.QtCore import QObject, QProcess, QProcessEnvironment
 
 from ..engine.import_check import timeout_message
 from ..engine.isolation import IMPORT_SLACK, PACKAGE_ROOT
 from ..engine.runner import IMPORT_TIMEOUT
-from .interpreter_probe import _kill, own_group
+from .helper_process import HelperProcess
 
 #: the start of a cold interpreter importing ConcGUI, before the module's import is timed
 START_TIMEOUT_MS = 10_000
@@ -65,83 +64,42 @@ def checkable() -> bool:
     return not getattr(sys, "frozen", False)
 
 
-class FunctionCheck(QObject):
+class FunctionCheck(HelperProcess):
     """Checks one function at a time; a new question drops the answer to the last.
 
-    The answer is a dict with ``takes_index`` when the engine can load the function, or
-    ``problem``: the engine's reason, as a run would be refused with it.
+    The answer (on :attr:`finished`, about :attr:`key`) is a dict with ``takes_index`` when the engine
+    can load the function, or ``problem``: the engine's reason, as a run would be refused with it.
     """
 
-    #: the answer about :attr:`key`
-    finished = Signal(dict)
-
     def __init__(self, parent: QObject | None = None, timeout_ms: int = CHECK_TIMEOUT_MS) -> None:
-        super().__init__(parent)
-        self.timeout_ms = timeout_ms
+        super().__init__(parent, timeout_ms)
         #: what was asked last (None when nothing)
         self.key: CheckKey | None = None
-        #: its answer; None while it is being asked, or when nothing was
-        self.answer: dict[str, Any] | None = None
-        self._proc: QProcess | None = None
         self._importing = False  # the check said it begins the import
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.timeout.connect(self._timed_out)
-
-    def running(self) -> bool:
-        return self._proc is not None
 
     def start(self, key: CheckKey) -> None:
         """Check ``key``'s function in the background, as the engine of such a run would load it."""
-        self.stop()
-        self.key, self.answer = key, None
+        self.key, self._importing = key, False
         ref, python, inline = key
-        proc = QProcess(self)
-        proc.setProcessEnvironment(_environment(python, inline))
-        proc.finished.connect(self._done)  # bound methods asking sender(): see InterpreterProbe.start
-        proc.readyReadStandardOutput.connect(self._output)
-        proc.errorOccurred.connect(self._failed)
-        self._proc = proc
-        self.destroyed.connect(lambda *_a, p=proc: _kill(p))
-        self._importing = False
-        self._timer.start(START_TIMEOUT_MS)
-        own_group(proc)  # stopped or timed out, the check's whole group ends: the module may start processes
-        proc.start(python or sys.executable, ["-c", CHECK_SCRIPT, ref])
+        # its whole group ends when stopped or timed out: the module may start processes
+        proc = self._launch(python or sys.executable, ["-c", CHECK_SCRIPT, ref], _environment(python, inline),
+                            START_TIMEOUT_MS)
+        proc.readyReadStandardOutput.connect(self._output)  # in time: nothing is read before the event loop
         proc.closeWriteChannel()  # a module that reads stdin on import gets end-of-file, not a wait
-
-    def stop(self) -> None:
-        """End a running check (its answer never comes); the last answer is kept."""
-        self._timer.stop()
-        proc, self._proc = self._proc, None
-        if proc is not None:
-            _kill(proc)
-            proc.deleteLater()
 
     def forget(self) -> None:
         """Stop, and forget what was asked and what the answer was."""
-        self.stop()
-        self.key, self.answer = None, None
+        super().forget()
+        self.key = None
 
-    def _done(self, code: int, _status: QProcess.ExitStatus) -> None:
-        proc = self.sender()
-        if proc is None or proc is not self._proc:
-            return
-        out = bytes(proc.readAllStandardOutput().data()).decode(errors="replace").strip().splitlines()
-        err = bytes(proc.readAllStandardError().data()).decode(errors="replace").strip().splitlines()
-        try:
-            info = json.loads(out[-1]) if out else None
-        except json.JSONDecodeError:
-            info = None
-        if not isinstance(info, dict):
-            why = err[-1] if err else f"exit code {code}"
-            info = {"problem": f"could not be checked: the interpreter ended without an answer ({why})"}
-        self._finish(info)
+    def _answer(self, code: int, reply: dict[str, Any] | None, error: str) -> dict[str, Any]:
+        if reply is None:
+            why = error or f"exit code {code}"
+            return {"problem": f"could not be checked: the interpreter ended without an answer ({why})"}
+        return reply
 
-    def _failed(self, error: QProcess.ProcessError) -> None:
-        proc = self.sender()
-        if proc is None or proc is not self._proc or error != QProcess.ProcessError.FailedToStart:
-            return
-        self._finish({"problem": f"could not be checked: {proc.errorString()}"})
+    def _start_failure(self, proc: QProcess) -> dict[str, Any]:
+        return {"problem": f"could not be checked: {proc.errorString()}"}
 
     def _output(self) -> None:
         """The check's first line says it begins the import: from now on the import's own limit runs."""
@@ -153,19 +111,11 @@ class FunctionCheck(QObject):
             self._importing = True
             self._timer.start(self.timeout_ms + int(IMPORT_SLACK * 1000))  # its own deadline passes first
 
-    def _timed_out(self) -> None:
-        if self._proc is None:
-            return
+    def _timeout_answer(self) -> dict[str, Any]:
         if self._importing:
-            self._finish({"problem": timeout_message(self.key[0], self.timeout_ms / 1000)})
-        else:
-            self._finish({"problem": f"its check did not start within {START_TIMEOUT_MS / 1000:g} s "
-                                     "(is this a Python that can run ConcGUI?)"})
-
-    def _finish(self, info: dict[str, Any]) -> None:
-        self.stop()
-        self.answer = info
-        self.finished.emit(info)
+            return {"problem": timeout_message(self.key[0], self.timeout_ms / 1000)}
+        return {"problem": f"its check did not start within {START_TIMEOUT_MS / 1000:g} s "
+                           "(is this a Python that can run ConcGUI?)"}
 
 
 def _environment(python: str, inline: bool) -> QProcessEnvironment:

@@ -10,17 +10,15 @@ whose factors are the ones its runs use.
 
 from __future__ import annotations
 
-import json
-import os
 import sys
 from typing import Any
 
-from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signal
+from PySide6.QtCore import QObject, QProcess
 from PySide6.QtGui import QAction
 
 from ..engine.calibration import age_text
-from ..engine.isolation import PACKAGE_ROOT
 from ..engine.present import number
+from .helper_process import HelperProcess, package_environment
 
 #: a measurement takes about 3 s; a busy machine or a cold interpreter may need far longer
 TIMEOUT_MS = 60_000
@@ -50,75 +48,27 @@ def change_text(answer: dict[str, Any]) -> str:
     return text + "; runs from now on use it."
 
 
-class Recalibration(QObject):
+class Recalibration(HelperProcess):
     """One ``concgui calibrate`` process at a time; :attr:`finished` carries its JSON answer or a ``problem``."""
 
-    finished = Signal(dict)
-
     def __init__(self, parent: QObject | None = None, timeout_ms: int = TIMEOUT_MS) -> None:
-        super().__init__(parent)
-        self._proc: QProcess | None = None
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(timeout_ms)
-        self._timer.timeout.connect(self._timed_out)
-
-    def running(self) -> bool:
-        return self._proc is not None
+        super().__init__(parent, timeout_ms)
 
     def start(self, python: str | None = None) -> None:
         """Measure in the background for ``python`` (None: this app's interpreter)."""
-        self.stop()
         command = calibrate_command(python)
-        proc = QProcess(self)
-        env = QProcessEnvironment.systemEnvironment()  # another interpreter finds this package by path
-        env.insert("PYTHONPATH", os.pathsep.join(filter(None, [str(PACKAGE_ROOT), env.value("PYTHONPATH")])))
-        proc.setProcessEnvironment(env)
-        proc.finished.connect(self._done)  # bound methods asking sender(): see interpreter_probe
-        proc.errorOccurred.connect(self._failed)
-        self._proc = proc
-        self._timer.start()
-        proc.start(command[0], command[1:])
+        self._launch(command[0], command[1:], package_environment(), self.timeout_ms)
 
-    def stop(self) -> None:
-        """End a measurement that is going; its answer never comes."""
-        self._timer.stop()
-        proc, self._proc = self._proc, None
-        if proc is not None:
-            try:
-                if proc.state() != QProcess.ProcessState.NotRunning:
-                    proc.kill()
-                    proc.waitForFinished(1000)
-            except RuntimeError:  # already deleted on the C++ side
-                pass
-            proc.deleteLater()
+    def _answer(self, code: int, reply: dict[str, Any] | None, error: str) -> dict[str, Any]:
+        if code != 0 or reply is None or not reply.get("after"):
+            return {"problem": error or f"concgui calibrate ended with exit code {code}"}
+        return reply
 
-    def _done(self, code: int, _status: QProcess.ExitStatus) -> None:
-        proc = self.sender()
-        if proc is None or proc is not self._proc:
-            return
-        out = bytes(proc.readAllStandardOutput().data()).decode(errors="replace").strip().splitlines()
-        err = bytes(proc.readAllStandardError().data()).decode(errors="replace").strip().splitlines()
-        try:
-            answer = json.loads(out[-1]) if code == 0 and out else None
-        except json.JSONDecodeError:
-            answer = None
-        if not isinstance(answer, dict) or not answer.get("after"):
-            answer = {"problem": err[-1] if err else f"concgui calibrate ended with exit code {code}"}
-        self._finish(answer)
+    def _start_failure(self, proc: QProcess) -> dict[str, Any]:
+        return {"problem": f"cannot start {proc.program()}: {proc.errorString()}"}
 
-    def _failed(self, error: QProcess.ProcessError) -> None:
-        proc = self.sender()
-        if proc is not None and proc is self._proc and error == QProcess.ProcessError.FailedToStart:
-            self._finish({"problem": f"cannot start {proc.program()}: {proc.errorString()}"})
-
-    def _timed_out(self) -> None:
-        if self._proc is not None:
-            self._finish({"problem": f"no answer within {self._timer.interval() // 1000} s"})
-
-    def _finish(self, answer: dict[str, Any]) -> None:
-        self.stop()
-        self.finished.emit(answer)
+    def _timeout_answer(self) -> dict[str, Any]:
+        return {"problem": f"no answer within {self.timeout_ms // 1000} s"}
 
 
 def install_recalibrate(window: Any, menu: Any) -> QAction:
