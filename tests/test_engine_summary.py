@@ -7,7 +7,8 @@ import pytest
 
 from concgui.engine import ExperimentSpec, run
 from concgui.engine.metrics import metric
-from concgui.engine.summary import busy_machine, summarize
+from concgui.engine.records import TaskRecord
+from concgui.engine.summary import busy_machine, peak_in_flight, summarize
 from concgui.engine.why import explain
 
 
@@ -57,3 +58,13 @@ def test_a_dask_run_names_its_workers_and_the_clock_correction():
     assert "on 2 Dask worker processes (2 threads)" in text
     assert "no clock correction was needed" in text
     assert_waiting_overlapped(result)
+
+
+@pytest.mark.parametrize(("spans", "peak"), [
+    ([], 0),
+    ([(0, 1), (1, 2), (2, 3)], 1),  # back to back: one ends as the next starts
+    ([(0, 2), (1, 3), (1.5, 1.6), (2.5, 4)], 3),
+    ([(0, 1)] * 4 + [(1, 2)], 4),
+])
+def test_peak_in_flight_counts_the_most_tasks_running_at_one_moment(spans, peak):
+    assert peak_in_flight([TaskRecord(i, start=a, end=b) for i, (a, b) in enumerate(spans)]) == peak
