@@ -1,6 +1,6 @@
 """ConcGUI's benchmark: the figures the issues set goals for, measured side by side in one run.
 
-    .venv/bin/python benchmarks/benchmark.py [--only engine,gui,faults,scaling,transfer,packaging] [--quick]
+    .venv/bin/python benchmarks/benchmark.py [--only engine,gui,faults,scaling,joblib,transfer,packaging] [--quick]
                                              [--json PATH]
 
 Prints one JSON object per figure as it is measured ({"figure", "value",
@@ -408,6 +408,13 @@ def dask_and_sweep_figures(repeats: int, quick: bool) -> None:
 
 
 # --- issue 20: what moving a task's data costs -----------------------------------------
+def joblib_section(repeats: int) -> None:
+    """joblib's and multiprocessing.Pool's figures (issue 19): see benchmarks/joblib_benchmark.py."""
+    from joblib_benchmark import joblib_figures
+
+    joblib_figures(report, repeats=repeats)
+
+
 def transfer_section(repeats: int) -> None:
     """Transfer seconds per MB in and out, for each process executor and start method, Dask and threads."""
     from transfer_benchmark import transfer_figures
@@ -439,8 +446,8 @@ def packaging_figures(build: bool) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", default="engine,gui,faults,scaling,transfer,packaging",
-                        help="comma-separated sections: engine, gui, faults, scaling (Dask, sweeps), transfer, "
+    parser.add_argument("--only", default="engine,gui,faults,scaling,joblib,transfer,packaging",
+                        help="comma-separated sections: engine, gui, faults, scaling (Dask, sweeps), joblib, transfer, "
                              "packaging")
     parser.add_argument("--no-build", action="store_true",
                         help="packaging: report the last build's figures instead of building again")
@@ -466,6 +473,8 @@ def main() -> int:
         fault_figures()
     if "scaling" in sections:
         dask_and_sweep_figures(repeats, args.quick)
+    if "joblib" in sections:
+        joblib_section(repeats)
     if "transfer" in sections:
         transfer_section(repeats)
     if "packaging" in sections:
