@@ -270,6 +270,29 @@ def test_the_writer_lets_go_of_a_run_once_it_is_written(tmp_path):
         assert writer.close()
 
 
+def test_the_writer_closes_a_run_once_the_windows_own_turn_at_its_end_is_over(tmp_path):
+    import threading
+
+    from concgui.gui.history_writer import FINISH_WAIT, HistoryWriter
+
+    idle = threading.Event()  # the window's turn at the run's end is going
+    writer = HistoryWriter(tmp_path / FILE_NAME, host_idle=idle)
+    try:
+        result = fake_result(10)
+        writer.finish(1, result)
+        time.sleep(0.3)
+        assert not writer.outcomes, "closed while the window's turn went"
+        idle.set()
+        assert _until(lambda: list(writer.outcomes)) == [("saved", 1, 1)]
+        idle.clear()  # a window that never frees its thread does not keep a run unsaved
+        t0 = time.monotonic()
+        writer.finish(2, result)
+        assert _until(lambda: len(writer.outcomes) == 2, timeout=FINISH_WAIT + 5)
+        assert time.monotonic() - t0 >= FINISH_WAIT * 0.9
+    finally:
+        assert writer.close()
+
+
 def test_the_writer_writes_a_big_batch_between_the_windows_turns(tmp_path):
     import threading
 

@@ -29,6 +29,10 @@ from ..kept_runs import keep
 #: window drawing meanwhile waits at most that long (chunks of 1,000 left it longer pauses than 200)
 ADD_CHUNK = 200
 CHUNK_PAUSE = 0.001  # seconds between two chunks of one batch
+#: the longest a run's closing waits for the window to end its own turn at the run's end (the Summary, the
+#: views: some 50 ms for 100,000 tasks). Begun at once, the closing's check of every record took turns at
+#: the GIL with that turn, and the window froze for 100-250 ms; it never waits longer than this
+FINISH_WAIT = 1.0
 
 
 class HistoryWriter:
@@ -95,6 +99,8 @@ class HistoryWriter:
                                 if self.host_idle is not None:
                                     self.host_idle.wait(HOST_WAIT)
                     elif kind == "finish":
+                        if self.host_idle is not None:
+                            self.host_idle.wait(FINISH_WAIT)
                         run_id = ids.pop(token, None)
                         if run_id is None:
                             run_id = store.save(payload)
