@@ -42,6 +42,8 @@ def summarize(result: RunResult, baseline: RunResult | None = None) -> dict[str,
         "mean_cpu_percent": mean_cpu,
         "dispatch_overhead_seconds": max(0.0, wall - task_sum / effective) / len(tasks) if tasks else 0.0,
         "tasks": len(tasks),
+        "ran": len(ran),  # tasks that started and ended, errors too
+        "lanes": len({t.worker for t in ran if t.worker}),  # the workers that ran them
         "errors": sum(1 for t in tasks if t.status == ERROR),
         "cancelled": sum(1 for t in tasks if t.status == CANCELLED),
         "workers": result.workers,

@@ -111,7 +111,7 @@ TASK_FIELDS: dict[str, Field] = {
 SUMMARY_FIELDS: dict[str, Field] = {
     **dict.fromkeys(("wall_seconds", "startup_seconds", "task_seconds", "cpu_seconds", "concurrency",
                      "parallelism", "peak_in_flight", "mean_cpu_percent", "dispatch_overhead_seconds", "tasks",
-                     "errors", "cancelled", "workers", "speedup", "efficiency",
+                     "ran", "lanes", "errors", "cancelled", "workers", "speedup", "efficiency",
                      *(f"{key}_share" for key in SHARE_KEYS)), SUMMARY_NUMBER),
     "baseline": OPTIONAL_TEXT,
     **dict.fromkeys(("sent_seconds", "returned_seconds", "sent_share", "returned_share"), SUMMARY_NUMBER),
