@@ -86,7 +86,7 @@ def per_task(results: list[RunResult]) -> bool:
 def time_span(results: list[RunResult]) -> tuple[float, float]:
     """The shared axis: from the longest start-up before 0 (when it is big enough to see) to the last result back."""
     right = max([r.wall_seconds for r in results]
-                + [t.end + t.returned_seconds - r.startup_seconds for r in results for t in _done(r)], default=0.0)
+                + [t.back - r.startup_seconds for r in results for t in _done(r)], default=0.0)
     right = right * 1.03 if right > 0 else 1.0
     startup = max((r.startup_seconds for r in results), default=0.0)
     return (-startup if startup > 0.01 * right else 0.0), right
