@@ -31,9 +31,10 @@ def test_threads_without_the_lock_lose_updates_and_the_sentence_says_how_many():
         if s["counter_lost"] > 0:
             break
     assert s["counter_lost"] > 0, "four threads of 500,000 read-call-write increments lost none in three tries"
-    assert s["counter_count"] == max(t.value for t in result.tasks), "the final count is the highest seen"
+    assert s["counter_count"] == max(t.value for t in result.tasks), "the count given is the highest a task saw"
     text = counter_sentence(result)
-    assert f"lost {s['counter_lost']:,} of 2,000,000 increments" in text
+    assert f"lost at least {s['counter_lost']:,} of 2,000,000 increments" in text
+    assert f"the highest count a task saw was {s['counter_count']:,}" in text
     assert "switched out" in text and "stale value" in text
     assert explain(result).startswith(text), "the command line's Why: begins with what was counted"
 

@@ -72,8 +72,9 @@ def counts(result: RunResult) -> Counts | None:
 def counter_figures(result: RunResult, baseline: RunResult | None = None) -> dict[str, Any]:
     """The summary's counter keys (:data:`KEYS`) for a counter run, else {}.
 
-    ``counter_count``: the highest count one counter reached (in one process: the final count);
-    ``counter_lost``: increments missing from every counter; ``counter_lowest``: the lowest count a
+    ``counter_count``: the highest count a task saw on one counter (the last one written may be lower);
+    ``counter_lost``: increments missing from every counter (at least: a stale write after the highest count
+    a task saw may have set a counter back); ``counter_lowest``: the lowest count a
     counter reached (for processes, with ``counter_count``, the range of their counts);
     ``counter_lock_slowdown``: this locked run's wall time over ``baseline``'s, where the baseline is
     the same counting without the lock.

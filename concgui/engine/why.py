@@ -470,8 +470,11 @@ def counter_sentence(result: RunResult) -> str:
                 f"{reached:,}: with no other thread between a read and its write, none was lost.")
     who = f"The {count(threads, 'thread')}"
     if lost:
-        return (f"{who} lost {lost:,} of {expected:,} increments (the counter reached {reached:,}): each read "
-                "the counter, was switched out, and wrote back a stale value over the others' increments.")
+        # at least: the highest count a task saw is known, not the last one written (a stale write may
+        # have set the counter back after it)
+        return (f"{who} lost at least {lost:,} of {expected:,} increments (the highest count a task saw was "
+                f"{reached:,}): each read the counter, was switched out, and wrote back a stale value over the "
+                "others' increments.")
     if spec.get("lock"):
         slowdown = s.get("counter_lock_slowdown")
         cost = (f", and the run was {_slower(slowdown)} without it" if slowdown else
