@@ -13,7 +13,7 @@ from concgui.engine.memory import memory_figures, worker_pids
 from concgui.engine.records import OK, MemorySample, RunResult, TaskRecord
 from concgui.engine.spec import SpecError
 from concgui.engine.validate import run_from_dict
-from concgui.engine.why import compare_why, memory_sentence
+from concgui.engine.why_compare import compare_why, memory_sentence
 from concgui.history_store import HistoryStore
 
 MB = 1e6

@@ -14,7 +14,8 @@ from why_support import processes_on_cpu, recorded, sequential, threads_on_cpu
 from concgui.engine.present import seconds
 from concgui.engine.records import CANCELLED
 from concgui.engine.summary import busy_machine_sentence, summarize
-from concgui.engine.why import compare_why, diagnose, explain, why_run, xray_sentence
+from concgui.engine.why import diagnose, explain, why_run, xray_sentence
+from concgui.engine.why_compare import compare_why
 
 
 # --- the six cases of the issue --------------------------------------------------------------------

@@ -7,7 +7,8 @@ from why_support import processes_on_cpu, recorded, sequential, threads_on_cpu
 
 from concgui.engine.events import RunFinished, RunStarted
 from concgui.engine.live import RunState
-from concgui.engine.why import compare_why, why_run
+from concgui.engine.why import why_run
+from concgui.engine.why_compare import compare_why
 from concgui.gui.views.console import WHY_WIDTH, ConsolePane
 from concgui.gui.views.summary import SummaryPanel
 

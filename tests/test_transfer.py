@@ -165,7 +165,7 @@ def test_a_stop_while_large_results_travel_ends_the_run():
 
 
 def test_a_compare_with_fork_and_spawn_pools_says_how_their_start_ups_differ():
-    from concgui.engine.why import start_method_sentence
+    from concgui.engine.why_compare import start_method_sentence
 
     def pool(method: str, startup: float) -> RunResult:
         return RunResult(spec={"executor": "process-pool", "start_method": method}, environment={},

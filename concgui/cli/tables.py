@@ -8,7 +8,8 @@ from ..engine import RunResult
 from ..engine.metrics import COMPARE_COLUMNS, METRICS
 from ..engine.present import count, efficiency, fraction, number, speedup
 from ..engine.spec import executor_label
-from ..engine.why import compare_why, explain
+from ..engine.why import explain
+from ..engine.why_compare import compare_why
 
 if TYPE_CHECKING:
     from ..engine.sweep import SweepResult

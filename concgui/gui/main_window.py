@@ -41,7 +41,7 @@ from ..engine.present import count, number, plural, seconds, speedup
 from ..engine.records import CANCELLED, ERROR, INTERRUPTED, OK, RUNNING, WAITING, wall_seconds
 from ..engine.spec import executor_label
 from ..engine.summary import summarize
-from ..engine.why import compare_why
+from ..engine.why_compare import compare_why
 from .help_menu import install_help
 from .recalibrate import install_recalibrate
 from .run_controller import RunController

@@ -13,7 +13,8 @@ from ..engine.present import count, efficiency, fraction, number, speedup
 from ..engine.records import ERROR, RunResult
 from ..engine.spec import executor_label
 from ..engine.sweep import SweepResult
-from ..engine.why import compare_why, explain
+from ..engine.why import explain
+from ..engine.why_compare import compare_why
 
 _TABLE = 'style="border-collapse:collapse;margin:4px 0;font-variant-numeric:tabular-nums"'
 _CELL = "padding:2px 10px;border-bottom:1px solid #ddd"

@@ -32,7 +32,8 @@ from ..lessons_data import LESSONS, Answer, Lesson, label
 from .help_page import show_concepts
 
 try:  # the plain-words explanations from the measured numbers (engine.why, issue 16), where they exist
-    from ...engine.why import compare_why, explain
+    from ...engine.why import explain
+    from ...engine.why_compare import compare_why
 except ImportError:  # before engine.why: each run's explanation only
     from ...engine.summary import explain
 

@@ -5,7 +5,7 @@ parallelism = CPU seconds / wall: cores busy on average.
 The gap between the two is the seed notebook's lesson, so both stand side
 by side, with two or three plain sentences built from the run's numbers
 (:func:`~concgui.engine.why.explain`) saying why, and after a Compare the
-sentences saying which executor won and why (:func:`~concgui.engine.why.compare_why`).
+sentences saying which executor won and why (:func:`~concgui.engine.why_compare.compare_why`).
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from ...engine.present import count, seconds
 from ...engine.records import RunResult
 from ...engine.spec import executor_label
 from ...engine.summary import busy_machine_sentence, summarize
-from ...engine.why import compare_why, counter_sentence, explain
+from ...engine.why import counter_sentence, explain
+from ...engine.why_compare import compare_why
 
 PLACEHOLDER = "Run an experiment (Ctrl+R) or open one from the history to see its numbers here."
 
