@@ -400,3 +400,28 @@ def test_every_timeline_gives_a_row_the_same_height(stack, qtbot, size):
 
     qtbot.waitUntil(lambda: max(row_heights()) - min(row_heights()) < 2.0)
     assert 8 <= min(row_heights()) and max(row_heights()) <= 45
+
+
+def test_a_compare_of_two_experiments_sets_each_run_against_the_first_of_its_own(stack, qtbot):
+    """A lesson's preset runs cpu tasks, then counter tasks: the counter runs' speedups, ideals and labels are
+    against the first counter run, never against the cpu run (a "17×" of nothing, once)."""
+    cpu = [make_run("thread-pool", [(f"thread {i % 2 + 1}", 0.0, 1.5) for i in range(2)], 2, workload="cpu"),
+           make_run("process-pool", [(f"process {i + 1}", 0.0, 1.5) for i in range(2)], 2, workload="cpu")]
+    counting = [make_run("thread-pool", [(f"thread {i + 1}", 0.0, 0.2) for i in range(2)], 2, workload="counter"),
+                make_run("process-pool", [(f"process {i + 1}", 0.0, 0.1) for i in range(2)], 2, workload="counter")]
+    results = cpu + counting
+    for r, base in zip(results, [cpu[0], cpu[0], counting[0], counting[0]], strict=True):
+        r.summary = summarize(r, None if r is base else base)
+    stack.set_results(results)
+    marks = [v.mark_texts()[0] for v in stack.timelines]
+    assert marks == ["wall 1.50 s · baseline", "wall 1.50 s · 1.0×", "wall 200.0 ms · baseline", "wall 100.0 ms · 2.0×"]
+    assert stack.timelines[3].marks()["ideal"] == pytest.approx(0.2)  # the counter baseline: 0.2 s × 2 ÷ 2 workers
+    assert "2 × counter" in stack.timelines[2].title_text()  # each timeline says what it ran
+    header = " ".join(stack.header.text().split())
+    assert "2 experiments, each run set against the first of its own" in header
+    assert "thread-pool 200.0 ms baseline" in header and "15×" not in header
+    chart = CompareChart(dark=False)
+    qtbot.addWidget(chart)
+    chart.set_results(results)
+    assert [t.split("\n")[1] for t in chart.label_texts()] == ["baseline", "1.0×", "baseline", "2.0×"]
+    assert "against thread-pool" in chart.bar_text(3) and "2.0×" in chart.bar_text(3)

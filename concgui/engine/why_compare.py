@@ -10,6 +10,7 @@ run took as long as it did: this module reads each run's story from there (:func
 
 from __future__ import annotations
 
+from .baseline import experiment_text, experiments
 from .present import count, number, seconds
 from .records import OK, RunResult
 from .spec import executor_label, in_processes
@@ -19,8 +20,9 @@ from .xray import on_threads
 
 
 def _names(results: list[RunResult]) -> dict[int, str]:
-    """Each run's name in a Compare: its executor, with its workers where an executor ran twice."""
-    executors = [executor_label(r.spec) for r in results]
+    """Each run's name in a Compare: its executor (and the counter's lock), with its workers where an executor
+    ran twice."""
+    executors = [executor_label(r.spec) + (" with the lock" if (r.spec or {}).get("lock") else "") for r in results]
     return {id(r): (f"{e} ({count(r.workers, 'worker')})" if executors.count(e) > 1 else e)
             for r, e in zip(results, executors, strict=True)}
 
@@ -29,8 +31,18 @@ def compare_why(results: list[RunResult]) -> str:
     """Which executor of one Compare won and why, in two or three sentences; ``results`` baseline first.
 
     The winner is the shortest wall time (the speedup column's measure); a start-up that would change
-    the order is said, as is a busy machine, else what the winner could try next.
+    the order is said, as is a busy machine, else what the winner could try next. A Compare of several
+    experiments (a lesson's preset) is judged experiment by experiment, each named: which executor is
+    faster only means something between runs of the same tasks.
     """
+    groups = experiments(results)
+    if len(groups) > 1:
+        return " ".join(f"{experiment_text(g[0].spec)}: {text}" for g in groups if (text := _one_experiment(g)))
+    return _one_experiment(results)
+
+
+def _one_experiment(results: list[RunResult]) -> str:
+    """:func:`compare_why` for runs of one experiment, the first the baseline."""
     if len(results) < 2:
         return ""
     name = _names(results)

@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 
 from .. import __version__
 from ..engine import ExperimentSpec, RunResult, SpecError, TaskRecord
+from ..engine.baseline import baselines, experiment_key
 from ..engine.live import RunState
 from ..engine.present import count, number, plural, seconds, speedup
 from ..engine.records import CANCELLED, ERROR, INTERRUPTED, OK, RUNNING, WAITING, wall_seconds
@@ -64,12 +65,6 @@ PROGRESS_FORMAT = "%v / %m tasks"  # while a run goes, and for one whose every t
 SWITCH_INTERVAL = 0.001  # seconds: how long another thread may keep the GIL from the window's thread
 STATUS = attrgetter("status")  # a task record's status, read in C over 100,000 records
 log = logging.getLogger("concgui")
-BASELINE_KEYS = ("workload", "tasks", "duration", "size_mb", "cpu_fraction", "increments", "lock", "function",
-                 "jitter", "seed", "isolation", "python")
-
-
-def _baseline_key(spec: dict) -> tuple:
-    return tuple(spec.get(k) for k in BASELINE_KEYS)
 
 
 class MainWindow(FileActions, ScalingStudyActions, QMainWindow):
@@ -308,7 +303,7 @@ class MainWindow(FileActions, ScalingStudyActions, QMainWindow):
     def run_clicked(self) -> None:
         if self.controller.is_running() or (spec := self._form_spec("run")) is None:
             return
-        baseline = None if spec.executor == "sequential" else self._baselines.get(_baseline_key(spec.to_dict()))
+        baseline = None if spec.executor == "sequential" else self._baselines.get(experiment_key(spec.to_dict()))
         self.controller.start(spec, baseline)
 
     def compare_clicked(self) -> None:
@@ -447,7 +442,7 @@ class MainWindow(FileActions, ScalingStudyActions, QMainWindow):
         self.result = result
         self.keeper.end(result)
         if result.spec.get("executor") == "sequential" and result.status == "ok":
-            self._baselines[_baseline_key(result.spec)] = result
+            self._baselines[experiment_key(result.spec)] = result
         self.summary.set_result(result)
         self._refresh_views()
         self._show_outcome(result)
@@ -574,14 +569,15 @@ class MainWindow(FileActions, ScalingStudyActions, QMainWindow):
                                          "it had finished; open it again for more")
 
     def open_history_runs(self, run_ids: list[int]) -> None:
-        """Several runs side by side in Compare, the earliest the baseline; the last in every view."""
+        """Several runs side by side in Compare, each against the earliest of its experiment; the last in every
+        view."""
         try:
             results = [self.store.load(i) for i in sorted(run_ids)]
         except Exception as exc:  # noqa: BLE001 - a damaged row must not take the window down
             self.show_problem("History", f"Could not open runs {run_ids}: {exc}")
             return
-        for r in results:  # speedups against this baseline, not the one each had when it ran
-            r.summary = summarize(r, None if r is results[0] else results[0])
+        for r, base in zip(results, baselines(results), strict=True):  # against these, not what each had
+            r.summary = summarize(r, None if r is base else base)
         self.show_result(results[-1])
         self._show_comparison(results)
 

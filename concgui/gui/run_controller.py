@@ -22,6 +22,7 @@ from collections import deque
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from ..engine import ExperimentSpec, RunFinished, RunResult, SpecError, start
+from ..engine.baseline import baseline_for
 from ..engine.exit_guard import exit_refused
 from ..engine.live import RunState
 
@@ -78,7 +79,8 @@ class RunController(QObject):
         self._launch(spec, baseline)
 
     def start_sequence(self, specs: list[ExperimentSpec]) -> None:
-        """Run several experiments one after another; the first is every other's baseline."""
+        """Run several experiments one after another; each is measured against the first run of the same
+        experiment (:func:`~concgui.engine.baseline.baseline_for`), a run of a new one is a baseline."""
         if self.is_running():
             raise RuntimeError("a run is already going")
         if not specs:
@@ -206,7 +208,8 @@ class RunController(QObject):
         if self._sequence is not None:
             self._sequence.append(result)
             if self._pending and result.status == "ok":
-                self._launch(self._pending.pop(0), self._sequence[0])
+                spec = self._pending.pop(0)
+                self._launch(spec, baseline_for(spec.to_dict(), self._sequence))
                 return
             sequence, self._sequence = self._sequence, None
             self.sequence_finished.emit(sequence)

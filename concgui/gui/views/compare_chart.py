@@ -18,6 +18,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from ...engine.baseline import baselines, experiment_text, experiments
 from ...engine.present import count, number, relative_speed, seconds, speedup
 from ...engine.records import RunResult
 from ...engine.spec import executor_label
@@ -112,13 +113,13 @@ class CompareChart(ThemedPlot):
     def bar_text(self, i: int) -> str:
         """The tooltip of bar ``i``."""
         r = self._results[i]
-        base = self._results[0]
+        base = baselines(self._results)[i]
         ex = executor_label(r.spec)
         lines = [f"{ex} · {workers_text(r)} · {theme.KIND_LABELS.get(theme.executor_kind(r.spec), '')}",
                  f"wall {seconds(r.wall_seconds)} (the work, after start-up: the solid bar)"]
         if r.startup_seconds:
             lines.append(f"start-up {seconds(r.startup_seconds)} (starting the pool, before the work: on top)")
-        if i and r.wall_seconds > 0:
+        if r is not base and r.wall_seconds > 0:
             ideal = ideal_wall(base, r)
             lines.append(f"{speed_text(base, r)} against {executor_label(base.spec)}; "
                          f"ideal {seconds(ideal)} ({speedup(base.wall_seconds / ideal, 1)})")
@@ -155,8 +156,8 @@ class CompareChart(ThemedPlot):
         self._work_bars.setOpts(x=x, y0=np.zeros(n), height=wall, width=0.7, brushes=solid)
         self._startup_bars.setOpts(x=x, y0=wall, height=startup, width=0.7, brushes=None,
                                    brush=theme.mix(theme.STARTUP_COLOR, colors["background"], 0.55))
-        base = results[0]
-        ideal = np.array([ideal_wall(base, r) for r in results])  # against the work, as the wall time
+        bases = baselines(results)  # each run's: the first of its experiment
+        ideal = np.array([ideal_wall(b, r) for b, r in zip(bases, results, strict=True)])  # against the work
         self._ideal.setData(np.repeat(x, 2) + np.tile([-0.44, 0.44], n), np.repeat(ideal, 2))
         top = np.maximum(startup + wall, ideal)
         slot = self._slot_pixels(n)
@@ -164,7 +165,7 @@ class CompareChart(ThemedPlot):
         label_font.setPointSizeF(9.0)
         texts = []
         for i, r in enumerate(results):
-            speed = "baseline" if i == 0 else speed_text(base, r)
+            speed = "baseline" if r is bases[i] else speed_text(bases[i], r)
             wall_text = seconds(r.wall_seconds, 2)
             lines = [(f"<b>{wall_text}</b>", wall_text)]
             lines.append((speed, speed))
@@ -236,8 +237,9 @@ class CompareChart(ThemedPlot):
                 legend.append((theme.swatch(swatch, "on top: start-up"), "■ on top: start-up"))
         head = [("<b>Wall time per executor (lower is better)</b>", "Wall time per executor (lower is better)")]
         if self._results:
-            spec = self._results[0].spec
-            what = f"{spec.get('tasks', '')} × {spec.get('workload', '')}"
+            several = len(experiments(self._results))
+            what = (experiment_text(self._results[0].spec) if several == 1 else
+                    f"{several} experiments, each run set against the first of its own")
             head.append((what, what))
         html = theme.fit_title(self.width() - 40.0, head, legend, colors["foreground"])
         self._set_title(html)

@@ -22,8 +22,8 @@ from collections.abc import Callable, Iterator, Sequence
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from ...engine.baseline import baselines, experiment_text, experiments
 from ...engine.live import RunState
-from ...engine.present import seconds
 from ...engine.records import RunResult
 from .. import theme
 from ..image_export import ExportTarget, export_dialog
@@ -197,10 +197,12 @@ class CompareStack(QtWidgets.QWidget):
             label += " (a pool's start-up before 0)"
         for v in self.timelines[1:]:  # unlinked while each fits its own run: one range change each, not n
             v.setXLink(None)
+        bases, several = baselines(results), len(experiments(results)) > 1
         for i, (v, r) in enumerate(zip(self.timelines, results, strict=True)):
             # times under each timeline while there is room; under the last only when there are many
-            v.show_run(r, results[0], per_task, bottom_axis=i == last or last < AXIS_EACH_UPTO,
-                       axis_label=label if i == last else None)
+            v.show_run(r, bases[i], per_task, bottom_axis=i == last or last < AXIS_EACH_UPTO,
+                       axis_label=label if i == last else None,
+                       experiment=experiment_text(r.spec) if several else None)
         for v in self.timelines[1:]:
             v.setXLink(self.timelines[0])
         self._sync_left_axes()
@@ -266,10 +268,9 @@ class CompareStack(QtWidgets.QWidget):
                                   "or open several runs together from the History tab: each gets its timeline "
                                   "here, on one time axis.")
             return
-        spec = results[0].spec
-        what = f"{spec.get('tasks', len(results[0].tasks))} × {spec.get('workload', '?')}"
-        if spec.get("duration") is not None and spec.get("workload") in ("sleep", "cpu", "hash", "mixed"):
-            what += f" ({seconds(float(spec['duration']), 2)} each)"
+        several = len(experiments(results))
+        what = (experiment_text(results[0].spec) if several == 1 else
+                f"{several} experiments, each run set against the first of its own")
         rows = "one row per task" if self.per_task() else "one row per worker"
         head = [("<b>Tasks over time, one timeline per executor</b>", "Tasks over time, one timeline per executor"),
                 (what, what), (rows, rows)]
@@ -309,7 +310,8 @@ class CompareStack(QtWidgets.QWidget):
                 parts.append((theme.swatch(theme.THREAD_STATE_COLORS[name], text), "■ " + text))
         parts.append((theme.swatch(colors["foreground"], "wall time", "┃"), "┃ wall time"))
         if len(self._results) > 1:
-            text = "ideal: the first run's wall ÷ workers"
+            text = ("ideal: the first run's wall ÷ workers" if len(experiments(self._results)) == 1 else
+                    "ideal: its experiment's first run's wall ÷ workers")
             parts.append((theme.swatch(colors["muted"], text, "╎"), "╎ " + text))
         return parts
 

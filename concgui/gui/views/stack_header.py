@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from ...engine.baseline import baselines, experiment_text, experiments
 from ...engine.metrics import COMPARE_COLUMNS, metric
 from ...engine.present import seconds
 from ...engine.records import RunResult
@@ -96,21 +97,23 @@ def header_table(results: Sequence[RunResult], dark: bool | None = None) -> str:
     in words, since a picture has no tooltips.
     """
     colors = theme.plot_colors(dark)
-    base = results[0]
-    heads = ["", "executor", "wall", "speedup", "concurrency", "parallelism"]
+    bases, several = baselines(results), len(experiments(results)) > 1
+    heads = ["", "executor", "wall", "speedup", "concurrency", "parallelism"] + (["experiment"] if several else [])
 
     def row(cells: list[str], tag: str) -> str:
-        return "<tr>" + "".join(f'<{tag} align="{"left" if k < 2 else "right"}" '
+        return "<tr>" + "".join(f'<{tag} align="{"left" if k < 2 or k > 5 else "right"}" '
                                 f'style="white-space:nowrap; padding: 0px 10px 0px 0px">{c}</{tag}>'
                                 for k, c in enumerate(cells)) + "</tr>"
 
     rows = [row(heads, "th")]
-    for r in results:
+    for r, base in zip(results, bases, strict=True):
         kind = theme.executor_kind(r.spec)
         rows.append(row([f'<span style="color:{theme.KIND_COLORS[kind]}">■</span>', _COLUMNS["executor"].show(r),
                          seconds(r.wall_seconds, 2), "baseline" if r is base else speed_text(base, r),
-                         _COLUMNS["concurrency"].show(r), _COLUMNS["parallelism"].show(r)], "td"))
-    words = (f"wall: {metric('wall_seconds').hint}; speedup: the first run's wall ÷ this wall; "
+                         _COLUMNS["concurrency"].show(r), _COLUMNS["parallelism"].show(r)]
+                        + ([experiment_text(r.spec)] if several else []), "td"))
+    first = "the first run of the same experiment's" if several else "the first run's"
+    words = (f"wall: {metric('wall_seconds').hint}; speedup: {first} wall ÷ this wall; "
              f"concurrency: tasks in flight, on average; parallelism: cores computing, on average")
     return (f'<table cellspacing="0" cellpadding="0" style="margin-top:4px">{"".join(rows)}</table>'
             f'<span style="color:{colors["muted"]}">{words}</span>')

@@ -120,10 +120,12 @@ class StackTimeline(TimelineView):
         self._apply_theme()
 
     def show_run(self, result: RunResult, baseline: RunResult, per_task: bool, bottom_axis: bool = True,
-                 axis_label: str | None = None) -> None:
-        """Draw ``result`` (a row per task or per worker), marked against ``baseline`` (the first run).
+                 axis_label: str | None = None, experiment: str | None = None) -> None:
+        """Draw ``result`` (a row per task or per worker), marked against ``baseline`` (the first run of its
+        experiment: itself, if it is that run).
 
-        ``bottom_axis``: show the time axis's ticks; ``axis_label``: and this label (the stack's lowest timeline).
+        ``bottom_axis``: show the time axis's ticks; ``axis_label``: and this label (the stack's lowest timeline);
+        ``experiment``: what the run ran, in its title (a stack of several experiments).
         """
         shown = from_work_start(result)
         shown, self._workers = by_task(shown) if per_task else (shown, {})
@@ -131,6 +133,8 @@ class StackTimeline(TimelineView):
         kind = theme.executor_kind(result.spec)
         title = [(theme.swatch(theme.KIND_COLORS[kind], f"<b>{ex}</b>"), f"■ {ex}"),
                  (workers_text(result), workers_text(result)), (theme.KIND_LABELS[kind], theme.KIND_LABELS[kind])]
+        if experiment:
+            title.append((experiment, experiment))
         if result.status != "ok":
             title.append((f"<b>{result.status}</b>", result.status))
         self._stack_title = title
