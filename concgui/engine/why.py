@@ -173,7 +173,7 @@ def in_parallel(parallelism: float) -> bool:
     return round(parallelism, 1) >= PARALLEL
 
 
-def _avg(x: float) -> str:
+def mean_text(x: float) -> str:
     """A mean count of tasks or cores: one decimal, two below 0.1 (so 0.04 does not read "0.0")."""
     return number(x, 2 if abs(x) < 0.1 else 1)
 
@@ -187,7 +187,7 @@ def _pct(share: float) -> str:
     return percent(100 * share)
 
 
-def _speed(speedup: float, baseline: str) -> str:
+def speed_against(speedup: float, baseline: str) -> str:
     """ "3.1× as fast as sequential" or "2.0× slower than sequential"."""
     text = relative_speed(speedup)
     return f"{text} than {baseline}" if text.endswith("slower") else f"{text} as fast as {baseline}"
@@ -202,18 +202,18 @@ def overlap_sentence(m: Measured) -> str:
         return (f"One task at a time: the wall time is the sum of the task times ({seconds(m.task_seconds, 2)}), "
                 "the baseline every other executor is measured against.")
     if in_parallel(par):
-        text = (f"On average {_avg(conc)} tasks were in flight (concurrency) and {_avg(par)} of the "
+        text = (f"On average {mean_text(conc)} tasks were in flight (concurrency) and {mean_text(par)} of the "
                 f"{count(m.cores, 'core')} computed at once (parallelism): the tasks ran in parallel")
     elif conc >= OVERLAP:
-        computed = "almost no core computed" if par < 0.05 else f"only {_avg(par)} cores computed at once"
+        computed = "almost no core computed" if par < 0.05 else f"only {mean_text(par)} cores computed at once"
         little = "little parallelism" if shown > 1.0 else "concurrency without parallelism"
-        text = f"On average {_avg(conc)} tasks were in flight (concurrency) but {computed} (parallelism): {little}"
+        text = f"On average {mean_text(conc)} tasks were in flight (concurrency) but {computed} (parallelism): {little}"
     else:
         overlapped = "did not overlap" if conc < 1.05 else "hardly overlapped"
-        text = (f"The tasks {overlapped} (concurrency {_avg(conc)}), and {_avg(par)} cores computed on "
+        text = (f"The tasks {overlapped} (concurrency {mean_text(conc)}), and {mean_text(par)} cores computed on "
                 "average (parallelism)")
     if m.speedup and m.baseline and m.baseline != m.executor:
-        text += f"; {_speed(m.speedup, m.baseline)}"
+        text += f"; {speed_against(m.speedup, m.baseline)}"
     return text + "."
 
 
@@ -227,7 +227,8 @@ def diagnose(result: RunResult, m: Measured | None = None) -> Reason:
     if m.startup >= MIN_STARTUP and m.startup_share >= STARTUP_DOMINATES:
         overall = ""
         if m.speedup and m.baseline and m.baseline != m.executor:  # the speedup leaves start-up out: say both
-            overall = f"; counting it, the run was {_speed(m.speedup * m.wall / (m.startup + m.wall), m.baseline)}"
+            counted = m.speedup * m.wall / (m.startup + m.wall)
+            overall = f"; counting it, the run was {speed_against(counted, m.baseline)}"
         return Reason(
             "startup",
             f"Start-up dominated: starting the {many} took {seconds(m.startup, 2)}, {_pct(m.startup_share)} of "
@@ -264,7 +265,7 @@ def diagnose(result: RunResult, m: Measured | None = None) -> Reason:
     if in_parallel(m.parallelism):
         return _parallel(result, m, state)
     return Reason("other", xray_sentence(result),
-                  f"kept {_avg(m.concurrency)} tasks in flight on {_avg(m.parallelism)} cores", "")
+                  f"kept {mean_text(m.concurrency)} tasks in flight on {mean_text(m.parallelism)} cores", "")
 
 
 def _gil_bound(m: Measured, state: str | None) -> bool:
@@ -308,12 +309,12 @@ def _dispatch(m: Measured) -> Reason:
 def _gil(result: RunResult, m: Measured, state: str | None) -> Reason:
     if state is not None and m.split:
         held = blocked_sentence(result, m.shares[2])
-        did = (f"kept {_avg(m.concurrency)} tasks in flight but computed on {_avg(m.parallelism)} cores, its "
+        did = (f"kept {mean_text(m.concurrency)} tasks in flight but computed on {mean_text(m.parallelism)} cores, its "
                f"threads blocked on the GIL {_pct(m.shares[2])} of the time")
     else:
         held = ("Pure-Python threads take turns on the GIL: many tasks were in flight, but only about one core "
                 "computed, so CPU-bound threads do not speed up.")
-        did = (f"kept {_avg(m.concurrency)} tasks in flight but computed on {_avg(m.parallelism)} cores, its "
+        did = (f"kept {mean_text(m.concurrency)} tasks in flight but computed on {mean_text(m.parallelism)} cores, its "
                "threads taking turns on the GIL")
     if m.cores > 1:
         nxt = (f"Try process-pool next: each process has its own GIL, so CPU work can use all "
@@ -351,7 +352,7 @@ def _waits(result: RunResult, m: Measured, state: str | None) -> Reason:
     else:
         held = (f"The tasks computed for only {_pct(m.cpu_seconds / m.task_seconds)} of their time: waiting "
                 "needs no core, so they overlapped.")
-    did = f"overlapped {_avg(m.concurrency)} waiting tasks at once"
+    did = f"overlapped {mean_text(m.concurrency)} waiting tasks at once"
     if m.executor in (*PROCESS_EXECUTORS, "dask") or m.noun == "process":
         start = f" or the {seconds(m.startup, 2)} of start-up" if m.startup >= MIN_STARTUP else ""
         nxt = (f"Try thread-pool or asyncio next: they overlap waiting as well, without a process per "
@@ -385,12 +386,12 @@ def _parallel(result: RunResult, m: Measured, state: str | None) -> Reason:
         held = f"The {n} computed side by side"
     if state is not None and m.split:
         held += f", on a core {_pct(m.shares[0])} of the time"
-    did = f"computed on {_avg(m.parallelism)} cores at once"
+    did = f"computed on {mean_text(m.parallelism)} cores at once"
     if m.parallelism >= ALL_CORES * m.cores:
         nxt = (f"That is close to all {count(m.cores, 'core')} of this machine: more workers cannot make CPU "
                "work faster here.")
     elif m.workers < m.cores and m.cpu_work:
-        nxt = f"Try workers = {m.cores}: {_avg(m.cores - m.parallelism)} of the cores stayed idle."
+        nxt = f"Try workers = {m.cores}: {mean_text(m.cores - m.parallelism)} of the cores stayed idle."
     else:
         nxt = ""
     return Reason("parallel", held + ".", did, nxt)

@@ -15,7 +15,7 @@ from .present import count, number, seconds
 from .records import OK, RunResult
 from .spec import executor_label, in_processes
 from .summary import busy_machine, foreign_cores
-from .why import Reason, _avg, _speed, diagnose, in_parallel
+from .why import Reason, diagnose, in_parallel, mean_text, speed_against
 from .xray import on_threads
 
 
@@ -61,7 +61,7 @@ def _one_experiment(results: list[RunResult]) -> str:
         first = f"{name[id(base)]} was fastest, at {seconds(base.wall_seconds, 2)}: no other executor beat it."
     else:
         first = (f"{name[id(winner)]} was fastest: {seconds(winner.wall_seconds, 2)}, "
-                 f"{_speed(base.wall_seconds / winner.wall_seconds, name[id(base)])}.")
+                 f"{speed_against(base.wall_seconds / winner.wall_seconds, name[id(base)])}.")
     others = [r for r in done if r is not winner]
     contrast = max((r for r in others if r is not base), key=lambda r: r.wall_seconds, default=base)
     second = f"It {_achieved(winner, reasons[id(winner)])}, while {name[id(contrast)]} {reasons[id(contrast)].did}."
@@ -128,7 +128,7 @@ def _achieved(winner: RunResult, reason: Reason) -> str:
     """What the winner did that made it fastest: computed in parallel where it did, else its own story."""
     par = (winner.summary or {}).get("parallelism") or 0.0
     if in_parallel(par) and reason.kind not in ("startup", "dispatch"):
-        return f"computed on {_avg(par)} cores at once"
+        return f"computed on {mean_text(par)} cores at once"
     return reason.did
 
 
