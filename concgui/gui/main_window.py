@@ -7,8 +7,9 @@ lands in the history database or, failing that, in a file.
 
 Two parts of it live beside it, each one idea: the File menu's opening,
 saving and exporting (:mod:`.window_files`) and the scaling study's glue
-(:mod:`.window_sweep`); the Compare tab is :mod:`.views.compare`, and what a person sets up
-before pressing Run is :mod:`.views.experiment_panel`.
+(:mod:`.window_sweep`); the Compare tab is :mod:`.views.compare`, what a person sets up
+before pressing Run is :mod:`.views.experiment_panel`, and how an ended run reads in the progress
+bar, or a failed one's partial result, is :mod:`.run_outcome`.
 """
 
 from __future__ import annotations
@@ -17,9 +18,6 @@ import json
 import logging
 import platform
 import sys
-import time
-from collections import Counter
-from operator import attrgetter
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
@@ -35,11 +33,11 @@ from PySide6.QtWidgets import (
 )
 
 from .. import __version__
-from ..engine import ExperimentSpec, RunResult, SpecError, TaskRecord
+from ..engine import ExperimentSpec, RunResult, SpecError
 from ..engine.baseline import baselines, experiment_key
 from ..engine.live import RunState
 from ..engine.present import count, number, plural, seconds, speedup
-from ..engine.records import CANCELLED, ERROR, INTERRUPTED, OK, RUNNING, WAITING, wall_seconds
+from ..engine.records import RUNNING
 from ..engine.spec import executor_label
 from ..engine.summary import summarize
 from ..engine.why_compare import compare_why
@@ -47,6 +45,7 @@ from .help_menu import install_help
 from .recalibrate import install_recalibrate
 from .run_controller import RunController
 from .run_keeper import RunKeeper, open_history
+from .run_outcome import PROGRESS_FORMAT, outcome, partial_result
 from .sweep_controller import SweepController
 from .views.compare import CompareView
 from .views.console import ConsolePane
@@ -61,9 +60,7 @@ from .window_files import FileActions
 from .window_layout import ResultsPlacement
 from .window_sweep import ScalingStudyActions
 
-PROGRESS_FORMAT = "%v / %m tasks"  # while a run goes, and for one whose every task finished
 SWITCH_INTERVAL = 0.001  # seconds: how long another thread may keep the GIL from the window's thread
-STATUS = attrgetter("status")  # a task record's status, read in C over 100,000 records
 log = logging.getLogger("concgui")
 
 
@@ -412,31 +409,11 @@ class MainWindow(FileActions, ScalingStudyActions, QMainWindow):
             self.eta_label.setText("" if eta is None else f"about {seconds(eta, 1)} left")
 
     def _show_outcome(self, result: RunResult, elsewhere: int | None = None) -> None:
-        """An ended run's tasks in the progress bar: what finished, failed or was cancelled ("57 done,
-        143 cancelled"), the bar filled by those that ran; never a full "200 / 200" for a stopped run.
-        An interrupted run (never closed in the history, or a file written as it went) counts against
-        the tasks it was to run: "Interrupted: 5 done, 15 not finished"; one another process (pid
-        ``elsewhere``) still records is not interrupted: "Still running in process 123: 5 done so far, …"."""
-        statuses = Counter(map(STATUS, result.tasks))
-        interrupted = result.status in (RUNNING, INTERRUPTED)
-        planned = result.spec.get("tasks")
-        total = len(result.tasks)
-        if interrupted and isinstance(planned, int) and not isinstance(planned, bool):
-            total = max(total, planned)  # the history keeps only the tasks that finished
-        ran = statuses[OK] + statuses[ERROR]
-        self.progress.setRange(0, max(1, total))
-        self.progress.setValue(ran)
-        if statuses[OK] == total and not interrupted:
-            self.progress.setFormat(PROGRESS_FORMAT)
-            return
-        going = bool(elsewhere) and interrupted
-        head = f"Still running in process {elsewhere}: " if going else "Interrupted: " if interrupted else ""
-        parts = [f"{head}{number(statuses[OK], 0)} done{' so far' if going else ''}"]
-        parts += [f"{number(statuses[ERROR], 0)} failed"] if statuses[ERROR] else []
-        parts += [f"{number(statuses[CANCELLED], 0)} cancelled"] if statuses[CANCELLED] else []
-        left = total - ran - statuses[CANCELLED]
-        parts += [f"{number(left, 0)} not finished"] if interrupted and left else []
-        self.progress.setFormat(", ".join(parts))
+        """An ended run's tasks in the progress bar (the words: :func:`.run_outcome.outcome`)."""
+        text, value, maximum = outcome(result, elsewhere)
+        self.progress.setRange(0, maximum)
+        self.progress.setValue(value)
+        self.progress.setFormat(text)
 
     def _on_run_finished(self, result: RunResult) -> None:
         self.result = result
@@ -456,7 +433,7 @@ class MainWindow(FileActions, ScalingStudyActions, QMainWindow):
             QTimer.singleShot(400, self._take_screenshot_and_quit)
 
     def _on_run_failed(self, message: str) -> None:
-        partial = self._partial_result(self.controller.state, message)
+        partial = partial_result(self.controller.state, message, self.keeper.started_at)
         self.keeper.end(partial)  # if it had started: what it did, closed as failed, in history and view
         if partial is not None:
             self.result = partial
@@ -475,29 +452,6 @@ class MainWindow(FileActions, ScalingStudyActions, QMainWindow):
             QTimer.singleShot(200, lambda: self._take_screenshot_and_quit(exit_code=1))
         elif not self._closing and not self.sweeper.is_running():  # a scaling study keeps it as a failed point
             self.show_problem("Run failed", message)
-
-    def _partial_result(self, state: RunState | None, message: str) -> RunResult | None:
-        """What a run that failed midway (its engine crashed, say) had done, as a failed result."""
-        if state is None or not state.spec or state.result is not None:
-            return None
-        now = state.now()
-        tasks = []
-        for i, t in enumerate(state.tasks):
-            if t.status in (WAITING, RUNNING):
-                running = t.status == RUNNING
-                t = TaskRecord(i, t.worker, t.pid, t.thread_id, t.submitted, t.start,
-                               now if running else None, t.cpu_seconds, CANCELLED,
-                               {"type": "Lost", "message": "still running when the run failed", "traceback": ""}
-                               if running else None)
-            tasks.append(t)
-        work_start = state.work_start or 0.0
-        result = RunResult(spec=state.spec, environment=state.environment, status="failed", error=message,
-                           started_at=self.keeper.started_at or time.time(), startup_seconds=work_start,
-                           wall_seconds=wall_seconds(tasks, work_start),
-                           workers=state.workers, tasks=tasks, cpu_samples=list(state.cpu_samples),
-                           memory_samples=list(state.memory_samples))
-        result.summary = summarize(result)
-        return result
 
     def show_problem(self, title: str, text: str, offer_save: RunResult | None = None) -> QMessageBox:
         """Say what went wrong without blocking: a modal box would freeze the live views behind it."""
