@@ -137,3 +137,21 @@ def test_fork_is_used_as_asked_where_only_concgui_threads_run(child_env):
         status, asked, used, pids = json.loads(out.stdout.strip().splitlines()[-1])
         assert (status, asked, used) == ("ok", "fork", "fork"), out.stderr[-2000:]
         assert len(pids) == 2
+
+
+def test_terminate_returns_though_a_stopped_worker_left_half_a_result_in_the_pipe():
+    """A worker stopped while it wrote a large result leaves half a message in the pool's result pipe;
+    ``Pool.terminate()`` joins the result handler, which waits for the rest for ever (a Stop of 40 tasks ×
+    30 MB hung once in CI). Made here on purpose: a message header promising 1 MB, then 10 bytes."""
+    import struct
+
+    from concgui.engine.executors.mp_pool import TERMINATE_WAIT, WorkerWatch, terminate
+
+    p = multiprocessing.get_context("fork").Pool(2)
+    watch = WorkerWatch(lambda: p._pool)
+    os.write(p._outqueue._writer.fileno(), struct.pack("!i", 1_000_000) + b"x" * 10)
+    time.sleep(0.2)  # the result handler is reading it
+    t0 = time.monotonic()
+    terminate(p, watch)
+    assert time.monotonic() - t0 < 3 * TERMINATE_WAIT
+    assert not p._result_handler.is_alive() and all(w.exitcode is not None for w in watch.processes())
