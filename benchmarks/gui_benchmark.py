@@ -9,6 +9,7 @@ after a 100,000-task run.  ``--only compare-stack`` (or ``timeline``) prints jus
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import statistics
@@ -254,15 +255,17 @@ def report_compare_stack() -> None:
            rep["repaint_ms_median"] <= 30, **rep)
 
 
-#: compiled modules for the start-up probe, kept across its runs: a launch finds them as a user's second
-#: launch does, even where PYTHONDONTWRITEBYTECODE is set (this machine's shell sets it, and compiling
-#: ConcGUI's and the libraries' modules anew made every measured start 0.3-1.7 s slower)
-PYCACHE = tempfile.mkdtemp(prefix="concgui-bench-pycache-")
+@functools.cache
+def pycache() -> str:
+    """The start-up probe's folder of compiled modules, made on first use and kept across its launches: a
+    launch finds them as a user's second launch does, even where PYTHONDONTWRITEBYTECODE is set (this
+    machine's shell sets it, and compiling every module anew made each measured start 0.3-1.7 s slower)."""
+    return tempfile.mkdtemp(prefix="concgui-bench-pycache-")
 
 
 def window_shown_seconds() -> float:
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    env.update(CONCGUI_REPORT_SHOWN="1", CONCGUI_DATA_DIR=tempfile.mkdtemp(), PYTHONPYCACHEPREFIX=PYCACHE)
+    env.update(CONCGUI_REPORT_SHOWN="1", CONCGUI_DATA_DIR=tempfile.mkdtemp(), PYTHONPYCACHEPREFIX=pycache())
     launched = time.time()  # the clock the window's line is on
     out = subprocess.run([sys.executable, str(ROOT / "main.py")], env=env, capture_output=True, text=True,
                          timeout=60)
