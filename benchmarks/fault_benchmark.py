@@ -267,7 +267,7 @@ def run_file_schema_check() -> None:
 
 @case("history_locked", "waits the busy timeout (0.5 s here), then names the lock; nothing half written")
 def history_locked() -> tuple[bool, str]:
-    from concgui.history_store import HistoryError, HistoryStore
+    from concgui.history import HistoryError, HistoryStore
 
     path = Path(tempfile.mkdtemp()) / "history.sqlite3"
     other, mine = HistoryStore(path), HistoryStore(path, busy_timeout=0.5)
@@ -286,7 +286,7 @@ def history_locked() -> tuple[bool, str]:
 
 @case("history_corrupt", "moved aside, a new history started, with a notice")
 def history_corrupt() -> tuple[bool, str]:
-    from concgui.history_store import HistoryStore
+    from concgui.history import HistoryStore
 
     path = Path(tempfile.mkdtemp()) / "history.sqlite3"
     path.write_bytes(b"SQLite format 3\x00" + b"\xde\xad" * 5000)
@@ -379,7 +379,7 @@ def app_sigterm() -> tuple[bool, str]:
 
 @case("app_sigkill", "every engine and worker process exits by itself within 5 s; the run shows interrupted")
 def app_sigkill() -> tuple[bool, str]:
-    from concgui.history_store import HistoryStore
+    from concgui.history import HistoryStore
 
     proc, db = _app(Path(tempfile.mkdtemp()), SPEC)
     kids = _descendants(proc.pid)
@@ -573,7 +573,7 @@ def cli_killed_keeps_run() -> tuple[bool, str, float]:
     from faults_support import alive
 
     from concgui.engine.exports import load_results
-    from concgui.history_store import HistoryStore
+    from concgui.history import HistoryStore
 
     out = Path(tempfile.mkdtemp()) / "run.json"
     proc = subprocess.Popen([sys.executable, "-m", "concgui", "run", "--workload", "sleep", "--duration", "0.1",
@@ -661,7 +661,7 @@ def task_forks_on_threads() -> tuple[bool, str]:
 @case("foreign_history", "F4: a history whose runs table is another program's (user_version 1) is set aside "
                          "with a notice; the app starts with a new one")
 def foreign_history() -> tuple[bool, str]:
-    from concgui.history_store import HistoryStore
+    from concgui.history import HistoryStore
 
     folder = Path(tempfile.mkdtemp())
     conn = sqlite3.connect(folder / "history.sqlite3")

@@ -273,7 +273,7 @@ def test_a_killed_run_leaves_its_files_and_its_history_row_with_the_finished_tas
     from faults_support import alive, descendants
 
     from concgui.engine.exports import load_csv, load_results
-    from concgui.history_store import HistoryStore
+    from concgui.history import HistoryStore
 
     out_json, out_csv = tmp_path / "run.json", tmp_path / "run.csv"
     proc = subprocess.Popen([sys.executable, "-m", "concgui", "run", "--workload", "sleep", "--duration", "0.1",
@@ -317,7 +317,7 @@ def test_a_command_line_run_still_going_is_listed_as_running_not_interrupted(chi
     from gui_support import open_window
 
     from concgui.gui.views.history_view import HistoryModel
-    from concgui.history_store import HistoryStore
+    from concgui.history import HistoryStore
 
     proc = subprocess.Popen([sys.executable, "-m", "concgui", "run", "--workload", "sleep", "--duration", "0.2",
                              "--tasks", "100", "--executor", "sequential"],
@@ -351,7 +351,7 @@ def test_a_command_line_run_still_going_is_listed_as_running_not_interrupted(chi
 
 
 def test_a_run_from_the_command_line_is_in_the_windows_history(child_env, data_dir):
-    from concgui.history_store import HistoryStore
+    from concgui.history import HistoryStore
 
     proc = concgui(child_env, "run", "--workload", "noop", "--tasks", "4", "--inline")
     assert proc.returncode == 0, proc.stderr

@@ -14,7 +14,7 @@ from concgui.engine.records import OK, MemorySample, RunResult, TaskRecord
 from concgui.engine.spec import SpecError
 from concgui.engine.validate import run_from_dict
 from concgui.engine.why_compare import compare_why, memory_sentence
-from concgui.history_store import HistoryStore
+from concgui.history import HistoryStore
 
 MB = 1e6
 

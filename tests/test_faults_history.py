@@ -20,7 +20,7 @@ import pytest
 
 from concgui.engine import ExperimentSpec, RunResult
 from concgui.engine.records import TaskRecord
-from concgui.history_store import FILE_NAME, HistoryError, HistoryStore, InvalidRun
+from concgui.history import FILE_NAME, HistoryError, HistoryStore, InvalidRun
 
 small_disk, read_only_disk = faults_support.small_disk, faults_support.read_only_disk  # fixtures
 
@@ -133,7 +133,7 @@ KILLED_WRITER = textwrap.dedent("""\
     import sys, time
     from concgui.engine import ExperimentSpec
     from concgui.engine.records import TaskRecord
-    from concgui.history_store import HistoryStore
+    from concgui.history import HistoryStore
 
     store = HistoryStore(sys.argv[1])
     run_id = store.begin_run(ExperimentSpec(tasks=100000).to_dict(), {"pid": 1}, time.time(), 1)

@@ -21,7 +21,7 @@ from concgui.engine import ExperimentSpec, RunResult
 from concgui.engine.exports import load_results
 from concgui.engine.records import TaskRecord
 from concgui.gui.run_keeper import RunKeeper, SessionHistory, open_history
-from concgui.history_store import FILE_NAME, HistoryError, HistoryStore
+from concgui.history import FILE_NAME, HistoryError, HistoryStore
 from concgui.kept_runs import TEMP_FOLDER, UNSAVED_FOLDER
 
 small_disk, read_only_disk = faults_support.small_disk, faults_support.read_only_disk  # fixtures

@@ -23,14 +23,13 @@ from gui_support import open_window
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
-from concgui import history_store
 from concgui.engine import ExperimentSpec, RunResult
 from concgui.engine import runner as engine_runner
 from concgui.engine.exports import MAX_RUN_FILE_BYTES, load_results, save_csv, save_result, save_trace
 from concgui.gui import image_export
 from concgui.gui.main_window import MainWindow
 from concgui.gui.run_keeper import UNSAVED_FOLDER
-from concgui.history_store import HistoryStore
+from concgui.history import HistoryStore
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).resolve().parent / "data"
@@ -460,7 +459,7 @@ def test_opening_a_run_file_never_runs_the_code_it_names(qtbot, window, tmp_path
 
 # --- the history locked, corrupt, read-only or full ---------------------------------------------
 def test_a_history_lock_released_within_the_busy_timeout_only_delays_the_write(qtbot, window, monkeypatch):
-    monkeypatch.setattr(history_store, "BUSY_TIMEOUT", 5.0)
+    monkeypatch.setattr("concgui.history.store.BUSY_TIMEOUT", 5.0)
     other = HistoryStore(window.store.path)  # a second ConcGUI
     other._conn.execute("BEGIN IMMEDIATE")
     QTimer.singleShot(1000, lambda: other._conn.execute("COMMIT"))
@@ -478,7 +477,7 @@ def test_a_history_lock_released_within_the_busy_timeout_only_delays_the_write(q
 
 def test_a_history_locked_too_long_keeps_the_run_and_offers_to_save_it(qtbot, tmp_path, monkeypatch,
                                                                                data_dir):
-    monkeypatch.setattr(history_store, "BUSY_TIMEOUT", 0.5)
+    monkeypatch.setattr("concgui.history.store.BUSY_TIMEOUT", 0.5)
     w = open_window(qtbot, tmp_path)
     other = HistoryStore(w.store.path)
     other._conn.execute("BEGIN IMMEDIATE")

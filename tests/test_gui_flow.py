@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from concgui.engine import ExperimentSpec
 from concgui.engine.records import CANCELLED, OK
-from concgui.history_store import HistoryStore
+from concgui.history import HistoryStore
 
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
 LONG = ExperimentSpec(workload="sleep", executor="thread-pool", tasks=400, duration=0.05, workers=2,

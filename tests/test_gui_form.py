@@ -36,7 +36,7 @@ from concgui.gui.views.form_fields import (
 )
 from concgui.gui.views.history_view import HistoryView
 from concgui.gui.views.summary import SummaryPanel
-from concgui.history_store import HistoryStore
+from concgui.history import HistoryStore
 
 INLINE = {"isolation": "inline"}
 # The offscreen platform warns once per shown top-level window; that says nothing about our code.

@@ -10,7 +10,7 @@ import pytest
 from concgui.engine import ExperimentSpec, run_inline
 from concgui.engine.environment import environment
 from concgui.engine.records import CANCELLED, ERROR, OK, CpuSample, RunResult, TaskRecord, ThreadStates
-from concgui.history_store import FILE_NAME, SCHEMA_VERSION, HistoryStore, default_path
+from concgui.history import FILE_NAME, SCHEMA_VERSION, HistoryStore, default_path
 
 
 def fake_result(n: int, executor: str = "thread-pool", started_at: float = 1_700_000_000.0) -> RunResult:

@@ -275,7 +275,7 @@ def test_the_form_shows_joblibs_fields_and_what_its_backend_means_only_for_jobli
 def test_a_joblib_run_is_named_with_its_backend_on_the_command_line_and_in_the_history(child_env, qtbot, tmp_path):
     from concgui.engine.records import RunResult
     from concgui.gui.views.history_view import HistoryModel
-    from concgui.history_store import HistoryStore
+    from concgui.history import HistoryStore
 
     proc = subprocess.run([sys.executable, "-m", "concgui", "run", "--executor", "joblib", "--backend", "threading",
                            "--workload", "noop", "--tasks", "2", "--echo", "--no-history"],

@@ -13,7 +13,7 @@ from concgui.engine.runner import run_inline
 from concgui.engine.spec import MAX_TRANSFER_BYTES, ExperimentSpec, SpecError
 from concgui.engine.transfer import check_memory, once_per_message
 from concgui.engine.why import explain
-from concgui.history_store import HistoryStore
+from concgui.history import HistoryStore
 
 
 def _result() -> RunResult:

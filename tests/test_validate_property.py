@@ -24,7 +24,7 @@ from concgui.engine.exports import chrome_trace, load_results, save_csv
 from concgui.engine.summary import summarize
 from concgui.engine.validate import check_run
 from concgui.engine.why import explain
-from concgui.history_store import FILE_NAME, HistoryStore, InvalidRun
+from concgui.history import FILE_NAME, HistoryStore, InvalidRun
 
 DATA = Path(__file__).resolve().parent / "data"
 EXAMPLES = 150  # each is a file written, loaded, stored and read back: about 3 s in all

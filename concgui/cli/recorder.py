@@ -27,7 +27,7 @@ from ..engine.exports import save_csv, save_result
 from ..engine.live import RunState
 from ..engine.records import CANCELLED, INTERRUPTED, NOT_STARTED, RUNNING, WAITING, wall_seconds
 from ..engine.summary import summarize
-from ..history_store import HistoryError, HistoryStore
+from ..history import HistoryError, HistoryStore
 
 FLUSH_SECONDS = 0.25  # as the window: a killed command line loses at most this much of its finished tasks
 #: a rewrite of the whole files takes at most this share of the time (a 100,000-task file takes about a

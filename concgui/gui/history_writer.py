@@ -21,7 +21,7 @@ from pathlib import Path
 
 from ..engine import RunResult, TaskRecord
 from ..engine.isolation import HOST_WAIT  # the longest wait for the window between two chunks
-from ..history_store import HistoryError, HistoryStore
+from ..history import HistoryError, HistoryStore
 from ..kept_runs import keep
 
 #: task rows per transaction when a big batch arrives (a flood's quarter second; 20,000 tasks cancelled at

@@ -31,7 +31,7 @@ from ..engine import RunResult, TaskRecord
 from ..engine.events import TaskFinished
 from ..engine.live import RunState
 from ..engine.present import count, plural
-from ..history_store import FILE_NAME, HistoryError, HistoryStore, default_path
+from ..history import FILE_NAME, HistoryError, HistoryStore, default_path
 from ..kept_runs import UNSAVED_FOLDER, keep, usable_folder
 from .history_writer import HistoryWriter
 

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from ..engine import RunResult
 from ..engine.exports import LoadCancelled, save_csv, save_result, save_trace
-from ..history_store import HistoryError
+from ..history import HistoryError
 from . import image_export, report
 from .file_loading import load_with_progress
 

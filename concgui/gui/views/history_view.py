@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 
 from ...engine.exports import LoadCancelled, save_result, save_results
 from ...engine.present import seconds, speedup
-from ...history_store import RUNNING_STATUS, HistoryError, HistoryStore
+from ...history import RUNNING_STATUS, HistoryError, HistoryStore
 from ..file_loading import load_with_progress
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1  # the raw value a column sorts by
