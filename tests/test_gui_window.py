@@ -247,6 +247,14 @@ def test_png_export_of_charts_and_report(qtbot, window, tmp_path):
         export.export_widget_png(window.timeline, tmp_path / "missing" / "x.png", 800)
 
 
+def test_data_exports_offer_a_name_that_says_what_ran(qtbot, window):
+    result = run_and_wait(qtbot, window, ExperimentSpec(workload="sleep", executor="thread-pool", tasks=2,
+                                                        duration=0.05, workers=2, isolation="inline"))
+    day = time.strftime("%Y-%m-%d", time.localtime(result.started_at))
+    for ext in ("csv", "json", "trace.json"):
+        assert window._data_name(result, ext) == f"concgui-sleep-thread-pool-run-{day}.{ext}"
+
+
 def test_closing_during_a_run_stops_it_and_leaves_no_process(qtbot, window):
     window.form.set_spec(ExperimentSpec(workload="sleep", executor="process-pool", tasks=50, duration=5.0,
                                         workers=2))

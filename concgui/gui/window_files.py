@@ -81,6 +81,10 @@ class FileActions:
         spec, when = self._chart_context(which)
         return image_export.suggested_name(part, spec, self.preset_of(spec), when, ext, executor=one_run)
 
+    def _data_name(self, result: RunResult, ext: str) -> str:
+        """The file name offered for a run's data: what it ran and when, as the image exports name theirs."""
+        return image_export.suggested_name("run", result.spec, self.preset_of(result.spec), result.started_at, ext)
+
     def _export_dir(self) -> str:
         return str(self.settings.value("export/folder", str(Path.home())))
 
@@ -93,7 +97,7 @@ class FileActions:
 
     def save_unsaved(self, result: RunResult, path: str | None = None) -> bool:
         """Save a run the history could not take to a JSON file (asked for when ``path`` is None)."""
-        path = path or self._ask_path("Save run as JSON", "concgui-run.json", "ConcGUI runs (*.json)")
+        path = path or self._ask_path("Save run as JSON", self._data_name(result, "json"), "ConcGUI runs (*.json)")
         if not path:
             return False
         try:
@@ -169,7 +173,7 @@ class FileActions:
         if result is None:
             return
         ext = {"csv": "csv", "json": "json", "trace": "trace.json"}[fmt]
-        path = self._ask_path("Export data", f"concgui-run.{ext}", "All files (*)")
+        path = self._ask_path("Export data", self._data_name(result, ext), "All files (*)")
         if not path:
             return
         writer = {"csv": save_csv, "json": save_result, "trace": save_trace}[fmt]
