@@ -120,6 +120,25 @@ def test_speedup_is_against_one_worker_of_the_same_executor_with_median_and_spre
     assert [p.error for p in sweep.failed()] == ["RuntimeError: boom"]
 
 
+def test_speedup_is_the_one_worker_median_over_the_median_so_one_worker_is_1x_with_two_repeats(tmp_path):
+    # the review's process-pool walls (2 repeats): the median of each repeat's speedup made 1 worker 1.04×
+    one, two = [1.420612404, 2.1594740580000003], [1.299589071, 1.5354131409999998]
+    sweep = synthetic({("process-pool", 1): one, ("process-pool", 2): two})
+    base = (one[0] + one[1]) / 2
+    at1, at2 = sweep.stats("process-pool")
+    assert (at1.speedup, at1.efficiency) == (1.0, 1.0)
+    assert at2.speedup == pytest.approx(base / ((two[0] + two[1]) / 2))  # 1.263×, not 1.272×
+    assert (at2.speedup_min, at2.speedup_max) == (pytest.approx(base / two[1]), pytest.approx(base / two[0]))
+    assert at2.efficiency == pytest.approx(at2.speedup / 2)
+    save_sweep_csv(tmp_path / "s.csv", sweep)
+    with open(tmp_path / "s.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert {float(r["speedup_median"]) for r in rows if r["workers"] == "1"} == {1.0}
+    assert [float(r["speedup"]) for r in rows if r["workers"] == "1"] == [base / one[0], base / one[1]]
+    stats = json.loads(json.dumps(sweep.to_dict()))["stats"]
+    assert [s["speedup"] for s in stats] == [1.0, at2.speedup]
+
+
 def test_a_real_sleep_sweep_speeds_up_with_workers_on_threads_and_processes(tmp_path):
     seen = []
     sweep = run_sweep(plan_sweep(SLEEP, ["thread-pool", "process-pool"], 4, 1),

@@ -7,9 +7,10 @@ count, for each executor — so a burst of machine noise hits every series alike
 Numbers (strong scaling: the same work shared by more workers):
 
 * *wall* is the run's wall time, pool start-up excluded (as everywhere in ConcGUI);
-* *speedup* at n workers = median wall at 1 worker of the **same** executor ÷ wall at n,
-  computed for every repeat; the median and the min..max spread are reported;
-* *efficiency* = median speedup ÷ n;
+* *speedup* at n workers = median wall at 1 worker of the **same** executor ÷ median wall at n,
+  so 1 worker is exactly 1×; its spread runs from that 1-worker median ÷ the slowest repeat at n
+  to ÷ the fastest (each run's own speedup, ÷ its wall, is in the CSV);
+* *efficiency* = speedup ÷ n;
 * the *serial fraction* s is Amdahl's law, S(n) = 1 / (s + (1 − s) / n), fitted by least
   squares through the origin of 1/S − 1/n = s·(1 − 1/n) over the points with 1 < n ≤ cores,
   clamped to [0, 1]. Beyond the core count the limit is the hardware, not the code's serial
@@ -130,6 +131,8 @@ def check_sweep_dict(d: dict[str, Any]) -> None:
 def default_max_workers(cores: int | None = None) -> int:
     """Twice the cores: past them, a sweep shows the pools stop gaining."""
     return min(MAX_WORKERS, 2 * (cores or cpu_count()))
+#: ``speedup`` is the run's own (the 1-worker median ÷ its wall); ``speedup_median`` is its point's speedup,
+#: the 1-worker median ÷ ``median_wall_seconds`` (the name kept for the scripts that read these files)
 CSV_COLUMNS = ("executor", "workers", "threads", "repeat", "status", "wall_seconds", "startup_seconds", "speedup",
                "median_wall_seconds", "speedup_median", "speedup_min", "speedup_max", "efficiency",
                "serial_fraction", "cores", "error")
@@ -243,10 +246,10 @@ class SweepStat:
     median_wall: float
     min_wall: float
     max_wall: float
-    speedup: float | None  # median
-    speedup_min: float | None
-    speedup_max: float | None
-    efficiency: float | None  # median speedup ÷ workers
+    speedup: float | None  # median wall at 1 worker ÷ median_wall
+    speedup_min: float | None  # … ÷ max_wall
+    speedup_max: float | None  # … ÷ min_wall
+    efficiency: float | None  # speedup ÷ workers
 
 
 def fit_serial_fraction(speedups: dict[int, float], cores: int | None) -> float | None:
@@ -349,11 +352,13 @@ class SweepResult:
             walls = self.ok_walls(executor, n)
             if not walls:
                 continue
-            speedups = [base / w for w in walls] if base else []
-            median = statistics.median(speedups) if speedups else None
-            rows.append(SweepStat(executor, n, len(walls), statistics.median(walls), min(walls), max(walls),
-                                  median, min(speedups) if speedups else None,
-                                  max(speedups) if speedups else None, None if median is None else median / n))
+            median = statistics.median(walls)
+            # of the medians, not the median of each repeat's speedup: with an even number of repeats
+            # those differ, and 1 worker would not be 1× (2 repeats: 1.04×, "104 %" efficiency)
+            speedup = base / median if base else None
+            rows.append(SweepStat(executor, n, len(walls), median, min(walls), max(walls), speedup,
+                                  base / max(walls) if base else None, base / min(walls) if base else None,
+                                  None if speedup is None else speedup / n))
         return rows
 
     def failed(self) -> list[SweepPoint]:
