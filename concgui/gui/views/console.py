@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import textwrap
 
-from PySide6.QtGui import QFontDatabase
+from PySide6.QtGui import QFontDatabase, QTextOption
 from PySide6.QtWidgets import QPlainTextEdit, QWidget
 
 from ...engine.echo import EchoLines
@@ -25,7 +25,8 @@ MAX_LINES = 5000
 #: lines one batch may add; beyond this (6,000 lines a second at 30 batches a second) nobody can
 #: read them, and Qt's layout of every line would cost the window its smoothness
 MAX_BATCH_LINES = 200
-#: the why after a run is wrapped at this many characters (the pane does not wrap: task lines stay one a line)
+#: the why after a run is wrapped at this many characters, its lines after the first indented; the pane
+#: wraps what is still wider than itself
 WHY_WIDTH = 100
 
 
@@ -44,7 +45,10 @@ class ConsolePane(QPlainTextEdit):
         self.setObjectName("console")
         self.setReadOnly(True)
         self.setUndoRedoEnabled(False)  # an undo stack of every append would only grow
-        self.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        # a line wider than the pane wraps: unwrapped, a Compare's long sentence scrolled the pane to its end
+        # and left the start of every other line off-screen (task lines are short: still one a line)
+        self.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
+        self.setWordWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)  # a long path breaks too
         self.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.setMaximumBlockCount(max_lines)
         self.setPlaceholderText("Task lines appear here while a run is going, as the seed notebook prints them.")
