@@ -98,6 +98,12 @@ KIND_LABELS: dict[str, str] = {
     "cluster": "Dask cluster (a GIL per worker process)",
 }
 
+#: the CPU chart's dashed line of the run's own processes: violet, a hue no state, strip, shade, kind or
+#: core line uses (all eight Okabe-Ito colours have a meaning here). Of the hues with 3:1 contrast on both
+#: plot backgrounds it is about the farthest (CIELAB, under normal, protan, deutan and tritan vision) from
+#: every colour with a meaning: vermillion read as "blocked", the X-ray's colour in the timeline above it
+PROCESS_TREE_COLOR = "#A020F0"
+
 # Distinct hues for per-core lines; cycled when a machine has more cores.
 _CORE_PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#9E9AC8", "#8C6D31")
 

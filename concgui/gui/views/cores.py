@@ -18,14 +18,12 @@ import psutil
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from ...engine import xray
 from ...engine.live import RunState
 from .. import theme
 from ..image_export import install_export_menu
 from .chart import ThemedPlot
 
 SAMPLE_MS = 100  # 10 Hz
-TREE_COLOR = "#D55E00"  # vermillion, dashed: this run's own processes
 WINDOW = 30.0  # seconds of history between runs
 
 
@@ -417,17 +415,10 @@ class CoreUsagePlot(ThemedPlot):
                    f"━ one thin line per core ({n})"),
                   (theme.swatch(colors["foreground"], "mean of all cores", "▬"), "▬ mean of all cores")]
         if self._state is not None and self._tree_curve.isVisible():
-            legend.append((theme.swatch(TREE_COLOR, "this run's processes", "╍"), "╍ this run's processes"))
+            text = "this run's processes"
+            legend.append((theme.swatch(theme.PROCESS_TREE_COLOR, text, "╍"), "╍ " + text))
         if self._state is not None and self._startup.isVisible():
             legend.append((theme.swatch(theme.STARTUP_COLOR, "start-up"), "■ start-up"))
-        if self._state is not None and self._state.thread_states:  # the X-ray's two states people confuse
-            if (self._state.environment or {}).get("thread_states") == "cpu-time":
-                meanings = [("blocked", "not on a core: this system does not tell waiting for a core from blocked")]
-            else:
-                gil = (self._state.environment or {}).get("gil_enabled", True) is not False
-                cause = xray.blocked_cause(self._state.spec or {}, gil)
-                meanings = list(zip(("waiting", "blocked"), theme.thread_state_meanings(cause), strict=True))
-            legend += [(theme.swatch(theme.THREAD_STATE_COLORS[name], text), "■ " + text) for name, text in meanings]
         head = [("<b>CPU load per core</b>", "CPU load per core"), (where, where)]
         room = self.width() - 40.0 - self.getAxis("left").width()  # the title sits right of the axis
         self._set_legend_title(room, head, legend, colors["foreground"])
@@ -440,7 +431,7 @@ class CoreUsagePlot(ThemedPlot):
         for i, curve in enumerate(self._core_curves):
             curve.setPen(pg.mkPen(theme.with_alpha(theme.core_color(i), 200), width=1.2))
         self._mean_curve.setPen(pg.mkPen(colors["foreground"], width=3))
-        self._tree_curve.setPen(pg.mkPen(TREE_COLOR, width=2.5, style=QtCore.Qt.PenStyle.DashLine))
+        self._tree_curve.setPen(pg.mkPen(theme.PROCESS_TREE_COLOR, width=2.5, style=QtCore.Qt.PenStyle.DashLine))
         dark = theme.is_dark() if self._dark is None else self._dark
         self._startup.setBrush(theme.with_alpha(theme.STARTUP_COLOR, 90 if dark else 55))
         self._empty.setDefaultTextColor(QtGui.QColor(colors["muted"]))
