@@ -87,3 +87,21 @@ def _contrast(a: str, b: str) -> float:
 
     la, lb = sorted((luminance(a), luminance(b)), reverse=True)
     return (la + 0.05) / (lb + 0.05)
+
+
+# --- 2. "the whole legend: hover the title" shows the swatches in their colours ---------------------------------
+def test_the_whole_legend_tooltip_draws_each_swatch_in_its_colour(cores):
+    cores.resize(400, 150)  # a short, narrow chart: the legend stops at "… hover the title"
+    cores.show()
+    cores.set_result(_threads_run())
+    label = cores.getPlotItem().titleLabel
+    assert theme.LEGEND_MORE in label.text
+    tip = label.toolTip()
+    assert QtGui.Qt.mightBeRichText(tip)  # Qt shows it as rich text, not as its tags
+    doc = QtGui.QTextDocument()
+    doc.setHtml(tip)
+    assert doc.toPlainText().splitlines() == ["━ one thin line per core (2)", "▬ mean of all cores",
+                                              "╍ this run's processes", "■ start-up"]
+    swatches = SWATCH.findall(tip)
+    assert len(swatches) == 4  # every entry's swatch in the colour the chart draws it in, not the tooltip's black
+    assert {c.lower() for c, _ in swatches} <= _drawn_colours(cores)

@@ -11,6 +11,13 @@ MIN_PLOT_PX = 110  # the height a chart keeps for its plot and axis before its l
 LINE_PX = 17  # one line of title text
 
 
+def legend_tooltip(legend: list[tuple[str, str]]) -> str:
+    """The whole legend as a rich-text tooltip, an entry a line: its swatches in their colours, as in the title
+    (plain text would draw every swatch in the tooltip's black)."""
+    lines = "<br>".join(html for html, _ in legend)
+    return f'<html><div style="white-space:nowrap">{lines}</div></html>'
+
+
 class ThemedPlot(pg.PlotWidget):
     """Base of the timeline, cores and comparison charts.
 
@@ -39,7 +46,7 @@ class ThemedPlot(pg.PlotWidget):
         html = theme.fit_title(room, head, legend, color, max_lines)
         self._set_title(html)
         whole = theme.LEGEND_MORE in html
-        self.getPlotItem().titleLabel.setToolTip("\n".join(plain for _, plain in legend) if whole else "")
+        self.getPlotItem().titleLabel.setToolTip(legend_tooltip(legend) if whole else "")
 
     def _on_width_changed(self) -> None:
         pass
