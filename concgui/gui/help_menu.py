@@ -13,11 +13,13 @@ if TYPE_CHECKING:
 
 def install_help(window: MainWindow, menu: QMenu) -> tuple[QAction, QAction]:
     """Add Help ▸ Lessons and Help ▸ Concurrency and parallelism to ``menu``; both open non-modal."""
+    from .lessons_data import how_many_lessons
     from .views.help_page import show_concepts
     from .views.lessons import show_lessons
 
     lessons = QAction("&Lessons", window)
-    lessons.setStatusTip("Five guided experiments: a question, one button, the answer from the run's own numbers")
+    lessons.setStatusTip(f"{how_many_lessons().capitalize()} guided experiments: a question, one button, the answer "
+                         "from the run's own numbers")
     lessons.triggered.connect(lambda: show_lessons(window))
     concepts = QAction("&Concurrency and parallelism", window)
     concepts.setShortcut(QKeySequence.StandardKey.HelpContents)

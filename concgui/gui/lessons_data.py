@@ -1,4 +1,4 @@
-"""The six guided lessons: a question, the preset comparison that answers it, and the answer from its numbers.
+"""The guided lessons: a question, the preset comparison that answers it, and the answer from its numbers.
 
 Qt-free: a lesson names a shipped preset (``resources/presets.json``) and which of
 its runs to make; :func:`Lesson.answer` turns the results that came back into a few
@@ -138,7 +138,7 @@ def workers_of(r: RunResult) -> str:
     return count(r.workers, "worker")
 
 
-# --- the five answers ----------------------------------------------------------------------------
+# --- each lesson's answer --------------------------------------------------------------------------
 def _seed(runs: dict[str, RunResult]) -> Answer:
     seq, threads, pool = runs["sequential"], runs["threads"], runs["thread-pool"]
     n = len(seq.tasks)
@@ -410,6 +410,17 @@ LESSONS: tuple[Lesson, ...] = (
         "bar begins with the data sent to it. The memory chart shows what each worker process holds.",
         "threads-share-processes-copy", _share_copy, "threads-processes"),
 )
+
+
+_NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
+                 "twelve")
+
+
+def how_many_lessons(lessons: Sequence[Lesson] | None = None) -> str:
+    """How many lessons there are, as a word ("six"; digits past twelve): the menu and the help page say it,
+    so that adding a lesson cannot leave them counting the old number."""
+    n = len(LESSONS if lessons is None else lessons)
+    return _NUMBER_WORDS[n] if n < len(_NUMBER_WORDS) else f"{n:,}"
 
 
 def lesson(key: str) -> Lesson:

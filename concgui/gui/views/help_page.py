@@ -24,6 +24,7 @@ from ...engine.present import seconds
 from ...engine.records import RunResult
 from .. import theme
 from ..image_export import render_image
+from ..lessons_data import how_many_lessons
 from ..presets import resources_dir
 from .cores import CoreUsagePlot
 from .scaling import TABLE_COLUMNS as SCALING_TABLE_COLUMNS
@@ -183,7 +184,7 @@ def page_html(have: dict[str, QImage], runs: list[RunResult] | None = None) -> s
 <h2><a name="top"></a>{TITLE}</h2>
 <p>Two words that are easy to mix up. <b>Concurrency</b> is about <i>dealing with</i> many things at once;
 <b>parallelism</b> is about <i>doing</i> many things at once. ConcGUI measures both for every run.
-Help ▸ Lessons walks through five experiments that show the difference.</p>
+Help ▸ Lessons walks through {how_many_lessons()} experiments that show the difference.</p>
 
 <h3><a name="concurrency"></a>Concurrency</h3>
 <p>Several tasks are <i>in progress</i> at the same time: started, not yet finished. They may take turns on a

@@ -1,4 +1,4 @@
-"""Help ▸ Lessons: five guided experiments in a dock that stays open while they run.
+"""Help ▸ Lessons: the guided experiments, in a dock that stays open while they run.
 
 Each lesson (:mod:`concgui.gui.lessons_data`) asks a question; its button loads the
 lesson's preset into the experiment panel and runs the comparison through the
