@@ -274,7 +274,8 @@ PARAMS: dict[str, Param] = {
         Param(
             "arg_bytes", "Argument size", int,
             "Bytes of data every task is handed: made once per run from the seed, and copied (pickled) to "
-            "each task that runs in another process, which threads never need. 0: none. " + MEMORY_RULE,
+            "each task that runs in another process, which threads never need. A custom function is called "
+            "as before and does not receive it: the copy is what is measured. 0: none. " + MEMORY_RULE,
             "bytes", 0, MAX_TRANSFER_BYTES,
         ),
         Param(
