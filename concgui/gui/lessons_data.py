@@ -373,8 +373,10 @@ LESSONS: tuple[Lesson, ...] = (
         "seed", "Waiting together: the seed notebook",
         "Three jobs each wait 2 seconds, as a download waits for the network. One after another they take 6 s. "
         "Will three threads finish sooner, even on a computer with one core? Will a thread pool?",
-        "Watch the timeline: one bar per task, one row per worker. One after another they make a staircase; in "
-        "threads they stand side by side.",
+        "Watch the timeline: one bar per task, one row per worker. One after another, the three bars lie end to "
+        "end in the main thread's one row while the queue steps down; in threads each has its own row and they "
+        "stand side by side in time. Then Compare ▸ Timelines, a row per task, shows one after another as a "
+        "staircase.",
         "seed-notebook", _seed, "concurrency"),
     Lesson(
         "cpu", "Computing: threads against processes",

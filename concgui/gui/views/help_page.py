@@ -192,8 +192,10 @@ single core; what matters is that one task's waiting (for the network, a disk, a
 up. The seed notebook's three sleeps of 2 s take {wall[0]} one after another, and
 {wall[1]} in three threads, because the sleeps overlap — while no core computes.</p>
 <p><b>Concurrency</b> (the number): {m("concurrency")}</p>
-{_figure("sleep", "Above, one after another: a staircase. Below, three threads on the same time axis: "
-         "the sleeps overlap.", have)}
+{_figure("sleep", f"Above, one after another: the three sleeps end to end in the main thread's one row, "
+         f"{wall[0]} in all, as the queue steps down a task at a time. Below, three threads on the same time "
+         f"axis: the sleeps overlap and end together, at {wall[1]}. (Compare ▸ Timelines, a row per task, "
+         "draws one after another as a staircase.)", have)}
 
 <h3><a name="parallelism"></a>Parallelism</h3>
 <p>Several tasks <i>compute</i> at the same instant, each on its own CPU core. It needs several cores and work
