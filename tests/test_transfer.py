@@ -11,7 +11,7 @@ from concgui.engine.exports import load_csv, save_csv
 from concgui.engine.records import RunResult, TaskRecord
 from concgui.engine.runner import run_inline
 from concgui.engine.spec import MAX_TRANSFER_BYTES, ExperimentSpec, SpecError
-from concgui.engine.transfer import check_memory, once_per_message
+from concgui.engine.transfer import Payload, check_memory, make_argument, once_per_message
 from concgui.engine.why import explain
 from concgui.history import HistoryStore
 
@@ -71,6 +71,16 @@ def test_a_run_beyond_the_memory_is_refused_before_it_starts():
                           arg_bytes=MAX_TRANSFER_BYTES, isolation="inline")
     with pytest.raises(SpecError, match=r"^arg_bytes: .* allowed: 0 to "):
         run_inline(spec)
+
+
+def test_the_argument_is_the_same_bytes_for_a_seed_and_other_bytes_for_another():
+    """The run's argument is made from the seed: a run repeated with its seed sends the very same data."""
+    one, again, other = make_argument(100_000, 7), make_argument(100_000, 7), make_argument(100_000, 8)
+    assert isinstance(one, Payload) and len(one.data) == 100_000
+    assert one.data == again.data and one is not again
+    assert other.data != one.data
+    assert len(set(one.data)) > 200, "random bytes, not a constant fill"
+    assert make_argument(0, 7) is None
 
 
 # --- measured where it happens -------------------------------------------------------------------------
