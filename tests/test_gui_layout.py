@@ -69,3 +69,71 @@ def test_every_history_column_is_in_view(qtbot, window, size):
     header = table.horizontalHeader()
     assert header.length() <= table.viewport().width(), (
         f"the columns need {header.length()} px, the table shows {table.viewport().width()} at {size}")
+
+
+# --- the room a Compare takes, given back --------------------------------------------------------------------
+QUICK = ExperimentSpec(workload="sleep", executor="thread-pool", workers=2, tasks=4, duration=0.02, isolation="inline")
+
+
+def compare(qtbot, window) -> None:
+    with qtbot.waitSignal(window.controller.sequence_finished, timeout=30_000):
+        window.run_sequence([QUICK.with_(executor="sequential"), QUICK])
+    settle(qtbot)
+
+
+def run_once(qtbot, window) -> None:
+    window.form.set_spec(QUICK)
+    with qtbot.waitSignal(window.controller.run_finished, timeout=30_000):
+        window.run_button.click()
+    settle(qtbot)
+
+
+def drag_separator(qtbot, window, dy: int) -> None:
+    """Drag the line between the charts and the Results dock ``dy`` px down, as a person does."""
+    from PySide6.QtCore import QPoint
+    from PySide6.QtTest import QTest
+
+    dock = window.results_placement._dock
+    x, y = dock.geometry().center().x(), dock.geometry().top() - 3
+    QTest.mouseMove(window, QPoint(x, y))
+    QTest.mousePress(window, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(x, y))
+    for step in (dy // 3, 2 * dy // 3, dy):
+        QTest.mouseMove(window, QPoint(x, y + step))
+        settle(qtbot)  # the window moves its separator on a timer of its own
+    QTest.mouseRelease(window, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(x, y + dy))
+    settle(qtbot)
+
+
+@pytest.mark.parametrize("size", [(1024, 700), (1280, 720)])
+def test_a_single_run_after_a_compare_gets_the_room_back(qtbot, window, size):
+    window.resize(*size)
+    settle(qtbot)
+    dock = window.results_placement._dock
+    before = dock.height()
+    compare(qtbot, window)
+    assert dock.height() > before + 100, "a Compare's stack of timelines gets the room"
+    run_once(qtbot, window)
+    assert abs(dock.height() - before) <= 4, f"dock {dock.height()} px after a single run, {before} before the Compare"
+    w, h = plot_area(window.timeline)
+    assert h >= 130, f"the timeline's plot is {h:.0f} px high after the Compare"
+    _, h = plot_area(window.cores)
+    assert h >= 60, f"the CPU chart's plot is {h:.0f} px high: its 100/75/50/25/0 ticks overlap"
+
+
+def test_a_dock_the_person_sized_keeps_their_size(qtbot, window):
+    window.resize(1280, 1000)
+    settle(qtbot)
+    dock = window.results_placement._dock
+    first = dock.height()
+    compare(qtbot, window)
+    drag_separator(qtbot, window, 60)  # the person makes the dock 60 px shorter than the Compare made it
+    chosen = dock.height()
+    assert first + 100 < chosen
+    run_once(qtbot, window)
+    assert dock.height() == chosen, "a run took back the size the person chose"
+    drag_separator(qtbot, window, -120)  # taller than a Compare's share
+    taller = dock.height()
+    compare(qtbot, window)
+    assert dock.height() == taller, "a Compare shrank the dock the person had made taller"
+    run_once(qtbot, window)
+    assert dock.height() == taller
