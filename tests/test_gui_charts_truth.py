@@ -105,3 +105,41 @@ def test_the_whole_legend_tooltip_draws_each_swatch_in_its_colour(cores):
     swatches = SWATCH.findall(tip)
     assert len(swatches) == 4  # every entry's swatch in the colour the chart draws it in, not the tooltip's black
     assert {c.lower() for c, _ in swatches} <= _drawn_colours(cores)
+
+
+# --- 3. the wall-time chart leaves room above its tallest bar for the bar's labels ------------------------------
+def _seed_on_a_busy_machine() -> list[RunResult]:
+    """The seed notebook as the review measured it: 3 × sleep 2 s one after another (6.00 s), in threads and in a
+    pool of 6 (2.00 s), other programs using 1.2 cores: every label four or three lines."""
+    def run(executor: str, workers: int, starts: list[float], startup: float) -> RunResult:
+        tasks = [TaskRecord(i, f"w{i}", 10, 1, 0.0, startup + s, startup + s + 2.0, 0.0, "ok")
+                 for i, s in enumerate(starts)]
+        return RunResult(spec={"workload": "sleep", "executor": executor, "tasks": 3, "duration": 2.0},
+                         environment={"other_programs_cores": 1.2}, startup_seconds=startup,
+                         wall_seconds=max(starts) + 2.0, workers=workers, tasks=tasks)
+
+    return [run("sequential", 1, [0.0, 2.0, 4.0], 0.005), run("threads", 3, [0.0, 0.0, 0.0], 0.002),
+            run("thread-pool", 6, [0.0, 0.0, 0.0], 0.003)]
+
+
+@pytest.mark.parametrize("size", [(840, 170), (840, 230), (1000, 400), (480, 200)])
+def test_every_bar_label_lies_whole_inside_the_plot(qtbot, size):
+    """The review's 1280 × 775 window gives the chart about 840 × 170 px: "6.00 s" was cut at the top."""
+    from concgui.gui.views.compare_chart import CompareChart
+
+    chart = CompareChart(dark=False)
+    qtbot.addWidget(chart)
+    chart.resize(*size)
+    chart.show()
+    chart.set_results(_seed_on_a_busy_machine())
+    qtbot.wait(30)  # laid out: the y range is fitted to the plot's real height
+    view = chart.getViewBox().sceneBoundingRect()
+    texts = chart.label_texts()
+    assert texts[0].startswith("6.00 s\nbaseline") and texts[1].startswith("2.00 s\n3.0×")
+    for item in chart._labels:
+        box = item.mapRectToScene(item.boundingRect())
+        assert view.top() - 0.5 <= box.top() and box.bottom() <= view.bottom() + 0.5, (item.textItem.toPlainText(),
+                                                                                       box, view)
+    vb = chart.getViewBox()
+    bar_px = 6.0 / vb.viewRange()[1][1] * vb.height()
+    assert bar_px >= 0.3 * vb.height()  # the bars keep a good part of the height

@@ -58,6 +58,9 @@ def speed_text(baseline: RunResult, result: RunResult) -> str:
     return relative_speed(baseline.wall_seconds / result.wall_seconds if result.wall_seconds > 0 else None)
 
 
+LABEL_SHARE = 0.6  # a bar's label takes at most this share of the plot's height
+LABEL_GAP_PX = 4.0  # between a label's top and the plot's
+
 #: the last line of a bar's label when other programs took cores during its run (the tooltip says how many)
 BUSY_MARK = "⚠ busy machine"
 BUSY_COLOR = "#D55E00"  # vermillion, Okabe-Ito: read as a warning on light and dark backgrounds
@@ -82,11 +85,15 @@ class CompareChart(ThemedPlot):
         vb.setDefaultPadding(0.0)
         self._startup_bars = pg.BarGraphItem(x=[], height=[], width=0.7, pen=pg.mkPen(None), brush="#999999")
         self._work_bars = pg.BarGraphItem(x=[], height=[], width=0.7, pen=pg.mkPen(None), brush="#999999")
+        self._tops = np.zeros(0)  # each bar's top, where its label's bottom sits
+        self._label_px = np.zeros(0)  # each label's height in pixels
+        self._drawn_px: float | None = None  # the plot height the y range was fitted to
         self._ideal = pg.PlotCurveItem(connect="pairs")
         self._ideal.setZValue(10)
         for item in (self._startup_bars, self._work_bars, self._ideal):
             plot.addItem(item)
         self.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        vb.sigResized.connect(self._on_view_resized)
         install_export_menu(self, "compare")
         self._ready = True
         self._apply_theme()
@@ -144,6 +151,7 @@ class CompareChart(ThemedPlot):
             for bars in (self._startup_bars, self._work_bars):
                 bars.setOpts(x=np.zeros(0), y0=np.zeros(0), height=np.zeros(0), brushes=None, brush="#999999")
             self._ideal.setData([], [])
+            self._tops = self._label_px = np.zeros(0)
             self.getAxis("bottom").setTicks([[], []])
             self._update_title()
             return
@@ -177,20 +185,68 @@ class CompareChart(ThemedPlot):
             texts.append(lines)
         widest = max(QtGui.QFontMetrics(label_font).horizontalAdvance(plain) for lines in texts for _, plain in lines)
         points = max(6.5, min(9.0, 9.0 * (slot - 6) / max(widest, 1)))
-        for i, lines in enumerate(texts):
-            body = "<br>".join(html for html, _ in lines)
-            label = pg.TextItem(html=f'<div style="text-align:center; color:{colors["foreground"]}; '
-                                     f'font-size:{points:.1f}pt">{body}</div>', anchor=(0.5, 1.0))
-            label.textItem.setTextWidth(label.textItem.boundingRect().width())  # lets the lines centre
+        labels = self._fit_labels(texts, points, colors["foreground"])
+        for i, label in enumerate(labels):
             label.setPos(x[i], top[i])
             plot.addItem(label)
-            self._labels.append(label)
+        self._labels = labels
         self._set_ticks(results, slot)
         vb = self.getViewBox()
         vb.setXRange(-0.6, n - 0.4, padding=0.0)
-        headroom = 1.22 + 0.1 * max(len(lines) for lines in texts)  # room for the labels above the bars
-        vb.setYRange(0.0, float(top.max()) * headroom or 1.0, padding=0.0)
+        self._tops = top
+        self._label_px = np.array([label.textItem.boundingRect().height() for label in labels])
+        self._fit_y()
         self._update_title()
+
+    def _fit_labels(self, texts: list[list[tuple[str, str]]], points: float, color: str) -> list[pg.TextItem]:
+        """A label per bar (its lines, html and plain), at most :data:`LABEL_SHARE` of the plot's height: in a
+        smaller font down to 6.5 pt, then in fewer lines (the wall and its speed always, then the busy machine's
+        warning; the rest is in the bar's tooltip)."""
+        plot_px = self._plot_pixels()
+        keep = max(len(lines) for lines in texts)
+        while True:
+            labels = []
+            for lines in texts:
+                # the start-up's line goes before the busy machine's warning
+                extra = sorted(lines[2:], key=lambda line: line[1] != BUSY_MARK)[:max(0, keep - 2)]
+                body = "<br>".join(html for k, (html, plain) in enumerate(lines) if k < 2 or (html, plain) in extra)
+                label = pg.TextItem(html=f'<div style="text-align:center; color:{color}; '
+                                         f'font-size:{points:.1f}pt">{body}</div>', anchor=(0.5, 1.0))
+                label.textItem.setTextWidth(label.textItem.boundingRect().width())  # lets the lines centre
+                labels.append(label)
+            tallest = max(label.textItem.boundingRect().height() for label in labels)
+            room = LABEL_SHARE * plot_px if plot_px is not None else tallest
+            if tallest <= room + 0.5 or (points <= 6.5 and keep <= 2):
+                return labels
+            if points > 6.5:
+                points = max(6.5, points * room / tallest - 0.1)
+            else:
+                keep -= 1
+
+    def _plot_pixels(self) -> float | None:
+        """The plot area's height (px), once laid out."""
+        height = self.getViewBox().height()
+        return float(height) if height > 20 else None
+
+    def _fit_y(self) -> None:
+        """A y range with room above each bar for its label, whatever the plot's height: bar top ÷ the share of
+        the height its label leaves (before the first layout, an estimate from the lines)."""
+        if not self._tops.size:
+            return
+        plot_px = self._plot_pixels()
+        if plot_px is None:
+            top = float(self._tops.max()) * (1.22 + 0.1 * max(1, round(float(self._label_px.max()) / 14.0)))
+        else:
+            free = np.maximum(plot_px - self._label_px - LABEL_GAP_PX, (1.0 - LABEL_SHARE) * plot_px)
+            top = float(np.max(self._tops * plot_px / free))
+        self._drawn_px = plot_px
+        self.getViewBox().setYRange(0.0, top or 1.0, padding=0.0)
+
+    def _on_view_resized(self) -> None:
+        """A new plot height: the labels' size and the y range follow (the labels are in pixels, the bars not)."""
+        plot_px = self._plot_pixels()
+        if self._results and plot_px is not None and (self._drawn_px is None or abs(plot_px - self._drawn_px) > 1):
+            self._draw()
 
     def _slot_pixels(self, n: int) -> float:
         """Screen width of one bar's slot (an estimate before the first layout)."""
