@@ -6,7 +6,9 @@ in the frozen app.  Arguments: the pid whose tree to measure, the run's
 ``perf_counter_ns`` origin, the interval, optionally the thread interval
 (the X-ray's; 0 or absent: no thread readings) and the memory interval (0 or
 absent: no memory readings).  It exits when its stdin closes.  Standard library
-and psutil only.  Lines, ``t`` on the run's clock:
+and psutil only (psutil needed by the probe itself, not by the process that starts it: the engine under
+another interpreter without psutil reads its threads' schedstat through :class:`ThreadClocks` and
+:func:`descendants` alone, and starts the probe with the app's interpreter).  Lines, ``t`` on the run's clock:
 
 - ``{"source": "schedstat" | "cpu-time"}`` first: where the thread readings come from;
 - ``[t, per_core_percents, tree_percent]`` every interval;
@@ -38,7 +40,10 @@ import sys
 import threading
 import time
 
-import psutil
+try:
+    import psutil
+except ImportError:  # the engine under an interpreter without it: only the schedstat readers are used there
+    psutil = None
 
 #: whether the kernel lists each thread's children (/proc/<pid>/task/<tid>/children, Linux 3.5+)
 PROC_CHILDREN = os.path.exists(f"/proc/self/task/{threading.get_native_id()}/children")
@@ -66,15 +71,17 @@ def _children_from_proc(pid: int) -> list[int] | None:
     return kids
 
 
-def descendants(root: psutil.Process, cheap: bool = False) -> list[int] | None:
-    """Pids below ``root``, parents before their children, read afresh each time (workers come and go).
+def descendants(root: psutil.Process | int, cheap: bool = False) -> list[int] | None:
+    """Pids below ``root`` (a process or its pid), parents before their children, read afresh each time
+    (workers come and go).
 
     ``cheap``: None instead of psutil's scan of every process on the system (milliseconds), for a
     tree the kernel's ``children`` files do not list cheaply (no such files, or a process of many
-    threads): the caller then keeps the list it had.
+    threads): the caller then keeps the list it had. Without psutil, None too.
     """
+    root_pid = root if isinstance(root, int) else root.pid
     if PROC_CHILDREN:
-        found, todo = [], [root.pid]
+        found, todo = [], [root_pid]
         while todo:
             kids = _children_from_proc(todo.pop(0))
             if kids is None:
@@ -83,9 +90,11 @@ def descendants(root: psutil.Process, cheap: bool = False) -> list[int] | None:
             todo += kids
         else:
             return found
-    if cheap:
+    if cheap or psutil is None:
         return None
     try:
+        if isinstance(root, int):
+            root = psutil.Process(root)
         return [c.pid for c in root.children(recursive=True)]
     except psutil.Error:
         return []
@@ -448,6 +457,9 @@ def die_with(parent: int) -> None:
 
 
 def main(argv: list[str]) -> int:
+    if psutil is None:
+        print("concgui cpu probe: psutil is not installed for this interpreter", file=sys.stderr)
+        return 1
     pid, t0_ns, interval = int(argv[0]), int(argv[1]), float(argv[2])
     die_with(pid)
     thread_interval = float(argv[3]) if len(argv) > 3 else 0.0

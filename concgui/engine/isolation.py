@@ -4,7 +4,8 @@ Why: threads that compute in the window's own process steal the GIL from
 the UI (its timers fire late, it stutters) and drawing steals it from
 the experiment.  The engine process is ``python -m concgui.engine`` (or the
 frozen app's executable with the argument ``engine``) and may be another
-interpreter, such as a free-threaded build.
+interpreter, such as a free-threaded build; its CPU probe is still started with this
+interpreter, which has psutil (:data:`.sampler.PROBE_ENV`).
 
 Protocol: the parent writes the spec as one JSON line on stdin, then may
 write ``cancel``; closing stdin (the parent died) also cancels.  The engine
@@ -33,7 +34,7 @@ from collections import deque
 from functools import partial
 from pathlib import Path
 
-from . import lifetime, runner, validate
+from . import lifetime, runner, sampler, validate
 from .events import (
     CpuSampled,
     Event,
@@ -174,6 +175,9 @@ class EngineProcess:
             env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PACKAGE_ROOT), env.get("PYTHONPATH")]))
         env["PYTHONUNBUFFERED"] = "1"
         env[PARENT_ENV] = str(os.getpid())
+        probe = sampler.probe_command()
+        if probe is not None:  # the CPU probe runs with this interpreter, whichever runs the engine (it has psutil)
+            env[sampler.PROBE_ENV] = json.dumps(probe)
         try:
             proc = subprocess.Popen(
                 engine_command(self.spec.python), stdin=subprocess.PIPE, stdout=subprocess.PIPE,

@@ -6,7 +6,12 @@ hold: it took one sample a second instead of ten, exactly in the runs whose
 CPU picture matters most.  The sampler process stamps each sample with the
 run's clock (``perf_counter_ns`` is system-wide) and streams JSON lines; it
 exits when its input closes, so it never outlives the run.  psutil is
-optional: without it there are simply no samples.
+optional: without it there are simply no samples.  The probe reads another
+process's ``/proc`` and needs nothing of the run's interpreter, so an engine
+process started under ``--python`` is handed the probe command of the app's own
+interpreter (:data:`PROBE_ENV`, set by :mod:`.isolation`): a run under an
+interpreter without psutil (Debian's python3.11, a free-threaded 3.13t) still
+gets its CPU samples and its X-ray.
 
 The X-ray: every 20 ms the probe also reads each thread's cumulative time on
 a core and runnable waiting for one (see :mod:`concgui.engine.cpu_probe`).
@@ -63,6 +68,10 @@ MEMORY_INTERVAL = 0.25
 BORN_TICK = 0.01
 #: how long the sampler holds an interval back: a wait the kernel credits late is put where it was
 HOLD = 0.2
+
+#: the variable that hands an engine process the probe's command line (a JSON list): the app's interpreter,
+#: which has psutil, where the engine runs under another that may not (see :func:`probe_command`)
+PROBE_ENV = "CONCGUI_PROBE_COMMAND"
 
 #: one interval's shares by thread: (t, interval, {(pid, tid): (on_core, waiting, blocked)})
 ThreadShares = tuple[float, float, dict[tuple[int, int], tuple[float, float, float]]]
@@ -208,16 +217,31 @@ def lane_states(shares: ThreadShares, lanes: dict[tuple[int, int], str]) -> Thre
 
 
 def sampler_command() -> list[str]:
-    """The probe runs as a plain script: importing the engine package would delay the first sample."""
+    """The probe with this interpreter, as a plain script: importing the engine package would delay the
+    first sample."""
     if getattr(sys, "frozen", False):
         return [sys.executable, "sampler"]
     return [sys.executable, "-I", os.path.join(os.path.dirname(os.path.abspath(__file__)), "cpu_probe.py")]
 
 
+def probe_command() -> list[str] | None:
+    """How this process starts the probe: the command handed down in :data:`PROBE_ENV` (the app's
+    interpreter, which has psutil), else this interpreter's if it has psutil, else None (no probe)."""
+    given = os.environ.get(PROBE_ENV)
+    if given:
+        try:
+            command = json.loads(given)
+        except ValueError:
+            command = None
+        if isinstance(command, list) and command and all(isinstance(a, str) for a in command):
+            return command
+    return sampler_command() if psutil is not None else None
+
+
 def expected_source() -> str:
     """Where the probe will read the threads' states: known before it starts, so that a live view
     labels them right ("cpu-time" has no waiting for a core); the probe's own report settles it."""
-    if psutil is None or not THREAD_INTERVAL:
+    if probe_command() is None or not THREAD_INTERVAL:
         return "none"
     from .cpu_probe import schedstat_works
 
@@ -227,8 +251,10 @@ def expected_source() -> str:
 def expected_memory() -> str:
     """What the probe's memory readings will be ("uss", "rss" or "none"), known before it starts, so that a
     live view names them; the probe's own report settles it."""
-    if psutil is None or not MEMORY_INTERVAL:
+    if probe_command() is None or not MEMORY_INTERVAL:
         return "none"
+    if psutil is None:  # the probe runs with another interpreter's psutil, which gives USS wherever it runs
+        return "uss"
     from .cpu_probe import Memory
 
     return Memory().kind
@@ -262,13 +288,14 @@ class CpuSampler:
         self._baseline: tuple[float | None, list[list]] = (None, [])
 
     def start(self) -> None:
-        if psutil is None:
+        command = probe_command()
+        if command is None:
             return
         if self.thread_interval:
             self._baseline = self._read_threads()
         try:
             self._proc = subprocess.Popen(
-                [*sampler_command(), str(os.getpid()), str(self.t0_ns), str(self.interval),
+                [*command, str(os.getpid()), str(self.t0_ns), str(self.interval),
                  str(self.thread_interval), str(self.memory_interval)],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         except OSError:
@@ -278,20 +305,28 @@ class CpuSampler:
 
     @property
     def pid(self) -> int | None:
-        """The probe process's pid (None before it started, or without psutil)."""
+        """The probe process's pid (None before it started, or without a probe: no psutil to run it with)."""
         return self._proc.pid if self._proc is not None else None
 
     def _read_threads(self) -> tuple[float | None, list[list]]:
-        """This process's tree's threads, read once here (some 0.3 ms): (t on the run's clock, readings)."""
+        """This process's tree's threads, read once here (some 0.3 ms): (t on the run's clock, readings).
+
+        From schedstat it needs no psutil (an engine under another interpreter may have none); the
+        fallback's per-thread CPU times do, and without psutil there is no early reading.
+        """
         from .cpu_probe import ThreadClocks, descendants, schedstat_works
 
-        clocks = ThreadClocks(schedstat_works())
+        schedstat = schedstat_works()
+        if not schedstat and psutil is None:
+            return None, []
+        clocks = ThreadClocks(schedstat)
+        errors = (OSError,) if psutil is None else (OSError, psutil.Error)
         try:
-            me = psutil.Process()
-            pids = [me.pid, *(descendants(me, cheap=True) or [])]
+            me = os.getpid()
+            pids = [me, *(descendants(me, cheap=True) or [])]
             t = (time.perf_counter_ns() - self.t0_ns) / 1e9
             return t, clocks.read(pids)
-        except (OSError, psutil.Error):
+        except errors:
             return None, []
         finally:
             clocks.close()
