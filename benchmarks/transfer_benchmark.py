@@ -10,6 +10,10 @@ count 0), then the median over the repeats.  Executors: process-pool under fork,
 mp-pool, joblib's loky (batch_size 1: a copy per task), Dask's LocalCluster when distributed is installed,
 and the thread pool, whose transfer is 0 by construction.
 
+``startup_by_method``: a process pool's start-up (``startup_seconds``: until its workers are ready) under
+fork, forkserver and spawn side by side, the median of the repeats of 2 workers and no data; its value is
+the slowest method's median over fork's, and it carries the sentence a Compare of those runs shows.
+
 Each run is 8 noop tasks on 2 workers with ``--mb`` MB in and out, in an engine process of its own (the
 app's way: there fork is used as asked; each figure says which method ran); the executors take turns
 within each repeat, so a noisy moment on a shared machine hits them alike.
@@ -78,6 +82,31 @@ def transfer_figures(report: Callable[..., None], repeats: int = 3, mb: float = 
             report("transfer_thread_pool_is_zero", int(zero), "", "1: threads copy nothing", zero)
 
 
+STARTUP_METHODS = ("fork", "forkserver", "spawn")
+
+
+def startup_figures(report: Callable[..., None], repeats: int = 3) -> None:
+    """Report a process pool's start-up under each start method, median of ``repeats``, side by side."""
+    from concgui.engine.why_compare import start_method_sentence
+
+    runs: dict[str, list[RunResult]] = {m: [] for m in STARTUP_METHODS}
+    for _ in range(repeats):
+        for method in STARTUP_METHODS:  # in turns, as the transfer runs
+            runs[method].append(run(ExperimentSpec(workload="noop", executor="process-pool", start_method=method,
+                                                   tasks=WORKERS, workers=WORKERS)))
+    failed = [r.error for rs in runs.values() for r in rs if r.status != "ok"]
+    if failed:
+        report("startup_by_method_failed", len(failed), "runs", "0", False, error=failed[0])
+        return
+    median = {m: statistics.median(r.startup_seconds for r in rs) for m, rs in runs.items()}
+    slowest = max(STARTUP_METHODS[1:], key=median.__getitem__)
+    report("startup_by_method", median[slowest] / median["fork"], "x fork", "", None,
+           median_ms={m: round(1e3 * v, 1) for m, v in median.items()},
+           per_repeat_ms={m: [round(1e3 * r.startup_seconds, 1) for r in rs] for m, rs in runs.items()},
+           used={m: sorted({r.environment.get("start_method") for r in rs}) for m, rs in runs.items()},
+           compare=start_method_sentence([r for rs in runs.values() for r in rs]))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
@@ -93,6 +122,7 @@ def main() -> int:
         print(json.dumps(row), flush=True)
 
     transfer_figures(report, args.repeats, args.mb)
+    startup_figures(report, args.repeats)
     if args.json:
         Path(args.json).write_text(json.dumps({"figures": figures}, indent=1))
     return 0
