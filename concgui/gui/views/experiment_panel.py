@@ -1,13 +1,16 @@
 """The experiment panel: presets, the form, Run and Stop, the executors to compare, the scaling study.
 
 What a person sets up before pressing Run, in one column; the window wires its buttons to the
-run controller. Choosing a preset fills the form and the comparison's checkboxes here.
+run controller. Choosing a preset fills the form and the comparison's checkboxes here, and its
+title and note stay only while the form holds what the preset put there: once any field differs
+(a person's edit), or the window shows another run (from the history or a file), the list reads
+"Presets…" again and the note goes: what it promises ("three tasks that each sleep 2 s…") no
+longer describes the form (:meth:`ExperimentPanel.leave_compare`).
 
 A preset with several runs is meant for Compare, not Run (Run would run only the form's first
 executor, often sequential): while it is loaded the panel says so, the Compare button has the
 focus, :attr:`ExperimentPanel.compare_preset` is that preset, and Compare runs the preset's own
-runs (their workers, chunk size, …) with the form's experiment. Choosing another executor in the
-form, or showing another run, ends that (:meth:`ExperimentPanel.leave_compare`).
+runs (their workers, chunk size, …), not the form's one executor.
 """
 
 from __future__ import annotations
@@ -48,9 +51,12 @@ class ExperimentPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        #: the preset meant for Compare now loaded, while the form still runs its executor
+        #: the preset whose title and note show, while the form holds what it put there
+        self.preset: Preset | None = None
+        self._preset_values: dict[str, object] = {}  # the form's fields as the preset left them
+        #: the preset meant for Compare now loaded, while the form still holds it
         self.compare_preset: Preset | None = None
-        self._compare_executor = ""  # the executor the form holds for it: choosing another leaves it
+        self._compare_executor = ""  # the executor the form holds for it (Run's tooltip names it)
         layout = QVBoxLayout(self)
         self.preset_box = QComboBox()
         self.preset_box.addItem("Presets…", None)
@@ -98,8 +104,9 @@ class ExperimentPanel(QWidget):
         if preset is None:
             raise KeyError(f"preset: no preset named {name!r}; known: {', '.join(self.presets)}")
         specs, skipped = preset.runnable()
-        self.compare_preset = None  # the form's executor changes now: not a reason to leave
+        self.preset = self.compare_preset = None  # the form changes now: no departure from the preset
         self.form.set_spec(specs[0] if specs else preset.specs[0])
+        self.preset, self._preset_values = preset, self._form_values()
         self.executor_checks.choose({s.executor for s in specs})
         note = preset.description
         if skipped:
@@ -134,10 +141,14 @@ class ExperimentPanel(QWidget):
         return specs + [base.with_(executor=name) for name in executors if name not in done]
 
     def leave_compare(self) -> None:
-        """The form no longer holds the preset meant for Compare: Run and Compare as usual again."""
+        """The form no longer holds the preset (a field changed, or the window shows another run):
+        "Presets…" in the list, no note, and Run and Compare as usual, not the preset's comparison."""
         if self.compare_preset is not None:
-            self.preset_note.setText(html.escape(self.compare_preset.description))
             self._set_compare(None)
+        self.preset = None
+        self.preset_box.setCurrentIndex(0)
+        self.preset_note.clear()
+        self.preset_note.setVisible(False)
 
     def _set_compare(self, preset: Preset | None) -> None:
         self.compare_preset = preset
@@ -150,9 +161,12 @@ class ExperimentPanel(QWidget):
             QTimer.singleShot(0, button.setFocus)  # after the preset list's popup has given the focus back
         self.compare_mode_changed.emit(preset is not None)
 
+    def _form_values(self) -> dict[str, object]:
+        return {name: f.value() for name, f in self.form.fields.items()}
+
     def _on_form_changed(self) -> None:
-        """Another executor chosen in the form: the person means to run that one."""
-        if self.compare_preset is not None and self.form.fields["executor"].value() != self._compare_executor:
+        """A field no longer as the preset set it: the preset's title, note and comparison no longer apply."""
+        if self.preset is not None and self._form_values() != self._preset_values:
             self.leave_compare()
 
     def set_running(self, running: bool, valid: bool) -> None:
