@@ -216,3 +216,42 @@ def test_real_pools_start_slower_under_spawn_and_forkserver_than_fork_and_compar
                            f"forkserver {seconds(best['forkserver'], 2)}, spawn {seconds(best['spawn'], 2)} "
                            f"({best[slowest] / best['fork']:.1f}× fork's)"), text
     assert best[slowest] / best["fork"] >= 1.5, text
+
+
+MB5 = 5_000_000
+#: executors whose tasks get a pickled copy: (executor, its fields); each task's own copy (batch/chunk of 1)
+COPYING = [("process-pool", {}), ("mp-pool", {}), ("joblib", {"backend": "loky", "batch_size": 1}),
+           ("joblib", {"backend": "multiprocessing", "batch_size": 1}),
+           ("processes", {"start_method": "spawn"}), ("processes", {"start_method": "forkserver"}),
+           ("dask", {"threads_per_worker": 1})]
+
+
+def _case(value: str | dict) -> str:
+    """A test id: the executor, then its fields' values."""
+    return value if isinstance(value, str) else "-".join(map(str, value.values()))
+
+
+@pytest.mark.parametrize("executor, more", COPYING, ids=_case)
+def test_every_process_executor_measures_the_argument_going_and_the_result_coming_back(executor, more):
+    """4 tasks of 20 ms cpu, 5 MB in and 5 MB out, on real worker processes: both ways take time."""
+    if executor == "dask":
+        pytest.importorskip("distributed")
+    r = run_inline(_cpu(executor, MB5, tasks=4, duration=0.02, result_bytes=MB5, **more))
+    assert r.status == "ok", r.error
+    assert r.summary["sent_seconds"] > 0 and r.summary["returned_seconds"] > 0, r.summary
+    assert 0 < r.summary["sent_share"] <= 1 and 0 < r.summary["returned_share"] <= 1
+    if executor == "dask":  # a copy per Client.map batch and per gathered result: the tasks share them
+        assert any(t.sent_seconds > 0 for t in r.tasks) and any(t.returned_seconds > 0 for t in r.tasks)
+    else:
+        assert all(t.sent_seconds > 0 and t.returned_seconds > 0 for t in r.tasks), \
+            [(t.sent_seconds, t.returned_seconds) for t in r.tasks]
+
+
+@pytest.mark.parametrize("executor, more", [("sequential", {}), ("asyncio", {}), ("thread-pool", {}), ("threads", {}),
+                                            ("joblib", {"backend": "threading"})], ids=_case)
+def test_executors_that_share_memory_move_nothing_and_count_exactly_zero(executor, more):
+    r = run_inline(_cpu(executor, MB5, tasks=4, duration=0.02, result_bytes=MB5, **more))
+    assert r.status == "ok", r.error
+    assert all(t.sent_seconds == 0.0 and t.returned_seconds == 0.0 for t in r.tasks)
+    assert r.summary["sent_seconds"] == 0.0 == r.summary["returned_seconds"]
+    assert "cost nothing" in explain(r)
