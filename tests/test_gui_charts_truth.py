@@ -13,9 +13,11 @@ import re
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from PySide6 import QtGui  # noqa: E402
 
+from concgui.engine.present import seconds  # noqa: E402
 from concgui.engine.records import CpuSample, RunResult, TaskRecord, ThreadStates  # noqa: E402
 from concgui.gui import theme  # noqa: E402
 from concgui.gui.views.cores import CoreUsagePlot  # noqa: E402
@@ -143,3 +145,97 @@ def test_every_bar_label_lies_whole_inside_the_plot(qtbot, size):
     vb = chart.getViewBox()
     bar_px = 6.0 / vb.viewRange()[1][1] * vb.height()
     assert bar_px >= 0.3 * vb.height()  # the bars keep a good part of the height
+
+
+# --- 4. the ideal: the legend states the rule the code uses, and no ideal against a first run on several workers ---
+def _recorded(executor: str, workload: str, wall: float, workers: int, tasks: int, cores: int = 2) -> RunResult:
+    """A run as the review's history recorded it: its wall time, workers and tasks (each task the whole wall)."""
+    records = [TaskRecord(i, f"w{i % workers}", 10, 1, 0.0, 0.0, wall, 0.0, "ok") for i in range(tasks)]
+    return RunResult(spec={"workload": workload, "executor": executor, "tasks": tasks}, environment={
+        "cpu_count": cores}, wall_seconds=wall, workers=workers, tasks=records)
+
+
+@pytest.mark.parametrize(("baseline", "run", "ideal"), [
+    (("sequential", "cpu", 2.1261, 1, 4), ("threads", "cpu", 2.9562, 4, 4), 2.1261 / 4),  # 4 workers, on 2 cores
+    (("sequential", "sleep", 6.0005, 1, 3), ("thread-pool", "sleep", 2.0005, 6, 3), 6.0005 / 3),  # a pool of 6
+    (("asyncio", "sleep", 0.5007, 20, 20), ("threads", "sleep", 0.5359, 20, 20), None),  # 20 coroutines at once
+    (("thread-pool", "counter", 0.1567, 4, 4), ("process-pool", "counter", 0.0592, 2, 4), None),  # 4 threads
+    (("thread-pool", "cpu", 1.5379, 1, 4), ("process-pool", "cpu", 1.2996, 2, 4), 1.5379 / 2),  # a pool of 1
+])
+def test_the_ideal_is_the_first_runs_wall_over_min_workers_tasks_when_it_ran_one_at_a_time(baseline, run, ideal):
+    from concgui.gui.views.compare_chart import ideal_sentence, ideal_wall
+
+    base, result = _recorded(*baseline), _recorded(*run)
+    assert ideal_wall(base, result) == (None if ideal is None else pytest.approx(ideal))
+    words = ideal_sentence(base, result)
+    if ideal is None:  # the counter's 4 threads: 157 ms; "× 4 ÷ 2" made 313 ms an ideal 2 processes beat 5×
+        assert words.startswith("no ideal: the first run") and "side by side" in words
+    else:
+        assert words.startswith(f"ideal {seconds(ideal)}: the first run's {seconds(baseline[2])} ÷ ")
+        assert "cores and the GIL not counted" in words
+        assert ("on these 2 cores" in words) == (min(run[3], run[4]) > 2)  # 4 threads on 2 cores: 1.06 s at best
+
+
+def _compare(executors: list[str], tasks: int) -> list[RunResult]:
+    """Real runs, in this process: ``tasks`` sleeps of 30 ms on each executor, the first the baseline."""
+    from concgui.engine import ExperimentSpec, run_inline
+    from concgui.engine.summary import summarize
+
+    out: list[RunResult] = []
+    for ex in executors:
+        workers = 6 if ex == "thread-pool" else None
+        r = run_inline(ExperimentSpec(workload="sleep", executor=ex, tasks=tasks, duration=0.03, workers=workers,
+                                      isolation="inline"))
+        r.summary = summarize(r, out[0] if out else None)
+        out.append(r)
+    return out
+
+
+def test_the_legends_state_the_rule_the_marks_follow(qtbot):
+    """A Compare as the app records it: sequential, threads and a pool of 6 for 3 tasks."""
+    from concgui.gui.views.compare_chart import IDEAL_RULE, CompareChart
+    from concgui.gui.views.compare_stack import CompareStack
+
+    results = _compare(["sequential", "threads", "thread-pool"], 3)
+    assert results[2].workers == 6
+    base = results[0].wall_seconds
+    stack = CompareStack(dark=False)
+    qtbot.addWidget(stack)
+    stack.resize(1000, 700)
+    stack.set_results(results)
+    assert [v.marks()["ideal"] for v in stack.timelines] == [None, pytest.approx(base / 3), pytest.approx(base / 3)]
+    assert IDEAL_RULE == "ideal: first run's wall ÷ min(workers, tasks)"
+    assert IDEAL_RULE in " ".join(stack.header.text().split())
+    assert "min of 6 workers and 3 tasks" in stack.timelines[2]._ideal_text.toolTip()
+    chart = CompareChart(dark=False)
+    qtbot.addWidget(chart)
+    chart.resize(900, 300)
+    chart.set_results(results)
+    _, ideal_y = chart._ideal.getData()
+    assert np.allclose(ideal_y[::2], [base, base / 3, base / 3])
+    assert IDEAL_RULE in chart.plotItem.titleLabel.item.toPlainText()
+    assert "÷ 3 (min of 6 workers and 3 tasks)" in chart.bar_text(2)
+
+
+def test_against_a_first_run_on_several_workers_no_ideal_is_drawn_and_the_legend_says_why(qtbot):
+    """The asyncio lesson's Compare: asyncio first, 20 sleeps at once, then threads and a pool."""
+    from concgui.gui.views.compare_chart import IDEAL_RULE, NO_IDEAL, CompareChart
+    from concgui.gui.views.compare_stack import CompareStack
+
+    results = _compare(["asyncio", "threads", "thread-pool"], 8)
+    stack = CompareStack(dark=False)
+    qtbot.addWidget(stack)
+    stack.resize(1000, 700)
+    stack.set_results(results)
+    assert [v.marks()["ideal"] for v in stack.timelines] == [None, None, None]
+    assert all("ideal" not in v.mark_texts()[0] for v in stack.timelines)
+    header = " ".join(stack.header.text().split())
+    assert NO_IDEAL in header and IDEAL_RULE not in header
+    chart = CompareChart(dark=False)
+    qtbot.addWidget(chart)
+    chart.resize(900, 300)
+    chart.set_results(results)
+    assert chart._ideal.getData()[1] is None or len(chart._ideal.getData()[1]) == 0
+    title = chart.plotItem.titleLabel.item.toPlainText()
+    assert NO_IDEAL in title and IDEAL_RULE not in title
+    assert "no ideal: the first run (asyncio, 8 workers) ran its tasks side by side" in chart.bar_text(1)

@@ -4,10 +4,11 @@ One bar per run, coloured by the executor's kind (grey sequential, blue
 threads, vermillion processes, green asyncio), as tall as its wall time (the
 work, after start-up), so a bar's top is the number above it.  A pool's
 start-up sits on top in the timeline's start-up colour: a cost paid before the
-work, not part of the wall time.  A dashed marker on each bar shows the ideal:
-the first (baseline) run's wall time divided by the workers that could share
-the tasks.  A bar that reaches its marker scaled perfectly; CPU-bound threads
-stay far above theirs.
+work, not part of the wall time.  A dashed marker on each bar shows the ideal
+(:func:`ideal_wall`): the first (baseline) run's wall time divided by the
+workers that could share the tasks, min(workers, tasks), when that first run
+ran its tasks one at a time.  A bar that reaches its marker scaled perfectly;
+CPU-bound threads stay far above theirs.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from ...engine.baseline import baselines, experiment_text, experiments
-from ...engine.present import count, number, relative_speed, seconds, speedup
+from ...engine.present import count, number, relative_speed, seconds
 from ...engine.records import RunResult
 from ...engine.spec import executor_label
 from ...engine.summary import busy_machine, busy_machine_sentence
@@ -27,16 +28,67 @@ from .. import theme
 from ..image_export import install_export_menu
 from .chart import ThemedPlot
 
+#: what the ideal mark is, in the legends
+IDEAL_RULE = "ideal: first run's wall ÷ min(workers, tasks)"
+#: why a run has no ideal mark, in the legends
+NO_IDEAL = "no ideal: the first run was not one task at a time"
 
-def ideal_wall(baseline: RunResult, result: RunResult) -> float:
-    """The baseline's work shared perfectly by ``result``'s workers.
 
-    With a sequential baseline that is its wall time ÷ workers; a baseline that
-    itself ran on several workers is first scaled back to one.
+def ideal_legend(results: list[RunResult], drawn: bool) -> list[str]:
+    """The legend's words for the ideal: its rule when ``drawn``, and why runs have none, if some have none."""
+    several = len(experiments(results)) > 1
+    words = []
+    if drawn:
+        words.append(IDEAL_RULE.replace("first run's", "its experiment's first run's") if several else IDEAL_RULE)
+    if any(r is not b and not one_at_a_time(b) for r, b in zip(results, baselines(results), strict=True)):
+        words.append("no ideal where an experiment's first run was not one task at a time" if several else NO_IDEAL)
+    return words
+
+
+def task_count(result: RunResult) -> int:
+    """``result``'s tasks: its records, else its spec's count."""
+    return len(result.tasks) or int(result.spec.get("tasks", 1) or 1)
+
+
+def sharers(result: RunResult) -> int:
+    """How many workers could share ``result``'s tasks: min(workers, tasks) (a pool of 6 for 3 tasks: 3)."""
+    return max(1, min(result.workers or 1, task_count(result)))
+
+
+def one_at_a_time(baseline: RunResult) -> bool:
+    """Whether ``baseline`` ran its tasks one at a time (one worker, or one task), so that its wall time is the
+    work done one at a time."""
+    return sharers(baseline) == 1
+
+
+def ideal_wall(baseline: RunResult, result: RunResult) -> float | None:
+    """The ideal: the first run's wall time shared evenly by ``result``'s workers, wall ÷ min(workers, tasks).
+
+    It counts neither cores nor the GIL: 4 threads on 2 cores get a quarter of the first run's time, which
+    only work that waits (sleep, I/O) can reach. None when the first run was not one task at a time: its
+    wall time then measured its own overlap, not the work, and neither it × its workers nor its tasks' times
+    summed give the work back (4 counter threads took 157 ms, their tasks 369 ms in all, each slowed by the
+    others' turns at the GIL; 2 processes then did it in 59 ms, under either "ideal").
     """
-    tasks = len(result.tasks) or int(result.spec.get("tasks", 1) or 1)
-    base_workers = max(1, min(baseline.workers or 1, len(baseline.tasks) or tasks))
-    return baseline.wall_seconds * base_workers / max(1, min(result.workers or 1, tasks))
+    if not one_at_a_time(baseline):
+        return None
+    return baseline.wall_seconds / sharers(result)
+
+
+def ideal_sentence(baseline: RunResult, result: RunResult) -> str:
+    """The ideal in words, for a tooltip: how it is made, and what it does not count."""
+    ideal = ideal_wall(baseline, result)
+    if ideal is None:
+        return (f"no ideal: the first run ({executor_label(baseline.spec)}, {count(baseline.workers, 'worker')}) "
+                "ran its tasks side by side, so its wall time is not the work done one at a time")
+    n = sharers(result)
+    text = (f"ideal {seconds(ideal)}: the first run's {seconds(baseline.wall_seconds)} ÷ {n} "
+            f"(min of {count(result.workers, 'worker')} and {count(task_count(result), 'task')}), "
+            "the work shared evenly; cores and the GIL not counted")
+    cores = int((result.environment or {}).get("cpu_count") or 0)
+    if 0 < cores < n:
+        text += f" (CPU work on these {cores} cores: {seconds(baseline.wall_seconds / cores)} at best)"
+    return text
 
 
 def workers_text(result: RunResult) -> str:
@@ -127,9 +179,8 @@ class CompareChart(ThemedPlot):
         if r.startup_seconds:
             lines.append(f"start-up {seconds(r.startup_seconds)} (starting the pool, before the work: on top)")
         if r is not base and r.wall_seconds > 0:
-            ideal = ideal_wall(base, r)
-            lines.append(f"{speed_text(base, r)} against {executor_label(base.spec)}; "
-                         f"ideal {seconds(ideal)} ({speedup(base.wall_seconds / ideal, 1)})")
+            lines.append(f"{speed_text(base, r)} against {executor_label(base.spec)}")
+            lines.append(ideal_sentence(base, r))
         s = r.summary or {}
         if s.get("parallelism") is not None:
             lines.append(f"cores busy on average {number(s.get('parallelism'))}, "
@@ -165,9 +216,13 @@ class CompareChart(ThemedPlot):
         self._startup_bars.setOpts(x=x, y0=wall, height=startup, width=0.7, brushes=None,
                                    brush=theme.mix(theme.STARTUP_COLOR, colors["background"], 0.55))
         bases = baselines(results)  # each run's: the first of its experiment
-        ideal = np.array([ideal_wall(b, r) for b, r in zip(bases, results, strict=True)])  # against the work
-        self._ideal.setData(np.repeat(x, 2) + np.tile([-0.44, 0.44], n), np.repeat(ideal, 2))
-        top = np.maximum(startup + wall, ideal)
+        # against the work; none where the first run was not one at a time
+        ideals = [ideal_wall(b, r) for b, r in zip(bases, results, strict=True)]
+        ideal = np.array([np.nan if v is None else v for v in ideals])
+        marked = np.isfinite(ideal)
+        self._ideal.setData(np.repeat(x[marked], 2) + np.tile([-0.44, 0.44], int(marked.sum())),
+                            np.repeat(ideal[marked], 2))
+        top = np.fmax(startup + wall, ideal)
         slot = self._slot_pixels(n)
         label_font = QtGui.QFont(self.font())
         label_font.setPointSizeF(9.0)
@@ -286,8 +341,10 @@ class CompareChart(ThemedPlot):
         legend = [(theme.swatch(theme.KIND_COLORS[k], theme.KIND_LABELS[k]), "■ " + theme.KIND_LABELS[k])
                   for k in kinds]
         if self._results:
-            legend.append((theme.swatch(colors["foreground"], "ideal: baseline ÷ workers", "╌"),
-                           "╌ ideal: baseline ÷ workers"))
+            drawn = self._ideal.xData is not None and len(self._ideal.xData) > 0
+            for k, text in enumerate(ideal_legend(self._results, drawn)):
+                legend.append((theme.swatch(colors["foreground"], text, "╌"), "╌ " + text) if drawn and k == 0
+                              else (text, text))
             if any(r.startup_seconds > 0.01 for r in self._results):
                 swatch = theme.mix(theme.STARTUP_COLOR, colors["background"], 0.55)
                 legend.append((theme.swatch(swatch, "on top: start-up"), "■ on top: start-up"))

@@ -27,6 +27,7 @@ from ...engine.live import RunState
 from ...engine.records import RunResult
 from .. import theme
 from ..image_export import ExportTarget, export_dialog
+from .compare_chart import ideal_legend
 from .stack_header import StackHeader, header_table
 from .stack_timeline import MAX_TASK_ROWS, StackTimeline, per_task_possible, run_end
 from .timeline.texts import blocked_cause, transfer_parts
@@ -309,10 +310,9 @@ class CompareStack(QtWidgets.QWidget):
                 text = f"blocked ({cause})" if name == "blocked" else label
                 parts.append((theme.swatch(theme.THREAD_STATE_COLORS[name], text), "■ " + text))
         parts.append((theme.swatch(colors["foreground"], "wall time", "┃"), "┃ wall time"))
-        if len(self._results) > 1:
-            text = ("ideal: the first run's wall ÷ workers" if len(experiments(self._results)) == 1 else
-                    "ideal: its experiment's first run's wall ÷ workers")
-            parts.append((theme.swatch(colors["muted"], text, "╎"), "╎ " + text))
+        drawn = any(v.marks()["ideal"] is not None for v in self.timelines)
+        for k, text in enumerate(ideal_legend(self._results, drawn)):
+            parts.append((theme.swatch(colors["muted"], text, "╎"), "╎ " + text) if drawn and k == 0 else (text, text))
         return parts
 
     # --- export ----------------------------------------------------------------------

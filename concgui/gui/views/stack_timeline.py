@@ -4,7 +4,8 @@ The stack (:mod:`.compare_stack`) draws each run with the live timeline's own vi
 more per task than the live view and keeps its X-ray strips and tooltips; this subclass adds what a
 comparison needs on top.  Time is seconds since the run's work started (:func:`from_work_start`), a
 pool's start-up shaded before 0, so the wall mark (solid) sits at the wall time the table gives; the
-ideal (faint, dashed) is the baseline's wall time shared by this run's workers.  Each mark's label goes
+ideal (faint, dashed; :func:`.compare_chart.ideal_wall`) is the baseline's wall time ÷ min(workers, tasks),
+when the baseline ran its tasks one at a time.  Each mark's label goes
 where it covers no bar.  With few tasks (:func:`per_task_possible`) the rows are one per task
 (:func:`by_task`), so that "one after another" reads as a staircase; the tooltips still name the worker.
 """
@@ -26,7 +27,7 @@ from ...engine.present import seconds
 from ...engine.records import RunResult, ThreadStates
 from ...engine.spec import executor_label
 from .. import theme
-from .compare_chart import ideal_wall, speed_text, workers_text
+from .compare_chart import ideal_sentence, ideal_wall, speed_text, workers_text
 from .timeline import TimelineView
 
 MAX_TASK_ROWS = 16  # runs of at most this many tasks get a row per task (the staircase); more, a row per worker
@@ -157,6 +158,9 @@ class StackTimeline(TimelineView):
         if ideal is not None:
             self._ideal.setValue(ideal)
             self._ideal_text.setText(f"ideal {seconds(ideal, 2)}")
+        tip = "" if result is baseline else ideal_sentence(baseline, result)
+        for item in (self._ideal, self._ideal_text, self._wall_text):
+            item.setToolTip(tip)
         for item in (self._wall, self._wall_text):
             item.setVisible(result.wall_seconds > 0)
         for item in (self._ideal, self._ideal_text):
