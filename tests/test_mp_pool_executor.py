@@ -22,14 +22,20 @@ DATA = Path(__file__).resolve().parent / "data"
 CUSTOM = str(DATA / "custom_tasks.py")
 FAULTS = str(DATA / "fault_tasks.py")
 ROOT = Path(__file__).resolve().parent.parent
-#: fork is asked for here too, and switched to forkserver (this test process runs foreign threads): the
-#: child-process test below runs it where fork is used as asked
+#: fork asked for inline here is switched to forkserver (this test process runs foreign threads): tests built
+#: with ``pool_as`` run fork in an engine process, where it is used as asked, and so does the child-process test
 METHODS = [m for m in ("fork", "forkserver", "spawn") if m in multiprocessing.get_all_start_methods()]
 
 
 def pool(start_method: str | None = None, **kw) -> ExperimentSpec:
     kw = {"isolation": "inline", "workers": 2, "workload": "sleep", "tasks": 4, "duration": 0.05, **kw}
     return ExperimentSpec(executor="mp-pool", start_method=start_method, **kw)
+
+
+def pool_as(start_method: str, **kw) -> ExperimentSpec:
+    """A pool that really starts its workers with ``start_method``: fork runs in an engine process of its own,
+    since in this test process (pytest-timeout's thread) it would become forkserver."""
+    return pool(start_method, isolation="process" if start_method == "fork" else "inline", **kw)
 
 
 @pytest.mark.parametrize("method", METHODS)
@@ -45,12 +51,14 @@ def test_a_pool_of_each_start_method_runs_every_task_in_its_worker_processes(met
 
 
 @pytest.mark.parametrize("chunk", [1, 3])
-def test_tasks_stream_back_as_they_finish_in_chunks_of_the_chunk_size(chunk):
+@pytest.mark.parametrize("method", METHODS)
+def test_tasks_stream_back_as_they_finish_in_chunks_of_the_chunk_size(method, chunk):
     got: list[tuple[float, object]] = []
-    result = run(pool(tasks=6, duration=0.3, chunk_size=chunk),
+    result = run(pool_as(method, tasks=6, duration=0.3, chunk_size=chunk),
                  on_events=lambda b: got.extend((time.monotonic(), e) for e in b))
     ended = time.monotonic()
     assert result.status == "ok", result.error
+    assert result.environment["start_method"] == method
     first = min(at for at, e in got if isinstance(e, TaskFinished))
     assert ended - first > 0.25, "the first tasks arrive while the others still run"
     by_worker: dict[int, list[int]] = {}
@@ -60,9 +68,11 @@ def test_tasks_stream_back_as_they_finish_in_chunks_of_the_chunk_size(chunk):
         assert sorted(by_worker.values()) == [[0, 1, 2], [3, 4, 5]], by_worker
 
 
-def test_a_task_that_raises_is_its_own_error_and_the_run_goes_on(custom_out):
-    result = run(pool("spawn", workload="custom", function=f"{CUSTOM}:fail_on_one", tasks=3))
+@pytest.mark.parametrize("method", METHODS)
+def test_a_task_that_raises_is_its_own_error_and_the_run_goes_on(custom_out, method):
+    result = run(pool_as(method, workload="custom", function=f"{CUSTOM}:fail_on_one", tasks=3))
     assert result.status == "ok", result.error
+    assert result.environment["start_method"] == method
     assert [t.status for t in result.tasks] == ["ok", "error", "ok"]
     assert result.tasks[1].error["message"] == "task 1 went wrong on purpose"
 
@@ -82,9 +92,10 @@ def test_a_custom_function_is_called_with_each_index_where_the_record_says(tmp_p
 
 
 @pytest.mark.parametrize("chunk", [1, 10])
-def test_stop_terminates_the_pool_and_drops_the_queued_tasks_within_two_seconds(chunk):
+@pytest.mark.parametrize("method", METHODS)
+def test_stop_terminates_the_pool_and_drops_the_queued_tasks_within_two_seconds(method, chunk):
     first = threading.Event()
-    r = engine.start(pool(tasks=200, duration=5.0, chunk_size=chunk),
+    r = engine.start(pool_as(method, tasks=200, duration=5.0, chunk_size=chunk),
                      lambda b: any(isinstance(e, TaskStarted) for e in b) and first.set())
     stopped_at: list[float] = []
 
@@ -104,6 +115,7 @@ def test_stop_terminates_the_pool_and_drops_the_queued_tasks_within_two_seconds(
         stopper.join()
     assert took < 2.0, f"Stop took {took:.2f} s"
     assert result.status == "cancelled"
+    assert result.environment["start_method"] == method
     assert [t.status for t in result.tasks] == ["cancelled"] * 200
     assert sum(t.start is not None for t in result.tasks) <= 2
     left, _ = faults_support.wait_gone({t.pid for t in result.tasks if t.pid}, 3.0)
