@@ -51,7 +51,7 @@ def watched():
 # --- F2: a task holding the GIL, and the process above it killed -----------------------------------
 @pytest.mark.parametrize(("executor", "start_method"), [("process-pool", "forkserver"), ("process-pool", "fork"),
                                                         ("process-pool", "spawn"), ("processes", "forkserver"),
-                                                        ("dask", "")])
+                                                        ("mp-pool", "forkserver"), ("dask", "")])
 def test_a_killed_engine_takes_workers_that_hold_the_gil_with_it(tmp_path, child_env, watched, executor,
                                                                   start_method):
     if executor == "dask":
