@@ -409,6 +409,7 @@ def serve(stdin=None, modules: dict[str, str] | None = None) -> int:
         run.fork_safe_consumer = True  # send() writes to a file of its own, never to sys.stdout
         if spec.workload == "custom":  # imported under the parent's watch, which kills us at the deadline
             send({"type": "importing", "timeout": runner.IMPORT_TIMEOUT})
+            run.t0_ns = time.perf_counter_ns()  # the run's clock starts here: the import is its start-up
             try:
                 load_function(spec.function, runner.IMPORT_TIMEOUT)
             except FunctionError as exc:

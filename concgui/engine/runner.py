@@ -82,24 +82,40 @@ def task_sizes(spec: ExperimentSpec) -> list[float]:
 _imported: set[str] = set()
 
 
-def make_job(spec: ExperimentSpec, import_watched: bool = False) -> Job:
+def check_function(spec: ExperimentSpec, import_watched: bool = False) -> None:
+    """Refuse a custom function whose module does not import within :data:`IMPORT_TIMEOUT` seconds.
+
+    An import that waits forever must not hang the run before it starts, and a thread cannot give up on
+    an import that holds the GIL: so a module this process has not imported yet is first imported in a
+    fresh interpreter that is killed at the deadline (:func:`~concgui.engine.import_check.check_import`),
+    unless ``import_watched``: another process (the engine's parent) kills this one at the deadline.
+    ConcGUI's own check, not the run's: it happens before the run's clock starts.
+    """
+    if spec.workload != "custom" or import_watched:
+        return
+    module = spec.function.strip().rpartition(":")[0]
+    if module not in _imported and module not in sys.modules:
+        try:
+            check_import(spec.function, IMPORT_TIMEOUT)
+        except FunctionError as exc:
+            raise SpecError("function", str(exc)) from None
+
+
+def make_job(spec: ExperimentSpec, import_watched: bool = False, checked: bool = False) -> Job:
     """Resolve everything a worker needs once, in the parent, so bad input fails early.
 
-    A custom function's module is imported within :data:`IMPORT_TIMEOUT` seconds or refused: an import
-    that waits forever must not hang the run before it starts.  A thread cannot give up on an import that
-    holds the GIL, so a module this process has not imported yet is first imported in a fresh interpreter
-    that is killed at the deadline (:func:`~concgui.engine.import_check.check_import`), unless
-    ``import_watched``: another process (the engine's parent) kills this one at the deadline.
+    A custom function's module is imported here (after :func:`check_function`, unless ``checked``: the
+    caller did it), and the calibrated workloads' factors are read (measured on first use): a run
+    (:meth:`Run.execute`) calls this once its clock runs, so both count as its start-up, never as a task's.
     """
+    if not checked:
+        check_function(spec, import_watched)
     if spec.workload == "custom":
-        module = spec.function.strip().rpartition(":")[0]
         try:
-            if not import_watched and module not in _imported and module not in sys.modules:
-                check_import(spec.function, IMPORT_TIMEOUT)
             load_function(spec.function, IMPORT_TIMEOUT)
         except FunctionError as exc:
             raise SpecError("function", str(exc)) from None
-        _imported.add(module)
+        _imported.add(spec.function.strip().rpartition(":")[0])
     f: dict[str, float] = {}
     if spec.workload in ("cpu", "hash", "mixed"):
         f = calibration.factors()
@@ -119,7 +135,8 @@ def make_job(spec: ExperimentSpec, import_watched: bool = False) -> Job:
 class RunControl:
     """The parent's side of one run, handed to the executor."""
 
-    def __init__(self, spec: ExperimentSpec, job: Job, workers: int, on_events: EventSink | None) -> None:
+    def __init__(self, spec: ExperimentSpec, job: Job, workers: int, on_events: EventSink | None,
+                 t0_ns: int | None = None) -> None:
         self.spec = spec
         self.job = job
         self.workers = workers
@@ -130,7 +147,8 @@ class RunControl:
         self.finishes: deque = deque()  # record tuples of tasks run in this process
         self.running: dict[int, tuple] = {}  # thread id -> start tuple of its current task
         self.queues: list[Any] = []  # multiprocessing queues of ("s"|"f", tuple) reports; ("p", pid): prepared, ignored
-        self.t0_ns = time.perf_counter_ns()
+        #: the run's clock's origin (``perf_counter_ns``): now, or given (before the custom function's import)
+        self.t0_ns = time.perf_counter_ns() if t0_ns is None else t0_ns
         self.work_start: float | None = None
         self.host_load = HostLoad()  # what other programs and the hypervisor take meanwhile: see Run.execute
         self.submitted: list[float | None] = [None] * spec.tasks
@@ -354,8 +372,12 @@ class Run:
     #: child needs (the engine process sets it); any other consumer is code we do not know
     fork_safe_consumer = False
     #: whether another process gives up on a custom function's import at its deadline, killing this one
-    #: (the engine process's parent does): see :func:`make_job`
+    #: (the engine process's parent does): see :func:`check_function`
     import_watched = False
+    #: the run's clock's origin (``perf_counter_ns``) if it started before :meth:`execute`: the engine
+    #: process imports the custom function before it, and that import is the run's start-up. None: the
+    #: clock starts in :meth:`execute`, right before the import (or the calibrated workloads' factors)
+    t0_ns: int | None = None
 
     def __init__(self, spec: ExperimentSpec, on_events: EventSink | None = None,
                  baseline: RunResult | None = None) -> None:
@@ -384,13 +406,17 @@ class Run:
         if not ok:
             raise SpecError("executor", f"{spec.executor} is not available here: {reason}")
         executor.check(spec)
-        job = make_job(spec, self.import_watched)
+        check_function(spec, self.import_watched)  # ConcGUI's check in a fresh interpreter: not the run's time
+        # The run's clock starts before the custom function's import: a module that takes 0.3 s to import is
+        # 0.3 s of start-up (as in a worker that imports it itself), not a run that seems to start at once
+        t0_ns = self.t0_ns if self.t0_ns is not None else time.perf_counter_ns()
+        job = make_job(spec, checked=True)
         env = environment(spec)
         env["thread_states"] = expected_source()  # settled by the probe's own report at the end
         env["memory"] = expected_memory()  # what the live memory chart's title names; settled at the end too
         workers = spec.worker_threads()
         check_memory(spec, workers)  # before the argument is made: the machine must be able to hold its copies
-        ctl = RunControl(spec, job, workers, self.on_events)
+        ctl = RunControl(spec, job, workers, self.on_events, t0_ns)
         ctl._main_pid = os.getpid()
         ctl.environment = env
         if spec.executor in PROCESS_EXECUTORS:
@@ -403,7 +429,7 @@ class Run:
         self._control = ctl
         if self._cancel.is_set():
             ctl.cancel.set()
-        started_at = time.time()
+        started_at = time.time() - ctl.now()  # when the run's clock started
         if self.on_events:
             ctl.deliver([RunStarted(spec.to_dict(), env, spec.tasks, workers)])
         sampler = CpuSampler(ctl.t0_ns, ctl.sink.append)
