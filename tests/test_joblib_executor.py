@@ -319,3 +319,26 @@ def test_concgui_sweep_names_joblibs_backend_as_it_goes(child_env):
     lines = proc.stdout.splitlines()
     assert "on joblib (threading), thread-pool;" in lines[0]
     assert "] joblib (threading) " in lines[1] and "] thread-pool " in lines[2]
+
+
+def test_a_cold_loky_start_in_the_engine_process_says_the_app_never_reuses_workers_across_runs():
+    """Each run in the app has an engine process, so loky's reuse across runs never shows there; the run's why
+    says so, and where it does show. An inline cold start (runs can share the process) does not."""
+    from concgui.engine.executors.joblib_backend import joblib_sentence
+
+    clause = ("but a run in an engine process of its own (the app's way) always gets fresh workers: reuse across "
+              "runs shows only with isolation inline, where runs share a process (in the app, the notebook or the "
+              "Python API)")
+    engine_run = run(joblib("loky", workload="noop", isolation="process"))
+    inline_run = run(joblib("loky", workload="noop"))
+    assert engine_run.status == inline_run.status == "ok"
+    assert engine_run.environment["joblib"]["engine_process"] and not inline_run.environment["joblib"]["engine_process"]
+    assert not engine_run.environment["joblib"]["reused_from_earlier_run"]
+    assert clause in why_run(engine_run) and "loky started 2 worker processes in " in why_run(engine_run)
+    assert clause not in why_run(inline_run)
+    cold = {"backend": "loky", "first_call_seconds": 0.8, "reused_call_seconds": 0.01, "worker_pids": [1, 2],
+            "reused_from_earlier_run": False, "engine_process": True}
+    assert joblib_sentence(cold) == ("loky started 2 worker processes in 800.0 ms; it keeps them for the next "
+                                     f"call, which started in 10.0 ms, {clause}.")
+    assert clause not in joblib_sentence({**cold, "engine_process": False})
+    assert clause not in joblib_sentence({k: v for k, v in cold.items() if k != "engine_process"})  # older results

@@ -7,7 +7,9 @@ subclass of each backend, whose ``configure`` and ``submit`` joblib calls) and m
   sizes auto-batching chose (run-length pairs in task order), and the run's why says them.
 - loky's reuse: loky keeps its worker processes between calls.  The start-up is a joblib call that
   prepares every worker (loky starts them, or reuses those of an earlier run in this process), then a
-  second, empty call: what a call on reused workers costs.  Both figures go in the result.
+  second, empty call: what a call on reused workers costs.  Both figures go in the result.  A run in an
+  engine process of its own (isolation "process": the app's, the notebook's and the Python API's default)
+  always starts new workers: reuse across runs shows only with isolation inline, and the run's why says so.
 - Results stream as they finish (``return_as="generator_unordered"``).  joblib refuses generators on its
   multiprocessing backend, so there each worker reports its own finishes, as a one-per-task process does.
 
@@ -194,8 +196,10 @@ class _Call:
             delayed(os.getpid)() for _ in range(n))
         reused = bool(channel.last_pids) and set(pids) <= channel.last_pids
         channel.last_pids = set(pids)
+        # an engine process serves one run: its workers are never there for another run to reuse
         self.startup = {"first_call_seconds": first_seconds, "reused_call_seconds": time.perf_counter() - again,
-                        "reused_from_earlier_run": reused, "worker_pids": pids}
+                        "reused_from_earlier_run": reused, "worker_pids": pids,
+                        "engine_process": self.spec.isolation == "process"}
         return loky(self, channel), loky_task, (packet,), lambda: not ctl.cancel.is_set()
 
     # --- on the executor's thread -----------------------------------------------------------------
@@ -499,7 +503,11 @@ def _ignore(*_: Any) -> None:
 # --- the run's why ------------------------------------------------------------------------------------
 def joblib_sentence(info: dict[str, Any]) -> str:
     """What joblib did that other executors do not, from a result's ``environment["joblib"]``: its start-up
-    (loky's reuse) and the batch sizes it chose."""
+    (loky's reuse) and the batch sizes it chose.
+
+    A cold loky start in an engine process (``engine_process``: isolation "process", the app's way) says that
+    such runs never show reuse across runs, and where it does show: each has a process, so workers, of its
+    own."""
     parts = []
     backend = info.get("backend")
     if backend == "sequential":
@@ -511,8 +519,11 @@ def joblib_sentence(info: dict[str, Any]) -> str:
             parts.append(f"loky reused the {workers} an earlier run in this process had started: start-up took "
                          f"{seconds(info['first_call_seconds'])}, and another call {again}.")
         else:
+            fresh = (", but a run in an engine process of its own (the app's way) always gets fresh workers: "
+                     "reuse across runs shows only with isolation inline, where runs share a process (in the "
+                     "app, the notebook or the Python API)" if info.get("engine_process") else "")
             parts.append(f"loky started {workers} in {seconds(info['first_call_seconds'])}; it keeps them for "
-                         f"the next call, which started in {again}.")
+                         f"the next call, which started in {again}{fresh}.")
     batches = info.get("batches") or []
     total = sum(n for _, n in batches)
     if total and backend != "sequential":
