@@ -71,13 +71,19 @@ CASES = [
     ("process-pool", {"workers": 2, "start_method": "forkserver", "chunk_size": 2}),
     ("processes", {"start_method": "forkserver"}),
     ("processes", {"start_method": "spawn"}),
+    ("mp-pool", {"workers": 2, "start_method": "fork"}),
+    ("mp-pool", {"workers": 2, "start_method": "forkserver"}),
+    ("mp-pool", {"workers": 2, "start_method": "spawn"}),
+    ("joblib", {"workers": 2, "backend": "loky"}),
+    ("joblib", {"workers": 2, "backend": "multiprocessing"}),
+    ("joblib", {"workers": 2, "backend": "threading"}),
     ("interpreter-pool", {"workers": 2}),
     ("dask", {"workers": 2, "threads_per_worker": 1}),
     ("sequential", {"isolation": "process"}),  # the engine process imports it before its run: start-up too
     ("thread-pool", {"workers": 2, "isolation": "process"}),
 ]
 #: where each worker is a fresh interpreter that imports the module itself, in its start-up
-FRESH_WORKERS = ("process-pool",)
+FRESH_WORKERS = ("process-pool", "mp-pool")
 
 
 def _available(executor: str) -> None:
