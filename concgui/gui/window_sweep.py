@@ -4,8 +4,8 @@ A part of :class:`concgui.gui.main_window.MainWindow`, kept apart because it is 
 runs themselves go through the window's ``sweeper`` (a :class:`~concgui.gui.sweep_controller.
 SweepController` over the window's ``controller``); this shows them in the ``scaling`` tab. The
 dialog shows the experiment to sweep and lets it be changed there (never silently the form's). It
-uses the window's ``form``, ``tabs``, ``_form_spec``, ``_update_buttons``, ``show_problem`` and
-the file helpers of :class:`~concgui.gui.window_files.FileActions`.
+uses the window's ``form``, ``tabs``, ``results_placement``, ``_form_spec``, ``_update_buttons``,
+``show_problem`` and the file helpers of :class:`~concgui.gui.window_files.FileActions`.
 """
 
 from __future__ import annotations
@@ -69,6 +69,7 @@ class ScalingStudyActions:
 
     def _on_sweep_finished(self, sweep: SweepResult) -> None:
         self.scaling.set_sweep(sweep)
+        self.results_placement.make_room()  # the charts are the picture now; the next run gives the room back
         done, failed = len(sweep.points), len(sweep.failed())
         self.statusBar().showMessage(f"Scaling study {'done' if done == sweep.planned else 'stopped'}: {done} of "
                                      f"{sweep.planned} runs" + (f", {failed} not ok" if failed else ""))
@@ -104,6 +105,7 @@ class ScalingStudyActions:
         self.sweeper.sweep = sweep
         self.scaling.set_sweep(sweep)
         self.tabs.setCurrentWidget(self.scaling)
+        self.results_placement.make_room()
         self.statusBar().showMessage(f"Showing scaling study: {Path(path).name}, {count(len(sweep.points), 'run')}")
         return sweep
 

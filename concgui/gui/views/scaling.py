@@ -47,6 +47,14 @@ from .form import TASK_FIELDS, ExperimentForm
 
 LOGICAL_WIDTH = 900  # the width charts are laid out at for files; images scale that up
 CHART_HEIGHT = 430
+MIN_PLOT_HEIGHT = 100  # a chart's plot area, at the least: its ticks and points stay apart
+AXIS_PX = 55  # the bottom axis with its label, and the margins, under a chart's plot
+LINE_PX = 17  # one line of a chart's title
+#: a chart this high keeps MIN_PLOT_HEIGHT under a title of up to five lines (more: hover the title)
+CHART_MIN_HEIGHT = MIN_PLOT_HEIGHT + AXIS_PX + 5 * LINE_PX + 10
+TABLE_MIN_HEIGHT = 110  # the table's header and three rows
+SIDE_MIN_WIDTH = 460  # a chart this wide or wider may stand beside the other
+STACKED, SIDE, TABS = "stacked", "side by side", "tabs"  # ScalingView.layout_mode
 
 
 def series_colors(executors: list[str]) -> dict[str, str]:
@@ -255,7 +263,29 @@ class _ScalingChart(ThemedPlot):
             if sweep.local_executors():
                 cores = _cores_text(sweep) + ("" if sweep.cores <= max(sweep.worker_counts) else " (off the chart)")
                 legend.append((theme.swatch(colors["muted"], cores, "│"), "│ " + cores))
-        self._set_title(theme.fit_title(self.width() - 40.0, head, legend, colors["foreground"]))
+        # no more lines than leave the plot MIN_PLOT_HEIGHT; where the legend stops, hovering the title gives it
+        max_lines = max(2, int((self.height() - MIN_PLOT_HEIGHT - AXIS_PX) // LINE_PX))
+        html = theme.fit_title(self.width() - 40.0, head, legend, colors["foreground"], max_lines)
+        self._set_title(html)
+        whole = theme.LEGEND_MORE in html
+        self.getPlotItem().titleLabel.setToolTip("\n".join(plain for _, plain in legend) if whole else "")
+        self._fit_axis_label()
+
+    # the y axis's words: the long ones when the axis is long enough for them, else the short ones
+    axis_label: tuple[str, str | None] = ("", None)
+    axis_label_short: tuple[str, str | None] = ("", None)
+
+    def _fit_axis_label(self) -> None:
+        """The long y label where the plot is tall enough for it: a longer one runs into the next chart."""
+        plot = self.getPlotItem()
+        room = self.height() - plot.titleLabel.maximumHeight() - AXIS_PX
+        text, units = self.axis_label
+        metrics = QtGui.QFontMetrics(self.getAxis("left").label.font())
+        if metrics.horizontalAdvance(f"{text} ({units})" if units else text) + 12 > room:
+            text, units = self.axis_label_short
+        axis = self.getAxis("left")
+        if (axis.labelText, axis.labelUnits or None) != (text, units):
+            plot.setLabel("left", text, units=units)
 
     def _on_width_changed(self) -> None:
         self._draw()
@@ -276,10 +306,12 @@ class SpeedupChart(_ScalingChart):
     title = "Speedup vs workers"
     subtitle = "higher is better"
     reference_label = "ideal: speedup = workers"
+    axis_label = ("speedup (× the wall time at 1 worker)", None)
+    axis_label_short = ("speedup (×)", None)
 
     def __init__(self, parent: QtWidgets.QWidget | None = None, dark: bool | None = None) -> None:
         super().__init__(parent, dark)
-        self.getPlotItem().setLabel("left", "speedup (× the wall time at 1 worker)")
+        self._fit_axis_label()
 
     def _values(self, row: SweepStat) -> tuple[float, float, float] | None:
         if row.speedup is None:
@@ -314,11 +346,13 @@ class EfficiencyChart(_ScalingChart):
     title = "Efficiency vs workers"
     subtitle = "100 % = every worker fully used"
     reference_label = "100 %"
+    axis_label = ("efficiency: speedup ÷ workers", "%")
+    axis_label_short = ("efficiency", "%")
 
     def __init__(self, parent: QtWidgets.QWidget | None = None, dark: bool | None = None) -> None:
         super().__init__(parent, dark)
-        self.getPlotItem().setLabel("left", "efficiency: speedup ÷ workers", units="%")
         self.getAxis("left").enableAutoSIPrefix(False)
+        self._fit_axis_label()
 
     def _values(self, row: SweepStat) -> tuple[float, float, float] | None:
         if row.speedup is None:
@@ -332,6 +366,9 @@ class EfficiencyChart(_ScalingChart):
 
 TABLE_COLUMNS = ("executor", "workers", "runs", "median wall s", "min–max s", "speedup", "efficiency",
                  "serial fraction")
+#: the columns' headers as shown: two lines where one would make the column wider than its numbers
+TABLE_HEADERS = ("executor", "workers", "runs", "median\nwall s", "min–max\ns", "speedup", "efficiency",
+                 "serial\nfraction")
 TABLE_HELP = ("How the tasks ran.", "Workers at this point of the study.", "Repeats measured at this point.",
               "The median of the repeats' wall times, in seconds.",
               "The fastest and slowest repeat's wall time, in seconds: the run-to-run spread.",
@@ -342,7 +379,14 @@ TABLE_HELP = ("How the tasks ran.", "Workers at this point of the study.", "Repe
 
 
 class ScalingView(QtWidgets.QWidget):
-    """The Scaling tab: progress line, speedup chart, efficiency chart and a table of the numbers."""
+    """The Scaling tab: progress line, speedup chart, efficiency chart and a table of the numbers.
+
+    Laid out for the room it has (:attr:`layout_mode`): the charts one above the other over the table
+    when both keep :data:`CHART_MIN_HEIGHT`; side by side over the table when only the width allows two;
+    else a tab each for the charts and the table, so that one chart at a time keeps a plot to read (the
+    dock under a 1024 × 700 window's charts has about 300 px). Never shorter than one chart in its tab:
+    a shorter dock scrolls.
+    """
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
@@ -357,25 +401,103 @@ class ScalingView(QtWidgets.QWidget):
         self.speedup_chart = SpeedupChart()
         self.efficiency_chart = EfficiencyChart()
         self.table = QtWidgets.QTableWidget(0, len(TABLE_COLUMNS))
-        self.table.setHorizontalHeaderLabels(TABLE_COLUMNS)
+        self.table.setHorizontalHeaderLabels(TABLE_HEADERS)
         for i, tip in enumerate(TABLE_HELP):
             self.table.horizontalHeaderItem(i).setToolTip(tip)
-        self.table.setMinimumHeight(110)  # a few rows stay readable in a narrow dock
+        self.table.setMinimumHeight(TABLE_MIN_HEIGHT)  # a few rows stay readable in a narrow dock
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QtWidgets.QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.setWordWrap(False)  # "thread-pool" on one line, never "thread-\npool"
         header = self.table.horizontalHeader()
+        # every column as wide as its words ("process-pool" whole, not "th… pool"); the headers in two lines
+        # where one would widen a column of short numbers: they fit the 560 px dock beside the charts
         header.setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(0, QtWidgets.QHeaderView.ResizeMode.Stretch)
-        splitter = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
-        for w, stretch in ((self.speedup_chart, 3), (self.efficiency_chart, 2), (self.table, 1)):
-            splitter.addWidget(w)
-            splitter.setStretchFactor(splitter.count() - 1, stretch)
+        header.setStretchLastSection(False)
+        header.setDefaultAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
+        # the layouts the charts move between (see _relayout)
+        self._charts = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)  # the two charts
+        self._body = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)  # the charts over the table
+        self._body.addWidget(self._charts)
+        self._body.setStretchFactor(0, 1)
+        self._pages = QtWidgets.QTabWidget()  # the compact layout: a tab per chart and one for the table
+        self._pages.setDocumentMode(True)
+        self._stack = QtWidgets.QStackedWidget()
+        self._stack.addWidget(self._body)
+        self._stack.addWidget(self._pages)
+        self.layout_mode = ""
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(self.status)
         layout.addWidget(self.noise)
-        layout.addWidget(splitter, 1)
+        layout.addWidget(self._stack, 1)
         self.sweep: SweepResult | None = None
+        self._relayout(TABS)
+        bar = self._pages.tabBar().sizeHint().height()  # with its tabs
+        self._stack.setMinimumHeight(CHART_MIN_HEIGHT + bar)  # a shorter dock scrolls, never squeezes a chart
+        self._stack.installEventFilter(self)
+
+    # --- layout for the room there is ------------------------------------------------------
+    @staticmethod
+    def mode_for(width: int, height: int) -> str:
+        """The layout for charts and table in ``width`` × ``height`` px."""
+        handle = 6
+        if height >= 2 * CHART_MIN_HEIGHT + TABLE_MIN_HEIGHT + 2 * handle:
+            return STACKED
+        if width >= 2 * SIDE_MIN_WIDTH + handle and height >= CHART_MIN_HEIGHT + TABLE_MIN_HEIGHT + handle:
+            return SIDE
+        return TABS
+
+    def eventFilter(self, obj: QtCore.QObject, event: QtCore.QEvent) -> bool:  # noqa: N802 (Qt's name)
+        if obj is self._stack and event.type() == QtCore.QEvent.Type.Resize:
+            size = event.size()
+            mode = self.mode_for(size.width(), size.height())
+            if mode != self.layout_mode:  # after this resize is done: the charts change parents
+                QtCore.QTimer.singleShot(0, self, lambda: self._relayout(self.mode_for(self._stack.width(),
+                                                                                      self._stack.height())))
+        return False
+
+    def _relayout(self, mode: str) -> None:
+        """Put the charts and the table where ``mode`` wants them, sized so each chart keeps its plot."""
+        if mode == self.layout_mode:
+            return
+        current = self._pages.currentWidget() if self.layout_mode == TABS else None
+        self.layout_mode = mode
+        charts = (self.speedup_chart, self.efficiency_chart)
+        if mode == TABS:
+            self._pages.clear()
+            for widget, name in ((self.speedup_chart, "Speedup"), (self.efficiency_chart, "Efficiency"),
+                                 (self.table, "Table")):
+                self._pages.addTab(widget, name)
+                widget.show()
+            self._stack.setCurrentWidget(self._pages)
+            return
+        self._pages.clear()
+        self._charts.setOrientation(QtCore.Qt.Orientation.Vertical if mode == STACKED
+                                    else QtCore.Qt.Orientation.Horizontal)
+        for i, chart in enumerate(charts):
+            self._charts.insertWidget(i, chart)
+            self._charts.setStretchFactor(i, 1)
+            chart.show()
+        self._body.insertWidget(1, self.table)
+        self._body.setStretchFactor(1, 0)
+        self.table.show()
+        self._stack.setCurrentWidget(self._body)
+        height = max(self._stack.height(), 1)
+        table = max(TABLE_MIN_HEIGHT, min(self._table_height(), height // 4))
+        self._body.setSizes([height - table, table])
+        self._charts.setSizes([1, 1] if mode == SIDE else [(height - table) // 2] * 2)
+        if current is not None:
+            self.show_chart(current)
+
+    def _table_height(self) -> int:
+        """The height that shows every row of the table."""
+        rows = sum(self.table.rowHeight(r) for r in range(self.table.rowCount()))
+        return self.table.horizontalHeader().height() + rows + 2 * self.table.frameWidth() + 2
+
+    def show_chart(self, widget: QtWidgets.QWidget) -> None:
+        """Bring ``widget`` (a chart or the table) into view: its tab in the compact layout."""
+        if self.layout_mode == TABS and self._pages.indexOf(widget) >= 0:
+            self._pages.setCurrentWidget(widget)
 
     def set_sweep(self, sweep: SweepResult | None, running: bool = False) -> None:
         self.sweep = sweep
