@@ -16,6 +16,7 @@ from concgui.engine.present import (
     number,
     percent,
     plural,
+    possessive,
     relative_speed,
     seconds,
     speedup,
@@ -40,9 +41,24 @@ def test_seconds_places_apply_to_whole_seconds_only():
 
 @pytest.mark.parametrize(("value", "text"), [
     (None, MISSING), (0, "0.00×"), (1, "1.00×"), (1.916, "1.92×"), (1234.5, "1,234.50×"),
+    (0.72, "1.39× slower"), (0.5, "2.00× slower"), (0.999, "1.00×"),  # never "1.00× slower"
 ])
 def test_speedup(value, text):
     assert speedup(value) == text
+
+
+def test_a_speedup_below_one_reads_slower_in_every_formatter():
+    """The review saw "1.4× slower" in the Compare tab's table and "0.72×" in the summary for one run."""
+    assert speedup(0.72).endswith("× slower") and relative_speed(0.72).endswith("× slower")
+    assert float(speedup(0.72).split("×")[0]) == pytest.approx(float(relative_speed(0.72).split("×")[0]), abs=0.05)
+
+
+@pytest.mark.parametrize(("name", "text"), [
+    ("process-pool", "process-pool's"), ("threads", "threads'"), ("asyncio", "asyncio's"),
+    ("process-pool (chunk 100)", "process-pool (chunk 100)'s"),
+])
+def test_possessive(name, text):
+    assert possessive(name) == text
 
 
 @pytest.mark.parametrize(("value", "text"), [

@@ -6,6 +6,8 @@ not measured, a speedup without a baseline) and shows it as :data:`MISSING`.
 
 >>> seconds(2.0021), seconds(0.0134), speedup(1.916), efficiency(0.85)
 ('2.002 s', '13.4 ms', '1.92×', '85 %')
+>>> speedup(0.72), relative_speed(0.72), possessive("threads")
+('1.39× slower', '1.4× slower', "threads'")
 >>> count(1, "worker"), count(3, "worker"), count(2, "process")
 ('1 worker', '3 workers', '2 processes')
 """
@@ -47,18 +49,26 @@ def number(value: float | None, places: int = 2, unit: str = "") -> str:
 
 
 def speedup(value: float | None, places: int = 2) -> str:
-    """How many times faster than the baseline: "1.92×"."""
-    return MISSING if not _known(value) else f"{value:,.{places}f}×"
+    """How many times faster than the baseline: "1.92×"; below 1, how many times slower: "1.39× slower".
+
+    The one wording of a speedup below 1 everywhere (the summary, the tables, the labels): "0.72×"
+    asks the reader to invert it. Only where the inverse shows above 1 at ``places`` decimals is it
+    said slower, so a speedup of 0.999 reads "1.00×", never "1.00× slower".
+    """
+    if not _known(value):
+        return MISSING
+    if 0 < value < 1 and round(1.0 / value, places) > 1:
+        return f"{1.0 / value:,.{places}f}× slower"
+    return f"{value:,.{places}f}×"
 
 
 def relative_speed(value: float | None) -> str:
-    """A speedup for a label: "3.0×" when about as fast or faster, "12× slower" when not (clearer than "0.08×")."""
+    """A speedup for a label: :func:`speedup` to one decimal, none from 10× slower or 100× faster on
+    ("3.0×", "2.0× slower", "12× slower", "250×")."""
     if not _known(value) or value <= 0:
         return MISSING
-    if value >= 0.95:
-        return f"{value:.1f}×" if value < 100 else f"{value:,.0f}×"
-    slower = 1.0 / value
-    return f"{slower:.1f}× slower" if slower < 10 else f"{slower:,.0f}× slower"
+    far = value >= 100 or value < 0.1
+    return speedup(value, 0 if far else 1)
 
 
 def percent(value: float | None) -> str:
@@ -74,6 +84,12 @@ def efficiency(value: float | None) -> str:
 def fraction(value: float | None) -> str:
     """A share of 1 that stays a decimal (Amdahl's serial fraction): "0.050"; three places, as small ones matter."""
     return number(value, 3)
+
+
+def possessive(name: str) -> str:
+    """``name``'s, as English writes it: "process-pool's", "threads'" (a name ending in s takes the apostrophe
+    alone)."""
+    return f"{name}'" if name.endswith("s") else f"{name}'s"
 
 
 def plural(n: float, one: str, many: str | None = None) -> str:
