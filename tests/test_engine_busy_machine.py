@@ -7,6 +7,7 @@ recorded result, as a machine shared with other work cannot promise a quiet run.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -26,12 +27,15 @@ from concgui.engine.host_load import (
 )
 from concgui.engine.metrics import COMPARE_COLUMNS
 from concgui.engine.records import CpuSample, RunResult, TaskRecord
-from concgui.engine.summary import busy_machine, busy_machine_sentence, foreign_cores, summarize
+from concgui.engine.summary import BUSY_CORES, busy_machine, busy_machine_sentence, foreign_cores, own_cores, summarize
 from concgui.engine.why import explain
 
 LINE = "during this run: speedups are lower than this machine can give"
 #: 4 sleeps side by side: the run's own CPU is next to nothing, and 0.5 s gives the probe several samples
 SPEC = ExperimentSpec(workload="sleep", executor="threads", tasks=4, duration=0.5, isolation="inline")
+#: computing on every core: whatever another program takes, this run wanted
+CPU_SPEC = ExperimentSpec(workload="cpu", executor="process-pool", tasks=os.cpu_count() or 1,
+                          workers=os.cpu_count() or 1, duration=0.5, isolation="inline")
 
 #: the start of a real /proc/stat (2 CPUs, 100 ticks a second): steal is the 8th number of the "cpu" line
 STAT_TEXT = """cpu  228879 0 40816 563871 1320 0 484 4929 0 0
@@ -63,9 +67,15 @@ def other_program():
         busy.wait(5)
 
 
-def recorded(executor: str = "threads", per_core=(30.0, 20.0), tree=50.0, steal=None, status="ok") -> RunResult:
-    """A finished 4-task run with CPU samples every 0.1 s over its 1 s of work (0.2 s of start-up first)."""
-    tasks = [TaskRecord(i, "thread 1", 1, 1, 0.2, 0.2 + 0.25 * i, 0.45 + 0.25 * i, 0.01, "ok") for i in range(4)]
+def recorded(executor: str = "threads", per_core=(30.0, 20.0), tree=50.0, steal=None, status="ok",
+             computing: float = 0.04) -> RunResult:
+    """A finished 4-task run on a 2-core machine with CPU samples every 0.1 s over its 1 s of work (0.2 s of
+    start-up first); its tasks computed on ``computing`` cores on average (the default: sleeps, next to none),
+    on two threads side by side where that is more than one core."""
+    lanes = 2 if computing > 1 else 1
+    span = lanes / 4  # each lane's tasks back to back over the 1 s
+    tasks = [TaskRecord(i, f"thread {1 + i % lanes}", 1, 1 + i % lanes, 0.2, 0.2 + span * (i // lanes),
+                        0.2 + span * (i // lanes + 1), span * computing / lanes, "ok") for i in range(4)]
     samples = [CpuSample(round(0.1 * k, 1), list(per_core), tree) for k in range(1, 13)]
     r = RunResult(spec={"executor": executor, "workload": "sleep", "tasks": 4}, environment={"cpu_count": 2},
                   status=status, startup_seconds=0.2, wall_seconds=1.0, workers=4, tasks=tasks, cpu_samples=samples)
@@ -79,7 +89,7 @@ def recorded(executor: str = "threads", per_core=(30.0, 20.0), tree=50.0, steal=
 
 # --- a real run --------------------------------------------------------------------------------------------------
 def test_a_run_beside_a_busy_program_records_it_and_says_so(other_program):
-    result = run_inline(SPEC)
+    result = run_inline(CPU_SPEC)  # computing on every core while the program takes one
     env = result.environment
     assert result.status == "ok"
     assert env["other_programs_cores"] >= 0.5, env  # the busy loop: about a core
@@ -98,6 +108,19 @@ def test_a_run_beside_a_busy_program_records_it_and_says_so(other_program):
     other_load = COMPARE_COLUMNS[-1]
     assert other_load.label == "other load" and other_load.show(result).startswith("⚠ ")
     assert format_comparison([result]).splitlines()[1].rstrip().endswith(other_load.show(result))
+
+
+def test_sleeps_beside_a_busy_program_record_it_and_are_not_told_they_were_slowed(other_program):
+    """Sleeping needs no core: other programs slow such a run only where they take every core of the machine
+    (here, a busy loop takes one, and whatever else shares this machine may take the other)."""
+    result = run_inline(SPEC)
+    load, cores = foreign_cores(result), result.environment["cpu_count"]
+    assert load >= 0.5, result.environment  # recorded: the busy loop's core
+    assert own_cores(result) < 0.1  # the run itself wanted next to no core
+    assert busy_machine(result) == (own_cores(result) + load > cores - BUSY_CORES)
+    if not busy_machine(result):
+        assert busy_machine_sentence(result) == "" and LINE not in explain(result)
+        assert not COMPARE_COLUMNS[-1].show(result).startswith("⚠")
 
 
 def test_a_real_run_records_the_figures_and_old_files_still_open():
@@ -124,26 +147,30 @@ def test_a_quiet_recorded_run_has_no_line_and_a_busy_one_has():
     assert "other programs" not in explain(quiet).lower()
     assert COMPARE_COLUMNS[-1].show(quiet) == "0.00"
 
-    busy = recorded(per_core=(100.0, 40.0), tree=50.0)  # 0.9 cores that were not the run's
-    assert busy.environment["other_programs_cores"] == pytest.approx(0.9, abs=0.01)
+    sleeping = recorded(per_core=(100.0, 40.0), tree=50.0)  # 0.9 cores that were not the run's, which slept
+    assert sleeping.environment["other_programs_cores"] == pytest.approx(0.9, abs=0.01)
+    assert not busy_machine(sleeping) and busy_machine_sentence(sleeping) == ""
+    assert COMPARE_COLUMNS[-1].show(sleeping) == "0.90"
+
+    busy = recorded(per_core=(100.0, 40.0), tree=50.0, computing=1.5)  # the run wanted both cores
     assert busy_machine_sentence(busy) == f"Other programs used 0.9 cores {LINE}."
     assert explain(busy).endswith(f"Other programs used 0.9 cores {LINE}.")
     assert COMPARE_COLUMNS[-1].show(busy) == "⚠ 0.90"
 
-    just_under = recorded(per_core=(33.0, 25.0), tree=50.0)  # 0.08 cores: below a tenth of a core
+    just_under = recorded(per_core=(33.0, 25.0), tree=50.0, computing=1.9)  # 0.08 cores: below a tenth of a core
     assert not busy_machine(just_under) and busy_machine_sentence(just_under) == ""
 
-    stopped = recorded(per_core=(100.0, 40.0), tree=50.0, status="cancelled")
+    stopped = recorded(per_core=(100.0, 40.0), tree=50.0, status="cancelled", computing=1.5)
     assert busy_machine_sentence(stopped) == ""  # a run that did not finish says why it stopped instead
 
 
 def test_steal_is_named_as_the_hypervisors():
-    stolen = recorded(per_core=(30.0, 20.0), tree=50.0, steal=0.2)
+    stolen = recorded(per_core=(30.0, 20.0), tree=50.0, steal=0.2, computing=1.9)
     assert busy_machine_sentence(stolen) == f"The hypervisor took 0.2 cores (steal) {LINE}."
-    both = recorded(per_core=(60.0, 20.0), tree=50.0, steal=0.2)
+    both = recorded(per_core=(60.0, 20.0), tree=50.0, steal=0.2, computing=1.5)
     assert busy_machine_sentence(both) == (f"Other programs used 0.3 cores and the hypervisor took 0.2 cores (steal) "
                                            f"{LINE}.")
-    baseline = recorded(executor="sequential", per_core=(100.0, 40.0), tree=50.0)
+    baseline = recorded(executor="sequential", per_core=(100.0, 60.0), tree=50.0, computing=1.0)
     assert "speedups against it higher" in busy_machine_sentence(baseline)
     assert busy_machine_sentence(baseline) in explain(baseline)
 
