@@ -61,6 +61,7 @@ from .window_layout import ResultsPlacement
 from .window_sweep import ScalingStudyActions
 
 SWITCH_INTERVAL = 0.001  # seconds: how long another thread may keep the GIL from the window's thread
+COMPARISON_HINT = "This preset is a comparison: press Compare (Ctrl+R) to run it."
 log = logging.getLogger("concgui")
 
 
@@ -325,7 +326,9 @@ class MainWindow(FileActions, ScalingStudyActions, QMainWindow):
         if on:
             # once the panel is laid out anew with the preset's note
             QTimer.singleShot(0, lambda: self.panel_scroll.ensureWidgetVisible(self.compare_button))
-            self.statusBar().showMessage("This preset is a comparison: press Compare (Ctrl+R) to run it.")
+            self.statusBar().showMessage(COMPARISON_HINT)
+        elif self.statusBar().currentMessage() == COMPARISON_HINT:  # the hint no longer holds
+            self.statusBar().clearMessage()
 
     def run_sequence(self, specs: list[ExperimentSpec]) -> None:
         self.compare_results = []

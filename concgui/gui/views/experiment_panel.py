@@ -35,6 +35,13 @@ def _and(words: list[str]) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
+def _comparison_words(specs: list[ExperimentSpec]) -> str:
+    """The note's paragraph on what Compare and Run run while a preset meant for Compare is loaded."""
+    runs = html.escape(_and([run_words(s) for s in specs]))
+    return (f"<p><b>A comparison: press Compare (Ctrl+R)</b> to run it on {runs}, one after another. "
+            f"Run runs only the executor chosen above ({specs[0].executor}).</p>")
+
+
 def run_words(spec: ExperimentSpec) -> str:
     """One run of a comparison as its executor and what it sets: "process-pool (2 workers, chunks of 100)"."""
     said = [count(spec.workers, "worker")] if spec.workers else []
@@ -113,9 +120,7 @@ class ExperimentPanel(QWidget):
             note += " (Skipped here: " + "; ".join(f"{s.executor}: {why}" for s, why in skipped) + ")"
         note = html.escape(note)
         if preset.is_comparison and len(specs) > 1:
-            runs = html.escape(_and([run_words(s) for s in specs]))
-            note += (f"<p><b>A comparison: press Compare (Ctrl+R)</b> to run it on {runs}, one after another. "
-                     f"Run runs only the executor chosen above ({specs[0].executor}).</p>")
+            note += _comparison_words(specs)
         self.preset_note.setText(note)
         self.preset_note.setVisible(True)
         self.preset_box.setCurrentIndex(max(0, self.preset_box.findData(name)))
@@ -165,9 +170,22 @@ class ExperimentPanel(QWidget):
         return {name: f.value() for name, f in self.form.fields.items()}
 
     def _on_form_changed(self) -> None:
-        """A field no longer as the preset set it: the preset's title, note and comparison no longer apply."""
-        if self.preset is not None and self._form_values() != self._preset_values:
+        """A field no longer as the preset set it: its description no longer applies.
+
+        Another executor chosen: the person means to run that one, so the preset goes. Any other edit of a
+        comparison (fewer tasks, shorter ones) keeps the comparison, which runs the preset's executors on
+        the form's experiment; the note then says only that, not what the preset promised ("three tasks
+        that each sleep 2 s…").
+        """
+        if self.preset is None or self._form_values() == self._preset_values:
+            return
+        if self.compare_preset is None or self.form.fields["executor"].value() != self._compare_executor:
             self.leave_compare()
+            return
+        words = "<b>Edited</b>: the preset's description no longer applies." + _comparison_words(
+            self.compare_preset.runnable()[0])
+        if self.preset_note.text() != words:
+            self.preset_note.setText(words)
 
     def set_running(self, running: bool, valid: bool) -> None:
         """Enable what can be used now: nothing but Stop while a run goes."""
