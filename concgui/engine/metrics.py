@@ -7,12 +7,12 @@ written (seconds, ×, per cent) comes from :mod:`concgui.engine.present`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
 from .present import MISSING, count, efficiency, number, percent, seconds, speedup
-from .spec import executor_label
+from .spec import ExperimentSpec, applies, executor_label
 from .summary import BUSY_CORES, busy_machine, foreign_cores
 
 if TYPE_CHECKING:
@@ -128,9 +128,43 @@ class Column:
         return cls(label, metric(key).help, lambda r: show((r.summary or {}).get(key)))
 
 
+#: the fields that say how an executor ran (beside its workers, a column of their own), in the words
+#: :func:`run_label` adds where one is not its default
+HOW_WORDS: dict[str, Callable[[Any], str]] = {
+    "chunk_size": lambda v: f"chunk {v:,}",
+    "start_method": str,
+    "batch_size": lambda v: f"batch {v:,}",
+    "pre_dispatch": lambda v: f"pre-dispatch {v}",
+    "offload": lambda v: "offload",
+    "lock": lambda v: "lock",
+}
+_SPEC_DEFAULTS = {f.name: f.default for f in fields(ExperimentSpec)}
+
+
+def run_label(spec: Mapping[str, Any]) -> str:
+    """A run's executor with how it ran where that is not the default: "process-pool (chunk 100)",
+    "thread-pool (lock)", "joblib (loky, batch 8)".
+
+    Two runs of one executor that differ in such a field (a lesson's chunk sizes, the counter with and
+    without its lock) then read apart in a Compare table, whose rows cannot see each other: at most one
+    of them has the default.
+    """
+    label = executor_label(spec)
+    executor, workload = str(spec.get("executor")), str(spec.get("workload"))
+    how = [say(value) for key, say in HOW_WORDS.items()
+           if (value := spec.get(key)) not in (None, "", False, _SPEC_DEFAULTS.get(key))
+           and applies(key, workload, executor)]
+    if not how:
+        return label
+    if label.endswith(")"):
+        return f"{label[:-1]}, {', '.join(how)})"
+    return f"{label} ({', '.join(how)})"
+
+
 COMPARE_COLUMNS: tuple[Column, ...] = (
-    Column("executor", "How the tasks ran; the first row is the baseline the others' speedup is measured against.",
-           lambda r: executor_label(r.spec), numeric=False),
+    Column("executor", "How the tasks ran, with what differs from the executor's defaults (chunk size, start "
+           "method, the counter's lock...); the first row is the baseline the others' speedup is measured against.",
+           lambda r: run_label(r.spec or {}), numeric=False),
     Column("workers", "Workers that shared the tasks (on Dask: the cluster's worker threads).",
            lambda r: f"{r.workers:,}"),
     Column.of("wall_seconds", "wall s", lambda v: number(v, 3)),
@@ -142,7 +176,9 @@ COMPARE_COLUMNS: tuple[Column, ...] = (
     Column.of("memory_per_worker_mb", "MB/worker", lambda v: number(v, 1)),
     Column.of("memory_total_mb", "MB total", lambda v: number(v, 1)),
     Column("other load", f"Cores that other programs and the hypervisor (steal) took during the work, on average. "
-           f"⚠ above {BUSY_CORES:g} cores: a busy machine, so this run's speedup is lower than this machine can "
-           f"give. — where not measured (a run from an older ConcGUI).",
+           f"⚠ where they took more than {BUSY_CORES:g} cores and, with the cores this run computed on or waited "
+           f"for, filled the machine: a busy machine, so this run's speedup is lower than this machine can give "
+           f"(a run that sleeps needs no core, and is not marked). — where not measured (a run from an older "
+           f"ConcGUI).",
            lambda r: ("⚠ " if busy_machine(r) else "") + number(foreign_cores(r), 2)),
 )
