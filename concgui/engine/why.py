@@ -14,16 +14,16 @@ others is :mod:`.why_compare`'s, which builds on this module's diagnosis.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from .calibration import calibration_gap_sentence
 from .counter import counter_figures
 from .executors.joblib_backend import joblib_sentence
 from .present import count, number, percent, plural, relative_speed, seconds
-from .records import OK, RunResult
+from .records import ERROR, OK, RunResult
 from .spec import PROCESS_EXECUTORS, in_processes
-from .summary import BUSY_CORES, busy_machine, busy_machine_sentence, foreign_cores, summarize
+from .summary import BUSY_CORES, busy_machine, busy_machine_sentence, foreign_cores, summarize, xray_shares
 from .transfer import transfer_sentence
 from .xray import (
     SHARE_KEYS,
@@ -31,12 +31,13 @@ from .xray import (
     blocked_cause,
     lanes_measured,
     on_threads,
-    run_shares,
     worker_noun,
 )
 
 #: what releases the GIL in each workload that does, as a sentence's subject
 RELEASER = {"sleep": "Sleeping", "hash": "hashlib", "file-io": "File I/O", "mixed": "The sleeping part"}
+#: workloads whose computing releases the GIL (C code): threads compute side by side without a process each
+GIL_RELEASING = ("hash",)
 #: workloads whose tasks mostly wait (for a timer, for the disk) rather than compute
 WAITING_WORKLOADS = ("sleep", "file-io")
 #: workloads that never wait: a blocked share there is the GIL, a queue or a lock, not the task's waiting
@@ -46,6 +47,9 @@ NEVER_WAIT = ("cpu", "hash", "noop", "counter")
 PARALLEL = 1.2
 #: concurrency from which the tasks overlapped
 OVERLAP = 1.3
+#: a loop's wall time is the sum of its task times within this share; beyond it, the rest went between the tasks
+#: (a loop of no-ops spends most of its wall time starting each and recording its end)
+SUM_IS_WALL = 0.05
 #: a state (blocked, waiting for a core) from this share of the time on is what the run's story is about
 DOMINANT = 0.25
 #: start-up above this share of start-up + work dominated the run ...
@@ -107,6 +111,8 @@ class Measured:
         """Whether the tasks wanted a core most of their time: on one or runnable (X-ray), else by CPU time."""
         if self.workload in ("cpu", "counter"):  # pure-Python arithmetic
             return True
+        if self.workload == "noop":  # nothing to compute: its CPU time is the executor's own handling
+            return False
         if self.shares and self.split:
             return self.shares[0] + self.shares[1] >= 0.5
         return self.task_seconds > 0 and self.cpu_seconds / self.task_seconds >= 0.5
@@ -134,7 +140,7 @@ def measure(result: RunResult) -> Measured:
         ran, lanes = len(done), len({t.worker for t in done if t.worker})
     shares = tuple(s.get(f"{k}_share") for k in SHARE_KEYS) if "on_core_share" in s else None
     if shares is None:
-        measured = run_shares(result)
+        measured = xray_shares(result)
         shares = tuple(measured[k] for k in SHARE_KEYS) if measured else None
     if shares is not None and any(v is None for v in shares):
         shares = None
@@ -199,8 +205,13 @@ def overlap_sentence(m: Measured) -> str:
     conc, par = m.concurrency, m.parallelism
     shown = round(par, 1)
     if m.executor == "sequential":
-        return (f"One task at a time: the wall time is the sum of the task times ({seconds(m.task_seconds, 2)}), "
-                "the baseline every other executor is measured against.")
+        if m.task_seconds >= (1 - SUM_IS_WALL) * m.wall:
+            return (f"One task at a time: the wall time is the sum of the task times ({seconds(m.task_seconds, 2)}), "
+                    "the baseline every other executor is measured against.")
+        rest = m.wall - m.task_seconds
+        return (f"One task at a time: the tasks' own times add up to {seconds(m.task_seconds, 2)} of the "
+                f"{seconds(m.wall, 2)} wall time; the other {seconds(rest, 2)} ({_pct(rest / m.wall)}) went between "
+                "the tasks, on starting each one and recording its end.")
     if in_parallel(par):
         text = (f"On average {mean_text(conc)} tasks were in flight (concurrency) and {mean_text(par)} of the "
                 f"{count(m.cores, 'core')} computed at once (parallelism): the tasks ran in parallel")
@@ -218,8 +229,19 @@ def overlap_sentence(m: Measured) -> str:
 
 
 def diagnose(result: RunResult, m: Measured | None = None) -> Reason:
-    """What held the run back, chosen from its measured numbers, with what to try next."""
+    """What held the run back, chosen from its measured numbers, with what to try next.
+
+    Counter threads are told what keeps their count right: the lesson of that workload is the count,
+    and neither more cores nor processes (which would each count on their own) make it right.
+    """
     m = m or measure(result)
+    reason = _diagnose(result, m)
+    if m.workload == "counter" and (m.threads or m.executor == "sequential"):
+        reason = replace(reason, next=_counter_next(result, m))
+    return reason
+
+
+def _diagnose(result: RunResult, m: Measured) -> Reason:
     state = dominant_state(m.shares, m.split) if m.shares else None
     many = plural(2, m.noun)
     if m.executor == "sequential":
@@ -244,8 +266,7 @@ def diagnose(result: RunResult, m: Measured | None = None) -> Reason:
             "loop",
             "Each task's blocking work ran on the event loop itself, so the coroutines could not overlap.",
             "ran its blocking tasks one at a time on the event loop",
-            "Try process-pool for CPU work: each process has its own GIL." if m.cpu_work else
-            "Turn on offload: asyncio.to_thread lets blocking work wait off the loop.")
+            _loop_next(m))
     if m.threads and m.gil and m.lanes > 1 and _gil_bound(m, state):
         return _gil(result, m, state)
     if state == "waiting":
@@ -268,6 +289,17 @@ def diagnose(result: RunResult, m: Measured | None = None) -> Reason:
                   f"kept {mean_text(m.concurrency)} tasks in flight on {mean_text(m.parallelism)} cores", "")
 
 
+def _loop_next(m: Measured) -> str:
+    """What to try for blocking work that ran on the event loop: offload where it waits or releases the GIL
+    (threads then run it side by side), processes for CPU work that holds the GIL."""
+    if not m.cpu_work:
+        return "Turn on offload: asyncio.to_thread lets blocking work wait off the loop."
+    if m.workload in GIL_RELEASING:
+        return (f"Turn on offload: {RELEASER[m.workload]} releases the GIL, so in asyncio.to_thread's threads it "
+                "runs off the loop, side by side.")
+    return "Try process-pool for CPU work: each process has its own GIL."
+
+
 def _gil_bound(m: Measured, state: str | None) -> bool:
     """Whether threads were held back by the GIL: measured blocked on it, or (without the X-ray's split)
     many tasks in flight while about one core computed, on work that holds the GIL."""
@@ -279,17 +311,41 @@ def _gil_bound(m: Measured, state: str | None) -> bool:
 
 
 def _serial(result: RunResult, m: Measured) -> Reason:
+    if m.workload == "noop":
+        return Reason("serial", f"Each task's own work took {seconds(m.per_task)} on average: with nothing to "
+                      "compute, another executor can only add its own cost per task.", "ran one task at a time", "")
     held = xray_sentence(result)
     if not held and m.task_seconds > 0:
         held = f"The tasks computed for {_pct(min(1.0, m.cpu_seconds / m.task_seconds))} of their time."
     if m.cpu_work and m.cores > 1:
-        nxt = (f"Try process-pool next: each process has its own GIL, so CPU work can use all "
-               f"{count(m.cores, 'core')}.")
+        nxt = _all_cores(m)
     elif m.waited:
         nxt = "Try thread-pool or asyncio next: tasks that wait overlap even under the GIL."
     else:
         nxt = ""
     return Reason("serial", held, "ran one task at a time", nxt)
+
+
+def _all_cores(m: Measured) -> str:
+    """What lets this workload's CPU work use every core: threads where its code releases the GIL while it
+    computes (hashlib), else processes, each with a GIL of its own."""
+    cores = count(m.cores, "core")
+    if m.workload in GIL_RELEASING and m.gil:
+        return (f"Try thread-pool next: {_uncap(RELEASER[m.workload])} releases the GIL while it hashes, so threads "
+                f"can use all {cores} without a process each.")
+    return f"Try process-pool next: each process has its own GIL, so CPU work can use all {cores}."
+
+
+def _counter_next(result: RunResult, m: Measured) -> str:
+    """What to try on the counter: the lock, where threads share one counter; never processes, which would not
+    share it at all."""
+    if m.executor == "sequential":
+        return "Try thread-pool next: its threads share this one counter, and without the lock they lose updates."
+    if (result.spec or {}).get("lock"):
+        return ("More cores would not help this count: processes would each add to a counter of their own. To "
+                "count on every core, let each task count on its own and add up the counts the tasks return.")
+    return ("Turn on the lock, so that no thread writes back a stale count; processes would not share the counter "
+            "at all: each would count on its own.")
 
 
 def _dispatch(m: Measured) -> Reason:
@@ -316,7 +372,7 @@ def _gil(result: RunResult, m: Measured, state: str | None) -> Reason:
                 "computed, so CPU-bound threads do not speed up.")
         did = (f"kept {mean_text(m.concurrency)} tasks in flight but computed on {mean_text(m.parallelism)} cores, its "
                "threads taking turns on the GIL")
-    if m.cores > 1:
+    if m.cores > 1:  # measured taking turns on the GIL: processes, even for hashlib (turns between its calls)
         nxt = (f"Try process-pool next: each process has its own GIL, so CPU work can use all "
                f"{count(m.cores, 'core')}.")
     else:
@@ -398,18 +454,33 @@ def _parallel(result: RunResult, m: Measured, state: str | None) -> Reason:
 
 
 def failed_text(result: RunResult) -> str:
-    """What a run that did not finish did, without claims its partial numbers cannot carry."""
+    """What a run that did not finish did, without claims its partial numbers cannot carry.
+
+    Its numbers (:func:`.summary.summarize`) count every task that ran: those that finished, those that
+    raised and those stopped while they ran (up to their stop), so the sentence names all three.
+    """
     total = len(result.tasks)
-    done = sum(1 for t in result.tasks if t.status == OK)
+    ran = [t for t in result.tasks if t.start is not None and t.end is not None]
+    done = sum(1 for t in ran if t.status == OK)
+    raised = sum(1 for t in ran if t.status == ERROR)
+    cut = len(ran) - done - raised  # stopped while they ran
     if result.status == "cancelled":
         head = "The run was stopped before every task finished"
     else:
         reason = (result.error or "").strip().splitlines()
         head = f"The run {result.status}: {reason[0]}" if reason else f"The run {result.status}"
+    others = [f"{raised:,} raised"] if raised else []
+    if cut:
+        others.append(f"{cut:,} {plural(cut, 'was', 'were')} stopped while {plural(cut, 'it', 'they')} ran")
     if not done:
-        return f"{head.rstrip('.')}. No task finished, so there is no time to explain."
-    return (f"{head.rstrip('.')}. {done:,} of {count(total, 'task')} finished, so its numbers describe "
-            f"{plural(done, 'that one', 'those')} only.")
+        said = f" ({' and '.join(others)})" if others else ""
+        return f"{head.rstrip('.')}. No task finished{said}, so there is no time to explain."
+    finished = f"{done:,} of {count(total, 'task')} finished" + "".join(
+        f"{',' if k < len(others) - 1 else ' and'} {part}" for k, part in enumerate(others))
+    what = (f"{plural(len(ran), 'that one', 'those')} only" if not others else
+            f"those {len(ran):,}" + (f", the stopped {plural(cut, 'one up to its', 'ones up to their')} stop"
+                                     if cut else ""))
+    return f"{head.rstrip('.')}. {finished}, so its numbers describe {what}."
 
 
 def why_run(result: RunResult) -> str:
@@ -543,7 +614,7 @@ def xray_sentence(result: RunResult) -> str:
     core (and why: more workers than cores, other programs, or other work), or on a core.
     """
     s = result.summary or {}
-    shares = {k: s.get(f"{k}_share") for k in SHARE_KEYS} if "on_core_share" in s else run_shares(result)
+    shares = {k: s.get(f"{k}_share") for k in SHARE_KEYS} if "on_core_share" in s else xray_shares(result)
     if not shares or any(shares[k] is None for k in SHARE_KEYS):
         return ""
     env = result.environment or {}
