@@ -342,3 +342,20 @@ def test_a_cold_loky_start_in_the_engine_process_says_the_app_never_reuses_worke
                                      f"call, which started in 10.0 ms, {clause}.")
     assert clause not in joblib_sentence({**cold, "engine_process": False})
     assert clause not in joblib_sentence({k: v for k, v in cold.items() if k != "engine_process"})  # older results
+
+
+@pytest.mark.parametrize("command", ["run", "compare", "sweep"])
+def test_the_command_line_help_says_what_each_backend_does_in_the_spec_s_words(command, capsys):
+    from concgui.cli import build_parser
+    from concgui.engine.spec import JOBLIB_BACKEND_HELP
+
+    with pytest.raises(SystemExit):
+        build_parser().parse_args([command, "--help"])
+    lines = capsys.readouterr().out.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.lstrip().startswith("--backend VALUE"))
+    end = next(i for i in range(start + 1, len(lines)) if lines[i].lstrip().startswith("--"))
+    text = " ".join(" ".join(lines[start:end]).split())
+    for backend, meaning in JOBLIB_BACKEND_HELP.items():
+        assert f"{backend}: {meaning}" in text, (backend, text)
+    starts = [line.split(":")[0].strip() for line in lines[start + 1:end] if ":" in line]
+    assert [b for b in starts if b in JOBLIB_BACKEND_HELP] == list(JOBLIB_BACKEND_HELP), "a line each"

@@ -28,7 +28,7 @@ from ..engine.exit_guard import exit_refused
 from ..engine.exports import save_csv, save_result, save_results, save_trace
 from ..engine.present import count, plural, seconds
 from ..engine.records import ERROR
-from ..engine.spec import PARAMS, executor_label, parse_value
+from ..engine.spec import PARAMS, Param, executor_label, parse_value
 from ..engine.sweep import DEFAULT_REPEATS, SWEEP_PARAMS
 from .recorder import RunRecorder, check_folders, print_notes
 from .tables import format_compare_why, format_comparison, format_summary, format_sweep
@@ -51,8 +51,25 @@ def _add_spec_options(p: argparse.ArgumentParser, skip: tuple[str, ...] = ()) ->
             p.add_argument(flag, action="store_true", default=None, help=param.help)
         else:
             p.add_argument(flag, metavar=param.unit.upper() or "VALUE",
-                           help=f"{param.help}{unit} ({param.allowed()})")
+                           help=f"{param.help}{unit} {_allowed(param)}")
     p.add_argument("--inline", action="store_true", help="run in this process (same as --isolation inline)")
+
+
+def _allowed(param: Param) -> str:
+    """The values a flag takes, for its help: each choice with what it does (the spec's own words, as the
+    form's picker shows them) where the field's help does not already say it, else the plain list."""
+    explained = param.choices and param.choice_help and not all(f"{c}:" in param.help for c in param.choices)
+    if not explained:
+        return f"({param.allowed()})"
+    return "One of:\n" + "\n".join(f"{c}: {param.choice_help.get(c, '')}".strip() for c in param.choices)
+
+
+class _HelpFormatter(argparse.HelpFormatter):
+    """argparse's own wrapping, except that a line break in a help text starts a new line (a choice each)."""
+
+    def _split_lines(self, text: str, width: int) -> list[str]:
+        split = super()._split_lines  # bound here: a comprehension cannot call super() on 3.11
+        return [line for part in text.split("\n") for line in split(part, width)]
 
 
 def spec_from_args(args: argparse.Namespace, **overrides: Any) -> ExperimentSpec:
@@ -80,7 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"ConcGUI {__version__}")
     sub = parser.add_subparsers(dest="command")
 
-    run = sub.add_parser("run", help="run one experiment and print its summary",
+    run = sub.add_parser("run", help="run one experiment and print its summary", formatter_class=_HelpFormatter,
                          epilog="The run is recorded in the window's history as it goes (--no-history: not), "
                                 "and --json and --csv are rewritten as it goes, marked 'interrupted' until it "
                                 "ends. " + EXIT_CODES)
@@ -92,7 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--trace", metavar="PATH", help="write Chrome trace JSON (opens in Perfetto)")
     run.add_argument("--png", metavar="PATH", help="write the report image (timeline, cores, summary)")
 
-    cmp = sub.add_parser("compare", help="run one workload over several executors",
+    cmp = sub.add_parser("compare", help="run one workload over several executors", formatter_class=_HelpFormatter,
                          epilog="Each run is recorded in the window's history as it goes (--no-history: not). "
                                 + EXIT_CODES)
     _add_spec_options(cmp, skip=("executor",))
@@ -102,6 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     cmp.add_argument("--json", metavar="PATH", help='write {"runs": [result, ...]} as JSON')
 
     sw = sub.add_parser("sweep", help="a scaling study: one workload with 1, 2, 4, ... workers on each executor",
+                        formatter_class=_HelpFormatter,
                         description="Run one workload with workers = 1, 2, 4, ... up to --max-workers on each "
                                     "executor, each point --repeats times (interleaved). Speedup = median wall "
                                     "at 1 worker of the same executor / wall; the serial fraction is Amdahl's "
