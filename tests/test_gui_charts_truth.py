@@ -22,6 +22,8 @@ from concgui.engine.records import CpuSample, RunResult, TaskRecord, ThreadState
 from concgui.gui import theme  # noqa: E402
 from concgui.gui.views.cores import CoreUsagePlot  # noqa: E402
 
+# the offscreen platform's note when a top-level window's size limits change (the stack fits its timelines)
+pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
 SWATCH = re.compile(r'<span style="color:(#[0-9a-fA-F]{6})">([^<]{1,2})</span>')
 
 
@@ -239,3 +241,62 @@ def test_against_a_first_run_on_several_workers_no_ideal_is_drawn_and_the_legend
     title = chart.plotItem.titleLabel.item.toPlainText()
     assert NO_IDEAL in title and IDEAL_RULE not in title
     assert "no ideal: the first run (asyncio, 8 workers) ran its tasks side by side" in chart.bar_text(1)
+
+
+# --- 5. the Compare stack: a one-row run's mark labels whole; many tasks in one row said so -----------------------
+def _spans_run(executor: str, spans: list[tuple[str, float, float]], workers: int) -> RunResult:
+    """A finished sleep run whose task ``i`` ran on ``spans[i]`` = (worker, start, end), started once submitted."""
+    tasks = [TaskRecord(i, w, 10, 1, s, s, e, 0.0, "ok") for i, (w, s, e) in enumerate(spans)]  # no queue
+    return RunResult(spec={"workload": "sleep", "executor": executor, "tasks": len(spans), "duration": 0.5},
+                     environment={}, wall_seconds=max(e for _, _, e in spans), workers=workers, tasks=tasks)
+
+
+def _label_inside(view, label) -> bool:
+    box = label.mapRectToScene(label.boundingRect())
+    plot = view.getViewBox().sceneBoundingRect()
+    return plot.top() - 0.5 <= box.top() and box.bottom() <= plot.bottom() + 0.5
+
+
+@pytest.mark.parametrize("size", [(840, 400), (840, 560), (1600, 900)])
+def test_a_one_row_runs_mark_labels_lie_whole_inside_its_plot(qtbot, size):
+    """The review's noop Compare: 2,000 tasks one after another on the main thread (one row), then pools: the
+    first timeline's "wall 3.9 ms · baseline" was cut in half at 1280 × 775."""
+    from concgui.gui.views.compare_stack import CompareStack
+
+    n, d = 40, 1e-4  # more than a row per task allows: a row per worker; so short that no queue row is drawn
+    sequential = _spans_run("sequential", [("main thread", d * i, d * i + d) for i in range(n)], 1)
+    pool = _spans_run("thread-pool", [(f"thread {i % 4 + 1}", d * (i // 4), d * (i // 4) + d) for i in range(n)], 4)
+    stack = CompareStack(dark=False)
+    qtbot.addWidget(stack)
+    stack.resize(*size)
+    stack.show()
+    stack.set_results([sequential, pool, pool])
+    qtbot.wait(30)
+    first = stack.timelines[0]
+    assert first.rows() == 1 and first.mark_texts()[0] == "wall 4.0 ms · baseline"
+    for view in stack.timelines:
+        assert view._wall_text.isVisible() and _label_inside(view, view._wall_text), view.title_text()
+
+    def row_px(view) -> float:  # pixels per row: a task's bar is as thick in every timeline
+        (_, _), (y0, y1) = view.getViewBox().viewRange()
+        return view.getViewBox().height() / abs(y1 - y0)
+
+    assert abs(row_px(first) - row_px(stack.timelines[1])) < 2.0  # as test_gui_compare_stack allows
+
+
+def test_twenty_tasks_at_once_get_a_row_each_or_the_title_says_they_share_one(qtbot):
+    """The asyncio lesson: 20 coroutines sleeping at once on one event loop were one bar in one row."""
+    from concgui.gui.views.compare_stack import CompareStack
+
+    aio = _spans_run("asyncio", [("event loop", 5e-4 * i, 0.5 + 5e-4 * i) for i in range(20)], 20)
+    threads = _spans_run("threads", [(f"thread {i + 1}", 5e-4 * i, 0.5 + 5e-4 * i) for i in range(20)], 20)
+    stack = CompareStack(dark=False)
+    qtbot.addWidget(stack)
+    stack.resize(840, 400)
+    stack.show()
+    stack.set_results([aio, threads])
+    assert stack.per_task() and stack.timelines[0].rows() == 20  # a row per task: twenty bars, side by side
+    stack.set_results([aio, threads], per_task=False)  # a row per worker: the event loop's one row
+    assert stack.timelines[0].rows() == 1
+    assert "20 tasks ran at once in its event loop row" in stack.timelines[0].title_text()
+    assert "at once" not in stack.timelines[1].title_text()  # a thread ran one task at a time

@@ -35,6 +35,7 @@ from .timeline.texts import blocked_cause, transfer_parts
 ROW_MIN, ROW_MAX, ROW_EXPORT = 8, 44, 26  # a row's height (px): at least, at most on screen, in an export
 AXIS_EACH_UPTO = 4  # up to this many timelines each has its time axis's ticks; more, only the lowest one
 ROWS_CAPPED = 16  # rows beyond this many do not make a timeline taller
+LABEL_GAP = 2  # px kept above and under a mark's label in a timeline of few rows
 EXPORT_MAX_LOGICAL = 1400  # an export is laid out at most this wide (px), then scaled to the image's width
 #: the shared axis shows at most this share of the longest run's work as start-up before 0 (a 4 s process
 #: pool start-up would squeeze 0.3 s of work into a corner); the shade's label says how long it really was
@@ -171,7 +172,7 @@ class CompareStack(QtWidgets.QWidget):
 
     def natural_height(self) -> int:
         """The height (px) that gives each row an export's height: toolbar, header and every timeline."""
-        rows = sum(self._overhead(v) + min(v.rows(), ROWS_CAPPED) * ROW_EXPORT for v in self.timelines)
+        rows = sum(self._overhead(v) + self._plot_rows(v, ROW_EXPORT) * ROW_EXPORT for v in self.timelines)
         bar = self.layout().itemAt(0).sizeHint().height()
         return bar + self.header.height() + rows + 4
 
@@ -251,10 +252,29 @@ class CompareStack(QtWidgets.QWidget):
             return
         parts = [(self._overhead(v), min(max(1, v.rows()), ROWS_CAPPED)) for v in self.timelines]
         room = self.height() - self.layout().itemAt(0).sizeHint().height() - self.header.height()  # not yet laid out
-        row = self._row_px or (room - sum(o for o, _ in parts)) / sum(r for _, r in parts)
+        row = self._row_px
+        if not row:  # the rows' share of the room, once the timelines too short for their labels took that height
+            labels = [v.label_height() + 2 * LABEL_GAP for v in self.timelines]
+            row = (room - sum(o for o, _ in parts)) / sum(r for _, r in parts)
+            for _ in range(len(parts)):
+                short = [r * max(row, ROW_MIN) < px for (_, r), px in zip(parts, labels, strict=True)]
+                rows = sum(r for (_, r), s in zip(parts, short, strict=True) if not s)
+                fixed = sum(px for px, s in zip(labels, short, strict=True) if s)
+                new = (room - sum(o for o, _ in parts) - fixed) / max(rows, 1)
+                if abs(new - row) < 0.01 or not rows:
+                    break
+                row = new
         row = min(ROW_MAX, max(ROW_MIN, row))
-        for v, (extra, rows) in zip(self.timelines, parts, strict=True):
+        for v, (extra, _) in zip(self.timelines, parts, strict=True):
+            rows = self._plot_rows(v, row)
+            v.set_min_rows(rows if rows > v.rows() else 0.0)  # blank rows under a short run's: its labels' room
             v.setFixedHeight(int(extra + rows * row))
+
+    @staticmethod
+    def _plot_rows(v: StackTimeline, row: float) -> float:
+        """How many rows of ``row`` px a timeline's plot spans: its rows (at most :data:`ROWS_CAPPED`), or more
+        when they are too few for its marks' labels (a one-row run's "wall 500.7 ms · baseline")."""
+        return max(min(max(1, v.rows()), ROWS_CAPPED), (v.label_height() + 2 * LABEL_GAP) / row)
 
     def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:  # noqa: N802 - Qt's name
         if watched is self.scroll.viewport() and event.type() == QtCore.QEvent.Type.Resize:

@@ -30,7 +30,7 @@ from .. import theme
 from .compare_chart import ideal_sentence, ideal_wall, speed_text, workers_text
 from .timeline import TimelineView
 
-MAX_TASK_ROWS = 16  # runs of at most this many tasks get a row per task (the staircase); more, a row per worker
+MAX_TASK_ROWS = 32  # runs of at most this many tasks get a row per task (the staircase); more, a row per worker
 MARK_POINTS = 8.5  # the markers' labels
 #: runs up to this many tasks place the ideal's label clear of their bars (8 × 5,000 tasks: 6 ms a pan step)
 FREE_CHECK_TASKS = 5_000
@@ -80,6 +80,27 @@ def by_task(result: RunResult) -> tuple[RunResult, dict[str, str]]:
         tasks.append(t)
     return dataclasses.replace(result, tasks=tasks, thread_states=[]), workers
 
+def crowded_row(result: RunResult) -> tuple[str, int] | None:
+    """The worker row that ran the most tasks at once, and how many, when one ran several (asyncio's event
+    loop, a Dask worker's threads): in a row per worker they are thin sub-rows a newcomer reads as one bar."""
+    spans: dict[str, list[tuple[float, float]]] = {}
+    for t in result.tasks:
+        if t.worker and t.start is not None and t.end is not None:
+            spans.setdefault(t.worker, []).append((t.start, t.end))
+    best: tuple[str, int] | None = None
+    for worker, pairs in spans.items():
+        if best is not None and len(pairs) <= best[1]:
+            continue
+        times = np.array(pairs, dtype=float)
+        # +1 at each start, -1 at each end; an end before a start at the same instant (one after another)
+        order = np.lexsort((np.r_[np.ones(len(times)), -np.ones(len(times))], np.r_[times[:, 0], times[:, 1]]))
+        steps = np.r_[np.ones(len(times)), -np.ones(len(times))][order]
+        most = int(np.cumsum(steps).max())
+        if most > 1 and (best is None or most > best[1]):
+            best = (worker, most)
+    return best
+
+
 class StackTimeline(TimelineView):
     """One executor's timeline in the stack: a one-line title, its wall-time mark and a faint ideal mark."""
 
@@ -94,6 +115,7 @@ class StackTimeline(TimelineView):
         self._workers: dict[str, str] = {}  # a task row's real worker, in a row-per-task layout
         self._starts = np.zeros(0)  # the tasks' starts, sorted: where the queue row is empty
         self._wall_words = ""  # the wall mark's label, before any ideal is folded into it
+        self._min_rows = 0.0  # the plot spans at least this many rows (blank below the last): room for a label
         self._startup = pg.LinearRegionItem((0.0, 0.0), movable=False, pen=pg.mkPen(None))
         self._startup.setZValue(-20)
         self._startup.hide()
@@ -134,6 +156,10 @@ class StackTimeline(TimelineView):
         kind = theme.executor_kind(result.spec)
         title = [(theme.swatch(theme.KIND_COLORS[kind], f"<b>{ex}</b>"), f"■ {ex}"),
                  (workers_text(result), workers_text(result)), (theme.KIND_LABELS[kind], theme.KIND_LABELS[kind])]
+        crowded = None if per_task else crowded_row(result)
+        if crowded is not None:
+            text = f"{crowded[1]} tasks ran at once in its {crowded[0]} row, stacked in its height"
+            title.append((text, text))
         if experiment:
             title.append((experiment, experiment))
         if result.status != "ok":
@@ -178,6 +204,22 @@ class StackTimeline(TimelineView):
         if y < 0:  # the queue row: empty where no task waits any more (every start is behind)
             return bool(np.all(np.searchsorted(self._starts, xs, side="right") == self._starts.size))
         return all(self.hover_text_at(x, y, tolerance=0.0) is None for x in xs)
+
+    def label_height(self) -> float:
+        """A mark label's height in pixels: the least plot height that shows it whole."""
+        return float(self._wall_text.boundingRect().height())
+
+    def set_min_rows(self, rows: float) -> None:
+        """Span at least ``rows`` rows, blank below the last: a run of one or two rows keeps its rows as thick
+        as the other timelines' and gets the height its marks' labels need (they were cut in half)."""
+        if rows != self._min_rows:
+            self._min_rows = rows
+            if self.state() is not None:
+                self._update_axes()
+
+    def _y_extent(self) -> tuple[float, float]:
+        top, bottom = super()._y_extent()
+        return top, max(bottom, top + self._min_rows)
 
     def marks(self) -> dict[str, float | None]:
         """Where the wall-time and ideal marks are (seconds on the run's clock; None when not drawn)."""
