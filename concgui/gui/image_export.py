@@ -6,9 +6,12 @@ leaves half an image behind (and never clobbers a good one); a device or a
 pipe is written through, a folder or a socket refused, as every export is
 (:func:`concgui.engine.exports.write_atomic`).
 
-A chart made of several (the Compare tab's stack of timelines) offers
-``export_parts(width)``: a context manager giving the charts to stack, laid
-out for that width.  One dialog asks where to save and, for a PNG, how wide;
+A chart exported on its own (File ▸ Export chart, its right-click menu) is laid
+out for the file at a size of its own (:func:`export_size`), whatever its size
+on screen: a chart a laptop's dock squeezed to 70 px would give a file with no
+plot in it.  A chart made of several (the Compare tab's stack of timelines)
+offers ``export_parts(width)``: a context manager giving the charts to stack,
+laid out for that width.  One dialog asks where to save and, for a PNG, how wide;
 :func:`suggested_name` gives it a file name that says what the image shows.
 """
 
@@ -29,6 +32,11 @@ from PySide6 import QtCore, QtGui, QtSvg, QtWidgets
 from ..engine.exports import target_kind, write_atomic
 
 DEFAULT_WIDTH = 1600
+#: a chart exported on its own is laid out at least this large (logical px) for a PNG this wide or wider,
+#: and for an SVG; a narrower PNG is laid out at its own width, so that its text stays at reading size
+EXPORT_MIN_WIDTH, EXPORT_MIN_HEIGHT = 1200, 700
+EXPORT_MIN_LOGICAL = 600  # the narrowest layout: below it titles and tick labels crowd
+EXPORT_MAX_LOGICAL = 1600  # a wider PNG draws this layout larger (its text as on a HiDPI screen)
 SETTINGS_FOLDER_KEY = "export/folder"
 SETTINGS_WIDTH_KEY = "export/width"
 
@@ -97,26 +105,100 @@ def _targets(target: ExportTarget | Sequence[ExportTarget], width: int = DEFAULT
         yield targets
 
 
+def export_size(target: ExportTarget, width: int | None = None) -> QtCore.QSize:
+    """The logical size a chart exported on its own is laid out at for a PNG ``width`` px wide (None: an SVG).
+
+    As wide as the image up to :data:`EXPORT_MAX_LOGICAL` (so its text is drawn at least at screen size),
+    at least :data:`EXPORT_MIN_WIDTH` for an SVG, and at least 7/12 as high as wide (1200 × 700), or as
+    high as on screen when that is more (a timeline of many lanes).
+    """
+    if width is None:
+        logical = EXPORT_MIN_WIDTH
+        if isinstance(target, QtWidgets.QWidget):
+            logical = max(EXPORT_MIN_WIDTH, min(target.width(), EXPORT_MAX_LOGICAL))
+    else:
+        logical = max(EXPORT_MIN_LOGICAL, min(int(width), EXPORT_MAX_LOGICAL))
+    height = round(logical * EXPORT_MIN_HEIGHT / EXPORT_MIN_WIDTH)
+    if isinstance(target, QtWidgets.QWidget) and target.width() > 0:  # its own shape when taller than that
+        height = max(height, round(target.height() * logical / max(target.width(), logical)))
+    return QtCore.QSize(logical, height)
+
+
+def _resize(view: pg.GraphicsView, size: QtCore.QSize) -> None:
+    """Lay ``view`` out at ``size`` now, shown or not (a chart on a tab not in front gets no resize event)."""
+    old = view.size()
+    view.resize(size)
+    if not view.isVisible():  # Qt keeps a hidden widget's resize event until it is shown: lay it out now
+        view.resizeEvent(QtGui.QResizeEvent(size, old))
+    _lay_out(view)
+    central = getattr(view, "centralWidget", None)
+    if central is not None:  # the axes size themselves to their tick labels as they paint: paint once, again
+        scratch = QtGui.QImage(size, QtGui.QImage.Format.Format_ARGB32_Premultiplied)
+        painter = QtGui.QPainter(scratch)
+        try:
+            view.scene().render(painter, QtCore.QRectF(scratch.rect()), central.sceneBoundingRect())
+        finally:
+            painter.end()
+        _lay_out(view)
+
+
+def _lay_out(view: pg.GraphicsView) -> None:
+    """The chart's pending layout done now, not in a later turn of the event loop."""
+    layout = getattr(getattr(view, "centralWidget", None), "layout", None)
+    if callable(layout):  # a plain QGraphicsWidget's; pyqtgraph's PlotItem keeps its layout in an attribute
+        layout = layout()
+    if layout is not None:
+        layout.activate()
+    flush = getattr(view, "flush_pending", None)
+    if flush is not None:
+        flush()
+
+
+@contextlib.contextmanager
+def own_size(target: ExportTarget, width: int | None = None) -> Iterator[None]:
+    """Within the block, ``target`` (a chart widget) is laid out at :func:`export_size`; then as it was.
+
+    Its title and legend are fitted to that size too: a chart on a laptop's screen keeps its legend
+    short ("hover the title"), the file has room for all of it.
+    """
+    if not isinstance(target, pg.GraphicsView):  # a plot item or a scene item: its view's size is the screen's
+        yield
+        return
+    size, old = export_size(target, width), target.size()
+    if size == old:
+        yield
+        return
+    _resize(target, size)
+    try:
+        yield
+    finally:
+        _resize(target, old)
+
+
 def render_image(target: ExportTarget | Sequence[ExportTarget], width: int = DEFAULT_WIDTH,
-                 antialias: bool = True) -> QtGui.QImage:
+                 antialias: bool = True, own: bool = False) -> QtGui.QImage:
     """Render a chart into a QImage exactly ``width`` pixels wide (height keeps the aspect).
 
     A list of charts is stacked, the first on top, each ``width`` wide, on the first one's background.
+    With ``own``, one chart (not a list, nor a composite's parts) is laid out at a size of its own for
+    the image (:func:`own_size`) rather than drawn in its on-screen shape.
     """
     if width < 1:
         raise ValueError(f"width: {width} is not a positive number of pixels")
     with _targets(target, width) as targets:
         if len(targets) != 1:
             return _stack([render_image(t, width, antialias) for t in targets], _background(targets[0]))
-        return _render_one(targets[0], width, antialias)
+        return _render_one(targets[0], width, antialias, own and targets[0] is target)
 
 
-def _render_one(target: ExportTarget, width: int, antialias: bool) -> QtGui.QImage:
-    item = _plot_item(target)
-    exporter = ImageExporter(item)
-    exporter.parameters()["antialias"] = antialias
-    exporter.parameters()["width"] = int(width)  # the height follows the aspect ratio
-    image = exporter.export(toBytes=True)
+def _render_one(target: ExportTarget, width: int, antialias: bool, own: bool = False) -> QtGui.QImage:
+    """One chart as an image ``width`` px wide: with ``own``, laid out for the file first (:func:`own_size`)."""
+    with own_size(target, width) if own else contextlib.nullcontext():
+        item = _plot_item(target)
+        exporter = ImageExporter(item)
+        exporter.parameters()["antialias"] = antialias
+        exporter.parameters()["width"] = int(width)  # the height follows the aspect ratio
+        image = exporter.export(toBytes=True)
     if image.width() != width:  # never expected; keep the promise anyway
         image = image.scaledToWidth(width, QtCore.Qt.TransformationMode.SmoothTransformation)
     return image
@@ -146,9 +228,10 @@ def _stack(images: list[QtGui.QImage], background: QtGui.QBrush) -> QtGui.QImage
 
 
 def export_widget_png(target: ExportTarget, path: str | os.PathLike, width: int = DEFAULT_WIDTH) -> None:
-    """Save a chart (PlotWidget or PlotItem) as a PNG exactly ``width`` pixels wide, atomically."""
+    """Save a chart (PlotWidget or PlotItem) as a PNG exactly ``width`` pixels wide, atomically, laid out at
+    a size of its own (:func:`own_size`)."""
     check_folder(path)
-    save_image_png(render_image(target, width), path)
+    save_image_png(render_image(target, width, own=True), path)
 
 
 @contextlib.contextmanager
@@ -168,15 +251,19 @@ def export_mode(*scenes: QtWidgets.QGraphicsScene):
             i.setExportMode(False)
 
 
-def render_svg(target: ExportTarget | Sequence[ExportTarget], title: str = "ConcGUI chart") -> bytes:
+def render_svg(target: ExportTarget | Sequence[ExportTarget], title: str = "ConcGUI chart",
+               own: bool = False) -> bytes:
     """A chart (or a list of charts, stacked, the first on top) as SVG bytes, painted by Qt's own SVG generator.
 
     pyqtgraph 0.14's SVGExporter cannot parse the paths Qt 6.12 writes
     ("not enough values to unpack", even for an empty plot), so the scene is
-    rendered straight into a QSvgGenerator instead.
+    rendered straight into a QSvgGenerator instead. With ``own``, one chart is laid out at a size of its
+    own (:func:`own_size`).
     """
     with _targets(target) as targets:
-        return _render_svg([_plot_item(t) for t in targets], title)
+        alone = own and len(targets) == 1 and targets[0] is target
+        with own_size(target) if alone else contextlib.nullcontext():
+            return _render_svg([_plot_item(t) for t in targets], title)
 
 
 def _render_svg(items: list[QtWidgets.QGraphicsItem], title: str) -> bytes:
@@ -210,9 +297,9 @@ def _render_svg(items: list[QtWidgets.QGraphicsItem], title: str) -> bytes:
 
 
 def export_widget_svg(target: ExportTarget, path: str | os.PathLike) -> None:
-    """Save a chart (PlotWidget or PlotItem) as an SVG file, atomically."""
+    """Save a chart (PlotWidget or PlotItem) as an SVG file, atomically, laid out at a size of its own."""
     check_folder(path)
-    write_bytes_atomic(path, render_svg(target))
+    write_bytes_atomic(path, render_svg(target, own=True))
 
 
 def export_to_path(target: ExportTarget, path: str | os.PathLike, width: int = DEFAULT_WIDTH) -> None:
