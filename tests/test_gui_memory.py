@@ -70,6 +70,6 @@ def test_the_window_shows_a_runs_memory_in_the_cores_tab(qtbot, window) -> None:
     for chart in (window.memory, window.cores):  # one time at one x: the timeline's start and scale
         (x0, x1), (t0, t1) = chart.getViewBox().viewRange()[0], window.timeline.getViewBox().viewRange()[0]
         assert chart.getViewBox().sceneBoundingRect().left() == window.timeline.getViewBox().sceneBoundingRect().left()
-        assert x0 == pytest.approx(t0, abs=1e-6)
-        per_px = (x1 - x0) / chart.getViewBox().width()
-        assert per_px == pytest.approx((t1 - t0) / window.timeline.getViewBox().width(), rel=1e-3)
+        # the same span (a chart a few pixels narrower than the timeline once showed less, hiding the run's end)
+        assert (x0, x1) == pytest.approx((t0, t1), abs=1e-6)
+        assert chart.getViewBox().width() == window.timeline.getViewBox().width()  # so one time, one x

@@ -126,6 +126,7 @@ class MainWindow(FileActions, ScalingStudyActions, QMainWindow):
         self.chart_tabs.addTab(self.memory, "Memory")
         self.chart_tabs.setTabToolTip(1, "Memory per worker process over the run (USS, else RSS)")
         self.chart_tabs.currentChanged.connect(lambda _: self.memory.refresh())
+        self.timeline.set_right_inset(self.chart_tabs.tabBar().sizeHint().width())
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.timeline)
         splitter.addWidget(self.chart_tabs)

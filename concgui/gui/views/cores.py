@@ -22,6 +22,7 @@ from ...engine.live import RunState
 from .. import theme
 from ..image_export import install_export_menu
 from .chart import ThemedPlot
+from .time_link import TimeLink
 
 SAMPLE_MS = 100  # 10 Hz
 WINDOW = 30.0  # seconds of history between runs
@@ -153,7 +154,6 @@ class CoreUsagePlot(ThemedPlot):
         self._run_v: list[np.ndarray] = []
         self._run_tree: list[float] = []  # the run's own processes, percent of one core
         self._timeline: pg.PlotWidget | None = None
-        self._linked = False
         self._sampler = CpuTimesSampler()  # primes the counters: the first delta is real
         self._live: deque[tuple[float, np.ndarray]] = deque(maxlen=int(WINDOW * 1000 / SAMPLE_MS) + 20)
         self._n_cores = self._sampler.cores
@@ -182,6 +182,7 @@ class CoreUsagePlot(ThemedPlot):
         # ignores whatever else the computer is doing, so threads show ~1 core even on a busy machine
         self._tree_curve = plot.plot(antialias=True)
         self._tree_curve.setZValue(11)
+        self._link = TimeLink(vb)
         vb.sigRangeChangedManually.connect(self._on_manual_range)
         install_export_menu(self, "cpu-cores")
         self._ready = True
@@ -374,9 +375,8 @@ class CoreUsagePlot(ThemedPlot):
             self._tree_curve.hide()
         self._axis.ago = not run
         self.getPlotItem().setLabel("bottom", "seconds since run start" if run else "seconds ago")
-        if self._linked and not self._shares_x():
-            vb.setXLink(None)
-            self._linked = False
+        if not self._shares_x():
+            self._link.release()
         self._sync_x()
         vb.setMouseEnabled(x=run, y=False)
         self._axis.picture = None
@@ -390,22 +390,13 @@ class CoreUsagePlot(ThemedPlot):
         return self._state is not None and self._timeline is not None
 
     def _sync_x(self) -> None:
-        """Show the timeline's time span.
-
-        A finished run links the two x axes outright. While a run is live, this chart takes the
-        timeline's span at its own refresh instead: a turn of the event loop apart from the
-        timeline's, so a moving view repaints one chart per turn (both in one were a flood's longest
-        pauses).
-        """
-        if not self._shares_x():
-            return
-        self._linked = follow_x(self.getViewBox(), self._timeline.getViewBox(), self._state.finished, self._linked)
+        """Show the timeline's time span (:mod:`.time_link`)."""
+        if self._shares_x():
+            self._link.follow(self._timeline.getViewBox(), self._state.finished)
 
     def _on_manual_range(self, *_: Any) -> None:
-        if self._shares_x() and hasattr(self._timeline, "set_follow"):
-            self._timeline.set_follow(False)  # a zoom here zooms the timeline: stop following there too
-            if not self._linked:  # live: the timeline takes this span (linked charts share it anyway)
-                self._timeline.getViewBox().setXRange(*self.getViewBox().viewRange()[0], padding=0.0)
+        if self._shares_x():
+            self._link.push(self._timeline)
 
     def _update_title(self) -> None:
         colors = theme.plot_colors(self._dark)
@@ -440,14 +431,3 @@ class CoreUsagePlot(ThemedPlot):
     def closeEvent(self, event: Any) -> None:
         self.stop()
         super().closeEvent(event)
-
-
-def follow_x(vb: pg.ViewBox, timeline: pg.ViewBox, finished: bool, linked: bool) -> bool:
-    """Show ``timeline``'s time span in ``vb``: linked once the run ended, copied while it goes; the link's state."""
-    if finished != linked:
-        vb.setXLink(timeline if finished else None)
-    if not finished:
-        x0, x1 = timeline.viewRange()[0]
-        if [x0, x1] != vb.viewRange()[0]:
-            vb.setXRange(x0, x1, padding=0.0)
-    return finished

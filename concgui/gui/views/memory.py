@@ -20,7 +20,8 @@ from ...engine.live import RunState
 from .. import theme
 from ..image_export import install_export_menu
 from .chart import ThemedPlot
-from .cores import PlotNote, _run_end, follow_x
+from .cores import PlotNote, _run_end
+from .time_link import TimeLink
 
 _PID = attrgetter("pid")
 
@@ -43,7 +44,6 @@ class MemoryPlot(ThemedPlot):
         self._state: RunState | None = None
         self._seen: tuple[int, int, int] | None = None  # (id of the series, samples, changes) last drawn
         self._timeline: pg.PlotWidget | None = None
-        self._linked = False
         self._pids: list[int] = []
         self._workers: tuple[tuple[int, int, bool], list[int]] | None = None  # (lanes seen, pids) of the state
         plot = self.getPlotItem()
@@ -55,6 +55,8 @@ class MemoryPlot(ThemedPlot):
         vb = self.getViewBox()
         vb.setMouseEnabled(x=True, y=False)
         vb.setLimits(yMin=0)
+        self._link = TimeLink(vb)
+        vb.sigRangeChangedManually.connect(self._on_manual_range)
         self._empty = PlotNote(vb)
         self._curves: list[pg.PlotDataItem] = []
         self._total = plot.plot(antialias=True)
@@ -69,9 +71,8 @@ class MemoryPlot(ThemedPlot):
         """Show ``state``'s memory series (live or finished), or nothing."""
         self._state = state
         self._seen = None
-        if self._linked and state is None:
-            self.getViewBox().setXLink(None)
-            self._linked = False
+        if state is None:
+            self._link.release()
         self.refresh()
 
     def set_result(self, result: Any) -> None:
@@ -166,7 +167,11 @@ class MemoryPlot(ThemedPlot):
         """The timeline's span: linked once the run ended, copied at each refresh while it goes."""
         if not self._shares_x():
             return
-        self._linked = follow_x(self.getViewBox(), self._timeline.getViewBox(), self._state.finished, self._linked)
+        self._link.follow(self._timeline.getViewBox(), self._state.finished)
+
+    def _on_manual_range(self, *_: Any) -> None:
+        if self._shares_x():
+            self._link.push(self._timeline)
 
     def _match_left_axis(self, width: float) -> None:
         if self._alive():

@@ -217,6 +217,13 @@ class TimelineView(ThemedPlot):
         self._left_axis_min = width
         self._update_axes()
 
+    def set_right_inset(self, px: int) -> None:
+        """End the plot ``px`` further left: where the chart below ends (left of its tabs), so one time
+        has one x in both and their linked spans show the same seconds per pixel."""
+        plot = self.getPlotItem()
+        left, top, _, bottom = plot.layout.getContentsMargins()
+        plot.layout.setContentsMargins(left, top, 12 + px, bottom)
+
     def left_axis_width(self) -> float:
         return float(self.getAxis("left").width())
 
