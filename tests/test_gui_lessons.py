@@ -76,9 +76,9 @@ def test_an_answer_says_what_was_measured_when_it_is_not_the_textbook_result(qtb
         in answer.text
     assert "overlapped" not in answer.text
 
-    busy = dataclasses.replace(slow, environment={**slow.environment, "other_programs_cores": 1.5,
-                                                  "steal_cores": 0.0})
-    assert "other programs used 1.5 cores" in LESSONS[0].answer([seq, busy, pool]).text.lower()
+    busy = dataclasses.replace(slow, environment={**slow.environment, "other_programs_cores": 2.0,
+                                                  "steal_cores": 0.0, "cpu_count": 2})  # every core taken
+    assert "other programs used 2.0 cores" in LESSONS[0].answer([seq, busy, pool]).text.lower()
 
     cut_short = LESSONS[0].answer([seq], planned=3).text
     assert "did not finish" in cut_short and "1 of 3 runs finished" in cut_short
