@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import textwrap
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontDatabase, QTextOption
-from PySide6.QtWidgets import QPlainTextEdit, QWidget
+from PySide6.QtWidgets import QPlainTextEdit, QStyle, QWidget
 
 from ...engine.echo import EchoLines
 from ...engine.events import Event, RunFinished, RunStarted, StartupFinished, TaskFinished, TaskStarted
@@ -30,9 +31,10 @@ MAX_BATCH_LINES = 200
 WHY_WIDTH = 100
 
 
-def why_lines(result: RunResult) -> list[str]:
-    """"Why: ..." after a run, wrapped to :data:`WHY_WIDTH` with the lines after the first indented."""
-    return textwrap.wrap(f"Why: {explain(result)}", WHY_WIDTH, subsequent_indent="     ",
+def why_lines(result: RunResult, width: int = WHY_WIDTH) -> list[str]:
+    """"Why: ..." after a run, wrapped to ``width`` characters (at most :data:`WHY_WIDTH`) with the lines
+    after the first indented."""
+    return textwrap.wrap(f"Why: {explain(result)}", min(width, WHY_WIDTH), subsequent_indent="     ",
                          break_on_hyphens=False)  # "process-pool" is one name
 
 
@@ -71,7 +73,27 @@ class ConsolePane(QPlainTextEdit):
             self._append([*self._echo.lines(kept), skipped, *self._echo.lines(tail)])
         for e in events:
             if isinstance(e, RunFinished):
-                self._append(why_lines(e.result))
+                self._append(why_lines(e.result, self.columns()))
+
+    def columns(self) -> int:
+        """How many characters of the pane's font fit one line of it (a 100-character why line in a
+        70-character pane would wrap again into ragged pieces), never under 40.
+
+        A Console tab never shown yet has no width of its own: it will have its tab page's, the width of
+        the first widget around it that was laid out; :data:`WHY_WIDTH` when none was.
+        """
+        if self.testAttribute(Qt.WidgetAttribute.WA_Resized):
+            room = self.viewport().width()
+        else:
+            around = self.parentWidget()
+            while around is not None and not around.testAttribute(Qt.WidgetAttribute.WA_Resized):
+                around = around.parentWidget()
+            if around is None:
+                return WHY_WIDTH
+            bar = self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent, None, self)
+            room = around.width() - 2 * self.frameWidth() - bar
+        room -= 2 * self.document().documentMargin() + 2
+        return max(40, int(room // max(1.0, self.fontMetrics().horizontalAdvance("m"))))
 
     def write(self, text: str) -> None:
         """A status line of the window's own (e.g. 'Stopping…')."""
