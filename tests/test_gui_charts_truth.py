@@ -300,3 +300,27 @@ def test_twenty_tasks_at_once_get_a_row_each_or_the_title_says_they_share_one(qt
     assert stack.timelines[0].rows() == 1
     assert "20 tasks ran at once in its event loop row" in stack.timelines[0].title_text()
     assert "at once" not in stack.timelines[1].title_text()  # a thread ran one task at a time
+
+
+def test_a_stopped_run_is_no_faster_in_the_bars_the_header_or_its_timeline(qtbot):
+    """Esc during the seed's threads: 0 of 3 sleeps done in 1.6 s was drawn "3.8×" against the loop's 6 s."""
+    import dataclasses
+
+    from concgui.gui.views.compare_chart import CompareChart
+    from concgui.gui.views.stack_header import header_table
+
+    def run(executor: str, wall: float, status: str = "ok") -> RunResult:
+        return RunResult(spec={"workload": "sleep", "executor": executor, "tasks": 3, "duration": 2.0},
+                         environment={"cpu_count": 2}, startup_seconds=0.0, wall_seconds=wall, workers=3,
+                         tasks=[TaskRecord(0, "thread 1", 10, 100, 0.0, 0.0, wall, 0.0, status)], status=status)
+
+    loop, stopped = run("sequential", 6.0), run("threads", 1.566, "cancelled")
+    chart = CompareChart(dark=False)
+    qtbot.addWidget(chart)
+    chart.set_results([loop, stopped])
+    label = chart.label_texts()[1]
+    assert "3.8" not in label and "—" in label, label
+    assert "3.8" not in header_table([loop, stopped]), "the stack's header line too"
+    finished = dataclasses.replace(stopped, status="ok", tasks=[dataclasses.replace(stopped.tasks[0], status="ok")])
+    chart.set_results([loop, finished])
+    assert "3.8×" in chart.label_texts()[1], "a finished run keeps its speedup"

@@ -23,7 +23,7 @@ from ...engine.baseline import baselines, experiment_text, experiments
 from ...engine.present import count, number, relative_speed, seconds
 from ...engine.records import RunResult
 from ...engine.spec import executor_label
-from ...engine.summary import busy_machine, busy_machine_sentence
+from ...engine.summary import busy_machine, busy_machine_sentence, run_speedup
 from .. import theme
 from ..image_export import install_export_menu
 from .chart import ThemedPlot
@@ -106,8 +106,8 @@ def workers_text(result: RunResult) -> str:
 
 
 def speed_text(baseline: RunResult, result: RunResult) -> str:
-    """"3.0×" when faster than the baseline, "12× slower" when not."""
-    return relative_speed(baseline.wall_seconds / result.wall_seconds if result.wall_seconds > 0 else None)
+    """"3.0×" when faster than the baseline, "12× slower" when not, "—" when either did not finish."""
+    return relative_speed(run_speedup(result, baseline))
 
 
 LABEL_SHARE = 0.6  # a bar's label takes at most this share of the plot's height
