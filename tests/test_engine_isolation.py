@@ -225,9 +225,12 @@ def test_what_the_engine_streams_is_checked_on_arrival_and_never_reaches_the_con
     seen: list = []
     spec = ExperimentSpec(executor="sequential", workload="sleep", duration=0.3, tasks=3, python=str(python))
     if spoil == "pid":  # one line of tasks refused: the run ends failed, saying why, without them
-        result = engine.start(spec, seen.extend).execute()
+        baseline = run(ExperimentSpec(executor="sequential", workload="sleep", duration=0.3, tasks=3,
+                                      isolation="inline"))
+        result = engine.start(spec, seen.extend, baseline).execute()
         assert result.status == "failed" and words in result.error, result.error
         assert "the engine process sent a value ConcGUI refuses" in result.error
+        assert result.summary.get("speedup") is None, "a run not to trust is no faster than its baseline"
     else:  # every sample refused, and the run's end that holds them: no run to show
         with pytest.raises(RuntimeError) as err:
             engine.start(spec, seen.extend).execute()

@@ -334,11 +334,11 @@ class EngineProcess:
                     # the engine does not send 100,000 records twice: they came one by one
                     result.tasks = [records.get(i) or TaskRecord(i, status=CANCELLED)
                                     for i in range(int(result.spec.get("tasks", 0)))]
-                    if self.baseline is not None:
-                        result.summary = summarize(result, self.baseline)
                     if self._refused:  # its tasks that were refused did not reach it: not a run to trust
                         result.status = "failed"
                         result.error = f"the engine process sent a value ConcGUI refuses: {self._refused}"
+                    if self.baseline is not None:  # after the status: a failed run has no speedup
+                        result.summary = summarize(result, self.baseline)
             # a line's events, then its rows: a batch of its own, so that a window takes a burst
             # (20,000 tasks behind a starved pump) a few hundred tasks at a time
             self._hand_on(events + list(map(TaskFinished, finished)))
