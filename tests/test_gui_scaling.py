@@ -131,7 +131,7 @@ def test_both_charts_render_into_one_image_without_a_window():
 
 
 def test_a_sweep_runs_from_the_window_point_by_point_and_exports(qtbot, window, tmp_path):
-    window.form.set_spec(SLEEP.with_(duration=0.2))  # 0.8 s at 1 worker: a frozen window would show that gap
+    window.form.set_spec(SLEEP.with_(duration=0.3))  # 1.2 s at 1 worker: a frozen window would show that gap
     seen: list[int] = []
     window.controller.run_finished.connect(lambda _r: seen.append(len(window.speedup_chart.series.get(
         "thread-pool", ([], []))[0])))
@@ -152,8 +152,9 @@ def test_a_sweep_runs_from_the_window_point_by_point_and_exports(qtbot, window, 
     gaps = np.diff(ticks)
     print(f"UI heartbeat during the sweep: {len(ticks)} ticks, longest gap {gaps.max() * 1000:.0f} ms")
     # the window kept answering while six runs went: a driver that waited for a run on the UI thread would
-    # leave a gap of a whole run (0.8 s at 1 worker); redraws as points end are far shorter, even under load
-    assert gaps.max() < 0.4, sorted(gaps)[-5:]
+    # leave a gap of a whole run (1.2 s at 1 worker); redraws as points end are far shorter (0.1-0.44 s seen
+    # with the load average at 9 on 2 cores)
+    assert gaps.max() < 0.7, sorted(gaps)[-5:]
     sweep = window.sweep
     assert [(p.executor, p.workers) for p in sweep.points] == [
         ("thread-pool", 1), ("process-pool", 1), ("thread-pool", 2), ("process-pool", 2), ("thread-pool", 4),
