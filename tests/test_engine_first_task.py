@@ -170,15 +170,16 @@ def test_the_first_hash_task_of_a_worker_costs_what_the_others_do(executor, fiel
     """
     _available(executor)
     monkeypatch.setattr(workloads, "_buffer", None)  # as in a process that never hashed before
-    spec = ExperimentSpec(workload="hash", duration=0.002, executor=executor, tasks=8, isolation="inline", **fields)
+    spec = ExperimentSpec(workload="hash", duration=0.002, executor=executor, tasks=16, isolation="inline", **fields)
     result = run(spec)
     assert result.status == "ok", result.error
     lanes: dict[str, list[float]] = {}
     for t in sorted(result.tasks, key=lambda t: t.start):
         lanes.setdefault(t.worker, []).append(t.cpu_seconds)
-    assert len(lanes) == 2
-    for worker, cpu in lanes.items():
-        assert len(cpu) >= 2, lanes
+    # on a loaded host one worker may take nearly every 2 ms task: a lane of one task has nothing to compare
+    compared = {worker: cpu for worker, cpu in lanes.items() if len(cpu) >= 2}
+    assert compared, lanes
+    for worker, cpu in compared.items():
         first, rest = cpu[0], statistics.median(cpu[1:])
         assert first - rest <= HASH_BAND, (f"{worker}: its first task took {(first - rest) * 1e3:.2f} ms more CPU "
                                            f"than the median of its others ({rest * 1e3:.2f} ms)")

@@ -96,8 +96,11 @@ def test_four_cpu_threads_take_turns_on_one_core_blocked_by_the_gil():
     # while all four run, one of them at a time holds the GIL: about one core between them (each lane's
     # own mean may be higher, over a span that ends alone)
     assert on_core_sum_while_all_ran(result) <= 1.15
+    # blocked most of the time (processes: 0.01). On a loaded host a thread woken to take the GIL waits for a
+    # core first, which moves some of its share from blocked to waiting: 0.44 was seen once at load 9
+    assert sum(m[BLOCKED] for m in means.values()) / len(means) >= 0.45, means
     for lane, m in means.items():
-        assert m[BLOCKED] >= 0.5, (lane, m)
+        assert m[BLOCKED] >= 0.3, (lane, m)
 
 
 def usable_cores() -> int:
