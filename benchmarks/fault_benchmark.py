@@ -672,12 +672,324 @@ def foreign_history() -> tuple[bool, str]:
         return ok, store.notice or "no notice"
 
 
+# --- F1: a program a run file names runs only once the person confirms it (tests/test_faults_files.py) ----
+NAMED_WINDOW = """
+import json, sys, time
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication
+
+app = QApplication(sys.argv[:1])
+path, folder = sys.argv[1], sys.argv[2]
+QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, folder + "/settings")
+from concgui.gui.main_window import MainWindow
+from concgui.gui.views.form_fields import FunctionField
+
+w = MainWindow(history_path=folder + "/history.sqlite3")
+w.show()
+app.processEvents()
+t0 = time.perf_counter()
+opened = w.open_run_file(path)
+took = time.perf_counter() - t0
+form = w.form
+w.activateWindow()
+for name in ("python", "function", "tasks", "workers", "python", "function", "tasks"):  # focus in, then out
+    form.editor(name).setFocus()
+    app.processEvents()
+for name in ("python", "function"):  # what a focus change ends with (offscreen focus may not emit it)
+    form.editor(name).editingFinished.emit()
+end = time.monotonic() + (FunctionField.DEBOUNCE_MS + 700) / 1000  # a probe or a check would have begun
+while time.monotonic() < end:
+    app.processEvents()
+    time.sleep(0.01)
+print(json.dumps({"opened": len(opened), "seconds": took, "python": form.fields["python"].value(),
+                  "running": w.controller.is_running(), "held": form.error_field()}), flush=True)
+w.close()
+"""
+
+
+@case("run_file_names_program", "F1: a run file naming an interpreter and a function, opened in the window and "
+                                "its fields focused in turn, runs neither until confirmed (seconds to open)")
+def run_file_names_program() -> tuple[bool, str, float]:
+    from concgui.engine.exports import save_result
+
+    folder = Path(tempfile.mkdtemp(prefix="concgui-named-"))
+    marker = folder / "ran"
+    module = folder / "named_tasks.py"
+    module.write_text(f"open({str(marker)!r}, 'a').write('imported ')\n\ndef f():\n    pass\n")
+    python = folder / "named-python"
+    python.write_text(f"#!/bin/sh\nprintf 'started ' >> {marker}\nexec {sys.executable} \"$@\"\n")
+    python.chmod(0o755)
+    spec = ExperimentSpec(workload="custom", function=f"{module}:f", python=str(python), tasks=2)
+    save_result(folder / "named.json", RunResult(spec=spec.to_dict(), environment={}, wall_seconds=0.5))
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", CONCGUI_DATA_DIR=str(folder / "data"),
+               XDG_CONFIG_HOME=str(folder / "config"), PYTHONPATH=str(ROOT))
+    out = subprocess.run([sys.executable, "-c", NAMED_WINDOW, str(folder / "named.json"), str(folder)], env=env,
+                         capture_output=True, text=True, timeout=120)
+    lines = out.stdout.strip().splitlines()
+    if out.returncode != 0 or not lines:
+        return False, f"the window script failed ({out.returncode}): {out.stderr[-250:]}", 0.0
+    got = json.loads(lines[-1])
+    ran = marker.read_text() if marker.exists() else ""
+    ok = got["opened"] == 1 and got["python"] == str(python) and not ran and not got["running"]
+    return ok, (f"ran: {ran.strip() or 'nothing'}; the form holds the run at the {got['held']} field; "
+                f"a run going: {got['running']}"), got["seconds"]
+
+
+# --- F3: an import that holds the GIL, timed out from outside (tests/test_faults_lifetime.py) ------------
+@case("import_holds_gil", "F3: an import holding the GIL in C (re.fullmatch(r'(a+)+b', 'a' * 28), ~20 s) is "
+                          "refused at the stated limit (1 s here, 10 s by default) + 2 s; no process left")
+def import_holds_gil() -> tuple[bool, str, float]:
+    import psutil
+
+    from concgui.engine import runner
+
+    folder = Path(tempfile.mkdtemp(prefix="concgui-gil-import-"))
+    module = folder / "holds_gil_on_import.py"
+    module.write_text("import re\nre.fullmatch(r'(a+)+b', 'a' * 28)\n\ndef f():\n    pass\n")
+    saved, runner.IMPORT_TIMEOUT = runner.IMPORT_TIMEOUT, 1.0
+    t0 = time.perf_counter()
+    try:
+        run(inline(f"{module}:f"))
+        return False, "it ran", time.perf_counter() - t0
+    except SpecError as exc:
+        took, message = time.perf_counter() - t0, str(exc)
+    finally:
+        runner.IMPORT_TIMEOUT = saved
+    left = _alive({p.pid for p in psutil.process_iter(["cmdline"]) if str(module) in " ".join(p.info["cmdline"] or [])})
+    for pid in left:
+        os.kill(pid, signal.SIGKILL)
+    ok = "did not finish within 1 s" in message and took < 3.0 and not left
+    return ok, f"{message[:200]}; processes left: {len(left)}", took
+
+
+# --- F5: the history cannot be used, and the session's runs are kept (tests/test_faults_kept.py) ----------
+HOLD = """
+import sqlite3, sys
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+for statement in sys.argv[2:]:
+    conn.execute(statement).fetchall()
+print("held", flush=True)
+sys.stdin.read()
+"""
+
+
+def _kept_run(n: int, started_at: float) -> RunResult:
+    from concgui.engine.records import TaskRecord
+
+    tasks = [TaskRecord(i, "thread 1", 1, 2, 0.0, i * 0.01, i * 0.01 + 0.005, 0.001, "ok") for i in range(n)]
+    return RunResult(spec=ExperimentSpec(tasks=n).to_dict(), environment={"pid": 1}, wall_seconds=n * 0.01,
+                     tasks=tasks, started_at=started_at)
+
+
+def _past_runs(db: Path, runs: int) -> None:
+    from concgui.history import HistoryStore
+
+    with HistoryStore(db) as store:
+        for k in range(runs):
+            store.save(_kept_run(5, 1_600_000_000.0 + k))
+
+
+def _mounted(folder: Path, size: str) -> str | None:
+    """Mount a tmpfs of ``size`` on ``folder`` (a real full or read-only disk): None, or why it cannot be."""
+    folder.mkdir(parents=True)
+    out = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0777", "tmpfs", str(folder)],
+                         capture_output=True, text=True)
+    return None if out.returncode == 0 else out.stderr.strip() or f"mount exited {out.returncode}"
+
+
+def _session_keeps(db: Path, folder: Path | None, past: int) -> str:
+    """Open the window's history for ``db`` and end one run: '' when the run is kept where the notice says
+    (a run file in ``folder``, or, with ``folder`` None, the history itself) and ``past`` runs are shown."""
+    from concgui.engine.exports import load_results
+    from concgui.gui.run_keeper import RunKeeper, open_history
+
+    store, problem = open_history(str(db))
+    notice = " ".join(filter(None, (problem, store.notice)))  # what the window shows, as main_window joins them
+    keeper = RunKeeper(store)
+    try:
+        if not notice or "not kept" in notice:
+            return f"notice: {notice}"
+        if folder is not None and str(folder) not in notice:
+            return f"the notice does not name {folder}: {notice[:120]}"
+        if len(store.list_runs()) != past:
+            return f"{len(store.list_runs())} past runs shown, not {past}"
+        done = _kept_run(7, time.time())
+        keeper.end(done)
+        deadline = time.monotonic() + 10
+        while not keeper.take_outcomes().saved:
+            if time.monotonic() > deadline:
+                return "the run was not written within 10 s"
+            time.sleep(0.02)
+        if folder is not None:
+            files = list(folder.glob("*.json"))
+            if [r.to_dict() for f in files for r in load_results(f)] != [done.to_dict()]:
+                return f"{len(files)} run files in {folder}"
+        return "" if len(store.list_runs()) == past + 1 else "the run is not in the History"
+    finally:
+        keeper.close()
+        store.close()
+
+
+def history_fallbacks() -> None:
+    """F5: the five ways the history cannot be used that used to lose a session's runs: one row, each case's
+    pass or fail (or why it could not be made here) and seconds."""
+    from faults_support import ReadOnlyDisk, SmallDisk
+
+    from concgui.history import FILE_NAME
+    from concgui.kept_runs import TEMP_FOLDER, UNSAVED_FOLDER
+
+    def holder(db: Path, journal: str, *statements: str) -> subprocess.Popen:
+        conn = sqlite3.connect(db)
+        conn.execute(f"PRAGMA journal_mode = {journal}")
+        conn.close()
+        proc = subprocess.Popen([sys.executable, "-c", HOLD, str(db), *statements], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, text=True)
+        assert proc.stdout.readline().strip() == "held", "the other program did not get its lock"
+        return proc
+
+    def read_only(base: Path, temp: Path) -> str:
+        disk = base / "ro"
+        if why := _mounted(disk, "4m"):
+            return f"skipped: {why}"
+        try:
+            os.environ["CONCGUI_DATA_DIR"] = str(disk)
+            _past_runs(disk / FILE_NAME, 2)
+            ReadOnlyDisk(disk).seal()
+            return _session_keeps(disk / FILE_NAME, temp / TEMP_FOLDER, 2)
+        finally:
+            subprocess.run(["umount", "-l", str(disk)], check=False)
+
+    def full_at_start(base: Path, temp: Path) -> str:
+        disk = base / "disk"
+        if why := _mounted(disk, "256k"):
+            return f"skipped: {why}"
+        try:
+            os.environ["CONCGUI_DATA_DIR"] = str(disk)
+            _past_runs(disk / FILE_NAME, 1)
+            SmallDisk(disk).fill()
+            return _session_keeps(disk / FILE_NAME, temp / TEMP_FOLDER, 1)
+        finally:
+            subprocess.run(["umount", "-l", str(disk)], check=False)
+
+    def locked(journal: str, *statements: str) -> Callable[[Path, Path], str]:
+        def make(base: Path, _temp: Path) -> str:
+            data = base / "data"
+            data.mkdir()
+            os.environ["CONCGUI_DATA_DIR"] = str(data)
+            _past_runs(base / FILE_NAME, 1)
+            other = holder(base / FILE_NAME, journal, *statements)
+            try:
+                return _session_keeps(base / FILE_NAME, data / UNSAVED_FOLDER, 1)
+            finally:
+                other.stdin.close()
+                other.wait(10)
+                other.stdout.close()
+
+        return make
+
+    def foreign(base: Path, _temp: Path) -> str:
+        os.environ["CONCGUI_DATA_DIR"] = str(base / "data")
+        conn = sqlite3.connect(base / FILE_NAME)
+        conn.executescript("CREATE TABLE runs (x); INSERT INTO runs VALUES (42); PRAGMA user_version = 0;")
+        conn.close()
+        return _session_keeps(base / FILE_NAME, None, 0)  # set aside: a new history keeps them
+
+    cases = {"read_only_disk": read_only,
+             "exclusive_locking_mode": locked("wal", "PRAGMA locking_mode = EXCLUSIVE", "SELECT COUNT(*) FROM runs"),
+             "rollback_journal_lock": locked("delete", "BEGIN EXCLUSIVE"),
+             "full_disk_at_start": full_at_start,
+             "foreign_runs_table_v0": foreign}
+    saved_env, saved_tempdir = os.environ.get("CONCGUI_DATA_DIR"), tempfile.tempdir
+    results: dict[str, dict] = {}
+    t_all = time.perf_counter()
+    try:
+        for name, make in cases.items():
+            base = Path(tempfile.mkdtemp(prefix=f"concgui-f5-{name}-"))
+            temp = base / "tmp"  # the temporary folder of this case: its stand-in history and run files
+            temp.mkdir()
+            tempfile.tempdir = str(temp)
+            t0 = time.perf_counter()
+            try:
+                why = make(base, temp)
+            except Exception as exc:  # noqa: BLE001 - a case that blows up is a failed case
+                why = f"{type(exc).__name__}: {exc}"
+            finally:
+                tempfile.tempdir = saved_tempdir
+            results[name] = {"pass": None if why.startswith("skipped") else not why,
+                             "s": round(time.perf_counter() - t0, 3), **({"why": why[:160]} if why else {})}
+    finally:
+        if saved_env is None:
+            os.environ.pop("CONCGUI_DATA_DIR", None)
+        else:
+            os.environ["CONCGUI_DATA_DIR"] = saved_env
+    made = [r for r in results.values() if r["pass"] is not None]
+    detail = "; ".join(f"{n}: {'skipped' if r['pass'] is None else 'pass' if r['pass'] else 'FAIL'}"
+                       for n, r in results.items())
+    report("history_fallbacks", time.perf_counter() - t_all, "F5: read-only disk, EXCLUSIVE locking mode, "
+           "rollback-journal lock, full disk at start, foreign runs(x) v0: the session's runs are kept where the "
+           "notice says and the past runs shown", bool(made) and all(r["pass"] for r in made), detail=detail,
+           cases=results)
+
+
+# --- F9: SIGTERM with an error box open (tests/test_faults_lifetime.py) ---------------------------------
+BOX_SCRIPT = """
+import sys
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+app = QApplication(sys.argv[:1])
+
+def slot_raises():
+    raise RuntimeError("a bug in a slot")
+
+def box_shown():
+    if any(isinstance(w, QMessageBox) and w.isVisible() for w in app.topLevelWidgets()):
+        print("box shown", flush=True)
+    else:
+        QTimer.singleShot(50, box_shown)
+
+QTimer.singleShot(300, slot_raises)
+QTimer.singleShot(350, box_shown)
+from concgui.gui.app import run_app
+sys.exit(run_app())
+"""
+
+
+@case("sigterm_error_box", "F9: SIGTERM ends the app within 3 s, exit 0, while an \"unexpected error\" box is open")
+def sigterm_error_box() -> tuple[bool, str, float]:
+    folder = Path(tempfile.mkdtemp(prefix="concgui-box-"))
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", CONCGUI_DATA_DIR=str(folder / "data"),
+               XDG_CONFIG_HOME=str(folder / "config"), PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen([sys.executable, "-c", BOX_SCRIPT], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        if proc.stdout.readline().strip() != "box shown":
+            return False, f"no box: {proc.stderr.read()[-250:]}", 0.0
+        kids = _descendants(proc.pid)
+        t0 = time.perf_counter()
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            return False, "still running 10 s after SIGTERM", time.perf_counter() - t0
+        took = time.perf_counter() - t0
+        left = _alive(kids)
+        ok = proc.returncode == 0 and took < 3.0 and not left
+        return ok, f"exit code {proc.returncode}; processes left: {len(left)}", took
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate()
+
+
 CASES = [task_raises, worker_dies, worker_segfault, worker_sigkill, sys_exit_in_task, unpicklable_exception,
          bad_function, import_hangs, timeout_stuck_thread, timeout_stuck_process, stop_20000_thread_pool,
          stop_20000_process_pool, engine_killed, bad_run_files, history_locked, history_corrupt,
          export_missing_folder, fork_beside_threads, app_sigterm, app_sigkill, gil_app_sigkill, gil_engine_sigkill,
          gil_cli_sigkill, run_file_schema_check, hostile_files, export_to_device, cli_killed_keeps_run, exit_codes,
-         stop_ignoring_sigterm, task_forks_on_threads, foreign_history]
+         stop_ignoring_sigterm, task_forks_on_threads, foreign_history, run_file_names_program,
+         import_holds_gil, history_fallbacks, sigterm_error_box]
 
 
 def main(argv: list[str] | None = None) -> int:
