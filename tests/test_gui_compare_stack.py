@@ -11,14 +11,16 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from PySide6 import QtGui  # noqa: E402
 
+from concgui.engine.present import seconds  # noqa: E402
 from concgui.engine.records import RunResult, TaskRecord  # noqa: E402
 from concgui.engine.spec import ExperimentSpec  # noqa: E402
 from concgui.engine.summary import summarize  # noqa: E402
+from concgui.engine.task_rows import MAX_TASK_ROWS  # noqa: E402
 from concgui.gui import image_export  # noqa: E402
 from concgui.gui.views.compare import CompareView  # noqa: E402
 from concgui.gui.views.compare_chart import CompareChart, ideal_wall, workers_text  # noqa: E402
 from concgui.gui.views.compare_stack import CompareStack  # noqa: E402
-from concgui.gui.views.stack_timeline import MAX_TASK_ROWS, run_end  # noqa: E402
+from concgui.gui.views.stack_timeline import run_end  # noqa: E402
 
 # the offscreen platform's note when a top-level window's size limits change (the stack fits its timelines)
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
@@ -427,3 +429,54 @@ def test_a_compare_of_two_experiments_sets_each_run_against_the_first_of_its_own
     chart.set_results(results)
     assert [t.split("\n")[1] for t in chart.label_texts()] == ["baseline", "1.0×", "baseline", "2.0×"]
     assert "against thread-pool" in chart.bar_text(3) and "2.0×" in chart.bar_text(3)
+
+
+def real_cpu_runs(executors: list[str], tasks: int = 4, duration: float = 0.08) -> list[RunResult]:
+    """Real runs in this process, each with its X-ray series: ``tasks`` pure-Python tasks on each executor."""
+    from concgui.engine import run_inline
+
+    out: list[RunResult] = []
+    for ex in executors:
+        r = run_inline(ExperimentSpec(workload="cpu", executor=ex, tasks=tasks, duration=duration, isolation="inline"))
+        assert r.status == "ok" and r.thread_states, ex
+        out.append(r)
+    return with_summaries(out)
+
+
+def strip_rects(view) -> list[tuple[int, float, float]]:
+    """The X-ray strips' rectangles of a timeline: (row, x from, x to), every state's."""
+    out = []
+    for items in view._strips._items.values():
+        for item in items:
+            x0, w, y0 = (np.asarray(item.opts[k], dtype=float) for k in ("x0", "width", "y0"))
+            out += [(int(np.floor(y)), a, a + b) for a, b, y in zip(x0, w, y0, strict=True)]
+    return out
+
+
+def test_a_row_per_task_keeps_the_x_ray_strip_of_its_thread_over_its_task(stack):
+    """The CPU-bound lesson's stack: 4 threads taking turns on the GIL; each task row's strip says so."""
+    from concgui.engine import xray
+
+    results = real_cpu_runs(["sequential", "threads"])
+    stack.set_results(results)
+    assert stack.per_task()
+    for view, r in zip(stack.timelines, results, strict=True):
+        assert task_rows(view) == [f"task {i}" for i in range(4)]
+        counts = view.xray_counts()
+        assert counts["on_core"] > 0, view.title_text()  # the strips are drawn on the task rows
+        spans = {view._layout.lane_of[f"task {t.index}"]: (t.start - r.startup_seconds, t.end - r.startup_seconds)
+                 for t in r.tasks}
+        rects = strip_rects(view)
+        assert {row for row, _, _ in rects} == set(spans)  # every task row has a strip, and only task rows
+        for row, a, b in rects:  # each row's strip is its task's slice of its thread's series, not beyond
+            assert spans[row][0] - 1e-9 <= a < b <= spans[row][1] + 1e-9, (row, a, b, spans[row])
+    threads = stack.timelines[1]
+    assert threads.xray_counts()["blocked"] > 0  # waiting for the one GIL
+    # a task's tooltip gives its thread's seconds over its own span, as the row per worker does
+    t = results[1].tasks[2]
+    x, y = threads.task_bar_center(2)
+    line = next(s for s in threads.hover_text_at(x, y).split("\n") if s.startswith("on a core"))
+    on, waiting, blocked = xray.task_states(results[1].thread_states, t.worker, t.start, t.end)
+    assert line.startswith(f"on a core {seconds(on)} · waiting {seconds(waiting)} · blocked {seconds(blocked)}")
+    assert "(the GIL)" in line
+    assert "strip under each row, its thread:" in " ".join(stack.header.text().split())

@@ -25,11 +25,12 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from ...engine.baseline import baselines, experiment_text, experiments
 from ...engine.live import RunState
 from ...engine.records import RunResult
+from ...engine.task_rows import MAX_TASK_ROWS, per_task_possible
 from .. import theme
 from ..image_export import ExportTarget, export_dialog
 from .compare_chart import ideal_legend
 from .stack_header import StackHeader, header_table
-from .stack_timeline import MAX_TASK_ROWS, StackTimeline, per_task_possible, run_end
+from .stack_timeline import StackTimeline, run_end
 from .timeline.texts import blocked_cause, transfer_parts
 
 ROW_MIN, ROW_MAX, ROW_EXPORT = 8, 44, 26  # a row's height (px): at least, at most on screen, in an export
@@ -64,8 +65,9 @@ class CompareStack(QtWidgets.QWidget):
         self.rows_box.addItem("one row per task", True)
         self.rows_box.addItem("one row per worker", False)
         self.rows_box.setToolTip(f"A row per task (runs of up to {MAX_TASK_ROWS} tasks): tasks one after another "
-                                 "make a staircase, tasks at the same time a stack.\nA row per worker: what each "
-                                 "thread or process ran, as in the main timeline, with the X-ray strips.")
+                                 "make a staircase, tasks at the same time a stack; the strip under a task is what its "
+                                 "thread did while it ran.\nA row per worker: what each thread or process ran, "
+                                 "as in the main timeline, with the X-ray strips.")
         self.rows_box.activated.connect(lambda _i: self._redraw())
         self.whole_button = QtWidgets.QPushButton("Whole runs")
         self.whole_button.setToolTip("Show every run whole again (or double-click a timeline). "

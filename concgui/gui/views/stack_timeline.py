@@ -6,8 +6,10 @@ comparison needs on top.  Time is seconds since the run's work started (:func:`f
 pool's start-up shaded before 0, so the wall mark (solid) sits at the wall time the table gives; the
 ideal (faint, dashed; :func:`.compare_chart.ideal_wall`) is the baseline's wall time ÷ min(workers, tasks),
 when the baseline ran its tasks one at a time.  Each mark's label goes
-where it covers no bar.  With few tasks (:func:`per_task_possible`) the rows are one per task
-(:func:`by_task`), so that "one after another" reads as a staircase; the tooltips still name the worker.
+where it covers no bar.  With few tasks (:func:`~concgui.engine.task_rows.per_task_possible`) the rows
+are one per task (:func:`~concgui.engine.task_rows.by_task`), so that "one after another" reads as a
+staircase; each task row keeps its X-ray strip (its worker's series over the task's span) and the tooltips
+still name the worker.
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -26,11 +27,11 @@ from ...engine.live import RunState
 from ...engine.present import seconds
 from ...engine.records import RunResult, ThreadStates
 from ...engine.spec import executor_label
+from ...engine.task_rows import by_task
 from .. import theme
 from .compare_chart import ideal_sentence, ideal_wall, speed_text, workers_text
 from .timeline import TimelineView
 
-MAX_TASK_ROWS = 32  # runs of at most this many tasks get a row per task (the staircase); more, a row per worker
 MARK_POINTS = 8.5  # the markers' labels
 #: runs up to this many tasks place the ideal's label clear of their bars (8 × 5,000 tasks: 6 ms a pan step)
 FREE_CHECK_TASKS = 5_000
@@ -58,27 +59,6 @@ def from_work_start(result: RunResult) -> RunResult:
     states = [ThreadStates(x.t - s, x.interval, x.lanes) for x in result.thread_states]
     return dataclasses.replace(result, tasks=tasks, thread_states=states, startup_seconds=0.0)
 
-
-def per_task_possible(results: Sequence[RunResult]) -> bool:
-    """Whether every run is small enough for a row per task."""
-    return bool(results) and all(len(r.tasks) <= MAX_TASK_ROWS for r in results)
-
-
-def by_task(result: RunResult) -> tuple[RunResult, dict[str, str]]:
-    """``result`` with each task that started on a row of its own ("task 3"), and each row's real worker.
-
-    The X-ray strips (per thread) have no row to go to then and are left out; a task's fill (its CPU
-    share) stays.
-    """
-    workers: dict[str, str] = {}
-    tasks = []
-    for t in result.tasks:
-        if t.start is not None and t.worker:
-            lane = f"task {t.index}"
-            workers[lane] = t.worker
-            t = dataclasses.replace(t, worker=lane)
-        tasks.append(t)
-    return dataclasses.replace(result, tasks=tasks, thread_states=[]), workers
 
 def crowded_row(result: RunResult) -> tuple[str, int] | None:
     """The worker row that ran the most tasks at once, and how many, when one ran several (asyncio's event
