@@ -83,3 +83,16 @@ def test_a_run_shown_from_a_file_or_the_history_drops_the_preset(qtbot, window, 
     window.show_result(run)
     assert_no_preset(window)
     assert window.form.spec().executor == which
+
+
+@pytest.mark.parametrize("name", ["seed-notebook", "dispatch-overhead"])
+def test_run_and_stop_stay_in_view_at_1024x700_whatever_the_note(qtbot, window, name):
+    window.resize(1024, 700)
+    choose_preset(window, name)
+    for _ in range(3):
+        qtbot.wait(20)
+    window.panel_scroll.verticalScrollBar().setValue(0)  # back at the top, reading the preset's note
+    qtbot.wait(20)
+    for button in (window.run_button, window.stop_button):
+        shown = button.visibleRegion().boundingRect()
+        assert shown == button.rect(), f"{button.text()}: only {shown} of {button.rect()} is in view"

@@ -82,14 +82,17 @@ class ExperimentPanel(QWidget):
         self.form = ExperimentForm()
         layout.addWidget(self.form)
 
-        buttons = QHBoxLayout()
+        #: Run and Stop: the window keeps this row in view under the panel, whatever the panel's height
+        #: (a preset's note pushed it below the fold at 1024 × 700)
+        self.run_bar = QWidget()
+        buttons = QHBoxLayout(self.run_bar)
+        buttons.setContentsMargins(layout.contentsMargins().left(), 4, layout.contentsMargins().right(), 4)
         self.run_button = QPushButton("Run")
         self.run_button.setToolTip(RUN_TIP)
         self.stop_button = QPushButton("Stop")
         self.stop_button.setToolTip("Stop the run (Esc): queued tasks are dropped, running ones stopped")
         buttons.addWidget(self.run_button)
         buttons.addWidget(self.stop_button)
-        layout.addLayout(buttons)
 
         self.executor_checks = ExecutorChecks()
         layout.addWidget(self.executor_checks)
