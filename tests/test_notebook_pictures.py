@@ -151,3 +151,40 @@ def test_the_transfer_colours_are_the_windows():
     from concgui.gui import theme
 
     assert palette.TRANSFER_COLORS == theme.TRANSFER_COLORS
+
+
+RECT = re.compile(r'<rect x="([\d.]+)" y="([\d.]+)" width="([\d.]+)" height="([\d.]+)"/>')
+
+
+def rects_of(svg: str, color: str) -> list[tuple[float, float, float, float]]:
+    """(x, y, width, height) of every rectangle filled with ``color`` at full opacity (bars, strips, swatches)."""
+    return [tuple(map(float, m)) for g in re.findall(rf'<g fill="{color}">(.*?)</g>', svg) for m in RECT.findall(g)]
+
+
+def test_a_row_per_task_keeps_the_x_ray_strip_of_its_thread_under_its_bar():
+    """The CPU-bound section of the seed notebook: four threads take turns on the GIL, and each task's row shows
+    its thread blocked (the strips were left out of rows per task)."""
+    from concgui.engine.runner import run_inline
+    from concgui.engine.spec import ExperimentSpec
+    from concgui.notebook.stack import STRIP_H, render_stack
+
+    results = [run_inline(ExperimentSpec(workload="cpu", executor=ex, tasks=4, duration=0.08, isolation="inline"))
+               for ex in ("sequential", "threads")]
+    assert all(r.status == "ok" and r.thread_states for r in results)
+    svg = render_stack(results)
+    assert ">task 0 · main thread</text>" in svg and ">task 3 · thread 4</text>" in svg  # a row per task
+    bars = [r for r in rects_of(svg, palette.STATE_COLORS["ok"]) if r[2:] != (16.0, 14.0)]  # not the legend's
+    assert len(bars) == 8
+    strips = [r for color in palette.THREAD_STATE_COLORS.values() for r in rects_of(svg, color)
+              if r[3] <= STRIP_H + 0.05 and r[2:] != (16.0, 6.0)]  # not the bars' CPU fills, not the swatches
+    under: dict[tuple[float, float, float, float], list] = {bar: [] for bar in bars}
+    for x, y, w, h in strips:  # each strip hangs under the bar just above it, within the bar's time
+        bar = max((b for b in bars if b[1] + b[3] <= y + 0.05), key=lambda b: b[1] + b[3])
+        assert bar[1] + bar[3] <= y <= bar[1] + bar[3] + STRIP_H + 4, (bar, y)
+        assert bar[0] - 3.1 <= x and x + w <= bar[0] + bar[2] + 3.1, (bar, x, w)
+        under[bar].append((x, y, w, h))
+    assert all(under.values()), "every task's row has its strip"
+    orange = rects_of(svg, palette.THREAD_STATE_COLORS["blocked"])
+    blocked = {round(b[1]) for b in bars for s in under[b] if s in orange}
+    assert len(blocked) >= 3  # the threads' rows: blocked on the GIL part of the time
+    assert ">thread blocked</text>" in svg and ">thread on a core</text>" in svg  # and the legend says so

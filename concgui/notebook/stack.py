@@ -5,7 +5,8 @@ get a track each, placed by :mod:`concgui.engine.tracks`), its bars' CPU-time fi
 strip of what each lane's thread did, its start-up shaded before 0, its wall-time marker and,
 after the first (the baseline), a faint marker of the ideal: baseline wall ÷ workers. As in the
 window's Compare, runs of a few tasks get a row per task instead, so that "one after another"
-reads as a staircase (without the X-ray strips, which are per thread). A task whose argument or
+reads as a staircase; each task row keeps the X-ray strip of its thread while it ran
+(:func:`concgui.engine.task_rows.by_task`, the window's rule). A task whose argument or
 result was copied to or from its worker draws it as the window does, sent → ran → returned: a thin
 pipe either side of its bar, "sent" the upper half ending at its start, "returned" the lower half
 beginning at its end, behind the bars, and the legend says how long each took in all.
@@ -20,10 +21,11 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from ..engine.present import count, seconds
 from ..engine.records import RunResult, TaskRecord
+from ..engine.task_rows import by_task
 from ..engine.tracks import assign_tracks
 from .palette import (
     CPU_FILL_COLOR,
@@ -122,10 +124,11 @@ def render_stack(results: list[RunResult], title: str = "") -> str:
     t0, t1 = time_span(results)
     axis = Axis(t0, t1)
     y = _legend(svg, results, 58, show_startup=t0 < 0)
-    labels = [0 if per_task(results) else MAX_TASK_LABELS]
+    task_rows = per_task(results)
+    labels = [0 if task_rows else MAX_TASK_LABELS]
     several = sum(bool(transfer_totals([r])) for r in results) > 1  # then each header says its run's totals
     for i, r in enumerate(results):
-        y = _panel(svg, r, results[0] if i else None, axis, y + 10, labels, per_task(results), several)
+        y = _panel(svg, rows_shown(r, task_rows), results[0] if i else None, axis, y + 10, labels, several)
     y = _time_axis(svg, axis, y + 4, show_startup=t0 < 0)
     return svg.document(y + 8, title)
 
@@ -138,7 +141,7 @@ def _legend(svg: Svg, results: list[RunResult], y: float, show_startup: bool) ->
     items.append(("fill", CPU_FILL_COLOR, "CPU time (share of the bar)"))
     items += [("strip", TRANSFER_COLORS[kind], f"{TRANSFER_WHAT[kind]} {kind}: {seconds(total)} in all")
               for kind, total in transfer_totals(results).items()]
-    if not per_task(results) and any(_strips(r) for r in results):
+    if any(_strips(rows_shown(r, per_task(results))) for r in results):
         items += [("strip", THREAD_STATE_COLORS[k], f"thread {THREAD_STATE_LABELS[k]}") for k in THREAD_STATE_COLORS]
     if show_startup:
         items.append(("box", STARTUP_COLOR, "start-up"))
@@ -172,6 +175,12 @@ def transfer_totals(results: list[RunResult]) -> dict[str, float]:
     return {k: v for k, v in totals.items() if v > 0}
 
 
+def rows_shown(r: RunResult, task_rows: bool) -> RunResult:
+    """The run as its panel draws it: with ``task_rows``, each task on a row of its own ("task 3 · thread 2",
+    the pid left out) whose X-ray series is its thread's over the task's span; else as it ran."""
+    return by_task(r, lambda t: f"task {t.index} · {PID.sub('', t.worker)}")[0] if task_rows else r
+
+
 def _strips(r: RunResult) -> bool:
     """Whether the run's lanes get X-ray strips: it has the series, and few enough lanes to read them."""
     return bool(r.thread_states) and len({t.worker for t in _done(r)}) <= STRIP_LANES
@@ -194,13 +203,11 @@ def _header(r: RunResult, transfer: bool = False) -> str:
 
 
 def _panel(svg: Svg, r: RunResult, baseline: RunResult | None, axis: Axis, y: float, labels: list[int],
-           task_rows: bool, transfer_header: bool = False) -> float:
-    """One run's timeline from ``y`` down, a row per task with ``task_rows``; returns the y below it."""
+           transfer_header: bool = False) -> float:
+    """One run's timeline from ``y`` down, its lanes as :func:`rows_shown` gave them; returns the y below it."""
     svg.text(16, y + 13, _header(r, transfer_header), 13, FOREGROUND, bold=True)
     top = y + 20
     done = _done(r)
-    if task_rows:
-        done = [replace(t, worker=f"task {t.index} · {PID.sub('', t.worker)}") for t in done]
     track_of = assign_tracks(done)
     first: dict[str, float] = {}
     tracks: dict[str, int] = {}
@@ -210,7 +217,7 @@ def _panel(svg: Svg, r: RunResult, baseline: RunResult | None, axis: Axis, y: fl
     lanes = sorted(first, key=lambda w: (first[w], w))
     rows = sum(tracks.values())
     row_h = min(ROW_MAX, PANEL_MAX / rows) if rows else ROW_MAX
-    strips = _strips(r) and not task_rows
+    strips = _strips(r)
     lane_y: dict[str, float] = {}
     yy = top
     for w in lanes:
