@@ -71,9 +71,21 @@ SERIES = [MemorySample(0.1, {99: 30_000_000, 100: 10_000_000, 101: 12_000_000}),
 
 def test_figures_are_peaks_per_worker_and_of_the_sum() -> None:
     f = memory_figures(recorded(SERIES))
-    assert f == {"memory_kind": "uss", "memory_processes": 2, "memory_per_worker_mb": pytest.approx(13.5),
+    assert f == {"memory_kind": "uss", "memory_processes": 2, "memory_workers": 2,
+                 "memory_per_worker_mb": pytest.approx(13.5),
                  "memory_total_mb": pytest.approx(27.0)}  # the parent (99) ran no task: not a worker
     assert memory_figures(recorded([]))["memory_per_worker_mb"] is None
+
+
+def test_a_worker_the_probe_missed_is_said_beside_the_figures() -> None:
+    """A process that ran one short task and ended between two readings has no memory to show: the figures
+    say they cover the others only."""
+    from concgui.engine.metrics import metric
+
+    missed = recorded([MemorySample(0.1, {100: 10_000_000}), MemorySample(0.3, {100: 14_000_000})])
+    assert missed.summary["memory_processes"] == 1 and missed.summary["memory_workers"] == 2
+    assert metric("memory_per_worker_mb").text(missed.summary) == "14.0 MB (1 of 2 processes measured)"
+    assert "measured" not in metric("memory_total_mb").text(recorded(SERIES).summary)
 
 
 def test_the_series_survives_json_the_history_and_the_stream(tmp_path) -> None:
@@ -125,12 +137,12 @@ def test_a_compare_says_what_processes_held_against_threads() -> None:
                                              for i in range(2)], memory_samples=SERIES)
     seq.summary = {"wall_seconds": 0.8, **memory_figures(seq)}
     text = compare_why([seq, threads, procs])
-    assert ("process-pool's 2 processes held 2 interpreters: 27 MB in total, 14 MB each; thread-pool's 4 threads "
-            "shared one process of 31 MB.") in text
+    assert ("process-pool's 2 processes held 2 interpreters: 27.0 MB in total, 13.5 MB each; thread-pool's 4 "
+            "threads shared one process of 31.0 MB.") in text
     assert memory_sentence([seq, threads]) == ""  # no processes to set against the threads
     assert memory_sentence([procs, recorded(SERIES)]) == ""  # nor threads against the processes
     procs.environment["start_method"] = "fork"
     assert "forked workers share their parent's pages" in memory_sentence([threads, procs])
-    assert memory_sentence([seq, procs]).endswith("; sequential ran in one process of 31 MB (forked workers share "
+    assert memory_sentence([seq, procs]).endswith("; sequential ran in one process of 31.0 MB (forked workers share "
                                                   "their parent's pages until they write them: their USS is what "
                                                   "they changed).")

@@ -50,8 +50,10 @@ def total_series(samples: list[MemorySample], pids: list[int]) -> tuple[list[flo
 
 def memory_figures(result: RunResult) -> dict[str, Any]:
     """The summary's memory keys: ``memory_kind`` (uss, rss or None), ``memory_processes`` (the worker
-    processes measured), ``memory_per_worker_mb`` (their peaks' mean), ``memory_total_mb`` (the peak of
-    their sum); None each where the run has no memory series (an old file, no psutil, a remote cluster)."""
+    processes measured) of ``memory_workers`` (those that ran a task: the probe misses a process that ends
+    between two readings, a short task's in one-process-per-task), ``memory_per_worker_mb`` (their peaks'
+    mean), ``memory_total_mb`` (the peak of their sum); None each where the run has no memory series (an old
+    file, no psutil, a remote cluster)."""
     pids = worker_pids(result)
     peaks = {pid: max(mb) for pid, (_, mb) in series(result.memory_samples, pids).items()}
     total = total_series(result.memory_samples, pids)[1]
@@ -60,6 +62,7 @@ def memory_figures(result: RunResult) -> dict[str, Any]:
     return {
         "memory_kind": kind if measured and kind in ("uss", "rss") else None,
         "memory_processes": len(peaks) if measured else None,
+        "memory_workers": len(pids) if measured else None,
         "memory_per_worker_mb": sum(peaks.values()) / len(peaks) if measured else None,
         "memory_total_mb": max(total) if measured else None,
     }

@@ -41,6 +41,9 @@ class Metric:
         text = self.show(value)
         if self.key == "speedup" and value is not None and summary.get("baseline"):
             text += f" vs {summary['baseline']}"
+        measured, workers = summary.get("memory_processes"), summary.get("memory_workers")
+        if self.key.startswith("memory_") and value is not None and measured and workers and measured < workers:
+            text += f" ({measured} of {workers} processes measured)"  # the others ended between two readings
         return text
 
 

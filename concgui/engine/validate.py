@@ -116,7 +116,8 @@ SUMMARY_FIELDS: dict[str, Field] = {
     "baseline": OPTIONAL_TEXT,
     **dict.fromkeys(("sent_seconds", "returned_seconds", "sent_share", "returned_share"), SUMMARY_NUMBER),
     "start_method": OPTIONAL_TEXT,
-    **dict.fromkeys(("memory_processes", "memory_per_worker_mb", "memory_total_mb"), SUMMARY_NUMBER),
+    **dict.fromkeys(("memory_processes", "memory_workers", "memory_per_worker_mb", "memory_total_mb"),
+                    SUMMARY_NUMBER),
     "memory_kind": OPTIONAL_TEXT,
 }
 #: what the views read from a run's environment; every key is optional (old files lack most)
