@@ -416,10 +416,12 @@ def joblib_section(repeats: int) -> None:
 
 
 def transfer_section(repeats: int) -> None:
-    """Transfer seconds per MB in and out, for each process executor and start method, Dask and threads."""
-    from transfer_benchmark import transfer_figures
+    """Transfer seconds per MB in and out, for each process executor and start method, Dask and threads; a
+    process pool's start-up by start method."""
+    from transfer_benchmark import startup_figures, transfer_figures
 
     transfer_figures(report, repeats=repeats)
+    startup_figures(report, repeats=repeats)
 
 
 # --- issue 4: the installers ----------------------------------------------------------
