@@ -12,6 +12,7 @@ the others in resources/screenshots/WxH/, to look at, not shipped.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -21,8 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "resources" / "screenshots"
 SIZES = "1280x720,1024x700,1600x1000"  # the README's size first: the smallest common laptop screen at 150 %
-PRESETS = ("seed-notebook", "cpu-threads-vs-processes", "gil-releasing-hash", "asyncio-vs-threads-io",
-           "dispatch-overhead", "dask-local-cluster")
+PRESETS = tuple(p["name"] for p in json.loads((ROOT / "resources" / "presets.json").read_text())["presets"])
 
 
 def start_xvfb() -> tuple[subprocess.Popen, str]:
