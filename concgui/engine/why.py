@@ -1,8 +1,11 @@
 """Why a run took as long as it did, in plain words from its numbers.
 
-Each run's text says, in two or three sentences: what overlapped (concurrency), what ran at the same
-time (parallelism), what held the run back (the X-ray's blocked and waiting shares, start-up, dispatch
-overhead per task, other programs on the machine) and what to try next, chosen from that hold-back.
+Each run's explanation says, in at most three sentences (issue 16): what overlapped (concurrency), what ran
+at the same time (parallelism), what held the run back (the X-ray's blocked and waiting shares, start-up,
+dispatch overhead per task, other programs on the machine) and what to try next, chosen from that hold-back.
+What else a reader should know follows it as notes, one a line, each beginning "Note: ": what moving the
+tasks' data cost, what joblib or a Dask cluster did, a calibration the run's CPU times drifted from, and
+what other programs took meanwhile (:func:`explain` puts the lines together; :func:`why_notes` gives the notes).
 The executor's name never decides a claim alone: a process pool is told its tasks waited only when they
 were measured blocked (or, without the X-ray, when its workload sleeps or waits for the disk), and a
 thread pool is told about the GIL only when its threads were measured blocked on it or its parallelism
@@ -60,6 +63,8 @@ MIN_STARTUP = 0.02
 FLOOD = 10
 #: near all cores: parallelism from this share of the cores on used what the machine has
 ALL_CORES = 0.75
+#: what begins each note after a run's explanation, on a line of its own
+NOTE = "Note: "
 
 
 @dataclass(frozen=True)
@@ -342,7 +347,7 @@ def _counter_next(result: RunResult, m: Measured) -> str:
     if m.executor == "sequential":
         return "Try thread-pool next: its threads share this one counter, and without the lock they lose updates."
     if (result.spec or {}).get("lock"):
-        return ("More cores would not help this count: processes would each add to a counter of their own. To "
+        return ("More cores would not help this count, as processes would each add to a counter of their own: to "
                 "count on every core, let each task count on its own and add up the counts the tasks return.")
     return ("Turn on the lock, so that no thread writes back a stale count; processes would not share the counter "
             "at all: each would count on its own.")
@@ -483,32 +488,47 @@ def failed_text(result: RunResult) -> str:
     return f"{head.rstrip('.')}. {finished}, so its numbers describe {what}."
 
 
-def why_run(result: RunResult) -> str:
-    """Two or three sentences saying why the run took as long as it did: what overlapped, what ran at the
-    same time, what held it back and what to try next."""
+def why_sentences(result: RunResult) -> str:
+    """The explanation, at most three sentences: what overlapped and what ran at the same time, what held the
+    run back, and what to try next; for a run that did not finish, what it did (:func:`failed_text`)."""
     if result.status != OK:
         return failed_text(result)
     m = measure(result)
     reason = diagnose(result, m)
-    parts = [overlap_sentence(m), reason.held, transfer_sentence(result), reason.next,
-             calibration_gap_sentence(result)]
-    dask = (result.environment or {}).get("dask")
-    if m.executor == "dask" and dask:  # where it ran: a cluster's workers and clocks
-        parts.insert(0, cluster_sentence(dask, m.startup))
-    joblib = (result.environment or {}).get("joblib")
-    if m.executor == "joblib" and joblib:  # what joblib did that others do not: loky's reuse, its batch sizes
-        parts.insert(2, joblib_sentence(joblib))
-    return " ".join(p for p in parts if p)
+    return " ".join(p for p in (overlap_sentence(m), reason.held, reason.next) if p)
+
+
+def why_notes(result: RunResult, load_line: bool = True) -> list[str]:
+    """The notes after the explanation, each a line beginning :data:`NOTE`: where a Dask run ran, what joblib
+    did, what moving the tasks' data cost, a calibration its CPU times drifted from and, with ``load_line``,
+    what other programs took (:func:`.summary.busy_machine_sentence`); none for a run that did not finish."""
+    if result.status != OK:
+        return []
+    env = result.environment or {}
+    executor = (result.spec or {}).get("executor")
+    notes = [
+        cluster_sentence(env["dask"], result.startup_seconds) if executor == "dask" and env.get("dask") else "",
+        joblib_sentence(env["joblib"]) if executor == "joblib" and env.get("joblib") else "",
+        transfer_sentence(result),
+        calibration_gap_sentence(result),
+        busy_machine_sentence(result) if load_line else "",
+    ]
+    return [NOTE + n for n in notes if n]
+
+
+def why_run(result: RunResult) -> str:
+    """Why the run took as long as it did: :func:`why_sentences`, then the notes but the busy machine's, each
+    on a line of its own (:func:`why_notes`)."""
+    return "\n".join([why_sentences(result), *why_notes(result, load_line=False)])
 
 
 def explain(result: RunResult, load_line: bool = True, counter_line: bool = True) -> str:
-    """:func:`why_run`; with ``load_line``, then the line saying what other programs took meanwhile, where
-    they took enough to matter; with ``counter_line``, first what a counter run counted
-    (:func:`counter_sentence`). The window shows those two lines on their own."""
-    text = why_run(result)
-    line = busy_machine_sentence(result) if load_line else ""
+    """A run's why as the command line and the console print it, one part a line: with ``counter_line``, first
+    what a counter run counted (:func:`counter_sentence`); then :func:`why_run`; with ``load_line``, last the
+    note saying what other programs took meanwhile, where they took enough to matter. The window's Summary
+    shows those two lines on their own."""
     counted = counter_sentence(result) if counter_line and result.status == OK else ""
-    return " ".join(p for p in (counted, text, line) if p)
+    return "\n".join(p for p in (counted, why_sentences(result), *why_notes(result, load_line)) if p)
 
 
 def counter_sentence(result: RunResult) -> str:
