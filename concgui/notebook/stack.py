@@ -2,11 +2,13 @@
 
 Each run gets a bar per task in its worker's lane (tasks that overlap on one worker, asyncio's,
 get a track each, placed by :mod:`concgui.engine.tracks`), its bars' CPU-time fill, the X-ray
-strip of what each lane's thread did, its start-up shaded before 0, its wall-time marker and,
-after the first (the baseline), a faint marker of the ideal: baseline wall ÷ workers. As in the
-window's Compare, runs of a few tasks get a row per task instead, so that "one after another"
-reads as a staircase; each task row keeps the X-ray strip of its thread while it ran
-(:func:`concgui.engine.task_rows.by_task`, the window's rule). A task whose argument or
+strip of what each lane's thread did, its start-up shaded before 0, its wall-time marker and a
+faint marker of the ideal (:func:`concgui.engine.ideal.ideal_seconds`): the first run of its
+experiment's wall ÷ min(workers, tasks), drawn only when that first run finished one task at a
+time. As in the window's Compare, runs of up to :data:`~concgui.engine.task_rows.MAX_TASK_ROWS`
+tasks get a row per task instead, so that "one after another" reads as a staircase; each task row
+keeps the X-ray strip of its thread while it ran (:func:`concgui.engine.task_rows.by_task`). Both
+rules are the window's own, from the engine. A task whose argument or
 result was copied to or from its worker draws it as the window does, sent → ran → returned: a thin
 pipe either side of its bar, "sent" the upper half ending at its start, "returned" the lower half
 beginning at its end, behind the bars, and the legend says how long each took in all.
@@ -23,9 +25,10 @@ import math
 import re
 from dataclasses import dataclass
 
+from ..engine.ideal import ideal_legend, ideals
 from ..engine.present import count, seconds
 from ..engine.records import RunResult, TaskRecord
-from ..engine.task_rows import by_task
+from ..engine.task_rows import MAX_TASK_ROWS, by_task, per_task_possible
 from ..engine.tracks import assign_tracks
 from .palette import (
     CPU_FILL_COLOR,
@@ -48,13 +51,12 @@ PANEL_MAX = 240.0  # a run's lanes at most this tall; more lanes get thinner
 BAR_SHARE = 0.78  # of a row its bar fills, when rows are tall enough to leave a gap
 NARROW = 4.0  # pixels: bars narrower than this merge with neighbours less than a pixel away
 STRIP_H = 5.0  # the X-ray strip under a lane
-STRIP_LANES = 16  # runs with more lanes draw no strips (each would be too thin to read)
+STRIP_LANES = MAX_TASK_ROWS  # runs with more lanes draw no strips (a row per task always has them)
 STRIP_BUCKET = 3.0  # pixels: the X-ray's intervals are averaged over columns this wide
 STRIP_LEVELS = 16  # neighbouring columns whose shares round to the same 1/16 merge
 MIN_FILL = 0.02  # a bar whose task used less of a core than this shows no CPU fill
 MAX_TASK_LABELS = 200  # task numbers written inside wide bars, at most, per picture
 PID = re.compile(r" \(pid \d+\)$")  # a process lane's pid, left out of a task row's name to keep it short
-MAX_TASK_ROWS = 16  # runs of at most this many tasks get a row per task (the window's Compare stack's rule)
 #: the transfer pipe's share of its bar's height, "sent" its upper half and "returned" its lower half, so the
 #: two stay apart where a result travels back while the next argument comes in (the window's TRANSFER_HEIGHT)
 TRANSFER_HEIGHT = 0.4
@@ -78,11 +80,6 @@ class Axis:
 
 def _done(r: RunResult) -> list[TaskRecord]:
     return [t for t in r.tasks if t.start is not None and t.end is not None]
-
-
-def per_task(results: list[RunResult]) -> bool:
-    """Whether every run is small enough for a row per task."""
-    return bool(results) and all(len(r.tasks) <= MAX_TASK_ROWS for r in results)
 
 
 def time_span(results: list[RunResult]) -> tuple[float, float]:
@@ -115,7 +112,7 @@ def subtitle_text(r: RunResult) -> str:
 
 
 def render_stack(results: list[RunResult], title: str = "") -> str:
-    """The SVG of ``results``' timelines, the first on top (the baseline of the others' ideal)."""
+    """The SVG of ``results``' timelines, the first on top (the first of each experiment: the others' ideal)."""
     svg = Svg(WIDTH)
     title = title or title_text(results)
     svg.text(16, 26, title, 17, FOREGROUND, bold=True)
@@ -123,34 +120,36 @@ def render_stack(results: list[RunResult], title: str = "") -> str:
         svg.text(16, 46, subtitle_text(results[0]), 12, MUTED)
     t0, t1 = time_span(results)
     axis = Axis(t0, t1)
-    y = _legend(svg, results, 58, show_startup=t0 < 0)
-    task_rows = per_task(results)
+    marks = ideals(results)
+    y = _legend(svg, results, 58, show_startup=t0 < 0, ideal_drawn=any(v is not None for v in marks))
+    task_rows = per_task_possible(results)
     labels = [0 if task_rows else MAX_TASK_LABELS]
     several = sum(bool(transfer_totals([r])) for r in results) > 1  # then each header says its run's totals
-    for i, r in enumerate(results):
-        y = _panel(svg, rows_shown(r, task_rows), results[0] if i else None, axis, y + 10, labels, several)
+    for r, ideal in zip(results, marks, strict=True):
+        y = _panel(svg, rows_shown(r, task_rows), ideal, axis, y + 10, labels, several)
     y = _time_axis(svg, axis, y + 4, show_startup=t0 < 0)
     return svg.document(y + 8, title)
 
 
-def _legend(svg: Svg, results: list[RunResult], y: float, show_startup: bool) -> float:
-    """One line of swatches for what the picture uses; returns the y below it."""
+def _legend(svg: Svg, results: list[RunResult], y: float, show_startup: bool, ideal_drawn: bool = False) -> float:
+    """One line of swatches for what the picture uses, and why runs have no ideal if some have none (the
+    window's words); returns the y below it."""
     states = {t.status for r in results for t in _done(r)}
     items: list[tuple[str, str, str]] = [("box", STATE_COLORS[s], STATE_LABELS[s]) for s in STATE_COLORS
                                           if s in states or s == "ok"]
     items.append(("fill", CPU_FILL_COLOR, "CPU time (share of the bar)"))
     items += [("strip", TRANSFER_COLORS[kind], f"{TRANSFER_WHAT[kind]} {kind}: {seconds(total)} in all")
               for kind, total in transfer_totals(results).items()]
-    if any(_strips(rows_shown(r, per_task(results))) for r in results):
+    if any(_strips(rows_shown(r, per_task_possible(results))) for r in results):
         items += [("strip", THREAD_STATE_COLORS[k], f"thread {THREAD_STATE_LABELS[k]}") for k in THREAD_STATE_COLORS]
     if show_startup:
         items.append(("box", STARTUP_COLOR, "start-up"))
     items.append(("line", FOREGROUND, "wall time"))
-    if len(results) > 1:
-        items.append(("dash", MUTED, "ideal: baseline ÷ workers"))
+    items += [("dash" if ideal_drawn and k == 0 else "note", MUTED, text)
+              for k, text in enumerate(ideal_legend(results, ideal_drawn))]
     x, size = 16.0, 12
     for kind, color, label in items:
-        width = 22 + text_width(label, size) + 14
+        width = (0 if kind == "note" else 22) + text_width(label, size) + 14
         if x + width > WIDTH - 8:
             x, y = 16.0, y + 20
         if kind in ("line", "dash"):
@@ -160,9 +159,9 @@ def _legend(svg: Svg, results: list[RunResult], y: float, show_startup: bool) ->
         elif kind == "fill":
             svg.rect(x, y + 3, 16, 14, STATE_COLORS["ok"])
             svg.rect(x, y + 10, 16, 7, color, 0.8, layer=2)
-        else:
+        elif kind != "note":
             svg.rect(x, y + 3, 16, 14, color, 0.35 if color == STARTUP_COLOR else 1.0)
-        svg.text(x + 22, y + 14, label, size, FOREGROUND)
+        svg.text(x + (0 if kind == "note" else 22), y + 14, label, size, MUTED if kind == "note" else FOREGROUND)
         x += width
     return y + 22
 
@@ -202,9 +201,10 @@ def _header(r: RunResult, transfer: bool = False) -> str:
         f" · concurrency {s['concurrency']:.2f} · parallelism {s.get('parallelism', 0):.2f}")
 
 
-def _panel(svg: Svg, r: RunResult, baseline: RunResult | None, axis: Axis, y: float, labels: list[int],
+def _panel(svg: Svg, r: RunResult, ideal: float | None, axis: Axis, y: float, labels: list[int],
            transfer_header: bool = False) -> float:
-    """One run's timeline from ``y`` down, its lanes as :func:`rows_shown` gave them; returns the y below it."""
+    """One run's timeline from ``y`` down, its lanes as :func:`rows_shown` gave them, its ideal marked where
+    there is one (:func:`concgui.engine.ideal.ideals`); returns the y below it."""
     svg.text(16, y + 13, _header(r, transfer_header), 13, FOREGROUND, bold=True)
     top = y + 20
     done = _done(r)
@@ -244,7 +244,7 @@ def _panel(svg: Svg, r: RunResult, baseline: RunResult | None, axis: Axis, y: fl
             _strip(svg, r, w, axis, lane_y[w] + tracks[w] * row_h + 1)
     if not lanes:
         svg.text(axis.left + 8, top + 14, "no task ran", 12, MUTED)
-    _markers(svg, r, baseline, axis, top, bottom)
+    _markers(svg, r, ideal, axis, top, bottom)
     return bottom
 
 
@@ -379,13 +379,14 @@ def _strip(svg: Svg, r: RunResult, lane: str, axis: Axis, y: float) -> None:
             base -= hh
 
 
-def _markers(svg: Svg, r: RunResult, baseline: RunResult | None, axis: Axis, top: float, bottom: float) -> None:
-    """The wall-time line with its label and, against a baseline, the faint ideal line."""
-    if baseline is not None and baseline.status == "ok" and baseline.wall_seconds > 0 and r.tasks:
-        ideal = baseline.wall_seconds / max(1, min(r.workers, len(r.tasks)))
+def _markers(svg: Svg, r: RunResult, ideal: float | None, axis: Axis, top: float, bottom: float) -> None:
+    """The wall-time line with its label and, where the run has one, the faint ideal line with its seconds."""
+    if ideal is not None:
         x = axis.x(ideal)
         svg.line(x, top, x, bottom, MUTED, 1.5, "5 4", opacity=0.8)
-        _label(svg, x - 4, bottom - 4, "ideal", 10, MUTED, "end")
+        label = f"ideal {seconds(ideal, 2)}"
+        left = x - 4 - text_width(label, 10) >= axis.left  # beside the line, inside the plot
+        _label(svg, x - 4 if left else x + 4, bottom - 4, label, 10, MUTED, "end" if left else "start")
     x = axis.x(r.wall_seconds)
     svg.line(x, top - 2, x, bottom + 2, FOREGROUND, 2)
     label = f"wall {seconds(r.wall_seconds)}"

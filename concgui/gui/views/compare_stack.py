@@ -23,12 +23,12 @@ from collections.abc import Callable, Iterator, Sequence
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from ...engine.baseline import baselines, experiment_text, experiments
+from ...engine.ideal import ideal_legend
 from ...engine.live import RunState
 from ...engine.records import RunResult
 from ...engine.task_rows import MAX_TASK_ROWS, per_task_possible
 from .. import theme
 from ..image_export import ExportTarget, export_dialog
-from .compare_chart import ideal_legend
 from .stack_header import StackHeader, header_table
 from .stack_timeline import StackTimeline, run_end
 from .timeline.texts import blocked_cause, transfer_parts

@@ -4,12 +4,12 @@ The stack (:mod:`.compare_stack`) draws each run with the live timeline's own vi
 more per task than the live view and keeps its X-ray strips and tooltips; this subclass adds what a
 comparison needs on top.  Time is seconds since the run's work started (:func:`from_work_start`), a
 pool's start-up shaded before 0, so the wall mark (solid) sits at the wall time the table gives; the
-ideal (faint, dashed; :func:`.compare_chart.ideal_wall`) is the baseline's wall time ÷ min(workers, tasks),
-when the baseline ran its tasks one at a time.  Each mark's label goes
-where it covers no bar.  With few tasks (:func:`~concgui.engine.task_rows.per_task_possible`) the rows
-are one per task (:func:`~concgui.engine.task_rows.by_task`), so that "one after another" reads as a
-staircase; each task row keeps its X-ray strip (its worker's series over the task's span) and the tooltips
-still name the worker.
+ideal (faint, dashed; :func:`concgui.engine.ideal.ideal_seconds`, the notebook's rule too) is the
+baseline's wall time ÷ min(workers, tasks), when the baseline finished and ran its tasks one at a time.
+Each mark's label goes where it covers no bar.  With few tasks
+(:func:`~concgui.engine.task_rows.per_task_possible`) the rows are one per task
+(:func:`~concgui.engine.task_rows.by_task`), so that "one after another" reads as a staircase; each task
+row keeps its X-ray strip (its worker's series over the task's span) and the tooltips still name the worker.
 """
 
 from __future__ import annotations
@@ -23,13 +23,14 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from ...engine.ideal import ideal_seconds, ideal_sentence
 from ...engine.live import RunState
 from ...engine.present import seconds
 from ...engine.records import RunResult, ThreadStates
 from ...engine.spec import executor_label
 from ...engine.task_rows import by_task
 from .. import theme
-from .compare_chart import ideal_sentence, ideal_wall, speed_text, workers_text
+from .compare_chart import speed_text, workers_text
 from .timeline import TimelineView
 
 MARK_POINTS = 8.5  # the markers' labels
@@ -160,7 +161,7 @@ class StackTimeline(TimelineView):
         speed = "baseline" if result is baseline else speed_text(baseline, result)
         self._wall_words = f"wall {seconds(result.wall_seconds, 2)} · {speed}"
         self._wall_text.setText(self._wall_words)
-        ideal = None if result is baseline or result.wall_seconds <= 0 else ideal_wall(baseline, result)
+        ideal = None if result is baseline or result.wall_seconds <= 0 else ideal_seconds(baseline, result)
         if ideal is not None:
             self._ideal.setValue(ideal)
             self._ideal_text.setText(f"ideal {seconds(ideal, 2)}")
