@@ -84,3 +84,19 @@ def test_a_console_tab_never_shown_wraps_the_why_to_the_width_it_will_have(qtbot
     wrapped = [doc.findBlockByNumber(i).text() for i in range(doc.blockCount())
                if doc.findBlockByNumber(i).layout().lineCount() > 1]
     assert not wrapped, f"wrapped again into ragged pieces: {wrapped}"
+
+
+def test_the_whys_notes_start_lines_of_their_own(qtbot):
+    """A run's notes (a busy machine, calibration drift) follow its explanation, each on its own line."""
+    import dataclasses
+
+    from concgui.gui.views import help_page
+    from concgui.gui.views.console import why_lines
+
+    procs = next(r for r in help_page.recorded_runs() if r.spec["executor"] == "process-pool")
+    busy = dataclasses.replace(procs, environment={**procs.environment, "other_programs_cores": 2.0,
+                                                    "steal_cores": 0.0, "cpu_count": 2})
+    lines = why_lines(busy, 70)
+    assert lines[0].startswith("Why: ") and all(len(line) <= 70 for line in lines)
+    notes = [line for line in lines if line.lstrip().startswith("Note:")]
+    assert notes and notes[-1].startswith("     Note: Other programs used 2.0 cores"), lines

@@ -32,10 +32,13 @@ WHY_WIDTH = 100
 
 
 def why_lines(result: RunResult, width: int = WHY_WIDTH) -> list[str]:
-    """"Why: ..." after a run, wrapped to ``width`` characters (at most :data:`WHY_WIDTH`) with the lines
-    after the first indented."""
-    return textwrap.wrap(f"Why: {explain(result)}", min(width, WHY_WIDTH), subsequent_indent="     ",
-                         break_on_hyphens=False)  # "process-pool" is one name
+    """"Why: ..." after a run: each line of :func:`explain` (a counter's count, the explanation, its notes)
+    wrapped to ``width`` characters (at most :data:`WHY_WIDTH`), every line after the first indented."""
+    out: list[str] = []
+    for k, part in enumerate(explain(result).split("\n")):
+        out += textwrap.wrap(part if k else f"Why: {part}", min(width, WHY_WIDTH), initial_indent="     " if k else "",
+                             subsequent_indent="     ", break_on_hyphens=False)  # "process-pool" is one name
+    return out
 
 
 class ConsolePane(QPlainTextEdit):
@@ -82,15 +85,16 @@ class ConsolePane(QPlainTextEdit):
         A Console tab never shown yet has no width of its own: it will have its tab page's, the width of
         the first widget around it that was laid out; :data:`WHY_WIDTH` when none was.
         """
+        bar = self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent, None, self)
         if self.testAttribute(Qt.WidgetAttribute.WA_Resized):
-            room = self.viewport().width()
+            # the scroll bar's room kept: the lines written may be what makes it appear and narrow the pane
+            room = self.viewport().width() - (0 if self.verticalScrollBar().isVisible() else bar)
         else:
             around = self.parentWidget()
             while around is not None and not around.testAttribute(Qt.WidgetAttribute.WA_Resized):
                 around = around.parentWidget()
             if around is None:
                 return WHY_WIDTH
-            bar = self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent, None, self)
             room = around.width() - 2 * self.frameWidth() - bar
         room -= 2 * self.document().documentMargin() + 2
         return max(40, int(room // max(1.0, self.fontMetrics().horizontalAdvance("m"))))
