@@ -172,3 +172,17 @@ def test_dispatch_with_an_executor_cheaper_than_the_loop_is_told_what_was_measur
             f"tasks in a plain loop ({per_task(seq)})") in answer.text
     assert f"at {per_task(procs)} a task, process-pool needs tasks of milliseconds" in answer.text
     assert "sequential needs tasks" not in answer.text
+
+
+def test_each_runs_explanation_keeps_its_notes_on_lines_of_their_own():
+    import dataclasses
+
+    from concgui.gui.lessons_data import LESSONS
+    from concgui.gui.views import help_page
+    from concgui.gui.views.lessons import answer_html
+
+    runs = help_page.recorded_runs()[2:4]  # real runs: cpu × 4 in threads, in 2 processes
+    busy = [dataclasses.replace(r, environment={**r.environment, "other_programs_cores": 2.0, "steal_cores": 0.0,
+                                                "cpu_count": 2}) for r in runs]
+    text = answer_html(LESSONS[1].answer(busy), busy)
+    assert "<br>Note: Other programs used 2.0 cores" in text, text

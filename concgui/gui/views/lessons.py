@@ -28,16 +28,10 @@ from PySide6.QtWidgets import (
 from ...engine.present import seconds
 from ...engine.records import RunResult
 from ...engine.spec import ExperimentSpec
+from ...engine.why import explain
+from ...engine.why_compare import compare_why
 from ..lessons_data import LESSONS, Answer, Lesson, label
 from .help_page import show_concepts
-
-try:  # the plain-words explanations from the measured numbers (engine.why, issue 16), where they exist
-    from ...engine.why import explain
-    from ...engine.why_compare import compare_why
-except ImportError:  # before engine.why: each run's explanation only
-    from ...engine.summary import explain
-
-    compare_why = None
 
 if TYPE_CHECKING:
     from ..main_window import MainWindow
@@ -216,15 +210,19 @@ def answer_html(answer: Answer, results: list[RunResult]) -> str:
     else:
         head = "What the run measured" if answer.confirmed else "What the run measured (not the usual result)"
     out = [f"<h4>{head}</h4>"] + [f"<p>{html.escape(p)}</p>" for p in answer.paragraphs]
-    why = compare_why(results) if results and compare_why is not None else ""
+    why = compare_why(results) if results else ""
     if why:
-        out.append(f"<p><small><b>Why, in short:</b> {html.escape(why)}</small></p>")
+        out.append(f"<p><small><b>Why, in short:</b> {_lines(why)}</small></p>")
     if results:
         out.append("<p><small><b>Each run, explained:</b></small></p><ul>")
-        out += [f"<li><small><b>{html.escape(label(r))}</b>: {html.escape(explain(r))}</small></li>"
-                for r in results]
+        out += [f"<li><small><b>{html.escape(label(r))}</b>: {_lines(explain(r))}</small></li>" for r in results]
         out.append("</ul>")
     return "".join(out)
+
+
+def _lines(text: str) -> str:
+    """Plain text as HTML that keeps its lines (an explanation, then each of its notes)."""
+    return html.escape(text).replace("\n", "<br>")
 
 
 def show_lessons(window: MainWindow) -> LessonsPanel:
