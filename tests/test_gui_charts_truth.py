@@ -165,7 +165,8 @@ def _recorded(executor: str, workload: str, wall: float, workers: int, tasks: in
     (("thread-pool", "cpu", 1.5379, 1, 4), ("process-pool", "cpu", 1.2996, 2, 4), 1.5379 / 2),  # a pool of 1
 ])
 def test_the_ideal_is_the_first_runs_wall_over_min_workers_tasks_when_it_ran_one_at_a_time(baseline, run, ideal):
-    from concgui.gui.views.compare_chart import ideal_sentence, ideal_wall
+    from concgui.engine.ideal import ideal_seconds as ideal_wall
+    from concgui.engine.ideal import ideal_sentence
 
     base, result = _recorded(*baseline), _recorded(*run)
     assert ideal_wall(base, result) == (None if ideal is None else pytest.approx(ideal))
@@ -195,7 +196,8 @@ def _compare(executors: list[str], tasks: int) -> list[RunResult]:
 
 def test_the_legends_state_the_rule_the_marks_follow(qtbot):
     """A Compare as the app records it: sequential, threads and a pool of 6 for 3 tasks."""
-    from concgui.gui.views.compare_chart import IDEAL_RULE, CompareChart
+    from concgui.engine.ideal import IDEAL_RULE
+    from concgui.gui.views.compare_chart import CompareChart
     from concgui.gui.views.compare_stack import CompareStack
 
     results = _compare(["sequential", "threads", "thread-pool"], 3)
@@ -221,7 +223,8 @@ def test_the_legends_state_the_rule_the_marks_follow(qtbot):
 
 def test_against_a_first_run_on_several_workers_no_ideal_is_drawn_and_the_legend_says_why(qtbot):
     """The asyncio lesson's Compare: asyncio first, 20 sleeps at once, then threads and a pool."""
-    from concgui.gui.views.compare_chart import IDEAL_RULE, NO_IDEAL, CompareChart
+    from concgui.engine.ideal import IDEAL_RULE, NO_IDEAL
+    from concgui.gui.views.compare_chart import CompareChart
     from concgui.gui.views.compare_stack import CompareStack
 
     results = _compare(["asyncio", "threads", "thread-pool"], 8)

@@ -11,6 +11,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from PySide6 import QtGui  # noqa: E402
 
+from concgui.engine.ideal import ideal_seconds as ideal_wall  # noqa: E402
 from concgui.engine.present import seconds  # noqa: E402
 from concgui.engine.records import RunResult, TaskRecord  # noqa: E402
 from concgui.engine.spec import ExperimentSpec  # noqa: E402
@@ -18,7 +19,7 @@ from concgui.engine.summary import summarize  # noqa: E402
 from concgui.engine.task_rows import MAX_TASK_ROWS  # noqa: E402
 from concgui.gui import image_export  # noqa: E402
 from concgui.gui.views.compare import CompareView  # noqa: E402
-from concgui.gui.views.compare_chart import CompareChart, ideal_wall, workers_text  # noqa: E402
+from concgui.gui.views.compare_chart import CompareChart, workers_text  # noqa: E402
 from concgui.gui.views.compare_stack import CompareStack  # noqa: E402
 from concgui.gui.views.stack_timeline import run_end  # noqa: E402
 

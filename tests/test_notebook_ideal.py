@@ -102,16 +102,3 @@ def test_the_cases_cover_each_rule():
     assert notebook_ideals(cpu)[0][1] == pytest.approx(2.1261 / 4, abs=2e-3)  # ÷ 4 workers: cores not counted
     assert notebook_ideals(pool1)[0] == [None, pytest.approx(1.5379 / 2, abs=2e-3)]
     assert notebook_ideals(aio)[0] == [None, None] and notebook_ideals(stopped)[0] == [None, None]
-
-
-@pytest.mark.parametrize("name", [n for n in CASES if n != "the first run stopped"])
-def test_the_wall_time_bars_mark_the_same_ideal(name):
-    """The bar chart's marks (compare_chart.ideal_wall, a copy of the rule until it imports it) agree with the
-    engine's where every first run finished."""
-    from concgui.engine.baseline import baselines
-    from concgui.engine.ideal import ideals
-    from concgui.gui.views.compare_chart import ideal_wall
-
-    results = CASES[name]
-    bars = [None if r is b else ideal_wall(b, r) for r, b in zip(results, baselines(results), strict=True)]
-    assert bars == ideals(results)

@@ -5,7 +5,7 @@ threads, vermillion processes, green asyncio), as tall as its wall time (the
 work, after start-up), so a bar's top is the number above it.  A pool's
 start-up sits on top in the timeline's start-up colour: a cost paid before the
 work, not part of the wall time.  A dashed marker on each bar shows the ideal
-(:func:`ideal_wall`): the first (baseline) run's wall time divided by the
+(:func:`.ideal.ideal_seconds`): the first (baseline) run's wall time divided by the
 workers that could share the tasks, min(workers, tasks), when that first run
 ran its tasks one at a time.  A bar that reaches its marker scaled perfectly;
 CPU-bound threads stay far above theirs.
@@ -20,6 +20,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from ...engine.baseline import baselines, experiment_text, experiments
+from ...engine.ideal import ideal_legend, ideal_seconds, ideal_sentence
 from ...engine.present import count, number, relative_speed, seconds
 from ...engine.records import RunResult
 from ...engine.spec import executor_label
@@ -27,68 +28,6 @@ from ...engine.summary import busy_machine, busy_machine_sentence, run_speedup
 from .. import theme
 from ..image_export import install_export_menu
 from .chart import ThemedPlot
-
-#: what the ideal mark is, in the legends
-IDEAL_RULE = "ideal: first run's wall ÷ min(workers, tasks)"
-#: why a run has no ideal mark, in the legends
-NO_IDEAL = "no ideal: the first run was not one task at a time"
-
-
-def ideal_legend(results: list[RunResult], drawn: bool) -> list[str]:
-    """The legend's words for the ideal: its rule when ``drawn``, and why runs have none, if some have none."""
-    several = len(experiments(results)) > 1
-    words = []
-    if drawn:
-        words.append(IDEAL_RULE.replace("first run's", "its experiment's first run's") if several else IDEAL_RULE)
-    if any(r is not b and not one_at_a_time(b) for r, b in zip(results, baselines(results), strict=True)):
-        words.append("no ideal where an experiment's first run was not one task at a time" if several else NO_IDEAL)
-    return words
-
-
-def task_count(result: RunResult) -> int:
-    """``result``'s tasks: its records, else its spec's count."""
-    return len(result.tasks) or int(result.spec.get("tasks", 1) or 1)
-
-
-def sharers(result: RunResult) -> int:
-    """How many workers could share ``result``'s tasks: min(workers, tasks) (a pool of 6 for 3 tasks: 3)."""
-    return max(1, min(result.workers or 1, task_count(result)))
-
-
-def one_at_a_time(baseline: RunResult) -> bool:
-    """Whether ``baseline`` ran its tasks one at a time (one worker, or one task), so that its wall time is the
-    work done one at a time."""
-    return sharers(baseline) == 1
-
-
-def ideal_wall(baseline: RunResult, result: RunResult) -> float | None:
-    """The ideal: the first run's wall time shared evenly by ``result``'s workers, wall ÷ min(workers, tasks).
-
-    It counts neither cores nor the GIL: 4 threads on 2 cores get a quarter of the first run's time, which
-    only work that waits (sleep, I/O) can reach. None when the first run was not one task at a time: its
-    wall time then measured its own overlap, not the work, and neither it × its workers nor its tasks' times
-    summed give the work back (4 counter threads took 157 ms, their tasks 369 ms in all, each slowed by the
-    others' turns at the GIL; 2 processes then did it in 59 ms, under either "ideal").
-    """
-    if not one_at_a_time(baseline):
-        return None
-    return baseline.wall_seconds / sharers(result)
-
-
-def ideal_sentence(baseline: RunResult, result: RunResult) -> str:
-    """The ideal in words, for a tooltip: how it is made, and what it does not count."""
-    ideal = ideal_wall(baseline, result)
-    if ideal is None:
-        return (f"no ideal: the first run ({executor_label(baseline.spec)}, {count(baseline.workers, 'worker')}) "
-                "ran its tasks side by side, so its wall time is not the work done one at a time")
-    n = sharers(result)
-    text = (f"ideal {seconds(ideal)}: the first run's {seconds(baseline.wall_seconds)} ÷ {n} "
-            f"(min of {count(result.workers, 'worker')} and {count(task_count(result), 'task')}), "
-            "the work shared evenly; cores and the GIL not counted")
-    cores = int((result.environment or {}).get("cpu_count") or 0)
-    if 0 < cores < n:
-        text += f" (CPU work on these {cores} cores: {seconds(baseline.wall_seconds / cores)} at best)"
-    return text
 
 
 def workers_text(result: RunResult) -> str:
@@ -217,7 +156,7 @@ class CompareChart(ThemedPlot):
                                    brush=theme.mix(theme.STARTUP_COLOR, colors["background"], 0.55))
         bases = baselines(results)  # each run's: the first of its experiment
         # against the work; none where the first run was not one at a time
-        ideals = [ideal_wall(b, r) for b, r in zip(bases, results, strict=True)]
+        ideals = [ideal_seconds(b, r) for b, r in zip(bases, results, strict=True)]
         ideal = np.array([np.nan if v is None else v for v in ideals])
         marked = np.isfinite(ideal)
         self._ideal.setData(np.repeat(x[marked], 2) + np.tile([-0.44, 0.44], int(marked.sum())),
