@@ -409,11 +409,12 @@ def serve(stdin=None, modules: dict[str, str] | None = None) -> int:
         run.fork_safe_consumer = True  # send() writes to a file of its own, never to sys.stdout
         if spec.workload == "custom":  # imported under the parent's watch, which kills us at the deadline
             send({"type": "importing", "timeout": runner.IMPORT_TIMEOUT})
-            run.t0_ns = time.perf_counter_ns()  # the run's clock starts here: the import is its start-up
+            begun = time.perf_counter_ns()
             try:
                 load_function(spec.function, runner.IMPORT_TIMEOUT)
             except FunctionError as exc:
                 raise SpecError("function", str(exc)) from None
+            run.import_ns = time.perf_counter_ns() - begun  # the run's start-up
             send({"type": "imported"})
             run.import_watched = True
         threading.Thread(target=_watch_stdin, args=(stdin, run, send), daemon=True, name="concgui-stdin").start()

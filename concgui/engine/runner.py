@@ -374,10 +374,9 @@ class Run:
     #: whether another process gives up on a custom function's import at its deadline, killing this one
     #: (the engine process's parent does): see :func:`check_function`
     import_watched = False
-    #: the run's clock's origin (``perf_counter_ns``) if it started before :meth:`execute`: the engine
-    #: process imports the custom function before it, and that import is the run's start-up. None: the
-    #: clock starts in :meth:`execute`, right before the import (or the calibrated workloads' factors)
-    t0_ns: int | None = None
+    #: nanoseconds the custom function's import took before :meth:`execute` (the engine process imports it
+    #: under its parent's watch): the run's start-up, as the import :meth:`execute` does itself
+    import_ns = 0
 
     def __init__(self, spec: ExperimentSpec, on_events: EventSink | None = None,
                  baseline: RunResult | None = None) -> None:
@@ -407,16 +406,20 @@ class Run:
             raise SpecError("executor", f"{spec.executor} is not available here: {reason}")
         executor.check(spec)
         check_function(spec, self.import_watched)  # ConcGUI's check in a fresh interpreter: not the run's time
-        # The run's clock starts before the custom function's import: a module that takes 0.3 s to import is
-        # 0.3 s of start-up (as in a worker that imports it itself), not a run that seems to start at once
-        t0_ns = self.t0_ns if self.t0_ns is not None else time.perf_counter_ns()
+        # The custom function's import (and the calibrated workloads' factors) is the run's start-up: a module
+        # that takes 0.3 s to import is 0.3 s of start-up (as in a worker that imports it itself), not a run
+        # that seems to start at once. ConcGUI's own set-up that follows (the environment's first reading,
+        # lazy imports: 0.01-0.4 s in a fresh engine process) is not: the clock's origin is set back by the
+        # import alone
+        begun = time.perf_counter_ns()
         job = make_job(spec, checked=True)
+        loading_ns = time.perf_counter_ns() - begun + self.import_ns
         env = environment(spec)
         env["thread_states"] = expected_source()  # settled by the probe's own report at the end
         env["memory"] = expected_memory()  # what the live memory chart's title names; settled at the end too
         workers = spec.worker_threads()
         check_memory(spec, workers)  # before the argument is made: the machine must be able to hold its copies
-        ctl = RunControl(spec, job, workers, self.on_events, t0_ns)
+        ctl = RunControl(spec, job, workers, self.on_events, time.perf_counter_ns() - loading_ns)
         ctl._main_pid = os.getpid()
         ctl.environment = env
         if spec.executor in PROCESS_EXECUTORS:
