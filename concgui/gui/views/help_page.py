@@ -226,8 +226,8 @@ thread at a time through (slower). Processes each have their own copy, so their 
 <code>counter</code> workload and the lesson "Threads share, processes copy" measure both.</p>
 
 <h3><a name="states"></a>On a core, waiting for a core, blocked</h3>
-<p>The thin strip under each worker's row of the timeline (the GIL X-ray) shows what its thread was doing,
-measured by the operating system:</p>
+<p>The thin strip under each worker's row of the timeline (the GIL X-ray; in Compare, under each task's row
+while its thread ran it) shows what the thread was doing, measured by the operating system:</p>
 <ul>
 <li>{_swatch("on_core")}: running on a CPU core. {m("on_core_share")}</li>
 <li>{_swatch("waiting")}: ready to run, but every core was taken. {m("waiting_share")}</li>
