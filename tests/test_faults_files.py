@@ -393,3 +393,21 @@ def test_a_run_file_with_more_cores_than_a_machine_has_is_refused_before_anythin
     assert time.perf_counter() - t0 < 5
     assert "cpu_samples[0].per_core: holds 100,000 per-core values; allowed: at most 4,096" \
         in window.problem_box.text()
+
+
+@pytest.mark.timeout(60)
+def test_a_run_file_with_4096_cores_shows_at_once_as_their_range_and_mean(window, tmp_path, result):
+    """The most cores a file may hold: a line each froze the window 11 s; one band shows at once."""
+    data = json.loads(json.dumps(result.to_dict()))
+    data["cpu_samples"] = [{"t": 0.02 * k, "per_core": [float((c + k) % 101) for c in range(4096)],
+                            "tree_percent": 1.0} for k in range(1, 4)]  # 80 KB
+    path = tmp_path / "cores.json"
+    path.write_text(json.dumps(data))
+    t0 = time.perf_counter()
+    assert window.open_run_file(str(path))
+    window.cores.grab()  # painted, as on the screen
+    took = time.perf_counter() - t0
+    assert took < 3, f"showing 4,096 cores took {took:.1f} s"
+    title = window.cores.getPlotItem().titleLabel
+    assert window.cores.drawn_as() == "band"
+    assert "4,096 cores: their range" in title.text + title.toolTip()

@@ -1,5 +1,9 @@
 """CPU load per core: a thin line per core and a thick mean, always live.
 
+Above :data:`LINES_UP_TO` cores (a run file may hold up to 4,096) the chart draws their range, lowest to
+busiest core, as one band instead: a curve per core is one pyqtgraph item each, and adding thousands of
+items froze the window for seconds (4,000 cores: 7.7 s), when so many lines could not be told apart anyway.
+
 Between runs it shows the last 30 seconds of this machine, sampled here at
 10 Hz.  Given a run (live or reopened), it shows that run's own samples on the
 timeline's time axis, "seconds since run start", so the two charts line up:
@@ -26,6 +30,11 @@ from .time_link import TimeLink
 
 SAMPLE_MS = 100  # 10 Hz
 WINDOW = 30.0  # seconds of history between runs
+#: the most cores drawn as a line each; above it, their range (a band) and mean. Measured here (offscreen,
+#: 2 shared cores, a run of one sample): the chart shows 64 lines in 0.19 s, 128 in 0.41 s, 256 in 0.75 s,
+#: 4,000 in 7.7 s (each new item costs more than the last), a band of any count in 0.01-0.04 s; and 64
+#: lines are already eight of each of the palette's eight colours.
+LINES_UP_TO = 64
 
 
 class _TimeAxis(pg.AxisItem):
@@ -175,7 +184,14 @@ class CoreUsagePlot(ThemedPlot):
         self._startup.hide()
         plot.addItem(self._startup, ignoreBounds=True)
         self._empty = PlotNote(vb)  # on the plot area itself, not at a time: a live span runs seconds ahead
-        self._core_curves = [plot.plot(antialias=True) for _ in range(self._n_cores)]
+        self._core_curves = [plot.plot(antialias=True) for _ in range(self._lines_for(self._n_cores))]
+        # the cores' range, lowest to busiest, as one filled polygon (there are too many for a line each):
+        # on the view itself, not the plot, so the plot's downsampling and clipping, which cut a curve
+        # that goes out along the top edge and back along the bottom one, never apply to it
+        self._band = pg.PlotDataItem(fillLevel="enclosed", antialias=True)
+        self._band.setZValue(5)
+        self._band.hide()
+        vb.addItem(self._band)
         self._mean_curve = plot.plot(antialias=True)
         self._mean_curve.setZValue(10)
         # the run's own process tree, as a share of all cores: unlike the machine-wide lines it
@@ -280,6 +296,20 @@ class CoreUsagePlot(ThemedPlot):
         x, y = self._mean_curve.getData()
         return (np.zeros(0), np.zeros(0)) if x is None else (x, y)
 
+    def drawn_as(self) -> str:
+        """How the cores are drawn: "lines" (one per core) or "band" (their range, above :data:`LINES_UP_TO`)."""
+        return "band" if self._n_cores > LINES_UP_TO else "lines"
+
+    def band_data(self) -> tuple[np.ndarray, np.ndarray]:
+        """The band's outline (x, y) as drawn: out along the busiest core, back along the lowest (tests)."""
+        x, y = self._band.getData()
+        return (np.zeros(0), np.zeros(0)) if x is None or not self._band.isVisible() else (x, y)
+
+    @staticmethod
+    def _lines_for(cores: int) -> int:
+        """How many per-core lines ``cores`` cores get: one each, or none when they are drawn as a band."""
+        return cores if cores <= LINES_UP_TO else 0
+
     # --- drawing ---------------------------------------------------------------------
     def _on_tick(self) -> None:
         self._live.append((time.monotonic(), self._sampler.sample()))
@@ -331,7 +361,7 @@ class CoreUsagePlot(ThemedPlot):
 
     def _set_curves(self, t: np.ndarray, values: np.ndarray) -> None:
         cores = values.shape[1] if values.ndim == 2 else 0
-        if cores != len(self._core_curves):
+        if cores != self._n_cores or self._lines_for(cores) != len(self._core_curves):
             self._resize_curves(cores)
         # dots mark the samples when they are few (a short run, or a sampler starved of the GIL)
         sparse = self._state is not None and len(t) < 40
@@ -339,6 +369,15 @@ class CoreUsagePlot(ThemedPlot):
         for i, curve in enumerate(self._core_curves):
             curve.setData(t, values[:, i], symbol="o" if sparse else None, symbolSize=4,
                           symbolPen=None, symbolBrush=theme.core_color(i), antialias=smooth)
+        if self.drawn_as() == "lines":
+            self._band.hide()
+            self._band.setData([], [])
+        else:  # out along the busiest core, back along the lowest: a polygon that one sample makes a bar
+            low, high = values.min(axis=1), values.max(axis=1)
+            self._band.setData(np.concatenate([t, t[::-1]]), np.concatenate([high, low[::-1]]),
+                               symbol="o" if sparse else None, symbolSize=4, symbolPen=None,
+                               symbolBrush=theme.core_color(0), antialias=smooth)
+            self._band.show()
         self._mean_curve.setData(t, values.mean(axis=1) if cores else np.zeros(len(t)),
                                  symbol="o" if sparse else None, symbolSize=7, symbolPen=None,
                                  symbolBrush=theme.plot_colors(self._dark)["foreground"], antialias=smooth)
@@ -350,9 +389,10 @@ class CoreUsagePlot(ThemedPlot):
 
     def _resize_curves(self, cores: int) -> None:
         plot = self.getPlotItem()
-        while len(self._core_curves) > cores:
+        lines = self._lines_for(cores)
+        while len(self._core_curves) > lines:
             plot.removeItem(self._core_curves.pop())
-        while len(self._core_curves) < cores:
+        while len(self._core_curves) < lines:
             self._core_curves.append(plot.plot(antialias=True))
         self._n_cores = cores
         self._apply_theme()
@@ -400,11 +440,16 @@ class CoreUsagePlot(ThemedPlot):
 
     def _update_title(self) -> None:
         colors = theme.plot_colors(self._dark)
-        n = len(self._core_curves)
+        n = self._n_cores
         where = "during this run" if self._state is not None else "this machine, last 30 s"
-        legend = [(theme.swatch(theme.core_color(0), f"one thin line per core ({n})", "━"),
-                   f"━ one thin line per core ({n})"),
-                  (theme.swatch(colors["foreground"], "mean of all cores", "▬"), "▬ mean of all cores")]
+        if self.drawn_as() == "lines":
+            legend = [(theme.swatch(theme.core_color(0), f"one thin line per core ({n})", "━"),
+                       f"━ one thin line per core ({n})"),
+                      (theme.swatch(colors["foreground"], "mean of all cores", "▬"), "▬ mean of all cores")]
+        else:  # too many for a line each: says so, read as one phrase ("4,096 cores: their range and mean")
+            legend = [(theme.swatch(theme.core_color(0), f"{n:,} cores: their range"),
+                       f"■ {n:,} cores: their range"),
+                      (theme.swatch(colors["foreground"], "and mean", "▬"), "▬ and mean")]
         if self._state is not None and self._tree_curve.isVisible():
             text = "this run's processes"
             legend.append((theme.swatch(theme.PROCESS_TREE_COLOR, text, "╍"), "╍ " + text))
@@ -419,11 +464,15 @@ class CoreUsagePlot(ThemedPlot):
 
     def _apply_theme(self) -> None:
         colors = theme.apply_plot_theme(self, self._dark)
+        # one pixel wide: Qt draws such lines on a fast path and strokes wider ones into shapes to fill, 60
+        # times slower (64 cores of 3,000 samples: 3.0 s a repaint at 1.2 px, 0.05 s at 1), paid at every repaint
         for i, curve in enumerate(self._core_curves):
-            curve.setPen(pg.mkPen(theme.with_alpha(theme.core_color(i), 200), width=1.2))
+            curve.setPen(pg.mkPen(theme.with_alpha(theme.core_color(i), 200), width=1))
+        dark = theme.is_dark() if self._dark is None else self._dark
+        self._band.setPen(pg.mkPen(theme.with_alpha(theme.core_color(0), 200), width=1))
+        self._band.setBrush(theme.with_alpha(theme.core_color(0), 110 if dark else 80))
         self._mean_curve.setPen(pg.mkPen(colors["foreground"], width=3))
         self._tree_curve.setPen(pg.mkPen(theme.PROCESS_TREE_COLOR, width=2.5, style=QtCore.Qt.PenStyle.DashLine))
-        dark = theme.is_dark() if self._dark is None else self._dark
         self._startup.setBrush(theme.with_alpha(theme.STARTUP_COLOR, 90 if dark else 55))
         self._empty.setDefaultTextColor(QtGui.QColor(colors["muted"]))
         self._update_title()
