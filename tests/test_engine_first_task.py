@@ -217,3 +217,12 @@ def test_concguis_own_set_up_is_not_the_runs_start_up(monkeypatch):
     monkeypatch.setattr(runner, "environment", lambda spec: clock.sleep(0.3) or real(spec))
     result = run(ExperimentSpec(workload="sleep", executor="threads", tasks=3, duration=0.01, isolation="inline"))
     assert result.status == "ok" and result.startup_seconds < 0.15, result.startup_seconds
+
+
+def test_the_first_calibration_on_a_machine_is_not_the_runs_start_up(data_dir):
+    """The cpu workload's factors are measured on a machine's first cpu run (1-2 s): ConcGUI's own
+    measurement, not a start-up of the executor (it read start-up 1.2 s, wall 0.02 s)."""
+    (data_dir / "calibration.json").unlink()
+    result = run(ExperimentSpec(workload="cpu", executor="sequential", tasks=2, duration=0.01, isolation="inline"))
+    assert (data_dir / "calibration.json").exists(), "measured during this run"
+    assert result.status == "ok" and result.startup_seconds < 0.15, result.startup_seconds
