@@ -215,10 +215,35 @@ def test_the_legends_state_the_rule_the_marks_follow(qtbot):
     qtbot.addWidget(chart)
     chart.resize(900, 300)
     chart.set_results(results)
-    _, ideal_y = chart._ideal.getData()
-    assert np.allclose(ideal_y[::2], [base, base / 3, base / 3])
+    ideal_x, ideal_y = chart._ideal.getData()
+    # a dash on the two later bars only: on the baseline's own it would sit at its wall time and mean nothing
+    assert np.allclose(ideal_x, [0.56, 1.44, 1.56, 2.44]) and np.allclose(ideal_y[::2], [base / 3, base / 3])
     assert IDEAL_RULE in chart.plotItem.titleLabel.item.toPlainText()
     assert "÷ 3 (min of 6 workers and 3 tasks)" in chart.bar_text(2)
+    assert "ideal" not in chart.bar_text(0)
+
+
+def test_a_one_run_compare_draws_no_ideal_and_its_legends_state_no_rule(qtbot):
+    """One sequential run, one task at a time: nothing to set it against, so no dash on its bar (the bars drew
+    one at its own wall time, and the legend stated the rule) and no rule in either legend."""
+    from concgui.gui.views.compare_chart import CompareChart
+    from concgui.gui.views.compare_stack import CompareStack
+
+    results = _compare(["sequential"], 3)
+    chart = CompareChart(dark=False)
+    qtbot.addWidget(chart)
+    chart.resize(900, 300)
+    chart.set_results(results)
+    assert chart.bar_count() == 1
+    assert chart._ideal.getData()[1] is None or len(chart._ideal.getData()[1]) == 0
+    title = chart.plotItem.titleLabel.item.toPlainText()
+    assert "wall time per executor" in title.lower() and "ideal" not in title
+    stack = CompareStack(dark=False)
+    qtbot.addWidget(stack)
+    stack.resize(1000, 400)
+    stack.set_results(results)
+    assert stack.timelines[0].marks()["ideal"] is None
+    assert "ideal" not in " ".join(stack.header.text().split())
 
 
 def test_against_a_first_run_on_several_workers_no_ideal_is_drawn_and_the_legend_says_why(qtbot):

@@ -221,9 +221,10 @@ def test_a_bar_is_its_wall_time_and_the_ideal_is_the_baselines_work_shared(qtbot
     assert [t.split("\n")[0] for t in chart.label_texts()] == ["4.00 s", "2.00 s", "4.00 s"]
     startup = chart._startup_bars.opts
     assert np.allclose(startup["y0"], [4.0, 2.0, 4.0]) and np.allclose(startup["height"], [0.0, 0.7, 0.0])
-    _, ideal_y = chart._ideal.getData()
-    assert np.allclose(ideal_y[::2], [4.0, 2.0, 1.0])  # 4 s ÷ 2 processes; 4 s ÷ 4 tasks (a pool of 6, 4 tasks)
-    assert ideal_y[2] == pytest.approx(ideal_wall(base, procs))
+    ideal_x, ideal_y = chart._ideal.getData()
+    assert np.allclose(ideal_x[::2], [0.56, 1.56])  # the later bars: none on the baseline's, at its own wall
+    assert np.allclose(ideal_y[::2], [2.0, 1.0])  # 4 s ÷ 2 processes; 4 s ÷ 4 tasks (a pool of 6, 4 tasks)
+    assert ideal_y[0] == pytest.approx(ideal_wall(base, procs))
     title = chart.plotItem.titleLabel.item.toPlainText()
     assert "on top: start-up" in title and "lighter" not in title
     swatch = QtGui.QColor(chart._startup_bars.opts["brush"])

@@ -1,4 +1,5 @@
-"""The notebook's Compare picture draws the ideal by the window's rule: where, how much, and the legend's words."""
+"""The notebook's Compare picture draws the ideal by the window's rule (its stack's and its wall-time bars'): where,
+how much, and the legend's words."""
 
 from __future__ import annotations
 
@@ -73,6 +74,7 @@ def real_runs() -> list[RunResult]:
 
 @pytest.mark.parametrize("name", [*CASES, "real runs"])
 def test_the_notebook_draws_the_ideal_where_and_as_the_window_does(qtbot, name):
+    from concgui.gui.views.compare_chart import CompareChart
     from concgui.gui.views.compare_stack import CompareStack
 
     results = CASES[name] if name in CASES else real_runs()
@@ -81,6 +83,14 @@ def test_the_notebook_draws_the_ideal_where_and_as_the_window_does(qtbot, name):
     stack.resize(1000, 700)
     stack.set_results(results)
     window = [v.marks()["ideal"] for v in stack.timelines]
+    chart = CompareChart(dark=False)
+    qtbot.addWidget(chart)
+    chart.set_results(results)
+    bars_x, bars_y = chart._ideal.getData()
+    bars: list[float | None] = [None] * len(results)
+    for x, y in zip([] if bars_x is None else bars_x[::2], [] if bars_y is None else bars_y[::2], strict=True):
+        bars[round(x + 0.44)] = float(y)  # a dash spans its bar's middle ± 0.44
+    assert bars == [None if w is None else pytest.approx(w) for w in window]  # the wall-time bars: the same marks
     times, labels, svg = notebook_ideals(results)
     t0, t1 = time_span(results)
     assert times == [None if w is None else pytest.approx(w, abs=(t1 - t0) / 4000) for w in window]

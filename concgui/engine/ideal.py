@@ -1,9 +1,10 @@
 """The ideal mark of a Compare: the first run's wall time shared evenly by a run's workers.
 
 One rule for every picture that draws it (the window's wall-time bars and timeline stack, the notebook's
-stack): ``ideal_seconds(first, run)`` = the first run's wall ÷ min(workers, tasks), where the first run is
-that of the run's experiment (:func:`.baseline.baselines`), and only when that first run finished and ran
-its tasks one at a time (one worker, or one task): then its wall time is the work done one at a time.
+stack), all through :func:`ideals` or :func:`ideal_mark`: ``ideal_seconds(first, run)`` = the first run's
+wall ÷ min(workers, tasks), where the first run is that of the run's experiment (:func:`.baseline.baselines`),
+and only when that first run finished and ran its tasks one at a time (one worker, or one task): then its
+wall time is the work done one at a time. The first run itself gets no mark.
 The legends and tooltips take their words from here too, so they state the rule the marks follow.
 
 Qt-free, as the rest of the engine.
@@ -61,11 +62,21 @@ def ideal_seconds(first: RunResult, run: RunResult) -> float | None:
     return first.wall_seconds / sharers(run)
 
 
+def compared(first: RunResult, run: RunResult) -> bool:
+    """Whether ``run`` is set against ``first`` (the first run of its experiment): it is not that run itself,
+    and it took time. Only then has it a speed-up, an ideal mark and the ideal's sentence."""
+    return run is not first and run.wall_seconds > 0
+
+
+def ideal_mark(first: RunResult, run: RunResult) -> float | None:
+    """Where ``run``'s ideal mark goes, against ``first``: :func:`ideal_seconds` where it is :func:`compared`,
+    else None (a dash on the first run's own bar would only repeat its wall time)."""
+    return ideal_seconds(first, run) if compared(first, run) else None
+
+
 def ideals(results: Sequence[RunResult]) -> list[float | None]:
-    """Each run's ideal against the first run of its experiment; None for those first runs themselves, for a
-    run that took no time, and where :func:`ideal_seconds` gives none."""
-    return [None if r is b or r.wall_seconds <= 0 else ideal_seconds(b, r)
-            for r, b in zip(results, baselines(results), strict=True)]
+    """Each run's :func:`ideal_mark` against the first run of its experiment: the marks every picture draws."""
+    return [ideal_mark(b, r) for r, b in zip(results, baselines(results), strict=True)]
 
 
 def ideal_sentence(first: RunResult, run: RunResult) -> str:

@@ -4,10 +4,11 @@ One bar per run, coloured by the executor's kind (grey sequential, blue
 threads, vermillion processes, green asyncio), as tall as its wall time (the
 work, after start-up), so a bar's top is the number above it.  A pool's
 start-up sits on top in the timeline's start-up colour: a cost paid before the
-work, not part of the wall time.  A dashed marker on each bar shows the ideal
-(:func:`.ideal.ideal_seconds`): the first (baseline) run's wall time divided by the
-workers that could share the tasks, min(workers, tasks), when that first run
-ran its tasks one at a time.  A bar that reaches its marker scaled perfectly;
+work, not part of the wall time.  A dashed marker on each later run's bar shows
+the ideal (:func:`concgui.engine.ideal.ideals`, the stack's and the notebook's
+rule): the first (baseline) run's wall time divided by the workers that could
+share the tasks, min(workers, tasks), when that first run ran its tasks one at a
+time; the baseline's own bar has none.  A bar that reaches its marker scaled perfectly;
 CPU-bound threads stay far above theirs.
 """
 
@@ -20,7 +21,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from ...engine.baseline import baselines, experiment_text, experiments
-from ...engine.ideal import ideal_legend, ideal_seconds, ideal_sentence
+from ...engine.ideal import compared, ideal_legend, ideal_sentence, ideals
 from ...engine.present import count, number, relative_speed, seconds
 from ...engine.records import RunResult
 from ...engine.spec import executor_label
@@ -117,7 +118,7 @@ class CompareChart(ThemedPlot):
                  f"wall {seconds(r.wall_seconds)} (the work, after start-up: the solid bar)"]
         if r.startup_seconds:
             lines.append(f"start-up {seconds(r.startup_seconds)} (starting the pool, before the work: on top)")
-        if r is not base and r.wall_seconds > 0:
+        if compared(base, r):
             lines.append(f"{speed_text(base, r)} against {executor_label(base.spec)}")
             lines.append(ideal_sentence(base, r))
         s = r.summary or {}
@@ -155,9 +156,8 @@ class CompareChart(ThemedPlot):
         self._startup_bars.setOpts(x=x, y0=wall, height=startup, width=0.7, brushes=None,
                                    brush=theme.mix(theme.STARTUP_COLOR, colors["background"], 0.55))
         bases = baselines(results)  # each run's: the first of its experiment
-        # against the work; none where the first run was not one at a time
-        ideals = [ideal_seconds(b, r) for b, r in zip(bases, results, strict=True)]
-        ideal = np.array([np.nan if v is None else v for v in ideals])
+        # the stack's and the notebook's marks: none on a first run's own bar, none where it was not one at a time
+        ideal = np.array([np.nan if v is None else v for v in ideals(results)])
         marked = np.isfinite(ideal)
         self._ideal.setData(np.repeat(x[marked], 2) + np.tile([-0.44, 0.44], int(marked.sum())),
                             np.repeat(ideal[marked], 2))

@@ -4,8 +4,9 @@ The stack (:mod:`.compare_stack`) draws each run with the live timeline's own vi
 more per task than the live view and keeps its X-ray strips and tooltips; this subclass adds what a
 comparison needs on top.  Time is seconds since the run's work started (:func:`from_work_start`), a
 pool's start-up shaded before 0, so the wall mark (solid) sits at the wall time the table gives; the
-ideal (faint, dashed; :func:`concgui.engine.ideal.ideal_seconds`, the notebook's rule too) is the
-baseline's wall time ÷ min(workers, tasks), when the baseline finished and ran its tasks one at a time.
+ideal (faint, dashed; :func:`concgui.engine.ideal.ideal_mark`, the rule of the wall-time bars and the
+notebook) is the baseline's wall time ÷ min(workers, tasks), when the baseline finished and ran its tasks
+one at a time; the baseline itself has none.
 Each mark's label goes where it covers no bar.  With few tasks
 (:func:`~concgui.engine.task_rows.per_task_possible`) the rows are one per task
 (:func:`~concgui.engine.task_rows.by_task`), so that "one after another" reads as a staircase; each task
@@ -23,7 +24,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from ...engine.ideal import ideal_seconds, ideal_sentence
+from ...engine.ideal import compared, ideal_mark, ideal_sentence
 from ...engine.live import RunState
 from ...engine.present import seconds
 from ...engine.records import RunResult, ThreadStates
@@ -161,11 +162,11 @@ class StackTimeline(TimelineView):
         speed = "baseline" if result is baseline else speed_text(baseline, result)
         self._wall_words = f"wall {seconds(result.wall_seconds, 2)} · {speed}"
         self._wall_text.setText(self._wall_words)
-        ideal = None if result is baseline or result.wall_seconds <= 0 else ideal_seconds(baseline, result)
+        ideal = ideal_mark(baseline, result)  # what engine.ideal.ideals gives the bars and the notebook
         if ideal is not None:
             self._ideal.setValue(ideal)
             self._ideal_text.setText(f"ideal {seconds(ideal, 2)}")
-        tip = "" if result is baseline else ideal_sentence(baseline, result)
+        tip = ideal_sentence(baseline, result) if compared(baseline, result) else ""
         for item in (self._ideal, self._ideal_text, self._wall_text):
             item.setToolTip(tip)
         for item in (self._wall, self._wall_text):
