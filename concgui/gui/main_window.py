@@ -184,7 +184,8 @@ class MainWindow(FileActions, ScalingStudyActions, QMainWindow):
         right.setMinimumWidth(380)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, right)
         self.resizeDocks([left, right], [340, 440], Qt.Orientation.Horizontal)
-        self.results_placement = ResultsPlacement(self, right)  # under the charts on a narrow window
+        # under the charts on a narrow window
+        self.results_placement = ResultsPlacement(self, right, self.controller.run_started)
 
     def _action(self, menu, text: str, slot, shortcut=None, tip: str = "") -> QAction:
         action = QAction(text, self)

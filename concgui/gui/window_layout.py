@@ -24,10 +24,10 @@ RIGHT, BOTTOM = Qt.DockWidgetArea.RightDockWidgetArea, Qt.DockWidgetArea.BottomD
 class ResultsPlacement(QObject):
     """Moves ``dock`` between the right and the bottom of ``window`` as the window's width crosses WIDE.
 
-    ``run_started`` (by default the window's ``controller.run_started``) gives back the room a Compare took.
+    ``run_started`` gives back the room a Compare took (:meth:`give_back`).
     """
 
-    def __init__(self, window: QMainWindow, dock: QDockWidget, run_started: SignalInstance | None = None) -> None:
+    def __init__(self, window: QMainWindow, dock: QDockWidget, run_started: SignalInstance) -> None:
         super().__init__(window)
         self._window, self._dock = window, dock
         self._moving = False
@@ -48,10 +48,7 @@ class ResultsPlacement(QObject):
         self._timer = QTimer(self, singleShot=True, interval=0)  # after the resize, not inside it
         self._timer.timeout.connect(self.apply)
         window.installEventFilter(self)
-        if run_started is None:
-            run_started = getattr(getattr(window, "controller", None), "run_started", None)
-        if run_started is not None:
-            run_started.connect(self.give_back)
+        run_started.connect(self.give_back)
 
     def area_for(self, width: int) -> Qt.DockWidgetArea:
         return RIGHT if width >= WIDE else BOTTOM
