@@ -764,14 +764,6 @@ def import_holds_gil() -> tuple[bool, str, float]:
 
 
 # --- F5: the history cannot be used, and the session's runs are kept (tests/test_faults_kept.py) ----------
-HOLD = """
-import sqlite3, sys
-conn = sqlite3.connect(sys.argv[1], isolation_level=None)
-for statement in sys.argv[2:]:
-    conn.execute(statement).fetchall()
-print("held", flush=True)
-sys.stdin.read()
-"""
 
 
 def _kept_run(n: int, started_at: float) -> RunResult:
@@ -834,7 +826,7 @@ def _session_keeps(db: Path, folder: Path | None, past: int) -> str:
 def history_fallbacks() -> None:
     """F5: the five ways the history cannot be used that used to lose a session's runs: one row, each case's
     pass or fail (or why it could not be made here) and seconds."""
-    from faults_support import ReadOnlyDisk, SmallDisk
+    from faults_support import HOLD, ReadOnlyDisk, SmallDisk
 
     from concgui.history import FILE_NAME
     from concgui.kept_runs import TEMP_FOLDER, UNSAVED_FOLDER
@@ -933,31 +925,10 @@ def history_fallbacks() -> None:
 
 
 # --- F9: SIGTERM with an error box open (tests/test_faults_lifetime.py) ---------------------------------
-BOX_SCRIPT = """
-import sys
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication, QMessageBox
-
-app = QApplication(sys.argv[:1])
-
-def slot_raises():
-    raise RuntimeError("a bug in a slot")
-
-def box_shown():
-    if any(isinstance(w, QMessageBox) and w.isVisible() for w in app.topLevelWidgets()):
-        print("box shown", flush=True)
-    else:
-        QTimer.singleShot(50, box_shown)
-
-QTimer.singleShot(300, slot_raises)
-QTimer.singleShot(350, box_shown)
-from concgui.gui.app import run_app
-sys.exit(run_app())
-"""
-
-
 @case("sigterm_error_box", "F9: SIGTERM ends the app within 3 s, exit 0, while an \"unexpected error\" box is open")
 def sigterm_error_box() -> tuple[bool, str, float]:
+    from faults_support import BOX_SCRIPT
+
     folder = Path(tempfile.mkdtemp(prefix="concgui-box-"))
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", CONCGUI_DATA_DIR=str(folder / "data"),
                XDG_CONFIG_HOME=str(folder / "config"), PYTHONPATH=str(ROOT))

@@ -177,3 +177,39 @@ def describe(pids: set[int]) -> list[str]:
         except psutil.Error:
             out.append(str(pid))
     return out
+
+
+#: an app whose slot raises at once, leaving the "unexpected error" box open; prints "box shown" when it is
+#: (F9: SIGTERM must end it anyway)
+BOX_SCRIPT = textwrap.dedent("""\
+    import sys
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    app = QApplication(sys.argv[:1])
+
+    def slot_raises():
+        raise RuntimeError("a bug in a slot")
+
+    def box_shown():
+        if any(isinstance(w, QMessageBox) and w.isVisible() for w in app.topLevelWidgets()):
+            print("box shown", flush=True)
+        else:
+            QTimer.singleShot(50, box_shown)
+
+    QTimer.singleShot(300, slot_raises)
+    QTimer.singleShot(350, box_shown)
+    from concgui.gui.app import run_app
+    sys.exit(run_app())
+    """)
+
+#: a process that runs the given SQL statements on a database (argv[1]) and holds what they took (a lock, an
+#: exclusive mode) until its stdin closes; prints "held" once it does
+HOLD = """
+import sqlite3, sys
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+for statement in sys.argv[2:]:
+    conn.execute(statement).fetchall()
+print("held", flush=True)
+sys.stdin.read()
+"""

@@ -57,14 +57,7 @@ def make_history(path: Path, runs: int = 1) -> None:
             store.save(result(5, 1_600_000_000.0 + k))
 
 
-HOLD = """
-import sqlite3, sys, time
-conn = sqlite3.connect(sys.argv[1], isolation_level=None)
-for statement in sys.argv[2:]:
-    conn.execute(statement).fetchall()
-print("held", flush=True)
-sys.stdin.read()
-"""
+HOLD = faults_support.HOLD
 
 
 class Holder:

@@ -230,27 +230,7 @@ def test_a_stop_the_engine_cannot_hear_kills_it_and_is_still_a_stop(custom_out, 
 
 
 # --- F9: SIGTERM with an error box open ---------------------------------------------------------------
-BOX_SCRIPT = textwrap.dedent("""\
-    import sys
-    from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QApplication, QMessageBox
-
-    app = QApplication(sys.argv[:1])
-
-    def slot_raises():
-        raise RuntimeError("a bug in a slot")
-
-    def box_shown():
-        if any(isinstance(w, QMessageBox) and w.isVisible() for w in app.topLevelWidgets()):
-            print("box shown", flush=True)
-        else:
-            QTimer.singleShot(50, box_shown)
-
-    QTimer.singleShot(300, slot_raises)
-    QTimer.singleShot(350, box_shown)
-    from concgui.gui.app import run_app
-    sys.exit(run_app())
-    """)
+BOX_SCRIPT = faults_support.BOX_SCRIPT
 
 
 def test_sigterm_ends_the_app_while_an_unexpected_error_box_is_open(tmp_path, child_env):
