@@ -22,8 +22,9 @@ def test_a_rows_series_is_its_lanes_intervals_cut_to_its_span():
     rows = row_states(states, [("a", "thread 1", 0.05, 0.25), ("b", "thread 2", 0.1, 0.4)])
     pieces = [(round(s.t - s.interval, 9), round(s.t, 9), s.lanes) for s in rows]
     assert pieces == [(0.05, 0.1, {"a": on}), (0.1, 0.2, {"a": on, "b": gil}),  # one interval, two rows: one entry
-                      (0.2, 0.25, {"a": gil}), (0.2, 0.3, {"b": gil}), (0.3, 0.4, {"b": on})]
-    assert [s.t for s in rows] == sorted(s.t for s in rows)
+                      (0.2, 0.25, {"a": gil, "b": gil}), (0.25, 0.3, {"b": gil}),  # cut where row a's task ends
+                      (0.3, 0.4, {"b": on})]
+    assert all(p[1] <= q[0] + 1e-12 for p, q in zip(pieces, pieces[1:], strict=False))  # in order, no overlap
     # integrate over a row's span gives its lane's seconds over that span
     for row, lane, start, end in (("a", "thread 1", 0.05, 0.25), ("b", "thread 2", 0.1, 0.4)):
         assert xray.task_states(rows, row, start, end) == pytest.approx(xray.task_states(states, lane, start, end))
@@ -49,3 +50,19 @@ def test_by_task_puts_each_task_on_its_row_with_its_threads_states():
     named, _ = by_task(run, lambda t: f"task {t.index} · {t.worker}")
     assert {lane for s in named.thread_states for lane in s.lanes} == {f"task {i} · main thread" for i in range(3)}
     assert by_task(RunResult(spec={}, environment={}, tasks=tasks))[0].thread_states == []  # no series: none
+
+
+def test_any_span_of_a_row_integrates_to_its_lanes_seconds():
+    """xray.integrate's precondition (in time order, not overlapping) holds for the rows' series, so a part of a
+    row's span counts right too: a task running through [0.1, 0.2] beside one of [0.12, 0.14] on another thread
+    had its piece sorted after the short one, and [0.1, 0.11] of it counted 0 s instead of 10 ms."""
+    on, gil = (1.0, 0.0, 0.0), (0.2, 0.0, 0.8)
+    states = series({"t1": [on, gil, on], "t2": [gil, on, on], "t3": [on, on, gil]})
+    spans = [("long", "t1", 0.0, 0.3), ("short", "t2", 0.12, 0.14), ("mid", "t3", 0.05, 0.25)]
+    rows = row_states(states, spans)
+    for p, q in zip(rows, rows[1:], strict=False):
+        assert p.t <= q.t - q.interval + 1e-12, (p, q)
+    for row, lane, start, end in spans:
+        for a, b in ((start, end), (0.1, 0.11), (0.1, 0.13), (0.13, 0.2), (0.06, 0.26)):
+            a, b = max(a, start), min(b, end)
+            assert xray.task_states(rows, row, a, b) == pytest.approx(xray.task_states(states, lane, a, b)), (row, a, b)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Sequence
+from itertools import pairwise
 
 from .records import RunResult, TaskRecord, ThreadStates
 
@@ -37,13 +38,17 @@ def row_states(states: Sequence[ThreadStates], spans: Iterable[tuple[str, str, f
 
     ``spans``: (row, lane, start, end) each. A row's series is the lane's intervals that overlap
     [start, end], each cut to it (its shares kept), so the row's strip stops where its task's bar does.
-    Pieces of one interval on several rows (four threads in one 20 ms interval) share one
-    :class:`ThreadStates`. In time order, as the probe writes them: :func:`.xray.integrate` over a row's
-    span gives its task's seconds. ``states`` are in time order and do not overlap; each span costs a
-    bisection and the intervals it covers.
+    Within one probe interval the rows' pieces are cut again where any of them starts or ends, and the
+    rows that cover a cut share one :class:`ThreadStates` (four threads in one 20 ms interval: one entry;
+    a task ending at 0.25 in [0.2, 0.3] beside one running through it: [0.2, 0.25] both, [0.25, 0.3] one).
+    So the series is in time order and its intervals do not overlap, as the probe writes them:
+    :func:`.xray.integrate` over any span of a row, not only its whole span, gives that lane's seconds
+    (uncut, a row's piece [0.1, 0.2] sorted after another row's [0.12, 0.14] was missed over [0.1, 0.11]).
+    ``states`` are in time order and do not overlap; each span costs a bisection and the intervals it covers.
     """
     ends = [s.t for s in states]
-    pieces: dict[tuple[float, float], dict[str, tuple[float, float, float]]] = {}
+    # probe interval's index -> its pieces: (from, to, row, shares)
+    pieces: dict[int, list[tuple[float, float, str, tuple[float, float, float]]]] = {}
     for row, lane, start, end in spans:
         for i in range(bisect_right(ends, start), len(states)):
             s = states[i]
@@ -53,8 +58,15 @@ def row_states(states: Sequence[ThreadStates], spans: Iterable[tuple[str, str, f
             shares = s.lanes.get(lane)
             a, b = max(start, first), min(end, s.t)
             if shares is not None and b > a:
-                pieces.setdefault((b, a), {})[row] = shares
-    return [ThreadStates(b, b - a, lanes) for (b, a), lanes in sorted(pieces.items())]
+                pieces.setdefault(i, []).append((a, b, row, shares))
+    out: list[ThreadStates] = []
+    for i in sorted(pieces):
+        cuts = sorted({x for a, b, _, _ in pieces[i] for x in (a, b)})
+        for lo, hi in pairwise(cuts):
+            lanes = {row: shares for a, b, row, shares in pieces[i] if a <= lo and hi <= b}
+            if lanes:
+                out.append(ThreadStates(hi, hi - lo, lanes))
+    return out
 
 
 def by_task(result: RunResult, name: Callable[[TaskRecord], str] = task_row) -> tuple[RunResult, dict[str, str]]:
