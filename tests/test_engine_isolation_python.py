@@ -62,8 +62,9 @@ def test_a_run_under_a_python_without_psutil_has_cpu_samples_and_the_xray(tmp_pa
     assert {lane for s in result.thread_states for lane in s.lanes} == {t.worker for t in result.tasks}
     assert env["memory"] in ("uss", "rss") and result.memory_samples
     cpu = {t.worker: t.cpu_seconds for t in result.tasks}
-    for lane, (on, _waiting, blocked, covered) in lane_seconds(result).items():
+    for lane, (on, waiting, blocked, covered) in lane_seconds(result).items():
         # the X-ray's time on a core is the thread's own CPU time, as the task measured it
         assert on == pytest.approx(cpu[lane], abs=0.03 + 0.2 * cpu[lane]), (lane, on, cpu)
-        # two pure-Python threads under a GIL take turns: each is blocked a good part of its span
-        assert blocked / covered >= 0.25, (lane, blocked, covered)
+        # two pure-Python threads under a GIL take turns: each is off a core a good part of its span (blocked
+        # on the GIL; on a loaded host partly waiting for a core once woken to take it)
+        assert (blocked + waiting) / covered >= 0.25, (lane, blocked, waiting, covered)
