@@ -46,6 +46,7 @@ HOVER_PIXELS = 4  # how near (in pixels) a tiny bar counts as hovered
 SYNC_BUDGET = 2000
 STRIP_PIXELS = 6  # the X-ray strip's narrowest column: narrower probe intervals are averaged to this width
 LEGEND_EVERY = 0.2  # seconds between two updates of the legend's live counts (its text is laid out anew)
+RIGHT_MARGIN = 12  # px right of the plot (the charts below have the same)
 
 
 class TimelineView(ThemedPlot):
@@ -81,7 +82,7 @@ class TimelineView(ThemedPlot):
         plot.setLabel("bottom", "seconds since run start")
         self.getAxis("bottom").enableAutoSIPrefix(False)
         plot.hideButtons()
-        plot.layout.setContentsMargins(4, 4, 12, 4)
+        plot.layout.setContentsMargins(4, 4, RIGHT_MARGIN, 4)
         vb = self.getViewBox()
         vb.invertY(True)
         vb.setMouseEnabled(x=True, y=False)
@@ -222,7 +223,7 @@ class TimelineView(ThemedPlot):
         has one x in both and their linked spans show the same seconds per pixel."""
         plot = self.getPlotItem()
         left, top, _, bottom = plot.layout.getContentsMargins()
-        plot.layout.setContentsMargins(left, top, 12 + px, bottom)
+        plot.layout.setContentsMargins(left, top, RIGHT_MARGIN + px, bottom)
 
     def left_axis_width(self) -> float:
         return float(self.getAxis("left").width())
