@@ -182,7 +182,7 @@ def test_the_compare_table_prints_what_the_windows_compare_tab_shows(qtbot):
 def test_sweep_prints_each_point_and_a_table_and_writes_every_file(child_env, tmp_path):
     from PySide6.QtGui import QImage
 
-    from concgui.engine.sweep import CSV_COLUMNS, load_sweep_json
+    from concgui.engine.sweep import CSV_COLUMNS, SPEEDUP_RULE, load_sweep_json
 
     files = {ext: tmp_path / f"sweep.{ext}" for ext in ("csv", "json", "png", "svg")}
     proc = concgui(child_env, "sweep", "--workload", "sleep", "--tasks", "4", "--duration", "0.1", "--inline",
@@ -196,6 +196,7 @@ def test_sweep_prints_each_point_and_a_table_and_writes_every_file(child_env, tm
                                                    ("process-pool", "1"), ("process-pool", "2"),
                                                    ("process-pool", "4")]
     assert float(table[2][4].rstrip("×")) > 2.5  # 4 sleeps on 4 threads: about 4
+    assert f"speedup = {SPEEDUP_RULE}; serial fraction" in proc.stdout  # the rule under the table
     sweep = load_sweep_json(files["json"])
     assert sweep.worker_counts == [1, 2, 4] and sweep.executors == ["thread-pool", "process-pool"]
     assert len(sweep.points) == 6 and sweep.serial_fraction("thread-pool") < 0.2
@@ -206,6 +207,14 @@ def test_sweep_prints_each_point_and_a_table_and_writes_every_file(child_env, tm
     svg = files["svg"].read_bytes()
     assert svg.lstrip().startswith(b"<?xml") and b"<svg" in svg and b"serial fraction" in svg
     assert b"<image" not in svg  # both charts as shapes, markers included
+
+
+def test_sweep_help_states_the_speedup_rule_the_table_prints(child_env, tmp_path):
+    from concgui.engine.sweep import SPEEDUP_RULE
+
+    proc = concgui(child_env, "sweep", "--help", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert f"Speedup = {SPEEDUP_RULE};" in " ".join(proc.stdout.split())  # argparse wraps it over lines
 
 
 @pytest.mark.parametrize(("args", "field"), [

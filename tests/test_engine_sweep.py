@@ -13,6 +13,7 @@ from concgui.engine import ExperimentSpec, SpecError, start
 from concgui.engine.spec import EXECUTORS, MAX_WORKERS
 from concgui.engine.sweep import (
     CSV_COLUMNS,
+    SPEEDUP_RULE,
     SweepPoint,
     SweepResult,
     amdahl_speedup,
@@ -137,6 +138,22 @@ def test_speedup_is_the_one_worker_median_over_the_median_so_one_worker_is_1x_wi
     assert [float(r["speedup"]) for r in rows if r["workers"] == "1"] == [base / one[0], base / one[1]]
     stats = json.loads(json.dumps(sweep.to_dict()))["stats"]
     assert [s["speedup"] for s in stats] == [1.0, at2.speedup]
+
+
+def test_the_command_lines_table_and_the_notebooks_table_and_chart_state_the_one_speedup_rule():
+    import xml.etree.ElementTree as ET
+    from html import unescape
+
+    from concgui.cli.tables import format_sweep
+    from concgui.notebook.scaling import render_scaling
+    from concgui.notebook.tables import sweep_html
+
+    sweep = synthetic({("process-pool", 1): [2.0, 2.2], ("process-pool", 2): [1.0, 1.3]})
+    assert "1 worker" in SPEEDUP_RULE and "÷ this point's median wall" in SPEEDUP_RULE  # what stats() divides
+    assert f"speedup = {SPEEDUP_RULE}; serial fraction" in format_sweep(sweep)
+    assert f"Speedup = {SPEEDUP_RULE}; serial fraction" in unescape(sweep_html(sweep))
+    texts = [t.text or "" for t in ET.fromstring(render_scaling(sweep)).iter("{http://www.w3.org/2000/svg}text")]
+    assert any(t.startswith(f"speedup = {SPEEDUP_RULE} · ") for t in texts)
 
 
 def test_a_real_sleep_sweep_speeds_up_with_workers_on_threads_and_processes(tmp_path):

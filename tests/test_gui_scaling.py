@@ -124,6 +124,27 @@ def test_a_redraw_of_the_scaling_view_computes_the_statistics_once(qtbot, monkey
     assert computed == ["thread-pool", "process-pool"] and view.table.rowCount() == 6
 
 
+def test_the_view_its_tooltips_and_the_help_state_the_sweeps_one_speedup_rule(qtbot):
+    from concgui.engine.sweep import EFFICIENCY_RULE, SPEEDUP_RULE
+    from concgui.gui.views.help_page import _full_name
+    from concgui.gui.views.scaling import TABLE_COLUMNS, ScalingView
+
+    view = ScalingView()
+    qtbot.addWidget(view)
+    view.resize(900, 900)
+    view.show()
+    view.set_sweep(synthetic())
+    assert view.status.text().endswith(f". Speedup = {SPEEDUP_RULE}.")
+    header = view.table.horizontalHeaderItem
+    assert header(TABLE_COLUMNS.index("speedup")).toolTip().startswith(f"Speedup = {SPEEDUP_RULE}:")
+    assert header(TABLE_COLUMNS.index("efficiency")).toolTip().startswith(f"Efficiency = {EFFICIENCY_RULE}:")
+    row = next(r for _, _, r in view.speedup_chart._drawn if r.workers == 2)
+    tip = view.speedup_chart.point_text(row).splitlines()
+    assert tip[2].endswith(f"= {SPEEDUP_RULE}") and tip[3].endswith(f"= {EFFICIENCY_RULE}")
+    assert view.efficiency_chart.axis_label == (f"efficiency: {EFFICIENCY_RULE}", "%")
+    assert _full_name("median wall s")[1].endswith(f"The Scaling tab's speedup = {SPEEDUP_RULE}.")
+
+
 def test_both_charts_render_into_one_image_without_a_window():
     image = render_sweep_image(synthetic(), 800)
     assert image.width() == 800 and image.height() > 700

@@ -29,7 +29,7 @@ from ..engine.exports import save_csv, save_result, save_results, save_trace
 from ..engine.present import count, plural, seconds
 from ..engine.records import ERROR
 from ..engine.spec import PARAMS, Param, executor_label, parse_value
-from ..engine.sweep import DEFAULT_REPEATS, SWEEP_PARAMS
+from ..engine.sweep import DEFAULT_REPEATS, SPEEDUP_RULE, SWEEP_PARAMS
 from .recorder import RunRecorder, check_folders, print_notes
 from .tables import format_compare_why, format_comparison, format_summary, format_sweep
 
@@ -121,10 +121,10 @@ def build_parser() -> argparse.ArgumentParser:
     sw = sub.add_parser("sweep", help="a scaling study: one workload with 1, 2, 4, ... workers on each executor",
                         formatter_class=_HelpFormatter,
                         description="Run one workload with workers = 1, 2, 4, ... up to --max-workers on each "
-                                    "executor, each point --repeats times (interleaved). Speedup = median wall "
-                                    "at 1 worker of the same executor / wall; the serial fraction is Amdahl's "
-                                    "law fitted over 1 < workers <= this machine's cores (every point > 1 worker on "
-                                    "a Dask scheduler's cluster, whose cores it does not know).")
+                                    "executor, each point --repeats times (interleaved). Speedup = "
+                                    f"{SPEEDUP_RULE}; the serial fraction is Amdahl's law fitted over 1 < "
+                                    "workers <= this machine's cores (every point > 1 worker on a Dask "
+                                    "scheduler's cluster, whose cores it does not know).")
     _add_spec_options(sw, skip=("executor", "workers"))
     sw.add_argument("--executor", "--executors", action="append", dest="executors", metavar="NAME",
                     help="executor to sweep (repeat it, or give a comma list; default process-pool); only "

@@ -8,6 +8,7 @@ from ..engine import RunResult
 from ..engine.metrics import COMPARE_COLUMNS, METRICS
 from ..engine.present import count, efficiency, fraction, number, speedup
 from ..engine.spec import executor_label
+from ..engine.sweep import SPEEDUP_RULE
 from ..engine.why import explain
 from ..engine.why_compare import compare_why
 
@@ -69,8 +70,7 @@ def format_sweep(sweep: SweepResult) -> str:
             rows.append(f"{names[e]:{w}} {r.workers:7} {r.runs:5} {number(r.median_wall, 3):>13} "
                         f"{speedup(r.speedup):>8} {efficiency(r.efficiency):>7} {fraction(s):>12}"
                         + (f"  ⚠ {flag.short()}" if flag else ""))
-    rows.append(f"speedup = median wall at 1 worker of the same executor ÷ wall; serial fraction: Amdahl fitted "
-                f"over {sweep.fit_range_text()}")
+    rows.append(f"speedup = {SPEEDUP_RULE}; serial fraction: Amdahl fitted over {sweep.fit_range_text()}")
     rows += [f"⚠ {f.sentence()}." for f in noise]
     failed = sweep.failed()
     if failed:

@@ -75,6 +75,11 @@ from .validate import (
 SWEEP_FORMAT = "concgui-sweep"
 SWEEP_VERSION = 1
 MAX_REPEATS = 100
+#: what a point's speedup is, in the words every table, chart, tooltip and help page shows after
+#: "speedup = " (:meth:`SweepResult.stats` computes it so): one sentence, so none of them can say another rule
+SPEEDUP_RULE = "the same executor's median wall at 1 worker ÷ this point's median wall"
+#: what a point's efficiency is, shown after "efficiency = " (or "efficiency: ")
+EFFICIENCY_RULE = "speedup ÷ workers"
 #: the sweep's own fields, declared as the spec's are: the dialog and the command line read them here
 SWEEP_PARAMS: dict[str, Param] = {
     p.name: p

@@ -8,7 +8,7 @@ a vertical line this machine's cores (when an executor ran here).
 from __future__ import annotations
 
 from ..engine.present import count, fraction, seconds
-from ..engine.sweep import SweepResult, amdahl_speedup
+from ..engine.sweep import SPEEDUP_RULE, SweepResult, amdahl_speedup
 from .palette import FOREGROUND, GRID, MUTED, series_colors
 from .svg import Svg, nice_ticks, text_width, tick_label
 
@@ -29,7 +29,7 @@ def render_scaling(sweep: SweepResult) -> str:
     svg = Svg(WIDTH)
     title = title_text(sweep)
     svg.text(16, 26, title, 17, FOREGROUND, bold=True)
-    svg.text(16, 46, f"speedup = median wall at 1 worker of the same executor ÷ wall · "
+    svg.text(16, 46, f"speedup = {SPEEDUP_RULE} · "
                      f"{count(sweep.repeats, 'repeat')} · {count(sweep.cores, 'core')} here", 12, MUTED)
     colors = series_colors(sweep.executors)
     stats = {e: sweep.stats(e) for e in sweep.executors}

@@ -12,7 +12,7 @@ from ..engine.metrics import COMPARE_COLUMNS
 from ..engine.present import count, efficiency, fraction, number, speedup
 from ..engine.records import ERROR, RunResult
 from ..engine.spec import executor_label
-from ..engine.sweep import SweepResult
+from ..engine.sweep import SPEEDUP_RULE, SweepResult
 from ..engine.why import explain
 from ..engine.why_compare import compare_why
 
@@ -57,8 +57,8 @@ def sweep_html(sweep: SweepResult) -> str:
         rows += [_row([sweep.label(e), f"{r.workers:,}", f"{r.runs:,}", number(r.median_wall, 3), speedup(r.speedup),
                        efficiency(r.efficiency), fraction(s), flagged.get((e, r.workers), "")], numeric)
                  for r in sweep.stats(e)]
-    notes = [f"Speedup = median wall at 1 worker of the same executor ÷ wall; serial fraction: Amdahl's law fitted "
-             f"over {sweep.fit_range_text()}."] + [f"⚠ {f.sentence()}." for f in noise]
+    notes = [f"Speedup = {SPEEDUP_RULE}; serial fraction: Amdahl's law fitted over {sweep.fit_range_text()}."]
+    notes += [f"⚠ {f.sentence()}." for f in noise]
     failed = sweep.failed()
     if failed:
         first = failed[0]

@@ -22,6 +22,7 @@ from ...engine.live import RunState
 from ...engine.metrics import COMPARE_COLUMNS, METRICS, metric
 from ...engine.present import seconds
 from ...engine.records import RunResult
+from ...engine.sweep import SPEEDUP_RULE
 from .. import theme
 from ..image_export import render_image
 from ..lessons_data import how_many_lessons
@@ -46,8 +47,7 @@ SCALING_COLUMNS: dict[str, tuple[str, str]] = {
     "runs": ("Runs", "How many times the point (an executor with so many workers) was run; the figures are over "
                      "these repeats."),
     "median wall s": ("Median wall time (seconds)", "The middle wall time of the point's runs, which one slow run "
-                                                    "cannot move. The Scaling tab's speedup is the same executor's "
-                                                    "median at 1 worker ÷ this."),
+                                                    f"cannot move. The Scaling tab's speedup = {SPEEDUP_RULE}."),
     "min–max s": ("Fastest–slowest wall time (seconds)", "The shortest and the longest wall time of the point's "
                                                          "runs: how much they varied."),
 }

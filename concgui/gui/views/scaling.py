@@ -26,6 +26,8 @@ from ...engine.spec import ExperimentSpec, Param, SpecError
 from ...engine.superlinear import Superlinear
 from ...engine.sweep import (
     DEFAULT_REPEATS,
+    EFFICIENCY_RULE,
+    SPEEDUP_RULE,
     SWEEP_PARAMS,
     SweepResult,
     SweepStat,
@@ -225,9 +227,9 @@ class _ScalingChart(ThemedPlot):
                  f"median wall {seconds(row.median_wall)} (min {seconds(row.min_wall)}, max {seconds(row.max_wall)}; "
                  f"{count(row.runs, 'run')})"]
         if row.speedup is not None:
-            lines.append(f"speedup {speedup(row.speedup)} ({number(row.speedup_min)}–{number(row.speedup_max)}) "
-                         "against 1 worker of the same executor")
-            lines.append(f"efficiency {efficiency(row.efficiency)} (speedup ÷ workers)")
+            lines.append(f"speedup {speedup(row.speedup)} (repeats {number(row.speedup_min)}–"
+                         f"{number(row.speedup_max)}) = {SPEEDUP_RULE}")
+            lines.append(f"efficiency {efficiency(row.efficiency)} = {EFFICIENCY_RULE}")
         flag = self._noise.get((row.executor, row.workers))
         if flag is not None:
             lines.append(f"{NOISE_MARK} {flag.sentence()}")
@@ -341,12 +343,12 @@ class SpeedupChart(_ScalingChart):
 
 
 class EfficiencyChart(_ScalingChart):
-    """Efficiency = median speedup ÷ workers, in per cent, with the 100 % line."""
+    """Efficiency = speedup ÷ workers (:data:`EFFICIENCY_RULE`), in per cent, with the 100 % line."""
 
     title = "Efficiency vs workers"
     subtitle = "100 % = every worker fully used"
     reference_label = "100 %"
-    axis_label = ("efficiency: speedup ÷ workers", "%")
+    axis_label = (f"efficiency: {EFFICIENCY_RULE}", "%")
     axis_label_short = ("efficiency", "%")
 
     def __init__(self, parent: QtWidgets.QWidget | None = None, dark: bool | None = None) -> None:
@@ -372,8 +374,8 @@ TABLE_HEADERS = ("executor", "workers", "runs", "median\nwall s", "min–max\ns"
 TABLE_HELP = ("How the tasks ran.", "Workers at this point of the study.", "Repeats measured at this point.",
               "The median of the repeats' wall times, in seconds.",
               "The fastest and slowest repeat's wall time, in seconds: the run-to-run spread.",
-              "Wall time at 1 worker of the same executor / wall time here.",
-              "Speedup / workers: 100 % means each added worker helped fully.",
+              f"Speedup = {SPEEDUP_RULE}: 1 worker is 1.00×.",
+              f"Efficiency = {EFFICIENCY_RULE}: 100 % means each added worker helped fully.",
               "Amdahl's serial fraction s, fitted to the speedups: the share of the work that no number of "
               "workers can speed up (S(n) = 1 / (s + (1 − s) / n)).")
 
@@ -516,7 +518,7 @@ class ScalingView(QtWidgets.QWidget):
             f"({', '.join(map(sweep.label, sweep.executors))}; workers {', '.join(map(str, sweep.worker_counts))}; "
             f"{count(sweep.repeats, 'repeat')})"
             + (f" · {failed} not ok" if failed else "")
-            + ". Speedup = median wall at 1 worker of the same executor ÷ wall.")
+            + f". Speedup = {SPEEDUP_RULE}.")
 
     def _fill_table(self, sweep: SweepResult | None) -> None:
         rows = [] if sweep is None else sweep.all_stats()
