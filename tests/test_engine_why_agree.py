@@ -195,15 +195,15 @@ def test_the_executor_column_names_the_field_that_differs():
     hundred = recorded("process-pool", "noop", tasks=2000, workers=2, duration=1e-5, cpu=1e-5,
                        spec={"chunk_size": 100})
     column = COMPARE_COLUMNS[0]
-    assert column.show(one) == "process-pool" and column.show(hundred) == "process-pool (chunk 100)"
+    assert column.show(one) == "process-pool" and column.show(hundred) == "process-pool (chunks of 100)"
     assert metrics.run_label({"executor": "thread-pool", "workload": "counter", "lock": True}) == "thread-pool (lock)"
     assert metrics.run_label({"executor": "process-pool", "workload": "cpu", "start_method": "spawn"}) == \
         "process-pool (spawn)"
-    assert metrics.run_label({"executor": "joblib", "backend": "loky", "batch_size": 8}) == "joblib (loky, batch 8)"
+    assert metrics.run_label({"executor": "joblib", "backend": "loky", "batch_size": 8}) == "joblib (loky, batches of 8)"
     assert metrics.run_label({"executor": "thread-pool", "workload": "cpu", "chunk_size": 100}) == "thread-pool"
     # and the Compare's sentences name each by what differs, where an executor ran twice
     names = why_compare._names([sequential("noop"), one, hundred])
-    assert sorted(names.values()) == ["process-pool (chunk 1)", "process-pool (chunk 100)", "sequential"]
+    assert sorted(names.values()) == ["process-pool (chunks of 1)", "process-pool (chunks of 100)", "sequential"]
 
 
 # --- 8: a counter Compare leads with the count ---------------------------------------------------------------

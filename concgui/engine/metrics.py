@@ -7,12 +7,12 @@ written (seconds, ×, per cent) comes from :mod:`concgui.engine.present`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
 from .present import MISSING, count, efficiency, number, percent, seconds, speedup
-from .spec import ExperimentSpec, applies, executor_label
+from .spec import PARAMS, ExperimentSpec, applies, executor_label
 from .summary import BUSY_CORES, busy_machine, foreign_cores
 
 if TYPE_CHECKING:
@@ -131,32 +131,51 @@ class Column:
         return cls(label, metric(key).help, lambda r: show((r.summary or {}).get(key)))
 
 
-#: the fields that say how an executor ran (beside its workers, a column of their own), in the words
-#: :func:`run_label` adds where one is not its default
+#: the fields that say how an executor ran (beside its workers, a column of their own), each value in the
+#: words every name of a run uses (:func:`run_label`): the Compare table, its sentences, a lesson's answer and
+#: a preset's note
 HOW_WORDS: dict[str, Callable[[Any], str]] = {
-    "chunk_size": lambda v: f"chunk {v:,}",
+    "chunk_size": lambda v: f"chunks of {v:,}",
     "start_method": str,
-    "batch_size": lambda v: f"batch {v:,}",
+    "batch_size": lambda v: f"batches of {v:,}" if isinstance(v, int) else f"{v} batches",  # "auto batches"
     "pre_dispatch": lambda v: f"pre-dispatch {v}",
-    "offload": lambda v: "offload",
-    "lock": lambda v: "lock",
+    "offload": lambda v: "offload" if v else "no offload",
+    "lock": lambda v: "lock" if v else "no lock",
 }
 _SPEC_DEFAULTS = {f.name: f.default for f in fields(ExperimentSpec)}
+#: what each of :data:`HOW_WORDS`' fields is when a spec leaves it empty: ExperimentSpec's default, else what
+#: its form field says an empty value means (joblib's auto batches and 2*n_jobs, this platform's start method)
+HOW_DEFAULTS: dict[str, Any] = {
+    key: PARAMS[key].empty_text if _SPEC_DEFAULTS[key] is None else _SPEC_DEFAULTS[key] for key in HOW_WORDS}
 
 
-def run_label(spec: Mapping[str, Any]) -> str:
-    """A run's executor with how it ran where that is not the default: "process-pool (chunk 100)",
-    "thread-pool (lock)", "joblib (loky, batch 8)".
+def how_value(spec: Mapping[str, Any], key: str, environment: Mapping[str, Any] | None = None) -> Any:
+    """The value of how-field ``key`` a run ran with: its spec's, else the default (:data:`HOW_DEFAULTS`; for
+    the start method, the one ``environment``, the run's, recorded where it did)."""
+    value = spec.get(key)
+    if value not in (None, ""):
+        return value
+    if key == "start_method" and (environment or {}).get("start_method"):
+        return environment["start_method"]
+    return HOW_DEFAULTS[key]
+
+
+def run_label(spec: Mapping[str, Any], extra: Sequence[str] = (), keys: Iterable[str] | None = None,
+              environment: Mapping[str, Any] | None = None) -> str:
+    """A run's name, the one way every view names it: its executor, then in brackets ``extra`` (a caller's
+    own words: "2 workers", a lesson's "counter") and how it ran where that is not the default:
+    "process-pool (chunks of 100)", "thread-pool (lock)", "joblib (loky, 2 workers, batches of 8)".
 
     Two runs of one executor that differ in such a field (a lesson's chunk sizes, the counter with and
     without its lock) then read apart in a Compare table, whose rows cannot see each other: at most one
-    of them has the default.
+    of them has the default. ``keys``: the how-fields to name whatever their value instead (a Compare's
+    sentences name what differs between its runs, "chunks of 1" beside "chunks of 100").
     """
     label = executor_label(spec)
     executor, workload = str(spec.get("executor")), str(spec.get("workload"))
-    how = [say(value) for key, say in HOW_WORDS.items()
-           if (value := spec.get(key)) not in (None, "", False, _SPEC_DEFAULTS.get(key))
-           and applies(key, workload, executor)]
+    chosen = [key for key in HOW_WORDS if applies(key, workload, executor)
+              and how_value(spec, key, environment) != HOW_DEFAULTS[key]] if keys is None else list(keys)
+    how = [*extra, *(HOW_WORDS[key](how_value(spec, key, environment)) for key in chosen)]
     if not how:
         return label
     if label.endswith(")"):
@@ -167,7 +186,7 @@ def run_label(spec: Mapping[str, Any]) -> str:
 COMPARE_COLUMNS: tuple[Column, ...] = (
     Column("executor", "How the tasks ran, with what differs from the executor's defaults (chunk size, start "
            "method, the counter's lock...); the first row is the baseline the others' speedup is measured against.",
-           lambda r: run_label(r.spec or {}), numeric=False),
+           lambda r: run_label(r.spec or {}, environment=r.environment), numeric=False),
     Column("workers", "Workers that shared the tasks (on Dask: the cluster's worker threads).",
            lambda r: f"{r.workers:,}"),
     Column.of("wall_seconds", "wall s", lambda v: number(v, 3)),

@@ -11,10 +11,10 @@ run took as long as it did: this module reads each run's story from there (:func
 from __future__ import annotations
 
 from .baseline import experiment_text, experiments
-from .metrics import HOW_WORDS
+from .metrics import HOW_WORDS, how_value, run_label
 from .present import count, number, percent, plural, possessive, seconds
 from .records import OK, RunResult
-from .spec import DEFAULT_START_METHOD, applies, executor_label, in_processes
+from .spec import applies, executor_label, in_processes
 from .summary import busy_machine, foreign_cores
 from .why import Reason, diagnose, in_parallel, mean_text, speed_against
 from .xray import on_threads
@@ -36,41 +36,30 @@ def _whose(name: str, things: str) -> str:
     return f"the {things} of {name}" if " " in name else f"{possessive(name)} {things}"
 
 
-def _how(r: RunResult, key: str) -> object:
-    """The value of how-field ``key`` that ``r`` ran with: its spec's, else the default it ran with."""
-    value = (r.spec or {}).get(key)
-    if value in (None, ""):
-        if key == "start_method":
-            return (r.environment or {}).get("start_method") or DEFAULT_START_METHOD
-        return {"chunk_size": 1, "batch_size": "auto", "pre_dispatch": "2*n_jobs"}.get(key, value)
-    return value
-
-
 def _names(results: list[RunResult]) -> dict[int, str]:
-    """Each run's name in a Compare: its executor, a counter run's lock ("with the lock", and "without the lock"
-    beside one that had it), and where an executor ran more than once, what differed: its chunk size, start
-    method, ... or its workers ("process-pool (chunk 100)", "process-pool (2 workers)")."""
+    """Each run's name in a Compare (:func:`.metrics.run_label`): its executor, a counter run's lock ("with the
+    lock", and "without the lock" beside one that had it), and where an executor ran more than once, what
+    differed: its workers, chunk size, start method, ... ("process-pool (chunks of 100)", "process-pool (2
+    workers)"), or which run it was where nothing did."""
     labels = [executor_label(r.spec or {}) for r in results]
     names = {}
     for r, label in zip(results, labels, strict=True):
         twins = [o for o, other in zip(results, labels, strict=True) if other == label]
         spec = r.spec or {}
-        text = label
+        words: list[str] = []
+        keys: list[str] = []
+        if len(twins) > 1:
+            keys = [key for key in HOW_WORDS
+                    if key != "lock" and applies(key, str(spec.get("workload")), str(spec.get("executor")))
+                    and len({str(how_value(o.spec or {}, key, o.environment)) for o in twins}) > 1]
+            if len({o.workers for o in twins}) > 1:
+                words.append(count(r.workers, "worker"))
+            locks = len({bool((o.spec or {}).get("lock")) for o in twins}) > 1
+            if not keys and not words and not locks:  # the same settings twice: which run
+                words.append(f"run {next(k for k, o in enumerate(twins, 1) if o is r)}")
+        text = run_label(spec, words, keys, r.environment)
         if spec.get("workload") == "counter" and any((o.spec or {}).get("lock") for o in twins):
             text += " with the lock" if spec.get("lock") else " without the lock"
-        if len(twins) > 1:
-            parts = []
-            for key, say in HOW_WORDS.items():
-                if key != "lock" and applies(key, str(spec.get("workload")), str(spec.get("executor"))) \
-                        and len({str(_how(o, key)) for o in twins}) > 1:
-                    value = _how(r, key)
-                    parts.append(say(value) if not isinstance(value, bool) else key if value else f"no {key}")
-            if len({o.workers for o in twins}) > 1:
-                parts.append(count(r.workers, "worker"))
-            locks = len({bool((o.spec or {}).get("lock")) for o in twins}) > 1
-            if not parts and not locks:  # the same settings twice: which run
-                parts.append(f"run {next(k for k, o in enumerate(twins, 1) if o is r)}")
-            text += f" ({', '.join(parts)})" if parts else ""
         names[id(r)] = text
     return names
 

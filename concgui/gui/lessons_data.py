@@ -14,6 +14,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from ..engine.metrics import run_label
 from ..engine.present import count, number, percent, relative_speed, seconds
 from ..engine.records import RunResult
 from ..engine.spec import ExperimentSpec
@@ -82,13 +83,11 @@ class Lesson:
 
 # --- how the answers quote numbers ----------------------------------------------------------------
 def label(r: RunResult) -> str:
-    """The run's name in an answer: its executor, and its chunk size where it has one; a counter run's says so,
-    with its lock ("thread-pool (counter, lock)"), as a lesson may run the same executor on other work too."""
-    ex = str(r.spec.get("executor", "?"))
-    if r.spec.get("workload") == "counter":
-        return f"{ex} (counter, lock)" if r.spec.get("lock") else f"{ex} (counter)"
-    chunk = r.spec.get("chunk_size") or 1
-    return f"{ex} (chunks of {chunk})" if chunk > 1 else ex
+    """The run's name in an answer, as the Compare table names it (:func:`~concgui.engine.metrics.run_label`):
+    its executor and how it ran where that is not the default ("process-pool (chunks of 100)"); a counter run's
+    says so ("thread-pool (counter, lock)"), as a lesson may run the same executor on other work too."""
+    spec = r.spec or {}
+    return run_label(spec, ("counter",) if spec.get("workload") == "counter" else ())
 
 
 def t(value: float) -> str:

@@ -21,8 +21,9 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from ...engine import ExperimentSpec
+from ...engine.metrics import run_label
 from ...engine.present import count
-from ...engine.spec import EXECUTOR_KINDS, executor_label
+from ...engine.spec import EXECUTOR_KINDS
 from ..presets import Preset, load_presets
 from .compare import ExecutorChecks
 from .form import ExperimentForm
@@ -43,11 +44,9 @@ def _comparison_words(specs: list[ExperimentSpec]) -> str:
 
 
 def run_words(spec: ExperimentSpec) -> str:
-    """One run of a comparison as its executor and what it sets: "process-pool (2 workers, chunks of 100)"."""
-    said = [count(spec.workers, "worker")] if spec.workers else []
-    if spec.chunk_size != 1 and "chunk_size" in EXECUTOR_KINDS[spec.executor].fields:
-        said.append(f"chunks of {spec.chunk_size}")
-    return executor_label(spec.to_dict()) + (f" ({', '.join(said)})" if said else "")
+    """One run of a comparison as the Compare table will name it (:func:`~concgui.engine.metrics.run_label`),
+    with its workers where it sets them: "process-pool (2 workers, chunks of 100)"."""
+    return run_label(spec.to_dict(), [count(spec.workers, "worker")] if spec.workers else [])
 
 
 class ExperimentPanel(QWidget):
