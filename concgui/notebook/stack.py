@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from ..engine.ideal import ideal_legend, ideals
 from ..engine.present import count, seconds
 from ..engine.records import RunResult, TaskRecord
-from ..engine.task_rows import MAX_TASK_ROWS, by_task, per_task_possible
+from ..engine.task_rows import by_task, per_task_possible
 from ..engine.tracks import assign_tracks
 from .palette import (
     CPU_FILL_COLOR,
@@ -51,7 +51,10 @@ PANEL_MAX = 240.0  # a run's lanes at most this tall; more lanes get thinner
 BAR_SHARE = 0.78  # of a row its bar fills, when rows are tall enough to leave a gap
 NARROW = 4.0  # pixels: bars narrower than this merge with neighbours less than a pixel away
 STRIP_H = 5.0  # the X-ray strip under a lane
-STRIP_LANES = MAX_TASK_ROWS  # runs with more lanes draw no strips (a row per task always has them)
+#: a row per worker gets X-ray strips up to this many lanes: its rows are PANEL_MAX / lanes tall, 15 px at 16
+#: over a 5 px strip, 7.5 px at 32 with the strips nearly as tall as the bars they explain (a row per task
+#: always has them: its strip is the point of the row, and there are at most MAX_TASK_ROWS)
+STRIP_LANES = 16
 STRIP_BUCKET = 3.0  # pixels: the X-ray's intervals are averaged over columns this wide
 STRIP_LEVELS = 16  # neighbouring columns whose shares round to the same 1/16 merge
 MIN_FILL = 0.02  # a bar whose task used less of a core than this shows no CPU fill
@@ -121,26 +124,29 @@ def render_stack(results: list[RunResult], title: str = "") -> str:
     t0, t1 = time_span(results)
     axis = Axis(t0, t1)
     marks = ideals(results)
-    y = _legend(svg, results, 58, show_startup=t0 < 0, ideal_drawn=any(v is not None for v in marks))
     task_rows = per_task_possible(results)
+    shown = [rows_shown(r, task_rows) for r in results]  # each run's rows once, for the legend and its panel
+    y = _legend(svg, results, 58, show_startup=t0 < 0, ideal_drawn=any(v is not None for v in marks),
+                strips=any(_strips(r, task_rows) for r in shown))
     labels = [0 if task_rows else MAX_TASK_LABELS]
     several = sum(bool(transfer_totals([r])) for r in results) > 1  # then each header says its run's totals
-    for r, ideal in zip(results, marks, strict=True):
-        y = _panel(svg, rows_shown(r, task_rows), ideal, axis, y + 10, labels, several)
+    for r, ideal in zip(shown, marks, strict=True):
+        y = _panel(svg, r, ideal, axis, y + 10, labels, several, task_rows)
     y = _time_axis(svg, axis, y + 4, show_startup=t0 < 0)
     return svg.document(y + 8, title)
 
 
-def _legend(svg: Svg, results: list[RunResult], y: float, show_startup: bool, ideal_drawn: bool = False) -> float:
-    """One line of swatches for what the picture uses, and why runs have no ideal if some have none (the
-    window's words); returns the y below it."""
+def _legend(svg: Svg, results: list[RunResult], y: float, show_startup: bool, ideal_drawn: bool = False,
+            strips: bool = False) -> float:
+    """One line of swatches for what the picture uses (``strips``: some panel draws X-ray strips), and why runs
+    have no ideal if some have none (the window's words); returns the y below it."""
     states = {t.status for r in results for t in _done(r)}
     items: list[tuple[str, str, str]] = [("box", STATE_COLORS[s], STATE_LABELS[s]) for s in STATE_COLORS
                                           if s in states or s == "ok"]
     items.append(("fill", CPU_FILL_COLOR, "CPU time (share of the bar)"))
     items += [("strip", TRANSFER_COLORS[kind], f"{TRANSFER_WHAT[kind]} {kind}: {seconds(total)} in all")
               for kind, total in transfer_totals(results).items()]
-    if any(_strips(rows_shown(r, per_task_possible(results))) for r in results):
+    if strips:
         items += [("strip", THREAD_STATE_COLORS[k], f"thread {THREAD_STATE_LABELS[k]}") for k in THREAD_STATE_COLORS]
     if show_startup:
         items.append(("box", STARTUP_COLOR, "start-up"))
@@ -180,9 +186,10 @@ def rows_shown(r: RunResult, task_rows: bool) -> RunResult:
     return by_task(r, lambda t: f"task {t.index} · {PID.sub('', t.worker)}")[0] if task_rows else r
 
 
-def _strips(r: RunResult) -> bool:
-    """Whether the run's lanes get X-ray strips: it has the series, and few enough lanes to read them."""
-    return bool(r.thread_states) and len({t.worker for t in _done(r)}) <= STRIP_LANES
+def _strips(r: RunResult, task_rows: bool) -> bool:
+    """Whether the run's lanes (as :func:`rows_shown` gave them) get X-ray strips: it has the series, and a row
+    per task, or few enough worker lanes to read them (:data:`STRIP_LANES`)."""
+    return bool(r.thread_states) and (task_rows or len({t.worker for t in _done(r)}) <= STRIP_LANES)
 
 
 def _header(r: RunResult, transfer: bool = False) -> str:
@@ -202,9 +209,9 @@ def _header(r: RunResult, transfer: bool = False) -> str:
 
 
 def _panel(svg: Svg, r: RunResult, ideal: float | None, axis: Axis, y: float, labels: list[int],
-           transfer_header: bool = False) -> float:
-    """One run's timeline from ``y`` down, its lanes as :func:`rows_shown` gave them, its ideal marked where
-    there is one (:func:`concgui.engine.ideal.ideals`); returns the y below it."""
+           transfer_header: bool = False, task_rows: bool = False) -> float:
+    """One run's timeline from ``y`` down, its lanes as :func:`rows_shown` gave them (``task_rows``: a row per
+    task), its ideal marked where there is one (:func:`concgui.engine.ideal.ideals`); returns the y below it."""
     svg.text(16, y + 13, _header(r, transfer_header), 13, FOREGROUND, bold=True)
     top = y + 20
     done = _done(r)
@@ -217,7 +224,7 @@ def _panel(svg: Svg, r: RunResult, ideal: float | None, axis: Axis, y: float, la
     lanes = sorted(first, key=lambda w: (first[w], w))
     rows = sum(tracks.values())
     row_h = min(ROW_MAX, PANEL_MAX / rows) if rows else ROW_MAX
-    strips = _strips(r)
+    strips = _strips(r, task_rows)
     lane_y: dict[str, float] = {}
     yy = top
     for w in lanes:
