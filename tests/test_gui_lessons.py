@@ -10,6 +10,7 @@ from PySide6.QtGui import QTextDocument
 from PySide6.QtWidgets import QDockWidget
 
 from concgui.engine.metrics import COMPARE_COLUMNS, METRICS
+from concgui.engine.why_compare import compare_why
 from concgui.gui.lessons_data import LESSONS, faster, t
 from concgui.gui.lessons_data import label as run_label
 from concgui.gui.presets import load_presets
@@ -99,6 +100,20 @@ def test_a_faster_process_pool_that_did_not_compute_in_parallel_is_not_called_pa
     assert not answer.confirmed
     assert "Measured: the process pool was" in answer.text and "computing on only 0.80 cores" in answer.text
     assert "own GIL" not in answer.text
+
+
+@pytest.mark.parametrize(("wall", "said", "tied"), [
+    (2.0 / 1.02, "about as fast", True), (2.0 * 1.02, "about as fast", True),
+    (2.0 / 1.04, "1.04× faster", False), (2.0 * 1.04, "1.04× slower", False), (1.0, "2.0× faster", False)])
+def test_a_lesson_calls_a_tie_what_the_compare_beside_it_calls_a_tie(wall, said, tied):
+    """One threshold: a lesson's "about as fast" and the Compare's "tied" are the same pairs of runs (the
+    lesson said "about as fast" up to 5 %, the Compare named a winner from 3 %)."""
+    seq = help_page.recorded_runs()[0]  # a real loop of three sleeps of 2 s
+    seq = dataclasses.replace(seq, wall_seconds=2.0, summary={**seq.summary, "wall_seconds": 2.0})
+    other = dataclasses.replace(seq, spec={**seq.spec, "executor": "threads"}, wall_seconds=wall,
+                                summary={**seq.summary, "wall_seconds": wall})
+    assert faster(seq, other) == said
+    assert ("tied" in compare_why([seq, other])) is tied, compare_why([seq, other])
 
 
 def test_the_share_copy_lesson_answers_from_its_counters_data_and_memory(qtbot, window):

@@ -15,10 +15,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from ..engine.metrics import run_label
-from ..engine.present import count, number, percent, relative_speed, seconds
+from ..engine.present import count, number, percent, relative_speed, seconds, speedup
 from ..engine.records import RunResult
 from ..engine.spec import ExperimentSpec
 from ..engine.summary import busy_machine_sentence
+from ..engine.why_compare import TIE
 
 #: a speedup below this is "no faster"; above it, a real gain
 GAIN = 1.3
@@ -100,12 +101,17 @@ def ratio(baseline: RunResult, r: RunResult) -> float:
 
 
 def faster(baseline: RunResult, r: RunResult) -> str:
-    """"3.0× faster", "about as fast" or "1.4× slower": ``r`` against ``baseline``."""
+    """"3.0× faster", "about as fast" or "1.4× slower": ``r`` against ``baseline``. About as fast within
+    :data:`~concgui.engine.why_compare.TIE` either way, the Compare's own tie, so a lesson's answer and the
+    Compare's text beside it never call one pair of runs a tie and a win; just past it, two decimals ("1.04×
+    faster"), as one would read "1.0× faster"."""
     s = ratio(baseline, r)
+    if 1 / (1 + TIE) <= s <= 1 + TIE:
+        return "about as fast"
     text = relative_speed(s)
-    if text.endswith("slower"):
-        return text
-    return "about as fast" if s < 1.05 else f"{text} faster"
+    if text in ("1.0×", "1.0× slower"):
+        text = speedup(s, 2)
+    return text if text.endswith("slower") else f"{text} faster"
 
 
 def against(baseline: RunResult, r: RunResult) -> str:
@@ -284,7 +290,7 @@ def _dispatch(runs: dict[str, RunResult]) -> Answer:
             paragraphs.append(f"Sending the tasks in chunks of {size} cut the process pool's cost per task from "
                               f"{one} to {chunks} ({relative_speed(cut)} lower): one message carries many tasks.")
         else:  # a little cheaper, or not at all: say which, with both costs
-            did = (f"cut the process pool's cost per task only from {one} to {chunks}" if cut >= 1.05 else
+            did = (f"cut the process pool's cost per task only from {one} to {chunks}" if cut > 1 + TIE else
                    f"did not cut the process pool's cost per task: {one} without chunks, {chunks} with them")
             paragraphs.append(f"Measured: chunks of {size} {did}, where one message for many tasks usually cuts it "
                               "several times.")
