@@ -11,7 +11,7 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6 import QtCore, QtWidgets  # noqa: E402
+from PySide6 import QtCore, QtGui, QtWidgets  # noqa: E402
 from PySide6.QtGui import QImage  # noqa: E402
 
 from concgui.engine import ExperimentSpec, SpecError  # noqa: E402
@@ -136,6 +136,7 @@ def test_the_view_its_tooltips_and_the_help_state_the_sweeps_one_speedup_rule(qt
     view.set_sweep(synthetic())
     assert view.status.text().endswith(f". Speedup = {SPEEDUP_RULE}.")
     header = view.table.horizontalHeaderItem
+    assert [header(i).text().replace("\n", " ") for i in range(len(TABLE_COLUMNS))] == list(TABLE_COLUMNS)
     assert header(TABLE_COLUMNS.index("speedup")).toolTip().startswith(f"Speedup = {SPEEDUP_RULE}:")
     assert header(TABLE_COLUMNS.index("efficiency")).toolTip().startswith(f"Efficiency = {EFFICIENCY_RULE}:")
     row = next(r for _, _, r in view.speedup_chart._drawn if r.workers == 2)
@@ -143,6 +144,32 @@ def test_the_view_its_tooltips_and_the_help_state_the_sweeps_one_speedup_rule(qt
     assert tip[2].endswith(f"= {SPEEDUP_RULE}") and tip[3].endswith(f"= {EFFICIENCY_RULE}")
     assert view.efficiency_chart.axis_label == (f"efficiency: {EFFICIENCY_RULE}", "%")
     assert _full_name("median wall s")[1].endswith(f"The Scaling tab's speedup = {SPEEDUP_RULE}.")
+
+
+def test_a_short_scaling_charts_whole_legend_tooltip_draws_each_swatch_in_its_colour(qtbot):
+    import re
+
+    from concgui.engine.present import fraction
+    from concgui.gui.views.scaling import AXIS_PX, MIN_PLOT_HEIGHT, series_colors
+
+    chart = SpeedupChart(dark=False)
+    qtbot.addWidget(chart)
+    chart.resize(420, MIN_PLOT_HEIGHT + AXIS_PX + 3 * 17)  # room for three title lines: the legend must stop
+    chart.show()
+    sweep = synthetic(0.05)
+    chart.set_sweep(sweep)
+    label = chart.getPlotItem().titleLabel
+    assert theme.LEGEND_MORE in label.text
+    tip = label.toolTip()
+    assert QtGui.Qt.mightBeRichText(tip)  # shown as rich text, not as its tags
+    doc = QtGui.QTextDocument()
+    doc.setHtml(tip)
+    lines = doc.toPlainText().splitlines()
+    assert lines == [f"● thread-pool: serial fraction s={fraction(1.0)}",
+                     f"● process-pool: serial fraction s={fraction(sweep.serial_fraction('process-pool'))}",
+                     f"┈ Amdahl fit over {sweep.fit_range_text()}", "╌ ideal: speedup = workers", "│ 2 cores"]
+    swatches = dict(re.findall(r'<span style="color:(#[0-9a-fA-F]{6})">([^<]{1,2})</span>', tip)[:2])
+    assert set(swatches) == {c.lower() for c in series_colors(sweep.executors).values()}  # not the tooltip's black
 
 
 def test_both_charts_render_into_one_image_without_a_window():

@@ -39,10 +39,11 @@ class ThemedPlot(pg.PlotWidget):
             self.getPlotItem().layout.activate()
 
     def _set_legend_title(self, room: float, head: list[tuple[str, str]], legend: list[tuple[str, str]],
-                          color: str) -> None:
-        """The title and legend in ``room`` pixels, in no more lines than leave the plot :data:`MIN_PLOT_PX`
-        of this chart's height; where the legend had to stop, hovering the title gives all of it."""
-        max_lines = max(2, int((self.height() - MIN_PLOT_PX) // LINE_PX))
+                          color: str, reserved: float = MIN_PLOT_PX) -> None:
+        """The title and legend in ``room`` pixels, in no more lines than leave ``reserved`` pixels of this
+        chart's height to the plot and its axis (:data:`MIN_PLOT_PX` unless a chart needs more); where the
+        legend had to stop, hovering the title gives all of it, each swatch in its colour."""
+        max_lines = max(2, int((self.height() - reserved) // LINE_PX))
         html = theme.fit_title(room, head, legend, color, max_lines)
         self._set_title(html)
         whole = theme.LEGEND_MORE in html

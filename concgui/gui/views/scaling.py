@@ -44,14 +44,13 @@ from ..image_export import (
     save_image_png,
     write_bytes_atomic,
 )
-from .chart import ThemedPlot
+from .chart import LINE_PX, ThemedPlot
 from .form import TASK_FIELDS, ExperimentForm
 
 LOGICAL_WIDTH = 900  # the width charts are laid out at for files; images scale that up
 CHART_HEIGHT = 430
 MIN_PLOT_HEIGHT = 100  # a chart's plot area, at the least: its ticks and points stay apart
 AXIS_PX = 55  # the bottom axis with its label, and the margins, under a chart's plot
-LINE_PX = 17  # one line of a chart's title
 #: a chart this high keeps MIN_PLOT_HEIGHT under a title of up to five lines (more: hover the title)
 CHART_MIN_HEIGHT = MIN_PLOT_HEIGHT + AXIS_PX + 5 * LINE_PX + 10
 TABLE_MIN_HEIGHT = 110  # the table's header and three rows
@@ -265,12 +264,10 @@ class _ScalingChart(ThemedPlot):
             if sweep.local_executors():
                 cores = _cores_text(sweep) + ("" if sweep.cores <= max(sweep.worker_counts) else " (off the chart)")
                 legend.append((theme.swatch(colors["muted"], cores, "│"), "│ " + cores))
-        # no more lines than leave the plot MIN_PLOT_HEIGHT; where the legend stops, hovering the title gives it
-        max_lines = max(2, int((self.height() - MIN_PLOT_HEIGHT - AXIS_PX) // LINE_PX))
-        html = theme.fit_title(self.width() - 40.0, head, legend, colors["foreground"], max_lines)
-        self._set_title(html)
-        whole = theme.LEGEND_MORE in html
-        self.getPlotItem().titleLabel.setToolTip("\n".join(plain for _, plain in legend) if whole else "")
+        # no more lines than leave the plot MIN_PLOT_HEIGHT over its axis; where the legend stops, hovering the
+        # title gives it
+        self._set_legend_title(self.width() - 40.0, head, legend, colors["foreground"],
+                               reserved=MIN_PLOT_HEIGHT + AXIS_PX)
         self._fit_axis_label()
 
     # the y axis's words: the long ones when the axis is long enough for them, else the short ones
@@ -368,9 +365,10 @@ class EfficiencyChart(_ScalingChart):
 
 TABLE_COLUMNS = ("executor", "workers", "runs", "median wall s", "min–max s", "speedup", "efficiency",
                  "serial fraction")
-#: the columns' headers as shown: two lines where one would make the column wider than its numbers
-TABLE_HEADERS = ("executor", "workers", "runs", "median\nwall s", "min–max\ns", "speedup", "efficiency",
-                 "serial\nfraction")
+#: the columns whose headers show in two lines, broken at their first space: in one line they would make the
+#: column wider than its numbers
+TWO_LINE_HEADERS = ("median wall s", "min–max s", "serial fraction")
+TABLE_HEADERS = tuple(c.replace(" ", "\n", 1) if c in TWO_LINE_HEADERS else c for c in TABLE_COLUMNS)
 TABLE_HELP = ("How the tasks ran.", "Workers at this point of the study.", "Repeats measured at this point.",
               "The median of the repeats' wall times, in seconds.",
               "The fastest and slowest repeat's wall time, in seconds: the run-to-run spread.",
@@ -462,7 +460,6 @@ class ScalingView(QtWidgets.QWidget):
         """Put the charts and the table where ``mode`` wants them, sized so each chart keeps its plot."""
         if mode == self.layout_mode:
             return
-        current = self._pages.currentWidget() if self.layout_mode == TABS else None
         self.layout_mode = mode
         charts = (self.speedup_chart, self.efficiency_chart)
         if mode == TABS:
@@ -488,8 +485,6 @@ class ScalingView(QtWidgets.QWidget):
         table = max(TABLE_MIN_HEIGHT, min(self._table_height(), height // 4))
         self._body.setSizes([height - table, table])
         self._charts.setSizes([1, 1] if mode == SIDE else [(height - table) // 2] * 2)
-        if current is not None:
-            self.show_chart(current)
 
     def _table_height(self) -> int:
         """The height that shows every row of the table."""
