@@ -52,6 +52,44 @@ def test_threads_with_the_lock_count_right_and_slower():
     assert "counted all 400,000 increments, right" in text and "slower than without it" in text
 
 
+def stopped_run(spec: ExperimentSpec) -> RunResult:
+    """``spec`` really run and stopped 0.2 s after its first task started (Stop in the window)."""
+    import threading
+    import time
+
+    import concgui.engine as engine
+    from concgui.engine import TaskStarted
+
+    started = threading.Event()
+    handle = engine.start(spec, lambda batch: any(isinstance(e, TaskStarted) for e in batch) and started.set())
+
+    def stop() -> None:
+        started.wait(30)
+        time.sleep(0.2)
+        handle.cancel()
+
+    stopper = threading.Thread(target=stop, name="test-stopper")
+    stopper.start()
+    try:
+        return handle.execute()
+    finally:
+        started.set()
+        stopper.join()
+
+
+def test_the_locks_slowdown_needs_a_baseline_that_finished():
+    """A lock-free baseline stopped after a fraction of a second is no measure of the counting without the lock:
+    the locked run's time over it would be a slowdown of the stop, not of the lock."""
+    free = stopped_run(counter("thread-pool", 50_000_000, workers=4))  # minutes of counting, stopped
+    assert free.status == "cancelled" and 0 < free.wall_seconds < 5
+    locked = run(counter("thread-pool", 100_000, lock=True, workers=4), baseline=free)
+    assert locked.status == "ok", locked.error
+    s = locked.summary
+    assert s["counter_count"] == s["counter_expected"] == 400_000, "its own counts are still read"
+    assert s["counter_lock_slowdown"] is None and s["speedup"] is None
+    assert "slower than without it" not in counter_sentence(locked)
+
+
 def test_each_process_counts_its_own_and_the_counts_never_meet():
     result = run(counter("process-pool", 1_000_000, workers=2, start_method="fork"))
     assert result.status == "ok", result.error

@@ -77,7 +77,8 @@ def counter_figures(result: RunResult, baseline: RunResult | None = None) -> dic
     a task saw may have set a counter back); ``counter_lowest``: the lowest count a
     counter reached (for processes, with ``counter_count``, the range of their counts);
     ``counter_lock_slowdown``: this locked run's wall time over ``baseline``'s, where the baseline is
-    the same counting without the lock.
+    the same counting without the lock and finished (status ok), as :func:`.summary.run_speedup` asks of a
+    speedup's: a stopped run's wall time is the time until it stopped, not the time its counting needed.
     """
     if (result.spec or {}).get("workload") != WORKLOAD:
         return {}
@@ -85,7 +86,7 @@ def counter_figures(result: RunResult, baseline: RunResult | None = None) -> dic
     if c is None:
         return dict.fromkeys(KEYS)
     slowdown = None
-    if (c.lock and baseline is not None and (baseline.spec or {}).get("workload") == WORKLOAD
+    if (c.lock and baseline is not None and baseline.status == OK and (baseline.spec or {}).get("workload") == WORKLOAD
             and not baseline.spec.get("lock") and baseline.wall_seconds > 0):
         slowdown = result.wall_seconds / baseline.wall_seconds
     return {
