@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
 
 import pytest
 
@@ -38,6 +40,42 @@ def test_run_echoes_the_seed_lines_and_sweep_measures_speedup(capsys):
     assert [(s.workers, s.runs) for s in study.sweep.stats("thread-pool")] == [(1, 1), (2, 1)]
     assert study.sweep.stats("thread-pool")[1].speedup > 1.5
     assert "thread-pool" in study._repr_svg_() and "serial fraction" in study._repr_html_()
+
+
+class _ShownText(HTMLParser):
+    """Each <li>'s text as a browser lays it out: a run of white space (a newline too) is one space, <br> a
+    line break."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.items: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        if tag == "li":
+            self.items.append("")
+        elif tag == "br" and self.items:
+            self.items[-1] += "\n"
+
+    def handle_data(self, data: str) -> None:
+        if self.items:
+            self.items[-1] += re.sub(r"\s+", " ", data)
+
+
+def test_the_comparison_tables_why_keeps_each_note_on_its_own_line():
+    from concgui.engine.records import RunResult, TaskRecord
+    from concgui.engine.why import NOTE, explain
+    from concgui.notebook.tables import comparison_html
+
+    # three sleeps side by side while other programs used 1.2 cores: the explanation, then a note
+    tasks = [TaskRecord(i, f"w{i}", 10, 1, 0.0, 0.003, 2.003, 0.0, "ok") for i in range(3)]
+    run = RunResult(spec={"workload": "sleep", "executor": "threads", "tasks": 3, "duration": 2.0},
+                    environment={"other_programs_cores": 1.2}, startup_seconds=0.003, wall_seconds=2.0, workers=3,
+                    tasks=tasks)
+    lines = explain(run).splitlines()
+    assert len(lines) == 2 and lines[1].startswith(NOTE + "Other programs used 1.2 cores")
+    shown = _ShownText()
+    shown.feed(comparison_html([run]))
+    assert shown.items == [f"threads: {lines[0]}\n{lines[1]}"]  # the note on a line of its own
 
 
 @pytest.mark.parametrize("call, field, allowed", [

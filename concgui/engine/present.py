@@ -15,6 +15,7 @@ not measured, a speedup without a baseline) and shows it as :data:`MISSING`.
 from __future__ import annotations
 
 import math
+from html import escape
 
 MISSING = "—"
 
@@ -104,3 +105,13 @@ def plural(n: float, one: str, many: str | None = None) -> str:
 def count(n: int, one: str, many: str | None = None) -> str:
     """A count of things: "1 worker", "3 workers", "2 processes", "1,200 tasks"."""
     return f"{n:,} {plural(n, one, many)}"
+
+
+def html_lines(text: str) -> str:
+    r"""Plain text as HTML that keeps its lines: escaped, each line break a ``<br>`` (HTML would run an
+    explanation and its notes together).  The window's rich text and a notebook's HTML both show it.
+
+    >>> html_lines("3 tasks < 4 workers\nnote: one core")
+    '3 tasks &lt; 4 workers<br>note: one core'
+    """
+    return escape(text).replace("\n", "<br>")

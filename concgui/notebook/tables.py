@@ -9,7 +9,7 @@ from __future__ import annotations
 from html import escape
 
 from ..engine.metrics import COMPARE_COLUMNS
-from ..engine.present import count, efficiency, fraction, number, speedup
+from ..engine.present import count, efficiency, fraction, html_lines, number, speedup
 from ..engine.records import ERROR, RunResult
 from ..engine.spec import executor_label
 from ..engine.sweep import SPEEDUP_RULE, SweepResult
@@ -34,13 +34,13 @@ def comparison_html(results: list[RunResult]) -> str:
     numeric = [c.numeric for c in COMPARE_COLUMNS]
     rows = [_row([c.label for c in COMPARE_COLUMNS], numeric, True, [c.help for c in COMPARE_COLUMNS])]
     rows += [_row([c.show(r) for c in COMPARE_COLUMNS], numeric) for r in results]
-    why = "".join(f"<li><b>{escape(executor_label(r.spec))}</b>: {escape(explain(r))}</li>"
+    why = "".join(f"<li><b>{escape(executor_label(r.spec))}</b>: {html_lines(explain(r))}</li>"
                   for r in results)
     firsts = [(r, next((t for t in r.tasks if t.status == ERROR and t.error), None)) for r in results]
     errors = "".join(f"<li>{escape(executor_label(r.spec))}: first error (task {t.index}): "
                      f"{escape(t.error['type'])}: {escape(t.error['message'])}</li>" for r, t in firsts if t)
     verdict = compare_why(results)
-    head = f'<p style="margin:4px 0"><b>Why:</b> {escape(verdict)}</p>' if verdict else ""
+    head = f'<p style="margin:4px 0"><b>Why:</b> {html_lines(verdict)}</p>' if verdict else ""
     return (f"<div><table {_TABLE}>{''.join(rows)}</table>{head}<ul style=\"margin:4px 0\">{why}</ul>"
             + (f"<ul>{errors}</ul>" if errors else "") + "</div>")
 

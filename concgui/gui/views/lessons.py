@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...engine.present import seconds
+from ...engine.present import html_lines, seconds
 from ...engine.records import RunResult
 from ...engine.spec import ExperimentSpec
 from ...engine.why import explain
@@ -212,17 +212,12 @@ def answer_html(answer: Answer, results: list[RunResult]) -> str:
     out = [f"<h4>{head}</h4>"] + [f"<p>{html.escape(p)}</p>" for p in answer.paragraphs]
     why = compare_why(results) if results else ""
     if why:
-        out.append(f"<p><small><b>Why, in short:</b> {_lines(why)}</small></p>")
+        out.append(f"<p><small><b>Why, in short:</b> {html_lines(why)}</small></p>")
     if results:
         out.append("<p><small><b>Each run, explained:</b></small></p><ul>")
-        out += [f"<li><small><b>{html.escape(label(r))}</b>: {_lines(explain(r))}</small></li>" for r in results]
+        out += [f"<li><small><b>{html.escape(label(r))}</b>: {html_lines(explain(r))}</small></li>" for r in results]
         out.append("</ul>")
     return "".join(out)
-
-
-def _lines(text: str) -> str:
-    """Plain text as HTML that keeps its lines (an explanation, then each of its notes)."""
-    return html.escape(text).replace("\n", "<br>")
 
 
 def show_lessons(window: MainWindow) -> LessonsPanel:
