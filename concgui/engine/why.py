@@ -138,8 +138,8 @@ def measure(result: RunResult) -> Measured:
     """The numbers of ``result`` that its words use (its summary, or one made now for an old file)."""
     s = result.summary if result.summary and "task_seconds" in result.summary else summarize(result)
     spec, env = result.spec, result.environment or {}
-    if "lanes" in s:  # counted by summarize: two passes over 100,000 records the window's turn need not make
-        ran, lanes = s["ran"], s["lanes"]
+    if s.get("ran") is not None and s.get("lanes") is not None:  # counted by summarize: two passes over
+        ran, lanes = s["ran"], s["lanes"]  # 100,000 records the window's turn need not make
     else:  # a summary from before it counted them
         done = [t for t in result.tasks if t.start is not None and t.end is not None]
         ran, lanes = len(done), len({t.worker for t in done if t.worker})
