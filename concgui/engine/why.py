@@ -531,12 +531,17 @@ def explain(result: RunResult, load_line: bool = True, counter_line: bool = True
     return "\n".join(p for p in (counted, why_sentences(result), *why_notes(result, load_line)) if p)
 
 
+#: the summary's counter figures the sentence reads; a file that lacks one is counted again from its records
+COUNTER_KEYS = ("counter_expected", "counter_count", "counter_lost", "counter_processes", "counter_lowest")
+
+
 def counter_sentence(result: RunResult) -> str:
     """What a counter run counted, in a sentence ("" for another workload): the updates threads lost and
     why, the lock that kept the count right and what it cost, or the per-process counts that never meet."""
     # only the counter's figures: a whole summarize() of a 100,000-task run took the window 0.3 s, twice,
     # to learn that a run of another workload has none
-    s = result.summary if result.summary and "counter_expected" in result.summary else counter_figures(result)
+    kept = result.summary or {}
+    s = kept if all(kept.get(k) is not None for k in COUNTER_KEYS) else counter_figures(result)
     expected = s.get("counter_expected")
     if expected is None:
         return ""
