@@ -36,15 +36,28 @@ class Metric:
     #: left out where the run has no value (a speedup without a baseline, shares without X-ray data)
     optional: bool = False
 
-    def text(self, summary: dict[str, Any]) -> str:
+    def text(self, summary: Mapping[str, Any], show: Callable[[Any], str] | None = None) -> str:
+        """The value as :attr:`show` (or ``show``: a table's bare number) writes it, with what it needs beside
+        it: a speedup's baseline, the processes a memory figure covers where not all (:func:`measured_note`)."""
         value = summary.get(self.key)
-        text = self.show(value)
+        text = (show or self.show)(value)
         if self.key == "speedup" and value is not None and summary.get("baseline"):
             text += f" vs {summary['baseline']}"
-        measured, workers = summary.get("memory_processes"), summary.get("memory_workers")
-        if self.key.startswith("memory_") and value is not None and measured and workers and measured < workers:
-            text += f" ({measured} of {workers} processes measured)"  # the others ended between two readings
+        if self.key.startswith("memory_") and value is not None and (note := measured_note(summary)):
+            text += f" ({note})"
         return text
+
+
+def measured_note(summary: Mapping[str, Any]) -> str:
+    """ "3 of 4 processes measured" where the memory probe missed some of the run's worker processes (they
+    ended between two readings), so its memory figures cover the others only; "" where it measured all."""
+    measured, workers = summary.get("memory_processes"), summary.get("memory_workers")
+    return f"{measured} of {workers} processes measured" if measured and workers and measured < workers else ""
+
+
+#: said in the memory figures' definitions: a figure may cover some of the workers only
+_PARTIAL = (" Where the probe missed a worker process that ended between two readings, the figure covers the "
+            "others and says so (\"3 of 4 processes measured\").")
 
 
 METRICS: tuple[Metric, ...] = (
@@ -95,10 +108,11 @@ METRICS: tuple[Metric, ...] = (
            "Each worker process's peak memory over the run, averaged over the workers: its unique set size (USS, "
            "what it alone holds) where the system tells it, else its resident set size (RSS). A thread pool's "
            "threads share one process, so this is that process. Forked workers share their parent's pages until "
-           "they write them: their USS is only what they changed.", optional=True),
+           "they write them: their USS is only what they changed." + _PARTIAL, optional=True),
     Metric("memory_total_mb", "Memory in total", _num(1, "MB"), "all workers together, peak",
            "The peak of all worker processes' memory together (USS, else RSS): four processes hold four "
-           "interpreters, while a thread pool's threads share the memory of its one process.", optional=True),
+           "interpreters, while a thread pool's threads share the memory of its one process." + _PARTIAL,
+           optional=True),
     Metric("errors", "Errors", _num(0), "tasks that raised", "Tasks that raised an exception.",
            in_report=False),
     Metric("cancelled", "Cancelled", _num(0), "stopped or never started",
@@ -129,6 +143,12 @@ class Column:
     def of(cls, key: str, label: str, show: Callable[[Any], str]) -> Column:
         """A column of a summary number: its definition from :data:`METRICS`."""
         return cls(label, metric(key).help, lambda r: show((r.summary or {}).get(key)))
+
+    @classmethod
+    def noted(cls, key: str, label: str, show: Callable[[Any], str]) -> Column:
+        """A column of a summary number as :meth:`Metric.text` writes it, with ``show``'s bare number: its
+        caveat then reads in the table as in the summary ("41.3 (3 of 4 processes measured)")."""
+        return cls(label, metric(key).help, lambda r: metric(key).text(r.summary or {}, show))
 
 
 #: the fields that say how an executor ran (beside its workers, a column of their own), each value in the
@@ -195,8 +215,8 @@ COMPARE_COLUMNS: tuple[Column, ...] = (
     Column.of("concurrency", "concurrency", number),
     Column.of("parallelism", "parallelism", number),
     Column.of("startup_seconds", "start-up s", lambda v: number(v, 3)),
-    Column.of("memory_per_worker_mb", "MB/worker", lambda v: number(v, 1)),
-    Column.of("memory_total_mb", "MB total", lambda v: number(v, 1)),
+    Column.noted("memory_per_worker_mb", "MB/worker", lambda v: number(v, 1)),
+    Column.noted("memory_total_mb", "MB total", lambda v: number(v, 1)),
     Column("other load", f"Cores that other programs and the hypervisor (steal) took during the work, on average. "
            f"⚠ where they took more than {BUSY_CORES:g} cores and, with the cores this run computed on or waited "
            f"for, filled the machine: a busy machine, so this run's speedup is lower than this machine can give "

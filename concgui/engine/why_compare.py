@@ -11,7 +11,7 @@ run took as long as it did: this module reads each run's story from there (:func
 from __future__ import annotations
 
 from .baseline import experiment_text, experiments
-from .metrics import HOW_WORDS, how_value, run_label
+from .metrics import HOW_WORDS, how_value, measured_note, run_label
 from .present import count, number, percent, plural, possessive, seconds
 from .records import OK, RunResult
 from .spec import applies, executor_label, in_processes
@@ -201,7 +201,9 @@ def _count_wrong(r: RunResult, name: str) -> str:
 def memory_sentence(results: list[RunResult], name: dict[int, str] | None = None) -> str:
     """What processes held against threads, from the runs' memory figures, where a Compare has both:
     "process-pool's 4 processes held 4 interpreters: 52 MB in total, 13 MB each; thread-pool's 4 threads
-    shared one process of 31 MB." ("" without both, or without the probe's memory series)."""
+    shared one process of 31 MB." ("" without both, or without the probe's memory series). Where the probe
+    missed some of the processes, the figures say they cover the others: "39 MB in total, 13 MB each (3 of 4
+    processes measured)"."""
     name = name or _names(results)
     measured = [r for r in results if (r.summary or {}).get("memory_total_mb") is not None]
     procs = [r for r in measured if in_processes(r.spec or {}) and (r.summary.get("memory_processes") or 0) > 1]
@@ -211,12 +213,14 @@ def memory_sentence(results: list[RunResult], name: dict[int, str] | None = None
     p = max(procs, key=lambda r: r.summary["memory_processes"])
     t = max(threads, key=lambda r: r.workers)
     ps, ts = p.summary, t.summary
-    n = ps["memory_processes"]
+    n = ps.get("memory_workers") or ps["memory_processes"]  # every worker process, measured or not
+    note = measured_note(ps)  # the figures cover the measured ones only: say so where that is not all
     # one decimal, as the Compare table's: "9 MB in total, 5 MB each" was 9.2 and 4.6
     text = (f"{_whose(name[id(p)], count(n, 'process'))} held {count(n, 'interpreter')}: "
             f"{number(ps['memory_total_mb'], 1, 'MB')} in total, {number(ps['memory_per_worker_mb'], 1, 'MB')} "
-            + (f"each; {_whose(name[id(t)], count(t.workers, 'thread'))} shared one process of " if t.workers > 1
-               else f"each; {name[id(t)]} ran in one process of ")
+            + (f"each ({note})" if note else "each")
+            + (f"; {_whose(name[id(t)], count(t.workers, 'thread'))} shared one process of " if t.workers > 1
+               else f"; {name[id(t)]} ran in one process of ")
             + number(ts["memory_total_mb"], 1, "MB"))
     forked = (p.spec or {}).get("executor") in ("process-pool", "mp-pool") and \
         (p.environment or {}).get("start_method") == "fork"  # joblib's loky starts its own way

@@ -14,7 +14,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from ..engine.metrics import run_label
+from ..engine.metrics import measured_note, run_label
 from ..engine.present import count, number, percent, relative_speed, seconds, speedup
 from ..engine.records import RunResult
 from ..engine.spec import ExperimentSpec
@@ -369,11 +369,13 @@ def _memory_paragraph(threads: RunResult, procs: RunResult) -> str:
     if ps.get("memory_per_worker_mb") is None or ts.get("memory_total_mb") is None:
         return "Memory per worker was not measured here (it needs psutil and a run on this machine)."
     kind = "unique" if ps.get("memory_kind") == "uss" else "resident"
-    n = ps.get("memory_processes") or 0
+    n = ps.get("memory_workers") or ps.get("memory_processes") or 0  # every worker process, measured or not
+    note = measured_note(ps)  # the figures cover the measured ones only: say so where that is not all
     return (f"Memory ({kind} set size): the process pool's {count(n, 'worker process', 'worker processes')} held "
             f"{number(ps['memory_per_worker_mb'], 0, 'MB')} each at most, {number(ps.get('memory_total_mb'), 0, 'MB')} "
-            f"together: each is an interpreter of its own, with its own copy of what it was sent. The thread pool's "
-            f"{count(threads.workers, 'thread')} shared their one process's {number(ts['memory_total_mb'], 0, 'MB')}.")
+            f"together{f' ({note})' if note else ''}: each is an interpreter of its own, with its own copy of what it "
+            f"was sent. The thread pool's {count(threads.workers, 'thread')} shared their one process's "
+            f"{number(ts['memory_total_mb'], 0, 'MB')}.")
 
 
 def _share_copy(runs: dict[str, RunResult]) -> Answer:
