@@ -199,7 +199,8 @@ def test_the_executor_column_names_the_field_that_differs():
     assert metrics.run_label({"executor": "thread-pool", "workload": "counter", "lock": True}) == "thread-pool (lock)"
     assert metrics.run_label({"executor": "process-pool", "workload": "cpu", "start_method": "spawn"}) == \
         "process-pool (spawn)"
-    assert metrics.run_label({"executor": "joblib", "backend": "loky", "batch_size": 8}) == "joblib (loky, batches of 8)"
+    assert metrics.run_label({"executor": "joblib", "backend": "loky", "batch_size": 8}) == \
+        "joblib (loky, batches of 8)"
     assert metrics.run_label({"executor": "thread-pool", "workload": "cpu", "chunk_size": 100}) == "thread-pool"
     # and the Compare's sentences name each by what differs, where an executor ran twice
     names = why_compare._names([sequential("noop"), one, hundred])
@@ -241,6 +242,23 @@ def test_a_counter_compare_leads_with_the_count_and_names_each_thread_pool_run()
     assert both_right.startswith("Every run counted all 2,000,000 increments. sequential was fastest"), both_right
     procs.status = "failed"
     assert compare_why([free, locked, procs]).endswith("Process-pool failed, so it is not ranked.")
+
+
+def test_runs_that_did_not_finish_are_said_in_the_plural_where_several_did_not():
+    base = sequential()
+    threads = recorded("threads", "cpu", tasks=4, workers=4, duration=0.3, cpu=0.1, baseline=base)
+    pool = stopped(recorded("thread-pool", "cpu", tasks=4, workers=2, duration=0.3, cpu=0.1, baseline=base), 1)
+    procs = recorded("process-pool", "cpu", tasks=4, workers=2, duration=0.155, cpu=0.152, baseline=base)
+    procs.status = "failed"
+    assert compare_why([base, threads, pool]).endswith("Thread-pool cancelled, so it is not ranked.")
+    assert compare_why([base, threads, pool, procs]).endswith(
+        "Thread-pool cancelled; process-pool failed, so they are not ranked.")
+    counters = [counter_run("thread-pool", lock=False, lost=10, wall=0.157),
+                counter_run("thread-pool", lock=True, lost=0, wall=1.3), counter_run("threads", lock=False, lost=0),
+                counter_run("process-pool", lock=False, lost=0, processes=2)]
+    counters[2].status = counters[3].status = "failed"  # a counter Compare, which leads with the count
+    assert compare_why(counters).endswith(
+        "Threads failed; process-pool failed, so they are not ranked."), compare_why(counters)
 
 
 # --- 9: small words ---------------------------------------------------------------------------------------------

@@ -156,8 +156,8 @@ def _count_sentences(done: list[RunResult], base: RunResult, name: dict[int, str
         return [f"Every run counted all {expected:,} increments.", first, second,
                 _compare_last(done, [], tied, name, reasons[id(tied[0])])]
     if not right:
-        threads = next((r for r in done if not in_processes(r.spec or {}) and r.spec.get("executor") != "sequential"),
-                       None)
+        threads = next((r for r in done if not in_processes(r.spec or {})
+                        and (r.spec or {}).get("executor") != "sequential"), None)
         return [f"No run counted all {expected:,} increments: {'; '.join(wrong)}.",
                 "Their times are no result: each counted something else.",
                 reasons[id(threads)].next if threads is not None else ""]
@@ -266,10 +266,12 @@ def _achieved(winner: RunResult, reason: Reason) -> str:
 
 
 def _not_ranked(failed: list[RunResult], name: dict[int, str]) -> str:
-    """ "Process-pool failed, so it is not ranked." ("" where every run finished)."""
+    """ "Process-pool failed, so it is not ranked.", "Process-pool failed; threads stopped, so they are not
+    ranked." ("" where every run finished)."""
     if not failed:
         return ""
-    return "; ".join(f"{name[id(r)]} {r.status}" for r in failed).capitalize() + ", so it is not ranked."
+    text = "; ".join(f"{name[id(r)]} {r.status}" for r in failed)
+    return f"{text[:1].upper()}{text[1:]}, so {plural(len(failed), 'it is', 'they are')} not ranked."
 
 
 def _compare_last(done: list[RunResult], failed: list[RunResult], tied: list[RunResult], name: dict[int, str],
