@@ -46,6 +46,10 @@ def test_an_edited_comparison_keeps_its_runs_and_drops_its_description(qtbot, wi
     assert "Three tasks that each sleep 2 s" not in note, "the preset's promise no longer describes the form"
     assert "Edited" in note and "A comparison: press Compare (Ctrl+R)" in note
     assert window.compare_action.shortcut().toString() == "Ctrl+R"
+    workload = window.form.editor("workload")
+    workload.setCurrentIndex(workload.findData("sleep"))  # edited back: the preset's own note again
+    assert "Three tasks that each sleep 2 s" in window.preset_note.text() and "Edited" not in window.preset_note.text()
+    workload.setCurrentIndex(workload.findData("cpu"))
     # Compare runs the preset's runs on the form's cpu experiment
     specs = window.panel.comparison(window.form.spec(), window.executor_checks.chosen())
     assert {s.workload for s in specs} == {"cpu"} and [s.executor for s in specs] == [

@@ -2,10 +2,10 @@
 
 What a person sets up before pressing Run, in one column; the window wires its buttons to the
 run controller. Choosing a preset fills the form and the comparison's checkboxes here, and its
-title and note stay only while the form holds what the preset put there: once any field differs
-(a person's edit), or the window shows another run (from the history or a file), the list reads
-"Presets…" again and the note goes: what it promises ("three tasks that each sleep 2 s…") no
-longer describes the form (:meth:`ExperimentPanel.leave_compare`).
+note describes the form only while the form holds what the preset put there: another executor
+chosen, or another run shown (from the history or a file), and the list reads "Presets…" again
+with no note (:meth:`ExperimentPanel.leave_compare`); any other edit of a comparison keeps it, and
+the note then says "Edited" instead of what the preset promised ("three tasks that each sleep 2 s…").
 
 A preset with several runs is meant for Compare, not Run (Run would run only the form's first
 executor, often sequential): while it is loaded the panel says so, the Compare button has the
@@ -63,6 +63,7 @@ class ExperimentPanel(QWidget):
         #: the preset meant for Compare now loaded, while the form still holds it
         self.compare_preset: Preset | None = None
         self._compare_executor = ""  # the executor the form holds for it (Run's tooltip names it)
+        self._notes = ("", "")  # the loaded preset's note: as it came, and once the form is edited
         layout = QVBoxLayout(self)
         self.preset_box = QComboBox()
         self.preset_box.addItem("Presets…", None)
@@ -123,6 +124,7 @@ class ExperimentPanel(QWidget):
         note = html.escape(note)
         if preset.is_comparison and len(specs) > 1:
             note += _comparison_words(specs)
+        self._notes = (note, "<b>Edited</b>: the preset's description no longer applies." + _comparison_words(specs))
         self.preset_note.setText(note)
         self.preset_note.setVisible(True)
         self.preset_box.setCurrentIndex(max(0, self.preset_box.findData(name)))
@@ -179,13 +181,13 @@ class ExperimentPanel(QWidget):
         the form's experiment; the note then says only that, not what the preset promised ("three tasks
         that each sleep 2 s…").
         """
-        if self.preset is None or self._form_values() == self._preset_values:
+        if self.preset is None:
             return
-        if self.compare_preset is None or self.form.fields["executor"].value() != self._compare_executor:
+        edited = self._form_values() != self._preset_values
+        if edited and (self.compare_preset is None or self.form.fields["executor"].value() != self._compare_executor):
             self.leave_compare()
             return
-        words = "<b>Edited</b>: the preset's description no longer applies." + _comparison_words(
-            self.compare_preset.runnable()[0])
+        words = self._notes[edited]  # edited back to the preset's values: its own note again
         if self.preset_note.text() != words:
             self.preset_note.setText(words)
 
