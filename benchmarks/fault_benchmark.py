@@ -840,29 +840,23 @@ def history_fallbacks() -> None:
         assert proc.stdout.readline().strip() == "held", "the other program did not get its lock"
         return proc
 
-    def read_only(base: Path, temp: Path) -> str:
-        disk = base / "ro"
-        if why := _mounted(disk, "4m"):
-            return f"skipped: {why}"
-        try:
-            os.environ["CONCGUI_DATA_DIR"] = str(disk)
-            _past_runs(disk / FILE_NAME, 2)
-            ReadOnlyDisk(disk).seal()
-            return _session_keeps(disk / FILE_NAME, temp / TEMP_FOLDER, 2)
-        finally:
-            subprocess.run(["umount", "-l", str(disk)], check=False)
+    def on_small_disk(name: str, size: str, runs: int, spoil: Callable[[Path], None]) -> Callable[[Path, Path], str]:
+        """A case on a tmpfs of ``size`` holding ``runs`` past runs, then spoiled (sealed read-only, filled)."""
+        def make(base: Path, temp: Path) -> str:
+            disk = base / name
+            if why := _mounted(disk, size):
+                return f"skipped: {why}"
+            try:
+                os.environ["CONCGUI_DATA_DIR"] = str(disk)
+                _past_runs(disk / FILE_NAME, runs)
+                spoil(disk)
+                return _session_keeps(disk / FILE_NAME, temp / TEMP_FOLDER, runs)
+            finally:
+                subprocess.run(["umount", "-l", str(disk)], check=False)
+        return make
 
-    def full_at_start(base: Path, temp: Path) -> str:
-        disk = base / "disk"
-        if why := _mounted(disk, "256k"):
-            return f"skipped: {why}"
-        try:
-            os.environ["CONCGUI_DATA_DIR"] = str(disk)
-            _past_runs(disk / FILE_NAME, 1)
-            SmallDisk(disk).fill()
-            return _session_keeps(disk / FILE_NAME, temp / TEMP_FOLDER, 1)
-        finally:
-            subprocess.run(["umount", "-l", str(disk)], check=False)
+    read_only = on_small_disk("ro", "4m", 2, lambda disk: ReadOnlyDisk(disk).seal())
+    full_at_start = on_small_disk("disk", "256k", 1, lambda disk: SmallDisk(disk).fill())
 
     def locked(journal: str, *statements: str) -> Callable[[Path, Path], str]:
         def make(base: Path, _temp: Path) -> str:
